@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Replayer.Cli;
+using Replayer.Cli.Commands;
+
+var root = new RootCommand("""
+    replayer: replays real kernel pid activity (fork, exec, exit, setpgid, setsid, kill, wait) through
+    two designs for container pids, OpenVZ's flat virtual pids and Linux's nested pid namespaces,
+    and reports where they diverge.
+    """);
+root.Options.Add(StoreOptions.Store);
+root.Subcommands.Add(IngestCommand.Create());
+root.Subcommands.Add(TracesCommand.Create());
+return await Run.InvokeAsync(root, args);

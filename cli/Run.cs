@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Microsoft.Data.Sqlite;
+using Replayer.Ingest.Formats;
+using Replayer.Ingest.Store;
+
+namespace Replayer.Cli;
+
+/// <summary>Runs a command and turns the failures a user can cause into one line and an exit code.</summary>
+public static class Run
+{
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await root.Parse(args).InvokeAsync(config);
+        }
+        catch (Exception e)
+        {
+            return Report(e);
+        }
+    }
+
+    public static int Report(Exception e)
+    {
+        switch (e)
+        {
+            case TraceFormatException f:
+                Terminal.Error(f.Message);
+                return ExitCodes.BadInput;
+            case ArgumentException a:
+                Terminal.Error(a.Message);
+                return ExitCodes.BadInput;
+            case WrongExpectedVersionException w:
+                Terminal.Error(w.Message);
+                return ExitCodes.Store;
+            case StoreException s:
+                Terminal.Error(s.Message);
+                return ExitCodes.Store;
+            case SqliteException s:
+                Terminal.Error($"store: {s.Message}");
+                return ExitCodes.Store;
+            case KeyNotFoundException k:
+                Terminal.Error(k.Message);
+                return ExitCodes.NotFound;
+            case OperationCanceledException:
+                Terminal.Error("interrupted; nothing was written");
+                return ExitCodes.Interrupted;
+            case IOException io:
+                Terminal.Error(io.Message);
+                return ExitCodes.BadInput;
+            default:
+                throw e;
+        }
+    }
+}

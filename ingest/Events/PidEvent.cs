@@ -1,0 +1,244 @@
+namespace Replayer.Ingest.Events;
+
+/// <summary>What happened, one value per record kind of EVENTS.md.</summary>
+public enum EventKind : byte
+{
+    /// <summary>A task as it stood when the capture began, or first seen without one.</summary>
+    Snapshot,
+    Fork,
+    Exec,
+    Exit,
+    SetPgid,
+    SetSid,
+    SigAction,
+    Prctl,
+    GetId,
+    Kill,
+    Wait,
+    Unshare,
+    SetNs,
+    /// <summary>A signal_generate not caused by a traced call of the acting task (kernel signals, SIGCHLD).</summary>
+    Signal,
+    /// <summary>A signal_deliver: the recipient took a signal, and its disposition was seen.</summary>
+    Deliver,
+    /// <summary>Container lifecycle: create, enter, checkpoint, restore, stop.</summary>
+    Container,
+}
+
+/// <summary>
+/// One thing that happened on one host, in capture order. Numbers the acting task passed are kept
+/// as it passed them (in its own view); tids are global (the host's initial namespace), as the
+/// capture saw them. <see cref="Ret"/> is the kernel's recorded answer when the capture has it: a
+/// value, or a negative errno.
+/// </summary>
+public abstract record PidEvent
+{
+    /// <summary>The host whose stream this event belongs to.</summary>
+    public string Host { get; init; } = "";
+
+    /// <summary>Order within the host's stream, from 0.</summary>
+    public long Seq { get; init; }
+
+    /// <summary>Capture timestamp in nanoseconds (the capture's own clock).</summary>
+    public long Time { get; init; }
+
+    /// <summary>The acting task's global tid.</summary>
+    public int Tid { get; init; }
+
+    /// <summary>The acting task's command name (at most 15 bytes in kernel captures).</summary>
+    public string Comm { get; init; } = "";
+
+    /// <summary>The recorded return value, negative for an errno; null when the capture lacks it.</summary>
+    public long? Ret { get; init; }
+
+    public abstract EventKind Kind { get; }
+
+    /// <summary>Whether the capture recorded an answer for this event that a model can be checked against.</summary>
+    public virtual int RecordedAnswers => Ret.HasValue ? 1 : 0;
+}
+
+/// <summary>The state of a task: from a /proc snapshot, or adopted when first seen.</summary>
+public sealed record TaskSnapshot : PidEvent
+{
+    public override EventKind Kind => EventKind.Snapshot;
+    public int Tgid { get; init; }
+    public int PPid { get; init; }
+    /// <summary>Process group and session in the host's view; 0 when unknown.</summary>
+    public int Pgid { get; init; }
+    public int Sid { get; init; }
+    /// <summary>The task's number at every level, outermost first (NSpid); null when unknown.</summary>
+    public int[]? NsPid { get; init; }
+    public int[]? NsPgid { get; init; }
+    public int[]? NsSid { get; init; }
+    /// <summary>Inode of the task's pid namespace (/proc/PID/ns/pid); 0 when unknown.</summary>
+    public ulong PidNs { get; init; }
+    /// <summary>True when no snapshot had the task and it was adopted when first seen.</summary>
+    public bool Adopted { get; init; }
+    public override int RecordedAnswers => 0;
+}
+
+public enum ForkCall : byte { Clone, Clone3, Fork, VFork }
+
+/// <summary>A task was created. Ret is the child's number in the parent's view.</summary>
+public sealed record Fork : PidEvent
+{
+    public override EventKind Kind => EventKind.Fork;
+    public ForkCall Call { get; init; }
+    /// <summary>The child's global tid (from sched_process_fork); 0 when the fork failed.</summary>
+    public int Child { get; init; }
+    public ulong Flags { get; init; }
+    /// <summary>clone3 set_tid, innermost level first; null when none was asked for.</summary>
+    public int[]? SetTid { get; init; }
+
+    public bool IsThread => (Flags & CloneFlags.Thread) != 0;
+    public bool NewPidNs => (Flags & CloneFlags.NewPid) != 0;
+}
+
+public static class CloneFlags
+{
+    public const ulong Vm = 0x100;
+    public const ulong Parent = 0x8000;
+    public const ulong Thread = 0x10000;
+    public const ulong NewPid = 0x20000000;
+}
+
+public sealed record Exec : PidEvent
+{
+    public override EventKind Kind => EventKind.Exec;
+    public string Filename { get; init; } = "";
+    /// <summary>The tid before exec when a non-leader thread exec'd (it takes the leader's tid); else 0.</summary>
+    public int OldTid { get; init; }
+}
+
+/// <summary>A signal_generate the kernel recorded: who got which signal and what became of it.</summary>
+public readonly record struct SignalRecord(int Sig, int To, SignalResult Result, int Code, bool Group);
+
+/// <summary>signal_generate's res field.</summary>
+public enum SignalResult : byte { Delivered = 0, Ignored = 1, AlreadyPending = 2, Overflow = 3, LostInfo = 4 }
+
+/// <summary>A task exited. Signals are the SIGCHLD and teardown SIGKILLs the kernel sent because of it.</summary>
+public sealed record Exit : PidEvent
+{
+    public override EventKind Kind => EventKind.Exit;
+    /// <summary>The exit code as the kernel passes it to the parent (status), when known.</summary>
+    public int? Code { get; init; }
+    /// <summary>True for exit_group or the last thread of its process.</summary>
+    public bool Group { get; init; }
+    public SignalRecord[] Signals { get; init; } = [];
+    public override int RecordedAnswers => base.RecordedAnswers + Signals.Length;
+}
+
+public sealed record SetPgid : PidEvent
+{
+    public override EventKind Kind => EventKind.SetPgid;
+    public int Pid { get; init; }
+    public int Pgid { get; init; }
+}
+
+public sealed record SetSid : PidEvent
+{
+    public override EventKind Kind => EventKind.SetSid;
+}
+
+public enum Handler : byte { Unknown, Default, Ignore, Catch }
+
+/// <summary>rt_sigaction: the new disposition of one signal (Unknown when the capture shows only that it changed).</summary>
+public sealed record SigAction : PidEvent
+{
+    public override EventKind Kind => EventKind.SigAction;
+    public int Sig { get; init; }
+    public Handler Handler { get; init; }
+    /// <summary>sa_flags (SA_NOCLDWAIT is 2); 0 when unknown.</summary>
+    public ulong SaFlags { get; init; }
+}
+
+public sealed record Prctl : PidEvent
+{
+    public override EventKind Kind => EventKind.Prctl;
+    public int Option { get; init; }
+    public ulong Arg2 { get; init; }
+    public const int SetChildSubreaper = 0x24;
+}
+
+public enum GetIdCall : byte { GetPid, GetPpid, GetPgid, GetPgrp, GetSid, GetTid }
+
+public sealed record GetId : PidEvent
+{
+    public override EventKind Kind => EventKind.GetId;
+    public GetIdCall Call { get; init; }
+    /// <summary>The pid argument of getpgid/getsid; 0 otherwise.</summary>
+    public int Arg { get; init; }
+}
+
+public enum KillCall : byte { Kill, Tkill, Tgkill }
+
+/// <summary>kill(pid, sig), tkill(tid, sig), tgkill(tgid, tid, sig), with the signal_generate lines it caused.</summary>
+public sealed record Kill : PidEvent
+{
+    public override EventKind Kind => EventKind.Kill;
+    public KillCall Call { get; init; }
+    /// <summary>The first argument as passed: pid for kill, tid for tkill, tgid for tgkill.</summary>
+    public int Pid { get; init; }
+    /// <summary>tgkill's tid argument; 0 otherwise.</summary>
+    public int ThreadArg { get; init; }
+    public int Sig { get; init; }
+    public SignalRecord[] Signals { get; init; } = [];
+    public override int RecordedAnswers => base.RecordedAnswers + Signals.Length;
+}
+
+public enum WaitCall : byte { Wait4, Waitid }
+
+/// <summary>wait4 or waitid. Pid is in wait4's convention (-1 any, 0 own group, -g group g, else a child); Ret is the reaped child's number in the caller's view.</summary>
+public sealed record Wait : PidEvent
+{
+    public override EventKind Kind => EventKind.Wait;
+    public WaitCall Call { get; init; }
+    public int Pid { get; init; }
+    public int Options { get; init; }
+}
+
+public sealed record Unshare : PidEvent
+{
+    public override EventKind Kind => EventKind.Unshare;
+    public ulong Flags { get; init; }
+}
+
+public sealed record SetNs : PidEvent
+{
+    public override EventKind Kind => EventKind.SetNs;
+    public int Fd { get; init; }
+    public ulong NsType { get; init; }
+    /// <summary>Inode of the namespace entered, when the capture knows it; else 0.</summary>
+    public ulong TargetNs { get; init; }
+}
+
+/// <summary>A signal the kernel generated that no traced call of the acting task explains.</summary>
+public sealed record Signal : PidEvent
+{
+    public override EventKind Kind => EventKind.Signal;
+    public SignalRecord Record { get; init; }
+    public override int RecordedAnswers => 1;
+}
+
+/// <summary>signal_deliver: the task took Sig, with the disposition it had.</summary>
+public sealed record Deliver : PidEvent
+{
+    public override EventKind Kind => EventKind.Deliver;
+    public int Sig { get; init; }
+    public Handler Handler { get; init; }
+    public override int RecordedAnswers => 0;
+}
+
+public enum ContainerAction : byte { Create, Enter, Checkpoint, Restore, Stop }
+
+/// <summary>Container lifecycle, from tooling logs or synthetic workloads.</summary>
+public sealed record Container : PidEvent
+{
+    public override EventKind Kind => EventKind.Container;
+    public ContainerAction Action { get; init; }
+    public string Id { get; init; } = "";
+    /// <summary>For checkpoint and restore: the other host of the migration.</summary>
+    public string? Peer { get; init; }
+    /// <summary>The task concerned (the one entering, the init created), global; 0 when none.</summary>
+    public int Task { get; init; }
+}

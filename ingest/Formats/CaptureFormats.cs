@@ -1,0 +1,12 @@
+namespace Replayer.Ingest.Formats;
+
+/// <summary>Every capture reader, in the order --format auto tries them (the most specific first).</summary>
+public static class CaptureFormats
+{
+    public static IReadOnlyList<ICaptureReader> All { get; } =
+    [
+        new NativeReader(),
+    ];
+
+    public static IEnumerable<string> Names => All.Select(r => r.Format);
+}

@@ -1,0 +1,290 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+
+namespace Replayer.Ingest.Store;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode. An append session is one IMMEDIATE
+/// transaction, so writers are serialised by SQLite itself and global positions (an AUTOINCREMENT
+/// key, never reused) follow commit order. A process killed mid-session leaves a transaction
+/// that SQLite rolls back on the next open: all or none.
+/// </summary>
+public sealed class SqliteEventStore : IEventStore
+{
+    private const int SchemaVersion = 1;
+    private readonly string _connectionString;
+
+    private SqliteEventStore(string path, string connectionString)
+    {
+        Path = path;
+        _connectionString = connectionString;
+    }
+
+    public string Path { get; }
+    public string Description => $"SQLite store {Path}";
+
+    public static async Task<SqliteEventStore> OpenAsync(string path, CancellationToken ct = default)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var dir = System.IO.Path.GetDirectoryName(full);
+        try
+        {
+            if (dir is not null) Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"cannot create the store's folder {dir}: {e.Message}", e);
+        }
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 60,
+        }.ToString();
+        var store = new SqliteEventStore(full, cs);
+        await store.MigrateAsync(ct);
+        return store;
+    }
+
+    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken ct)
+    {
+        var c = new SqliteConnection(_connectionString);
+        try
+        {
+            await c.OpenAsync(ct);
+            using var cmd = c.CreateCommand();
+            // WAL lets readers run beside the one writer; NORMAL sync is durable at each commit
+            // in WAL mode except against power loss, which a capture store can afford.
+            cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=60000; PRAGMA cache_size=-65536;";
+            await cmd.ExecuteNonQueryAsync(ct);
+            return c;
+        }
+        catch (SqliteException e)
+        {
+            await c.DisposeAsync();
+            throw Translate(e);
+        }
+    }
+
+    internal StoreException Translate(SqliteException e) => e.SqliteErrorCode switch
+    {
+        8 => new StoreException($"{Description} is read-only: {e.Message}", e),
+        13 => new StoreException($"{Description} is full (no space left): {e.Message}", e),
+        26 => new StoreException($"{Path} is not a replayer store (not an SQLite database)", e),
+        11 => new StoreException($"{Description} is damaged: {e.Message}", e),
+        _ => new StoreException($"{Description}: {e.Message}", e),
+    };
+
+    private async Task MigrateAsync(CancellationToken ct)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        try
+        {
+            await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+            using var cmd = c.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS events(
+                    position INTEGER PRIMARY KEY AUTOINCREMENT,
+                    stream INTEGER NOT NULL,
+                    revision INTEGER NOT NULL,
+                    id BLOB NOT NULL,
+                    type TEXT NOT NULL,
+                    data BLOB NOT NULL,
+                    created INTEGER NOT NULL);
+                CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events(stream, revision);
+                CREATE TABLE IF NOT EXISTS checkpoints(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS snapshots(stream TEXT NOT NULL, revision INTEGER NOT NULL, type TEXT NOT NULL,
+                    state BLOB NOT NULL, PRIMARY KEY(stream, revision));
+                INSERT OR IGNORE INTO store_info(key, value) VALUES('schema', '1');
+                SELECT value FROM store_info WHERE key = 'schema';
+                """;
+            var v = Convert.ToInt32(await cmd.ExecuteScalarAsync(ct) as string);
+            if (v != SchemaVersion)
+                throw new StoreException($"{Description} has schema version {v}; this replayer knows version {SchemaVersion}");
+            await tx.CommitAsync(ct);
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public async Task<IAppendSession> BeginAppendAsync(CancellationToken ct = default)
+    {
+        var c = await OpenConnectionAsync(ct);
+        try
+        {
+            using var begin = c.CreateCommand();
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync(ct);
+            return new SqliteAppendSession(this, c);
+        }
+        catch (SqliteException e)
+        {
+            await c.DisposeAsync();
+            throw Translate(e);
+        }
+    }
+
+    public async IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string stream, StreamRevision from, long maxCount = long.MaxValue,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT e.revision, e.position, e.id, e.type, e.data, e.created FROM events e
+            JOIN streams s ON s.id = e.stream
+            WHERE s.name = $name AND e.revision >= $from ORDER BY e.revision LIMIT $n
+            """;
+        cmd.Parameters.AddWithValue("$name", stream);
+        cmd.Parameters.AddWithValue("$from", from.Value);
+        cmd.Parameters.AddWithValue("$n", maxCount);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            yield return new RecordedEvent(stream, new StreamRevision(r.GetInt64(0)), new Position(r.GetInt64(1)),
+                new Guid(r.GetFieldValue<byte[]>(2)), r.GetString(3), r.GetFieldValue<byte[]>(4),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)));
+        }
+    }
+
+    public async IAsyncEnumerable<RecordedEvent> ReadAllAsync(Position after, long maxCount = long.MaxValue,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        var names = new Dictionary<long, string>();
+        using (var s = c.CreateCommand())
+        {
+            s.CommandText = "SELECT id, name FROM streams";
+            await using var sr = await s.ExecuteReaderAsync(ct);
+            while (await sr.ReadAsync(ct)) names[sr.GetInt64(0)] = sr.GetString(1);
+        }
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT stream, revision, position, id, type, data, created FROM events
+            WHERE position > $after ORDER BY position LIMIT $n
+            """;
+        cmd.Parameters.AddWithValue("$after", after.Value);
+        cmd.Parameters.AddWithValue("$n", maxCount);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            // A stream created after the names were read: the one read transaction still sees it.
+            long sid = r.GetInt64(0);
+            if (!names.TryGetValue(sid, out var name)) continue;
+            yield return new RecordedEvent(name, new StreamRevision(r.GetInt64(1)), new Position(r.GetInt64(2)),
+                new Guid(r.GetFieldValue<byte[]>(3)), r.GetString(4), r.GetFieldValue<byte[]>(5),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)));
+        }
+    }
+
+    public async Task<IReadOnlyList<StreamInfo>> ListStreamsAsync(string prefix, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        using var cmd = c.CreateCommand();
+        // substr rather than LIKE: stream names may hold % and _.
+        cmd.CommandText = "SELECT name, last FROM streams WHERE substr(name, 1, length($p)) = $p ORDER BY name";
+        cmd.Parameters.AddWithValue("$p", prefix);
+        var list = new List<StreamInfo>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            var last = new StreamRevision(r.GetInt64(1));
+            list.Add(new StreamInfo(r.GetString(0), last, last.Value + 1));
+        }
+        return list;
+    }
+
+    public async Task DeleteStreamsAsync(IReadOnlyCollection<string> streams, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        try
+        {
+            await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+            foreach (var s in streams)
+            {
+                using var cmd = c.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = """
+                    DELETE FROM events WHERE stream = (SELECT id FROM streams WHERE name = $n);
+                    DELETE FROM streams WHERE name = $n;
+                    DELETE FROM snapshots WHERE stream = $n;
+                    """;
+                cmd.Parameters.AddWithValue("$n", s);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public async Task<Position?> GetCheckpointAsync(string name, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT position FROM checkpoints WHERE name = $n";
+        cmd.Parameters.AddWithValue("$n", name);
+        var v = await cmd.ExecuteScalarAsync(ct);
+        return v is long p ? new Position(p) : null;
+    }
+
+    public async Task SetCheckpointAsync(string name, Position position, CancellationToken ct = default)
+    {
+        await ExecuteAsync("INSERT INTO checkpoints(name, position) VALUES($n, $p) ON CONFLICT(name) DO UPDATE SET position = excluded.position",
+            ct, ("$n", name), ("$p", position.Value));
+    }
+
+    public async Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default)
+    {
+        await ExecuteAsync("INSERT OR REPLACE INTO snapshots(stream, revision, type, state) VALUES($s, $r, $t, $d)",
+            ct, ("$s", stream), ("$r", revision.Value), ("$t", type), ("$d", state.ToArray()));
+    }
+
+    public async Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT revision, type, state FROM snapshots WHERE stream = $s ORDER BY revision DESC LIMIT 1";
+        cmd.Parameters.AddWithValue("$s", stream);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        return new Snapshot(stream, new StreamRevision(r.GetInt64(0)), r.GetString(1), r.GetFieldValue<byte[]>(2));
+    }
+
+    public async Task<Position> LastPositionAsync(CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
+        return new Position((long)(await cmd.ExecuteScalarAsync(ct))!);
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken ct, params (string Name, object Value)[] args)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        try
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.Text.Json;
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats;
+using Replayer.Ingest.Store;
+
+namespace Replayer.Ingest.Traces;
+
+public sealed record IngestRequest(IReadOnlyList<string> Files, string Format = "auto", string? Trace = null, string? Host = null, bool Lenient = false);
+
+/// <summary>What one input gave: how many lines and events, and the bad lines skipped when lenient.</summary>
+public sealed record IngestedSource(string File, string Format, string Trace, IReadOnlyList<string> Hosts, long Lines, long Events,
+    long Skipped, IReadOnlyList<string> FirstErrors);
+
+public sealed record IngestResult(IReadOnlyList<IngestedSource> Sources, long Added, long AlreadyPresent)
+{
+    public IReadOnlyList<string> Traces => Sources.Select(s => s.Trace).Distinct().ToList();
+}
+
+public readonly record struct IngestProgress(string File, long Bytes, long? TotalBytes, long Events);
+
+/// <summary>
+/// Turns captures into trace streams, atomically: every input of one call is appended in a single
+/// store session, so a bad line anywhere (unless lenient) leaves the store exactly as it was.
+/// </summary>
+public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader> readers)
+{
+    public const string DefaultHost = "local";
+    public const string MetaEventType = "TraceIngested";
+    private const int ProgressEvery = 1 << 15;
+
+    public async Task<IngestResult> RunAsync(IngestRequest request, IProgress<IngestProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (request.Trace is { } t && TraceStreams.Validate("trace id", t) is { } badTrace) throw new ArgumentException(badTrace);
+        if (request.Host is { } h && TraceStreams.Validate("host", h) is { } badHost) throw new ArgumentException(badHost);
+
+        await using var session = await store.BeginAppendAsync(ct);
+        var sources = new List<IngestedSource>();
+        var metaByTrace = new Dictionary<string, List<TraceSource>>(StringComparer.Ordinal);
+        var hostsByTrace = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var file in request.Files)
+        {
+            var src = await IngestFileAsync(session, file, request, progress, ct);
+            sources.Add(src.Result);
+            if (!metaByTrace.TryGetValue(src.Result.Trace, out var list)) metaByTrace[src.Result.Trace] = list = [];
+            list.AddRange(src.Provenance);
+            if (!hostsByTrace.TryGetValue(src.Result.Trace, out var hs)) hostsByTrace[src.Result.Trace] = hs = [];
+            hs.UnionWith(src.Result.Hosts);
+        }
+        // Provenance is recorded only where something was added, so that a repeated ingest adds
+        // nothing at all; committed with the events, in the same session.
+        foreach (var (trace, provenance) in metaByTrace)
+        {
+            if (!hostsByTrace[trace].Any(h => session.Appended(TraceStreams.HostStream(trace, h)).Added > 0)) continue;
+            var data = JsonSerializer.SerializeToUtf8Bytes(provenance, IngestJson.Default.IReadOnlyListTraceSource);
+            var id = TraceStreams.EventId(TraceStreams.IdPrefix(trace, "$meta"), data);
+            await session.AppendAsync(TraceStreams.MetaStream(trace), ExpectedRevision.Any, new EventData(id, MetaEventType, data), ct);
+        }
+        var summary = await session.CommitAsync(ct);
+        long added = 0, present = 0;
+        foreach (var (name, s) in summary.Streams)
+        {
+            if (name.EndsWith(TraceStreams.MetaSuffix, StringComparison.Ordinal)) continue;
+            added += s.Added;
+            present += s.AlreadyPresent;
+        }
+        return new IngestResult(sources, added, present);
+    }
+
+    /// <summary>Reads the provenance recorded with a trace's meta events.</summary>
+    public static IReadOnlyList<TraceSource> ParseMeta(ReadOnlySpan<byte> data) =>
+        JsonSerializer.Deserialize(data, IngestJson.Default.IReadOnlyListTraceSource) ?? [];
+
+    private sealed record FileOutcome(IngestedSource Result, IReadOnlyList<TraceSource> Provenance);
+
+    private async Task<FileOutcome> IngestFileAsync(IAppendSession session, string file, IngestRequest request,
+        IProgress<IngestProgress>? progress, CancellationToken ct)
+    {
+        var input = InputFile.Open(file);
+        var reader = Pick(input, request.Format);
+        var context = new ReadContext(request.Lenient);
+        string? trace = null;
+        var hosts = new Dictionary<string, HostCursor>(StringComparer.Ordinal);
+        var lineBuffer = new ArrayBufferWriter<byte>(512);
+        using var json = new Utf8JsonWriter(lineBuffer, new JsonWriterOptions { SkipValidation = true });
+        long events = 0;
+        using (input.Stream)
+        {
+            foreach (var raw in reader.Read(input, context))
+            {
+                ct.ThrowIfCancellationRequested();
+                trace ??= TraceIdFor(request, context, file);
+                var host = raw.Host.Length > 0 ? raw.Host : request.Host ?? DefaultHost;
+                if (!hosts.TryGetValue(host, out var cursor))
+                {
+                    if (TraceStreams.Validate("host", host) is { } bad)
+                        throw new TraceFormatException(input.Name, context.Lines, bad);
+                    hosts[host] = cursor = new HostCursor(TraceStreams.HostStream(trace, host), TraceStreams.IdPrefix(trace, host));
+                }
+                if (raw.Seq >= 0)
+                {
+                    if (raw.Seq <= cursor.LastInputSeq)
+                    {
+                        context.Skip(new TraceFormatException(input.Name, context.Lines,
+                            $"seq {raw.Seq} of host {host} does not follow seq {cursor.LastInputSeq} (events out of order or repeated)"));
+                        continue;
+                    }
+                    cursor.LastInputSeq = raw.Seq;
+                }
+                var ev = raw with { Host = host, Seq = cursor.Next++ };
+                lineBuffer.ResetWrittenCount();
+                json.Reset(lineBuffer);
+                NativeJson.WriteEvent(json, ev);
+                json.Flush();
+                var data = lineBuffer.WrittenSpan.ToArray();
+                var id = TraceStreams.EventId(cursor.IdPrefix, data);
+                await session.AppendAsync(cursor.Stream, ExpectedRevision.NoStream, new EventData(id, NativeJson.KindName(ev.Kind), data), ct);
+                events++;
+                if (progress is not null && events % ProgressEvery == 0)
+                    progress.Report(new IngestProgress(input.Name, input.Consumed, input.CompressedLength, events));
+            }
+        }
+        trace ??= TraceIdFor(request, context, file);
+        progress?.Report(new IngestProgress(input.Name, input.CompressedLength ?? input.Consumed, input.CompressedLength, events));
+        var hostNames = hosts.Keys.Order(StringComparer.Ordinal).ToList();
+        var provenance = context.Header is { } header && request.Trace is null
+            ? header.Sources
+            : hostNames.Select(h => new TraceSource(file, reader.Format, h, hosts[h].Next, context.Lines, context.Skipped)).ToList();
+        var result = new IngestedSource(input.Name, reader.Format, trace, hostNames, context.Lines, events, context.Skipped,
+            context.FirstErrors.Select(e => e.Message).ToList());
+        return new FileOutcome(result, provenance);
+    }
+
+    private sealed class HostCursor(string stream, byte[] idPrefix)
+    {
+        public readonly string Stream = stream;
+        public readonly byte[] IdPrefix = idPrefix;
+        public long Next;
+        public long LastInputSeq = -1;
+    }
+
+    private static string TraceIdFor(IngestRequest request, ReadContext context, string file)
+    {
+        if (request.Trace is not null) return request.Trace;
+        if (context.Header is { } h)
+        {
+            if (TraceStreams.Validate("trace id", h.Trace) is { } bad) throw new TraceFormatException(file, 1, bad);
+            return h.Trace;
+        }
+        if (file == "-") throw new ArgumentException("standard input has no file name to name the trace after: give --trace ID");
+        var stem = Path.GetFileName(file);
+        foreach (var ext in new[] { ".gz", ".jsonl", ".json", ".txt", ".trace", ".strace", ".perf", ".log" })
+            if (stem.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) stem = stem[..^ext.Length];
+        var id = new string(stem.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray()).Trim('-', '.');
+        if (id.Length == 0 || TraceStreams.Validate("trace id", id) is not null)
+            throw new ArgumentException($"cannot name a trace after '{file}': give --trace ID");
+        return id;
+    }
+
+    private ICaptureReader Pick(InputFile input, string format)
+    {
+        if (format != "auto")
+        {
+            return readers.FirstOrDefault(r => r.Format == format)
+                ?? throw new ArgumentException($"unknown format '{format}' (one of: auto, {string.Join(", ", readers.Select(r => r.Format))})");
+        }
+        return readers.FirstOrDefault(r => r.Recognises(input.Head))
+            ?? throw new TraceFormatException(input.Name, 1,
+                $"not a capture format this replayer knows ({string.Join(", ", readers.Select(r => r.Format))}); give --format if it is one of them");
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<TraceSource>))]
+internal sealed partial class IngestJson : System.Text.Json.Serialization.JsonSerializerContext;
