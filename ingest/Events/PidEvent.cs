@@ -34,24 +34,43 @@ public enum EventKind : byte
 public abstract record PidEvent
 {
     /// <summary>The host whose stream this event belongs to.</summary>
-    public string Host { get; init; } = "";
+    public string Host { get => _host; init => _host = value; }
 
     /// <summary>Order within the host's stream, from 0.</summary>
-    public long Seq { get; init; }
+    public long Seq { get => _seq; init => _seq = value; }
 
     /// <summary>Capture timestamp in nanoseconds (the capture's own clock).</summary>
-    public long Time { get; init; }
+    public long Time { get => _time; init => _time = value; }
 
     /// <summary>The acting task's global tid.</summary>
-    public int Tid { get; init; }
+    public int Tid { get => _tid; init => _tid = value; }
 
     /// <summary>The acting task's command name (at most 15 bytes in kernel captures).</summary>
-    public string Comm { get; init; } = "";
+    public string Comm { get => _comm; init => _comm = value; }
 
     /// <summary>The recorded return value, negative for an errno; null when the capture lacks it.</summary>
-    public long? Ret { get; init; }
+    public long? Ret { get => _ret; init => _ret = value; }
+
+    // The envelope's fields, set once: by an initializer, or by SetEnvelope in a reader.
+    private string _host = "";
+    private long _seq;
+    private long _time;
+    private int _tid;
+    private string _comm = "";
+    private long? _ret;
 
     public abstract EventKind Kind { get; }
+
+    /// <summary>For readers that build an event in one go: sets the envelope without copying the record.</summary>
+    internal void SetEnvelope(string host, long seq, long time, int tid, string comm, long? ret)
+    {
+        _host = host;
+        _seq = seq;
+        _time = time;
+        _tid = tid;
+        _comm = comm;
+        _ret = ret;
+    }
 
     /// <summary>Whether the capture recorded an answer for this event that a model can be checked against.</summary>
     public virtual int RecordedAnswers => Ret.HasValue ? 1 : 0;

@@ -20,18 +20,18 @@ public static class NativeJson
     public static void WriteHeader(Utf8JsonWriter w, TraceHeader h)
     {
         w.WriteStartObject();
-        w.WriteNumber("replayer_trace", TraceHeader.Version);
-        w.WriteString("trace", h.Trace);
-        w.WriteStartArray("sources");
+        w.WriteNumber("replayer_trace"u8, TraceHeader.Version);
+        w.WriteString("trace"u8, h.Trace);
+        w.WriteStartArray("sources"u8);
         foreach (var s in h.Sources)
         {
             w.WriteStartObject();
-            w.WriteString("file", s.File);
-            w.WriteString("format", s.Format);
-            w.WriteString("host", s.Host);
-            w.WriteNumber("events", s.Events);
-            w.WriteNumber("lines", s.Lines);
-            w.WriteNumber("skipped", s.Skipped);
+            w.WriteString("file"u8, s.File);
+            w.WriteString("format"u8, s.Format);
+            w.WriteString("host"u8, s.Host);
+            w.WriteNumber("events"u8, s.Events);
+            w.WriteNumber("lines"u8, s.Lines);
+            w.WriteNumber("skipped"u8, s.Skipped);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -41,101 +41,101 @@ public static class NativeJson
     public static void WriteEvent(Utf8JsonWriter w, PidEvent ev)
     {
         w.WriteStartObject();
-        w.WriteNumber("seq", ev.Seq);
-        w.WriteNumber("t", ev.Time);
-        w.WriteString("host", ev.Host);
-        w.WriteNumber("tid", ev.Tid);
-        w.WriteString("comm", ev.Comm);
-        w.WriteString("kind", KindName(ev.Kind));
+        w.WriteNumber("seq"u8, ev.Seq);
+        w.WriteNumber("t"u8, ev.Time);
+        w.WriteString("host"u8, ev.Host);
+        w.WriteNumber("tid"u8, ev.Tid);
+        w.WriteString("comm"u8, ev.Comm);
+        w.WriteString("kind"u8, KindName(ev.Kind));
         switch (ev)
         {
             case TaskSnapshot s:
-                w.WriteNumber("tgid", s.Tgid);
-                w.WriteNumber("ppid", s.PPid);
-                w.WriteNumber("pgid", s.Pgid);
-                w.WriteNumber("sid", s.Sid);
-                Ints(w, "nspid", s.NsPid);
-                Ints(w, "nspgid", s.NsPgid);
-                Ints(w, "nssid", s.NsSid);
-                if (s.PidNs != 0) w.WriteNumber("pidns", s.PidNs);
-                if (s.Adopted) w.WriteBoolean("adopted", true);
+                w.WriteNumber("tgid"u8, s.Tgid);
+                w.WriteNumber("ppid"u8, s.PPid);
+                w.WriteNumber("pgid"u8, s.Pgid);
+                w.WriteNumber("sid"u8, s.Sid);
+                Ints(w, "nspid"u8, s.NsPid);
+                Ints(w, "nspgid"u8, s.NsPgid);
+                Ints(w, "nssid"u8, s.NsSid);
+                if (s.PidNs != 0) w.WriteNumber("pidns"u8, s.PidNs);
+                if (s.Adopted) w.WriteBoolean("adopted"u8, true);
                 break;
             case Fork f:
-                w.WriteString("call", Names.ForkCalls[(int)f.Call]);
-                w.WriteNumber("child", f.Child);
-                w.WriteNumber("flags", f.Flags);
-                Ints(w, "set_tid", f.SetTid);
+                w.WriteString("call"u8, Names.ForkCalls[(int)f.Call]);
+                w.WriteNumber("child"u8, f.Child);
+                w.WriteNumber("flags"u8, f.Flags);
+                Ints(w, "set_tid"u8, f.SetTid);
                 break;
             case Exec e:
-                w.WriteString("file", e.Filename);
-                if (e.OldTid != 0) w.WriteNumber("old_tid", e.OldTid);
+                w.WriteString("file"u8, e.Filename);
+                if (e.OldTid != 0) w.WriteNumber("old_tid"u8, e.OldTid);
                 break;
             case Exit x:
-                if (x.Code is int code) w.WriteNumber("code", code);
-                if (x.Group) w.WriteBoolean("group", true);
+                if (x.Code is int code) w.WriteNumber("code"u8, code);
+                if (x.Group) w.WriteBoolean("group"u8, true);
                 Signals(w, x.Signals);
                 break;
             case SetPgid p:
-                w.WriteNumber("pid", p.Pid);
-                w.WriteNumber("pgid", p.Pgid);
+                w.WriteNumber("pid"u8, p.Pid);
+                w.WriteNumber("pgid"u8, p.Pgid);
                 break;
             case SetSid:
                 break;
             case SigAction a:
-                w.WriteNumber("sig", a.Sig);
-                w.WriteString("handler", Names.Handlers[(int)a.Handler]);
-                if (a.SaFlags != 0) w.WriteNumber("sa_flags", a.SaFlags);
+                w.WriteNumber("sig"u8, a.Sig);
+                w.WriteString("handler"u8, Names.Handlers[(int)a.Handler]);
+                if (a.SaFlags != 0) w.WriteNumber("sa_flags"u8, a.SaFlags);
                 break;
             case Prctl p:
-                w.WriteNumber("option", p.Option);
-                w.WriteNumber("arg2", p.Arg2);
+                w.WriteNumber("option"u8, p.Option);
+                w.WriteNumber("arg2"u8, p.Arg2);
                 break;
             case GetId g:
-                w.WriteString("call", Names.GetIdCalls[(int)g.Call]);
-                if (g.Arg != 0) w.WriteNumber("arg", g.Arg);
+                w.WriteString("call"u8, Names.GetIdCalls[(int)g.Call]);
+                if (g.Arg != 0) w.WriteNumber("arg"u8, g.Arg);
                 break;
             case Kill k:
-                w.WriteString("call", Names.KillCalls[(int)k.Call]);
-                w.WriteNumber("pid", k.Pid);
-                if (k.ThreadArg != 0) w.WriteNumber("thread", k.ThreadArg);
-                w.WriteNumber("sig", k.Sig);
+                w.WriteString("call"u8, Names.KillCalls[(int)k.Call]);
+                w.WriteNumber("pid"u8, k.Pid);
+                if (k.ThreadArg != 0) w.WriteNumber("thread"u8, k.ThreadArg);
+                w.WriteNumber("sig"u8, k.Sig);
                 Signals(w, k.Signals);
                 break;
             case Wait wt:
-                w.WriteString("call", Names.WaitCalls[(int)wt.Call]);
-                w.WriteNumber("pid", wt.Pid);
-                w.WriteNumber("options", wt.Options);
+                w.WriteString("call"u8, Names.WaitCalls[(int)wt.Call]);
+                w.WriteNumber("pid"u8, wt.Pid);
+                w.WriteNumber("options"u8, wt.Options);
                 break;
             case Unshare u:
-                w.WriteNumber("flags", u.Flags);
+                w.WriteNumber("flags"u8, u.Flags);
                 break;
             case SetNs n:
-                w.WriteNumber("fd", n.Fd);
-                w.WriteNumber("nstype", n.NsType);
-                if (n.TargetNs != 0) w.WriteNumber("target_ns", n.TargetNs);
+                w.WriteNumber("fd"u8, n.Fd);
+                w.WriteNumber("nstype"u8, n.NsType);
+                if (n.TargetNs != 0) w.WriteNumber("target_ns"u8, n.TargetNs);
                 break;
             case Signal s:
-                w.WritePropertyName("signal");
+                w.WritePropertyName("signal"u8);
                 Signal(w, s.Record);
                 break;
             case Deliver d:
-                w.WriteNumber("sig", d.Sig);
-                w.WriteString("handler", Names.Handlers[(int)d.Handler]);
+                w.WriteNumber("sig"u8, d.Sig);
+                w.WriteString("handler"u8, Names.Handlers[(int)d.Handler]);
                 break;
             case Container c:
-                w.WriteString("action", Names.ContainerActions[(int)c.Action]);
-                w.WriteString("id", c.Id);
-                if (c.Peer is not null) w.WriteString("peer", c.Peer);
-                if (c.Task != 0) w.WriteNumber("task", c.Task);
+                w.WriteString("action"u8, Names.ContainerActions[(int)c.Action]);
+                w.WriteString("id"u8, c.Id);
+                if (c.Peer is not null) w.WriteString("peer"u8, c.Peer);
+                if (c.Task != 0) w.WriteNumber("task"u8, c.Task);
                 break;
             default:
                 throw new InvalidOperationException($"no native encoding for {ev.GetType().Name}");
         }
-        if (ev.Ret is long ret) w.WriteNumber("ret", ret);
+        if (ev.Ret is long ret) w.WriteNumber("ret"u8, ret);
         w.WriteEndObject();
     }
 
-    private static void Ints(Utf8JsonWriter w, string name, int[]? values)
+    private static void Ints(Utf8JsonWriter w, ReadOnlySpan<byte> name, int[]? values)
     {
         if (values is null) return;
         w.WriteStartArray(name);
@@ -146,7 +146,7 @@ public static class NativeJson
     private static void Signals(Utf8JsonWriter w, SignalRecord[] signals)
     {
         if (signals.Length == 0) return;
-        w.WriteStartArray("signals");
+        w.WriteStartArray("signals"u8);
         foreach (var s in signals) Signal(w, s);
         w.WriteEndArray();
     }
@@ -154,11 +154,11 @@ public static class NativeJson
     private static void Signal(Utf8JsonWriter w, SignalRecord s)
     {
         w.WriteStartObject();
-        w.WriteNumber("sig", s.Sig);
-        w.WriteNumber("to", s.To);
-        w.WriteNumber("res", (int)s.Result);
-        if (s.Code != 0) w.WriteNumber("code", s.Code);
-        if (s.Group) w.WriteBoolean("group", true);
+        w.WriteNumber("sig"u8, s.Sig);
+        w.WriteNumber("to"u8, s.To);
+        w.WriteNumber("res"u8, (int)s.Result);
+        if (s.Code != 0) w.WriteNumber("code"u8, s.Code);
+        if (s.Group) w.WriteBoolean("group"u8, true);
         w.WriteEndObject();
     }
 
@@ -205,12 +205,15 @@ public static class NativeJson
         }
     }
 
+    private const int MaxKey = 16;
+
     /// <summary>Parses one event line; every problem is reported as file:line and the key at fault.</summary>
     public static PidEvent ParseEvent(ReadOnlySpan<byte> line, string file, long lineNo)
     {
         var f = new Fields();
         var r = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 8 });
-        string key = "";
+        Span<char> key = stackalloc char[MaxKey];
+        int keyLength = 0;
         try
         {
             if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
@@ -218,19 +221,20 @@ public static class NativeJson
             while (r.Read())
             {
                 if (r.TokenType == JsonTokenType.EndObject) break;
-                key = r.GetString()!;
+                keyLength = r.ValueSpan.Length <= MaxKey ? r.CopyString(key) : 0;
+                if (keyLength == 0) throw new FormatException("unknown key");
                 r.Read();
-                f.Set(key, ref r);
+                f.Set(key[..keyLength], ref r);
             }
             if (r.TokenType != JsonTokenType.EndObject)
                 throw new FormatException("the object is not closed (truncated line?)");
-            key = "";
+            keyLength = 0;
             if (r.Read()) throw new FormatException("text after the object");
             return f.Build();
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException)
         {
-            string where = key.Length > 0 ? $" (key \"{Printable(key)}\")" : "";
+            string where = keyLength > 0 ? $" (key \"{Printable(key[..keyLength].ToString())}\")" : "";
             throw new TraceFormatException(file, lineNo, $"{Clean(e.Message)}{where}");
         }
     }
@@ -255,12 +259,34 @@ public static class NativeJson
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Comms and host names repeat on almost every line: one string each per thread, not one per
+    /// line. The table is dropped when it grows past a bound, so hostile input cannot grow it forever.
+    /// </summary>
+    private static class Intern
+    {
+        private const int MaxEntries = 1 << 16;
+        [ThreadStatic] private static HashSet<string>? t_pool;
+
+        public static string Get(ReadOnlySpan<char> value)
+        {
+            var pool = t_pool ??= new HashSet<string>(StringComparer.Ordinal);
+            var lookup = pool.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.TryGetValue(value, out var s)) return s;
+            if (pool.Count >= MaxEntries) pool.Clear();
+            s = value.ToString();
+            pool.Add(s);
+            return s;
+        }
+    }
+
     /// <summary>Every field any kind may carry, filled as keys arrive in any order.</summary>
     private struct Fields
     {
         private long? _seq, _t, _ret, _code;
         private int? _tid;
-        private string? _host, _comm, _kind, _call, _file, _handler, _action, _id, _peer;
+        private string? _host, _comm, _file, _id, _peer;
+        private int _kind, _call, _handler, _action;
         private int _tgid, _ppid, _pgid, _sid, _child, _oldTid, _pid, _sig, _option, _arg, _thread, _options, _fd, _task;
         private ulong _flags, _pidns, _saFlags, _arg2, _nstype, _targetNs;
         private int[]? _nspid, _nspgid, _nssid, _setTid;
@@ -269,7 +295,12 @@ public static class NativeJson
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild;
 
-        public void Set(string key, ref Utf8JsonReader r)
+        public Fields()
+        {
+            _kind = _call = _handler = _action = -1;
+        }
+
+        public void Set(scoped ReadOnlySpan<char> key, ref Utf8JsonReader r)
         {
             switch (key)
             {
@@ -278,7 +309,7 @@ public static class NativeJson
                 case "host": _host = Str(ref r, MaxComm); break;
                 case "tid": _tid = Pid(ref r); break;
                 case "comm": _comm = Str(ref r, MaxComm); break;
-                case "kind": _kind = Str(ref r, 32); break;
+                case "kind": _kind = Enum(ref r, Names.Kinds, "kind"); break;
                 case "ret": _ret = r.GetInt64(); break;
                 case "tgid": _tgid = Pid(ref r); break;
                 case "ppid": _ppid = Pid(ref r); break;
@@ -289,7 +320,7 @@ public static class NativeJson
                 case "nssid": _nssid = IntArray(ref r, MaxLevels); break;
                 case "pidns": _pidns = r.GetUInt64(); break;
                 case "adopted": _adopted = r.GetBoolean(); break;
-                case "call": _call = Str(ref r, 32); break;
+                case "call": _call = CallIndex(ref r); break;
                 case "child": _child = Pid(ref r); _sawChild = true; break;
                 case "flags": _flags = r.GetUInt64(); _sawFlags = true; break;
                 case "set_tid": _setTid = IntArray(ref r, MaxLevels); break;
@@ -300,7 +331,7 @@ public static class NativeJson
                 case "signals": _signals = SignalArray(ref r); break;
                 case "signal": _signal = ReadSignal(ref r); break;
                 case "pid": _pid = r.GetInt32(); _sawPid = true; break;
-                case "handler": _handler = Str(ref r, 16); break;
+                case "handler": _handler = Enum(ref r, Names.Handlers, "handler"); break;
                 case "sa_flags": _saFlags = r.GetUInt64(); break;
                 case "sig": _sig = Sig(ref r); _sawSig = true; break;
                 case "option": _option = r.GetInt32(); break;
@@ -311,7 +342,7 @@ public static class NativeJson
                 case "fd": _fd = r.GetInt32(); break;
                 case "nstype": _nstype = r.GetUInt64(); break;
                 case "target_ns": _targetNs = r.GetUInt64(); break;
-                case "action": _action = Str(ref r, 16); break;
+                case "action": _action = Enum(ref r, Names.ContainerActions, "action"); break;
                 case "id": _id = Str(ref r, MaxComm); break;
                 case "peer": _peer = Str(ref r, MaxComm); break;
                 case "task": _task = Pid(ref r); break;
@@ -319,88 +350,105 @@ public static class NativeJson
             }
         }
 
+        // "call" means a different enum for each kind, and keys come in any order: keep the
+        // spelling's index in the union of all call names, and map it once the kind is known.
+        private static int CallIndex(ref Utf8JsonReader r) => Enum(ref r, AllCalls, "call");
+
+        private static readonly string[] AllCalls =
+            [.. Names.ForkCalls, .. Names.GetIdCalls, .. Names.KillCalls, .. Names.WaitCalls];
+
+        private readonly T Call<T>(string[] names, T fallback, string kind) where T : struct, System.Enum
+        {
+            if (_call < 0) return fallback;
+            int i = Array.IndexOf(names, AllCalls[_call]);
+            if (i < 0) throw new FormatException($"\"call\" of a {kind} is one of: {string.Join(", ", names)}");
+            return (T)(object)(byte)i;
+        }
+
         public readonly PidEvent Build()
         {
-            if (_kind is null) throw new FormatException("missing \"kind\"");
+            if (_kind < 0) throw new FormatException("missing \"kind\"");
             if (_tid is null) throw new FormatException("missing \"tid\"");
-            PidEvent ev = _kind switch
+            var kind = (EventKind)_kind;
+            PidEvent ev = kind switch
             {
-                "snapshot" => new TaskSnapshot
+                EventKind.Snapshot => new TaskSnapshot
                 {
                     Tgid = _tgid, PPid = _ppid, Pgid = _pgid, Sid = _sid, NsPid = _nspid, NsPgid = _nspgid,
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted,
                 },
-                "fork" => new Fork
+                EventKind.Fork => new Fork
                 {
-                    Call = Enum<ForkCall>(_call ?? "clone", Names.ForkCalls, "call"),
+                    Call = Call(Names.ForkCalls, ForkCall.Clone, "fork"),
                     Child = _sawChild ? _child : throw new FormatException("fork without \"child\""),
                     Flags = _flags, SetTid = _setTid,
                 },
-                "exec" => new Exec { Filename = _file ?? "", OldTid = _oldTid },
-                "exit" => new Exit { Code = _code is long c ? (int)c : null, Group = _group, Signals = _signals ?? [] },
-                "setpgid" => new SetPgid
+                EventKind.Exec => new Exec { Filename = _file ?? "", OldTid = _oldTid },
+                EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, Signals = _signals ?? [] },
+                EventKind.SetPgid => new SetPgid
                 {
                     Pid = _sawPid ? _pid : throw new FormatException("setpgid without \"pid\""),
                     Pgid = _sawPgid ? _pgid : throw new FormatException("setpgid without \"pgid\""),
                 },
-                "setsid" => new SetSid(),
-                "sigaction" => new SigAction
+                EventKind.SetSid => new SetSid(),
+                EventKind.SigAction => new SigAction
                 {
                     Sig = _sawSig ? _sig : throw new FormatException("sigaction without \"sig\""),
-                    Handler = Enum<Handler>(_handler ?? "unknown", Names.Handlers, "handler"), SaFlags = _saFlags,
+                    Handler = _handler < 0 ? Handler.Unknown : (Handler)_handler, SaFlags = _saFlags,
                 },
-                "prctl" => new Prctl { Option = _option, Arg2 = _arg2 },
-                "getid" => new GetId
+                EventKind.Prctl => new Prctl { Option = _option, Arg2 = _arg2 },
+                EventKind.GetId => new GetId
                 {
-                    Call = Enum<GetIdCall>(_call ?? throw new FormatException("getid without \"call\""), Names.GetIdCalls, "call"),
+                    Call = _call >= 0 ? Call(Names.GetIdCalls, GetIdCall.GetPid, "getid") : throw new FormatException("getid without \"call\""),
                     Arg = _arg,
                 },
-                "kill" => new Kill
+                EventKind.Kill => new Kill
                 {
-                    Call = Enum<KillCall>(_call ?? "kill", Names.KillCalls, "call"),
+                    Call = Call(Names.KillCalls, KillCall.Kill, "kill"),
                     Pid = _sawPid ? _pid : throw new FormatException("kill without \"pid\""),
                     ThreadArg = _thread,
                     Sig = _sawSig ? _sig : throw new FormatException("kill without \"sig\""),
                     Signals = _signals ?? [],
                 },
-                "wait" => new Wait
+                EventKind.Wait => new Wait
                 {
-                    Call = Enum<WaitCall>(_call ?? "wait4", Names.WaitCalls, "call"),
+                    Call = Call(Names.WaitCalls, WaitCall.Wait4, "wait"),
                     Pid = _sawPid ? _pid : throw new FormatException("wait without \"pid\""),
                     Options = _options,
                 },
-                "unshare" => new Unshare { Flags = _sawFlags ? _flags : throw new FormatException("unshare without \"flags\"") },
-                "setns" => new SetNs { Fd = _fd, NsType = _nstype, TargetNs = _targetNs },
-                "signal" => new Signal { Record = _signal ?? throw new FormatException("signal without \"signal\"") },
-                "deliver" => new Deliver
+                EventKind.Unshare => new Unshare { Flags = _sawFlags ? _flags : throw new FormatException("unshare without \"flags\"") },
+                EventKind.SetNs => new SetNs { Fd = _fd, NsType = _nstype, TargetNs = _targetNs },
+                EventKind.Signal => new Signal { Record = _signal ?? throw new FormatException("signal without \"signal\"") },
+                EventKind.Deliver => new Deliver
                 {
                     Sig = _sawSig ? _sig : throw new FormatException("deliver without \"sig\""),
-                    Handler = Enum<Handler>(_handler ?? "unknown", Names.Handlers, "handler"),
+                    Handler = _handler < 0 ? Handler.Unknown : (Handler)_handler,
                 },
-                "container" => new Container
+                EventKind.Container => new Container
                 {
-                    Action = Enum<ContainerAction>(_action ?? throw new FormatException("container without \"action\""), Names.ContainerActions, "action"),
+                    Action = _action >= 0 ? (ContainerAction)_action : throw new FormatException("container without \"action\""),
                     Id = _id ?? throw new FormatException("container without \"id\""),
                     Peer = _peer, Task = _task,
                 },
-                _ => throw new FormatException($"unknown kind \"{Printable(_kind)}\""),
+                _ => throw new FormatException("unknown kind"),
             };
-            return ev with
-            {
-                Seq = _seq ?? -1,
-                Time = _t ?? 0,
-                Host = _host ?? "",
-                Tid = _tid.Value,
-                Comm = _comm ?? "",
-                Ret = _ret,
-            };
+            // The envelope is set on the one object made, rather than copied into a second.
+            ev.SetEnvelope(_host ?? "", _seq ?? -1, _t ?? 0, _tid.Value, _comm ?? "", _ret);
+            return ev;
         }
 
-        private static T Enum<T>(string value, string[] names, string key) where T : struct, System.Enum
+        private static int Enum(ref Utf8JsonReader r, string[] names, string key)
         {
-            int i = Array.IndexOf(names, value);
-            if (i < 0) throw new FormatException($"\"{key}\" has no value \"{Printable(value)}\" (one of: {string.Join(", ", names)})");
-            return (T)(object)(byte)i;
+            if (r.TokenType != JsonTokenType.String) throw new FormatException("must be a string");
+            Span<char> buf = stackalloc char[MaxKey];
+            int n = r.ValueSpan.Length <= MaxKey ? r.CopyString(buf) : -1;
+            if (n >= 0)
+            {
+                var value = buf[..n];
+                for (int i = 0; i < names.Length; i++)
+                    if (value.SequenceEqual(names[i])) return i;
+            }
+            throw new FormatException($"\"{key}\" has no value \"{Printable(r.GetString() ?? "")}\" (one of: {string.Join(", ", names)})");
         }
 
         private static long NonNegative(ref Utf8JsonReader r)
@@ -428,6 +476,13 @@ public static class NativeJson
         private static string Str(ref Utf8JsonReader r, int max)
         {
             if (r.TokenType != JsonTokenType.String) throw new FormatException("must be a string");
+            if (r.ValueSpan.Length <= MaxComm)
+            {
+                Span<char> buf = stackalloc char[MaxComm];
+                int n = r.CopyString(buf);
+                if (n > max) throw new FormatException($"string longer than {max} characters");
+                return Intern.Get(buf[..n]);
+            }
             var s = r.GetString()!;
             if (s.Length > max) throw new FormatException($"string longer than {max} characters");
             return s;
@@ -449,13 +504,18 @@ public static class NativeJson
         private static SignalRecord[] SignalArray(ref Utf8JsonReader r)
         {
             if (r.TokenType != JsonTokenType.StartArray) throw new FormatException("must be an array of signals");
-            var list = new List<SignalRecord>(2);
+            var first = default(SignalRecord);
+            List<SignalRecord>? more = null;
+            int n = 0;
             while (r.Read() && r.TokenType != JsonTokenType.EndArray)
             {
-                if (list.Count == MaxSignals) throw new FormatException($"more than {MaxSignals} signals");
-                list.Add(ReadSignal(ref r));
+                if (n == MaxSignals) throw new FormatException($"more than {MaxSignals} signals");
+                var s = ReadSignal(ref r);
+                if (n == 0) first = s;
+                else (more ??= [first]).Add(s);
+                n++;
             }
-            return [.. list];
+            return n switch { 0 => [], 1 => [first], _ => [.. more!] };
         }
 
         private static SignalRecord ReadSignal(ref Utf8JsonReader r)
@@ -463,11 +523,13 @@ public static class NativeJson
             if (r.TokenType != JsonTokenType.StartObject) throw new FormatException("a signal must be an object");
             int sig = -1, to = -1, res = 0, code = 0;
             bool group = false;
+            Span<char> k = stackalloc char[MaxKey];
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                var k = r.GetString();
+                int kn = r.ValueSpan.Length <= MaxKey ? r.CopyString(k) : 0;
+                var key = k[..kn];
                 r.Read();
-                switch (k)
+                switch (key)
                 {
                     case "sig": sig = Sig(ref r); break;
                     case "to": to = Pid(ref r); break;
@@ -477,7 +539,7 @@ public static class NativeJson
                         break;
                     case "code": code = r.GetInt32(); break;
                     case "group": group = r.GetBoolean(); break;
-                    default: throw new FormatException($"unknown key \"{Printable(k ?? "")}\" in a signal");
+                    default: throw new FormatException($"unknown key \"{Printable(key.ToString())}\" in a signal");
                 }
             }
             if (sig < 0 || to < 0) throw new FormatException("a signal needs \"sig\" and \"to\"");

@@ -2,9 +2,10 @@ namespace Replayer.Ingest.Store;
 
 /// <summary>
 /// The rules of an append, the same on every backend: the expectation is checked at a stream's
-/// first append in a session; events already in the stream with the same ids at the same
-/// revisions are taken as written before (idempotence), and a stream that holds other events
-/// there is a conflict. Backends supply the primitives, inside their own transaction.
+/// first append in a session; events already in the stream with the same ids and the same bytes
+/// at the same revisions are taken as written before (idempotence), and a stream that holds other
+/// events there is a conflict. Comparing the bytes as well as the id is stricter than
+/// EventStoreDB, and lets ids be derived from a position alone, without hashing every event. Backends supply the primitives, inside their own transaction.
 /// </summary>
 public abstract class AppendSessionBase : IAppendSession
 {
@@ -32,7 +33,8 @@ public abstract class AppendSessionBase : IAppendSession
     /// <summary>The stream's key and last revision, or null when it does not exist.</summary>
     protected abstract ValueTask<(long Id, StreamRevision Last)?> FindStreamAsync(string name, CancellationToken ct);
     protected abstract ValueTask<long> CreateStreamAsync(string name, CancellationToken ct);
-    protected abstract ValueTask<Guid?> IdAtAsync(long stream, long revision, CancellationToken ct);
+    /// <summary>Whether the stream holds this very event (same id, type and data) at a revision.</summary>
+    protected abstract ValueTask<bool> HoldsAsync(long stream, long revision, EventData ev, CancellationToken ct);
     protected abstract ValueTask InsertAsync(long stream, long revision, EventData ev, CancellationToken ct);
     protected abstract ValueTask SetLastAsync(long stream, long last, CancellationToken ct);
     protected abstract Task CommitTransactionAsync(CancellationToken ct);
@@ -48,8 +50,7 @@ public abstract class AppendSessionBase : IAppendSession
         {
             if (s.Next <= s.Before.Value)
             {
-                var stored = await IdAtAsync(s.Id, s.Next, ct);
-                if (stored == ev.Id)
+                if (await HoldsAsync(s.Id, s.Next, ev, ct))
                 {
                     s.Next++;
                     s.AlreadyPresent++;

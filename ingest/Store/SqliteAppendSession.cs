@@ -1,38 +1,35 @@
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Replayer.Ingest.Store;
 
-/// <summary>One IMMEDIATE transaction on its own connection, with its statements prepared once.</summary>
+/// <summary>
+/// One IMMEDIATE transaction on its own connection. Events go in through one statement prepared
+/// once and bound with SQLite's own calls: Microsoft.Data.Sqlite's command layer costs about three
+/// times as much per row (measured: 3.8 s against 1.3 s for 1M rows), and an ingest is nothing
+/// but rows.
+/// </summary>
 internal sealed class SqliteAppendSession : AppendSessionBase
 {
     private readonly SqliteEventStore _store;
     private readonly SqliteConnection _c;
-    private readonly SqliteCommand _insert;
-    private readonly SqliteParameter _pStream, _pRevision, _pId, _pType, _pData, _pCreated;
-    private readonly SqliteCommand _idAt;
+    // The prepared insert, owned by this session and finalized with it.
+    private sqlite3_stmt? _insert;
+    private readonly SqliteCommand _holds;
     private readonly long _now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    private readonly byte[] _idBytes = new byte[16];
 
     public SqliteAppendSession(SqliteEventStore store, SqliteConnection c)
     {
         _store = store;
         _c = c;
-        _insert = c.CreateCommand();
-        _insert.CommandText = "INSERT INTO events(stream, revision, id, type, data, created) VALUES($s, $r, $i, $t, $d, $c)";
-        _pStream = _insert.Parameters.Add("$s", SqliteType.Integer);
-        _pRevision = _insert.Parameters.Add("$r", SqliteType.Integer);
-        _pId = _insert.Parameters.Add("$i", SqliteType.Blob);
-        _pType = _insert.Parameters.Add("$t", SqliteType.Text);
-        _pData = _insert.Parameters.Add("$d", SqliteType.Blob);
-        _pCreated = _insert.Parameters.Add("$c", SqliteType.Integer);
-        _pCreated.Value = _now;
-        _insert.Prepare();
-        _idAt = c.CreateCommand();
-        _idAt.CommandText = "SELECT id FROM events WHERE stream = $s AND revision = $r";
-        _idAt.Parameters.Add("$s", SqliteType.Integer);
-        _idAt.Parameters.Add("$r", SqliteType.Integer);
-        _idAt.Prepare();
+        Check(raw.sqlite3_prepare_v2(c.Handle, "INSERT INTO events(stream, revision, id, type, data, created) VALUES(?, ?, ?, ?, ?, ?)",
+            out _insert));
+        _holds = c.CreateCommand();
+        _holds.CommandText = "SELECT id, type, data FROM events WHERE stream = $s AND revision = $r";
+        _holds.Parameters.Add("$s", SqliteType.Integer);
+        _holds.Parameters.Add("$r", SqliteType.Integer);
+        _holds.Prepare();
     }
 
     protected override ValueTask<(long Id, StreamRevision Last)?> FindStreamAsync(string name, CancellationToken ct)
@@ -52,25 +49,34 @@ internal sealed class SqliteAppendSession : AppendSessionBase
         return ValueTask.FromResult((long)Run(cmd.ExecuteScalar)!);
     }
 
-    protected override ValueTask<Guid?> IdAtAsync(long stream, long revision, CancellationToken ct)
+    protected override ValueTask<bool> HoldsAsync(long stream, long revision, EventData ev, CancellationToken ct)
     {
-        _idAt.Parameters[0].Value = stream;
-        _idAt.Parameters[1].Value = revision;
-        var v = Run(_idAt.ExecuteScalar);
-        return ValueTask.FromResult(v is byte[] b ? new Guid(b) : (Guid?)null);
+        _holds.Parameters[0].Value = stream;
+        _holds.Parameters[1].Value = revision;
+        using var r = Run(_holds.ExecuteReader);
+        bool same = r.Read()
+            && new Guid(r.GetFieldValue<byte[]>(0)) == ev.Id
+            && r.GetString(1) == ev.Type
+            && r.GetFieldValue<byte[]>(2).AsSpan().SequenceEqual(ev.Data.Span);
+        return ValueTask.FromResult(same);
     }
 
     protected override ValueTask InsertAsync(long stream, long revision, EventData ev, CancellationToken ct)
     {
-        // Synchronous on purpose: SQLite has no asynchronous I/O, and the async wrappers cost an
-        // allocation per row on the hottest path of an ingest.
-        _pStream.Value = stream;
-        _pRevision.Value = revision;
-        ev.Id.TryWriteBytes(_idBytes);
-        _pId.Value = _idBytes;
-        _pType.Value = ev.Type;
-        _pData.Value = AsArray(ev.Data);
-        Run(_insert.ExecuteNonQuery);
+        // Synchronous on purpose: SQLite has no asynchronous I/O, and an await per row would cost
+        // more than the row.
+        var st = _insert!;
+        Span<byte> id = stackalloc byte[16];
+        ev.Id.TryWriteBytes(id);
+        raw.sqlite3_bind_int64(st, 1, stream);
+        raw.sqlite3_bind_int64(st, 2, revision);
+        raw.sqlite3_bind_blob(st, 3, id);
+        raw.sqlite3_bind_text(st, 4, ev.Type);
+        raw.sqlite3_bind_blob(st, 5, ev.Data.Span);
+        raw.sqlite3_bind_int64(st, 6, _now);
+        int rc = raw.sqlite3_step(st);
+        raw.sqlite3_reset(st);
+        if (rc != raw.SQLITE_DONE) Check(rc);
         return ValueTask.CompletedTask;
     }
 
@@ -109,13 +115,20 @@ internal sealed class SqliteAppendSession : AppendSessionBase
 
     protected override async ValueTask DisposeResourcesAsync()
     {
-        _insert.Dispose();
-        _idAt.Dispose();
+        if (_insert is not null)
+        {
+            raw.sqlite3_finalize(_insert);
+            _insert = null;
+        }
+        _holds.Dispose();
         await _c.DisposeAsync();
     }
 
-    private static byte[] AsArray(ReadOnlyMemory<byte> m) =>
-        MemoryMarshal.TryGetArray(m, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length ? seg.Array : m.ToArray();
+    private void Check(int rc)
+    {
+        if (rc is raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW) return;
+        throw _store.Translate(new SqliteException(raw.sqlite3_errmsg(_c.Handle).utf8_to_string(), rc, raw.sqlite3_extended_errcode(_c.Handle)));
+    }
 
     private T Run<T>(Func<T> op)
     {

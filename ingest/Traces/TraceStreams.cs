@@ -42,27 +42,22 @@ public static partial class TraceStreams
         return true;
     }
 
-    /// <summary>A version-8 UUID from SHA-256 of (trace, host, canonical event bytes).</summary>
-    public static Guid EventId(ReadOnlySpan<byte> traceAndHost, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// A version-8 UUID for the event at <paramref name="seq"/> of a host stream: eight bytes of
+    /// SHA-256 over (trace, host), then the sequence number. Unique per position; whether the
+    /// event at a position is the same one is decided by its bytes (AppendSessionBase).
+    /// </summary>
+    public static Guid EventId(ReadOnlySpan<byte> hostKey, long seq)
     {
-        int n = traceAndHost.Length + data.Length;
-        var buf = ArrayPool<byte>.Shared.Rent(n);
-        try
-        {
-            traceAndHost.CopyTo(buf);
-            data.CopyTo(buf.AsSpan(traceAndHost.Length));
-            Span<byte> hash = stackalloc byte[32];
-            SHA256.HashData(buf.AsSpan(0, n), hash);
-            hash[6] = (byte)((hash[6] & 0x0f) | 0x80);
-            hash[8] = (byte)((hash[8] & 0x3f) | 0x80);
-            return new Guid(hash[..16], bigEndian: true);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buf);
-        }
+        Span<byte> id = stackalloc byte[16];
+        hostKey[..8].CopyTo(id);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(id[8..], seq);
+        id[6] = (byte)((id[6] & 0x0f) | 0x80);
+        id[8] = (byte)((id[8] & 0x3f) | 0x80);
+        return new Guid(id, bigEndian: true);
     }
 
-    /// <summary>The prefix every event id of one trace's host hashes first.</summary>
-    public static byte[] IdPrefix(string trace, string host) => Encoding.UTF8.GetBytes($"{trace}\0{host}\0");
+    /// <summary>The key every event id of one trace's host starts from.</summary>
+    public static byte[] HostKey(string trace, string host) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes($"{trace}\0{host}"));
 }
