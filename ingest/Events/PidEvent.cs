@@ -36,7 +36,7 @@ public abstract record PidEvent
     /// <summary>The host whose stream this event belongs to.</summary>
     public string Host { get => _host; init => _host = value; }
 
-    /// <summary>Order within the host's stream, from 0.</summary>
+    /// <summary>Order within the host's stream, from 0; -1 until the ingest assigns it.</summary>
     public long Seq { get => _seq; init => _seq = value; }
 
     /// <summary>Capture timestamp in nanoseconds (the capture's own clock).</summary>
@@ -53,7 +53,7 @@ public abstract record PidEvent
 
     // The envelope's fields, set once: by an initializer, or by SetEnvelope in a reader.
     private string _host = "";
-    private long _seq;
+    private long _seq = -1;
     private long _time;
     private int _tid;
     private string _comm = "";

@@ -41,7 +41,7 @@ public static class NativeJson
     public static void WriteEvent(Utf8JsonWriter w, PidEvent ev)
     {
         w.WriteStartObject();
-        w.WriteNumber("seq"u8, ev.Seq);
+        if (ev.Seq >= 0) w.WriteNumber("seq"u8, ev.Seq);
         w.WriteNumber("t"u8, ev.Time);
         w.WriteString("host"u8, ev.Host);
         w.WriteNumber("tid"u8, ev.Tid);
