@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats;
+using Replayer.Ingest.Store;
+using Replayer.Ingest.Traces;
+
+namespace Replayer.Cli.Commands;
+
+/// <summary>
+/// `replayer bench ingest`: the ingest's speed and memory, measured the way a user meets them (one
+/// process, a fresh store, a native file of N events), printed with the machine it ran on.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("bench", "Measure replayer's own speed and memory on this machine");
+        cmd.Subcommands.Add(Ingest());
+        return cmd;
+    }
+
+    private static Command Ingest()
+    {
+        var events = new Option<int>("--events") { Description = "How many events the native file holds", DefaultValueFactory = _ => 1_000_000 };
+        var keep = new Option<string?>("--file") { Description = "Write the native file here and keep it (default: a temporary file)" };
+        var cmd = new Command("ingest", "Ingest a native file of N synthetic events into a fresh store; print events/s and peak memory")
+        {
+            events, keep, StoreOptions.Json,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            int n = parse.GetValue(events);
+            if (n <= 0) throw new ArgumentException("--events must be positive");
+            var tmp = Directory.CreateTempSubdirectory("replayer-bench-");
+            try
+            {
+                var file = parse.GetValue(keep) ?? Path.Combine(tmp.FullName, "bench.jsonl");
+                WriteWorkload(file, n);
+                var spec = parse.GetValue(StoreOptions.Store) ?? Path.Combine(tmp.FullName, "bench.db");
+                var trace = "bench-" + Guid.NewGuid().ToString("N")[..8];
+                await using var store = await StoreLocator.OpenAsync(spec, ct);
+                var clock = Stopwatch.StartNew();
+                var result = await new TraceIngest(store, CaptureFormats.All).RunAsync(new IngestRequest([file], "native", trace), null, ct);
+                var seconds = clock.Elapsed.TotalSeconds;
+                using var self = Process.GetCurrentProcess();
+                long peak = self.PeakWorkingSet64;
+                await new TraceCatalog(store).DeleteAsync(trace, ct);
+                Report(parse.GetValue(StoreOptions.Json), store.Description, result.Added, seconds, peak, new FileInfo(file).Length);
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                tmp.Delete(recursive: true);
+            }
+        });
+        return cmd;
+    }
+
+    private static void Report(bool json, string store, long added, double seconds, long peak, long bytes)
+    {
+        var machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}";
+        if (json)
+        {
+            Terminal.Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("store", store);
+                w.WriteNumber("events", added);
+                w.WriteNumber("seconds", Math.Round(seconds, 3));
+                w.WriteNumber("events_per_second", Math.Round(added / seconds));
+                w.WriteNumber("peak_memory_bytes", peak);
+                w.WriteNumber("file_bytes", bytes);
+                w.WriteString("machine", machine);
+                w.WriteEndObject();
+            });
+            return;
+        }
+        Console.WriteLine($"ingest into {store}: {added:N0} events ({bytes / 1e6:F0} MB native) in {seconds:F2} s: {added / seconds:N0} events/s, peak memory {peak / 1e6:F0} MB");
+        Console.WriteLine($"machine: {machine}");
+    }
+
+    /// <summary>
+    /// A process tree at work on one host: forks, exits with their SIGCHLD, kills, waits and id
+    /// queries, in the proportions of the shell-heavy real captures. Deterministic.
+    /// </summary>
+    private static void WriteWorkload(string path, int count)
+    {
+        var rng = new Random(42);
+        var live = new List<int>();
+        int next = 1000;
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using var w = new NativeWriter(file);
+        for (int i = 0; i < count; i++)
+        {
+            long t = 1_000_000L * i;
+            double r = rng.NextDouble();
+            PidEvent ev;
+            if (r < 0.3 || live.Count < 2)
+            {
+                int parent = live.Count > 0 ? live[rng.Next(live.Count)] : 1;
+                int child = next++;
+                live.Add(child);
+                ev = new Fork { Tid = parent, Comm = "sh", Child = child, Flags = 17, Ret = child };
+            }
+            else if (r < 0.55)
+            {
+                int at = rng.Next(live.Count);
+                int tid = live[at];
+                live[at] = live[^1];
+                live.RemoveAt(live.Count - 1);
+                ev = new Exit { Tid = tid, Comm = "sh", Code = 0, Group = true, Signals = [new SignalRecord(17, 1, SignalResult.Delivered, 1, true)] };
+            }
+            else if (r < 0.75)
+            {
+                ev = new GetId { Tid = live[rng.Next(live.Count)], Comm = "sh", Call = GetIdCall.GetPpid, Ret = 1 };
+            }
+            else if (r < 0.9)
+            {
+                int target = live[rng.Next(live.Count)];
+                ev = new Kill { Tid = live[rng.Next(live.Count)], Comm = "kill", Pid = target, Sig = 15, Ret = 0,
+                    Signals = [new SignalRecord(15, target, SignalResult.Delivered, 0, true)] };
+            }
+            else
+            {
+                ev = new Wait { Tid = live[rng.Next(live.Count)], Comm = "sh", Pid = -1, Ret = -10 };
+            }
+            w.Write(ev with { Time = t, Host = "bench" });
+        }
+    }
+}
