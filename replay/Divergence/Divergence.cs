@@ -1,0 +1,130 @@
+using Replayer.Replay.Models;
+
+namespace Replayer.Replay.Divergence;
+
+/// <summary>How two designs parted ways on one event (MODELS.md, "Divergence").</summary>
+public enum DivergenceCategory : byte
+{
+    /// <summary>The same call names different tasks, or succeeds in one design and fails in the other.</summary>
+    Identity,
+    /// <summary>A number one design shows is 0 (invisible) in the other.</summary>
+    Visibility,
+    /// <summary>Same task, different number: expected between designs; counted, not alarming.</summary>
+    Numbering,
+    /// <summary>Signal recipients, or what became of a signal (delivered, ignored), differ.</summary>
+    SignalSet,
+    /// <summary>An orphan goes to a different reaper, or a teardown kills differently.</summary>
+    Reaping,
+    /// <summary>An allocation fails in one design only.</summary>
+    Capacity,
+    /// <summary>One design cannot represent the event at all.</summary>
+    Unsupported,
+}
+
+/// <summary>One way two outcomes differ, with the two sides in a few words.</summary>
+public readonly record struct Difference(DivergenceCategory Category, string Left, string Right);
+
+/// <summary>
+/// Compares what two models say of the same event by identity, not by raw number: a returned
+/// number is compared through the task it names (<see cref="Outcome.RetTarget"/>), signals by
+/// recipient and result, reaping by (orphan, reaper) pairs.
+/// </summary>
+public static class DivergenceClassifier
+{
+    /// <summary>Adds to <paramref name="into"/> every way <paramref name="a"/> and <paramref name="b"/> differ; nothing when they agree or either could not tell.</summary>
+    public static void Compare(Outcome a, Outcome b, List<Difference> into)
+    {
+        if (a.Verdict == Verdict.Unsupported || b.Verdict == Verdict.Unsupported)
+        {
+            if (a.Verdict != b.Verdict)
+                into.Add(new Difference(DivergenceCategory.Unsupported, Describe(a), Describe(b)));
+            return;
+        }
+        // What one model could not know is not a difference between the designs.
+        if (a.Verdict == Verdict.UnknownState || b.Verdict == Verdict.UnknownState) return;
+
+        if (a.AllocationFailure != b.AllocationFailure)
+            into.Add(new Difference(DivergenceCategory.Capacity, Errno(a.AllocationFailure), Errno(b.AllocationFailure)));
+
+        if (a.HasRet && b.HasRet) CompareReturn(a, b, into);
+
+        if (!SameSignals(a.Signals, b.Signals))
+            into.Add(new Difference(DivergenceCategory.SignalSet, Signals(a.Signals), Signals(b.Signals)));
+
+        if (!SameSet(a.Reparented, b.Reparented) || !SameSet(a.Killed, b.Killed))
+            into.Add(new Difference(DivergenceCategory.Reaping, Reaping(a), Reaping(b)));
+    }
+
+    private static void CompareReturn(Outcome a, Outcome b, List<Difference> into)
+    {
+        bool okA = a.Ret >= 0, okB = b.Ret >= 0;
+        if (okA != okB || (!okA && a.Ret != b.Ret))
+        {
+            into.Add(new Difference(DivergenceCategory.Identity, Return(a), Return(b)));
+            return;
+        }
+        if (!okA) return;
+        if (a.RetTarget == b.RetTarget)
+        {
+            if (a.Ret != b.Ret) into.Add(new Difference(DivergenceCategory.Numbering, Return(a), Return(b)));
+            return;
+        }
+        // A 0 that names nothing against a number that names someone: the viewer cannot see it.
+        bool hiddenA = a.Ret == 0 && a.RetTarget == 0, hiddenB = b.Ret == 0 && b.RetTarget == 0;
+        var category = hiddenA != hiddenB ? DivergenceCategory.Visibility : DivergenceCategory.Identity;
+        into.Add(new Difference(category, Return(a), Return(b)));
+    }
+
+    private static bool SameSignals(List<SignalOutcome> a, List<SignalOutcome> b)
+    {
+        if (a.Count != b.Count) return false;
+        if (a.Count == 0) return true;
+        // Order of delivery is not a difference between designs; who gets what is.
+        return a.Select(s => (s.Sig, s.To, s.Result)).Order().SequenceEqual(b.Select(s => (s.Sig, s.To, s.Result)).Order());
+    }
+
+    private static bool SameSet<T>(List<T> a, List<T> b) =>
+        a.Count == b.Count && (a.Count == 0 || a.ToHashSet().SetEquals(b));
+
+    private static string Describe(Outcome o) => o.Verdict switch
+    {
+        Verdict.Unsupported => "unsupported" + (o.Note is null ? "" : $": {o.Note}"),
+        _ => Return(o),
+    };
+
+    private static string Return(Outcome o) => !o.HasRet
+        ? "no return"
+        : o.Ret < 0 ? Errno((int)-o.Ret) : o.RetTarget == 0 ? $"{o.Ret}" : $"{o.Ret} (task {o.RetTarget})";
+
+    private static string Errno(int errno) => errno == 0 ? "ok" : Errnos.Name(errno);
+
+    private static string Signals(List<SignalOutcome> s) =>
+        s.Count == 0 ? "no signal" : string.Join(", ", s.Select(x => $"sig {x.Sig} to {x.To} {x.Result.ToString().ToLowerInvariant()}"));
+
+    private static string Reaping(Outcome o)
+    {
+        var parts = o.Reparented.Select(r => $"{r.Child} to {r.NewParent}").Concat(o.Killed.Select(k => $"{k} killed")).ToList();
+        return parts.Count == 0 ? "nothing" : string.Join(", ", parts);
+    }
+}
+
+/// <summary>errno names for messages (Linux x86-64 numbering).</summary>
+public static class Errnos
+{
+    public const int EPERM = 1, ESRCH = 3, EINTR = 4, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EEXIST = 17, EINVAL = 22, ENOSPC = 28, EUSERS = 87;
+
+    public static string Name(int errno) => errno switch
+    {
+        EPERM => "EPERM",
+        ESRCH => "ESRCH",
+        EINTR => "EINTR",
+        ECHILD => "ECHILD",
+        EAGAIN => "EAGAIN",
+        ENOMEM => "ENOMEM",
+        EEXIST => "EEXIST",
+        EINVAL => "EINVAL",
+        ENOSPC => "ENOSPC",
+        EUSERS => "EUSERS",
+        _ => $"errno {errno}",
+    };
+}
