@@ -374,7 +374,8 @@ public sealed partial class VpidModel : IPidModel
     {
         if (tid > 0 && tid < _options.PidMax && !IsVirtual(tid) && _uses[tid] == 0)
         {
-            _lastPid = tid;
+            if (tid >= ReservedPids)
+                _lastPid = tid; // the cursor follows the trace's kernel, but never back below the boot range
             return tid;
         }
         if (tid > 0)
