@@ -48,17 +48,21 @@ internal sealed class VpidWorkload
 
     public IReadOnlyList<PidEvent> Events => _events;
 
-    /// <summary>Starts a VPS: a host vzctl forks the init (CLONE_NEWPID), the init calls setsid.</summary>
+    /// <summary>Starts VPS "ve{n}": a host vzctl forks the init, makes it the VPS's init, and the init calls setsid.</summary>
     public void AddVps()
     {
         var vzctl = Spawn(_init, -1);
         Add(new Fork { Tid = 1, Child = vzctl.Tid, Ret = vzctl.Tid, Comm = "init" });
-        var init = Spawn(vzctl, _vpss.Count);
+        var init = Spawn(vzctl, -1);
+        Add(new Fork { Tid = vzctl.Tid, Child = init.Tid, Ret = init.Tid, Comm = "vzctl" });
+        init.Vps = _vpss.Count;
         init.Vpid = 1;
         _vpss.Add(new List<Proc> { init });
-        Add(new Fork { Tid = vzctl.Tid, Child = init.Tid, Flags = CloneFlags.NewPid, Ret = init.Tid, Comm = "vzctl" });
+        Add(new Container { Tid = vzctl.Tid, Action = ContainerAction.Create, Id = VpsName(init.Vps), Task = init.Tid, Ret = 0, Comm = "vzctl" });
         SetSid(init);
     }
+
+    public static string VpsName(int index) => "ve" + index;
 
     /// <summary>Appends <paramref name="count"/> random events over the VPSs made so far.</summary>
     public void Run(int count)
