@@ -282,8 +282,6 @@ public sealed partial class VpidModel : IPidModel
         if (--_uses[nr] > 0)
             return;
         FreeVpid(vnr, t);
-        if (ReferenceEquals(_byPid[nr], t))
-            _byPid[nr] = null;
     }
 
     /// <summary>
@@ -328,7 +326,10 @@ public sealed partial class VpidModel : IPidModel
                 prev = prev.NextThread;
             prev.NextThread = t.NextThread;
         }
-        // __unhash_process: PID, TGID, then the leader's PGID and SID.
+        // __unhash_process: PID, TGID, then the leader's PGID and SID. The task leaves the pid
+        // hash now even if its number lives on as a group's or a session's.
+        if (ReferenceEquals(_byPid[t.Pid], t))
+            _byPid[t.Pid] = null;
         Detach(t.Pid, t.VPid, t);
         Detach(t.Leader.Pid, t.VTgid, t);
         if (t.IsLeader)

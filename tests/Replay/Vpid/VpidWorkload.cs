@@ -58,11 +58,11 @@ internal sealed class VpidWorkload
         init.Vps = _vpss.Count;
         init.Vpid = 1;
         _vpss.Add(new List<Proc> { init });
-        Add(new Container { Tid = vzctl.Tid, Action = ContainerAction.Create, Id = VpsName(init.Vps), Task = init.Tid, Ret = 0, Comm = "vzctl" });
+        Add(new Container { Tid = vzctl.Tid, Action = ContainerAction.Create, Id = VpsName(_host, init.Vps), Task = init.Tid, Ret = 0, Comm = "vzctl" });
         SetSid(init);
     }
 
-    public static string VpsName(int index) => "ve" + index;
+    public static string VpsName(string host, int index) => host + "-ve" + index;
 
     /// <summary>Appends <paramref name="count"/> random events over the VPSs made so far.</summary>
     public void Run(int count)
