@@ -345,8 +345,7 @@ public sealed partial class VpidModel : IPidModel
         _tasks.Remove(t.Tid);
         if (t.Vps is { } vps)
             VpsTaskDel(vps, t);
-        t.Clear();
-        _pool.Push(t);
+        _pool.Push(t); // NewTask clears it when it is taken again
     }
 
     /// <summary>vps_task_del: the patch stops a VPS when its last task is released.</summary>

@@ -78,7 +78,7 @@ internal sealed class VpidWorkload
                 if (vps.Count < MaxPerVps) Fork(caller, vps);
                 else GetPid(caller);
             }
-            else if (roll < 40) ExitOne(vps);
+            else if (roll < 36) ExitOne(vps);
             else if (roll < 55) WaitAny(vps);
             else if (roll < 70) KillOne(caller, vps);
             else if (roll < 95) GetPid(caller);
