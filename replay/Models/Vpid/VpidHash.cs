@@ -31,8 +31,6 @@ internal sealed class VpidHash
     /// <summary>Mappings now in the hash.</summary>
     public int Count { get; private set; }
 
-    public int Buckets => _heads.Length;
-
     /// <summary>vpid_hashfn: hash_long(vnr + (vpsid &lt;&lt; 16), pidhash_shift).</summary>
     public int Bucket(int vnr, int vpsId) =>
         (int)(unchecked((ulong)(long)(vnr + (vpsId << 16)) * GoldenRatioPrime64) >> (64 - _shift));
@@ -89,32 +87,6 @@ internal sealed class VpidHash
             return true;
         }
         return false;
-    }
-
-    /// <summary>Removes every mapping of one VPS (the error path of switch_to_sparse_mapping); returns how many.</summary>
-    public int RemoveVps(int vpsId)
-    {
-        int removed = 0;
-        for (int b = 0; b < _heads.Length; b++)
-        {
-            for (int e = _heads[b], prev = -1; e >= 0;)
-            {
-                int next = _next[e];
-                if (_vps[e] == vpsId)
-                {
-                    if (prev < 0) _heads[b] = next;
-                    else _next[prev] = next;
-                    _next[e] = _free;
-                    _free = e;
-                    Count--;
-                    removed++;
-                }
-                else
-                    prev = e;
-                e = next;
-            }
-        }
-        return removed;
     }
 
     /// <summary>Chains in bucket order, each from its head: enough to rebuild the same chains (and probe counts).</summary>

@@ -78,6 +78,8 @@ public sealed partial class VpidModel
     /// <summary>Which VPS a child is born into: the parent's, a new one (CLONE_NEWPID, or the first child after unshare), or the one setns chose.</summary>
     private Vps? ChildVps(VpidTask parent, Fork ev, Outcome o)
     {
+        if (ev.IsThread)
+            return parent.Vps; // a thread shares its process's VPS (Linux refuses CLONE_THREAD after setns or unshare)
         if (ev.NewPidNs)
         {
             if (parent.Vps is not null)
@@ -257,9 +259,12 @@ public sealed partial class VpidModel
         Vps? vps = null;
         if (levels >= 2)
         {
-            foreach (var v in _vpss)
-                if (v.PidNs == ev.PidNs && ev.PidNs != 0 && levels == 2)
-                    vps = v;
+            if (ev.PidNs != 0 && levels == 2)
+                foreach (var v in _vpss)
+                    if (v.PidNs == ev.PidNs)
+                        vps = v;
+            if (vps is null && ev.PidNs == 0 && _tasks.TryGetValue(ev.PPid, out var known))
+                vps = known.Vps; // no inode: a child of a VPS task is in its VPS
             if (levels > 2)
             {
                 // The outer namespace's inode is not in the snapshot: the parent's VPS is the outer one.

@@ -215,6 +215,8 @@ public sealed partial class VpidModel
         var caller = Caller(ev, o);
         o.TranslationsOut++;
         o.Probes++;
+        if (caller.Adopted && ev.Call is not (GetIdCall.GetPid or GetIdCall.GetTid))
+            o.Verdict = Verdict.UnknownState; // its parent, group and session came before the capture
         switch (ev.Call)
         {
             case GetIdCall.GetPid:

@@ -326,6 +326,79 @@ public sealed class VpidRuleTests
     }
 
     [Fact]
+    public void Container_stop_kills_every_task_of_the_vps_and_they_are_gone()
+    {
+        var host = Vps101();
+        host.Thread(A, 510);
+        var stop = host.Container(Vzctl, ContainerAction.Stop, "101");
+        Assert.Equal(0, stop.Ret);
+        Assert.Equal([Init, A, B], stop.Killed.ToArray());
+        Assert.True(host.Model.Containers[0].Stopped);
+        Assert.Equal(0, host.Model.Containers[0].Tasks);
+        Assert.Equal(-1, host.Model.NumberOf(Shell, 510, IdKind.Pid));
+        Assert.Equal(-3, host.Kill(Shell, A).Ret);
+    }
+
+    [Fact]
+    public void A_thread_inside_a_vps_shares_the_virtual_tgid_and_getpid_of_its_process()
+    {
+        var host = Vps101();
+        var clone = host.Thread(A, 510);
+        Assert.Equal(510, clone.Ret);
+        Assert.Equal(A + 1024, host.Get(510, GetIdCall.GetPid).Ret);
+        Assert.Equal(510 + 1024, host.Get(510, GetIdCall.GetTid).Ret);
+        Assert.Equal(A, host.Model.Resolve(Init, 510 + 1024, IdKind.Tgid));
+        host.Exit(A); // exit_group takes the thread too
+        Assert.Equal(-1, host.Model.NumberOf(Shell, 510, IdKind.Pid));
+        Assert.Equal(A + 1024, host.Wait(Init).Ret);
+    }
+
+    /// <summary>
+    /// MODELS.md: a sparse lookup probes 1 + mappings / buckets entries. A miss walks a whole
+    /// chain, so it shows that cost; a hit on a mapping made after the switch is near the head
+    /// (hlist_add_head), so it stays cheap with any bucket count.
+    /// </summary>
+    [Fact]
+    public void Sparse_lookups_cost_1_plus_mappings_over_buckets_and_recent_mappings_sit_near_the_head()
+    {
+        var (missSmall, hitSmall, mappings) = SparseProbes(16);
+        var (missLarge, hitLarge, _) = SparseProbes(4096);
+        double expected = 1 + mappings / 16.0;
+        Assert.True(Math.Abs(missSmall - expected) < expected / 3, $"16 buckets: misses {missSmall:F1} probes, expected about {expected:F1}");
+        Assert.True(missLarge < 1.5, $"4096 buckets: misses {missLarge:F2} probes");
+        Assert.True(hitSmall < 4 && hitLarge < 2.5, $"hits: {hitSmall:F1} and {hitLarge:F1} probes");
+    }
+
+    /// <summary>Mean probes of kill(vnr, 0) inside a VPS restored sparse onto a host of 400 tasks: misses, hits, and the mappings in the hash.</summary>
+    private static (double Miss, double Hit, int Mappings) SparseProbes(int buckets)
+    {
+        var migrations = new VpsMigrations();
+        var options = new VpidOptions { Buckets = buckets };
+        var a = new VpidHost(options, migrations, "a").Boot(Shell);
+        a.Task(Vzctl, Shell, Vzctl, Shell, "vzctl");
+        a.StartVps(Vzctl, 300, "101");
+        var members = Enumerable.Range(310, 40).ToArray();
+        a.ForkMany(300, members);
+        a.Container(Vzctl, ContainerAction.Checkpoint, "101");
+        var b = new VpidHost(options, migrations, "b").Boot(Shell);
+        b.Task(Vzctl, Shell, Vzctl, Shell, "vzctl");
+        b.ForkMany(Shell, Enumerable.Range(2048, 400));
+        Assert.Equal(0, b.Container(Vzctl, ContainerAction.Restore, "101").Ret);
+        var vps = b.Model.FindVps("101")!;
+        Assert.True(vps.Sparse);
+        int viewer = vps.InitTid, hits = 0, misses = 0;
+        foreach (int m in members)
+            hits += b.Kill(viewer, m + 1024, 0).Probes;
+        foreach (int vnr in Enumerable.Range(7168, 40)) // bit 10 set, mapped to nothing
+        {
+            var miss = b.Kill(viewer, vnr, 0);
+            Assert.Equal(-3, miss.Ret);
+            misses += miss.Probes;
+        }
+        return (misses / 40.0, hits / 40.0, b.Model.HashMappings);
+    }
+
+    [Fact]
     public void Snapshot_and_restore_carry_the_whole_state()
     {
         var host = Vps101();
