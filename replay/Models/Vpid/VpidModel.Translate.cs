@@ -108,9 +108,6 @@ public sealed partial class VpidModel
         return _uses[pid] > 0 && SessionExists(pid) ? IdentityOf(pid) : 0;
     }
 
-    /// <summary>An outcome Resolve fills with costs nobody reads, so that it allocates nothing.</summary>
-    private readonly Outcome _resolveScratch = new();
-
     private bool SessionExists(int session)
     {
         for (var p = _firstProcess; p is not null; p = p.NextProcess)

@@ -50,6 +50,8 @@ public sealed partial class VpidModel : IPidModel
     private readonly Stack<VpidTask> _pool = new();
     /// <summary>Identities collected by a teardown, sorted before they are reported.</summary>
     private readonly List<int> _scratch = new(64);
+    /// <summary>An outcome Resolve fills with costs nobody reads, so that it allocates nothing.</summary>
+    private readonly Outcome _resolveScratch = new();
     /// <summary>Snapshot tasks whose parent has not been seen yet, by the parent's identity.</summary>
     private readonly Dictionary<int, List<VpidTask>> _awaitingParent = new();
     /// <summary>The host's process list (for_each_process), creation order.</summary>

@@ -399,6 +399,40 @@ public sealed class VpidRuleTests
     }
 
     [Fact]
+    public void Setpgid_into_a_group_whose_leader_is_gone_takes_the_first_members_virtual_pid_as_posted()
+    {
+        const int C1 = 503, C2 = 504, C3 = 505;
+        var host = Vps101();
+        host.SetSid(A);
+        host.Fork(A, C1);
+        host.Fork(A, C2);
+        Assert.Equal(0, host.SetPgid(C1, 0, 0).Ret);
+        Assert.Equal(0, host.SetPgid(C2, 0, C1 + 1024).Ret);
+        Assert.Equal(C1 + 1024, host.Get(C2, GetIdCall.GetPgid).Ret);
+        host.Exit(C1);
+        host.Wait(A);
+        host.Fork(A, C3);
+        Assert.Equal(0, host.SetPgid(C3, 0, C1 + 1024).Ret);
+        // sys_setpgid: `_pgid = virt_pid(p)` for the first member found, here C2, not the group's number.
+        Assert.Equal(C2 + 1024, host.Get(C3, GetIdCall.GetPgid).Ret);
+        Assert.Equal(C1, host.Model.NumberOf(Shell, C3, IdKind.Pgid)); // the global group is right
+        var kill = host.Kill(A, -(C1 + 1024));
+        Assert.Equal([C2, C3], kill.Signals.Select(x => x.To).ToArray());
+    }
+
+    [Fact]
+    public void Kill_zero_from_a_task_that_entered_from_the_host_reaches_its_host_group()
+    {
+        var host = Vps101();
+        host.Task(600, Shell, 600, Shell, "vzctl");
+        host.Fork(600, 601);
+        host.Container(600, ContainerAction.Enter, "101", 601);
+        var kill = host.Kill(601, 0);
+        Assert.Equal([600, 601], kill.Signals.Select(x => x.To).ToArray());
+        Assert.Equal(600, kill.RetTarget);
+    }
+
+    [Fact]
     public void Snapshot_and_restore_carry_the_whole_state()
     {
         var host = Vps101();
