@@ -99,7 +99,7 @@ public sealed partial class VpidModel
 
     /// <summary>
     /// do_notify_parent: SIGCHLD to the parent (si_pid: get_task_pid_ve, the child's number in the
-    /// parent's view); a parent ignoring SIGCHLD (SIG_IGN, or SA_NOCLDWAIT) gets the child reaped at once.
+    /// parent's view); a parent ignoring SIGCHLD (SIG_IGN, or SA_NOCLDWAIT) has the child reaped at once.
     /// </summary>
     private void DoNotifyParent(VpidTask child, Outcome o)
     {
@@ -110,11 +110,10 @@ public sealed partial class VpidModel
             ReleaseTask(child);
             return;
         }
+        // 2.6.16 do_notify_parent: SIG_IGN sends nothing; either SIG_IGN or SA_NOCLDWAIT means exit_signal = -1 (no zombie).
         bool ignored = (parent.Ignored & SigBit(SIGCHLD)) != 0;
         if (!ignored)
             o.Signals.Add(new SignalOutcome(SIGCHLD, parent.Tid, ResultFor(parent, SIGCHLD, o), 0));
-        else
-            o.Signals.Add(new SignalOutcome(SIGCHLD, parent.Tid, SignalResult.Ignored, 0));
         if (ignored || parent.NoCldWait)
             ReleaseTask(child);
     }

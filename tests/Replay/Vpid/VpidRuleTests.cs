@@ -433,6 +433,19 @@ public sealed class VpidRuleTests
     }
 
     [Fact]
+    public void A_parent_ignoring_sigchld_gets_no_signal_and_its_child_is_reaped_at_once()
+    {
+        var host = Vps101();
+        Assert.Equal(SignalResult.Ignored, host.Exit(B).Signals.Single(x => x.To == Init).Result); // SIG_DFL: res=1
+        host.Apply(new SigAction { Tid = Init, Sig = 17, Handler = Handler.Ignore });
+        var exit = host.Exit(A);
+        Assert.Empty(exit.Signals);
+        Assert.Equal(-1, host.Model.NumberOf(Shell, A, IdKind.Pid));
+        Assert.Equal(B + 1024, host.Wait(Init).Ret);
+        Assert.Equal(-10, host.Wait(Init).Ret);
+    }
+
+    [Fact]
     public void Snapshot_and_restore_carry_the_whole_state()
     {
         var host = Vps101();
