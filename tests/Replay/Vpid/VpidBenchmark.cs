@@ -61,7 +61,8 @@ public sealed class VpidBenchmark(ITestOutputHelper output)
     /// <summary>A workload of <paramref name="vpss"/> VPSs and <paramref name="events"/> events in all.</summary>
     public static IReadOnlyList<PidEvent> Workload(int vpss, int events, int seed = 2006)
     {
-        var w = new VpidWorkload(seed);
+        // The patch leaves about 16,000 global pids at pid_max 32768: keep the live tasks below that.
+        var w = new VpidWorkload(seed) { MaxPerVps = Math.Clamp(12_000 / vpss, 2, 24) };
         for (int i = 0; i < vpss; i++) w.AddVps();
         w.Run(events - w.Events.Count);
         return w.Events;

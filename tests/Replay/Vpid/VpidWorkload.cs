@@ -194,7 +194,7 @@ internal sealed class VpidWorkload
                 return pid;
             }
         }
-        throw new InvalidOperationException("workload too large for pid_max");
+        throw new InvalidOperationException("workload too large: bit 10 leaves about 16,000 global pids below pid_max 32768");
     }
 
     /// <summary>The live processes of VPS <paramref name="index"/>, as (tid, virtual pid).</summary>
