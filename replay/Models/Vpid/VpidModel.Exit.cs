@@ -1,0 +1,241 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Vpid;
+
+public sealed partial class VpidModel
+{
+    /// <summary>
+    /// do_exit: a thread goes; with the last thread (or exit_group) the process becomes a zombie,
+    /// its children go to a reaper, its parent hears SIGCHLD. A VPS init's exit stops the VPS
+    /// under the OpenVZ policy; as posted, the VPS lives on until its last task is released.
+    /// </summary>
+    private void DoExit(Exit ev, Outcome o)
+    {
+        var t = Caller(ev, o);
+        var leader = t.Leader;
+        if (leader.State == TaskState.Zombie)
+        {
+            o.Verdict = Verdict.UnknownState;
+            o.Note = "exit of a task already dead in the model";
+            return;
+        }
+        if (ev.Group)
+        {
+            // exit_group: the other threads die without signals, and their children move first.
+            for (var th = leader; th is not null;)
+            {
+                var next = th.NextThread;
+                if (!ReferenceEquals(th, t) && !(th.IsLeader && th.State == TaskState.LeaderGone))
+                    ThreadExit(th, o);
+                th = next;
+            }
+        }
+        ThreadExit(t, o);
+        if (leader.LiveThreads == 0)
+            ProcessExit(leader, o);
+    }
+
+    /// <summary>One thread ends: its children go to a reaper; a non-leader thread is released at once.</summary>
+    private void ThreadExit(VpidTask t, Outcome o)
+    {
+        ForgetOriginalParent(t, o);
+        var leader = t.Leader;
+        leader.LiveThreads--;
+        if (t.IsLeader)
+            t.State = TaskState.LeaderGone;
+        else
+            ReleaseTask(t);
+    }
+
+    /// <summary>The last thread has gone: the process is a zombie for its parent, or released at once.</summary>
+    private void ProcessExit(VpidTask leader, Outcome o)
+    {
+        leader.State = TaskState.Zombie;
+        var vps = leader.Vps;
+        if (vps is not null && ReferenceEquals(vps.Init, leader) && _options.Stop == StopPolicy.InitExit)
+            StopVps(vps, leader, o, releaseNow: false);
+        DoNotifyParent(leader, o);
+    }
+
+    /// <summary>
+    /// forget_original_parent: the children of a dying thread go to another live thread of its
+    /// process, else to the reaper: the dying task's VPS init (OpenVZ) or the host init.
+    /// </summary>
+    private void ForgetOriginalParent(VpidTask father, Outcome o)
+    {
+        if (father.FirstChild is null)
+            return;
+        VpidTask? reaper = null;
+        for (var th = father.Leader; th is not null; th = th.NextThread)
+            if (!ReferenceEquals(th, father) && th.State == TaskState.Running)
+            {
+                reaper = th;
+                break;
+            }
+        reaper ??= ChildReaper(father);
+        for (var c = father.FirstChild; c is not null;)
+        {
+            var next = c.NextSibling;
+            RemoveChild(c);
+            if (reaper is not null)
+                AddChild(reaper, c);
+            o.Reparented.Add(new Reparent(c.Tid, reaper?.Tid ?? 1));
+            if (c.IsLeader && c.State == TaskState.Zombie)
+                DoNotifyParent(c, o); // an orphan already dead makes its new parent hear of it
+            c = next;
+        }
+    }
+
+    /// <summary>child_reaper as seen from a dying task.</summary>
+    private VpidTask? ChildReaper(VpidTask father)
+    {
+        var vps = father.Vps;
+        if (_options.Reaper == OrphanReaper.VpsInit && vps?.Init is { } init
+            && !ReferenceEquals(init, father.Leader) && init.State == TaskState.Running)
+            return init;
+        var host = _byPid[1];
+        return host is not null && host.Vps is null && !ReferenceEquals(host, father.Leader) ? host : null;
+    }
+
+    /// <summary>
+    /// do_notify_parent: SIGCHLD to the parent (si_pid: get_task_pid_ve, the child's number in the
+    /// parent's view); a parent ignoring SIGCHLD (SIG_IGN, or SA_NOCLDWAIT) has the child reaped at once.
+    /// </summary>
+    private void DoNotifyParent(VpidTask child, Outcome o)
+    {
+        var parent = child.Parent?.Leader;
+        if (parent is null)
+        {
+            // The host init outside the model: it reaps everything it is given.
+            ReleaseTask(child);
+            return;
+        }
+        // 2.6.16 do_notify_parent: SIG_IGN sends nothing; either SIG_IGN or SA_NOCLDWAIT means exit_signal = -1 (no zombie).
+        bool ignored = (parent.Ignored & SigBit(SIGCHLD)) != 0;
+        if (!ignored)
+            o.Signals.Add(new SignalOutcome(SIGCHLD, parent.Tid, ResultFor(parent, SIGCHLD, o), 0));
+        if (ignored || parent.NoCldWait)
+            ReleaseTask(child);
+    }
+
+    /// <summary>
+    /// A VPS ends with its tasks killed, in ascending global pid (OpenVZ's init exit, or a Stop
+    /// event). With <paramref name="releaseNow"/> the tasks are gone at once (the tooling said so);
+    /// otherwise the trace's exits will say when they die.
+    /// </summary>
+    private void StopVps(Vps vps, VpidTask? spare, Outcome o, bool releaseNow)
+    {
+        var ids = _scratch;
+        ids.Clear();
+        for (var p = _firstProcess; p is not null; p = p.NextProcess)
+            if (p.Vps == vps && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
+                ids.Add(p.Pid);
+        ids.Sort();
+        foreach (int pid in ids)
+        {
+            var p = _byPid[pid]!;
+            o.Killed.Add(p.Tid);
+            o.Signals.Add(new SignalOutcome(SIGKILL, p.Tid, SignalResult.Delivered, SiKernel));
+        }
+        vps.Stopped = true;
+        if (!releaseNow)
+            return;
+        foreach (int pid in ids)
+        {
+            var p = _byPid[pid];
+            if (p is null || p.Vps != vps)
+                continue;
+            for (var th = p.NextThread; th is not null;)
+            {
+                var next = th.NextThread;
+                ReleaseTask(th);
+                th = next;
+            }
+            p.LiveThreads = 0;
+            ForgetOriginalParent(p, o);
+            RemoveChild(p);
+            ReleaseTask(p);
+        }
+    }
+
+    /// <summary>
+    /// wait4/waitid: eligible_child of the patch compares a virtual argument with virtual numbers
+    /// and a global one with global pids; the reaped child is reported as get_task_pid shows it:
+    /// virtual when the waiter is inside a VPS, global otherwise.
+    /// </summary>
+    private void SysWait(Wait ev, Outcome o)
+    {
+        var caller = Caller(ev, o);
+        VpidTask? found = null;
+        bool any = false;
+        if (ev.Pid > 0 || ev.Pid < -1)
+            o.TranslationsIn++;
+        for (var th = caller.Leader; th is not null && found is null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+            {
+                if (!c.IsLeader || !EligibleChild(caller, ev.Pid, c))
+                    continue;
+                any = true;
+                if (c.State == TaskState.Zombie)
+                {
+                    found = c;
+                    break;
+                }
+            }
+        if (found is null)
+        {
+            if (!any)
+                o.Return(-ECHILD);
+            else if ((ev.Options & 1) != 0) // WNOHANG
+                o.Return(0);
+            else
+            {
+                o.Verdict = Verdict.UnknownState;
+                o.Note = "wait would block: no child of the model has exited yet";
+            }
+            return;
+        }
+        int shown = Shown(caller, found, IdKind.Pid, o);
+        o.Return(ev.Call == WaitCall.Waitid ? 0 : shown, found.Tid);
+        if (ev.Ret is null || ev.Ret >= 0 && !(ev.Call == WaitCall.Wait4 && ev.Ret == 0))
+            ReleaseTask(found);
+    }
+
+    /// <summary>eligible_child of the patch (kernel/exit.c).</summary>
+    private static bool EligibleChild(VpidTask caller, int pid, VpidTask p)
+    {
+        if (pid > 0)
+        {
+            // is_virtual_pid: the bit, or 1 when the caller is inside a VPS.
+            bool isVirtual = IsVirtual(pid) || (pid == 1 && caller.Vps is not null);
+            return (isVirtual ? p.VPid : p.Pid) == pid;
+        }
+        if (pid == 0)
+            return p.Pgrp == caller.Leader.Pgrp;
+        if (pid != -1)
+            return IsVirtual(-pid) ? p.VPgid == -pid : p.Pgrp == -pid;
+        return true;
+    }
+
+    /// <summary>exec: handlers fall back to SIG_DFL; a non-leader thread takes over the leader's pid (de_thread) and the other threads go.</summary>
+    private void DoExec(Exec ev, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        var t = Caller(ev, o);
+        var leader = t.Leader;
+        leader.Caught = 0;
+        if (ev.OldTid == 0 && leader.NextThread is null)
+            return;
+        for (var th = leader.NextThread; th is not null;)
+        {
+            var next = th.NextThread;
+            ForgetOriginalParent(th, o);
+            leader.LiveThreads--;
+            ReleaseTask(th);
+            th = next;
+        }
+        // switch_exec_pids: the leader keeps the tgid; the execing thread's virtual pid becomes its virt_tgid.
+        leader.State = TaskState.Running;
+        leader.LiveThreads = 1;
+    }
+}

@@ -1,0 +1,297 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Vpid;
+
+public sealed partial class VpidModel
+{
+    private static ulong SigBit(int sig) => sig is > 0 and < 64 ? 1UL << sig : 0;
+
+    /// <summary>Signals whose default action is to ignore them: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.</summary>
+    private const ulong DefaultIgnored = (1UL << 17) | (1UL << 18) | (1UL << 23) | (1UL << 28);
+
+    /// <summary>What signal_generate would report for a process: ignored by disposition or because it is dead, else delivered.</summary>
+    private static SignalResult ResultFor(VpidTask recipient, int sig, Outcome o)
+    {
+        var leader = recipient.Leader;
+        if (leader.State == TaskState.Zombie)
+            return SignalResult.Ignored;
+        ulong bit = SigBit(sig);
+        if ((leader.UnknownDisposition & bit) != 0)
+        {
+            o.Verdict = Verdict.UnknownState;
+            o.Note ??= "the recipient's disposition is unknown";
+        }
+        if ((leader.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
+            return SignalResult.Ignored;
+        if ((leader.Caught & bit) == 0 && (DefaultIgnored & bit) != 0)
+            return SignalResult.Ignored;
+        return SignalResult.Delivered;
+    }
+
+    private static void Send(VpidTask process, int sig, Outcome o)
+    {
+        if (sig != 0)
+            o.Signals.Add(new SignalOutcome(sig, process.Leader.Tid, ResultFor(process, sig, o), 0));
+    }
+
+    /// <summary>
+    /// kill/tkill/tgkill. A positive number goes through vpid_to_pid; 0 is the caller's group;
+    /// -1 is kill_something_info's every process with virt_pid > 1 except the caller's own;
+    /// -pgrp goes through __vpid_to_pid when virtual (__kill_pg_info of the patch).
+    /// </summary>
+    private void SysKill(Kill ev, Outcome o)
+    {
+        var caller = Caller(ev, o);
+        if (ev.Call != KillCall.Kill)
+        {
+            TgKill(caller, ev, o);
+            return;
+        }
+        int pid = ev.Pid;
+        if (pid > 0)
+        {
+            var target = FindTask(caller, pid, o);
+            if (target is null)
+            {
+                o.Return(-ESRCH);
+                return;
+            }
+            Send(target, ev.Sig, o);
+            o.Return(0, target.Leader.Tid);
+            return;
+        }
+        if (pid == -1)
+        {
+            KillAll(caller, ev.Sig, o);
+            return;
+        }
+        int pgrp;
+        if (pid == 0)
+            pgrp = caller.Leader.Pgrp;
+        else
+        {
+            pgrp = VpidToPid(caller, -pid, o);
+            if (pgrp <= 0 || pgrp >= _groupHead.Length)
+            {
+                o.Return(-ESRCH);
+                return;
+            }
+        }
+        KillPgrp(caller, pgrp, ev.Sig, o);
+    }
+
+    /// <summary>__kill_pg_info over the global group: every member, whichever VPS it is in (unless the policy fences it).</summary>
+    private void KillPgrp(VpidTask caller, int pgrp, int sig, Outcome o)
+    {
+        bool found = false;
+        for (var p = pgrp > 0 ? _groupHead[pgrp] : null; p is not null; p = p.NextInGroup)
+        {
+            if (Fenced(caller, p))
+                continue;
+            found = true;
+            Send(p, sig, o);
+        }
+        o.Return(found ? 0 : -ESRCH, found ? IdentityOf(pgrp) : 0);
+    }
+
+    /// <summary>
+    /// kill(-1): `if (virt_pid(p) > 1 &amp;&amp; p->tgid != current->tgid)` over for_each_process. From the
+    /// host this spares every VPS init (virtual pid 1) as well as the host init; under the OpenVZ
+    /// policy a VPS task reaches only its own VPS.
+    /// </summary>
+    private void KillAll(VpidTask caller, int sig, Outcome o)
+    {
+        int count = 0;
+        for (var p = _firstProcess; p is not null; p = p.NextProcess)
+        {
+            if (p.VPid <= 1 || ReferenceEquals(p, caller.Leader) || Fenced(caller, p))
+                continue;
+            count++;
+            Send(p, sig, o);
+        }
+        o.Return(count > 0 ? 0 : -ESRCH);
+    }
+
+    /// <summary>do_tkill of the patch: the tid goes through find_task_by_pid, but tgkill compares the tgid argument with virt_tgid, even from the host.</summary>
+    private void TgKill(VpidTask caller, Kill ev, Outcome o)
+    {
+        int tid = ev.Call == KillCall.Tgkill ? ev.ThreadArg : ev.Pid;
+        if (tid <= 0 || (ev.Call == KillCall.Tgkill && ev.Pid <= 0))
+        {
+            o.Return(-EINVAL);
+            return;
+        }
+        var target = FindTask(caller, tid, o);
+        if (target is null || (ev.Call == KillCall.Tgkill && target.VTgid != ev.Pid))
+        {
+            o.Return(-ESRCH);
+            if (target is not null)
+                o.Note = "tgkill compares the tgid argument with the virtual tgid (posted do_tkill)";
+            return;
+        }
+        if (ev.Sig != 0)
+            o.Signals.Add(new SignalOutcome(ev.Sig, target.Tid, ResultFor(target, ev.Sig, o), 0));
+        o.Return(0, target.Tid);
+    }
+
+    /// <summary>
+    /// setsid: the global group and session become the leader's pid, the virtual ones the calling
+    /// thread's virtual pid (set_virt_pgid(group_leader, virt_pid(current))), which is returned.
+    /// </summary>
+    private void SysSetsid(PidEvent ev, Outcome o)
+    {
+        var caller = Caller(ev, o);
+        var leader = caller.Leader;
+        bool refused = leader.Session == leader.Pid || _groupHead[leader.Pid] is not null;
+        if (refused)
+            o.Return(-EPERM);
+        else
+        {
+            o.TranslationsOut++;
+            o.Return(caller.VPid, leader.Tid);
+        }
+        if (ev.Ret is < 0 || (ev.Ret is null && refused))
+            return;
+        // Moved before the vnrs change: detach_pid frees the old group's mapping by its vnr.
+        MoveGroup(leader, leader.Pid);
+        MoveSession(leader, leader.Pid);
+        leader.VPgid = leader.VSid = caller.VPid;
+    }
+
+    /// <summary>
+    /// setpgid of the patch: the target through find_task_by_pid; a new group takes the target's
+    /// virtual pid, an existing one the virtual pid of the first member found in it (`_pgid =
+    /// virt_pid(p)`), and every thread of the process gets the new virtual pgid.
+    /// </summary>
+    private void SysSetpgid(SetPgid ev, Outcome o)
+    {
+        var caller = Caller(ev, o);
+        if (ev.Pgid < 0)
+        {
+            o.Return(-EINVAL);
+            return;
+        }
+        var target = ev.Pid == 0 ? caller.Leader : FindTask(caller, ev.Pid, o)?.Leader;
+        int err = 0;
+        int pgrp = 0, vpgid = 0;
+        if (target is null || !(ReferenceEquals(target, caller.Leader) || ReferenceEquals(target.Parent?.Leader, caller.Leader)))
+            err = -ESRCH;
+        else if (target.Session == target.Pid || target.Session != caller.Leader.Session)
+            err = -EPERM;
+        else if (ev.Pgid == 0 || ev.Pgid == (ev.Pid == 0 ? Shown(caller, target, IdKind.Pid, o) : ev.Pid))
+        {
+            pgrp = target.Pid;
+            vpgid = target.VPid;
+        }
+        else
+        {
+            pgrp = VpidToPid(caller, ev.Pgid, o);
+            VpidTask? member = null;
+            for (var p = pgrp > 0 && pgrp < _groupHead.Length ? _groupHead[pgrp] : null; p is not null; p = p.NextInGroup)
+                if (p.Session == caller.Leader.Session)
+                {
+                    member = p;
+                    break;
+                }
+            if (member is null)
+                err = -EPERM;
+            else
+                vpgid = member.VPid;
+        }
+        if (err < 0)
+            o.Return(err);
+        else
+            o.Return(0, target!.Tid);
+        if (ev.Ret is < 0 || err < 0)
+            return;
+        MoveGroup(target!, pgrp); // before the vnr changes: detach_pid frees the old group's mapping by its vnr
+        for (var th = target; th is not null; th = th.NextThread)
+            th.VPgid = vpgid;
+    }
+
+    /// <summary>getpid/gettid/getppid/getpgid/getpgrp/getsid of the patch: virt_* of the caller, or of a target found through vpid_to_pid.</summary>
+    private void SysGetId(GetId ev, Outcome o)
+    {
+        var caller = Caller(ev, o);
+        o.TranslationsOut++;
+        o.Probes++;
+        if (caller.Adopted && ev.Call is not (GetIdCall.GetPid or GetIdCall.GetTid))
+            o.Verdict = Verdict.UnknownState; // its parent, group and session came before the capture
+        switch (ev.Call)
+        {
+            case GetIdCall.GetPid:
+                o.Return(caller.VTgid, caller.Leader.Tid);
+                return;
+            case GetIdCall.GetTid:
+                o.Return(caller.VPid, caller.Tid);
+                return;
+            case GetIdCall.GetPpid:
+                // sys_getppid: virt_tgid(real_parent), even on the host; a host parent shows its global pid.
+                var parent = caller.Leader.Parent?.Leader;
+                o.Return(parent?.VTgid ?? 1, parent?.Tid ?? 1);
+                return;
+            case GetIdCall.GetPgrp:
+                o.Return(caller.VPgid, IdentityOf(caller.Leader.Pgrp));
+                return;
+        }
+        var target = caller;
+        if (ev.Arg != 0)
+        {
+            var found = FindTask(caller, ev.Arg, o);
+            if (found is null)
+            {
+                o.Return(-ESRCH);
+                return;
+            }
+            target = found;
+        }
+        // virt_pgid/virt_sid unconditionally: a host caller asking about a VPS task gets VPS numbers.
+        if (ev.Call == GetIdCall.GetPgid)
+            o.Return(target.VPgid, IdentityOf(target.Leader.Pgrp));
+        else
+            o.Return(target.VSid, IdentityOf(target.Leader.Session));
+    }
+
+    /// <summary>rt_sigaction: the disposition later signal results and SIGCHLD reaping depend on.</summary>
+    private void SysSigaction(SigAction ev, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (ev.Ret is < 0)
+            return;
+        var leader = Caller(ev, o).Leader;
+        SetDisposition(leader, ev.Sig, ev.Handler);
+        if (ev.Sig == SIGCHLD && ev.Handler != Handler.Unknown)
+            leader.NoCldWait = (ev.SaFlags & 2) != 0;
+    }
+
+    private static void SetDisposition(VpidTask leader, int sig, Handler handler)
+    {
+        ulong bit = SigBit(sig);
+        leader.Ignored &= ~bit;
+        leader.Caught &= ~bit;
+        leader.UnknownDisposition &= ~bit;
+        switch (handler)
+        {
+            case Handler.Ignore: leader.Ignored |= bit; break;
+            case Handler.Catch: leader.Caught |= bit; break;
+            case Handler.Unknown: leader.UnknownDisposition |= bit; break;
+        }
+    }
+
+    /// <summary>signal_deliver shows the disposition a signal found.</summary>
+    private void Delivered(Deliver ev, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (ev.Handler != Handler.Unknown && _tasks.TryGetValue(ev.Tid, out var t))
+            SetDisposition(t.Leader, ev.Sig, ev.Handler);
+    }
+
+    /// <summary>PR_SET_CHILD_SUBREAPER came with Linux 3.4: a 2.6.16 kernel has no subreapers, so orphans skip them here.</summary>
+    private void SysPrctl(PidEvent ev, Outcome o)
+    {
+        Caller(ev, o);
+        o.Verdict = ((Prctl)ev).Option == Prctl.SetChildSubreaper ? Verdict.Unsupported : Verdict.NotApplicable;
+        if (o.Verdict == Verdict.Unsupported)
+            o.Note = "no child subreaper in this design: orphans go to the VPS or host init";
+    }
+}

@@ -1,0 +1,214 @@
+namespace Replayer.Replay.Models.Vpid;
+
+public sealed partial class VpidModel
+{
+    /// <summary>Format version of <see cref="Snapshot"/>.</summary>
+    private const int SnapshotVersion = 1;
+
+    /// <summary>
+    /// The whole state: VPSs, tasks in process-list order with their threads, children and group
+    /// lists in their order, the pidmap's holders, and the vpid hash chain by chain, so that a
+    /// restored model answers and probes exactly as this one would.
+    /// </summary>
+    public byte[] Snapshot()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms))
+        {
+            w.Write(SnapshotVersion);
+            w.Write(_options.PidMax);
+            w.Write(_options.Buckets);
+            w.Write(_host);
+            w.Write(_lastPid);
+            w.Write(_overflowCursor);
+            w.Write(SparseSwitches);
+            w.Write(LastSparseSwitch.HasValue);
+            if (LastSparseSwitch is { } s)
+            {
+                w.Write(s.VpsId); w.Write(s.Mappings); w.Write(s.Lookups); w.Write(s.Probes);
+                w.Write(s.Preallocated); w.Write(s.AtomicAllocations); w.Write(s.HostWide);
+            }
+            w.Write(_vpss.Count);
+            foreach (var v in _vpss)
+            {
+                w.Write(v.Name); w.Write(v.PidNs); w.Write(v.Sparse); w.Write(v.Mappings);
+                w.Write(v.Tasks); w.Write(v.Stopped); w.Write(v.HadInit); w.Write(v.InitTid);
+            }
+            w.Write(_tasks.Count);
+            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+                for (var t = p; t is not null; t = t.NextThread)
+                    WriteTask(w, t);
+            // Children lists in order (wait and reparenting walk them oldest first).
+            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+                for (var t = p; t is not null; t = t.NextThread)
+                    if (t.FirstChild is not null)
+                    {
+                        w.Write(t.Tid);
+                        int n = 0;
+                        for (var c = t.FirstChild; c is not null; c = c.NextSibling) n++;
+                        w.Write(n);
+                        for (var c = t.FirstChild; c is not null; c = c.NextSibling) w.Write(c.Tid);
+                    }
+            w.Write(0);
+            // Process groups in attach order.
+            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+                if (p.Pgrp > 0 && ReferenceEquals(_groupHead[p.Pgrp], p))
+                {
+                    w.Write(p.Pgrp);
+                    int n = 0;
+                    for (var g = p; g is not null; g = g.NextInGroup) n++;
+                    w.Write(n);
+                    for (var g = p; g is not null; g = g.NextInGroup) w.Write(g.Tid);
+                }
+            w.Write(0);
+            for (int nr = 0; nr < _uses.Length; nr++)
+                if (_uses[nr] != 0 || _traceOf[nr] != 0)
+                {
+                    w.Write(nr); w.Write(_uses[nr]); w.Write(_traceOf[nr]);
+                }
+            w.Write(-1);
+            w.Write(_awaitingParent.Count);
+            foreach (var (ppid, list) in _awaitingParent)
+            {
+                w.Write(ppid);
+                w.Write(list.Count);
+                foreach (var t in list) w.Write(t.Tid);
+            }
+            _hash.Write(w);
+        }
+        return ms.ToArray();
+    }
+
+    private static void WriteTask(BinaryWriter w, VpidTask t)
+    {
+        w.Write(t.Tid); w.Write(t.Pid); w.Write(t.VPid); w.Write(t.VTgid); w.Write(t.VPgid); w.Write(t.VSid);
+        w.Write(t.Vps?.Id ?? 0);
+        w.Write(t.Leader.Tid);
+        w.Write(t.LiveThreads);
+        w.Write(t.Parent?.Tid ?? 0);
+        w.Write(t.Pgrp); w.Write(t.Session);
+        w.Write((byte)t.State);
+        w.Write(t.Ignored); w.Write(t.Caught); w.Write(t.UnknownDisposition);
+        w.Write(t.NoCldWait); w.Write(t.ChildrenFoundVps);
+        w.Write(t.ChildrenVps?.Id ?? 0);
+        w.Write(t.Adopted);
+    }
+
+    public void Restore(ReadOnlySpan<byte> snapshot)
+    {
+        using var r = new BinaryReader(new MemoryStream(snapshot.ToArray()));
+        if (r.ReadInt32() != SnapshotVersion)
+            throw new InvalidDataException("not a vpid model snapshot of this version");
+        if (r.ReadInt32() != _options.PidMax || r.ReadInt32() != _options.Buckets)
+            throw new InvalidDataException("the snapshot was taken with another pid_max or bucket count");
+        Clear();
+        _host = r.ReadString();
+        _lastPid = r.ReadInt32();
+        _overflowCursor = r.ReadInt32();
+        SparseSwitches = r.ReadInt32();
+        LastSparseSwitch = r.ReadBoolean()
+            ? new SparseSwitch(r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadBoolean())
+            : null;
+        int vpsCount = r.ReadInt32();
+        var inits = new int[vpsCount];
+        for (int i = 0; i < vpsCount; i++)
+        {
+            _vpss.Add(new Vps
+            {
+                Id = i + 1, Name = r.ReadString(), PidNs = r.ReadUInt64(), Sparse = r.ReadBoolean(), Mappings = r.ReadInt32(),
+                Tasks = r.ReadInt32(), Stopped = r.ReadBoolean(), HadInit = r.ReadBoolean(),
+            });
+            inits[i] = r.ReadInt32();
+        }
+        int taskCount = r.ReadInt32();
+        var parents = new int[taskCount];
+        var order = new VpidTask[taskCount];
+        for (int i = 0; i < taskCount; i++)
+        {
+            var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
+            t.Clear();
+            t.Tid = r.ReadInt32(); t.Pid = r.ReadInt32(); t.VPid = r.ReadInt32(); t.VTgid = r.ReadInt32();
+            t.VPgid = r.ReadInt32(); t.VSid = r.ReadInt32();
+            int vps = r.ReadInt32();
+            t.Vps = vps > 0 ? _vpss[vps - 1] : null;
+            int leader = r.ReadInt32();
+            t.LiveThreads = r.ReadInt32();
+            parents[i] = r.ReadInt32();
+            t.Pgrp = r.ReadInt32(); t.Session = r.ReadInt32();
+            t.State = (TaskState)r.ReadByte();
+            t.Ignored = r.ReadUInt64(); t.Caught = r.ReadUInt64(); t.UnknownDisposition = r.ReadUInt64();
+            t.NoCldWait = r.ReadBoolean(); t.ChildrenFoundVps = r.ReadBoolean();
+            int cv = r.ReadInt32();
+            t.ChildrenVps = cv > 0 ? _vpss[cv - 1] : null;
+            t.Adopted = r.ReadBoolean();
+            _tasks.Add(t.Tid, t);
+            _byPid[t.Pid] = t;
+            order[i] = t;
+            if (leader == t.Tid)
+            {
+                t.PrevProcess = _lastProcess;
+                if (_lastProcess is null) _firstProcess = t;
+                else _lastProcess.NextProcess = t;
+                _lastProcess = t;
+            }
+            else
+            {
+                var last = _tasks[leader];
+                t.Leader = last;
+                while (last.NextThread is not null) last = last.NextThread;
+                last.NextThread = t;
+            }
+        }
+        for (int i = 0; i < taskCount; i++)
+            order[i].Parent = parents[i] != 0 && _tasks.TryGetValue(parents[i], out var p) ? p : null;
+        for (int tid = r.ReadInt32(); tid != 0; tid = r.ReadInt32())
+        {
+            var parent = _tasks[tid];
+            int n = r.ReadInt32();
+            for (int i = 0; i < n; i++)
+                AddChild(parent, _tasks[r.ReadInt32()]);
+        }
+        for (int pgrp = r.ReadInt32(); pgrp != 0; pgrp = r.ReadInt32())
+        {
+            int n = r.ReadInt32();
+            for (int i = 0; i < n; i++)
+                LinkGroup(_tasks[r.ReadInt32()]);
+        }
+        for (int nr = r.ReadInt32(); nr >= 0; nr = r.ReadInt32())
+        {
+            _uses[nr] = r.ReadInt32();
+            _traceOf[nr] = r.ReadInt32();
+        }
+        int awaiting = r.ReadInt32();
+        for (int i = 0; i < awaiting; i++)
+        {
+            int ppid = r.ReadInt32(), n = r.ReadInt32();
+            var list = new List<VpidTask>(n);
+            for (int j = 0; j < n; j++) list.Add(_tasks[r.ReadInt32()]);
+            _awaitingParent[ppid] = list;
+        }
+        _hash.Read(r);
+        for (int i = 0; i < vpsCount; i++)
+            _vpss[i].Init = inits[i] != 0 ? _tasks[inits[i]] : null;
+    }
+
+    /// <summary>Back to an empty host, keeping the arrays and pooled tasks.</summary>
+    private void Clear()
+    {
+        foreach (var t in _tasks.Values)
+        {
+            t.Clear();
+            _pool.Push(t);
+        }
+        _tasks.Clear();
+        Array.Clear(_byPid);
+        Array.Clear(_uses);
+        Array.Clear(_traceOf);
+        Array.Clear(_groupHead);
+        Array.Clear(_groupTail);
+        _hash.Clear();
+        _vpss.Clear();
+        _awaitingParent.Clear();
+        _firstProcess = _lastProcess = null;
+    }
+}

@@ -1,0 +1,445 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Vpid;
+
+/// <summary>
+/// OpenVZ flat virtual pids as posted in February 2006 (seeds 000 and 001; MODELS.md, "Flat
+/// virtual pids"). Every task keeps one global pid, unique on the host and used for all kernel
+/// linkage; a task inside a VPS sees virtual numbers, which are the global pid with VPID_BIT set
+/// (linear) or, after a migration made that impossible, whatever a host-wide hash says (sparse).
+/// Numbers are translated only at the user boundary: in (vpid_to_pid) on the way in, out
+/// (pid_type_to_vpid, virt_*) on the way out.
+///
+/// The replay is trace-driven: the trace's global tid is a task's identity, and its global pid
+/// here is that tid whenever this design could have allocated it (bit 10 clear, below pid_max,
+/// free); otherwise alloc_pidmap picks one, and when the halved pid space is full the task is
+/// numbered above pid_max and the event reports the allocation failure the design would have had.
+/// </summary>
+public sealed partial class VpidModel : IPidModel
+{
+    /// <summary>include/linux/pid.h of the patch: a number with this bit set is virtual.</summary>
+    public const int VpidBit = 10;
+    public const int VpidDiv = 1 << VpidBit;
+    /// <summary>kernel/pid.c: the allocator wraps to here, above the daemons of boot.</summary>
+    private const int ReservedPids = 300;
+
+    private const int EPERM = 1, ESRCH = 3, EAGAIN = 11, ECHILD = 10, EBUSY = 16, EEXIST = 17, EINVAL = 22;
+    private const int SIGKILL = 9, SIGCHLD = 17;
+    /// <summary>si_code SI_KERNEL as tracefs prints it for a teardown's SIGKILL.</summary>
+    private const int SiKernel = 128;
+
+    /// <summary>The what-if parameters.</summary>
+    private readonly VpidOptions _options;
+    /// <summary>Checkpoints on their way between hosts; shared with the other hosts' models.</summary>
+    private readonly VpsMigrations _migrations;
+    /// <summary>Tasks not yet released, by identity (the trace's global tid).</summary>
+    private readonly Dictionary<int, VpidTask> _tasks = new(1024);
+    /// <summary>pid_hash[PIDTYPE_PID]: tasks by global pid; the upper half holds tasks this design could not have numbered.</summary>
+    private readonly VpidTask?[] _byPid;
+    /// <summary>Per global number: id types attached (pid, tgid, pgid, sid); the number is free (free_pidmap) at 0.</summary>
+    private readonly int[] _uses;
+    /// <summary>Per global number: the identity of the task that last held it, so an exited group leader's group keeps a name.</summary>
+    private readonly int[] _traceOf;
+    /// <summary>pid_hash[PIDTYPE_PGID]: each process group's leaders, in attach order.</summary>
+    private readonly VpidTask?[] _groupHead, _groupTail;
+    /// <summary>The host-wide vpid_hash.</summary>
+    private readonly VpidHash _hash;
+    /// <summary>VPSs ever made on this host, by id - 1.</summary>
+    private readonly List<Vps> _vpss = new();
+    /// <summary>Released task objects, reused so that forks allocate nothing once warm.</summary>
+    private readonly Stack<VpidTask> _pool = new();
+    /// <summary>Identities collected by a teardown, sorted before they are reported.</summary>
+    private readonly List<int> _scratch = new(64);
+    /// <summary>An outcome Resolve fills with costs nobody reads, so that it allocates nothing.</summary>
+    private readonly Outcome _resolveScratch = new();
+    /// <summary>Snapshot tasks whose parent has not been seen yet, by the parent's identity.</summary>
+    private readonly Dictionary<int, List<VpidTask>> _awaitingParent = new();
+    /// <summary>The host's process list (for_each_process), creation order.</summary>
+    private VpidTask? _firstProcess, _lastProcess;
+    /// <summary>last_pid of kernel/pid.c: where alloc_pidmap starts looking.</summary>
+    private int _lastPid;
+    /// <summary>Where the next number above pid_max is looked for.</summary>
+    private int _overflowCursor;
+    /// <summary>The host this model replays (from the first event), the source of its checkpoints.</summary>
+    private string _host = "";
+
+    public VpidModel(VpidOptions? options = null, VpsMigrations? migrations = null)
+    {
+        _options = options ?? VpidOptions.Default;
+        _options.Validate();
+        _migrations = migrations ?? new VpsMigrations();
+        int numbers = 2 * _options.PidMax;
+        _byPid = new VpidTask?[numbers];
+        _uses = new int[numbers];
+        _traceOf = new int[numbers];
+        _groupHead = new VpidTask?[numbers];
+        _groupTail = new VpidTask?[numbers];
+        _hash = new VpidHash(_options.Buckets);
+        _lastPid = ReservedPids - 1;
+        _overflowCursor = _options.PidMax;
+    }
+
+    public string Name => "vpid";
+
+    public VpidOptions Options => _options;
+
+    /// <summary>The last switch to sparse numbering, with its cost; null until a migration caused one.</summary>
+    public SparseSwitch? LastSparseSwitch { get; private set; }
+
+    /// <summary>Switches to sparse numbering so far, in order.</summary>
+    public int SparseSwitches { get; private set; }
+
+    /// <summary>Mappings now in the host-wide vpid hash.</summary>
+    public int HashMappings => _hash.Count;
+
+    public IReadOnlyList<Vps> Containers => _vpss;
+
+    public int TaskCount => _tasks.Count;
+
+    public void Apply(PidEvent ev, Outcome outcome)
+    {
+        outcome.Reset();
+        if (_host.Length == 0)
+            _host = ev.Host;
+        switch (ev.Kind)
+        {
+            case EventKind.Snapshot: ApplySnapshot((TaskSnapshot)ev, outcome); break;
+            case EventKind.Fork: DoFork((Fork)ev, outcome); break;
+            case EventKind.Exec: DoExec((Exec)ev, outcome); break;
+            case EventKind.Exit: DoExit((Exit)ev, outcome); break;
+            case EventKind.SetPgid: SysSetpgid((SetPgid)ev, outcome); break;
+            case EventKind.SetSid: SysSetsid(ev, outcome); break;
+            case EventKind.SigAction: SysSigaction((SigAction)ev, outcome); break;
+            case EventKind.Prctl: SysPrctl(ev, outcome); break;
+            case EventKind.GetId: SysGetId((GetId)ev, outcome); break;
+            case EventKind.Kill: SysKill((Kill)ev, outcome); break;
+            case EventKind.Wait: SysWait((Wait)ev, outcome); break;
+            case EventKind.Unshare: SysUnshare((Unshare)ev, outcome); break;
+            case EventKind.SetNs: SysSetns((SetNs)ev, outcome); break;
+            case EventKind.Deliver: Delivered((Deliver)ev, outcome); break;
+            case EventKind.Container: ContainerEvent((Container)ev, outcome); break;
+            default: outcome.Verdict = Verdict.NotApplicable; break;
+        }
+    }
+
+    public int ContainerOf(int tid) => _tasks.TryGetValue(tid, out var t) ? t.Vps?.Id ?? 0 : 0;
+
+    /// <summary>The VPS named by a Container event or vzctl; null when there is none.</summary>
+    public Vps? FindVps(string name)
+    {
+        foreach (var vps in _vpss)
+            if (!vps.Stopped && vps.Name == name)
+                return vps;
+        return null;
+    }
+
+    /// <summary>Identities of the live tasks of a VPS, in creation order (processes, each followed by its threads).</summary>
+    public List<int> TasksOf(Vps vps)
+    {
+        var tids = new List<int>();
+        for (var p = _firstProcess; p is not null; p = p.NextProcess)
+            for (var t = p; t is not null; t = t.NextThread)
+                if (t.Vps == vps)
+                    tids.Add(t.Tid);
+        return tids;
+    }
+
+    /// <summary>The global pid this design gave a task; 0 when the task is unknown.</summary>
+    public int GlobalPidOf(int tid) => _tasks.TryGetValue(tid, out var t) ? t.Pid : 0;
+
+    // ---- tasks -------------------------------------------------------------------------------
+
+    /// <summary>The acting task; one first seen here is adopted as a host task of unknown history.</summary>
+    private VpidTask Caller(PidEvent ev, Outcome o)
+    {
+        if (_tasks.TryGetValue(ev.Tid, out var t))
+            return t;
+        o.Verdict = Verdict.UnknownState;
+        o.Note = "caller first seen mid-trace";
+        t = NewProcess(ev.Tid, TakeGlobal(ev.Tid, o), null);
+        t.Adopted = true;
+        t.VPid = t.VTgid = t.Pid;
+        AttachProcess(t, 0, 0);
+        return t;
+    }
+
+    private VpidTask NewTask(int tid, int pid)
+    {
+        if (_tasks.TryGetValue(tid, out var stale))
+            ReleaseTask(stale); // the trace reused a tid whose reaping it did not show
+        var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
+        t.Clear();
+        t.Tid = tid;
+        t.Pid = pid;
+        _tasks.Add(tid, t);
+        _byPid[pid] = t;
+        _traceOf[pid] = tid;
+        _uses[pid]++; // PIDTYPE_PID
+        return t;
+    }
+
+    /// <summary>A new thread group leader, linked to its parent; its group and session come with AttachProcess.</summary>
+    private VpidTask NewProcess(int tid, int pid, VpidTask? parent)
+    {
+        var t = NewTask(tid, pid);
+        t.LiveThreads = 1;
+        t.Parent = parent;
+        if (parent is not null)
+            AddChild(parent, t);
+        t.PrevProcess = _lastProcess;
+        if (_lastProcess is null) _firstProcess = t;
+        else _lastProcess.NextProcess = t;
+        _lastProcess = t;
+        return t;
+    }
+
+    /// <summary>attach_pid for PIDTYPE_TGID, PGID and SID of a new leader.</summary>
+    private void AttachProcess(VpidTask t, int pgrp, int session)
+    {
+        _uses[t.Pid]++; // PIDTYPE_TGID
+        t.Pgrp = pgrp;
+        t.Session = session;
+        if (pgrp > 0)
+        {
+            _uses[pgrp]++;
+            LinkGroup(t);
+        }
+        if (session > 0)
+            _uses[session]++;
+    }
+
+    private void LinkGroup(VpidTask t)
+    {
+        var tail = _groupTail[t.Pgrp];
+        t.PrevInGroup = tail;
+        t.NextInGroup = null;
+        if (tail is null) _groupHead[t.Pgrp] = t;
+        else tail.NextInGroup = t;
+        _groupTail[t.Pgrp] = t;
+    }
+
+    private void UnlinkGroup(VpidTask t)
+    {
+        if (t.PrevInGroup is null) _groupHead[t.Pgrp] = t.NextInGroup;
+        else t.PrevInGroup.NextInGroup = t.NextInGroup;
+        if (t.NextInGroup is null) _groupTail[t.Pgrp] = t.PrevInGroup;
+        else t.NextInGroup.PrevInGroup = t.PrevInGroup;
+        t.PrevInGroup = t.NextInGroup = null;
+    }
+
+    /// <summary>A process leaves its group for another (setpgid, setsid): detach_pid then attach_pid of PIDTYPE_PGID.</summary>
+    private void MoveGroup(VpidTask leader, int pgrp)
+    {
+        if (leader.Pgrp == pgrp)
+            return;
+        if (leader.Pgrp > 0)
+        {
+            UnlinkGroup(leader);
+            Detach(leader.Pgrp, leader.VPgid, leader);
+        }
+        leader.Pgrp = pgrp;
+        _uses[pgrp]++;
+        LinkGroup(leader);
+    }
+
+    private void MoveSession(VpidTask leader, int session)
+    {
+        if (leader.Session == session)
+            return;
+        if (leader.Session > 0)
+            Detach(leader.Session, leader.VSid, leader);
+        leader.Session = session;
+        _uses[session]++;
+    }
+
+    private static void AddChild(VpidTask parent, VpidTask child)
+    {
+        child.Parent = parent;
+        child.PrevSibling = parent.LastChild;
+        child.NextSibling = null;
+        if (parent.LastChild is null) parent.FirstChild = child;
+        else parent.LastChild.NextSibling = child;
+        parent.LastChild = child;
+    }
+
+    private static void RemoveChild(VpidTask child)
+    {
+        var parent = child.Parent;
+        if (parent is null)
+            return;
+        if (child.PrevSibling is null) parent.FirstChild = child.NextSibling;
+        else child.PrevSibling.NextSibling = child.NextSibling;
+        if (child.NextSibling is null) parent.LastChild = child.PrevSibling;
+        else child.NextSibling.PrevSibling = child.PrevSibling;
+        child.PrevSibling = child.NextSibling = null;
+        child.Parent = null;
+    }
+
+    /// <summary>
+    /// detach_pid: one id type lets go of a global number; when no type holds it any longer the
+    /// number goes back to the pidmap and __free_vpid drops the VPS's mapping of it.
+    /// </summary>
+    private void Detach(int nr, int vnr, VpidTask t)
+    {
+        if (--_uses[nr] > 0)
+            return;
+        FreeVpid(vnr, t);
+    }
+
+    /// <summary>
+    /// __free_vpid: only a virtual number (or 1 inside a VPS) of a sparse VPS has a mapping to drop.
+    /// Mappings the host-wide switch made for other tasks stay: nothing ever frees them.
+    /// </summary>
+    private void FreeVpid(int vnr, VpidTask t)
+    {
+        if (!IsVirtual(vnr) && (vnr != 1 || t.Vps is null))
+            return;
+        var vps = t.Vps;
+        if (vps is null || !vps.Sparse)
+            return;
+        int probes = 0;
+        if (_hash.Remove(vnr, vps.Id, ref probes))
+            vps.Mappings--;
+    }
+
+    /// <summary>release_task: the task's numbers go, its VPS counts one task fewer, the object returns to the pool.</summary>
+    private void ReleaseTask(VpidTask t)
+    {
+        RemoveChild(t);
+        for (var c = t.FirstChild; c is not null;)
+        {
+            var next = c.NextSibling;
+            c.Parent = null; // a caller that releases a parent has already reparented what it had to
+            c.PrevSibling = c.NextSibling = null;
+            c = next;
+        }
+        t.FirstChild = t.LastChild = null;
+        if (t.IsLeader)
+        {
+            if (t.PrevProcess is null) _firstProcess = t.NextProcess;
+            else t.PrevProcess.NextProcess = t.NextProcess;
+            if (t.NextProcess is null) _lastProcess = t.PrevProcess;
+            else t.NextProcess.PrevProcess = t.PrevProcess;
+        }
+        else
+        {
+            var prev = t.Leader;
+            while (prev.NextThread is not null && !ReferenceEquals(prev.NextThread, t))
+                prev = prev.NextThread;
+            prev.NextThread = t.NextThread;
+        }
+        // __unhash_process: PID, TGID, then the leader's PGID and SID. The task leaves the pid
+        // hash now even if its number lives on as a group's or a session's.
+        if (ReferenceEquals(_byPid[t.Pid], t))
+            _byPid[t.Pid] = null;
+        Detach(t.Pid, t.VPid, t);
+        Detach(t.Leader.Pid, t.VTgid, t);
+        if (t.IsLeader)
+        {
+            if (t.Pgrp > 0)
+            {
+                UnlinkGroup(t);
+                Detach(t.Pgrp, t.VPgid, t);
+            }
+            if (t.Session > 0)
+                Detach(t.Session, t.VSid, t);
+        }
+        _tasks.Remove(t.Tid);
+        if (t.Vps is { } vps)
+            VpsTaskDel(vps, t);
+        _pool.Push(t); // NewTask clears it when it is taken again
+    }
+
+    /// <summary>vps_task_del: the patch stops a VPS when its last task is released.</summary>
+    private static void VpsTaskDel(Vps vps, VpidTask t)
+    {
+        vps.Tasks--;
+        if (ReferenceEquals(vps.Init, t))
+            vps.Init = null;
+        if (vps.Tasks == 0)
+            vps.Stopped = true;
+    }
+
+    private static void VpsTaskAdd(Vps vps) => vps.Tasks++;
+
+    // ---- the global pid space ----------------------------------------------------------------
+
+    /// <summary>__is_virtual_pid.</summary>
+    internal static bool IsVirtual(int nr) => (nr & VpidDiv) != 0;
+
+    /// <summary>
+    /// The global pid for a task the trace calls tid: the tid itself when this design could have
+    /// given it, else what alloc_pidmap gives; above pid_max (with the failure reported) when the
+    /// halved space is full.
+    /// </summary>
+    private int TakeGlobal(int tid, Outcome o)
+    {
+        if (tid > 0 && tid < _options.PidMax && !IsVirtual(tid) && _uses[tid] == 0)
+        {
+            if (tid >= ReservedPids)
+                _lastPid = tid; // the cursor follows the trace's kernel, but never back below the boot range
+            return tid;
+        }
+        if (tid > 0)
+            o.Note ??= IsVirtual(tid) ? "global pid renumbered: bit 10 is reserved for virtual pids" : "global pid renumbered: the trace's number is taken or above pid_max";
+        return AllocGlobal(o);
+    }
+
+    /// <summary>A global pid from alloc_pidmap; above pid_max, with EAGAIN reported, when the halved space is full.</summary>
+    private int AllocGlobal(Outcome o)
+    {
+        int pid = AllocPidmap();
+        if (pid > 0)
+            return pid;
+        o.AllocationFailure = EAGAIN;
+        o.Note = "global pid space exhausted: bit 10 halves it";
+        return AllocOverflow();
+    }
+
+    /// <summary>alloc_pidmap of the patch: the number after last_pid, skipping every number with VPID_BIT set, wrapping to RESERVED_PIDS.</summary>
+    private int AllocPidmap()
+    {
+        int pidMax = _options.PidMax;
+        int pid = _lastPid + 1;
+        for (int scanned = 0; scanned < pidMax; scanned++, pid++)
+        {
+            if (IsVirtual(pid))
+                pid += VpidDiv;
+            if (pid >= pidMax)
+                pid = ReservedPids;
+            if (_uses[pid] == 0)
+            {
+                _lastPid = pid;
+                return pid;
+            }
+        }
+        return -1;
+    }
+
+    private int AllocOverflow()
+    {
+        int limit = _uses.Length;
+        for (int scanned = 0; scanned < _options.PidMax; scanned++)
+        {
+            int pid = _overflowCursor++;
+            if (_overflowCursor >= limit)
+                _overflowCursor = _options.PidMax;
+            if (!IsVirtual(pid) && _uses[pid] == 0)
+                return pid;
+        }
+        throw new InvalidOperationException("more live tasks than twice pid_max");
+    }
+
+    /// <summary>The global number the model uses for a number the trace gives in the host's view.</summary>
+    private int ModelNumber(int traceNr)
+    {
+        if (traceNr <= 0)
+            return 0;
+        if (_tasks.TryGetValue(traceNr, out var t))
+            return t.Pid;
+        return traceNr < _uses.Length ? traceNr : 0;
+    }
+
+    /// <summary>The identity a global number stands for: its task, or the task that last held it.</summary>
+    private int IdentityOf(int nr) => nr > 0 && nr < _traceOf.Length ? _byPid[nr]?.Tid ?? _traceOf[nr] : 0;
+}

@@ -1,0 +1,86 @@
+namespace Replayer.Replay.Models.Vpid;
+
+/// <summary>How far a task has gone toward release_task.</summary>
+internal enum TaskState : byte
+{
+    Running,
+    /// <summary>A group leader whose own thread exited while other threads of its process live on.</summary>
+    LeaderGone,
+    /// <summary>The whole process exited; it waits for its parent to reap it.</summary>
+    Zombie,
+}
+
+/// <summary>
+/// One task as the patch sees it: a global pid used for all kernel linkage, and one virtual number
+/// per id type (struct pid's vnr, seed 001 diff-vpids-virt) that a task inside a VPS sees. Process
+/// wide state (group, session, dispositions, the group list) lives on the group leader, like
+/// signal_struct. Objects are pooled by the model so that forks allocate nothing once warm.
+/// </summary>
+internal sealed class VpidTask
+{
+    /// <summary>The identity: the global tid the trace knows the task by.</summary>
+    public int Tid;
+    /// <summary>The global pid this design gives the task (the trace's tid when the design could have allocated it).</summary>
+    public int Pid;
+    /// <summary>pids[PIDTYPE_PID].vnr: what the task is called inside a VPS (equal to Pid on the host).</summary>
+    public int VPid;
+    /// <summary>pids[PIDTYPE_TGID].vnr.</summary>
+    public int VTgid;
+    /// <summary>pids[PIDTYPE_PGID].vnr: per task, set from the parent at fork, by setsid only on the group leader.</summary>
+    public int VPgid;
+    /// <summary>pids[PIDTYPE_SID].vnr.</summary>
+    public int VSid;
+    /// <summary>The VPS the task belongs to; null for the host (the patch's super_vps_info, id 0).</summary>
+    public Vps? Vps;
+    /// <summary>The thread group leader; this task itself for a leader.</summary>
+    public VpidTask Leader = null!;
+    /// <summary>Next thread of the same process, leader first; null at the end.</summary>
+    public VpidTask? NextThread;
+    /// <summary>On the leader: threads of the process not yet exited.</summary>
+    public int LiveThreads;
+    /// <summary>real_parent; null when the parent is the host init outside the model, or unknown.</summary>
+    public VpidTask? Parent;
+    /// <summary>Children list of this thread (real_parent->children), oldest first.</summary>
+    public VpidTask? FirstChild, LastChild, PrevSibling, NextSibling;
+    /// <summary>On the leader: the global process group (signal->pgrp).</summary>
+    public int Pgrp;
+    /// <summary>On the leader: the global session (signal->session).</summary>
+    public int Session;
+    /// <summary>On a leader: neighbours in its process group's list, in attach order.</summary>
+    public VpidTask? PrevInGroup, NextInGroup;
+    /// <summary>On a leader: neighbours in the host's process list (for_each_process), creation order.</summary>
+    public VpidTask? PrevProcess, NextProcess;
+    public TaskState State;
+    /// <summary>On the leader: signals whose action is SIG_IGN, and signals with a handler (bit n = signal n).</summary>
+    public ulong Ignored, Caught;
+    /// <summary>On the leader: signals whose disposition changed in a way the capture did not show.</summary>
+    public ulong UnknownDisposition;
+    /// <summary>On the leader: SA_NOCLDWAIT set for SIGCHLD.</summary>
+    public bool NoCldWait;
+    /// <summary>After unshare(CLONE_NEWPID) from the host: the next child founds a VPS.</summary>
+    public bool ChildrenFoundVps;
+    /// <summary>After setns or unshare: the VPS this task's children are born into.</summary>
+    public Vps? ChildrenVps;
+    /// <summary>The task was first seen mid-trace, without a snapshot: its history is unknown.</summary>
+    public bool Adopted;
+
+    public bool IsLeader => ReferenceEquals(Leader, this);
+
+    public void Clear()
+    {
+        Tid = Pid = VPid = VTgid = VPgid = VSid = 0;
+        Vps = null;
+        Leader = this;
+        NextThread = null;
+        LiveThreads = 0;
+        Parent = FirstChild = LastChild = PrevSibling = NextSibling = null;
+        Pgrp = Session = 0;
+        PrevInGroup = NextInGroup = PrevProcess = NextProcess = null;
+        State = TaskState.Running;
+        Ignored = Caught = UnknownDisposition = 0;
+        NoCldWait = false;
+        ChildrenFoundVps = false;
+        ChildrenVps = null;
+        Adopted = false;
+    }
+}
