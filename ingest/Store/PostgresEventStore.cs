@@ -95,6 +95,13 @@ public sealed class PostgresEventStore : IEventStore
         await using var c = await OpenConnectionAsync(ct);
         try
         {
+            // A store already made is only checked, so that a read-only server (a standby) can be read.
+            if (await SchemaVersionAsync(c, ct) is { } existing)
+            {
+                if (existing != SchemaVersion.ToString())
+                    throw new StoreException($"{Description} has schema version {existing}; this replayer knows version {SchemaVersion}");
+                return;
+            }
             await using var tx = await c.BeginTransactionAsync(ct);
             await using (var lk = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({SchemaLock})", c, tx))
                 await lk.ExecuteNonQueryAsync(ct);
@@ -129,6 +136,15 @@ public sealed class PostgresEventStore : IEventStore
         {
             throw Translate(e);
         }
+    }
+
+    /// <summary>The schema version the database records; null when it holds no store yet.</summary>
+    private static async Task<string?> SchemaVersionAsync(NpgsqlConnection c, CancellationToken ct)
+    {
+        await using var exists = new NpgsqlCommand("SELECT to_regclass('store_info') IS NOT NULL", c);
+        if (!(bool)(await exists.ExecuteScalarAsync(ct))!) return null;
+        await using var cmd = new NpgsqlCommand("SELECT value FROM store_info WHERE key = 'schema'", c);
+        return await cmd.ExecuteScalarAsync(ct) as string;
     }
 
     public async Task<IAppendSession> BeginAppendAsync(CancellationToken ct = default)
