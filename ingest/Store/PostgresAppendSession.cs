@@ -17,8 +17,26 @@ internal sealed class PostgresAppendSession : AppendSessionBase
     private readonly NpgsqlConnection _c;
     /// <summary>The transaction every statement of the session runs in.</summary>
     private readonly NpgsqlTransaction _tx;
-    /// <summary>The id an already stored event has, for idempotent re-appends; prepared once.</summary>
-    private readonly NpgsqlCommand _idAt;
+    /// <summary>How many stored ids one read fetches ahead while a re-append is verified.</summary>
+    private const int IdBlock = 8192;
+
+    /// <summary>Reads the ids of a run of stored events, for idempotent re-appends; prepared once.</summary>
+    private readonly NpgsqlCommand _idsFrom;
+    /// <summary>
+    /// Ids of stored events read ahead, by stream key. A re-ingest verifies every event, and one
+    /// round trip each would take minutes for a million; per stream, because a capture's hosts
+    /// interleave. They cannot go stale: no one else writes while the session holds the lock.
+    /// </summary>
+    private readonly Dictionary<long, StoredIds> _ahead = [];
+
+    /// <summary>Revisions [From, From + Count) of one stream, with their ids.</summary>
+    private sealed class StoredIds
+    {
+        public readonly Guid[] Ids = new Guid[IdBlock];
+        public long From;
+        public long Count;
+    }
+
     /// <summary>When the session began: the creation time of every event it appends.</summary>
     private readonly DateTime _now = DateTime.UtcNow;
     /// <summary>The COPY under way while inserts follow one another; null between statements.</summary>
@@ -29,9 +47,9 @@ internal sealed class PostgresAppendSession : AppendSessionBase
         _store = store;
         _c = c;
         _tx = tx;
-        _idAt = new NpgsqlCommand("SELECT id FROM events WHERE stream = @s AND revision = @r", c, tx);
-        _idAt.Parameters.Add(new NpgsqlParameter<long>("s", NpgsqlDbType.Bigint));
-        _idAt.Parameters.Add(new NpgsqlParameter<long>("r", NpgsqlDbType.Bigint));
+        _idsFrom = new NpgsqlCommand($"SELECT revision, id FROM events WHERE stream = @s AND revision >= @r ORDER BY revision LIMIT {IdBlock}", c, tx);
+        _idsFrom.Parameters.Add(new NpgsqlParameter<long>("s", NpgsqlDbType.Bigint));
+        _idsFrom.Parameters.Add(new NpgsqlParameter<long>("r", NpgsqlDbType.Bigint));
     }
 
     protected override async ValueTask<(long Id, StreamRevision Last)?> FindStreamAsync(string name, CancellationToken ct)
@@ -67,13 +85,25 @@ internal sealed class PostgresAppendSession : AppendSessionBase
 
     protected override async ValueTask<Guid?> IdAtAsync(long stream, long revision, CancellationToken ct)
     {
+        if (!_ahead.TryGetValue(stream, out var block)) _ahead[stream] = block = new StoredIds();
+        if (revision < block.From || revision >= block.From + block.Count) await ReadAheadAsync(stream, revision, block, ct);
+        return revision < block.From + block.Count ? block.Ids[revision - block.From] : null;
+    }
+
+    /// <summary>Fetches the ids of a stream's stored events from a revision on, as far as they run without a gap.</summary>
+    private async ValueTask ReadAheadAsync(long stream, long revision, StoredIds block, CancellationToken ct)
+    {
         try
         {
             await EndCopyAsync(ct);
-            ((NpgsqlParameter<long>)_idAt.Parameters[0]).TypedValue = stream;
-            ((NpgsqlParameter<long>)_idAt.Parameters[1]).TypedValue = revision;
-            if (!_idAt.IsPrepared) await _idAt.PrepareAsync(ct);
-            return await _idAt.ExecuteScalarAsync(ct) is Guid g ? g : null;
+            ((NpgsqlParameter<long>)_idsFrom.Parameters[0]).TypedValue = stream;
+            ((NpgsqlParameter<long>)_idsFrom.Parameters[1]).TypedValue = revision;
+            if (!_idsFrom.IsPrepared) await _idsFrom.PrepareAsync(ct);
+            block.From = revision;
+            block.Count = 0;
+            await using var r = await _idsFrom.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct) && r.GetInt64(0) == revision + block.Count)
+                block.Ids[block.Count++] = r.GetGuid(1);
         }
         catch (NpgsqlException e)
         {
@@ -166,7 +196,7 @@ internal sealed class PostgresAppendSession : AppendSessionBase
 
     protected override async ValueTask DisposeResourcesAsync()
     {
-        await _idAt.DisposeAsync();
+        await _idsFrom.DisposeAsync();
         await _tx.DisposeAsync();
         await _c.DisposeAsync();
     }

@@ -197,6 +197,33 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Reappending_long_interleaved_streams_adds_nothing_and_finds_a_change_at_the_end()
+    {
+        const int N = 20_000;
+        var a = Evs(N);
+        var b = Evs(N);
+        async Task<AppendSummary> AppendBoth(EventData[] first, EventData[] second)
+        {
+            await using var s = await Store.BeginAppendAsync();
+            for (int i = 0; i < N; i++)
+            {
+                await s.AppendAsync("a", ExpectedRevision.NoStream, first[i]);
+                await s.AppendAsync("b", ExpectedRevision.NoStream, second[i]);
+            }
+            return await s.CommitAsync();
+        }
+        Assert.Equal(2 * N, (await AppendBoth(a, b)).Added);
+        var again = await AppendBoth(a, b);
+        Assert.Equal((0L, 2L * N), (again.Added, again.AlreadyPresent));
+
+        var changed = b.ToArray();
+        changed[N - 1] = Ev();
+        var e = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendBoth(a, changed));
+        Assert.Contains($"the first {N - 1} events were there already", e.Message);
+        Assert.Equal(2 * N, (await ReadAll()).Count);
+    }
+
+    [StoreFact]
     public async Task A_mix_of_stored_and_new_event_ids_is_a_conflict_and_adds_nothing()
     {
         var evs = Evs(2);
