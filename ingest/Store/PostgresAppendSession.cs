@@ -11,15 +11,15 @@ namespace Replayer.Ingest.Store;
 /// </summary>
 internal sealed class PostgresAppendSession : AppendSessionBase
 {
+    /// <summary>How many stored ids one read fetches ahead while a re-append is verified.</summary>
+    private const int IdBlock = 8192;
+
     /// <summary>The store, for its error messages.</summary>
     private readonly PostgresEventStore _store;
     /// <summary>The session's own connection, out of the pool.</summary>
     private readonly NpgsqlConnection _c;
     /// <summary>The transaction every statement of the session runs in.</summary>
     private readonly NpgsqlTransaction _tx;
-    /// <summary>How many stored ids one read fetches ahead while a re-append is verified.</summary>
-    private const int IdBlock = 8192;
-
     /// <summary>Reads the ids of a run of stored events, for idempotent re-appends; prepared once.</summary>
     private readonly NpgsqlCommand _idsFrom;
     /// <summary>

@@ -67,9 +67,16 @@ public abstract class KillNineAtomicityContract : IAsyncLifetime
         var store = await CreateStoreAsync();
         using (var ingest = StartIngest(store))
         {
-            await WaitUntilMidSessionAsync(ingest, store);
-            ingest.Kill();
-            await ingest.WaitForExitAsync();
+            try
+            {
+                await WaitUntilMidSessionAsync(ingest, store);
+            }
+            finally
+            {
+                // Killed here whatever happened, so that no ingest outlives a failed test.
+                ingest.Kill();
+                await ingest.WaitForExitAsync();
+            }
             Assert.Equal(128 + 9, ingest.ExitCode);
         }
 
