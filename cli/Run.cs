@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Replayer.Ingest.Formats;
 using Replayer.Ingest.Store;
 
@@ -39,6 +40,9 @@ public static class Run
                 return ExitCodes.Store;
             case SqliteException s:
                 Terminal.Error($"store: {s.Message}");
+                return ExitCodes.Store;
+            case NpgsqlException n:
+                Terminal.Error($"store: {n.Message}");
                 return ExitCodes.Store;
             case KeyNotFoundException k:
                 Terminal.Error(k.Message);

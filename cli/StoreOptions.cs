@@ -8,7 +8,7 @@ public static class StoreOptions
 {
     public static readonly Option<string?> Store = new("--store")
     {
-        Description = "The event store: an SQLite file path, or a postgres:// URI. Default: $REPLAYER_STORE, else $XDG_DATA_HOME/replayer/store.db",
+        Description = "The event store: an SQLite file path, or a PostgreSQL server as a postgres:// URI or a connection string (Host=...). Default: $REPLAYER_STORE, else $XDG_DATA_HOME/replayer/store.db",
         Recursive = true,
     };
 

@@ -2,7 +2,9 @@ namespace Replayer.Ingest.Store;
 
 /// <summary>
 /// Chooses and opens the store: --store, else $REPLAYER_STORE, else the default SQLite file under
-/// $XDG_DATA_HOME/replayer (or ~/.local/share/replayer). The value is an SQLite file path.
+/// $XDG_DATA_HOME/replayer (or ~/.local/share/replayer). The value is a PostgreSQL server when it
+/// is a postgres:// or postgresql:// URI or an Npgsql connection string (Host=...), else an SQLite
+/// file path.
 /// </summary>
 public static class StoreLocator
 {
@@ -19,6 +21,10 @@ public static class StoreLocator
         return Path.Combine(data, "replayer", "store.db");
     }
 
+    public static bool IsPostgres(string spec) => PostgresConnectionSpec.IsPostgres(spec);
+
     public static async Task<IEventStore> OpenAsync(string spec, CancellationToken ct = default) =>
-        await SqliteEventStore.OpenAsync(spec, ct);
+        IsPostgres(spec)
+            ? await PostgresEventStore.OpenAsync(spec, ct)
+            : await SqliteEventStore.OpenAsync(spec, ct);
 }

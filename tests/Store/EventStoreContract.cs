@@ -1,0 +1,386 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Replayer.Ingest.Store;
+using Xunit;
+
+namespace Replayer.Tests.Store;
+
+/// <summary>
+/// What every backend of <see cref="IEventStore"/> must do, written once: EventStoreDB's semantics
+/// as EVENTS.md states them. Each test gets a fresh, empty store.
+/// </summary>
+public abstract class EventStoreContract : IAsyncLifetime
+{
+    /// <summary>The store under test, opened afresh for each test.</summary>
+    protected IEventStore Store { get; private set; } = null!;
+
+    /// <summary>Creates a new, empty store and opens it.</summary>
+    protected abstract Task<IEventStore> CreateAsync();
+
+    /// <summary>Opens the store of this test a second time, as another process would: its own connections.</summary>
+    protected abstract Task<IEventStore> ReopenAsync();
+
+    public async Task InitializeAsync() => Store = await CreateAsync();
+
+    public virtual async Task DisposeAsync() => await Store.DisposeAsync();
+
+    private static EventData Ev(string body = "{}") => new(Guid.NewGuid(), "Tested", Encoding.UTF8.GetBytes(body));
+
+    private static EventData[] Evs(int n) => Enumerable.Range(0, n).Select(i => Ev($"{{\"n\":{i}}}")).ToArray();
+
+    private async Task<List<RecordedEvent>> ReadStream(string stream, long from = 0) =>
+        await Store.ReadStreamAsync(stream, new StreamRevision(from)).ToListAsync();
+
+    private async Task<List<RecordedEvent>> ReadAll(long after = 0) => await Store.ReadAllAsync(new Position(after)).ToListAsync();
+
+    [StoreFact]
+    public async Task Appended_events_read_back_in_order_with_their_ids_types_data_and_revisions()
+    {
+        var evs = Evs(5);
+        var r = await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs);
+        Assert.Equal(new StreamAppend(5, 0, new StreamRevision(4)), r);
+
+        var read = await ReadStream("a");
+        Assert.Equal(evs.Select(e => e.Id), read.Select(e => e.Id));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => (long)i), read.Select(e => e.Revision.Value));
+        Assert.All(read, e => Assert.Equal("Tested", e.Type));
+        Assert.Equal(evs.Select(e => Encoding.UTF8.GetString(e.Data.Span)), read.Select(e => Encoding.UTF8.GetString(e.Data.Span)));
+        Assert.Equal(read.Select(e => e.Position).Order(), read.Select(e => e.Position));
+        Assert.All(read, e => Assert.InRange(e.Created, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5)));
+        Assert.Equal([3L, 4L], (await ReadStream("a", 3)).Select(e => e.Revision.Value));
+        Assert.Equal(2, await Store.ReadStreamAsync("a", StreamRevision.Start, maxCount: 2).CountAsync());
+        Assert.Empty(await ReadStream("never-written"));
+    }
+
+    [StoreFact]
+    public async Task Read_all_gives_every_stream_by_global_position_after_the_one_given()
+    {
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(2));
+        await Store.AppendToStreamAsync("b", ExpectedRevision.NoStream, Evs(1));
+        await Store.AppendToStreamAsync("a", ExpectedRevision.Exact(new StreamRevision(1)), Evs(1));
+
+        var all = await ReadAll();
+        Assert.Equal(["a", "a", "b", "a"], all.Select(e => e.Stream));
+        Assert.Equal([0L, 1L, 0L, 2L], all.Select(e => e.Revision.Value));
+        Assert.True(all.Zip(all.Skip(1)).All(p => p.First.Position.Value < p.Second.Position.Value));
+        Assert.Equal(all[^1].Position, await Store.LastPositionAsync());
+        Assert.Equal(all.Skip(2).Select(e => e.Id), (await ReadAll(all[1].Position.Value)).Select(e => e.Id));
+        Assert.Equal(2, await Store.ReadAllAsync(Position.Start, maxCount: 2).CountAsync());
+    }
+
+    [StoreFact]
+    public async Task An_empty_store_is_at_the_start_position()
+    {
+        Assert.Equal(Position.Start, await Store.LastPositionAsync());
+        Assert.Empty(await ReadAll());
+    }
+
+    [StoreFact]
+    public async Task NoStream_fails_once_the_stream_exists()
+    {
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(1));
+        var e = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(1)));
+        Assert.Equal(StreamRevision.Start, e.Actual);
+        Assert.Single(await ReadStream("a"));
+    }
+
+    [StoreFact]
+    public async Task Exact_holds_only_at_the_stream_last_revision()
+    {
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(3));
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("a", ExpectedRevision.Exact(new StreamRevision(5)), Evs(1)));
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("a", ExpectedRevision.Exact(new StreamRevision(1)), Evs(1)));
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("missing", ExpectedRevision.Exact(StreamRevision.Start), Evs(1)));
+        var r = await Store.AppendToStreamAsync("a", ExpectedRevision.Exact(new StreamRevision(2)), Evs(2));
+        Assert.Equal(new StreamRevision(4), r.Last);
+        Assert.Equal(5, (await ReadStream("a")).Count);
+    }
+
+    [StoreFact]
+    public async Task StreamExists_fails_on_a_stream_that_does_not_exist()
+    {
+        var e = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("a", ExpectedRevision.StreamExists, Evs(1)));
+        Assert.Equal(StreamRevision.None, e.Actual);
+        Assert.Empty(await Store.ListStreamsAsync(""));
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(1));
+        Assert.Equal(new StreamRevision(1), (await Store.AppendToStreamAsync("a", ExpectedRevision.StreamExists, Evs(1))).Last);
+    }
+
+    [StoreFact]
+    public async Task Any_appends_at_the_end_whether_or_not_the_stream_exists()
+    {
+        Assert.Equal(new StreamRevision(1), (await Store.AppendToStreamAsync("a", ExpectedRevision.Any, Evs(2))).Last);
+        Assert.Equal(new StreamRevision(3), (await Store.AppendToStreamAsync("a", ExpectedRevision.Any, Evs(2))).Last);
+    }
+
+    [StoreFact]
+    public async Task Two_concurrent_appends_with_the_same_expected_revision_let_exactly_one_win()
+    {
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(1));
+        await using var other = await ReopenAsync();
+        for (int round = 0; round < 5; round++)
+        {
+            var expected = ExpectedRevision.Exact((await Store.ListStreamsAsync("a")).Single().Last);
+            var batches = new[] { Evs(200), Evs(200) };
+            using var start = new Barrier(2);
+            var writers = new[] { Store, other }.Select((store, i) => Task.Run(async () =>
+            {
+                start.SignalAndWait();
+                try
+                {
+                    await store.AppendToStreamAsync("a", expected, batches[i]);
+                    return (Exception?)null;
+                }
+                catch (Exception e)
+                {
+                    return e;
+                }
+            })).ToArray();
+            var outcomes = await Task.WhenAll(writers);
+
+            Assert.Single(outcomes, o => o is null);
+            Assert.IsType<WrongExpectedVersionException>(Assert.Single(outcomes, o => o is not null));
+            var winner = batches[Array.IndexOf(outcomes, null)];
+            Assert.Equal(winner.Select(e => e.Id), (await ReadStream("a")).TakeLast(200).Select(e => e.Id));
+        }
+        Assert.Equal(1 + 5 * 200, (await ReadStream("a")).Count);
+    }
+
+    [StoreFact]
+    public async Task Concurrent_writers_never_let_a_catch_up_reader_skip_an_event()
+    {
+        const int Writers = 3, Sessions = 30, PerSession = 20;
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var seen = new List<Position>();
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var e in Store.SubscribeToAllAsync(Position.Start, TimeSpan.FromMilliseconds(1), stop.Token))
+            {
+                seen.Add(e.Position);
+                if (seen.Count == Writers * Sessions * PerSession) break;
+            }
+        });
+        var stores = new List<IEventStore>();
+        for (int i = 0; i < Writers; i++) stores.Add(await ReopenAsync());
+        await Task.WhenAll(stores.Select((s, i) => Task.Run(async () =>
+        {
+            for (int k = 0; k < Sessions; k++)
+            {
+                await using var session = await s.BeginAppendAsync();
+                foreach (var e in Evs(PerSession)) await session.AppendAsync($"w{i}", ExpectedRevision.Any, e);
+                // Holds its positions a while before committing: were writers not serialised,
+                // another would commit later positions meanwhile, and the reader would pass these.
+                await Task.Delay(Random.Shared.Next(3));
+                await session.CommitAsync();
+            }
+        })));
+        // Every event is committed: a reader that has skipped none ends at once; one that has
+        // skipped some waits for them in vain until this, and the comparison below shows which.
+        stop.CancelAfter(TimeSpan.FromSeconds(10));
+        try { await reader; }
+        catch (OperationCanceledException) { }
+        foreach (var s in stores) await s.DisposeAsync();
+
+        Assert.Equal((await ReadAll()).Select(e => e.Position), seen);
+    }
+
+    [StoreFact]
+    public async Task Reappending_the_same_event_ids_adds_nothing()
+    {
+        var evs = Evs(4);
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs);
+        var again = await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs);
+        Assert.Equal(new StreamAppend(0, 4, new StreamRevision(3)), again);
+        var tail = await Store.AppendToStreamAsync("a", ExpectedRevision.Exact(new StreamRevision(1)), evs[2..]);
+        Assert.Equal(new StreamAppend(0, 2, new StreamRevision(3)), tail);
+        Assert.Equal(evs.Select(e => e.Id), (await ReadAll()).Select(e => e.Id));
+    }
+
+    [StoreFact]
+    public async Task Reappending_long_interleaved_streams_adds_nothing_and_finds_a_change_at_the_end()
+    {
+        const int N = 20_000;
+        var a = Evs(N);
+        var b = Evs(N);
+        async Task<AppendSummary> AppendBoth(EventData[] first, EventData[] second)
+        {
+            await using var s = await Store.BeginAppendAsync();
+            for (int i = 0; i < N; i++)
+            {
+                await s.AppendAsync("a", ExpectedRevision.NoStream, first[i]);
+                await s.AppendAsync("b", ExpectedRevision.NoStream, second[i]);
+            }
+            return await s.CommitAsync();
+        }
+        Assert.Equal(2 * N, (await AppendBoth(a, b)).Added);
+        var again = await AppendBoth(a, b);
+        Assert.Equal((0L, 2L * N), (again.Added, again.AlreadyPresent));
+
+        var changed = b.ToArray();
+        changed[N - 1] = Ev();
+        var e = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => AppendBoth(a, changed));
+        Assert.Contains($"the first {N - 1} events were there already", e.Message);
+        Assert.Equal(2 * N, (await ReadAll()).Count);
+    }
+
+    [StoreFact]
+    public async Task A_mix_of_stored_and_new_event_ids_is_a_conflict_and_adds_nothing()
+    {
+        var evs = Evs(2);
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs);
+        var last = await Store.LastPositionAsync();
+        var longer = await Assert.ThrowsAsync<WrongExpectedVersionException>(
+            () => Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, [.. evs, Ev()]));
+        Assert.Contains("the first 2 events were there already", longer.Message);
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, [evs[0], Ev()]));
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, [Ev(), evs[1]]));
+        Assert.Equal(evs.Select(e => e.Id), (await ReadStream("a")).Select(e => e.Id));
+        Assert.Equal(last, await Store.LastPositionAsync());
+    }
+
+    [StoreFact]
+    public async Task A_session_over_several_streams_lands_whole_or_not_at_all()
+    {
+        await using (var s = await Store.BeginAppendAsync())
+        {
+            await s.AppendAsync("a", ExpectedRevision.NoStream, Ev());
+            await s.AppendAsync("b", ExpectedRevision.NoStream, Ev());
+            await s.AppendAsync("a", ExpectedRevision.NoStream, Ev());
+            Assert.Equal(new StreamAppend(2, 0, new StreamRevision(1)), s.Appended("a"));
+        }
+        Assert.Empty(await Store.ListStreamsAsync(""));
+        Assert.Empty(await ReadAll());
+
+        AppendSummary summary;
+        await using (var s = await Store.BeginAppendAsync())
+        {
+            foreach (var e in Evs(3)) await s.AppendAsync("a", ExpectedRevision.NoStream, e);
+            await s.AppendAsync("b", ExpectedRevision.NoStream, Ev());
+            summary = await s.CommitAsync();
+        }
+        Assert.Equal(4, summary.Added);
+        Assert.Equal(["a", "b"], (await Store.ListStreamsAsync("")).Select(i => i.Name));
+        Assert.Equal([3L, 1L], (await Store.ListStreamsAsync("")).Select(i => i.Count));
+
+        await using (var s = await Store.BeginAppendAsync())
+        {
+            await s.AppendAsync("c", ExpectedRevision.NoStream, Ev());
+            await Assert.ThrowsAsync<WrongExpectedVersionException>(async () => await s.AppendAsync("b", ExpectedRevision.NoStream, Ev()));
+        }
+        Assert.Empty(await ReadStream("c"));
+        Assert.Equal(4, (await ReadAll()).Count);
+    }
+
+    [StoreFact]
+    public async Task A_catch_up_subscription_sees_events_appended_after_it_started()
+    {
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(2));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var got = new ConcurrentQueue<RecordedEvent>();
+        var caughtUp = new TaskCompletionSource();
+        var sub = Task.Run(async () =>
+        {
+            await foreach (var e in Store.SubscribeToAllAsync(Position.Start, TimeSpan.FromMilliseconds(5), cts.Token))
+            {
+                got.Enqueue(e);
+                if (got.Count == 2) caughtUp.SetResult();
+                if (got.Count == 5) break;
+            }
+        });
+        await caughtUp.Task.WaitAsync(cts.Token);
+        var later = Evs(3);
+        await Store.AppendToStreamAsync("b", ExpectedRevision.NoStream, later[..1]);
+        await Store.AppendToStreamAsync("a", ExpectedRevision.Exact(new StreamRevision(1)), later[1..]);
+        await sub;
+        Assert.Equal(later.Select(e => e.Id), got.Skip(2).Select(e => e.Id));
+    }
+
+    [StoreFact]
+    public async Task A_checkpoint_reads_back_the_last_position_set()
+    {
+        Assert.Null(await Store.GetCheckpointAsync("replay"));
+        await Store.SetCheckpointAsync("replay", new Position(7));
+        await Store.SetCheckpointAsync("replay", new Position(42));
+        await Store.SetCheckpointAsync("other", new Position(1));
+        Assert.Equal(new Position(42), await Store.GetCheckpointAsync("replay"));
+        await using var again = await ReopenAsync();
+        Assert.Equal(new Position(1), await again.GetCheckpointAsync("other"));
+    }
+
+    [StoreFact]
+    public async Task The_latest_snapshot_of_a_stream_wins()
+    {
+        Assert.Null(await Store.LoadSnapshotAsync("a"));
+        await Store.SaveSnapshotAsync("a", new StreamRevision(10), "V1", "ten"u8.ToArray());
+        await Store.SaveSnapshotAsync("a", new StreamRevision(30), "V1", "thirty"u8.ToArray());
+        await Store.SaveSnapshotAsync("a", new StreamRevision(20), "V1", "twenty"u8.ToArray());
+        await Store.SaveSnapshotAsync("b", new StreamRevision(99), "V1", "b"u8.ToArray());
+        var s = await Store.LoadSnapshotAsync("a");
+        Assert.NotNull(s);
+        Assert.Equal(new StreamRevision(30), s.Revision);
+        Assert.Equal("thirty", Encoding.UTF8.GetString(s.State.Span));
+        await Store.SaveSnapshotAsync("a", new StreamRevision(30), "V2", "again"u8.ToArray());
+        s = await Store.LoadSnapshotAsync("a");
+        Assert.Equal(("V2", "again"), (s!.Type, Encoding.UTF8.GetString(s.State.Span)));
+    }
+
+    [StoreFact]
+    public async Task Deleting_streams_removes_their_events_and_snapshots_and_never_reuses_positions()
+    {
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(2));
+        await Store.AppendToStreamAsync("b", ExpectedRevision.NoStream, Evs(3));
+        await Store.SaveSnapshotAsync("b", new StreamRevision(2), "V1", "b"u8.ToArray());
+        var highest = await Store.LastPositionAsync();
+
+        await Store.DeleteStreamsAsync(["b", "not-there"]);
+        Assert.Equal(["a"], (await Store.ListStreamsAsync("")).Select(s => s.Name));
+        Assert.Empty(await ReadStream("b"));
+        Assert.Null(await Store.LoadSnapshotAsync("b"));
+        Assert.All(await ReadAll(), e => Assert.Equal("a", e.Stream));
+
+        await Store.AppendToStreamAsync("b", ExpectedRevision.NoStream, Evs(1));
+        var reborn = Assert.Single(await ReadStream("b"));
+        Assert.Equal(StreamRevision.Start, reborn.Revision);
+        Assert.True(reborn.Position.Value > highest.Value, $"position {reborn.Position} reused (highest before the deletion: {highest})");
+    }
+
+    [StoreFact]
+    public async Task Listing_by_prefix_takes_percent_and_underscore_literally_and_sorts_by_bytes()
+    {
+        foreach (var name in new[] { "trace/x_1/b", "trace/x_1/a", "trace/xa1/a", "trace/x%/a", "trace/x_1/B" })
+            await Store.AppendToStreamAsync(name, ExpectedRevision.NoStream, Evs(1));
+        Assert.Equal(["trace/x_1/B", "trace/x_1/a", "trace/x_1/b"], (await Store.ListStreamsAsync("trace/x_1/")).Select(s => s.Name));
+        Assert.Equal(["trace/x%/a"], (await Store.ListStreamsAsync("trace/x%")).Select(s => s.Name));
+    }
+}
+
+public sealed class SqliteEventStoreContract : EventStoreContract
+{
+    /// <summary>The folder of this test's store file.</summary>
+    private readonly string _dir = Directory.CreateTempSubdirectory("replayer-store-").FullName;
+    private string File => Path.Combine(_dir, "store.db");
+
+    protected override async Task<IEventStore> CreateAsync() => await SqliteEventStore.OpenAsync(File);
+    protected override async Task<IEventStore> ReopenAsync() => await SqliteEventStore.OpenAsync(File);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresEventStoreContract(PostgresServer server) : EventStoreContract, INeedsPostgres
+{
+    /// <summary>This test's own database on the shared server.</summary>
+    private string _uri = "";
+
+    protected override async Task<IEventStore> CreateAsync()
+    {
+        _uri = await server.CreateDatabaseAsync();
+        return await PostgresEventStore.OpenAsync(_uri);
+    }
+
+    protected override async Task<IEventStore> ReopenAsync() => await PostgresEventStore.OpenAsync(_uri);
+}
