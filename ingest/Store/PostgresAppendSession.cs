@@ -11,7 +11,7 @@ namespace Replayer.Ingest.Store;
 /// </summary>
 internal sealed class PostgresAppendSession : AppendSessionBase
 {
-    /// <summary>How many stored ids one read fetches ahead while a re-append is verified.</summary>
+    /// <summary>How many stored events one read fetches ahead while a re-append is verified.</summary>
     private const int IdBlock = 8192;
 
     /// <summary>The store, for its error messages.</summary>
@@ -20,19 +20,21 @@ internal sealed class PostgresAppendSession : AppendSessionBase
     private readonly NpgsqlConnection _c;
     /// <summary>The transaction every statement of the session runs in.</summary>
     private readonly NpgsqlTransaction _tx;
-    /// <summary>Reads the ids of a run of stored events, for idempotent re-appends; prepared once.</summary>
+    /// <summary>Reads a run of stored events (id, type, data), for idempotent re-appends; prepared once.</summary>
     private readonly NpgsqlCommand _idsFrom;
     /// <summary>
-    /// Ids of stored events read ahead, by stream key. A re-ingest verifies every event, and one
+    /// Stored events read ahead, by stream key. A re-ingest verifies every event, and one
     /// round trip each would take minutes for a million; per stream, because a capture's hosts
     /// interleave. They cannot go stale: no one else writes while the session holds the lock.
     /// </summary>
     private readonly Dictionary<long, StoredIds> _ahead = [];
 
-    /// <summary>Revisions [From, From + Count) of one stream, with their ids.</summary>
+    /// <summary>Revisions [From, From + Count) of one stream, as stored.</summary>
     private sealed class StoredIds
     {
         public readonly Guid[] Ids = new Guid[IdBlock];
+        public readonly string[] Types = new string[IdBlock];
+        public readonly byte[][] Data = new byte[IdBlock][];
         public long From;
         public long Count;
     }
@@ -47,7 +49,7 @@ internal sealed class PostgresAppendSession : AppendSessionBase
         _store = store;
         _c = c;
         _tx = tx;
-        _idsFrom = new NpgsqlCommand($"SELECT revision, id FROM events WHERE stream = @s AND revision >= @r ORDER BY revision LIMIT {IdBlock}", c, tx);
+        _idsFrom = new NpgsqlCommand($"SELECT revision, id, type, data FROM events WHERE stream = @s AND revision >= @r ORDER BY revision LIMIT {IdBlock}", c, tx);
         _idsFrom.Parameters.Add(new NpgsqlParameter<long>("s", NpgsqlDbType.Bigint));
         _idsFrom.Parameters.Add(new NpgsqlParameter<long>("r", NpgsqlDbType.Bigint));
     }
@@ -83,14 +85,16 @@ internal sealed class PostgresAppendSession : AppendSessionBase
         }
     }
 
-    protected override async ValueTask<Guid?> IdAtAsync(long stream, long revision, CancellationToken ct)
+    protected override async ValueTask<bool> HoldsAsync(long stream, long revision, EventData ev, CancellationToken ct)
     {
         if (!_ahead.TryGetValue(stream, out var block)) _ahead[stream] = block = new StoredIds();
         if (revision < block.From || revision >= block.From + block.Count) await ReadAheadAsync(stream, revision, block, ct);
-        return revision < block.From + block.Count ? block.Ids[revision - block.From] : null;
+        if (revision >= block.From + block.Count) return false;
+        long i = revision - block.From;
+        return block.Ids[i] == ev.Id && block.Types[i] == ev.Type && block.Data[i].AsSpan().SequenceEqual(ev.Data.Span);
     }
 
-    /// <summary>Fetches the ids of a stream's stored events from a revision on, as far as they run without a gap.</summary>
+    /// <summary>Fetches a stream's stored events from a revision on, as far as they run without a gap.</summary>
     private async ValueTask ReadAheadAsync(long stream, long revision, StoredIds block, CancellationToken ct)
     {
         try
@@ -103,7 +107,12 @@ internal sealed class PostgresAppendSession : AppendSessionBase
             block.Count = 0;
             await using var r = await _idsFrom.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct) && r.GetInt64(0) == revision + block.Count)
-                block.Ids[block.Count++] = r.GetGuid(1);
+            {
+                block.Ids[block.Count] = r.GetGuid(1);
+                block.Types[block.Count] = r.GetString(2);
+                block.Data[block.Count] = r.GetFieldValue<byte[]>(3);
+                block.Count++;
+            }
         }
         catch (NpgsqlException e)
         {

@@ -224,6 +224,18 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task The_same_id_with_other_data_or_type_is_a_conflict_not_a_duplicate()
+    {
+        var ev = Ev("{\"n\":1}");
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, [ev]);
+        var otherData = ev with { Data = Encoding.UTF8.GetBytes("{\"n\":2}") };
+        var e = await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, [otherData]));
+        Assert.Contains("it holds other events", e.Message);
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, [ev with { Type = "Other" }]));
+        Assert.Equal(new StreamAppend(0, 1, StreamRevision.Start), await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, [ev]));
+    }
+
+    [StoreFact]
     public async Task A_mix_of_stored_and_new_event_ids_is_a_conflict_and_adds_nothing()
     {
         var evs = Evs(2);
