@@ -10,4 +10,5 @@ var root = new RootCommand("""
 root.Options.Add(StoreOptions.Store);
 root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(TracesCommand.Create());
+root.Subcommands.Add(CaptureCommand.Create());
 return await Run.InvokeAsync(root, args);
