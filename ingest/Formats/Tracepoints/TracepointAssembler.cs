@@ -71,15 +71,20 @@ public sealed class TracepointAssembler
     /// <summary>The next event whose answer is known (or given up on), in output order.</summary>
     public bool TryTake(out PidEvent ev)
     {
-        if (_out.Count > MaxHeld) ForceOut(_out.Peek());
-        if (_out.Count == 0 || !_out.Peek().Done)
+        while (true)
         {
-            ev = null!;
-            return false;
+            if (_out.Count > MaxHeld) ForceOut(_out.Peek());
+            if (_out.Count == 0 || !_out.Peek().Done)
+            {
+                ev = null!;
+                return false;
+            }
+            if (_out.Peek().TakeBefore(out ev)) return true;
+            var slot = _out.Dequeue();
+            if (slot.Dropped) continue;
+            ev = slot.Take();
+            return true;
         }
-        if (_out.Peek().TakeBefore(out ev)) return true;
-        ev = _out.Dequeue().Take();
-        return true;
     }
 
     /// <summary>At the end of the input: everything still waiting leaves as it is.</summary>
@@ -149,24 +154,24 @@ public sealed class TracepointAssembler
             if (task is not null && task.Call != Syscall.Other && line.Sys != Syscall.Other) task.EndCall();
             return;
         }
-        long? ret = Answer(line.A0);
+        // -512..-516 (ERESTARTSYS and kin, include/linux/errno.h) never reach userspace: the call is
+        // restarted, and the restart is the event, or the task dies in it and its exit says so.
+        bool restarted = line.A0 is >= -516 and <= -512;
+        long? ret = restarted ? null : line.A0;
         if (task.CallSlot is { } slot)
         {
             slot.Event = slot.Event with { Ret = ret };
+            slot.Dropped = restarted && slot.Event is not Fork { Child: > 0 };
             slot.Close();
             task.CallSlot = null;
             task.Call = Syscall.Other;
             return;
         }
-        var ev = CallEvent(task, ret);
+        var ev = restarted ? null : CallEvent(task, ret);
         task.Call = Syscall.Other;
         if (ev is null) return;
         Append(Stamp(ev, task, line), done: true);
     }
-
-    // The answer a call gave userspace. -512..-516 (ERESTARTSYS and kin, kernel/signal.c) never
-    // reach userspace: the call is restarted or the task dies, so there is no answer to check.
-    private static long? Answer(long raw) => raw is >= -516 and <= -512 ? null : raw;
 
     // The event for a call placed at its exit, or null for calls that have none (queries of
     // rt_sigaction, prctl options other than the subreaper's).
@@ -459,6 +464,8 @@ public sealed class TracepointAssembler
         public readonly List<SignalRecord> Signals = [];
         /// <summary>Adopted snapshots of tasks this event names first, to go out before it.</summary>
         public List<PidEvent>? Before;
+        /// <summary>A call the kernel restarted: it answered nothing and leaves no event.</summary>
+        public bool Dropped;
         /// <summary>True once nothing more will be learnt: the event may leave.</summary>
         public bool Done;
         /// <summary>An exit that has sent a namespace teardown's SIGKILLs and may wait long for its SIGCHLD.</summary>
