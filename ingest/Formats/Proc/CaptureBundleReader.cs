@@ -46,6 +46,10 @@ public sealed class CaptureBundleReader : ICaptureReader
                         inTrace = true;
                         pipe.Line(text, lines.LineNumber, lines.LastLineUnterminated);
                     }
+                    else if (lines.LastLineUnterminated)
+                    {
+                        throw new TraceFormatException(input.Name, lines.LineNumber, "the file ends inside the snapshot (truncated?)");
+                    }
                     else
                     {
                         done = snapshot.Line(text, lines.LineNumber);
@@ -60,7 +64,12 @@ public sealed class CaptureBundleReader : ICaptureReader
             while (pipe.TryTake(out var ev)) yield return ev;
             if (!more) break;
         }
-        if (!inTrace) yield break;
+        if (!inTrace)
+        {
+            // A bundle always has its trace section, even when nothing was traced (the header).
+            context.Skip(new TraceFormatException(input.Name, lines.LineNumber, "the capture ends before its trace section (truncated?)"));
+            yield break;
+        }
         foreach (var ev in TracepointPipeline.Read(lines, pipe, context)) yield return ev;
     }
 }
