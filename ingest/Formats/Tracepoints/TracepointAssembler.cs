@@ -460,8 +460,9 @@ public sealed class TracepointAssembler
     {
         /// <summary>The event as known so far.</summary>
         public PidEvent Event = ev;
-        /// <summary>The signal_generate lines attached to a Kill or an Exit.</summary>
-        public readonly List<SignalRecord> Signals = [];
+        /// <summary>The signal_generate lines attached to a Kill or an Exit (made on the first).</summary>
+        public List<SignalRecord> Signals => _signals ??= [];
+        private List<SignalRecord>? _signals;
         /// <summary>Adopted snapshots of tasks this event names first, to go out before it.</summary>
         public List<PidEvent>? Before;
         /// <summary>A call the kernel restarted: it answered nothing and leaves no event.</summary>
@@ -490,10 +491,11 @@ public sealed class TracepointAssembler
         public PidEvent Take()
         {
             Debug.Assert(Done, "only a finished event leaves");
+            if (_signals is not { Count: > 0 } signals) return Event;
             return Event switch
             {
-                Kill k => k with { Signals = [.. Signals] },
-                Exit x => x with { Signals = [.. Signals] },
+                Kill k => k with { Signals = [.. signals] },
+                Exit x => x with { Signals = [.. signals] },
                 _ => Event,
             };
         }
