@@ -13,9 +13,6 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
 {
     private readonly PayloadDecoder _decoder = new(texts);
 
-    /// <summary>"CPU:1 [LOST 42 EVENTS]" notes seen: the capture is missing lines there.</summary>
-    public long LostNotes { get; private set; }
-
     public bool Parse(ReadOnlySpan<byte> text, ref TraceLine line, out string? error)
     {
         error = null;
@@ -61,12 +58,11 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
         return error is null;
     }
 
-    // Lines the kernel or trace-cmd writes between events: lost-event notes, trace-cmd's header.
-    private bool IsToolNote(ReadOnlySpan<byte> t)
-    {
-        if (t.StartsWith("CPU:"u8) && t.IndexOf("[LOST "u8) > 0) { LostNotes++; return true; }
-        return t.StartsWith("cpus="u8) || t.StartsWith("version = "u8) || t.StartsWith("CPU "u8) && t.EndsWith(" is empty"u8);
-    }
+    // Lines the kernel or trace-cmd writes between events: "CPU:1 [LOST 42 EVENTS]" (the ring
+    // overflowed: calls there may lack their exit, and go out unanswered), trace-cmd's header.
+    private static bool IsToolNote(ReadOnlySpan<byte> t) =>
+        t.StartsWith("CPU:"u8) && t.IndexOf("[LOST "u8) > 0
+        || t.StartsWith("cpus="u8) || t.StartsWith("version = "u8) || t.StartsWith("CPU "u8) && t.EndsWith(" is empty"u8);
 
     /// <summary>Whether a line looks like ftrace text: "&lt;comm&gt;-&lt;tid&gt; [cpu] ... secs.usecs: ".</summary>
     public static bool LooksLikeLine(ReadOnlySpan<byte> text)

@@ -27,18 +27,12 @@ public sealed class TracepointAssembler
 
     // Tasks by global tid: the living, and the dead whose exit may still collect signals.
     private readonly Dictionary<int, TaskState> _tasks = [];
-    // Events in output order; the head leaves once it is complete.
-    private readonly Queue<Slot> _out = new();
+    // Events in output order: complete ones as they are, the others in a slot; the head leaves once it is complete.
+    private readonly Queue<Entry> _out = new();
     // The most recent whole-group exit: perf prints the final SIGCHLD of a thread group whose last thread has released its pid as tid -1.
     private Slot? _lastGroupExit;
     // Trace time of the latest line, to let exits that wait too long go.
     private long _now;
-
-    /// <summary>Tasks adopted because they acted before anything introduced them.</summary>
-    public long Adopted { get; private set; }
-
-    /// <summary>Events let go without their answer because too many waited behind them.</summary>
-    public long ForcedOut { get; private set; }
 
     /// <summary>A task's state from a /proc snapshot: it is known, and later events need no adoption.</summary>
     public void Snapshot(TaskSnapshot snap)
@@ -47,7 +41,7 @@ public sealed class TracepointAssembler
         var task = new TaskState(snap.Tid, snap.Comm, group);
         group.Live++;
         _tasks[snap.Tid] = task;
-        Append(snap with { Seq = -1 }, done: true);
+        Append(snap with { Seq = -1 });
     }
 
     public void Feed(in TraceLine line)
@@ -73,14 +67,26 @@ public sealed class TracepointAssembler
     {
         while (true)
         {
-            if (_out.Count > MaxHeld) ForceOut(_out.Peek());
-            if (_out.Count == 0 || !_out.Peek().Done)
+            if (_out.Count == 0)
             {
                 ev = null!;
                 return false;
             }
-            if (_out.Peek().TakeBefore(out ev)) return true;
-            var slot = _out.Dequeue();
+            var head = _out.Peek();
+            if (head.Slot is not { } slot)
+            {
+                ev = _out.Dequeue().Event!;
+                return true;
+            }
+            // Too many wait behind the head: it leaves without its answer.
+            if (_out.Count > MaxHeld) slot.Close();
+            if (!slot.Done)
+            {
+                ev = null!;
+                return false;
+            }
+            if (slot.TakeBefore(out ev)) return true;
+            _out.Dequeue();
             if (slot.Dropped) continue;
             ev = slot.Take();
             return true;
@@ -90,7 +96,7 @@ public sealed class TracepointAssembler
     /// <summary>At the end of the input: everything still waiting leaves as it is.</summary>
     public void Finish()
     {
-        foreach (var slot in _out) slot.Close();
+        foreach (var entry in _out) entry.Slot?.Close();
     }
 
     // ---- syscalls -------------------------------------------------------------------------
@@ -103,7 +109,6 @@ public sealed class TracepointAssembler
         task.EndCall();
         if (line.Sys == Syscall.Other) return;
         task.Call = line.Sys;
-        task.CallTime = line.Time;
         task.A0 = line.A0;
         task.A1 = line.A1;
         task.A2 = line.A2;
@@ -111,7 +116,7 @@ public sealed class TracepointAssembler
         switch (line.Sys)
         {
             case Syscall.Clone or Syscall.Clone3 or Syscall.Fork or Syscall.VFork:
-                task.CallSlot = Append(Stamp(new Fork
+                task.CallSlot = Hold(Stamp(new Fork
                 {
                     Call = line.Sys switch
                     {
@@ -123,16 +128,16 @@ public sealed class TracepointAssembler
                     // clone's flags word is its first argument (exit signal in the low byte); clone3's,
                     // fork's and vfork's flags are known only from task_newtask.
                     Flags = line.Sys == Syscall.Clone ? (ulong)line.A0 : line.Sys == Syscall.VFork ? CloneFlags.Vm | Vfork : 0,
-                }, task, line), done: false, task);
+                }, task, line), task);
                 break;
             case Syscall.Kill or Syscall.Tkill or Syscall.Tgkill:
-                task.CallSlot = Append(Stamp(new Kill
+                task.CallSlot = Hold(Stamp(new Kill
                 {
                     Call = line.Sys == Syscall.Kill ? KillCall.Kill : line.Sys == Syscall.Tkill ? KillCall.Tkill : KillCall.Tgkill,
                     Pid = Numbers.PidArg(line.A0),
                     ThreadArg = line.Sys == Syscall.Tgkill ? Numbers.PidArg(line.A1) : 0,
                     Sig = (int)(line.Sys == Syscall.Tgkill ? line.A2 : line.A1),
-                }, task, line), done: false, task);
+                }, task, line), task);
                 break;
             case Syscall.ExitGroup:
                 // do_group_exit keeps the first group exit code (kernel/exit.c); the status a parent sees is code << 8.
@@ -170,7 +175,7 @@ public sealed class TracepointAssembler
         var ev = restarted ? null : CallEvent(task, ret);
         task.Call = Syscall.Other;
         if (ev is null) return;
-        Append(Stamp(ev, task, line), done: true);
+        Append(Stamp(ev, task, line));
     }
 
     // The event for a call placed at its exit, or null for calls that have none (queries of
@@ -229,18 +234,16 @@ public sealed class TracepointAssembler
         if (line.ActorComm is { Length: > 0 } now) parent.Comm = now;
         int childTid = (int)line.A1;
         if (childTid <= 0) return;
-        Slot slot;
-        if (parent.CallSlot is { Event: Fork } pending)
+        Fork fork;
+        if (parent.CallSlot is { Event: Fork pending } slot)
         {
-            slot = pending;
+            slot.Event = fork = pending with { Child = childTid };
         }
         else
         {
             // A task the kernel made without a traced call (a kernel thread, a lost enter line).
-            slot = Append(Stamp(new Fork { Call = ForkCall.Clone, Flags = parent.NewTaskFlags }, parent, line), done: true);
+            Append(fork = (Fork)Stamp(new Fork { Call = ForkCall.Clone, Flags = parent.NewTaskFlags, Child = childTid }, parent, line));
         }
-        var fork = (Fork)slot.Event;
-        slot.Event = fork with { Child = childTid };
         parent.NewTaskFlags = 0;
         if (_tasks.TryGetValue(childTid, out var previous)) previous.Forget();
         var group = (fork.Flags & CloneFlags.Thread) != 0 ? parent.Group : GroupOf(childTid);
@@ -261,7 +264,7 @@ public sealed class TracepointAssembler
         }
         var task = Actor(line);
         if (task is null) return;
-        Append(Stamp(new Exec { Filename = line.Text ?? "", OldTid = oldTid != line.Tid ? oldTid : 0 }, task, line), done: true);
+        Append(Stamp(new Exec { Filename = line.Text ?? "", OldTid = oldTid != line.Tid ? oldTid : 0 }, task, line));
     }
 
     private void ProcessExit(in TraceLine line)
@@ -276,13 +279,13 @@ public sealed class TracepointAssembler
         var exit = Stamp(new Exit { Group = group, Code = task.ExitCode ?? task.Group.ExitCode }, task, line);
         // Only a whole-group exit notifies a parent (a leader with live threads waits for the last
         // one, whose context sends the SIGCHLD), so only it waits for signals.
-        var slot = Append(exit, done: !group, task);
         task.Dead = true;
-        if (group)
+        if (!group)
         {
-            task.ExitSlot = slot;
-            _lastGroupExit = slot;
+            Append(exit);
+            return;
         }
+        task.ExitSlot = _lastGroupExit = Hold(exit, task);
     }
 
     // ---- signals --------------------------------------------------------------------------
@@ -307,14 +310,14 @@ public sealed class TracepointAssembler
         if (task is { Dead: false, CallSlot: { Event: Kill } kill })
         {
             kill.Signals.Add(record);
-            AdoptRecipient(record, line, kill);
+            if (Unknown(record.To)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
             return;
         }
         if (task is { Dead: true, ExitSlot: { Done: false } exit })
         {
             exit.Signals.Add(record);
             if (record.Code == SiKernel) exit.Teardown = true;
-            AdoptRecipient(record, line, exit);
+            if (Unknown(record.To)) (exit.Before ??= []).Add(AdoptRecipient(record.To, line));
             // do_notify_parent is the last thing an exit does (kernel/exit.c, exit_notify).
             if (IsExitNotice(record)) exit.Close();
             return;
@@ -330,8 +333,8 @@ public sealed class TracepointAssembler
         ev = task is { Dead: true } || task is null && line.Tid <= 0
             ? ev with { Seq = -1, Time = line.Time, Tid = line.Tid, Comm = task?.Comm ?? line.Comm }
             : Stamp(ev, task ?? Actor(line)!, line);
-        var slot = Append(ev, done: true);
-        AdoptRecipient(record, line, slot);
+        if (Unknown(record.To)) Append(AdoptRecipient(record.To, line));
+        Append(ev);
     }
 
     private void SignalDeliver(in TraceLine line)
@@ -350,7 +353,7 @@ public sealed class TracepointAssembler
         {
             if (task.Group.FatalSig == sig) task.Group.FatalSig = 0;
         }
-        Append(Stamp(new Deliver { Sig = sig, Handler = handler switch { 0 => Handler.Default, 1 => Handler.Ignore, _ => Handler.Catch } }, task, line), done: true);
+        Append(Stamp(new Deliver { Sig = sig, Handler = handler switch { 0 => Handler.Default, 1 => Handler.Ignore, _ => Handler.Catch } }, task, line));
     }
 
     // Remembers a signal that kills its recipient unless caught, to give the exit its code.
@@ -404,8 +407,7 @@ public sealed class TracepointAssembler
         if (task.Unannounced)
         {
             task.Unannounced = false;
-            Adopted++;
-            Append(Adoption(task.Tid, task.Comm, task.Group.Known ? task.Group.Tgid : 0, line.Time), done: true);
+            Append(Adoption(task.Tid, task.Comm, task.Group.Known ? task.Group.Tgid : 0, line.Time));
         }
         return ev with { Seq = -1, Time = line.Time, Tid = task.Tid, Comm = task.Comm };
     }
@@ -414,46 +416,40 @@ public sealed class TracepointAssembler
         new() { Seq = -1, Time = time, Tid = tid, Comm = comm, Tgid = tgid, Adopted = true };
 
     // A signal's recipient the stream has not introduced: adopted before the event that names it.
-    private void AdoptRecipient(SignalRecord r, in TraceLine line, Slot slot)
-    {
-        if (r.To <= 0 || _tasks.TryGetValue(r.To, out var known) && !known.Dead) return;
-        AdoptBefore(slot, r.To, line.Text ?? "", line.Time);
-    }
+    private bool Unknown(int tid) => tid > 0 && (!_tasks.TryGetValue(tid, out var known) || known.Dead);
 
-    private void AdoptBefore(Slot slot, int tid, string comm, long time)
+    private TaskSnapshot AdoptRecipient(int tid, in TraceLine line)
     {
         var group = new ThreadGroup(tid);
         group.Live++;
+        var comm = line.Text ?? "";
         _tasks[tid] = new TaskState(tid, comm, group);
-        Adopted++;
-        (slot.Before ??= []).Add(Adoption(tid, comm, 0, time));
+        return Adoption(tid, comm, 0, line.Time);
     }
 
     // ---- output ---------------------------------------------------------------------------
 
-    private Slot Append(PidEvent ev, bool done, TaskState? owner = null)
+    private void Append(PidEvent ev) => _out.Enqueue(new Entry(ev, null));
+
+    // An event that will learn more (its answer, its signals) before it may leave.
+    private Slot Hold(PidEvent ev, TaskState owner)
     {
         var slot = new Slot(ev, owner);
-        if (done) slot.Close();
-        _out.Enqueue(slot);
+        _out.Enqueue(new Entry(null, slot));
         return slot;
     }
+
+    /// <summary>One place in the output: an event complete when it came, or a slot still filling in.</summary>
+    private readonly record struct Entry(PidEvent? Event, Slot? Slot);
 
     // An exit whose SIGCHLD never comes (the parent ignores SIGCHLD, exit_signal 0) would hold
     // everything behind it: past a grace period, unless it is tearing down a namespace, it goes.
     private void ReleaseStaleHead()
     {
-        if (_out.Count == 0) return;
-        var head = _out.Peek();
+        if (_out.Count == 0 || _out.Peek().Slot is not { } head) return;
         if (!head.Done && head.Event is Exit && !head.Teardown && _now - head.Event.Time > ExitGraceNs) head.Close();
     }
 
-    private void ForceOut(Slot slot)
-    {
-        if (slot.Done) return;
-        ForcedOut++;
-        slot.Close();
-    }
 
     /// <summary>One event on its way out, with what is still to be learnt about it.</summary>
     private sealed class Slot(PidEvent ev, TaskState? owner)
@@ -523,8 +519,6 @@ public sealed class TracepointAssembler
         public readonly ThreadGroup Group = group;
         /// <summary>The syscall entered and not yet exited, or Other.</summary>
         public Syscall Call;
-        /// <summary>When the pending call was entered.</summary>
-        public long CallTime;
         /// <summary>The pending call's first arguments.</summary>
         public long A0, A1, A2, A3;
         /// <summary>The fork or kill placed at its enter, waiting for its exit.</summary>
