@@ -161,4 +161,15 @@ public sealed class RealCaptureTests
         Assert.Equal([1], snaps.Single(s => s.Tid == 1).NsPid!);
         Assert.Contains(snaps, s => s.NsPid is [> 1] && s.PidNs != 0 && s.Pgid > 0 && s.Sid > 0);
     }
+
+    [Fact]
+    public void Waitid_is_recorded_in_wait4_pid_convention()
+    {
+        // The capturing .NET process reaps its child with waitid(P_ALL, 0, ...): wait4's -1.
+        var waitids = CaptureFiles.Events("h-daemon.txt").OfType<Wait>().Where(w => w.Call == WaitCall.Waitid).ToList();
+        Assert.NotEmpty(waitids);
+        Assert.All(waitids, w => Assert.Equal(-1, w.Pid));
+        Assert.Contains(waitids, w => w.Ret == 0);
+        Assert.Contains(waitids, w => w.Ret == -10);
+    }
 }
