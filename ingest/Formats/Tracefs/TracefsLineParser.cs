@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Replayer.Ingest.Formats.Tracepoints;
 
 namespace Replayer.Ingest.Formats.Tracefs;
@@ -13,6 +14,7 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
 {
     private readonly PayloadDecoder _decoder = new(texts);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Parse(ReadOnlySpan<byte> text, ref TraceLine line, out string? error)
     {
         error = null;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Replayer.Ingest.Formats.Tracepoints;
@@ -17,6 +18,7 @@ public sealed class CommTable
     private string?[] _values = new string?[1024];
     private int _count;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string Intern(ReadOnlySpan<byte> text)
     {
         if (text.IsEmpty) return "";

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Replayer.Ingest.Formats.Tracepoints;
 
 /// <summary>Pieces of line layout both tools share: the "secs.usecs:" timestamp and the "[cpu]" field.</summary>
@@ -7,6 +9,7 @@ public static class LineLayout
     /// Finds the timestamp token, "217.734498:", the first token followed by ": " that is a number
     /// (a comm may hold ": " too, so every candidate is checked). Returns its start, or -1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FindTimestamp(ReadOnlySpan<byte> text, out long ns, out int restStart)
     {
         ns = 0;
@@ -33,6 +36,7 @@ public static class LineLayout
     }
 
     /// <summary>Reads "[001]" at the end of prefix (after trailing spaces); returns the prefix before it, or false.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TakeCpu(ref ReadOnlySpan<byte> prefix, out int cpu)
     {
         cpu = 0;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Replayer.Ingest.Formats.Tracepoints;
 
@@ -30,6 +31,7 @@ public sealed class LineWindow
     public bool IsEmpty => _count == 0;
 
     /// <summary>Inserts a line in timestamp order; the caller takes the earliest out first when full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(in TraceLine line)
     {
         Debug.Assert(!IsFull, "take the earliest line out before adding to a full window");

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Replayer.Ingest.Formats.Tracepoints;
 
 /// <summary>
@@ -9,12 +11,14 @@ namespace Replayer.Ingest.Formats.Tracepoints;
 public static class Numbers
 {
     /// <summary>0x-prefixed hex, or decimal (with an optional minus), as an unsigned 64-bit pattern.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseValue(ReadOnlySpan<byte> s, out long value)
     {
         if (s.Length > 2 && s[0] == '0' && (s[1] | 0x20) == 'x') return TryParseHex(s[2..], out value);
         return TryParseDecimal(s, out value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseDecimal(ReadOnlySpan<byte> s, out long value)
     {
         value = 0;
@@ -33,6 +37,7 @@ public static class Numbers
     }
 
     /// <summary>Hex digits without a prefix, up to 16 of them (the full 64-bit pattern).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseHex(ReadOnlySpan<byte> s, out long value)
     {
         value = 0;
@@ -57,6 +62,7 @@ public static class Numbers
     public static int PidArg(long raw) => unchecked((int)(uint)raw);
 
     /// <summary>"secs.usecs" (or more fraction digits) into nanoseconds; a bare integer is taken as nanoseconds (counter clocks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseTimestamp(ReadOnlySpan<byte> s, out long ns)
     {
         ns = 0;

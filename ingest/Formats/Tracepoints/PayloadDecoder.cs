@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Replayer.Ingest.Formats.Tracepoints;
 
 /// <summary>
@@ -11,6 +13,7 @@ namespace Replayer.Ingest.Formats.Tracepoints;
 public sealed class PayloadDecoder(CommTable texts)
 {
     /// <summary>Fills line.Point, Sys and the payload fields; returns why the text is not a payload, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string? Decode(ReadOnlySpan<byte> rest, ref TraceLine line)
     {
         rest = rest.TrimStart((byte)' ');
@@ -45,6 +48,7 @@ public sealed class PayloadDecoder(CommTable texts)
         return null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string? DecodeEvent(ReadOnlySpan<byte> name, ReadOnlySpan<byte> payload, ref TraceLine line)
     {
         if (name.StartsWith("sys_enter_"u8))
@@ -72,6 +76,7 @@ public sealed class PayloadDecoder(CommTable texts)
 
     // "clone_flags: 0x1200011, newsp: 0, ..." (ftrace) or "clone_flags: 0x01200011, ..." (perf):
     // positional, the names are the format file's and need no checking.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static string? Args(ReadOnlySpan<byte> args, ref TraceLine line)
     {
         line.ArgCount = 0;
@@ -100,6 +105,7 @@ public sealed class PayloadDecoder(CommTable texts)
     }
 
     // comm=sh pid=3749 child_comm=sh child_pid=3750
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string? ProcessFork(ReadOnlySpan<byte> p, ref TraceLine line)
     {
         int child = p.LastIndexOf(" child_comm="u8);
@@ -134,6 +140,7 @@ public sealed class PayloadDecoder(CommTable texts)
     }
 
     // comm=sleep pid=3751 prio=120 group_dead=true (group_dead only on recent kernels)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string? ProcessExit(ReadOnlySpan<byte> p, ref TraceLine line)
     {
         int pid = p.LastIndexOf(" pid="u8);
@@ -154,6 +161,7 @@ public sealed class PayloadDecoder(CommTable texts)
     }
 
     // sig=9 errno=0 code=128 comm=sleep pid=8212 grp=1 res=0
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string? SignalGenerate(ReadOnlySpan<byte> p, ref TraceLine line)
     {
         int comm = p.IndexOf(" comm="u8);

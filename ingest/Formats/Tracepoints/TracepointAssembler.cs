@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Ingest.Formats.Tracepoints;
@@ -44,6 +45,7 @@ public sealed class TracepointAssembler
         Append(snap with { Seq = -1 });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Feed(in TraceLine line)
     {
         if (line.Time > _now) _now = line.Time;
@@ -63,6 +65,7 @@ public sealed class TracepointAssembler
     }
 
     /// <summary>The next event whose answer is known (or given up on), in output order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryTake(out PidEvent ev)
     {
         while (true)
@@ -101,6 +104,7 @@ public sealed class TracepointAssembler
 
     // ---- syscalls -------------------------------------------------------------------------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SysEnter(in TraceLine line)
     {
         var task = Actor(line);
@@ -151,6 +155,7 @@ public sealed class TracepointAssembler
 
     private const ulong Vfork = 0x4000;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SysExit(in TraceLine line)
     {
         // The child's own "sys_clone -> 0x0" has no enter: it is the first line of a new task.
