@@ -8,6 +8,7 @@ var root = new RootCommand("""
     and reports where they diverge.
     """);
 root.Options.Add(StoreOptions.Store);
+root.Subcommands.Add(CaptureCommand.Create());
 root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(TracesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Replayer.Ingest.Capture;
 using Replayer.Ingest.Formats;
 using Replayer.Ingest.Store;
 
@@ -28,6 +29,9 @@ public static class Run
         {
             case TraceFormatException f:
                 Terminal.Error(f.Message);
+                return ExitCodes.BadInput;
+            case CaptureUnavailableException c:
+                Terminal.Error(c.Message);
                 return ExitCodes.BadInput;
             case ArgumentException a:
                 Terminal.Error(a.Message);

@@ -1,3 +1,7 @@
+using Replayer.Ingest.Formats.Perf;
+using Replayer.Ingest.Formats.Proc;
+using Replayer.Ingest.Formats.Tracefs;
+
 namespace Replayer.Ingest.Formats;
 
 /// <summary>Every capture reader, in the order --format auto tries them (the most specific first).</summary>
@@ -6,6 +10,10 @@ public static class CaptureFormats
     public static IReadOnlyList<ICaptureReader> All { get; } =
     [
         new NativeReader(),
+        new CaptureBundleReader(),
+        new ProcSnapshotReader(),
+        new PerfScriptReader(),
+        new TracefsReader(),
     ];
 
     public static IEnumerable<string> Names => All.Select(r => r.Format);

@@ -1,0 +1,41 @@
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats.Tracefs;
+using Replayer.Ingest.Formats.Tracepoints;
+
+namespace Replayer.Ingest.Formats.Perf;
+
+/// <summary>
+/// Reads `perf script` output of the pid tracepoints (perf record -e sched:...,signal:...,
+/// syscalls:...), default fields or -F comm,pid,tid,cpu,time,event,trace. The line layout is
+/// perf's; the events are assembled by the same <see cref="TracepointAssembler"/> as ftrace text.
+/// </summary>
+public sealed class PerfScriptReader : ICaptureReader
+{
+    public string Format => "perf";
+
+    public bool Recognises(ReadOnlySpan<byte> head)
+    {
+        foreach (var line in TracefsReader.FirstLines(head))
+        {
+            var t = line.AsSpan().TrimStart((byte)' ');
+            if (t.IsEmpty || t[0] == '#') continue;
+            return PerfLineParser.LooksLikeLine(line);
+        }
+        return false;
+    }
+
+    public IEnumerable<PidEvent> Read(InputFile input, ReadContext context)
+    {
+        var lines = new LineReader(input.Stream, input.Name);
+        var pipe = new TracepointPipeline(new PerfLineParser(new CommTable()), input.Name);
+        return Lines(lines, pipe, context);
+    }
+
+    private static IEnumerable<PidEvent> Lines(LineReader lines, TracepointPipeline pipe, ReadContext context)
+    {
+        using (lines)
+        {
+            foreach (var ev in TracepointPipeline.Read(lines, pipe, context)) yield return ev;
+        }
+    }
+}

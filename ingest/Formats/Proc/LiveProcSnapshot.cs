@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+
+namespace Replayer.Ingest.Formats.Proc;
+
+/// <summary>
+/// Writes the live /proc as snapshot text (docs/trace-format.md, "/proc snapshot"): every thread
+/// of every process, in /proc's order. A task that exits while it is being read is left out, as
+/// it would be a moment later anyway.
+/// </summary>
+public static class LiveProcSnapshot
+{
+    // The /proc/TID/status lines a block keeps, in the kernel's order.
+    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "NStgid", "NSpid", "NSpgid", "NSsid"];
+
+    /// <summary>Writes the header and one block per thread; returns how many blocks.</summary>
+    public static int Write(TextWriter w, string proc = "/proc")
+    {
+        long epochNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+        w.Write($"# proc snapshot {epochNs / 1_000_000_000}.{epochNs % 1_000_000_000:D9} by pid {Environment.ProcessId} ({Link(Path.Combine(proc, "self/ns/pid"))})\n");
+        w.Write($"# /proc/uptime: {Read(Path.Combine(proc, "uptime"))?.Trim()}\n");
+        int blocks = 0;
+        foreach (int pid in Numbered(proc))
+        {
+            foreach (int tid in Numbered(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task")))
+            {
+                var dir = Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task", tid.ToString(CultureInfo.InvariantCulture));
+                if (Block(dir, pid, tid) is not { } block) continue;
+                w.Write(block);
+                blocks++;
+            }
+        }
+        return blocks;
+    }
+
+    private static string? Block(string dir, int pid, int tid)
+    {
+        var status = Read(Path.Combine(dir, "status"));
+        var stat = Read(Path.Combine(dir, "stat"));
+        if (status is null || stat is null) return null;
+        // stat: "pid (comm) state ppid pgrp session ..."; the comm may hold ')' so cut at the last one.
+        int close = stat.LastIndexOf(')');
+        if (close < 0) return null;
+        var fields = stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 4) return null;
+        var b = new StringBuilder(512);
+        b.Append("task ").Append(tid).Append(" tgid ").Append(pid).Append('\n');
+        foreach (var key in StatusKeys)
+        {
+            foreach (var line in status.AsSpan().EnumerateLines())
+            {
+                if (line.Length > key.Length && line.StartsWith(key) && line[key.Length] == ':')
+                {
+                    b.Append(line).Append('\n');
+                    break;
+                }
+            }
+        }
+        b.Append("State: ").Append(fields[0]).Append('\n');
+        b.Append("pgrp: ").Append(fields[2]).Append('\n');
+        b.Append("session: ").Append(fields[3]).Append('\n');
+        b.Append("ns: ").Append(Link(Path.Combine(dir, "ns/pid"))).Append('\n');
+        b.Append("ns_for_children: ").Append(Link(Path.Combine(dir, "ns/pid_for_children"))).Append('\n');
+        b.Append('\n');
+        return b.ToString();
+    }
+
+    private static IEnumerable<int> Numbered(string dir)
+    {
+        string[] names;
+        try { names = Directory.GetFileSystemEntries(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { yield break; }
+        var ids = new List<int>(names.Length);
+        foreach (var n in names)
+            if (int.TryParse(Path.GetFileName(n), NumberStyles.None, CultureInfo.InvariantCulture, out int id)) ids.Add(id);
+        ids.Sort();
+        foreach (int id in ids) yield return id;
+    }
+
+    private static string? Read(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    private static string Link(string path)
+    {
+        try { return new FileInfo(path).LinkTarget ?? ""; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Text;
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats.Tracepoints;
+
+namespace Replayer.Ingest.Formats.Proc;
+
+/// <summary>
+/// Reads the /proc snapshot text (docs/trace-format.md, "/proc snapshot"), one block per thread:
+/// "task TID tgid TGID", then /proc/TID/status lines (Name, Tgid, Pid, PPid, NStgid, NSpid,
+/// NSpgid, NSsid), "pgrp:" and "session:" from /proc/TID/stat, "ns:" the pid namespace link,
+/// ended by a blank line. Lines are fed one at a time; a block comes out when it ends.
+/// </summary>
+public sealed class ProcSnapshotParser(string file)
+{
+    /// <summary>More levels than any kernel allows (MAX_PID_NS_LEVEL is 32).</summary>
+    public const int MaxLevels = 33;
+
+    // The block being read, or null between blocks.
+    private Block? _block;
+
+    /// <summary>Boot-relative time of the snapshot, from its "# /proc/uptime:" header line (trace_clock local counts from boot too).</summary>
+    public long Time { get; private set; }
+
+    /// <summary>Blocks read so far.</summary>
+    public long Tasks { get; private set; }
+
+    /// <summary>True when the line belongs to the snapshot text (a block line, a blank, a '#' header).</summary>
+    public static bool IsSnapshotLine(ReadOnlySpan<byte> text)
+    {
+        if (text.IsEmpty || text[0] == '#') return true;
+        if (text.StartsWith("task "u8)) return true;
+        int colon = text.IndexOf((byte)':');
+        return colon > 0 && colon < 24 && text[..colon].IndexOfAny((byte)' ', (byte)'[') < 0;
+    }
+
+    /// <summary>Reads one line; returns the task whose block the line ended, if any.</summary>
+    public TaskSnapshot? Line(ReadOnlySpan<byte> text, long lineNo)
+    {
+        if (text.StartsWith("#"u8))
+        {
+            Header(text, lineNo);
+            return null;
+        }
+        if (text.Trim((byte)' ').IsEmpty) return End();
+        if (text.StartsWith("task "u8))
+        {
+            var done = End();
+            _block = StartBlock(text, lineNo);
+            return done;
+        }
+        if (_block is null) throw new TraceFormatException(file, lineNo, "a snapshot line outside a 'task TID tgid TGID' block");
+        int colon = text.IndexOf((byte)':');
+        if (colon <= 0) throw new TraceFormatException(file, lineNo, "a snapshot line that is not 'Key: value'");
+        var key = text[..colon];
+        var value = text[(colon + 1)..].Trim("\t "u8);
+        var b = _block;
+        if (key.SequenceEqual("Name"u8)) b.Comm = Encoding.UTF8.GetString(value);
+        else if (key.SequenceEqual("Tgid"u8)) b.Tgid = Int(value, lineNo, "Tgid");
+        else if (key.SequenceEqual("PPid"u8)) b.PPid = Int(value, lineNo, "PPid");
+        else if (key.SequenceEqual("NSpid"u8)) b.NsPid = Levels(value, lineNo, "NSpid");
+        else if (key.SequenceEqual("NSpgid"u8)) b.NsPgid = Levels(value, lineNo, "NSpgid");
+        else if (key.SequenceEqual("NSsid"u8)) b.NsSid = Levels(value, lineNo, "NSsid");
+        else if (key.SequenceEqual("pgrp"u8)) b.Pgid = Int(value, lineNo, "pgrp");
+        else if (key.SequenceEqual("session"u8)) b.Sid = Int(value, lineNo, "session");
+        else if (key.SequenceEqual("ns"u8)) b.PidNs = Inode(value, lineNo);
+        // Pid, NStgid, State, ns_for_children and anything a later version adds carry nothing the event keeps.
+        return null;
+    }
+
+    /// <summary>At a block's end (blank line, next block, end of input): the finished task, if one was open.</summary>
+    public TaskSnapshot? End()
+    {
+        if (_block is not { } b) return null;
+        _block = null;
+        Tasks++;
+        return new TaskSnapshot
+        {
+            Seq = -1, Time = Time, Tid = b.Tid, Comm = b.Comm, Tgid = b.Tgid, PPid = b.PPid, Pgid = b.Pgid, Sid = b.Sid,
+            NsPid = b.NsPid, NsPgid = b.NsPgid, NsSid = b.NsSid, PidNs = b.PidNs,
+        };
+    }
+
+    private void Header(ReadOnlySpan<byte> text, long lineNo)
+    {
+        // "# /proc/uptime: 346.95 612.30" (older captures: "# uptime 346.95 612.30 ...").
+        ReadOnlySpan<byte> rest;
+        if (text.StartsWith("# /proc/uptime:"u8)) rest = text[15..];
+        else if (text.StartsWith("# uptime "u8)) rest = text[9..];
+        else return;
+        rest = rest.TrimStart((byte)' ');
+        int sp = rest.IndexOf((byte)' ');
+        if (!Numbers.TryParseTimestamp(sp < 0 ? rest : rest[..sp], out long ns))
+            throw new TraceFormatException(file, lineNo, "an uptime that is not 'seconds.fraction'");
+        Time = ns;
+    }
+
+    private Block StartBlock(ReadOnlySpan<byte> text, long lineNo)
+    {
+        // task TID tgid TGID
+        var rest = text[5..].Trim((byte)' ');
+        int sp = rest.IndexOf((byte)' ');
+        if (sp < 0 || !rest[sp..].TrimStart((byte)' ').StartsWith("tgid "u8))
+            throw new TraceFormatException(file, lineNo, "a block header that is not 'task TID tgid TGID'");
+        int tid = Int(rest[..sp], lineNo, "task");
+        int tgid = Int(rest[sp..].TrimStart((byte)' ')[5..].Trim((byte)' '), lineNo, "tgid");
+        if (tid <= 0) throw new TraceFormatException(file, lineNo, "a task id that is not positive");
+        return new Block { Tid = tid, Tgid = tgid };
+    }
+
+    private int Int(ReadOnlySpan<byte> s, long lineNo, string what)
+    {
+        if (!Numbers.TryParseDecimal(s, out long v) || v < 0 || v > int.MaxValue)
+            throw new TraceFormatException(file, lineNo, $"{what} is not a pid number");
+        return (int)v;
+    }
+
+    private int[] Levels(ReadOnlySpan<byte> s, long lineNo, string what)
+    {
+        var levels = new List<int>();
+        while (!s.IsEmpty)
+        {
+            int end = s.IndexOfAny((byte)'\t', (byte)' ');
+            var one = end < 0 ? s : s[..end];
+            if (!one.IsEmpty)
+            {
+                if (levels.Count == MaxLevels) throw new TraceFormatException(file, lineNo, $"{what} has more levels than a kernel allows ({MaxLevels})");
+                levels.Add(Int(one, lineNo, what));
+            }
+            s = end < 0 ? default : s[(end + 1)..];
+        }
+        if (levels.Count == 0) throw new TraceFormatException(file, lineNo, $"{what} lists no number");
+        return [.. levels];
+    }
+
+    // "pid:[4026531836]"; empty when the link could not be read (a kernel thread, a task gone).
+    private ulong Inode(ReadOnlySpan<byte> s, long lineNo)
+    {
+        if (s.IsEmpty) return 0;
+        if (!s.StartsWith("pid:["u8) || s[^1] != ']' || !Numbers.TryParseDecimal(s[5..^1], out long v) || v < 0)
+            throw new TraceFormatException(file, lineNo, "ns is not 'pid:[INODE]'");
+        return (ulong)v;
+    }
+
+    /// <summary>One block's fields as read so far.</summary>
+    private sealed class Block
+    {
+        public int Tid;
+        public int Tgid;
+        public string Comm = "";
+        public int PPid;
+        public int Pgid;
+        public int Sid;
+        public int[]? NsPid;
+        public int[]? NsPgid;
+        public int[]? NsSid;
+        public ulong PidNs;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using Replayer.Ingest.Formats.Tracepoints;
+
+namespace Replayer.Ingest.Formats.Tracefs;
+
+/// <summary>
+/// The ftrace text layout (the trace file, trace_pipe, trace-cmd report):
+/// "&lt;comm&gt;-&lt;tid&gt; [(&lt;tgid&gt;)] [&lt;cpu&gt;] [&lt;flags&gt;] &lt;secs.usecs&gt;: &lt;event&gt;". The comm may hold
+/// spaces and '-', so the tid is what follows the last '-' before the CPU. The comm printed is
+/// looked up when the trace is read, not when the event fired (NOTES.md): the assembler prefers
+/// the comm history it has seen.
+/// </summary>
+public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
+{
+    private readonly PayloadDecoder _decoder = new(texts);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool Parse(ReadOnlySpan<byte> text, ref TraceLine line, out string? error)
+    {
+        error = null;
+        var t = text.TrimStart((byte)' ');
+        if (t.IsEmpty || t[0] == '#') return false;
+        if (IsToolNote(t)) return false;
+        int ts = LineLayout.FindTimestamp(text, out line.Time, out int rest);
+        if (ts < 0)
+        {
+            error = "not a trace line: expected '<comm>-<tid> [<cpu>] <secs.usecs>: <event>'";
+            return false;
+        }
+        var prefix = text[..ts].TrimEnd((byte)' ');
+        // Optional flags column ("d..2."): whatever token follows the "[cpu]".
+        if (prefix.Length > 0 && prefix[^1] != ']')
+        {
+            int sp = prefix.LastIndexOf((byte)' ');
+            if (sp < 0) { error = "no '[<cpu>]' field before the timestamp"; return false; }
+            prefix = prefix[..sp];
+        }
+        if (!LineLayout.TakeCpu(ref prefix, out line.Cpu))
+        {
+            error = "no '[<cpu>]' field before the timestamp";
+            return false;
+        }
+        // Optional record-tgid column: "(   3749)" or "(-------)".
+        if (prefix.Length > 0 && prefix[^1] == ')')
+        {
+            int open = prefix.LastIndexOf((byte)'(');
+            if (open < 0) { error = "an unbalanced '(tgid)' column"; return false; }
+            var tgid = prefix[(open + 1)..^1].Trim((byte)' ');
+            if (Numbers.TryParseDecimal(tgid, out long g) && g > 0 && g <= int.MaxValue) line.Tgid = (int)g;
+            prefix = prefix[..open].TrimEnd((byte)' ');
+        }
+        int dash = prefix.LastIndexOf((byte)'-');
+        if (dash < 0 || !LineLayout.TryParseTid(prefix[(dash + 1)..], out line.Tid))
+        {
+            error = "no '<comm>-<tid>' before the CPU field";
+            return false;
+        }
+        line.Comm = texts.Intern(prefix[..dash].TrimStart((byte)' '));
+        error = _decoder.Decode(text[rest..], ref line);
+        return error is null;
+    }
+
+    // Lines the kernel or trace-cmd writes between events: "CPU:1 [LOST 42 EVENTS]" (the ring
+    // overflowed: calls there may lack their exit, and go out unanswered), trace-cmd's header.
+    private static bool IsToolNote(ReadOnlySpan<byte> t) =>
+        t.StartsWith("CPU:"u8) && t.IndexOf("[LOST "u8) > 0
+        || t.StartsWith("cpus="u8) || t.StartsWith("version = "u8) || t.StartsWith("CPU "u8) && t.EndsWith(" is empty"u8);
+
+    /// <summary>Whether a line looks like ftrace text: "&lt;comm&gt;-&lt;tid&gt; [cpu] ... secs.usecs: ".</summary>
+    public static bool LooksLikeLine(ReadOnlySpan<byte> text)
+    {
+        int ts = LineLayout.FindTimestamp(text, out _, out _);
+        if (ts < 0) return false;
+        var prefix = text[..ts].TrimEnd((byte)' ');
+        int open = prefix.LastIndexOf((byte)'[');
+        if (open < 0) return false;
+        var left = prefix[..open].TrimEnd((byte)' ');
+        if (left.Length > 0 && left[^1] == ')') left = left[..Math.Max(0, left.LastIndexOf((byte)'('))].TrimEnd((byte)' ');
+        int dash = left.LastIndexOf((byte)'-');
+        return dash >= 0 && LineLayout.TryParseTid(left[(dash + 1)..], out _);
+    }
+}

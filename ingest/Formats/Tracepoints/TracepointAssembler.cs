@@ -1,0 +1,572 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Replayer.Ingest.Events;
+
+namespace Replayer.Ingest.Formats.Tracepoints;
+
+/// <summary>
+/// Turns decoded tracepoint lines, from whichever tool printed them, into canonical events: the
+/// pairing logic both the tracefs and the perf reader share. It pairs each sys_enter with the
+/// same task's sys_exit, gives a fork the child's global tid from sched_process_fork, attaches
+/// the signal_generate lines a kill caused to the Kill and those an exit caused (SIGCHLD, a
+/// namespace init's teardown SIGKILLs) to the Exit, and adopts tasks it has no snapshot of.
+///
+/// Order: events leave in an order a replay can consume. A fork and a kill are placed at their
+/// sys_enter (so a child's first act and a victim's death come after them), an exit at
+/// sched_process_exit, every other call at its sys_exit, where its effect is known to be done.
+/// An event placed before its answer is known holds back the ones after it; so that memory stays
+/// bounded, at most <see cref="MaxHeld"/> events wait, and the oldest is let go without its
+/// answer when more arrive.
+/// </summary>
+public sealed class TracepointAssembler
+{
+    /// <summary>Most events held back behind one still waiting for its answer.</summary>
+    public const int MaxHeld = 1 << 16;
+
+    /// <summary>How long (trace time) an exit waits for the SIGCHLD its context sends, unless it is tearing down a namespace.</summary>
+    public const long ExitGraceNs = 50_000_000;
+
+    // Tasks by global tid: the living, and the dead whose exit may still collect signals.
+    private readonly Dictionary<int, TaskState> _tasks = [];
+    // Events in output order: complete ones as they are, the others in a slot; the head leaves once it is complete.
+    private readonly Queue<Entry> _out = new();
+    // The most recent whole-group exit: perf prints the final SIGCHLD of a thread group whose last thread has released its pid as tid -1.
+    private Slot? _lastGroupExit;
+    // Trace time of the latest line, to let exits that wait too long go.
+    private long _now;
+
+    /// <summary>A task's state from a /proc snapshot: it is known, and later events need no adoption.</summary>
+    public void Snapshot(TaskSnapshot snap)
+    {
+        var group = GroupFor(snap.Tid, snap.Tgid);
+        var task = new TaskState(snap.Tid, snap.Comm, group);
+        group.Live++;
+        _tasks[snap.Tid] = task;
+        Append(snap with { Seq = -1 });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Feed(in TraceLine line)
+    {
+        if (line.Time > _now) _now = line.Time;
+        switch (line.Point)
+        {
+            case Tracepoint.SysEnter: SysEnter(line); break;
+            case Tracepoint.SysExit: SysExit(line); break;
+            case Tracepoint.NewTask: NewTask(line); break;
+            case Tracepoint.Rename: Rename(line); break;
+            case Tracepoint.Fork: ProcessFork(line); break;
+            case Tracepoint.Exec: ProcessExec(line); break;
+            case Tracepoint.ProcessExit: ProcessExit(line); break;
+            case Tracepoint.SignalGenerate: SignalGenerate(line); break;
+            case Tracepoint.SignalDeliver: SignalDeliver(line); break;
+        }
+        ReleaseStaleHead();
+    }
+
+    /// <summary>The next event whose answer is known (or given up on), in output order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryTake(out PidEvent ev)
+    {
+        while (true)
+        {
+            if (_out.Count == 0)
+            {
+                ev = null!;
+                return false;
+            }
+            var head = _out.Peek();
+            if (head.Slot is not { } slot)
+            {
+                ev = _out.Dequeue().Event!;
+                return true;
+            }
+            // Too many wait behind the head: it leaves without its answer.
+            if (_out.Count > MaxHeld) slot.Close();
+            if (!slot.Done)
+            {
+                ev = null!;
+                return false;
+            }
+            if (slot.TakeBefore(out ev)) return true;
+            _out.Dequeue();
+            if (slot.Dropped) continue;
+            ev = slot.Take();
+            return true;
+        }
+    }
+
+    /// <summary>At the end of the input: everything still waiting leaves as it is.</summary>
+    public void Finish()
+    {
+        foreach (var entry in _out) entry.Slot?.Close();
+    }
+
+    // ---- syscalls -------------------------------------------------------------------------
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SysEnter(in TraceLine line)
+    {
+        var task = Actor(line);
+        if (task is null) return;
+        // A second enter before the first's exit: the exit line was lost; the first call stays unanswered.
+        task.EndCall();
+        if (line.Sys == Syscall.Other) return;
+        task.Call = line.Sys;
+        task.A0 = line.A0;
+        task.A1 = line.A1;
+        task.A2 = line.A2;
+        task.A3 = line.A3;
+        switch (line.Sys)
+        {
+            case Syscall.Clone or Syscall.Clone3 or Syscall.Fork or Syscall.VFork:
+                task.CallSlot = Hold(Stamp(new Fork
+                {
+                    Call = line.Sys switch
+                    {
+                        Syscall.Clone3 => ForkCall.Clone3,
+                        Syscall.Fork => ForkCall.Fork,
+                        Syscall.VFork => ForkCall.VFork,
+                        _ => ForkCall.Clone,
+                    },
+                    // clone's flags word is its first argument (exit signal in the low byte); clone3's,
+                    // fork's and vfork's flags are known only from task_newtask.
+                    Flags = line.Sys == Syscall.Clone ? (ulong)line.A0 : line.Sys == Syscall.VFork ? CloneFlags.Vm | Vfork : 0,
+                }, task, line), task);
+                break;
+            case Syscall.Kill or Syscall.Tkill or Syscall.Tgkill:
+                task.CallSlot = Hold(Stamp(new Kill
+                {
+                    Call = line.Sys == Syscall.Kill ? KillCall.Kill : line.Sys == Syscall.Tkill ? KillCall.Tkill : KillCall.Tgkill,
+                    Pid = Numbers.PidArg(line.A0),
+                    ThreadArg = line.Sys == Syscall.Tgkill ? Numbers.PidArg(line.A1) : 0,
+                    Sig = (int)(line.Sys == Syscall.Tgkill ? line.A2 : line.A1),
+                }, task, line), task);
+                break;
+            case Syscall.ExitGroup:
+                // do_group_exit keeps the first group exit code (kernel/exit.c); the status a parent sees is code << 8.
+                task.Group.ExitCode ??= (int)((line.A0 & 0xff) << 8);
+                break;
+            case Syscall.Exit:
+                task.ExitCode = (int)((line.A0 & 0xff) << 8);
+                break;
+        }
+    }
+
+    private const ulong Vfork = 0x4000;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SysExit(in TraceLine line)
+    {
+        // The child's own "sys_clone -> 0x0" has no enter: it is the first line of a new task.
+        if (!_tasks.TryGetValue(line.Tid, out var task) || task.Call != line.Sys || line.Sys == Syscall.Other)
+        {
+            if (task is not null && task.Call != Syscall.Other && line.Sys != Syscall.Other) task.EndCall();
+            return;
+        }
+        // -512..-516 (ERESTARTSYS and kin, include/linux/errno.h) never reach userspace: the call is
+        // restarted, and the restart is the event, or the task dies in it and its exit says so.
+        bool restarted = line.A0 is >= -516 and <= -512;
+        long? ret = restarted ? null : line.A0;
+        if (task.CallSlot is { } slot)
+        {
+            slot.Event = slot.Event with { Ret = ret };
+            slot.Dropped = restarted && slot.Event is not Fork { Child: > 0 };
+            slot.Close();
+            task.CallSlot = null;
+            task.Call = Syscall.Other;
+            return;
+        }
+        var ev = restarted ? null : CallEvent(task, ret);
+        task.Call = Syscall.Other;
+        if (ev is null) return;
+        Append(Stamp(ev, task, line));
+    }
+
+    // The event for a call placed at its exit, or null for calls that have none (queries of
+    // rt_sigaction, prctl options other than the subreaper's).
+    private static PidEvent? CallEvent(TaskState t, long? ret) => t.Call switch
+    {
+        Syscall.SetPgid => new SetPgid { Pid = Numbers.PidArg(t.A0), Pgid = Numbers.PidArg(t.A1), Ret = ret },
+        Syscall.SetSid => new SetSid { Ret = ret },
+        Syscall.GetPid => new GetId { Call = GetIdCall.GetPid, Ret = ret },
+        Syscall.GetPpid => new GetId { Call = GetIdCall.GetPpid, Ret = ret },
+        Syscall.GetPgid => new GetId { Call = GetIdCall.GetPgid, Arg = Numbers.PidArg(t.A0), Ret = ret },
+        Syscall.GetPgrp => new GetId { Call = GetIdCall.GetPgrp, Ret = ret },
+        Syscall.GetSid => new GetId { Call = GetIdCall.GetSid, Arg = Numbers.PidArg(t.A0), Ret = ret },
+        Syscall.GetTid => new GetId { Call = GetIdCall.GetTid, Ret = ret },
+        Syscall.Wait4 => new Wait { Call = WaitCall.Wait4, Pid = Numbers.PidArg(t.A0), Options = (int)t.A2, Ret = ret },
+        Syscall.Waitid => new Wait { Call = WaitCall.Waitid, Pid = WaitidPid(t.A0, Numbers.PidArg(t.A1)), Options = (int)t.A3, Ret = ret },
+        Syscall.Unshare => new Unshare { Flags = (ulong)t.A0, Ret = ret },
+        Syscall.SetNs => new SetNs { Fd = (int)t.A0, NsType = (ulong)t.A1, Ret = ret },
+        // act == NULL only reads the disposition: nothing changed.
+        Syscall.RtSigaction when t.A1 != 0 => new SigAction { Sig = (int)t.A0, Handler = Handler.Unknown, Ret = ret },
+        Syscall.Prctl when t.A0 == Prctl.SetChildSubreaper => new Prctl { Option = (int)t.A0, Arg2 = (ulong)t.A1, Ret = ret },
+        _ => null,
+    };
+
+    /// <summary>pid argument in wait4's convention for waitid(idtype, id): P_ALL -1, P_PID id, P_PGID -id (0: own group); a pidfd names no pid: int.MinValue.</summary>
+    public static int WaitidPid(long idtype, int id) => idtype switch
+    {
+        0 => -1,
+        1 => id,
+        2 => id == 0 ? 0 : -id,
+        _ => int.MinValue,
+    };
+
+    // ---- task lifecycle -------------------------------------------------------------------
+
+    private void NewTask(in TraceLine line)
+    {
+        var task = Actor(line);
+        if (task is null) return;
+        task.NewTaskFlags = (ulong)line.A1;
+        if (task.CallSlot is { Event: Fork f } slot && f.Call != ForkCall.Clone)
+            slot.Event = f with { Flags = (ulong)line.A1 };
+    }
+
+    private void Rename(in TraceLine line)
+    {
+        if (line.Text is null) return;
+        if (_tasks.TryGetValue((int)line.A0, out var task)) task.Comm = line.Text;
+    }
+
+    private void ProcessFork(in TraceLine line)
+    {
+        // sched_process_fork's pid= is the calling thread (not its tgid), the line's own task.
+        var parent = Actor(line);
+        if (parent is null) return;
+        if (line.ActorComm is { Length: > 0 } now) parent.Comm = now;
+        int childTid = (int)line.A1;
+        if (childTid <= 0) return;
+        Fork fork;
+        if (parent.CallSlot is { Event: Fork pending } slot)
+        {
+            slot.Event = fork = pending with { Child = childTid };
+        }
+        else
+        {
+            // A task the kernel made without a traced call (a kernel thread, a lost enter line).
+            Append(fork = (Fork)Stamp(new Fork { Call = ForkCall.Clone, Flags = parent.NewTaskFlags, Child = childTid }, parent, line));
+        }
+        parent.NewTaskFlags = 0;
+        if (_tasks.TryGetValue(childTid, out var previous)) previous.Forget();
+        var group = (fork.Flags & CloneFlags.Thread) != 0 ? parent.Group : GroupOf(childTid);
+        group.Live++;
+        _tasks[childTid] = new TaskState(childTid, line.Text ?? parent.Comm, group);
+    }
+
+    private void ProcessExec(in TraceLine line)
+    {
+        int oldTid = (int)line.A1;
+        if (oldTid != line.Tid && oldTid > 0 && _tasks.Remove(oldTid, out var thread) && !thread.Dead)
+        {
+            // A non-leader thread exec'd and took its leader's tid (de_thread, fs/exec.c), the
+            // leader having exited first: the thread goes on under the leader's number.
+            if (_tasks.Remove(line.Tid, out var leader)) leader.Forget();
+            thread.Tid = line.Tid;
+            _tasks[line.Tid] = thread;
+        }
+        var task = Actor(line);
+        if (task is null) return;
+        Append(Stamp(new Exec { Filename = line.Text ?? "", OldTid = oldTid != line.Tid ? oldTid : 0 }, task, line));
+    }
+
+    private void ProcessExit(in TraceLine line)
+    {
+        var task = Actor(line);
+        if (task is null) return;
+        if (line.ActorComm is { Length: > 0 } now) task.Comm = now;
+        // A call still waiting for its exit line will not get one: the task died in it.
+        task.EndCall();
+        task.Group.Live--;
+        bool group = line.A1 >= 0 ? line.A1 == 1 : task.Group.Live <= 0;
+        var exit = Stamp(new Exit { Group = group, Code = task.ExitCode ?? task.Group.ExitCode }, task, line);
+        // Only a whole-group exit notifies a parent (a leader with live threads waits for the last
+        // one, whose context sends the SIGCHLD), so only it waits for signals.
+        task.Dead = true;
+        if (!group)
+        {
+            Append(exit);
+            return;
+        }
+        task.ExitSlot = _lastGroupExit = Hold(exit, task);
+    }
+
+    // ---- signals --------------------------------------------------------------------------
+
+    private void SignalGenerate(in TraceLine line)
+    {
+        var record = new SignalRecord((int)line.A0, (int)line.A3, (SignalResult)Math.Clamp(line.A5, 0, 255), (int)line.A2, line.A4 != 0);
+        NoteFatal(record);
+        if (line.Tid < 0)
+        {
+            // perf's ":-1 -1": the final SIGCHLD of a group whose last thread already released its pid.
+            if (_lastGroupExit is { Done: false } last && IsExitNotice(record))
+            {
+                last.Signals.Add(record);
+                last.Close();
+                return;
+            }
+            AppendSignal(record, line, null);
+            return;
+        }
+        _tasks.TryGetValue(line.Tid, out var task);
+        if (task is { Dead: false, CallSlot: { Event: Kill } kill })
+        {
+            kill.Signals.Add(record);
+            if (Unknown(record.To)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
+            return;
+        }
+        if (task is { Dead: true, ExitSlot: { Done: false } exit })
+        {
+            exit.Signals.Add(record);
+            if (record.Code == SiKernel) exit.Teardown = true;
+            if (Unknown(record.To)) (exit.Before ??= []).Add(AdoptRecipient(record.To, line));
+            // do_notify_parent is the last thing an exit does (kernel/exit.c, exit_notify).
+            if (IsExitNotice(record)) exit.Close();
+            return;
+        }
+        AppendSignal(record, line, task);
+    }
+
+    // A signal no traced call explains. Its sender context may be a dead task (a late notice),
+    // the idle task (0), or perf's lost tid (-1): none of those is adopted.
+    private void AppendSignal(SignalRecord record, in TraceLine line, TaskState? task)
+    {
+        PidEvent ev = new Signal { Record = record };
+        ev = task is { Dead: true } || task is null && line.Tid <= 0
+            ? ev with { Seq = -1, Time = line.Time, Tid = line.Tid, Comm = task?.Comm ?? line.Comm }
+            : Stamp(ev, task ?? Actor(line)!, line);
+        if (Unknown(record.To)) Append(AdoptRecipient(record.To, line));
+        Append(ev);
+    }
+
+    private void SignalDeliver(in TraceLine line)
+    {
+        var task = Actor(line);
+        if (task is null) return;
+        long handler = line.A3;
+        int sig = (int)line.A0;
+        if (handler == 0 && sig == SigKill)
+        {
+            // A fatal default action is delivered as SIGKILL (get_signal, kernel/signal.c): the
+            // group dies of the signal that was generated to it, or of SIGKILL.
+            task.Group.ExitCode ??= task.Group.FatalSig != 0 ? task.Group.FatalSig : SigKill;
+        }
+        else if (handler > 1)
+        {
+            if (task.Group.FatalSig == sig) task.Group.FatalSig = 0;
+        }
+        Append(Stamp(new Deliver { Sig = sig, Handler = handler switch { 0 => Handler.Default, 1 => Handler.Ignore, _ => Handler.Catch } }, task, line));
+    }
+
+    // Remembers a signal that kills its recipient unless caught, to give the exit its code.
+    private void NoteFatal(SignalRecord r)
+    {
+        if (r.Result != SignalResult.Delivered || !KillsByDefault(r.Sig)) return;
+        if (_tasks.TryGetValue(r.To, out var to) && !to.Dead) to.Group.FatalSig = r.Sig;
+    }
+
+    // SIGCHLD, SIGCONT, SIGURG, SIGWINCH and the stop signals do not terminate by default (signal(7)).
+    private static bool KillsByDefault(int sig) => sig is > 0 and < 65 and not (17 or 18 or 19 or 20 or 21 or 22 or 23 or 28);
+
+    private const int SigKill = 9;
+    private const int SiKernel = 0x80;
+
+    // CLD_EXITED, CLD_KILLED, CLD_DUMPED: the notice do_notify_parent sends.
+    private static bool IsExitNotice(SignalRecord r) => r.Code is 1 or 2 or 3;
+
+    // ---- tasks ----------------------------------------------------------------------------
+
+    // The line's task, adopted (with a TaskSnapshot before its first event) if nothing introduced it.
+    private TaskState? Actor(in TraceLine line)
+    {
+        if (line.Tid <= 0) return null;
+        if (_tasks.TryGetValue(line.Tid, out var task) && !task.Dead)
+        {
+            if (line.CommIsCurrent && line.Comm.Length > 0) task.Comm = line.Comm;
+            return task;
+        }
+        if (task is not null) task.Forget();
+        var group = GroupFor(line.Tid, line.Tgid);
+        group.Live++;
+        task = new TaskState(line.Tid, line.Comm, group) { Unannounced = true };
+        _tasks[line.Tid] = task;
+        return task;
+    }
+
+    private static ThreadGroup GroupOf(int tgid) => new(tgid) { Known = true };
+
+    // The group of a task first seen, from its tgid when the capture printed one (snapshot, perf's pid/tid).
+    private ThreadGroup GroupFor(int tid, int tgid)
+    {
+        if (tgid <= 0) return new ThreadGroup(tid);
+        if (tgid != tid && _tasks.TryGetValue(tgid, out var leader) && !leader.Dead && leader.Group.Tgid == tgid) return leader.Group;
+        return GroupOf(tgid);
+    }
+
+    // Fills in what every event has, and adopts the actor in front of it if it is new.
+    private PidEvent Stamp(PidEvent ev, TaskState task, in TraceLine line)
+    {
+        if (task.Unannounced)
+        {
+            task.Unannounced = false;
+            Append(Adoption(task.Tid, task.Comm, task.Group.Known ? task.Group.Tgid : 0, line.Time));
+        }
+        return ev with { Seq = -1, Time = line.Time, Tid = task.Tid, Comm = task.Comm };
+    }
+
+    private static TaskSnapshot Adoption(int tid, string comm, int tgid, long time) =>
+        new() { Seq = -1, Time = time, Tid = tid, Comm = comm, Tgid = tgid, Adopted = true };
+
+    // A signal's recipient the stream has not introduced: adopted before the event that names it.
+    private bool Unknown(int tid) => tid > 0 && (!_tasks.TryGetValue(tid, out var known) || known.Dead);
+
+    private TaskSnapshot AdoptRecipient(int tid, in TraceLine line)
+    {
+        var group = new ThreadGroup(tid);
+        group.Live++;
+        var comm = line.Text ?? "";
+        _tasks[tid] = new TaskState(tid, comm, group);
+        return Adoption(tid, comm, 0, line.Time);
+    }
+
+    // ---- output ---------------------------------------------------------------------------
+
+    private void Append(PidEvent ev) => _out.Enqueue(new Entry(ev, null));
+
+    // An event that will learn more (its answer, its signals) before it may leave.
+    private Slot Hold(PidEvent ev, TaskState owner)
+    {
+        var slot = new Slot(ev, owner);
+        _out.Enqueue(new Entry(null, slot));
+        return slot;
+    }
+
+    /// <summary>One place in the output: an event complete when it came, or a slot still filling in.</summary>
+    private readonly record struct Entry(PidEvent? Event, Slot? Slot);
+
+    // An exit whose SIGCHLD never comes (the parent ignores SIGCHLD, exit_signal 0) would hold
+    // everything behind it: past a grace period, unless it is tearing down a namespace, it goes.
+    private void ReleaseStaleHead()
+    {
+        if (_out.Count == 0 || _out.Peek().Slot is not { } head) return;
+        if (!head.Done && head.Event is Exit && !head.Teardown && _now - head.Event.Time > ExitGraceNs) head.Close();
+    }
+
+
+    /// <summary>One event on its way out, with what is still to be learnt about it.</summary>
+    private sealed class Slot(PidEvent ev, TaskState? owner)
+    {
+        /// <summary>The event as known so far.</summary>
+        public PidEvent Event = ev;
+        /// <summary>The signal_generate lines attached to a Kill or an Exit (made on the first).</summary>
+        public List<SignalRecord> Signals => _signals ??= [];
+        private List<SignalRecord>? _signals;
+        /// <summary>Adopted snapshots of tasks this event names first, to go out before it.</summary>
+        public List<PidEvent>? Before;
+        /// <summary>A call the kernel restarted: it answered nothing and leaves no event.</summary>
+        public bool Dropped;
+        /// <summary>True once nothing more will be learnt: the event may leave.</summary>
+        public bool Done;
+        /// <summary>An exit that has sent a namespace teardown's SIGKILLs and may wait long for its SIGCHLD.</summary>
+        public bool Teardown;
+        // The task whose pending call or exit this is, so that a closed slot is forgotten by it.
+        private TaskState? _owner = owner;
+        // Set once Take has handed out Before: the event itself comes next.
+        private int _taken;
+
+        public void Close()
+        {
+            if (Done) return;
+            Done = true;
+            if (_owner is { } o)
+            {
+                if (o.CallSlot == this) { o.CallSlot = null; o.Call = Syscall.Other; }
+                if (o.ExitSlot == this) o.ExitSlot = null;
+                _owner = null;
+            }
+        }
+
+        public PidEvent Take()
+        {
+            Debug.Assert(Done, "only a finished event leaves");
+            if (_signals is not { Count: > 0 } signals) return Event;
+            return Event switch
+            {
+                Kill k => k with { Signals = [.. signals] },
+                Exit x => x with { Signals = [.. signals] },
+                _ => Event,
+            };
+        }
+
+        public bool TakeBefore(out PidEvent ev)
+        {
+            if (Before is { } b && _taken < b.Count)
+            {
+                ev = b[_taken++];
+                return true;
+            }
+            ev = null!;
+            return false;
+        }
+    }
+
+    /// <summary>What the assembler knows of one task (one kernel thread, by global tid).</summary>
+    private sealed class TaskState(int tid, string comm, ThreadGroup group)
+    {
+        /// <summary>The global tid; changes only when a thread execs and takes its leader's.</summary>
+        public int Tid = tid;
+        /// <summary>The comm as of the latest line (fork, rename, exit, or perf's event-time comm).</summary>
+        public string Comm = comm;
+        /// <summary>The thread group (process) the task belongs to.</summary>
+        public readonly ThreadGroup Group = group;
+        /// <summary>The syscall entered and not yet exited, or Other.</summary>
+        public Syscall Call;
+        /// <summary>The pending call's first arguments.</summary>
+        public long A0, A1, A2, A3;
+        /// <summary>The fork or kill placed at its enter, waiting for its exit.</summary>
+        public Slot? CallSlot;
+        /// <summary>The exit waiting for the signals its context sends.</summary>
+        public Slot? ExitSlot;
+        /// <summary>task_newtask's flags, for the fork line that follows.</summary>
+        public ulong NewTaskFlags;
+        /// <summary>This thread's own exit(code) status, when it called exit.</summary>
+        public int? ExitCode;
+        /// <summary>True after sched_process_exit: the tid is free for reuse.</summary>
+        public bool Dead;
+        /// <summary>True until the first event names the task: it must be adopted then.</summary>
+        public bool Unannounced;
+
+        /// <summary>Ends the pending call without an answer.</summary>
+        public void EndCall()
+        {
+            CallSlot?.Close();
+            CallSlot = null;
+            Call = Syscall.Other;
+        }
+
+        /// <summary>The tid now belongs to another task: whatever waited on this one is let go.</summary>
+        public void Forget()
+        {
+            EndCall();
+            ExitSlot?.Close();
+            ExitSlot = null;
+        }
+    }
+
+    /// <summary>A thread group, shared by its threads: how it ends.</summary>
+    private sealed class ThreadGroup(int tgid)
+    {
+        public readonly int Tgid = tgid;
+        /// <summary>False when the tgid is only a guess (a task adopted from a line that did not print it).</summary>
+        public bool Known;
+        /// <summary>Threads alive, to tell the last exit when the kernel does not print group_dead.</summary>
+        public int Live;
+        /// <summary>The status the parent will see: exit_group's code << 8, or the killing signal.</summary>
+        public int? ExitCode;
+        /// <summary>The latest delivered signal that kills by default, in case it is what kills the group.</summary>
+        public int FatalSig;
+    }
+}

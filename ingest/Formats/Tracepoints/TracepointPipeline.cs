@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using Replayer.Ingest.Events;
+
+namespace Replayer.Ingest.Formats.Tracepoints;
+
+/// <summary>How one tool lays out a tracepoint line around its payload (tracefs text, perf script).</summary>
+public interface ITraceLineParser
+{
+    /// <summary>
+    /// Reads the line's task, CPU and timestamp and hands the rest to the decoder. Returns false
+    /// for a line that carries no event (header, comment, a lost-events note); sets error to say
+    /// why a line is not one this layout knows.
+    /// </summary>
+    bool Parse(ReadOnlySpan<byte> text, ref TraceLine line, out string? error);
+}
+
+/// <summary>
+/// Lines in, events out, for any tool's tracepoint text: parse a line, reorder it within the
+/// window, assemble. One instance per input; nothing is kept but the window and the assembler's
+/// bounded state, so an input of any length streams through.
+/// The per-line methods (here, in the line parsers, the decoder and the assembler) are marked
+/// AggressiveOptimization: a capture is read once, and with tiered compilation most of a first
+/// pass over a million lines ran unoptimized (0.7 M lines/s against 1.3 M; tests/Benchmarks).
+/// </summary>
+public sealed class TracepointPipeline(ITraceLineParser parser, string file)
+{
+    private readonly LineWindow _window = new();
+
+    /// <summary>The shared pairing logic, also fed the /proc snapshot of a capture bundle.</summary>
+    public TracepointAssembler Assembler { get; } = new();
+
+    /// <summary>Event lines seen (headers and comments aside).</summary>
+    public long EventLines { get; private set; }
+
+    /// <summary>Reads one line; a line this layout cannot read throws <see cref="TraceFormatException"/> naming file:line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Line(ReadOnlySpan<byte> text, long lineNo, bool unterminated)
+    {
+        var line = new TraceLine { LineNo = lineNo, Comm = "" };
+        if (!parser.Parse(text, ref line, out var error))
+        {
+            if (error is not null) throw new TraceFormatException(file, lineNo, error);
+            return;
+        }
+        // A last line without its newline may have lost digits: its numbers cannot be trusted.
+        if (unterminated) throw new TraceFormatException(file, lineNo, "the file ends inside a line (truncated?)");
+        EventLines++;
+        if (_window.IsFull)
+        {
+            Assembler.Feed(in _window.Earliest);
+            _window.Take();
+        }
+        _window.Add(in line);
+    }
+
+    /// <summary>At the end of the input: the window empties and every waiting event is let go.</summary>
+    public void End()
+    {
+        while (!_window.IsEmpty)
+        {
+            Assembler.Feed(in _window.Earliest);
+            _window.Take();
+        }
+        Assembler.Finish();
+    }
+
+    public bool TryTake(out PidEvent ev) => Assembler.TryTake(out ev);
+
+    /// <summary>
+    /// The read loop every tracepoint reader uses: lines through the pipeline, bad lines to the
+    /// context (thrown unless lenient), events out as soon as they are complete.
+    /// </summary>
+    public static IEnumerable<PidEvent> Read(LineReader lines, TracepointPipeline pipe, ReadContext context)
+    {
+        while (true)
+        {
+            try
+            {
+                if (!lines.TryReadLine(out var text)) break;
+                context.Lines = lines.LineNumber;
+                context.BytesRead = lines.BytesRead;
+                pipe.Line(text, lines.LineNumber, lines.LastLineUnterminated);
+            }
+            catch (TraceFormatException e)
+            {
+                context.Skip(e);
+            }
+            while (pipe.TryTake(out var ev)) yield return ev;
+        }
+        pipe.End();
+        while (pipe.TryTake(out var ev)) yield return ev;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Replayer.Ingest.Capture;
+using Replayer.Ingest.Events;
+using Replayer.Tests.Ingest.Formats;
+using Xunit;
+
+namespace Replayer.Tests.Ingest.Capture;
+
+/// <summary>
+/// `replayer capture` on this machine's real tracefs: one bundle written, and its private
+/// instance gone afterwards on every way out (end of command, cancellation, SIGINT, SIGTERM).
+/// These need root and tracefs, as capture does; without them they check the error instead.
+/// </summary>
+public sealed class CaptureInstanceTests
+{
+    private static string Instances => Path.Combine(TracingInstance.DefaultRoot, "instances");
+
+    private static bool CanCapture => Environment.IsPrivilegedProcess;
+
+    [Fact]
+    public async Task Capture_writes_one_bundle_that_ingests_and_removes_its_instance()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        var request = new CaptureRequest(output, ["sh", "-c", "sleep 0.05 & wait; kill -0 $$"], Follow: true, BufferKb: 1024);
+        if (!CanCapture)
+        {
+            var e = await Assert.ThrowsAsync<CaptureUnavailableException>(() => TracefsCapture.RunAsync(request, default));
+            Assert.Contains("root", e.Message);
+            return;
+        }
+        try
+        {
+            var result = await TracefsCapture.RunAsync(request, default);
+            Assert.Equal(0, result.CommandExit);
+            Assert.False(Directory.Exists(result.Instance), $"{result.Instance} was left behind");
+            var (format, events) = CaptureFiles.Read(output);
+            Assert.Equal("capture", format);
+            Assert.Equal(result.SnapshotTasks, events.OfType<TaskSnapshot>().Count(s => !s.Adopted));
+            var sh = events.OfType<Exec>().First(x => x.Filename == "/usr/bin/sh").Tid;
+            var fork = events.OfType<Fork>().Single(f => f.Tid == sh);
+            Assert.Equal(fork.Child, fork.Ret);
+            Assert.Contains(events.OfType<Exec>(), x => x.Tid == fork.Child && x.Filename.EndsWith("/sleep", StringComparison.Ordinal));
+            Assert.Contains(events.OfType<Kill>(), k => k.Tid == sh && k.Sig == 0 && k.Ret == 0);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public async Task Capture_cancelled_mid_command_removes_its_instance_and_writes_nothing()
+    {
+        if (!CanCapture) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        var instance = Path.Combine(Instances, TracingInstance.NameFor(Environment.ProcessId));
+        using var cancel = new CancellationTokenSource();
+        var run = TracefsCapture.RunAsync(new CaptureRequest(output, ["sleep", "30"], BufferKb: 1024), cancel.Token);
+        await WaitFor(() => Directory.Exists(instance), "the instance to appear");
+        await Task.Delay(300);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.False(Directory.Exists(instance), $"{instance} was left behind");
+        Assert.False(File.Exists(output), "a cancelled capture wrote its file");
+    }
+
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task Capture_interrupted_by_SIGINT_or_SIGTERM_removes_its_instance(string signal)
+    {
+        if (!CanCapture) return;
+        var cli = Path.Combine(AppContext.BaseDirectory, "replayer.dll");
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        // bash starts the capture and signals it: its own child, seen the way it sees it. set -m
+        // keeps SIGINT from being ignored by the background job, as it would be in a plain script.
+        const string Harness = """
+            set -m
+            dotnet exec "$1" capture --buffer-kb 1024 --out "$2" -- sleep 30 >/dev/null 2>&1 &
+            P=$!
+            echo "$P"
+            i=0
+            while [ ! -d "/sys/kernel/tracing/instances/replayer-$P" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
+            sleep 0.5
+            kill -"$3" "$P"
+            wait "$P"
+            echo "$?"
+            """;
+        using var harness = Process.Start(new ProcessStartInfo("bash", ["-c", Harness, "bash", cli, output, signal]) { RedirectStandardOutput = true })!;
+        var said = (await harness.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await harness.WaitForExitAsync();
+        try
+        {
+            Assert.Equal(2, said.Length);
+            var instance = Path.Combine(Instances, TracingInstance.NameFor(int.Parse(said[0], System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.False(Directory.Exists(instance), $"{instance} was left behind after SIG{signal}");
+            Assert.False(File.Exists(output), "an interrupted capture wrote its file");
+            Assert.NotEqual("0", said[1]);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public async Task Capture_without_tracefs_names_what_is_missing()
+    {
+        var request = new CaptureRequest("/dev/null", ["true"], TracefsRoot: "/nonexistent/tracing");
+        var e = await Assert.ThrowsAsync<CaptureUnavailableException>(() => TracefsCapture.RunAsync(request, default));
+        Assert.Contains(CanCapture ? "/nonexistent/tracing" : "root", e.Message);
+    }
+
+    private static async Task WaitFor(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
+    }
+}
