@@ -6,6 +6,7 @@ public static class CaptureFormats
     public static IReadOnlyList<ICaptureReader> All { get; } =
     [
         new NativeReader(),
+        new Strace.StraceReader(),
     ];
 
     public static IEnumerable<string> Names => All.Select(r => r.Format);
