@@ -113,8 +113,9 @@ internal ref struct StraceArgs
     {
         value = 0;
         s = StripDecoration(s);
-        if (!TryNumber(s, out long n) || n < int.MinValue || n > uint.MaxValue) return false;
-        value = unchecked((int)n);
+        // strace prints pid_t and int arguments signed: anything outside int is not one.
+        if (!TryNumber(s, out long n) || n < int.MinValue || n > int.MaxValue) return false;
+        value = (int)n;
         return true;
     }
 

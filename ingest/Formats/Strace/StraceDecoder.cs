@@ -35,8 +35,9 @@ internal sealed class StraceDecoder
     /// <summary>The next namespace id to hand out (ids only tell namespaces apart; 0 is the initial one).</summary>
     private int _nextNs = 1;
 
-    /// <summary>The file and line being decoded, for errors.</summary>
+    /// <summary>The file being decoded, for errors.</summary>
     public string File { get; set; } = "";
+    /// <summary>The line being decoded, for errors.</summary>
     public long Line { get; set; }
 
     /// <summary>A place in the output order, filled when its event is complete.</summary>
@@ -51,17 +52,22 @@ internal sealed class StraceDecoder
     /// <summary>A clone/clone3/fork/vfork that has entered: its child and its return are learned separately, in either order.</summary>
     private sealed class PendingFork(StraceTask parent, Slot slot, ForkCall call, ulong flags, long time)
     {
+        /// <summary>The calling thread.</summary>
         public readonly StraceTask Parent = parent;
+        /// <summary>The Fork event's place: where the fork entered.</summary>
         public readonly Slot Slot = slot;
         public readonly ForkCall Call = call;
         /// <summary>Clone flags without the exit signal (CSIGNAL), as task_newtask reports them.</summary>
         public readonly ulong Flags = flags;
+        /// <summary>When the fork entered (ns).</summary>
         public readonly long Time = time;
+        /// <summary>clone3's set_tid array, as passed.</summary>
         public int[]? SetTid;
         /// <summary>The child's global tid, once seen.</summary>
         public int Child;
         /// <summary>The return in the parent, once seen: the child's number in the parent's namespace, or a negative errno.</summary>
         public long? Ret;
+        /// <summary>True once the parent's return line was read (Ret stays null when it was "?").</summary>
         public bool Returned;
         /// <summary>When the fork entered, in <see cref="_sightings"/>: only forks entered before a task first showed can have made it.</summary>
         public long Entered;
@@ -88,14 +94,17 @@ internal sealed class StraceDecoder
     {
         /// <summary>Threads seen and not yet exited: the last one's exit is the group's.</summary>
         public int Live;
+        /// <summary>The dispositions; replaced by a private copy at exec (de_thread unshares them).</summary>
         public SigHand SigHand = sigHand;
     }
 
     /// <summary>One task as this capture has shown it.</summary>
     private sealed class StraceTask(int tid, int tgid, ThreadGroup group, string comm, int ns, int childNs)
     {
+        /// <summary>The global tid; changes only when an exec'ing thread takes over its leader's.</summary>
         public int Tid = tid;
         public readonly int Tgid = tgid;
+        /// <summary>What it shares with the other threads of its process.</summary>
         public readonly ThreadGroup Group = group;
         /// <summary>The kernel's comm as far as the capture shows it: inherited at fork, the file's base name after exec.</summary>
         public string Comm = comm;
@@ -113,15 +122,21 @@ internal sealed class StraceDecoder
         public long SeenAt;
         /// <summary>The call shown as unfinished, waiting for its resumed line.</summary>
         public StraceCall Pending;
+        /// <summary>The event place the current call took when it entered (null for waits and calls that make no event).</summary>
         public Slot? PendingSlot;
+        /// <summary>The current call when it is a fork.</summary>
         public PendingFork? PendingFork;
+        /// <summary>When the current call entered (ns).</summary>
         public long PendingTime;
         /// <summary>The unfinished call's arguments so far: the line they came from is gone by the time it resumes.</summary>
         public byte[] PendingArgs = [];
+        /// <summary>How much of PendingArgs holds them.</summary>
         public int PendingLength;
         /// <summary>The place of the exit the task asked for with exit/exit_group; the +++ line fills it.</summary>
         public Slot? ExitSlot;
+        /// <summary>The status exit/exit_group asked for (code &lt;&lt; 8), used if the capture ends before the +++ line.</summary>
         public int ExitStatus;
+        /// <summary>True when the exit asked for was exit_group.</summary>
         public bool ExitGroup;
     }
 
@@ -631,14 +646,14 @@ internal sealed class StraceDecoder
         if (task.BornOf is { } bornOf) Confirm(bornOf);
         bool group = --task.Group.Live <= 0;
         var exit = new Exit { Seq = NoSeq, Time = time, Tid = task.Tid, Comm = task.Comm, Code = status, Group = group };
-        if (task.ExitSlot is { } slot && !slot.Done)
+        if (task.ExitSlot is not { } slot)
+        {
+            Emit(exit);
+        }
+        else if (!slot.Done) // a place given up on (held back too long) already went out as it was
         {
             slot.Event = exit with { Time = slot.Event!.Time };
             slot.Done = true;
-        }
-        else
-        {
-            Emit(exit);
         }
         _tasks.Remove(task.Tid);
     }

@@ -184,6 +184,49 @@ public sealed class StraceReaderTests
     }
 
     [Fact]
+    public void A_fork_whose_child_never_shows_holds_back_a_bounded_number_of_events()
+    {
+        // Built by code: a namespace init's clone returns 2, the child never prints a line, and the
+        // init goes on calling getpid. The fork goes out without a child once MaxHeldBack events wait behind it.
+        int calls = StraceDecoder.MaxHeldBack + 1000;
+        var lines = new List<string>
+        {
+            "100 execve(\"/usr/bin/unshare\", [\"unshare\"], 0x7ffc /* 1 vars */) = 0",
+            "100 unshare(CLONE_NEWPID) = 0",
+            "100 clone(child_stack=NULL, flags=SIGCHLD) = 101",
+            "101 clone(child_stack=NULL, flags=SIGCHLD) = 2",
+        };
+        lines.AddRange(Enumerable.Repeat("101 getpid() = 1", calls));
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(path, lines);
+            var input = InputFile.Open(path);
+            var context = new ReadContext(false);
+            var events = new List<PidEvent>();
+            long linesReadWhenForkCame = 0;
+            using (input.Stream)
+            {
+                foreach (var e in new StraceReader().Read(input, context))
+                {
+                    if (e is Fork { Tid: 101 }) linesReadWhenForkCame = context.Lines;
+                    events.Add(e);
+                }
+            }
+            // It came out while the file was still being read, not at its end.
+            Assert.InRange(linesReadWhenForkCame, StraceDecoder.MaxHeldBack, lines.Count - 100);
+            var lost = events.OfType<Fork>().Single(f => f.Tid == 101);
+            Assert.Equal((0, 2L), (lost.Child, lost.Ret));
+            Assert.Equal(calls, events.Count(e => e is GetId { Tid: 101, Ret: 1 }));
+            Assert.True(events.IndexOf(lost) < events.FindIndex(e => e is GetId));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Recognises_strace_output_and_nothing_else()
     {
         var reader = new StraceReader();
