@@ -14,3 +14,7 @@ strace -f -tt -e $E -o $T/kill1.txt -- unshare --pid --fork sh $W/e-kill1.sh
 strace -f -e $E -o $T/clonens.txt -- /tmp/captures/bin/clonens
 mkdir -p $T/ff-orphan
 strace -ff -tt -e $E -o $T/ff-orphan/trace -- unshare --pid --fork sh $W/c-orphan.sh
+strace -f -tt -e $E -o $T/threads.txt -- /usr/bin/python3 $W/g-threads.py
+strace -f -tt -e $E -o $T/nsenter.txt -- sh $W/f-nsenter.sh
+strace -f -tt -e $E -o $T/subreaper.txt -- /usr/bin/python3 $W/c2-subreaper.py
+strace -f -tt -e $E -o $T/waitid.txt -- unshare --pid --fork /usr/bin/python3 $W/waitid.py

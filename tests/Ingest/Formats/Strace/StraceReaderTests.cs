@@ -81,7 +81,8 @@ public sealed class StraceReaderTests
             foreach (var f in events.OfType<Fork>().Where(f => f.Ret > 0 && !f.IsThread))
             {
                 var getpid = events.OfType<GetId>().FirstOrDefault(g => g.Tid == f.Child && g.Call == GetIdCall.GetPid);
-                if (getpid is null) continue;
+                // After setns the child's number is the entered namespace's next one, which no line shows beforehand.
+                if (getpid is null || events.OfType<SetNs>().Any(n => n.Tid == f.Tid && n.Ret == 0 && n.Time <= f.Time)) continue;
                 bool newNamespace = f.NewPidNs || events.OfType<Unshare>().Any(u => u.Tid == f.Tid && u.Ret == 0 && (u.Flags & CloneFlags.NewPid) != 0 && u.Time <= f.Time);
                 Assert.True(newNamespace ? getpid.Ret == 1 : getpid.Ret == f.Ret,
                     $"{name}: {f.Tid}'s {f.Call} returned {f.Ret}, its child {f.Child} reads getpid() = {getpid.Ret}");
@@ -168,6 +169,58 @@ public sealed class StraceReaderTests
         Assert.Equal(2, events.OfType<GetId>().Count(g => g.Call == GetIdCall.GetPid && g.Ret == 1));
         Assert.Equal(2, events.OfType<GetId>().Count(g => g.Call == GetIdCall.GetPpid && g.Ret == 0));
         Assert.All(events, e => Assert.Equal(0, e.Time));
+    }
+
+    [Fact]
+    public void Threads_share_their_group_and_only_the_last_one_out_ends_it()
+    {
+        // threads.txt (g-threads.py): clone3 threads, tgkill to one, exit_group(3) with it alive.
+        var events = StraceCaptures.Read("traces/strace/threads.txt");
+        var threads = events.OfType<Fork>().Where(f => f.IsThread).ToList();
+        Assert.Equal([23161, 23162, 23164, 23165], threads.Select(f => f.Child));
+        Assert.All(threads, f => Assert.Equal((ForkCall.Clone3, 23160), (f.Call, f.Tid)));
+        Assert.Contains(events, e => e is Fork { Tid: 23161, Call: ForkCall.VFork, Child: 23163, IsThread: false });
+        Assert.Contains(events, e => e is GetId { Tid: 23164, Call: GetIdCall.GetPid, Ret: 23160 });
+        Assert.Contains(events, e => e is Kill { Call: KillCall.Tgkill, Pid: 23160, ThreadArg: 23165, Sig: 10, Ret: 0 });
+        Assert.Contains(events, e => e is Deliver { Tid: 23165, Sig: 10, Handler: Handler.Catch });
+        var exits = events.OfType<Exit>().Where(x => x.Tid is 23160 or 23165).ToList();
+        // exit_group takes its place where it was called; strace printed the leader's +++ last.
+        Assert.Equal([(23160, 3 << 8, true), (23165, 3 << 8, false)], exits.Select(x => (x.Tid, x.Code!.Value, x.Group)));
+    }
+
+    [Fact]
+    public void Waitid_is_read_in_wait4_s_convention_with_the_reaped_child_as_its_answer()
+    {
+        var waits = StraceCaptures.Read("traces/strace/waitid.txt").OfType<Wait>().Where(w => w.Call == WaitCall.Waitid).ToList();
+        const int wExited = 4, wNoHang = 1;
+        Assert.Equal(
+            [(2, wExited, 2L), (0, wExited, 3L), (-1, wExited | wNoHang, 0L), (-1, wExited, 4L)],
+            waits.Select(w => (w.Pid, w.Options, w.Ret!.Value)));
+    }
+
+    [Fact]
+    public void Setns_caller_s_children_are_forked_into_the_entered_namespace_with_host_returns()
+    {
+        var events = StraceCaptures.Read("traces/strace/nsenter.txt");
+        Assert.Contains(events, e => e is SetNs { Tid: 23174, Fd: 3, NsType: CloneFlags.NewPid, Ret: 0 });
+        // nsenter itself stays in the initial namespace: its clone returns the global tid.
+        Assert.Contains(events, e => e is Fork { Tid: 23174, Child: 23175, Ret: 23175 });
+        // The entered shell's vfork returns a namespace number; its child reads it with getpid.
+        Assert.Contains(events, e => e is Fork { Tid: 23175, Child: 23176, Ret: 3 });
+        Assert.Contains(events, e => e is GetId { Tid: 23176, Call: GetIdCall.GetPid, Ret: 3 });
+        Assert.Contains(events, e => e is GetId { Tid: 23175, Call: GetIdCall.GetPpid, Ret: 0 });
+        Assert.Contains(events, e => e is Kill { Tid: 23169, Pid: 23172, Sig: 9, Ret: 0 });
+        Assert.Contains(events, e => e is Exit { Tid: 23172, Code: 9 });
+    }
+
+    [Fact]
+    public void Child_subreaper_is_recorded_and_reaps_the_orphan()
+    {
+        var events = StraceCaptures.Read("traces/strace/subreaper.txt");
+        Assert.Contains(events, e => e is Prctl { Tid: 23183, Option: Prctl.SetChildSubreaper, Arg2: 1, Ret: 0 });
+        int orphanExit = events.FindIndex(e => e is Exit { Tid: 23185 });
+        Assert.True(orphanExit > 0 && events.FindIndex(e => e is Wait { Tid: 23183, Pid: -1, Ret: 23185 }) > orphanExit);
+        Assert.Contains(events, e => e is GetId { Tid: 23185, Call: GetIdCall.GetPpid, Ret: 23183 });
     }
 
     [Fact]
