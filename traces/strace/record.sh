@@ -18,3 +18,4 @@ strace -f -tt -e $E -o $T/threads.txt -- /usr/bin/python3 $W/g-threads.py
 strace -f -tt -e $E -o $T/nsenter.txt -- sh $W/f-nsenter.sh
 strace -f -tt -e $E -o $T/subreaper.txt -- /usr/bin/python3 $W/c2-subreaper.py
 strace -f -tt -e $E -o $T/waitid.txt -- unshare --pid --fork /usr/bin/python3 $W/waitid.py
+strace -f -tt -e $E -o $T/initdeath.txt -- unshare --pid --fork sh $W/d-initdeath.sh

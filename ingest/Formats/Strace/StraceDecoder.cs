@@ -437,14 +437,28 @@ internal sealed class StraceDecoder
                 break;
             case StraceCall.Exit or StraceCall.Exit_Group:
                 break;
+            // A call cut short by death may have had only some of its arguments printed: then it is no event.
             case StraceCall.Wait4 or StraceCall.Waitid:
-                if (WaitEvent(task, call, args, kind, ret, time) is { } wait) Emit(wait);
+                try
+                {
+                    if (WaitEvent(task, call, args, kind, ret, time) is { } wait) Emit(wait);
+                }
+                catch (TraceFormatException) when (kind == RetKind.Unknown)
+                {
+                }
                 break;
             default:
                 if (task.PendingSlot is not { } slot) break;
                 // Done first: a bad argument leaves an empty place, never one that holds the queue back.
                 slot.Done = true;
-                if (kind != RetKind.Restart) slot.Event = CallEvent(task, call, args, kind == RetKind.Value ? ret : null, task.PendingTime);
+                if (kind == RetKind.Restart) break;
+                try
+                {
+                    slot.Event = CallEvent(task, call, args, kind == RetKind.Value ? ret : null, task.PendingTime);
+                }
+                catch (TraceFormatException) when (kind == RetKind.Unknown)
+                {
+                }
                 break;
         }
         task.PendingSlot = null;
@@ -609,7 +623,8 @@ internal sealed class StraceDecoder
         if (call == StraceCall.Wait4)
         {
             pid = IntArg(args, 0, "wait4's pid");
-            options = (int)FlagsArg(args, 2, wait: true);
+            // Cut short by death before strace printed the options: the wait had no answer anyway.
+            options = kind == RetKind.Unknown && !StraceArgs.Nth(args, 2, out _) ? 0 : (int)FlagsArg(args, 2, wait: true);
         }
         else
         {

@@ -189,6 +189,22 @@ public sealed class StraceReaderTests
     }
 
     [Fact]
+    public void A_dying_namespace_init_exits_before_the_tasks_its_death_kills()
+    {
+        // initdeath.txt: the init (24889) calls exit_group(0); strace prints its victims'
+        // "+++ killed by SIGKILL +++" before the init's own "+++ exited +++". The kernel kills them
+        // from the init's exit (zap_pid_ns_processes), so the init's Exit goes first.
+        var events = StraceCaptures.Read("traces/strace/initdeath.txt");
+        int init = events.FindIndex(e => e is Exit { Tid: 24889, Code: 0, Group: true });
+        var killed = events.Select((e, i) => (e, i)).Where(x => x.e is Exit { Code: 9 }).ToList();
+        Assert.Equal([24890, 24891, 24892, 24893, 24895, 24896], killed.Select(x => x.e.Tid).Order());
+        Assert.All(killed, x => Assert.True(x.i > init, $"{x.e.Tid} killed before the init exited"));
+        // Their waits were cut short by the SIGKILL: no answer.
+        Assert.Contains(events, e => e is Wait { Tid: 24892, Ret: null });
+        Assert.Contains(events, e => e is Wait { Tid: 24893, Ret: null });
+    }
+
+    [Fact]
     public void Waitid_is_read_in_wait4_s_convention_with_the_reaped_child_as_its_answer()
     {
         var waits = StraceCaptures.Read("traces/strace/waitid.txt").OfType<Wait>().Where(w => w.Call == WaitCall.Waitid).ToList();
