@@ -20,6 +20,9 @@ internal sealed class StraceDecoder
     /// <summary>The ingest numbers the events: a reader's own sequence would claim an order the capture does not give.</summary>
     private const long NoSeq = -1;
 
+    /// <summary>CLONE_SIGHAND (include/uapi/linux/sched.h): the child shares its parent's dispositions.</summary>
+    private const ulong CloneFlagsSigHand = 0x800;
+
     /// <summary>Tasks seen and not yet exited, by global tid.</summary>
     private readonly Dictionary<int, StraceTask> _tasks = [];
     /// <summary>Forks entered whose child has not shown itself yet, oldest first.</summary>
@@ -391,8 +394,6 @@ internal sealed class StraceDecoder
         }
         return child;
     }
-
-    private const ulong CloneFlagsSigHand = 0x800;
 
     // The call entered: events that others can observe take their place here.
     private void Enter(StraceTask task, StraceCall call, ReadOnlySpan<byte> args, long time)
