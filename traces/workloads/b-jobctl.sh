@@ -4,8 +4,8 @@
 set -m
 sleep 5 | sleep 5 &
 pg=$(jobs -p %1)
-/tmp/captures/bin/pidinfo job-shell
-/tmp/captures/bin/pidinfo fg-job
+${PIDINFO:-/tmp/captures/bin/pidinfo} job-shell
+${PIDINFO:-/tmp/captures/bin/pidinfo} fg-job
 sleep 0.2
 kill -TERM -- -$pg
 wait

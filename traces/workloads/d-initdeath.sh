@@ -5,5 +5,5 @@ sleep 5 &
 sh -c 'sleep 5; echo never' &
 unshare --pid --fork sleep 5 &
 sleep 0.3
-/tmp/captures/bin/pidinfo init
+${PIDINFO:-/tmp/captures/bin/pidinfo} init
 exit 0

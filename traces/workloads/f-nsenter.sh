@@ -5,7 +5,7 @@ U=$!
 sleep 0.3
 S=$(pgrep -P $U)
 echo "unshare=$U sleep(ns init)=$S"
-nsenter -t $S -p sh -c 'echo $$; /tmp/captures/bin/pidinfo entered-child; sh -c "/tmp/captures/bin/pidinfo grandchild"'
+nsenter -t $S -p sh -c 'echo $$; ${PIDINFO:-/tmp/captures/bin/pidinfo} entered-child; sh -c "${PIDINFO:-/tmp/captures/bin/pidinfo} grandchild"'
 kill -TERM $S        # SIG_DFL SIGTERM from the ancestor namespace to a namespace init: ignored (res=1)
 sleep 0.1
 kill -KILL $S        # SIGKILL is forced through

@@ -4,7 +4,7 @@ signal.signal(signal.SIGUSR1, lambda s, f: None)
 def worker(n):
     print("thread", n, "tid", threading.get_native_id(), "pid", os.getpid(), flush=True)
     if n == 0:
-        subprocess.run(["/tmp/captures/bin/pidinfo", "from-thread"])
+        subprocess.run([os.environ.get("PIDINFO", "/tmp/captures/bin/pidinfo"), "from-thread"])
     time.sleep(0.1)
 ts = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
 for t in ts: t.start()
