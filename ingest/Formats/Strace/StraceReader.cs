@@ -24,6 +24,7 @@ public sealed class StraceReader : IPerPidCaptureReader
             var line = nl < 0 ? head : head[..nl];
             head = nl < 0 ? default : head[(nl + 1)..];
             if (line.IsEmpty) continue;
+            // A lone "--- ... ---" line says too little to claim a file by.
             if (StraceLine.TryParse(line, out var parsed) is not null || parsed.Kind is LineKind.Stop) return false;
             seen++;
         }
