@@ -13,7 +13,8 @@ public static class IngestCommand
     {
         var files = new Argument<string[]>("FILE")
         {
-            Description = "Capture files to ingest ('-' reads standard input); gzip is recognised",
+            Description = "Capture files to ingest ('-' reads standard input); gzip is recognised. "
+                + "strace -ff files (PREFIX.PID) given together are one capture, named after PREFIX",
             Arity = ArgumentArity.OneOrMore,
         };
         var format = new Option<string>("--format")

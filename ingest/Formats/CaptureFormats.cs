@@ -1,5 +1,6 @@
 using Replayer.Ingest.Formats.Perf;
 using Replayer.Ingest.Formats.Proc;
+using Replayer.Ingest.Formats.Strace;
 using Replayer.Ingest.Formats.Tracefs;
 
 namespace Replayer.Ingest.Formats;
@@ -14,6 +15,7 @@ public static class CaptureFormats
         new ProcSnapshotReader(),
         new PerfScriptReader(),
         new TracefsReader(),
+        new StraceReader(),
     ];
 
     public static IEnumerable<string> Names => All.Select(r => r.Format);

@@ -113,8 +113,8 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
         try
         {
             var outcomes = new List<FileOutcome>();
-            foreach (var file in request.Files)
-                outcomes.Add(await ProduceFileAsync(writer, file, request, progress, ct));
+            foreach (var input in PerPidCaptures.Group(request.Files))
+                outcomes.AddRange(await ProduceInputAsync(writer, input, request, progress, ct));
             writer.Complete();
             return outcomes;
         }
@@ -125,69 +125,98 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
         }
     }
 
+    // Per-pid files (strace -ff's PREFIX.TID) of a format that reads them together are one capture,
+    // named after PREFIX; any other input is read file by file.
+    private async Task<IReadOnlyList<FileOutcome>> ProduceInputAsync(ChannelWriter<Pending[]> writer, PerPidCaptures.Input input,
+        IngestRequest request, IProgress<IngestProgress>? progress, CancellationToken ct)
+    {
+        if (!input.IsPerPid) return [await ProduceFileAsync(writer, input.Files[0], request, progress, ct)];
+        var first = InputFile.Open(input.Files[0]);
+        ICaptureReader reader;
+        using (first.Stream) reader = Pick(first, request.Format);
+        if (reader is not IPerPidCaptureReader perPid)
+        {
+            var outcomes = new List<FileOutcome>();
+            foreach (var file in input.Files) outcomes.Add(await ProduceFileAsync(writer, file, request, progress, ct));
+            return outcomes;
+        }
+        var context = new ReadContext(request.Lenient);
+        return [await EncodeAsync(writer, input.Name, reader, perPid.ReadPerPid(input.Files, context), context, null, request, progress, ct)];
+    }
+
     private async Task<FileOutcome> ProduceFileAsync(ChannelWriter<Pending[]> writer, string file, IngestRequest request,
         IProgress<IngestProgress>? progress, CancellationToken ct)
     {
         var input = InputFile.Open(file);
         var reader = Pick(input, request.Format);
         var context = new ReadContext(request.Lenient);
+        using (input.Stream)
+            return await EncodeAsync(writer, file, reader, reader.Read(input, context), context, input, request, progress, ct);
+    }
+
+    /// <summary>
+    /// Numbers one capture's events per host, encodes each canonically and hands them to the
+    /// appending side in batches. <paramref name="file"/> names the capture (a path, or the prefix
+    /// of per-pid files); <paramref name="input"/>, when there is one file, gives progress in bytes.
+    /// </summary>
+    private static async Task<FileOutcome> EncodeAsync(ChannelWriter<Pending[]> writer, string file, ICaptureReader reader,
+        IEnumerable<PidEvent> events, ReadContext context, InputFile? input, IngestRequest request,
+        IProgress<IngestProgress>? progress, CancellationToken ct)
+    {
+        string name = input?.Name ?? file;
         string? trace = null;
         var hosts = new Dictionary<string, HostCursor>(StringComparer.Ordinal);
         var lineBuffer = new ArrayBufferWriter<byte>(512);
         using var json = new Utf8JsonWriter(lineBuffer, new JsonWriterOptions { SkipValidation = true });
-        long events = 0;
+        long count = 0;
         var batch = new Pending[BatchSize];
         int filled = 0;
-        using (input.Stream)
+        foreach (var raw in events)
         {
-            foreach (var raw in reader.Read(input, context))
+            ct.ThrowIfCancellationRequested();
+            trace ??= TraceIdFor(request, context, file);
+            var host = raw.Host.Length > 0 ? raw.Host : request.Host ?? DefaultHost;
+            if (!hosts.TryGetValue(host, out var cursor))
             {
-                ct.ThrowIfCancellationRequested();
-                trace ??= TraceIdFor(request, context, file);
-                var host = raw.Host.Length > 0 ? raw.Host : request.Host ?? DefaultHost;
-                if (!hosts.TryGetValue(host, out var cursor))
-                {
-                    if (TraceStreams.Validate("host", host) is { } bad)
-                        throw new TraceFormatException(input.Name, context.Lines, bad);
-                    hosts[host] = cursor = new HostCursor(TraceStreams.HostStream(trace, host), TraceStreams.HostKey(trace, host));
-                }
-                if (raw.Seq >= 0)
-                {
-                    if (raw.Seq <= cursor.LastInputSeq)
-                    {
-                        context.Skip(new TraceFormatException(input.Name, context.Lines,
-                            $"seq {raw.Seq} of host {host} does not follow seq {cursor.LastInputSeq} (events out of order or repeated)"));
-                        continue;
-                    }
-                    cursor.LastInputSeq = raw.Seq;
-                }
-                var ev = raw with { Host = host, Seq = cursor.Next++ };
-                lineBuffer.ResetWrittenCount();
-                json.Reset(lineBuffer);
-                NativeJson.WriteEvent(json, ev);
-                json.Flush();
-                var data = lineBuffer.WrittenSpan.ToArray();
-                var id = TraceStreams.EventId(cursor.HostKey, ev.Seq);
-                batch[filled++] = new Pending(cursor.Stream, new EventData(id, NativeJson.KindName(ev.Kind), data));
-                if (filled == BatchSize)
-                {
-                    await writer.WriteAsync(batch, ct);
-                    batch = new Pending[BatchSize];
-                    filled = 0;
-                }
-                events++;
-                if (progress is not null && events % ProgressEvery == 0)
-                    progress.Report(new IngestProgress(input.Name, input.Consumed, input.CompressedLength, events));
+                if (TraceStreams.Validate("host", host) is { } bad)
+                    throw new TraceFormatException(name, context.Lines, bad);
+                hosts[host] = cursor = new HostCursor(TraceStreams.HostStream(trace, host), TraceStreams.HostKey(trace, host));
             }
+            if (raw.Seq >= 0)
+            {
+                if (raw.Seq <= cursor.LastInputSeq)
+                {
+                    context.Skip(new TraceFormatException(name, context.Lines,
+                        $"seq {raw.Seq} of host {host} does not follow seq {cursor.LastInputSeq} (events out of order or repeated)"));
+                    continue;
+                }
+                cursor.LastInputSeq = raw.Seq;
+            }
+            var ev = raw with { Host = host, Seq = cursor.Next++ };
+            lineBuffer.ResetWrittenCount();
+            json.Reset(lineBuffer);
+            NativeJson.WriteEvent(json, ev);
+            json.Flush();
+            var id = TraceStreams.EventId(cursor.HostKey, ev.Seq);
+            batch[filled++] = new Pending(cursor.Stream, new EventData(id, NativeJson.KindName(ev.Kind), lineBuffer.WrittenSpan.ToArray()));
+            if (filled == BatchSize)
+            {
+                await writer.WriteAsync(batch, ct);
+                batch = new Pending[BatchSize];
+                filled = 0;
+            }
+            count++;
+            if (progress is not null && count % ProgressEvery == 0)
+                progress.Report(new IngestProgress(name, input?.Consumed ?? 0, input?.CompressedLength, count));
         }
         if (filled > 0) await writer.WriteAsync(batch[..filled], ct);
         trace ??= TraceIdFor(request, context, file);
-        progress?.Report(new IngestProgress(input.Name, input.CompressedLength ?? input.Consumed, input.CompressedLength, events));
+        progress?.Report(new IngestProgress(name, input?.CompressedLength ?? input?.Consumed ?? 0, input?.CompressedLength, count));
         var hostNames = hosts.Keys.Order(StringComparer.Ordinal).ToList();
         var provenance = context.Header is { } header && request.Trace is null
             ? header.Sources
             : hostNames.Select(h => new TraceSource(file, reader.Format, h, hosts[h].Next, context.Lines, context.Skipped)).ToList();
-        var result = new IngestedSource(input.Name, reader.Format, trace, hostNames, context.Lines, events, context.Skipped,
+        var result = new IngestedSource(name, reader.Format, trace, hostNames, context.Lines, count, context.Skipped,
             context.FirstErrors.Select(e => e.Message).ToList());
         return new FileOutcome(result, provenance);
     }

@@ -1,0 +1,808 @@
+using System.Text;
+using Replayer.Ingest.Events;
+
+namespace Replayer.Ingest.Formats.Strace;
+
+/// <summary>
+/// Turns strace lines, in the order strace wrote them, into canonical events in an order a replay
+/// can consume. strace shows a call when it enters and again when it returns, with other tasks'
+/// lines in between; an event takes its place at the call's entry (a kill before the death it
+/// causes, a fork before anything its child does), except wait4/waitid, which observe and so take
+/// their place where they returned. An event whose answer is not known yet (a fork waiting for its
+/// child, an exit waiting for its status) holds back the events after it, at most
+/// <see cref="MaxHeldBack"/> of them.
+/// </summary>
+internal sealed class StraceDecoder
+{
+    /// <summary>How many events may wait behind an unfinished one before it goes out as it is.</summary>
+    public const int MaxHeldBack = 1 << 16;
+
+    /// <summary>The ingest numbers the events: a reader's own sequence would claim an order the capture does not give.</summary>
+    private const long NoSeq = -1;
+
+    /// <summary>CLONE_SIGHAND (include/uapi/linux/sched.h): the child shares its parent's dispositions.</summary>
+    private const ulong CloneFlagsSigHand = 0x800;
+
+    /// <summary>Tasks seen and not yet exited, by global tid.</summary>
+    private readonly Dictionary<int, StraceTask> _tasks = [];
+    /// <summary>Forks entered whose child has not shown itself yet, oldest first.</summary>
+    private readonly List<PendingFork> _unpaired = [];
+    /// <summary>Forks paired with a child by guess, among several that could have made it; settled by the child's own number.</summary>
+    private readonly List<PendingFork> _unconfirmed = [];
+    /// <summary>Counts forks entered and tasks first seen, to know which forks a new task could come from.</summary>
+    private long _sightings;
+    /// <summary>Events in output order; the head goes out once it is complete.</summary>
+    private readonly Queue<Slot> _queue = new();
+    /// <summary>(namespace, number in it) -> global tid, learned from fork returns and getpid/gettid; namespace 0 is the initial one.</summary>
+    private readonly Dictionary<(int Ns, int Nr), int> _numbers = [];
+    /// <summary>The next namespace id to hand out (ids only tell namespaces apart; 0 is the initial one).</summary>
+    private int _nextNs = 1;
+
+    /// <summary>The file being decoded, for errors.</summary>
+    public string File { get; set; } = "";
+    /// <summary>The line being decoded, for errors.</summary>
+    public long Line { get; set; }
+
+    /// <summary>A place in the output order, filled when its event is complete.</summary>
+    private sealed class Slot
+    {
+        /// <summary>The event; null when it turned out to be nothing (a failed exec, a query of a disposition).</summary>
+        public PidEvent? Event;
+        /// <summary>True once nothing more will be learned about the event.</summary>
+        public bool Done;
+    }
+
+    /// <summary>A clone/clone3/fork/vfork that has entered: its child and its return are learned separately, in either order.</summary>
+    private sealed class PendingFork(StraceTask parent, Slot slot, ForkCall call, ulong flags, long time)
+    {
+        /// <summary>The calling thread.</summary>
+        public readonly StraceTask Parent = parent;
+        /// <summary>The Fork event's place: where the fork entered.</summary>
+        public readonly Slot Slot = slot;
+        public readonly ForkCall Call = call;
+        /// <summary>Clone flags without the exit signal (CSIGNAL), as task_newtask reports them.</summary>
+        public readonly ulong Flags = flags;
+        /// <summary>When the fork entered (ns).</summary>
+        public readonly long Time = time;
+        /// <summary>clone3's set_tid array, as passed.</summary>
+        public int[]? SetTid;
+        /// <summary>The child's global tid, once seen.</summary>
+        public int Child;
+        /// <summary>The return in the parent, once seen: the child's number in the parent's namespace, or a negative errno.</summary>
+        public long? Ret;
+        /// <summary>True once the parent's return line was read (Ret stays null when it was "?").</summary>
+        public bool Returned;
+        /// <summary>When the fork entered, in <see cref="_sightings"/>: only forks entered before a task first showed can have made it.</summary>
+        public long Entered;
+        /// <summary>False while the child was picked among several forks and nothing has borne the pick out yet.</summary>
+        public bool Confirmed;
+    }
+
+    /// <summary>Signal dispositions, shared by the tasks that share a sighand_struct (CLONE_SIGHAND).</summary>
+    private sealed class SigHand
+    {
+        /// <summary>Disposition by signal number (1-64); Unknown until the capture shows it.</summary>
+        public readonly Handler[] Handlers = new Handler[65];
+
+        public SigHand CopyForFork()
+        {
+            var copy = new SigHand();
+            Handlers.CopyTo(copy.Handlers, 0);
+            return copy;
+        }
+    }
+
+    /// <summary>What threads of one process share.</summary>
+    private sealed class ThreadGroup(SigHand sigHand)
+    {
+        /// <summary>Threads seen and not yet exited: the last one's exit is the group's.</summary>
+        public int Live;
+        /// <summary>The dispositions; replaced by a private copy at exec (de_thread unshares them).</summary>
+        public SigHand SigHand = sigHand;
+    }
+
+    /// <summary>One task as this capture has shown it.</summary>
+    private sealed class StraceTask(int tid, int tgid, ThreadGroup group, string comm, int ns, int childNs)
+    {
+        /// <summary>The global tid; changes only when an exec'ing thread takes over its leader's.</summary>
+        public int Tid = tid;
+        public readonly int Tgid = tgid;
+        /// <summary>What it shares with the other threads of its process.</summary>
+        public readonly ThreadGroup Group = group;
+        /// <summary>The kernel's comm as far as the capture shows it: inherited at fork, the file's base name after exec.</summary>
+        public string Comm = comm;
+        /// <summary>The pid namespace the task is in (the view its numbers are in).</summary>
+        public readonly int Ns = ns;
+        /// <summary>The namespace its next children go into (changed by unshare/setns of CLONE_NEWPID).</summary>
+        public int ChildNs = childNs;
+        /// <summary>The tid before a non-leader thread's exec made it the leader; else 0.</summary>
+        public int OldTid;
+        /// <summary>The fork that made this task, while that pairing is unconfirmed.</summary>
+        public PendingFork? BornOf;
+        /// <summary>The task's number in its own namespace, once getpid/gettid told it; else 0.</summary>
+        public int Number;
+        /// <summary>When the task first showed, in sightings (forks entered and tasks seen, counted together).</summary>
+        public long SeenAt;
+        /// <summary>The call shown as unfinished, waiting for its resumed line.</summary>
+        public StraceCall Pending;
+        /// <summary>The event place the current call took when it entered (null for waits and calls that make no event).</summary>
+        public Slot? PendingSlot;
+        /// <summary>The current call when it is a fork.</summary>
+        public PendingFork? PendingFork;
+        /// <summary>When the current call entered (ns).</summary>
+        public long PendingTime;
+        /// <summary>The unfinished call's arguments so far: the line they came from is gone by the time it resumes.</summary>
+        public byte[] PendingArgs = [];
+        /// <summary>How much of PendingArgs holds them.</summary>
+        public int PendingLength;
+        /// <summary>The place of the exit the task asked for with exit/exit_group; the +++ line fills it.</summary>
+        public Slot? ExitSlot;
+        /// <summary>The status exit/exit_group asked for (code &lt;&lt; 8), used if the capture ends before the +++ line.</summary>
+        public int ExitStatus;
+        /// <summary>True when the exit asked for was exit_group.</summary>
+        public bool ExitGroup;
+    }
+
+    /// <summary>Decodes one line of task <paramref name="tid"/> at <paramref name="time"/> (ns).</summary>
+    public void Feed(in StraceLine line, int tid, long time)
+    {
+        if (!_tasks.TryGetValue(tid, out var task)) task = FirstSight(tid, line.Comm, time);
+        switch (line.Kind)
+        {
+            case LineKind.Call:
+            {
+                var call = StraceNames.Call(line.Name);
+                if (call == StraceCall.Other) return;
+                if (task.Pending != StraceCall.Other) CutShort(task);
+                Enter(task, call, line.Args, time);
+                Return(task, call, line.Args, line.RetKind, line.Ret, time);
+                break;
+            }
+            case LineKind.Unfinished:
+            {
+                var call = StraceNames.Call(line.Name);
+                if (call == StraceCall.Other) return;
+                if (task.Pending != StraceCall.Other) CutShort(task);
+                Enter(task, call, line.Args, time);
+                task.Pending = call;
+                task.PendingLength = 0;
+                Append(task, line.Args);
+                break;
+            }
+            case LineKind.Resumed or LineKind.ResumedUnfinished:
+            {
+                var call = StraceNames.Call(line.Name);
+                // A call strace had started before it attached, or one this reader passes over.
+                if (call == StraceCall.Other || task.Pending == StraceCall.Other) return;
+                if (call != task.Pending) throw Bad($"'{Encoding.ASCII.GetString(line.Name)}' resumed, but the unfinished call of {tid} is {task.Pending.ToString().ToLowerInvariant()}");
+                Append(task, line.Args);
+                if (line.Kind == LineKind.ResumedUnfinished) return;
+                task.Pending = StraceCall.Other;
+                Return(task, call, task.PendingArgs.AsSpan(0, task.PendingLength), line.RetKind, line.Ret, time);
+                break;
+            }
+            case LineKind.Signal:
+                Emit(new Deliver { Seq = NoSeq, Time = time, Tid = tid, Comm = task.Comm, Sig = line.Number, Handler = task.Group.SigHand.Handlers[line.Number] });
+                break;
+            case LineKind.Exited:
+                ExitTask(task, line.Number << 8, time);
+                break;
+            case LineKind.Killed:
+                ExitTask(task, line.Number | (line.CoreDumped ? 0x80 : 0), time);
+                break;
+            case LineKind.Superseded:
+                Supersede(task, line.Number);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// For per-pid files merged by time, where each line carries its entry time: the global tid of
+    /// the child whose exit a wait on this line reaped, if that child has not exited yet; else 0.
+    /// The merge holds the line back until that exit, so that the wait follows it as in the kernel.
+    /// </summary>
+    public int WaitsFor(in StraceLine line, int tid)
+    {
+        if (line.Kind != LineKind.Call || line.RetKind != RetKind.Value || !_tasks.TryGetValue(tid, out var task)) return 0;
+        var call = StraceNames.Call(line.Name);
+        long reaped = call switch
+        {
+            StraceCall.Wait4 => line.Ret,
+            StraceCall.Waitid => WaitidChild(line.Args, line.Ret),
+            _ => 0,
+        };
+        if (reaped <= 0 || reaped > int.MaxValue) return 0;
+        // A stopped or continued child is reported, not reaped: it has not exited.
+        if (StraceArgs.Nth(line.Args, call == StraceCall.Wait4 ? 1 : 2, out var status)
+            && (status.IndexOf("WIFSTOPPED"u8) >= 0 || status.IndexOf("WIFCONTINUED"u8) >= 0
+                || status.IndexOf("CLD_STOPPED"u8) >= 0 || status.IndexOf("CLD_CONTINUED"u8) >= 0 || status.IndexOf("CLD_TRAPPED"u8) >= 0))
+            return 0;
+        int child = task.Ns == 0 ? (int)reaped : _numbers.GetValueOrDefault((task.Ns, (int)reaped));
+        return child != 0 && child != tid && _tasks.ContainsKey(child) ? child : 0;
+    }
+
+    /// <summary>Whether the task is still alive as far as the capture has shown.</summary>
+    public bool IsLive(int tid) => _tasks.ContainsKey(tid);
+
+    /// <summary>The next event whose place and answer are known.</summary>
+    public bool TryTake(out PidEvent ev)
+    {
+        while (_queue.Count > 0)
+        {
+            var head = _queue.Peek();
+            if (!head.Done)
+            {
+                if (_queue.Count <= MaxHeldBack) break;
+                GiveUp(head);
+            }
+            _queue.Dequeue();
+            if (head.Event is { } e) { ev = e; return true; }
+        }
+        ev = null!;
+        return false;
+    }
+
+    /// <summary>The end of the capture: what is still unfinished goes out with what is known.</summary>
+    public void Finish()
+    {
+        foreach (var task in _tasks.Values)
+        {
+            if (task.Pending != StraceCall.Other) CutShort(task);
+            if (task.ExitSlot is { } exit && !exit.Done)
+            {
+                exit.Event = new Exit { Seq = NoSeq, Time = exit.Event!.Time, Tid = task.Tid, Comm = task.Comm, Code = task.ExitStatus, Group = task.ExitGroup };
+                exit.Done = true;
+            }
+        }
+        foreach (var slot in _queue)
+            if (!slot.Done) GiveUp(slot);
+    }
+
+    // A tid not seen before: the child of a fork entered earlier, or a task that existed before the capture.
+    private StraceTask FirstSight(int tid, ReadOnlySpan<byte> comm, long time)
+    {
+        var fork = PairWithFork(tid);
+        if (fork is not null) return Born(fork, tid);
+        // strace started the traced command, or attached (-p): the task was already there; strace
+        // runs in the initial namespace, where its leading pid is the tid.
+        var group = new ThreadGroup(new SigHand()) { Live = 1 };
+        var task = new StraceTask(tid, tid, group, comm.IsEmpty ? "" : Encoding.UTF8.GetString(comm), 0, 0) { SeenAt = ++_sightings };
+        _tasks[tid] = task;
+        Emit(new TaskSnapshot { Seq = NoSeq, Time = time, Tid = tid, Comm = task.Comm, Tgid = tid, Adopted = true });
+        return task;
+    }
+
+    /// <summary>
+    /// Which entered fork <paramref name="tid"/> is the child of. A parent in the initial namespace
+    /// returns the child's tid itself, so a return equal to it decides. Otherwise (a parent inside a
+    /// namespace returns a number that is not the tid) the oldest fork still waiting for a child
+    /// whose return cannot name another task: a child's first line always follows its parent's entry
+    /// into the fork. When several forks could have made it, the pick stays unconfirmed until the
+    /// child's getpid/gettid shows its number (see <see cref="Settle"/>).
+    /// </summary>
+    private PendingFork? PairWithFork(int tid)
+    {
+        int pick = -1, candidates = 0;
+        for (int i = 0; i < _unpaired.Count; i++)
+        {
+            var f = _unpaired[i];
+            if (f.Returned && f.Ret == tid) { pick = i; candidates = 1; break; }
+            if (f.Returned && f.Parent.Ns == 0) continue;
+            candidates++;
+            if (pick < 0) pick = i;
+        }
+        if (pick < 0) return null;
+        var fork = _unpaired[pick];
+        _unpaired.RemoveAt(pick);
+        fork.Confirmed = candidates == 1;
+        if (!fork.Confirmed) _unconfirmed.Add(fork);
+        return fork;
+    }
+
+    /// <summary>
+    /// Checks a guessed pairing against the child's own number: in its parent's namespace the
+    /// child's getpid is what the fork returned. A mismatch moves the child to the fork of the same
+    /// parent that did return that number. A guess nothing can contradict any more is kept.
+    /// </summary>
+    private void Settle(PendingFork fork)
+    {
+        if (fork.Confirmed || fork.Child == 0) return;
+        if (!_tasks.TryGetValue(fork.Child, out var child) || child.Ns != fork.Parent.Ns)
+        {
+            Confirm(fork);
+            return;
+        }
+        if (fork.Returned && child.Number != 0)
+        {
+            if (child.Number != fork.Ret && Alternative(fork, other => other.Returned && other.Ret == child.Number) is { } right)
+                Move(fork, right);
+            else
+                Confirm(fork);
+            return;
+        }
+        if (Alternative(fork, _ => true) is null) Confirm(fork);
+    }
+
+    // Another fork that could have made fork's child: same parent and flags, entered before the child showed, not settled.
+    private PendingFork? Alternative(PendingFork fork, Predicate<PendingFork> fits)
+    {
+        long seen = _tasks.TryGetValue(fork.Child, out var child) ? child.SeenAt : long.MaxValue;
+        foreach (var list in (ReadOnlySpan<List<PendingFork>>)[_unpaired, _unconfirmed])
+            foreach (var other in list)
+                if (other != fork && other.Parent == fork.Parent && other.Flags == fork.Flags && other.Entered < seen && fits(other))
+                    return other;
+        return null;
+    }
+
+    // The child of wrong belongs to right; right's child, if it had one, goes back to wrong.
+    private void Move(PendingFork wrong, PendingFork right)
+    {
+        int child = wrong.Child, other = right.Child;
+        _unconfirmed.Remove(wrong);
+        _unconfirmed.Remove(right);
+        _unpaired.Remove(right);
+        right.Child = child;
+        _tasks[child].BornOf = null;
+        Confirm(right);
+        wrong.Child = other;
+        if (other == 0)
+        {
+            _unpaired.Add(wrong);
+            _unpaired.Sort((a, b) => a.Entered.CompareTo(b.Entered));
+            return;
+        }
+        _tasks[other].BornOf = wrong;
+        _unconfirmed.Add(wrong);
+        Settle(wrong);
+    }
+
+    private void Confirm(PendingFork fork)
+    {
+        fork.Confirmed = true;
+        _unconfirmed.Remove(fork);
+        if (_tasks.TryGetValue(fork.Child, out var child) && child.BornOf == fork) child.BornOf = null;
+        if (fork.Returned) Complete(fork);
+    }
+
+    private void SettleAll()
+    {
+        for (int i = _unconfirmed.Count - 1; i >= 0; i--)
+            if (i < _unconfirmed.Count) Settle(_unconfirmed[i]);
+    }
+
+    // copy_process: what the child shares with, or copies from, its parent.
+    private StraceTask Born(PendingFork fork, int tid)
+    {
+        var parent = fork.Parent;
+        bool thread = (fork.Flags & CloneFlags.Thread) != 0;
+        ThreadGroup group = thread
+            ? parent.Group
+            : new ThreadGroup((fork.Flags & CloneFlagsSigHand) != 0 ? parent.Group.SigHand : parent.Group.SigHand.CopyForFork());
+        group.Live++;
+        int ns = thread ? parent.Ns : (fork.Flags & CloneFlags.NewPid) != 0 ? _nextNs++ : parent.ChildNs;
+        var child = new StraceTask(tid, thread ? parent.Tgid : tid, group, parent.Comm, ns, thread ? parent.ChildNs : ns) { SeenAt = ++_sightings };
+        _tasks[tid] = child;
+        fork.Child = tid;
+        if (fork.Confirmed)
+        {
+            if (fork.Returned) Complete(fork);
+        }
+        else
+        {
+            child.BornOf = fork;
+            SettleAll();
+        }
+        return child;
+    }
+
+    // The call entered: events that others can observe take their place here.
+    private void Enter(StraceTask task, StraceCall call, ReadOnlySpan<byte> args, long time)
+    {
+        task.PendingTime = time;
+        task.PendingSlot = null;
+        task.PendingFork = null;
+        switch (call)
+        {
+            case StraceCall.Clone or StraceCall.Clone3 or StraceCall.Fork or StraceCall.VFork:
+            {
+                ulong flags = ForkFlags(call, args);
+                var fork = new PendingFork(task, Reserve(null), ForkCallOf(call), flags, time)
+                {
+                    SetTid = call == StraceCall.Clone3 ? SetTid(args) : null, Entered = ++_sightings,
+                };
+                _unpaired.Add(fork);
+                task.PendingFork = fork;
+                break;
+            }
+            case StraceCall.Exit or StraceCall.Exit_Group:
+                task.ExitSlot = Reserve(new Exit { Seq = NoSeq, Time = time, Tid = task.Tid, Comm = task.Comm });
+                task.ExitStatus = StraceArgs.Nth(args, 0, out var code) && StraceArgs.TryInt(code, out int c) ? (c & 0xff) << 8 : 0;
+                task.ExitGroup = call == StraceCall.Exit_Group;
+                break;
+            case StraceCall.Wait4 or StraceCall.Waitid:
+                // Observes others: takes its place where it returns.
+                break;
+            default:
+                task.PendingSlot = Reserve(null);
+                break;
+        }
+    }
+
+    // The call returned (or will never): its event is completed in the place Enter gave it.
+    private void Return(StraceTask task, StraceCall call, ReadOnlySpan<byte> args, RetKind kind, long ret, long time)
+    {
+        switch (call)
+        {
+            case StraceCall.Clone or StraceCall.Clone3 or StraceCall.Fork or StraceCall.VFork:
+                if (task.PendingFork is { } fork) ReturnFromFork(fork, kind, ret);
+                break;
+            case StraceCall.Exit or StraceCall.Exit_Group:
+                break;
+            // A call cut short by death may have had only some of its arguments printed: then it is no event.
+            case StraceCall.Wait4 or StraceCall.Waitid:
+                try
+                {
+                    if (WaitEvent(task, call, args, kind, ret, time) is { } wait) Emit(wait);
+                }
+                catch (TraceFormatException) when (kind == RetKind.Unknown)
+                {
+                }
+                break;
+            default:
+                if (task.PendingSlot is not { } slot) break;
+                // Done first: a bad argument leaves an empty place, never one that holds the queue back.
+                slot.Done = true;
+                if (kind == RetKind.Restart) break;
+                try
+                {
+                    slot.Event = CallEvent(task, call, args, kind == RetKind.Value ? ret : null, task.PendingTime);
+                }
+                catch (TraceFormatException) when (kind == RetKind.Unknown)
+                {
+                }
+                break;
+        }
+        task.PendingSlot = null;
+        task.PendingFork = null;
+    }
+
+    private void ReturnFromFork(PendingFork fork, RetKind kind, long ret)
+    {
+        fork.Returned = true;
+        if (kind == RetKind.Restart || (kind == RetKind.Unknown && fork.Child == 0))
+        {
+            // No child came of it (restarted, or the parent died in the call before one showed).
+            _unpaired.Remove(fork);
+            fork.Slot.Done = true;
+            fork.Slot.Event = null;
+            return;
+        }
+        fork.Ret = kind == RetKind.Value ? ret : null;
+        if (ret < 0)
+        {
+            _unpaired.Remove(fork);
+            fork.Confirmed = true;
+            Complete(fork);
+            return;
+        }
+        if (fork.Child != 0)
+        {
+            if (fork.Confirmed) Complete(fork);
+            else SettleAll();
+            return;
+        }
+        // In the initial namespace the return is the child's tid: the child is known before it acts.
+        if (fork.Parent.Ns == 0 && ret <= int.MaxValue && !_tasks.ContainsKey((int)ret))
+        {
+            _unpaired.Remove(fork);
+            fork.Confirmed = true;
+            Born(fork, (int)ret);
+            return;
+        }
+        SettleAll();
+    }
+
+    private void Complete(PendingFork fork)
+    {
+        var p = fork.Parent;
+        fork.Slot.Event = new Fork
+        {
+            Seq = NoSeq, Time = fork.Time, Tid = p.Tid, Comm = p.Comm, Ret = fork.Ret, Call = fork.Call,
+            Child = fork.Ret < 0 ? 0 : fork.Child, Flags = fork.Flags, SetTid = fork.SetTid,
+        };
+        fork.Slot.Done = true;
+        if (fork.Ret is > 0 and <= int.MaxValue && fork.Child != 0) _numbers[(p.Ns, (int)fork.Ret.Value)] = fork.Child;
+    }
+
+    private PidEvent? CallEvent(StraceTask task, StraceCall call, ReadOnlySpan<byte> args, long? ret, long time)
+    {
+        int tid = task.Tid;
+        string comm = task.Comm;
+        switch (call)
+        {
+            case StraceCall.Execve:
+                if (ret != 0) return null;
+                if (!StraceArgs.Nth(args, 0, out var file) || !StraceArgs.TryString(file, out var filename)) throw Bad("execve's first argument is not a string");
+                var exec = new Exec { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Filename = filename, OldTid = task.OldTid };
+                Exec(task, filename);
+                return exec;
+            case StraceCall.SetPgid:
+                return new SetPgid { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Pid = IntArg(args, 0, "setpgid's pid"), Pgid = IntArg(args, 1, "setpgid's pgid") };
+            case StraceCall.SetSid:
+                return new SetSid { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret };
+            case StraceCall.GetPid or StraceCall.GetPpid or StraceCall.GetPgid or StraceCall.GetPgrp or StraceCall.GetSid or StraceCall.GetTid:
+                if (ret is > 0 and <= int.MaxValue && call is StraceCall.GetPid or StraceCall.GetTid)
+                {
+                    _numbers[(task.Ns, (int)ret.Value)] = call == StraceCall.GetPid ? task.Tgid : tid;
+                    if (call == StraceCall.GetTid || task.Tid == task.Tgid) task.Number = (int)ret.Value;
+                    if (task.BornOf is not null) SettleAll();
+                }
+                return new GetId
+                {
+                    Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Call = GetIdCallOf(call),
+                    Arg = call is StraceCall.GetPgid or StraceCall.GetSid ? IntArg(args, 0, "the pid argument") : 0,
+                };
+            case StraceCall.Kill or StraceCall.Tkill:
+                return new Kill
+                {
+                    Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Call = call == StraceCall.Kill ? KillCall.Kill : KillCall.Tkill,
+                    Pid = IntArg(args, 0, "the pid argument"), Sig = SignalArg(args, 1),
+                };
+            case StraceCall.Tgkill:
+                return new Kill
+                {
+                    Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Call = KillCall.Tgkill,
+                    Pid = IntArg(args, 0, "tgkill's tgid"), ThreadArg = IntArg(args, 1, "tgkill's tid"), Sig = SignalArg(args, 2),
+                };
+            case StraceCall.Unshare:
+            {
+                ulong flags = FlagsArg(args, 0);
+                if (ret == 0 && (flags & CloneFlags.NewPid) != 0) task.ChildNs = _nextNs++;
+                return new Unshare { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Flags = flags };
+            }
+            case StraceCall.SetNs:
+            {
+                ulong type = FlagsArg(args, 1);
+                // Which namespace the fd names is not in the capture: a new id keeps it apart from the known ones.
+                if (ret == 0 && (type & CloneFlags.NewPid) != 0) task.ChildNs = _nextNs++;
+                return new SetNs { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Fd = IntArg(args, 0, "setns's fd"), NsType = type };
+            }
+            case StraceCall.Rt_Sigaction:
+                return SigAction(task, args, ret, time);
+            case StraceCall.Prctl:
+            {
+                if (!StraceArgs.Nth(args, 0, out var option)) throw Bad("prctl without an option");
+                bool subreaper = option.SequenceEqual("PR_SET_CHILD_SUBREAPER"u8)
+                    || (StraceArgs.TryInt(option, out int o) && o == Prctl.SetChildSubreaper);
+                if (!subreaper) return null;
+                if (!StraceArgs.Nth(args, 1, out var arg2) || !StraceArgs.TryNumber(StraceArgs.StripDecoration(arg2), out long a2)) throw Bad("prctl's second argument is not a number");
+                return new Prctl { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Option = Prctl.SetChildSubreaper, Arg2 = (ulong)a2 };
+            }
+            default:
+                return null;
+        }
+    }
+
+    // fs/exec.c begin_new_exec: the comm becomes the file's base name, caught signals go back to default.
+    private static void Exec(StraceTask task, string filename)
+    {
+        int slash = filename.LastIndexOf('/');
+        var name = slash >= 0 ? filename[(slash + 1)..] : filename;
+        task.Comm = Encoding.UTF8.GetByteCount(name) <= 15 ? name : TruncateComm(name);
+        var fresh = task.Group.SigHand.CopyForFork();
+        for (int i = 0; i < fresh.Handlers.Length; i++)
+            if (fresh.Handlers[i] == Handler.Catch) fresh.Handlers[i] = Handler.Default;
+        task.Group.SigHand = fresh;
+    }
+
+    private static string TruncateComm(string name)
+    {
+        var bytes = Encoding.UTF8.GetBytes(name);
+        return Encoding.UTF8.GetString(bytes, 0, 15);
+    }
+
+    private PidEvent? SigAction(StraceTask task, ReadOnlySpan<byte> args, long? ret, long time)
+    {
+        if (!StraceArgs.Nth(args, 1, out var act)) throw Bad("rt_sigaction without its new action");
+        // NULL: a query of the disposition, which changes nothing.
+        if (act.SequenceEqual("NULL"u8)) return null;
+        int sig = SignalArg(args, 0);
+        var handler = Handler.Unknown;
+        if (StraceArgs.Field(act, "sa_handler"u8, out var h))
+            handler = h.SequenceEqual("SIG_DFL"u8) ? Handler.Default : h.SequenceEqual("SIG_IGN"u8) ? Handler.Ignore : Handler.Catch;
+        ulong saFlags = 0;
+        if (StraceArgs.Field(act, "sa_flags"u8, out var f) && !StraceNames.TrySaFlags(f, out saFlags)) throw Bad("rt_sigaction's sa_flags are not flags");
+        if (ret == 0 && sig is > 0 and < 65) task.Group.SigHand.Handlers[sig] = handler;
+        return new SigAction { Seq = NoSeq, Time = time, Tid = task.Tid, Comm = task.Comm, Ret = ret, Sig = sig, Handler = handler, SaFlags = saFlags };
+    }
+
+    private Wait? WaitEvent(StraceTask task, StraceCall call, ReadOnlySpan<byte> args, RetKind kind, long ret, long time)
+    {
+        if (kind == RetKind.Restart) return null;
+        long? answer = kind == RetKind.Value ? ret : null;
+        int pid, options;
+        if (call == StraceCall.Wait4)
+        {
+            pid = IntArg(args, 0, "wait4's pid");
+            // Cut short by death before strace printed the options: the wait had no answer anyway.
+            options = kind == RetKind.Unknown && !StraceArgs.Nth(args, 2, out _) ? 0 : (int)FlagsArg(args, 2, wait: true);
+        }
+        else
+        {
+            // waitid(idtype, id, infop, options): into wait4's convention, and the reaped child
+            // (si_pid of infop, 0 when WNOHANG found none) as the answer, the way wait4 returns it.
+            if (!StraceArgs.Nth(args, 0, out var idtype)) throw Bad("waitid without an idtype");
+            int id = IntArg(args, 1, "waitid's id");
+            if (idtype.SequenceEqual("P_ALL"u8) || idtype.SequenceEqual("0"u8)) pid = -1;
+            else if (idtype.SequenceEqual("P_PID"u8) || idtype.SequenceEqual("1"u8)) pid = id;
+            else if (idtype.SequenceEqual("P_PGID"u8) || idtype.SequenceEqual("2"u8)) pid = id == 0 ? 0 : -id;
+            // P_PIDFD names the child by a file descriptor, which the capture does not resolve.
+            else return null;
+            options = (int)FlagsArg(args, 3, wait: true);
+            if (answer == 0) answer = WaitidChild(args, 0);
+        }
+        if (answer is > 0 and <= int.MaxValue && (options & WNoWait) == 0) _numbers.Remove((task.Ns, (int)answer.Value));
+        return new Wait { Seq = NoSeq, Time = time, Tid = task.Tid, Comm = task.Comm, Ret = answer, Call = call == StraceCall.Wait4 ? WaitCall.Wait4 : WaitCall.Waitid, Pid = pid, Options = options };
+    }
+
+    private const int WNoWait = 0x1000000;
+
+    // si_pid in waitid's infop, 0 for "{}" (WNOHANG and no child ready); ret when the call failed.
+    private static long WaitidChild(ReadOnlySpan<byte> args, long ret)
+    {
+        if (ret != 0) return ret;
+        if (!StraceArgs.Nth(args, 2, out var info) || !StraceArgs.Field(info, "si_pid"u8, out var sp)) return 0;
+        return StraceArgs.TryInt(sp, out int pid) ? pid : 0;
+    }
+
+    private void ExitTask(StraceTask task, int status, long time)
+    {
+        if (task.Pending != StraceCall.Other) CutShort(task);
+        // It will show no number any more: its pairing stands as guessed.
+        if (task.BornOf is { } bornOf) Confirm(bornOf);
+        bool group = --task.Group.Live <= 0;
+        var exit = new Exit { Seq = NoSeq, Time = time, Tid = task.Tid, Comm = task.Comm, Code = status, Group = group };
+        if (task.ExitSlot is not { } slot)
+        {
+            Emit(exit);
+        }
+        else if (!slot.Done) // a place given up on (held back too long) already went out as it was
+        {
+            slot.Event = exit with { Time = slot.Event!.Time };
+            slot.Done = true;
+        }
+        _tasks.Remove(task.Tid);
+    }
+
+    // fs/exec.c de_thread: the exec'ing thread takes over the leader's tid; the old leader is gone without a word.
+    private void Supersede(StraceTask leader, int execTid)
+    {
+        if (!_tasks.TryGetValue(execTid, out var thread) || thread == leader) return;
+        leader.Group.Live--;
+        _tasks.Remove(execTid);
+        thread.OldTid = execTid;
+        thread.Tid = leader.Tid;
+        _tasks[leader.Tid] = thread;
+    }
+
+    // The task's unfinished call will never be resumed (it died in it, or the capture ended).
+    private void CutShort(StraceTask task)
+    {
+        var call = task.Pending;
+        task.Pending = StraceCall.Other;
+        Return(task, call, task.PendingArgs.AsSpan(0, task.PendingLength), RetKind.Unknown, 0, task.PendingTime);
+    }
+
+    private void GiveUp(Slot slot)
+    {
+        var fork = _unpaired.Find(f => f.Slot == slot) ?? _unconfirmed.Find(f => f.Slot == slot);
+        if (fork is not null)
+        {
+            _unpaired.Remove(fork);
+            _unconfirmed.Remove(fork);
+            fork.Confirmed = true;
+            Complete(fork);
+            return;
+        }
+        slot.Done = true;
+    }
+
+    private Slot Reserve(PidEvent? draft)
+    {
+        var slot = new Slot { Event = draft };
+        _queue.Enqueue(slot);
+        return slot;
+    }
+
+    private void Emit(PidEvent ev)
+    {
+        _queue.Enqueue(new Slot { Event = ev, Done = true });
+    }
+
+    private static void Append(StraceTask task, ReadOnlySpan<byte> args)
+    {
+        int need = task.PendingLength + args.Length;
+        if (need > task.PendingArgs.Length) Array.Resize(ref task.PendingArgs, Math.Max(need, Math.Max(256, task.PendingArgs.Length * 2)));
+        args.CopyTo(task.PendingArgs.AsSpan(task.PendingLength));
+        task.PendingLength = need;
+    }
+
+    private static ForkCall ForkCallOf(StraceCall call) => call switch
+    {
+        StraceCall.Clone => ForkCall.Clone,
+        StraceCall.Clone3 => ForkCall.Clone3,
+        StraceCall.Fork => ForkCall.Fork,
+        _ => ForkCall.VFork,
+    };
+
+    private static GetIdCall GetIdCallOf(StraceCall call) => call switch
+    {
+        StraceCall.GetPid => GetIdCall.GetPid,
+        StraceCall.GetPpid => GetIdCall.GetPpid,
+        StraceCall.GetPgid => GetIdCall.GetPgid,
+        StraceCall.GetPgrp => GetIdCall.GetPgrp,
+        StraceCall.GetSid => GetIdCall.GetSid,
+        _ => GetIdCall.GetTid,
+    };
+
+    // The flags the kernel's copy_process sees: fork is SIGCHLD alone, vfork CLONE_VFORK|CLONE_VM|SIGCHLD
+    // (kernel/fork.c); the exit signal is not a flag.
+    private ulong ForkFlags(StraceCall call, ReadOnlySpan<byte> args)
+    {
+        const ulong exitSignal = 0xff;
+        switch (call)
+        {
+            case StraceCall.Fork:
+                return 0;
+            case StraceCall.VFork:
+                return 0x4000 | CloneFlags.Vm;
+            case StraceCall.Clone3:
+                if (!StraceArgs.Nth(args, 0, out var cl) || !StraceArgs.Field(cl, "flags"u8, out var f3)) throw Bad("clone3 without flags in its struct");
+                if (!StraceNames.TryCloneFlags(f3, out ulong flags3)) throw Bad("clone3's flags are not clone flags");
+                return flags3;
+            default:
+                var cursor = new StraceArgs(args);
+                while (cursor.Next(out var arg))
+                {
+                    if (!arg.StartsWith("flags="u8)) continue;
+                    if (!StraceNames.TryCloneFlags(arg[6..], out ulong flags)) throw Bad("clone's flags are not clone flags");
+                    return flags & ~exitSignal;
+                }
+                throw Bad("clone without flags=");
+        }
+    }
+
+    private static int[]? SetTid(ReadOnlySpan<byte> args)
+    {
+        if (!StraceArgs.Nth(args, 0, out var cl) || !StraceArgs.Field(cl, "set_tid"u8, out var list)) return null;
+        list = list.Trim((byte)' ');
+        if (list.Length < 2 || list[0] != (byte)'[' || list[^1] != (byte)']') return null;
+        var tids = new List<int>();
+        var cursor = new StraceArgs(list[1..^1]);
+        while (cursor.Next(out var one))
+            if (StraceArgs.TryInt(one, out int t)) tids.Add(t);
+        return [.. tids];
+    }
+
+    private int IntArg(ReadOnlySpan<byte> args, int index, string what)
+    {
+        if (!StraceArgs.Nth(args, index, out var arg) || !StraceArgs.TryInt(arg, out int v)) throw Bad($"{what} is not a number");
+        return v;
+    }
+
+    private int SignalArg(ReadOnlySpan<byte> args, int index)
+    {
+        if (!StraceArgs.Nth(args, index, out var arg) || !StraceNames.TrySignal(StraceArgs.StripDecoration(arg), out int sig)) throw Bad("the signal argument is not a signal");
+        return sig;
+    }
+
+    private ulong FlagsArg(ReadOnlySpan<byte> args, int index, bool wait = false)
+    {
+        if (!StraceArgs.Nth(args, index, out var arg)) throw Bad("a flags argument is missing");
+        bool ok = wait ? StraceNames.TryWaitOptions(arg, out ulong v) : StraceNames.TryCloneFlags(arg, out v);
+        if (!ok) throw Bad($"'{Encoding.ASCII.GetString(arg[..Math.Min(arg.Length, 60)])}' is not a flag word");
+        return v;
+    }
+
+    private TraceFormatException Bad(string reason) => new(File, Line, reason);
+}
