@@ -58,7 +58,9 @@ public static class Run
                 Terminal.Error(io.Message);
                 return ExitCodes.BadInput;
             default:
-                throw e;
+                // Not a failure a user can cause: a bug. Keep its stack for the report.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+                return ExitCodes.BadInput;
         }
     }
 }
