@@ -171,6 +171,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
         long count = 0;
         var batch = new Pending[BatchSize];
         int filled = 0;
+        var chunks = new ChunkWriter();
         foreach (var raw in events)
         {
             ct.ThrowIfCancellationRequested();
@@ -198,7 +199,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
             NativeJson.WriteEvent(json, ev);
             json.Flush();
             var id = TraceStreams.EventId(cursor.HostKey, ev.Seq);
-            batch[filled++] = new Pending(cursor.Stream, new EventData(id, NativeJson.KindName(ev.Kind), lineBuffer.WrittenSpan.ToArray()));
+            batch[filled++] = new Pending(cursor.Stream, new EventData(id, NativeJson.KindName(ev.Kind), chunks.Copy(lineBuffer.WrittenSpan)));
             if (filled == BatchSize)
             {
                 await writer.WriteAsync(batch, ct);
@@ -219,6 +220,32 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
         var result = new IngestedSource(name, reader.Format, trace, hostNames, context.Lines, count, context.Skipped,
             context.FirstErrors.Select(e => e.Message).ToList());
         return new FileOutcome(result, provenance);
+    }
+
+    /// <summary>
+    /// Copies encoded events into shared 64 KiB arrays, below the large-object heap's threshold:
+    /// one allocation per few hundred events instead of one each. A chunk lives as long as a batch
+    /// still refers to a slice of it.
+    /// </summary>
+    private sealed class ChunkWriter
+    {
+        private const int ChunkSize = 64 * 1024;
+        private byte[] _chunk = new byte[ChunkSize];
+        private int _used;
+
+        public ReadOnlyMemory<byte> Copy(ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.Length > ChunkSize / 4) return bytes.ToArray();
+            if (_used + bytes.Length > _chunk.Length)
+            {
+                _chunk = new byte[ChunkSize];
+                _used = 0;
+            }
+            bytes.CopyTo(_chunk.AsSpan(_used));
+            var slice = new ReadOnlyMemory<byte>(_chunk, _used, bytes.Length);
+            _used += bytes.Length;
+            return slice;
+        }
     }
 
     private sealed class HostCursor(string stream, byte[] hostKey)
