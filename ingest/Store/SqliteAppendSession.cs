@@ -18,13 +18,21 @@ internal sealed class SqliteAppendSession : AppendSessionBase
     private sqlite3_stmt? _insert;
     private readonly SqliteCommand _holds;
     private readonly long _now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    // The last position given out: the store's high-water mark when the session began, then ours.
+    private long _position;
+    private readonly long _positionAtStart;
 
     public SqliteAppendSession(SqliteEventStore store, SqliteConnection c)
     {
         _store = store;
         _c = c;
-        Check(raw.sqlite3_prepare_v2(c.Handle, "INSERT INTO events(stream, revision, id, type, data, created) VALUES(?, ?, ?, ?, ?, ?)",
+        Check(raw.sqlite3_prepare_v2(c.Handle, "INSERT INTO events(position, stream, revision, id, type, data, created) VALUES(?, ?, ?, ?, ?, ?, ?)",
             out _insert));
+        using (var hw = c.CreateCommand())
+        {
+            hw.CommandText = "SELECT last FROM store_position WHERE id = 0";
+            _position = _positionAtStart = (long)Run(hw.ExecuteScalar)!;
+        }
         _holds = c.CreateCommand();
         _holds.CommandText = "SELECT id, type, data FROM events WHERE stream = $s AND revision = $r";
         _holds.Parameters.Add("$s", SqliteType.Integer);
@@ -68,12 +76,13 @@ internal sealed class SqliteAppendSession : AppendSessionBase
         var st = _insert!;
         Span<byte> id = stackalloc byte[16];
         ev.Id.TryWriteBytes(id);
-        raw.sqlite3_bind_int64(st, 1, stream);
-        raw.sqlite3_bind_int64(st, 2, revision);
-        raw.sqlite3_bind_blob(st, 3, id);
-        raw.sqlite3_bind_text(st, 4, ev.Type);
-        raw.sqlite3_bind_blob(st, 5, ev.Data.Span);
-        raw.sqlite3_bind_int64(st, 6, _now);
+        raw.sqlite3_bind_int64(st, 1, ++_position);
+        raw.sqlite3_bind_int64(st, 2, stream);
+        raw.sqlite3_bind_int64(st, 3, revision);
+        raw.sqlite3_bind_blob(st, 4, id);
+        raw.sqlite3_bind_text(st, 5, ev.Type);
+        raw.sqlite3_bind_blob(st, 6, ev.Data.Span);
+        raw.sqlite3_bind_int64(st, 7, _now);
         int rc = raw.sqlite3_step(st);
         raw.sqlite3_reset(st);
         if (rc != raw.SQLITE_DONE) Check(rc);
@@ -93,7 +102,7 @@ internal sealed class SqliteAppendSession : AppendSessionBase
     protected override Task CommitTransactionAsync(CancellationToken ct)
     {
         using var cmd = _c.CreateCommand();
-        cmd.CommandText = "COMMIT";
+        cmd.CommandText = _position == _positionAtStart ? "COMMIT" : $"UPDATE store_position SET last = {_position} WHERE id = 0; COMMIT";
         Run(cmd.ExecuteNonQuery);
         return Task.CompletedTask;
     }
