@@ -100,17 +100,25 @@ public sealed partial class NestedPidModel
         if (sig == Sig.SIGCHLD && !_options.Ptraced)
         {
             var h = ps.Action[Sig.SIGCHLD];
-            if (h == Disposition.Ignore || ps.NoCldWait == Tri.Yes)
+            if (h == Disposition.Ignore)
             {
                 autoreap = true;
-                if (h == Disposition.Ignore) sig = 0;
+                sig = 0;
             }
-            else if (h is Disposition.Unknown or Disposition.NotCaught || ps.NoCldWait == Tri.Unknown)
+            else if (h is Disposition.Unknown or Disposition.NotCaught)
             {
-                // SIG_IGN sends nothing; SIG_DFL sends a signal that is ignored; SA_NOCLDWAIT reaps at once.
+                // SIG_IGN sends nothing and reaps at once; SIG_DFL sends a signal that is ignored.
                 ls.AutoreapUnknown = true;
-                Unknown(o, "whether the parent ignores SIGCHLD (or set SA_NOCLDWAIT) is not known");
+                Unknown(o, "whether the parent ignores SIGCHLD is not known");
                 return;
+            }
+            else if (ps.NoCldWait == Tri.Yes)
+            {
+                autoreap = true;
+            }
+            else if (ps.NoCldWait == Tri.Unknown)
+            {
+                ls.AutoreapUnknown = true;
             }
         }
         ls.NotifyResult = byte.MaxValue;
@@ -201,6 +209,8 @@ public sealed partial class NestedPidModel
             {
                 if (!r.Placed) { known = false; return null; }
                 if (r.Ns.Level != level || r.Tid == 0 || r.Signal is null) break;
+                // Whether the namespace's own reaper is a subreaper does not matter: it is the answer either way.
+                if (childReaper is not null && r.Signal == childReaper.Signal) return childReaper;
                 var rs = r.Signal;
                 if (rs.IsChildSubreaper == Tri.Unknown) { known = false; return null; }
                 if (rs.IsChildSubreaper == Tri.No) continue;
