@@ -10,4 +10,6 @@ var root = new RootCommand("""
 root.Options.Add(StoreOptions.Store);
 root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(TracesCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return await Run.InvokeAsync(root, args);

@@ -247,7 +247,7 @@ public sealed partial class NestedPidModel
         ns.DyingInit = s.Leader;
         if (!ns.Complete) Unknown(o, "the dying init's namespace may hold tasks the capture did not show");
         _scratchNr.Clear();
-        foreach (var nr in ns.Idr.Keys)
+        foreach (var (nr, _) in ns.Idr)
             if (nr >= 2) _scratchNr.Add(nr);
         _scratchNr.Sort();
         foreach (var nr in _scratchNr)

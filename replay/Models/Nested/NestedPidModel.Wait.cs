@@ -71,7 +71,7 @@ public sealed partial class NestedPidModel
             byGroup = true;
             if (wanted is null) return null;
         }
-        bool eligible = false, unknown = false;
+        bool eligible = false, unknown = false, maybeEligible = false;
         TaskStruct? zombie = null;
         for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
         {
@@ -81,11 +81,18 @@ public sealed partial class NestedPidModel
                 if (wanted is not null && (byGroup ? c.Pgrp != wanted : c != wanted)) continue;
                 if (byGroup && c.Pgrp is null) { unknown = true; continue; }
                 int match = EligibleChild(c, options);
-                if (match < 0) { unknown = true; continue; }
+                if (match < 0)
+                {
+                    // A child whose exit signal is not known: it matters if it is a zombie, or if nothing else is eligible.
+                    if (c.Signal!.Dead && zombie is null) unknown = true;
+                    maybeEligible = true;
+                    continue;
+                }
                 if (match == 0) continue;
                 eligible = true;
                 var cs = c.Signal!;
-                if (cs.Dead && exited && zombie is null)
+                // A zombie is one whose parent was told: a dying init still waiting for its namespace is not one yet.
+                if (cs.Dead && cs.Notified && exited && zombie is null)
                 {
                     if (cs.AutoreapUnknown) unknown = true;
                     zombie = c;
@@ -99,7 +106,7 @@ public sealed partial class NestedPidModel
             ret = nr == TaskStruct.UnknownNr ? UnknownAnswer : nr;
             return zombie;
         }
-        if (unknown || (!_allKnown && ChildrenMayBeUnknown(cur))) return zombie;
+        if (unknown || (!eligible && maybeEligible) || (!_allKnown && ChildrenMayBeUnknown(cur))) return zombie;
         if (!eligible) ret = -ECHILD;
         else if ((options & WNOHANG) != 0) ret = 0;
         // Nothing to reap yet: the call sleeps; the capture records how a signal ended it.
