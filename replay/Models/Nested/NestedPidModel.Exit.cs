@@ -28,9 +28,8 @@ public sealed partial class NestedPidModel
         var s = cur.Signal!;
         cur.Exited = true;
         cur.Pending = 0;
-        s.Live--;
         if (groupExit) s.GroupExit = true;
-        bool groupDead = s.Live == 0;
+        bool groupDead = FindAliveThread(s, null) is null;
         if (groupDead)
         {
             s.GroupExit = true;

@@ -7,6 +7,11 @@ public sealed partial class NestedPidModel
 {
     private void ApplyFork(Fork f, Outcome o)
     {
+        if (f.Child == f.Tid)
+        {
+            Unknown(o, "the capture names the parent as its own child");
+            return;
+        }
         var cur = Current(f, o);
         if (cur is null)
         {
@@ -34,7 +39,13 @@ public sealed partial class NestedPidModel
             _cyclic[level] = true;
         }
         if (newNs) ns = CreatePidNamespace(cur.Ns);
-        WakeUpNewTask(cur, f, ns!);
+        if (ns is null)
+        {
+            // The parent's namespace for children is not known (setns to a namespace the capture did not name).
+            AdoptChildUnplaced(cur, f);
+            return;
+        }
+        WakeUpNewTask(cur, f, ns);
     }
 
     /// <summary>
@@ -147,10 +158,7 @@ public sealed partial class NestedPidModel
     /// <summary>The child as copy_process leaves it, with the numbers alloc_pid chose (or the trace corrected).</summary>
     private void WakeUpNewTask(TaskStruct cur, Fork f, PidNamespace ns)
     {
-        if (_tasks.TryGetValue(f.Child, out var stale) && stale.Hashed) Evict(stale);
-        var child = GetOrAddRecord(f.Child);
-        if (child.Hashed) Evict(child);
-        child = GetOrAddRecord(f.Child);
+        var child = FreshRecord(f.Child);
         child.Ns = ns;
         child.Placed = true;
         for (int i = 1; i <= ns.Level; i++)
@@ -245,11 +253,7 @@ public sealed partial class NestedPidModel
         if (e.OldTid != 0 && e.OldTid != e.Tid && _tasks.TryGetValue(e.OldTid, out var old) && old.Hashed && old.Signal == s)
         {
             KillThreadQuietly(old, leader);
-            if (leader.Exited)
-            {
-                leader.Exited = false;
-                s.Live++;
-            }
+            leader.Exited = false;
         }
         for (int sig = 1; sig <= Sig.NSIG; sig++) s.Action[sig] = Sig.AfterExec(s.Action[sig]);
         s.NoCldWait = Tri.No;
@@ -266,7 +270,6 @@ public sealed partial class NestedPidModel
             AddChild(heir, c);
             c = next;
         }
-        if (!t.Exited) t.Signal!.Live--;
         t.Exited = true;
         ReleaseQuiet(t);
     }

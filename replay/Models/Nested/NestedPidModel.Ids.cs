@@ -61,6 +61,8 @@ public sealed partial class NestedPidModel
     {
         if (!pid.Placed || ns.Level > pid.Ns.Level || pid.Ns.AncestorAt(ns.Level) != ns) return;
         if (ns.Idr.TryGetValue(nr, out var held) && held != pid) return;
+        int old = pid.Nr[ns.Level];
+        if (old > 0 && ns.Idr.TryGetValue(old, out var was) && was == pid) ns.Idr.Remove(old);
         pid.Nr[ns.Level] = nr;
         ns.Idr[nr] = pid;
     }

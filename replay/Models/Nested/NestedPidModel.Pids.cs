@@ -99,10 +99,12 @@ public sealed partial class NestedPidModel
         _freeTasks.Push(t);
     }
 
-    /// <summary>Frees a pid nobody uses any more: no task, no process group, no session.</summary>
+    /// <summary>Frees a pid nobody uses any more: no task, no process group, no session (nor a child or thread still naming its record).</summary>
     private void PutPid(TaskStruct pid)
     {
-        if (!pid.Hashed && !pid.IsPgrp && pid.SessionRefs == 0 && pid.Tid != 0) FreePid(pid);
+        if (!pid.Hashed && !pid.IsPgrp && pid.SessionRefs == 0 && pid.Tid != 0 && pid.FirstChild is null
+            && (pid.Signal is null || pid.Signal.FirstThread is null))
+            FreePid(pid);
     }
 
     private TaskStruct NewRecord(int tid)
@@ -130,13 +132,30 @@ public sealed partial class NestedPidModel
         return t;
     }
 
+    /// <summary>
+    /// A new record for a tid the trace says was just allocated: a live task still holding it is
+    /// evicted, and a lingering group or session id (which a consistent trace never reuses) is
+    /// left to its members under the old record.
+    /// </summary>
+    private TaskStruct FreshRecord(int tid)
+    {
+        if (_tasks.TryGetValue(tid, out var old))
+        {
+            if (old.Hashed) Evict(old);
+            if (_tasks.TryGetValue(tid, out old) && (old.IsPgrp || old.SessionRefs > 0 || old.FirstChild is not null || old.Signal is not null))
+            {
+                _tasks.Remove(tid);
+                _host.Idr.Remove(tid);
+            }
+        }
+        return GetOrAddRecord(tid);
+    }
+
     /// <summary>A task first seen acting, with no snapshot: known only by its global tid.</summary>
     private TaskStruct AdoptUnplaced(int tid)
     {
         if (_tasks.TryGetValue(tid, out var old) && old.Hashed && !old.Exited && old.Signal is not null) return old;
-        var t = GetOrAddRecord(tid);
-        if (t.Hashed) Evict(t);
-        t = GetOrAddRecord(tid);
+        var t = FreshRecord(tid);
         MarkIncomplete();
         var s = NewSignal(t);
         t.Signal = s;

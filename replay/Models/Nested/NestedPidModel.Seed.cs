@@ -15,12 +15,16 @@ public sealed partial class NestedPidModel
             _host.Complete = true;
             _allKnown = true;
         }
+        TaskStruct t;
         if (_tasks.TryGetValue(s.Tid, out var existing) && existing.Hashed)
         {
             if (existing.Placed || s.NsPid is null) return;
-            Evict(existing);
+            t = FreshRecord(s.Tid);
         }
-        var t = GetOrAddRecord(s.Tid);
+        else
+        {
+            t = GetOrAddRecord(s.Tid);
+        }
         if (s.NsPid is { Length: > 0 } nspid && nspid[0] == s.Tid && nspid.Length <= MaxLevel + 1)
             Place(t, SeedNamespace(s.PidNs, nspid.Length - 1, s.PPid, !s.Adopted), nspid);
         else if (s.Adopted) MarkIncomplete();

@@ -76,7 +76,6 @@ public sealed partial class NestedPidModel
             foreach (var s in sigOrder)
             {
                 w.Write(Ix(s.Leader));
-                w.Write(s.Live);
                 w.Write(s.GroupExit);
                 w.Write(s.Unkillable);
                 w.Write((byte)s.IsChildSubreaper);
@@ -178,7 +177,6 @@ public sealed partial class NestedPidModel
         {
             var s = sigs[i] = new SignalStruct();
             sigLeaders[i] = r.ReadInt32();
-            s.Live = r.ReadInt32();
             s.GroupExit = r.ReadBoolean();
             s.Unkillable = r.ReadBoolean();
             s.IsChildSubreaper = (Tri)r.ReadByte();

@@ -41,7 +41,6 @@ public sealed partial class NestedPidModel
         if (s.LastThread is null) s.FirstThread = t;
         else s.LastThread.NextThread = t;
         s.LastThread = t;
-        s.Live++;
     }
 
     private static void RemoveThread(TaskStruct t)
@@ -141,7 +140,17 @@ public sealed partial class NestedPidModel
         if (t.Placed)
         {
             for (var ns = t.Ns; ns != null; ns = ns.Parent)
+            {
                 if (ns.ChildReaper == t) ns.ChildReaper = null;
+                if (ns.DyingInit == t) ns.DyingInit = null;
+            }
+        }
+        // Children not handed on (a task the trace removed without an exit): their parent is no longer known.
+        for (var c = t.FirstChild; c is not null;)
+        {
+            var next = c.NextSibling;
+            RemoveChild(c);
+            c = next;
         }
         if (t.Placed) Count(t, -1);
         var ns0 = t.Ns;
@@ -176,7 +185,6 @@ public sealed partial class NestedPidModel
                 th = next;
             }
         }
-        if (s is not null && !t.Exited) s.Live--;
         t.Exited = true;
         ReleaseQuiet(t);
     }

@@ -35,7 +35,6 @@ public sealed partial class NestedPidModel
         for (var th = s.FirstThread; th is not null;)
         {
             var next = th.NextThread;
-            if (!th.Exited) s.Live--;
             th.Exited = true;
             if (th != reaped) ReleaseTask(th, o);
             th = next;

@@ -111,9 +111,6 @@ internal sealed class SignalStruct
     /// <summary>The thread list (leader first).</summary>
     public TaskStruct? FirstThread, LastThread;
 
-    /// <summary>Threads that have not exited.</summary>
-    public int Live;
-
     /// <summary>SIGNAL_GROUP_EXIT: exit_group ran or a fatal signal was delivered; new signals are dropped.</summary>
     public bool GroupExit;
 
@@ -159,7 +156,6 @@ internal sealed class SignalStruct
     {
         Leader = null!;
         FirstThread = LastThread = null;
-        Live = 0;
         GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = false;
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
