@@ -7,7 +7,7 @@ public sealed partial class NestedPidModel
 {
     private void ApplyExit(Exit x, Outcome o)
     {
-        if (!_tasks.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal is null)
+        if (!_tasks.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal?.Leader is null)
         {
             // A thread de_thread or a teardown already took, or one the capture never introduced.
             if (x.Signals.Length > 0) Unknown(o, "the exiting task was not known");
@@ -204,8 +204,11 @@ public sealed partial class NestedPidModel
         if (fs.HasChildSubreaper != Tri.No)
         {
             int level = father.Ns.Level;
+            int steps = 0;
             for (var r = Leader(father).Parent; r is not null; r = Leader(r).Parent)
             {
+                // A parent chain longer than any real one is a loop in a contradictory trace.
+                if (++steps > MaxAncestors) { known = false; return null; }
                 if (!r.Placed) { known = false; return null; }
                 if (r.Ns.Level != level || r.Tid == 0 || r.Signal is null) break;
                 // Whether the namespace's own reaper is a subreaper does not matter: it is the answer either way.
@@ -224,6 +227,9 @@ public sealed partial class NestedPidModel
         }
         return childReaper;
     }
+
+    /// <summary>How far a subreaper search walks up before it gives up (pid_max is at most 4M: no real chain is this long).</summary>
+    private const int MaxAncestors = 1 << 22;
 
     /// <summary>reparent_leader: the orphan's exit signal becomes SIGCHLD; a zombie orphan makes its new parent hear of it now.</summary>
     private void ReparentLeader(TaskStruct child, Outcome o)
@@ -252,7 +258,7 @@ public sealed partial class NestedPidModel
         foreach (var nr in _scratchNr)
         {
             var t = ns.Idr[nr];
-            if (!t.Hashed || t.Signal is null || (t.Pending & Sig.Bit(Sig.SIGKILL)) != 0) continue;
+            if (!t.Hashed || t.Signal?.Leader is null || (t.Pending & Sig.Bit(Sig.SIGKILL)) != 0) continue;
             int before = o.Signals.Count;
             SendSignal(Sig.SIGKILL, t, group: true, Tri.Yes, Sig.SI_KERNEL, o);
             if (o.Signals.Count > before && o.Signals[before].Result == SignalResult.Delivered) o.Killed.Add(t.Tid);

@@ -237,7 +237,7 @@ public sealed partial class NestedPidModel
     {
         o.Verdict = Verdict.NotApplicable;
         if (e.Ret is < 0) return;
-        if (!_tasks.TryGetValue(e.Tid, out var cur) || !cur.Hashed || cur.Signal is null)
+        if (!_tasks.TryGetValue(e.Tid, out var cur) || !cur.Hashed || cur.Signal?.Leader is null)
         {
             AdoptUnplaced(e.Tid);
             return;

@@ -90,6 +90,7 @@ public sealed partial class NestedPidModel
                 if (nr > 0 && ns.Idr.TryGetValue(nr, out var held) && held == t) ns.Idr.Remove(nr);
             }
         }
+        RemoveProcess(t);
         if (t.Signal is { } s && s.Leader == t && s.FirstThread is null)
         {
             s.Clear();

@@ -38,6 +38,7 @@ public sealed partial class NestedPidModel
             sig.MarkAllUnknown();
         }
         t.Hashed = true;
+        if (t != leader) RemoveProcess(t);
         AddThread(sig, t);
         if (t.Placed) Count(t, +1);
         t.NsForChildren = t.Placed ? t.Ns : null;

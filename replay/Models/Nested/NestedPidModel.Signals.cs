@@ -175,7 +175,7 @@ public sealed partial class NestedPidModel
         var s = t.Signal!;
         bool kernelOnly = Sig.KernelOnly(sig);
         var h = kernelOnly ? Disposition.Default : s.Action[sig];
-        if (kernelOnly && s.Leader.Tid == 1 && t.Ns.Level == 0) return 1;
+        if (kernelOnly && s.Leader?.Tid == 1 && t.Ns.Level == 0) return 1;
         if (s.Unkillable)
         {
             if (kernelOnly) return force switch { Tri.Yes => 0, Tri.No => 1, _ => -1 };
@@ -218,7 +218,7 @@ public sealed partial class NestedPidModel
     private void ApplySignal(Signal ev, Outcome o)
     {
         var r = ev.Record;
-        if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal is null)
+        if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null)
         {
             Unknown(o, "the recipient was not known");
             FollowRecordedSignals([r], o, null);
@@ -236,7 +236,7 @@ public sealed partial class NestedPidModel
                 else Unknown(o, "the parent's disposition was not known when the child died");
                 return;
             }
-            if (leader.Parent is null)
+            if (leader.Parent is not { Hashed: true, Signal: not null })
             {
                 Unknown(o, "the dead process's parent is not known");
                 FollowRecordedSignals([r], o, sender);
@@ -261,7 +261,7 @@ public sealed partial class NestedPidModel
         foreach (var r in records)
         {
             if (Predicted(o, r)) continue;
-            if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal is null) continue;
+            if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
             var s = t.Signal;
             if (exiting?.Signal is { } es && r.Sig == Sig.SIGCHLD && es.Leader.Parent is null && es.Leader.IsLeader)
                 AddChild(t, es.Leader);
@@ -301,7 +301,7 @@ public sealed partial class NestedPidModel
     {
         o.Verdict = Verdict.NotApplicable;
         _deliveriesSeen = true;
-        if (!_tasks.TryGetValue(d.Tid, out var t) || !t.Hashed || t.Signal is null || !Sig.Valid(d.Sig) || d.Sig == 0) return;
+        if (!_tasks.TryGetValue(d.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null || !Sig.Valid(d.Sig) || d.Sig == 0) return;
         var s = t.Signal;
         t.Pending &= ~Sig.Bit(d.Sig);
         s.SharedPending &= ~Sig.Bit(d.Sig);
@@ -327,7 +327,7 @@ public sealed partial class NestedPidModel
     {
         o.Verdict = Verdict.NotApplicable;
         if (a.Ret is < 0 || !Sig.Valid(a.Sig) || a.Sig == 0 || Sig.KernelOnly(a.Sig)) return;
-        if (!_tasks.TryGetValue(a.Tid, out var t) || !t.Hashed || t.Signal is null) return;
+        if (!_tasks.TryGetValue(a.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null) return;
         var s = t.Signal;
         s.Action[a.Sig] = FromHandler(a.Handler);
         if (a.Sig == Sig.SIGCHLD)

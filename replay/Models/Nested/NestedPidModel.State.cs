@@ -16,7 +16,7 @@ public sealed partial class NestedPidModel
             if (t is null || tasks.ContainsKey(t)) return;
             tasks[t] = order.Count;
             order.Add(t);
-            if (t.Signal is { } s && !signals.ContainsKey(s))
+            if (t.Signal is { Leader: not null } s && !signals.ContainsKey(s))
             {
                 signals[s] = sigOrder.Count;
                 sigOrder.Add(s);
@@ -37,7 +37,7 @@ public sealed partial class NestedPidModel
             Visit(t.Session);
             for (var c = t.FirstChild; c is not null; c = c.NextSibling) Visit(c);
             for (var m = t.PgrpHead; m is not null; m = m.PgrpNext) Visit(m);
-            if (t.Signal is { } s)
+            if (t.Signal is { Leader: not null } s)
             {
                 Visit(s.Leader);
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) Visit(th);
@@ -102,7 +102,7 @@ public sealed partial class NestedPidModel
                 w.Write(t.Placed);
                 w.Write(t.Hashed);
                 w.Write(t.Exited);
-                w.Write(t.Signal is null ? -1 : signals[t.Signal]);
+                w.Write(t.Signal is { Leader: not null } ? signals[t.Signal] : -1);
                 w.Write(Ix(t.Parent));
                 w.Write(Ix(t.Pgrp));
                 w.Write(Ix(t.Session));

@@ -7,6 +7,8 @@ public sealed partial class NestedPidModel
 {
     private static void AddChild(TaskStruct parent, TaskStruct child)
     {
+        if (child.Parent is not null) RemoveChild(child);
+        if (parent == child) return;
         child.Parent = parent;
         if (!child.IsLeader) return;
         child.PrevSibling = parent.LastChild;
@@ -22,7 +24,9 @@ public sealed partial class NestedPidModel
         if (parent is null) return;
         if (child.PrevSibling is null && parent.FirstChild != child)
         {
+            // Not on the list (a thread, whose real_parent is not linked): nothing to unlink.
             child.Parent = null;
+            child.NextSibling = null;
             return;
         }
         if (child.PrevSibling is null) parent.FirstChild = child.NextSibling;
@@ -35,6 +39,7 @@ public sealed partial class NestedPidModel
 
     private static void AddThread(SignalStruct s, TaskStruct t)
     {
+        if (t.Signal is not null) RemoveThread(t);
         t.Signal = s;
         t.PrevThread = s.LastThread;
         t.NextThread = null;
@@ -46,6 +51,7 @@ public sealed partial class NestedPidModel
     private static void RemoveThread(TaskStruct t)
     {
         var s = t.Signal!;
+        if (t.PrevThread is null && s.FirstThread != t) return;
         if (t.PrevThread is null) s.FirstThread = t.NextThread;
         else t.PrevThread.NextThread = t.NextThread;
         if (t.NextThread is null) s.LastThread = t.PrevThread;
@@ -55,6 +61,7 @@ public sealed partial class NestedPidModel
 
     private void AddProcess(TaskStruct leader)
     {
+        RemoveProcess(leader);
         leader.PrevProcess = _lastProcess;
         leader.NextProcess = null;
         if (_lastProcess is null) _firstProcess = leader;
@@ -73,8 +80,9 @@ public sealed partial class NestedPidModel
     }
 
     /// <summary>attach_pid(PIDTYPE_PGID): hlist_add_head, so a group's newest member is signalled first.</summary>
-    private static void AttachPgrp(TaskStruct leader, TaskStruct pgrp)
+    private void AttachPgrp(TaskStruct leader, TaskStruct pgrp)
     {
+        if (leader.Pgrp is not null) DetachPgrp(leader);
         leader.Pgrp = pgrp;
         leader.PgrpPrev = null;
         leader.PgrpNext = pgrp.PgrpHead;
@@ -86,16 +94,20 @@ public sealed partial class NestedPidModel
     {
         var pgrp = leader.Pgrp;
         if (pgrp is null) return;
-        if (leader.PgrpPrev is null) pgrp.PgrpHead = leader.PgrpNext;
-        else leader.PgrpPrev.PgrpNext = leader.PgrpNext;
-        if (leader.PgrpNext is not null) leader.PgrpNext.PgrpPrev = leader.PgrpPrev;
+        if (leader.PgrpPrev is not null || pgrp.PgrpHead == leader)
+        {
+            if (leader.PgrpPrev is null) pgrp.PgrpHead = leader.PgrpNext;
+            else leader.PgrpPrev.PgrpNext = leader.PgrpNext;
+            if (leader.PgrpNext is not null) leader.PgrpNext.PgrpPrev = leader.PgrpPrev;
+        }
         leader.PgrpNext = leader.PgrpPrev = null;
         leader.Pgrp = null;
         if (pgrp != leader) PutPid(pgrp);
     }
 
-    private static void AttachSession(TaskStruct leader, TaskStruct session)
+    private void AttachSession(TaskStruct leader, TaskStruct session)
     {
+        if (leader.Session is not null) DetachSession(leader);
         leader.Session = session;
         session.SessionRefs++;
     }
@@ -130,13 +142,10 @@ public sealed partial class NestedPidModel
         var s = t.Signal!;
         bool leader = s.Leader == t;
         RemoveThread(t);
-        if (leader)
-        {
-            RemoveProcess(t);
-            RemoveChild(t);
-            DetachPgrp(t);
-            DetachSession(t);
-        }
+        RemoveProcess(t);
+        RemoveChild(t);
+        DetachPgrp(t);
+        DetachSession(t);
         if (t.Placed)
         {
             for (var ns = t.Ns; ns != null; ns = ns.Parent)

@@ -143,7 +143,7 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>The acting task of an event, when the model knows it and where it lives.</summary>
     private TaskStruct? Current(PidEvent ev, Outcome o)
     {
-        if (_tasks.TryGetValue(ev.Tid, out var t) && t.Hashed && !t.Exited && t.Signal is not null)
+        if (_tasks.TryGetValue(ev.Tid, out var t) && t.Hashed && !t.Exited && t.Signal?.Leader is not null)
         {
             if (t.Placed) return t;
             Unknown(o, "the acting task's namespace is not known (first seen without a snapshot)");
