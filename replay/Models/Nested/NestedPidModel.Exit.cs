@@ -19,7 +19,24 @@ public sealed partial class NestedPidModel
         // A process whose parent is not known stays a zombie here; a recorded SIGCHLD will name the parent.
         var orphan = Leader(cur).Parent is null ? Leader(cur) : null;
         DoExit(cur, x.Group, x.Code, o);
+        OrphanedGroupNotices(x.Signals, o);
         FollowRecordedSignals(x.Signals, o, orphan);
+    }
+
+    /// <summary>
+    /// kill_orphaned_pgrp: a group orphaned by this exit gets SIGHUP then SIGCONT from the kernel
+    /// when it has stopped jobs. Stopped state is in no capture, so the model does not say whether
+    /// they come; when the capture has them, it predicts their results.
+    /// </summary>
+    private void OrphanedGroupNotices(SignalRecord[] records, Outcome o)
+    {
+        foreach (var r in records)
+        {
+            if (r.Sig is not (Sig.SIGHUP or Sig.SIGCONT) || r.Code != Sig.SI_KERNEL || Predicted(o, r)) continue;
+            if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
+            o.Note ??= "an orphaned group's SIGHUP/SIGCONT: whether it had stopped jobs is not in the capture, only the results are predicted";
+            SendSignal(r.Sig, t, r.Group, Tri.Yes, r.Code, o);
+        }
     }
 
     /// <summary>do_exit for one thread; the process dies with its last thread.</summary>

@@ -234,6 +234,7 @@ public sealed partial class NestedPidModel
                 if (ss.NotifyResult is >= 0 and < byte.MaxValue && leader.Parent is { } p0)
                     o.Signals.Add(new SignalOutcome(r.Sig, p0.Tid, (SignalResult)ss.NotifyResult, r.Code));
                 else Unknown(o, "the parent's disposition was not known when the child died");
+                FollowRecordedSignals([r], o, null);
                 return;
             }
             if (leader.Parent is not { Hashed: true, Signal: not null })

@@ -208,6 +208,24 @@ public sealed class ReapingTests
     }
 
     [Fact]
+    public void An_orphaned_groups_SIGHUP_and_SIGCONT_from_the_capture_get_their_results_predicted()
+    {
+        var s = Host();
+        s.Fork(100, 200);
+        s.SetPgid(200, 0, 0);
+        s.Fork(200, 201);
+        s.SigAction(201, Scenario.SIGHUP, Handler.Ignore);
+        var o = s.Exit(200, signals:
+        [
+            new SignalRecord(Scenario.SIGHUP, 201, SignalResult.Ignored, 128, true),
+            new SignalRecord(18, 201, SignalResult.Delivered, 128, true),
+        ]);
+        Assert.Equal([(201, I)], Scenario.Sent(o, Scenario.SIGHUP));
+        // SIGCONT's action was inherited from a shell that predates the capture: not known.
+        Assert.Contains(o.Signals.FindIndex(x => x.Sig == 18), o.UnknownResults);
+    }
+
+    [Fact]
     public void Unknown_parent_disposition_makes_the_exit_unknown_state_and_the_record_teaches_it()
     {
         var s = new Scenario().WithHost();
