@@ -62,6 +62,8 @@ public sealed partial class NestedPidModel
         if ((f.Flags & CloneFlags.Parent) != 0 && s.Unkillable) return EINVAL;
         if (cur.NsForChildren is null)
         {
+            // Children go somewhere the capture did not name; a host parent still sees the global tid.
+            _newNr[0] = f.Child;
             numberKnown = cur.Ns.Level == 0 && !f.NewPidNs;
             return 0;
         }

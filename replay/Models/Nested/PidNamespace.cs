@@ -65,7 +65,4 @@ internal sealed class PidNamespace
         while (ns.Level > level) ns = ns.Parent!;
         return ns;
     }
-
-    /// <summary>Whether <paramref name="other"/> is this namespace or one nested in it.</summary>
-    public bool IsAncestorOf(PidNamespace other) => other.Level >= Level && other.AncestorAt(Level) == this;
 }

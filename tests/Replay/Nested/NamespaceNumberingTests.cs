@@ -228,6 +228,17 @@ public sealed class NamespaceNumberingTests
     }
 
     [Fact]
+    public void Setns_to_a_namespace_the_capture_did_not_name_leaves_the_children_unknown_state()
+    {
+        var s = new Scenario().WithHost();
+        s.Fork(100, 400, ret: 400);
+        Assert.Equal(Verdict.UnknownState, s.SetNs(400, 0xABC).Verdict);
+        Assert.Equal(401, s.Fork(400, 401, ret: 401).Ret);
+        Assert.Equal(Verdict.UnknownState, s.Get(401, GetIdCall.GetPid, ret: 3).Verdict);
+        Assert.Equal(401, s.Model.NumberOf(100, 401, IdKind.Pid));
+    }
+
+    [Fact]
     public void Setns_to_an_ancestor_namespace_is_EINVAL()
     {
         var s = new Scenario().WithHost();
