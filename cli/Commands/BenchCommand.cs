@@ -4,12 +4,14 @@ using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
 using Replayer.Ingest.Store;
 using Replayer.Ingest.Traces;
+using Replayer.Replay.Bench;
+using Replayer.Replay.Models;
 
 namespace Replayer.Cli.Commands;
 
 /// <summary>
-/// `replayer bench ingest`: the ingest's speed and memory, measured the way a user meets them (one
-/// process, a fresh store, a native file of N events), printed with the machine it ran on.
+/// `replayer bench ingest|model`: replayer's own speed and memory, measured the way a user meets
+/// them, printed with the machine they ran on.
 /// </summary>
 public static class BenchCommand
 {
@@ -17,8 +19,39 @@ public static class BenchCommand
     {
         var cmd = new Command("bench", "Measure replayer's own speed and memory on this machine");
         cmd.Subcommands.Add(Ingest());
+        cmd.Subcommands.Add(Model());
         return cmd;
     }
+
+    private static Command Model()
+    {
+        var model = new Option<string>("--model") { Description = $"The model: {string.Join(", ", ModelCatalog.Names)}", DefaultValueFactory = _ => "nested" };
+        var events = new Option<int>("--events") { Description = "Events in the synthetic trace", DefaultValueFactory = _ => 2_000_000 };
+        var seed = new Option<int>("--seed") { Description = "The synthetic workload's seed", DefaultValueFactory = _ => 1 };
+        var rounds = new Option<int>("--rounds") { Description = "Timed replays (the best is reported, after one warm-up)", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("model", "Replay a synthetic host (fork, exit, wait, kill, ids, containers) through a model on one thread; print events/s")
+        {
+            model, events, seed, rounds,
+        };
+        cmd.SetAction(parse =>
+        {
+            var name = parse.GetValue(model)!;
+            int n = parse.GetValue(events);
+            if (n < 100) throw new ArgumentException("--events must be at least 100");
+            var trace = SyntheticPidWorkload.Generate(n, parse.GetValue(seed));
+            ModelBench.Run(ModelCatalog.Create(name), trace);
+            double best = 0;
+            for (int i = 0; i < Math.Max(1, parse.GetValue(rounds)); i++)
+                best = Math.Max(best, ModelBench.Run(ModelCatalog.Create(name), trace));
+            long allocated = ModelBench.AllocatedBytes(ModelCatalog.Create(name), trace);
+            Console.WriteLine($"{name}: {trace.Count:N0} events, best {best:N0} events/s on one thread, {allocated:N0} bytes allocated in one replay ({(double)allocated / trace.Count:F2} per event)");
+            Console.WriteLine($"machine: {Machine}");
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static string Machine => $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}";
 
     private static Command Ingest()
     {
@@ -59,7 +92,7 @@ public static class BenchCommand
 
     private static void Report(bool json, string store, long added, double seconds, long peak, long bytes)
     {
-        var machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}";
+        var machine = Machine;
         if (json)
         {
             Terminal.Json(w =>

@@ -44,6 +44,12 @@ public sealed class Outcome
     /// <summary>Signals the event sent, in the order the kernel would send them.</summary>
     public readonly List<SignalOutcome> Signals = new(4);
 
+    /// <summary>
+    /// Indices into <see cref="Signals"/> of signals whose recipient the model knows but whose result
+    /// depends on state the capture did not show (an unknown disposition); their Result is not a prediction.
+    /// </summary>
+    public readonly List<int> UnknownResults = new(4);
+
     /// <summary>Orphans reparented because of the event.</summary>
     public readonly List<Reparent> Reparented = new(4);
 
@@ -70,6 +76,7 @@ public sealed class Outcome
         HasRet = false;
         RetTarget = 0;
         Signals.Clear();
+        UnknownResults.Clear();
         Reparented.Clear();
         Killed.Clear();
         AllocationFailure = 0;

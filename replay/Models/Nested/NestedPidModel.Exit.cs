@@ -1,0 +1,284 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Nested;
+
+/// <summary>Exits: do_exit, exit_notify, forget_original_parent, zap_pid_ns_processes (kernel/exit.c, kernel/pid_namespace.c).</summary>
+public sealed partial class NestedPidModel
+{
+    private void ApplyExit(Exit x, Outcome o)
+    {
+        if (!_tasks.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal?.Leader is null)
+        {
+            // A thread de_thread or a teardown already took, or one the capture never introduced.
+            if (x.Signals.Length > 0) Unknown(o, "the exiting task was not known");
+            else o.Verdict = Verdict.NotApplicable;
+            FollowRecordedSignals(x.Signals, o, null);
+            return;
+        }
+        if (!cur.Placed) Unknown(o, "the exiting task's namespace is not known");
+        // A process whose parent is not known stays a zombie here; a recorded SIGCHLD will name the parent.
+        var orphan = Leader(cur).Parent is null ? Leader(cur) : null;
+        DoExit(cur, x.Group, x.Code, o);
+        OrphanedGroupNotices(x.Signals, o);
+        FollowRecordedSignals(x.Signals, o, orphan);
+    }
+
+    /// <summary>
+    /// kill_orphaned_pgrp: a group orphaned by this exit gets SIGHUP then SIGCONT from the kernel
+    /// when it has stopped jobs. Stopped state is in no capture, so the model does not say whether
+    /// they come; when the capture has them, it predicts their results.
+    /// </summary>
+    private void OrphanedGroupNotices(SignalRecord[] records, Outcome o)
+    {
+        foreach (var r in records)
+        {
+            if (r.Sig is not (Sig.SIGHUP or Sig.SIGCONT) || r.Code != Sig.SI_KERNEL || Predicted(o, r)) continue;
+            if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
+            o.Note ??= "an orphaned group's SIGHUP/SIGCONT: whether it had stopped jobs is not in the capture, only the results are predicted";
+            SendSignal(r.Sig, t, r.Group, Tri.Yes, r.Code, o);
+        }
+    }
+
+    /// <summary>do_exit for one thread; the process dies with its last thread.</summary>
+    private void DoExit(TaskStruct cur, bool groupExit, int? code, Outcome o)
+    {
+        var s = cur.Signal!;
+        cur.Exited = true;
+        cur.Pending = 0;
+        if (groupExit) s.GroupExit = true;
+        bool groupDead = FindAliveThread(s, null) is null;
+        if (groupDead)
+        {
+            s.GroupExit = true;
+            s.Dead = true;
+        }
+        ForgetOriginalParent(cur, groupDead, o);
+        ExitNotify(cur, groupDead, code, o);
+    }
+
+    /// <summary>
+    /// exit_notify: a leader whose group died tells its parent (unless it is a namespace init with
+    /// tasks left: zap_pid_ns_processes waits for them first); a non-leader thread is released at
+    /// once, and when it was the last one of a zombie leader's group, the leader's parent is told.
+    /// </summary>
+    private void ExitNotify(TaskStruct cur, bool groupDead, int? code, Outcome o)
+    {
+        var s = cur.Signal!;
+        if (s.Leader != cur)
+        {
+            ReleaseTask(cur, o);
+            if (groupDead && s.Leader.Exited) NotifyOrWait(s.Leader, code, o);
+            return;
+        }
+        if (groupDead) NotifyOrWait(cur, code, o);
+    }
+
+    private void NotifyOrWait(TaskStruct leader, int? code, Outcome o)
+    {
+        if (leader.Placed && leader.Ns.DyingInit == leader && leader.Ns.Tasks > 1) return;
+        if (leader.Placed && leader.Ns.DyingInit == leader) leader.Ns.DyingInit = null;
+        DoNotifyParent(leader, code, o);
+    }
+
+    /// <summary>After a release: an init waiting for its namespace to empty tells its parent once only its own pid is left.</summary>
+    private void NotifyDyingInits(PidNamespace ns, Outcome o)
+    {
+        for (var n = ns; n is not null && n.Level > 0; n = n.Parent)
+        {
+            if (n.DyingInit is { } init && n.Tasks <= 1)
+            {
+                n.DyingInit = null;
+                if (init.Hashed) DoNotifyParent(init, null, o);
+            }
+        }
+    }
+
+    /// <summary>
+    /// do_notify_parent: the exit signal to the parent (si_pid in the parent's view). A parent whose
+    /// SIGCHLD is SIG_IGN gets nothing and the child is reaped at once; SA_NOCLDWAIT sends the
+    /// signal and still reaps at once.
+    /// </summary>
+    private void DoNotifyParent(TaskStruct leader, int? code, Outcome o)
+    {
+        var ls = leader.Signal!;
+        ls.Notified = true;
+        ls.NotifyResult = -1;
+        var parent = leader.Parent;
+        if (parent is null || !parent.Hashed || parent.Signal is null || leader.ExitSignal == TaskStruct.UnknownExitSignal)
+        {
+            ls.AutoreapUnknown = true;
+            Unknown(o, parent is null ? "the exiting process's parent is not known" : "the exiting process's exit signal is not known");
+            return;
+        }
+        int sig = leader.ExitSignal;
+        bool autoreap = false;
+        var ps = parent.Signal;
+        if (sig == Sig.SIGCHLD && !_options.Ptraced)
+        {
+            var h = ps.Action[Sig.SIGCHLD];
+            if (h == Disposition.Ignore)
+            {
+                autoreap = true;
+                sig = 0;
+            }
+            else if (h is Disposition.Unknown or Disposition.NotCaught)
+            {
+                // SIG_IGN sends nothing and reaps at once; SIG_DFL sends a signal that is ignored.
+                ls.AutoreapUnknown = true;
+                Unknown(o, "whether the parent ignores SIGCHLD is not known");
+                return;
+            }
+            else if (ps.NoCldWait == Tri.Yes)
+            {
+                autoreap = true;
+            }
+            else if (ps.NoCldWait == Tri.Unknown)
+            {
+                ls.AutoreapUnknown = true;
+            }
+        }
+        ls.NotifyResult = byte.MaxValue;
+        if (sig > 0 && Sig.Valid(sig))
+        {
+            int cld = code is int c && (c & 0x7f) != 0 ? Sig.CLD_KILLED : Sig.CLD_EXITED;
+            ls.NotifyResult = SendSignal(sig, parent, group: true, Tri.No, cld, o);
+        }
+        if (autoreap) ReleaseTask(leader, o);
+    }
+
+    /// <summary>
+    /// forget_original_parent: the children of an exiting thread go to another live thread of its
+    /// process, else the nearest child subreaper in the same namespace, else the dying task's own
+    /// namespace's init (not the orphan's: one that entered through setns is adopted outside).
+    /// </summary>
+    private void ForgetOriginalParent(TaskStruct father, bool groupDead, Outcome o)
+    {
+        TaskStruct? childReaper = null;
+        bool reaperKnown = FindChildReaper(father, groupDead, ref childReaper, o);
+        // Detached first: when the init itself is the reaper (its namespace is being torn down),
+        // its orphans come back to its own list.
+        var c = father.FirstChild;
+        father.FirstChild = father.LastChild = null;
+        while (c is not null)
+        {
+            var next = c.NextSibling;
+            c.NextSibling = c.PrevSibling = null;
+            c.Parent = null;
+            bool known = false;
+            var reaper = reaperKnown ? FindNewReaper(father, childReaper, out known) : null;
+            if (known && reaper is not null)
+            {
+                AddChild(reaper, c);
+                o.Reparented.Add(new Reparent(c.Tid, reaper.Tid));
+                ReparentLeader(c, o);
+            }
+            else
+            {
+                o.Note ??= "an orphan's new parent depends on subreapers the capture did not show";
+            }
+            c = next;
+        }
+    }
+
+    /// <summary>
+    /// find_child_reaper: the namespace's reaper, unless the exiting task is it; then another live
+    /// thread takes over, or, with the last thread gone, the namespace is torn down.
+    /// </summary>
+    private bool FindChildReaper(TaskStruct father, bool groupDead, ref TaskStruct? reaper, Outcome o)
+    {
+        if (!father.Placed) return false;
+        var ns = father.Ns;
+        if (ns.Level == 0)
+        {
+            reaper = ns.ChildReaper ?? (_tasks.TryGetValue(1, out var init) && init.Hashed ? init : null);
+            return reaper is not null && reaper != father;
+        }
+        if (ns.ChildReaper is null) return false;
+        if (ns.ChildReaper.Signal != father.Signal)
+        {
+            reaper = ns.ChildReaper;
+            return true;
+        }
+        var alive = FindAliveThread(father.Signal!, father);
+        if (alive is not null)
+        {
+            ns.ChildReaper = alive;
+            reaper = alive;
+            return true;
+        }
+        if (groupDead) ZapPidNsProcesses(ns, father, o);
+        reaper = father;
+        return true;
+    }
+
+    /// <summary>find_new_reaper: a live thread of the father, else the first subreaper ancestor at the father's level.</summary>
+    private static TaskStruct? FindNewReaper(TaskStruct father, TaskStruct? childReaper, out bool known)
+    {
+        known = true;
+        var alive = FindAliveThread(father.Signal!, father);
+        if (alive is not null) return alive;
+        var fs = father.Signal!;
+        if (fs.HasChildSubreaper != Tri.No)
+        {
+            int level = father.Ns.Level;
+            int steps = 0;
+            for (var r = Leader(father).Parent; r is not null; r = Leader(r).Parent)
+            {
+                // A parent chain longer than any real one is a loop in a contradictory trace.
+                if (++steps > MaxAncestors) { known = false; return null; }
+                if (!r.Placed) { known = false; return null; }
+                if (r.Ns.Level != level || r.Tid == 0 || r.Signal is null) break;
+                // Whether the namespace's own reaper is a subreaper does not matter: it is the answer either way.
+                if (childReaper is not null && r.Signal == childReaper.Signal) return childReaper;
+                var rs = r.Signal;
+                if (rs.IsChildSubreaper == Tri.Unknown) { known = false; return null; }
+                if (rs.IsChildSubreaper == Tri.No) continue;
+                var thread = FindAliveThread(rs, null);
+                if (thread is not null) return thread;
+            }
+            if (Leader(father).Parent is null && fs.HasChildSubreaper == Tri.Unknown)
+            {
+                known = false;
+                return null;
+            }
+        }
+        return childReaper;
+    }
+
+    /// <summary>How far a subreaper search walks up before it gives up (pid_max is at most 4M: no real chain is this long).</summary>
+    private const int MaxAncestors = 1 << 22;
+
+    /// <summary>reparent_leader: the orphan's exit signal becomes SIGCHLD; a zombie orphan makes its new parent hear of it now.</summary>
+    private void ReparentLeader(TaskStruct child, Outcome o)
+    {
+        child.ExitSignal = Sig.SIGCHLD;
+        if (child.Signal is { Dead: true } && child.Hashed) DoNotifyParent(child, null, o);
+    }
+
+    /// <summary>
+    /// zap_pid_ns_processes: the dying init ignores SIGCHLD from now on (its killed children reap
+    /// themselves), the namespace takes no new task, and every other task of it and of its
+    /// descendants gets SIGKILL (SI_KERNEL) in ascending order of their numbers in it, from 2,
+    /// skipping those already dying of SIGKILL. The init's parent hears of it when the namespace is empty.
+    /// </summary>
+    private void ZapPidNsProcesses(PidNamespace ns, TaskStruct init, Outcome o)
+    {
+        var s = init.Signal!;
+        s.Action[Sig.SIGCHLD] = Disposition.Ignore;
+        ns.Adding = false;
+        ns.DyingInit = s.Leader;
+        if (!ns.Complete) Unknown(o, "the dying init's namespace may hold tasks the capture did not show");
+        _scratchNr.Clear();
+        foreach (var (nr, _) in ns.Idr)
+            if (nr >= 2) _scratchNr.Add(nr);
+        _scratchNr.Sort();
+        foreach (var nr in _scratchNr)
+        {
+            var t = ns.Idr[nr];
+            if (!t.Hashed || t.Signal?.Leader is null || (t.Pending & Sig.Bit(Sig.SIGKILL)) != 0) continue;
+            int before = o.Signals.Count;
+            SendSignal(Sig.SIGKILL, t, group: true, Tri.Yes, Sig.SI_KERNEL, o);
+            if (o.Signals.Count > before && o.Signals[before].Result == SignalResult.Delivered) o.Killed.Add(t.Tid);
+        }
+    }
+}

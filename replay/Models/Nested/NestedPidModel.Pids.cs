@@ -1,0 +1,178 @@
+namespace Replayer.Replay.Models.Nested;
+
+/// <summary>Pids and namespaces: kernel/pid.c.</summary>
+public sealed partial class NestedPidModel
+{
+    private PidNamespace NewNamespace(int level, PidNamespace? parent)
+    {
+        var ns = new PidNamespace(_namespaces.Count, level, parent, parent?.PidMax ?? _options.PidMax);
+        _namespaces.Add(ns);
+        return ns;
+    }
+
+    /// <summary>create_pid_namespace for clone(CLONE_NEWPID) or unshare: empty, complete, cursor at 0.</summary>
+    private PidNamespace CreatePidNamespace(PidNamespace parent)
+    {
+        var ns = NewNamespace(parent.Level + 1, parent);
+        ns.Cursor = 0;
+        ns.Complete = true;
+        return ns;
+    }
+
+    /// <summary>pid_nr_ns: the pid's number in ns, 0 when the pid does not pass through ns, UnknownNr when not shown.</summary>
+    private static int PidNrNs(TaskStruct pid, PidNamespace ns)
+    {
+        if (ns.Level == 0) return pid.Tid;
+        if (!pid.Placed) return TaskStruct.UnknownNr;
+        if (ns.Level > pid.Ns.Level || pid.Ns.AncestorAt(ns.Level) != ns) return 0;
+        return pid.Nr[ns.Level];
+    }
+
+    /// <summary>find_pid_ns: the pid holding nr in ns; None only when every number of ns is known.</summary>
+    private static Lookup FindPidNs(int nr, PidNamespace ns, out TaskStruct? pid)
+    {
+        if (nr > 0 && ns.Idr.TryGetValue(nr, out pid)) return Lookup.Found;
+        pid = null;
+        return ns.Complete || nr <= 0 ? Lookup.None : Lookup.Unknown;
+    }
+
+    /// <summary>find_task_by_vpid: a task (alive or zombie) by its number in the caller's namespace.</summary>
+    private static Lookup FindTaskByVpid(int nr, TaskStruct current, out TaskStruct? task)
+    {
+        var r = FindPidNs(nr, current.Ns, out task);
+        if (r == Lookup.Found && !task!.Hashed)
+        {
+            task = null;
+            return Lookup.None;
+        }
+        return r;
+    }
+
+    /// <summary>
+    /// idr_alloc_cyclic as alloc_pid calls it: the first free number from the cursor below pid_max,
+    /// wrapping to RESERVED_PIDS once the cursor has passed it ("init really needs pid 1, but after
+    /// reaching the maximum wrap back to RESERVED_PIDS"); 0 when the space is full (EAGAIN).
+    /// </summary>
+    private static int IdrAllocCyclic(PidNamespace ns)
+    {
+        int min = ns.Cursor > ReservedPids ? ReservedPids : 1;
+        int start = Math.Max(ns.Cursor, min);
+        for (int nr = start; nr < ns.PidMax; nr++)
+            if (!ns.Idr.ContainsKey(nr)) return nr;
+        for (int nr = min; nr < start && nr < ns.PidMax; nr++)
+            if (!ns.Idr.ContainsKey(nr)) return nr;
+        return 0;
+    }
+
+    /// <summary>Makes a record's numbers findable (idr_replace at every level where the number is known).</summary>
+    private void HashNumbers(TaskStruct t)
+    {
+        _tasks[t.Tid] = t;
+        _host.Idr[t.Tid] = t;
+        if (!t.Placed) return;
+        for (var ns = t.Ns; ns.Level > 0; ns = ns.Parent!)
+            if (t.Nr[ns.Level] > 0) ns.Idr[t.Nr[ns.Level]] = t;
+    }
+
+    /// <summary>free_pid: the numbers go back to every level's idr, the record to the pool.</summary>
+    private void FreePid(TaskStruct t)
+    {
+        if (_tasks.TryGetValue(t.Tid, out var cur) && cur == t)
+        {
+            _tasks.Remove(t.Tid);
+            _host.Idr.Remove(t.Tid);
+        }
+        if (t.Placed)
+        {
+            for (var ns = t.Ns; ns.Level > 0; ns = ns.Parent!)
+            {
+                int nr = t.Nr[ns.Level];
+                if (nr > 0 && ns.Idr.TryGetValue(nr, out var held) && held == t) ns.Idr.Remove(nr);
+            }
+        }
+        RemoveProcess(t);
+        if (t.Signal is { } s && s.Leader == t && s.FirstThread is null)
+        {
+            s.Clear();
+            _freeSignals.Push(s);
+        }
+        t.Clear();
+        _freeTasks.Push(t);
+    }
+
+    /// <summary>Frees a pid nobody uses any more: no task, no process group, no session (nor a child or thread still naming its record).</summary>
+    private void PutPid(TaskStruct pid)
+    {
+        if (!pid.Hashed && !pid.IsPgrp && pid.SessionRefs == 0 && pid.Tid != 0 && pid.FirstChild is null
+            && (pid.Signal is null || pid.Signal.FirstThread is null))
+            FreePid(pid);
+    }
+
+    private TaskStruct NewRecord(int tid)
+    {
+        var t = _freeTasks.Count > 0 ? _freeTasks.Pop() : new TaskStruct();
+        t.Tid = tid;
+        t.Ns = _host;
+        t.Nr[0] = tid;
+        return t;
+    }
+
+    private SignalStruct NewSignal(TaskStruct leader)
+    {
+        var s = _freeSignals.Count > 0 ? _freeSignals.Pop() : new SignalStruct();
+        s.Leader = leader;
+        return s;
+    }
+
+    /// <summary>A record for a tid the trace names, created as an unplaced placeholder when not known yet.</summary>
+    private TaskStruct GetOrAddRecord(int tid)
+    {
+        if (_tasks.TryGetValue(tid, out var t)) return t;
+        t = NewRecord(tid);
+        HashNumbers(t);
+        return t;
+    }
+
+    /// <summary>
+    /// A new record for a tid the trace says was just allocated: a live task still holding it is
+    /// evicted, and a lingering group or session id (which a consistent trace never reuses) is
+    /// left to its members under the old record.
+    /// </summary>
+    private TaskStruct FreshRecord(int tid)
+    {
+        if (_tasks.TryGetValue(tid, out var old))
+        {
+            if (old.Hashed) Evict(old);
+            if (_tasks.TryGetValue(tid, out old) && (old.IsPgrp || old.SessionRefs > 0 || old.FirstChild is not null || old.Signal is not null))
+            {
+                _tasks.Remove(tid);
+                _host.Idr.Remove(tid);
+            }
+        }
+        return GetOrAddRecord(tid);
+    }
+
+    /// <summary>A task first seen acting, with no snapshot: known only by its global tid.</summary>
+    private TaskStruct AdoptUnplaced(int tid)
+    {
+        if (_tasks.TryGetValue(tid, out var old) && old.Hashed && !old.Exited && old.Signal is not null) return old;
+        var t = FreshRecord(tid);
+        MarkIncomplete();
+        var s = NewSignal(t);
+        t.Signal = s;
+        t.Hashed = true;
+        t.ExitSignal = TaskStruct.UnknownExitSignal;
+        AddThread(s, t);
+        AddProcess(t);
+        return t;
+    }
+
+    /// <summary>The capture turned out not to show every task: numbers not found may now be in use.</summary>
+    private void MarkIncomplete()
+    {
+        if (!_allKnown && !_host.Complete) return;
+        _allKnown = false;
+        foreach (var ns in _namespaces)
+            if (ns.PreExisting || ns.Level == 0) ns.Complete = false;
+    }
+}

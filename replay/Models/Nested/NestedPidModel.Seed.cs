@@ -1,0 +1,119 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Nested;
+
+/// <summary>Seeding from /proc snapshots: tasks that existed before the capture, and the namespaces they live in.</summary>
+public sealed partial class NestedPidModel
+{
+    private void ApplySnapshot(TaskSnapshot s, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (s.Adopted) MarkIncomplete();
+        else if (!_host.Complete && _tasks.Count == 0)
+        {
+            // The first line of a full /proc snapshot: every task of the host will be listed.
+            _host.Complete = true;
+            _allKnown = true;
+        }
+        TaskStruct t;
+        if (_tasks.TryGetValue(s.Tid, out var existing) && existing.Hashed)
+        {
+            if (existing.Placed || s.NsPid is null) return;
+            t = FreshRecord(s.Tid);
+        }
+        else
+        {
+            t = GetOrAddRecord(s.Tid);
+        }
+        if (s.NsPid is { Length: > 0 } nspid && nspid[0] == s.Tid && nspid.Length <= MaxLevel + 1)
+            Place(t, SeedNamespace(s.PidNs, nspid.Length - 1, s.PPid, !s.Adopted), nspid);
+        else if (s.Adopted) MarkIncomplete();
+
+        // The thread group: a thread's leader may be listed after it; a placeholder stands in until then.
+        var leader = s.Tgid == s.Tid || s.Tgid <= 0 ? t : GetOrAddRecord(s.Tgid);
+        var sig = leader.Signal ?? NewSignal(leader);
+        if (leader.Signal is null)
+        {
+            leader.Signal = sig;
+            sig.MarkAllUnknown();
+        }
+        t.Hashed = true;
+        if (t != leader) RemoveProcess(t);
+        AddThread(sig, t);
+        if (t.Placed) Count(t, +1);
+        t.NsForChildren = t.Placed ? t.Ns : null;
+        t.ExitSignal = TaskStruct.UnknownExitSignal;
+        if (t != leader) return;
+
+        AddProcess(t);
+        if (s.PPid > 0) AddChild(GetOrAddRecord(s.PPid), t);
+        if (s.Pgid > 0) AttachPgrp(t, SeedGroupPid(s.Pgid, s.NsPgid, t));
+        if (s.Sid > 0)
+        {
+            AttachSession(t, SeedGroupPid(s.Sid, s.NsSid, t));
+            sig.SessionLeader = s.Sid == s.Tid ? Tri.Yes : Tri.No;
+        }
+        // The init of its namespace (the global init too: tid 1 at level 0).
+        if (t.Placed && t.Nr[t.Ns.Level] == 1)
+        {
+            t.Ns.ChildReaper = t;
+            sig.Unkillable = true;
+        }
+    }
+
+    /// <summary>Gives a record its namespace and numbers (NSpid, outermost first) and makes them findable.</summary>
+    private void Place(TaskStruct t, PidNamespace ns, int[] nspid)
+    {
+        t.Ns = ns;
+        t.Placed = true;
+        for (int level = 0; level <= ns.Level; level++) t.Nr[level] = nspid[level];
+        HashNumbers(t);
+    }
+
+    /// <summary>
+    /// The namespace a snapshot names: by inode when one was seen before; else a new namespace of
+    /// that level, under the parent's namespace when the parent is known to live one level up.
+    /// A namespace that predates the capture has an unknown cursor.
+    /// </summary>
+    private PidNamespace SeedNamespace(ulong inode, int level, int ppid, bool full)
+    {
+        if (level == 0)
+        {
+            if (inode != 0 && _host.Inode == 0)
+            {
+                _host.Inode = inode;
+                _byInode[inode] = _host;
+            }
+            return _host;
+        }
+        if (inode != 0 && _byInode.TryGetValue(inode, out var known) && known.Level == level) return known;
+        var parent = _host;
+        if (_tasks.TryGetValue(ppid, out var p) && p.Placed && p.Ns.Level >= level - 1) parent = p.Ns.AncestorAt(level - 1);
+        else if (level > 1) parent = SeedNamespace(0, level - 1, 0, full);
+        var ns = NewNamespace(level, parent);
+        ns.PreExisting = true;
+        ns.Complete = full;
+        if (inode != 0)
+        {
+            ns.Inode = inode;
+            _byInode[inode] = ns;
+        }
+        return ns;
+    }
+
+    /// <summary>
+    /// The pid of a snapshot task's group or session: the leader's record, or a pid that outlived
+    /// its task, placed from NSpgid/NSsid (a 0 there: no number at that level).
+    /// </summary>
+    private TaskStruct SeedGroupPid(int tid, int[]? numbers, TaskStruct member)
+    {
+        var pid = GetOrAddRecord(tid);
+        if (pid.Placed || numbers is null || !member.Placed || numbers.Length != member.Ns.Level + 1) return pid;
+        int level = 0;
+        while (level + 1 < numbers.Length && numbers[level + 1] > 0) level++;
+        var nspid = new int[level + 1];
+        Array.Copy(numbers, nspid, level + 1);
+        Place(pid, member.Ns.AncestorAt(level), nspid);
+        return pid;
+    }
+}

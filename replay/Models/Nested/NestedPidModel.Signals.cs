@@ -1,0 +1,337 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Nested;
+
+/// <summary>Signals: kill_something_info, do_send_specific, prepare_signal and sig_ignored (kernel/signal.c).</summary>
+public sealed partial class NestedPidModel
+{
+    /// <summary>A prediction that depends on what the capture did not show.</summary>
+    private const int UnknownAnswer = int.MinValue;
+
+    private void ApplyKill(Kill k, Outcome o)
+    {
+        var cur = Current(k, o);
+        if (cur is not null)
+        {
+            int ret = k.Call switch
+            {
+                KillCall.Kill => KillSomethingInfo(cur, k.Pid, k.Sig, o),
+                KillCall.Tkill => k.Pid <= 0 ? -EINVAL : DoSendSpecific(cur, 0, k.Pid, k.Sig, o),
+                _ => k.Pid <= 0 || k.ThreadArg <= 0 ? -EINVAL : DoSendSpecific(cur, k.Pid, k.ThreadArg, k.Sig, o),
+            };
+            if (ret == UnknownAnswer) Unknown(o, o.Note ?? "the call names tasks the capture did not show");
+            else o.Return(ret, ret == 0 ? o.RetTarget : 0);
+        }
+        FollowRecordedSignals(k.Signals, o, null);
+    }
+
+    /// <summary>kill(): a pid (in the caller's namespace), the caller's group, a group, or every process it can see.</summary>
+    private int KillSomethingInfo(TaskStruct cur, int pid, int sig, Outcome o)
+    {
+        o.TranslationsIn++;
+        if (pid > 0)
+        {
+            var r = FindTaskByVpid(pid, cur, out var p);
+            o.Probes++;
+            if (r == Lookup.Unknown) return UnknownAnswer;
+            if (r == Lookup.None) return -ESRCH;
+            o.RetTarget = Leader(p!).Tid;
+            return GroupSendSigInfo(sig, p!, cur, o);
+        }
+        if (pid == int.MinValue) return -ESRCH;
+        if (pid != -1)
+        {
+            TaskStruct? pgrp;
+            if (pid == 0)
+            {
+                pgrp = Leader(cur).Pgrp;
+                if (pgrp is null) return UnknownAnswer;
+            }
+            else
+            {
+                var r = FindPidNs(-pid, cur.Ns, out pgrp);
+                o.Probes++;
+                if (r == Lookup.Unknown) return UnknownAnswer;
+                if (r == Lookup.None) return -ESRCH;
+            }
+            o.RetTarget = pgrp!.Tid;
+            return KillPgrpInfo(sig, pgrp, cur, o);
+        }
+        // kill(-1): every process whose number in the caller's namespace is above 1 (so never the
+        // caller's own init, nor what it cannot see), except the caller's own process.
+        if (!cur.Ns.Complete) return UnknownAnswer;
+        int count = 0, retval = 0;
+        for (var p = _firstProcess; p is not null; p = p.NextProcess)
+        {
+            if (!p.Hashed || p.Signal is null) continue;
+            int vnr = PidNrNs(p, cur.Ns);
+            o.TranslationsOut++;
+            if (vnr == TaskStruct.UnknownNr) return UnknownAnswer;
+            if (vnr <= 1 || p.Signal == cur.Signal) continue;
+            int err = GroupSendSigInfo(sig, p, cur, o);
+            count++;
+            if (err != -EPERM) retval = err;
+        }
+        return count > 0 ? retval : -ESRCH;
+    }
+
+    /// <summary>__kill_pgrp_info: every member of the group, seen by the caller or not; 0 if one was signalled.</summary>
+    private int KillPgrpInfo(int sig, TaskStruct pgrp, TaskStruct cur, Outcome o)
+    {
+        if (!_allKnown && !pgrp.Born) return UnknownAnswer;
+        bool success = false;
+        int retval = -ESRCH;
+        for (var p = pgrp.PgrpHead; p is not null; p = p.PgrpNext)
+        {
+            int err = GroupSendSigInfo(sig, p, cur, o);
+            success |= err == 0;
+            retval = err;
+        }
+        return success ? 0 : retval;
+    }
+
+    /// <summary>tkill and tgkill: one thread, named in the caller's namespace; its own pending queue.</summary>
+    private int DoSendSpecific(TaskStruct cur, int tgid, int tid, int sig, Outcome o)
+    {
+        o.TranslationsIn++;
+        o.Probes++;
+        var r = FindTaskByVpid(tid, cur, out var p);
+        if (r == Lookup.Unknown) return UnknownAnswer;
+        if (r == Lookup.None) return -ESRCH;
+        if (tgid > 0)
+        {
+            int nr = PidNrNs(Leader(p!), cur.Ns);
+            o.TranslationsOut++;
+            if (nr == TaskStruct.UnknownNr) return UnknownAnswer;
+            if (nr != tgid) return -ESRCH;
+        }
+        if (!Sig.Valid(sig)) return -EINVAL;
+        o.RetTarget = p!.Tid;
+        if (sig == 0) return 0;
+        SendSignal(sig, p, group: false, SenderOutside(cur, p), Sig.SI_TKILL, o);
+        return 0;
+    }
+
+    /// <summary>group_send_sig_info: the whole process, through the task named (which signal_generate records).</summary>
+    private int GroupSendSigInfo(int sig, TaskStruct p, TaskStruct cur, Outcome o)
+    {
+        if (!Sig.Valid(sig)) return -EINVAL;
+        if (sig == 0) return 0;
+        SendSignal(sig, p, group: true, SenderOutside(cur, p), Sig.SI_USER, o);
+        return 0;
+    }
+
+    /// <summary>send_signal_locked's force: the sender has no number in the recipient's namespace (an ancestor namespace).</summary>
+    private static Tri SenderOutside(TaskStruct sender, TaskStruct recipient)
+    {
+        if (!recipient.Placed || !sender.Placed) return Tri.Unknown;
+        int nr = PidNrNs(sender, recipient.Ns);
+        return nr == TaskStruct.UnknownNr ? Tri.Unknown : nr == 0 ? Tri.Yes : Tri.No;
+    }
+
+    /// <summary>Predicts one signal_generate, records it, and applies its effects; returns the result, -1 when not known.</summary>
+    private int SendSignal(int sig, TaskStruct t, bool group, Tri force, int code, Outcome o)
+    {
+        int res = PrepareSignal(sig, t, group, force);
+        int idx = o.Signals.Count;
+        o.Signals.Add(new SignalOutcome(sig, t.Tid, res < 0 ? SignalResult.Delivered : (SignalResult)res, code));
+        if (res < 0)
+        {
+            o.UnknownResults.Add(idx);
+            o.Note ??= "a recipient's disposition is not known";
+        }
+        else if (res == (int)SignalResult.Delivered)
+        {
+            CompleteSignal(sig, t, group);
+        }
+        return res;
+    }
+
+    /// <summary>
+    /// prepare_signal and the queue check of __send_signal_locked: dropped by a dying process,
+    /// ignored (sig_ignored), already pending on the queue it goes to, else delivered.
+    /// </summary>
+    private int PrepareSignal(int sig, TaskStruct t, bool group, Tri force)
+    {
+        var s = t.Signal!;
+        if (s.GroupExit || s.Dead) return (int)SignalResult.Ignored;
+        int ignored = SigIgnored(sig, t, force);
+        if (ignored != 0) return ignored > 0 ? (int)SignalResult.Ignored : -1;
+        ulong queue = group ? s.SharedPending : t.Pending;
+        if (Sig.Legacy(sig) && (queue & Sig.Bit(sig)) != 0)
+            return _deliveriesSeen ? (int)SignalResult.AlreadyPending : -1;
+        return (int)SignalResult.Delivered;
+    }
+
+    /// <summary>
+    /// sig_ignored and sig_task_ignored: a tracer sees everything but SIGKILL; the global init
+    /// never takes SIGKILL or SIGSTOP; a namespace init (SIGNAL_UNKILLABLE) ignores a default
+    /// action unless SIGKILL/SIGSTOP come forced from an ancestor namespace or the kernel; else
+    /// SIG_IGN, or SIG_DFL of a default-ignored signal. 1 ignored, 0 not, -1 not known.
+    /// </summary>
+    private int SigIgnored(int sig, TaskStruct t, Tri force)
+    {
+        if (_options.Ptraced && sig != Sig.SIGKILL) return 0;
+        var s = t.Signal!;
+        bool kernelOnly = Sig.KernelOnly(sig);
+        var h = kernelOnly ? Disposition.Default : s.Action[sig];
+        if (kernelOnly && s.Leader?.Tid == 1 && t.Ns.Level == 0) return 1;
+        if (s.Unkillable)
+        {
+            if (kernelOnly) return force switch { Tri.Yes => 0, Tri.No => 1, _ => -1 };
+            return h switch
+            {
+                Disposition.Default or Disposition.Ignore or Disposition.NotCaught => 1,
+                Disposition.Catch => 0,
+                _ => -1,
+            };
+        }
+        bool defaultIgnores = Sig.KernelIgnore(sig);
+        return h switch
+        {
+            Disposition.Ignore => 1,
+            Disposition.Default => defaultIgnores ? 1 : 0,
+            Disposition.Catch => 0,
+            Disposition.NotCaught => defaultIgnores ? 1 : -1,
+            Disposition.NotIgnored => defaultIgnores ? -1 : 0,
+            _ => -1,
+        };
+    }
+
+    /// <summary>The signal is queued; a fatal one (SIG_DFL, not ignored, not stopping) kills the whole group now (complete_signal).</summary>
+    private void CompleteSignal(int sig, TaskStruct t, bool group)
+    {
+        var s = t.Signal!;
+        if (group) s.SharedPending |= Sig.Bit(sig);
+        else t.Pending |= Sig.Bit(sig);
+        bool fatal = !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)
+            && (sig == Sig.SIGKILL || (s.Action[sig] == Disposition.Default && !_options.Ptraced));
+        if (!fatal || s.GroupExit) return;
+        s.GroupExit = true;
+        for (var th = s.FirstThread; th is not null; th = th.NextThread) th.Pending |= Sig.Bit(Sig.SIGKILL);
+    }
+
+    /// <summary>
+    /// A signal_generate no traced call explains: a child's SIGCHLD (checked against the parent
+    /// the model keeps), a teardown's SIGKILL, or another kernel signal (only its result is checked).
+    /// </summary>
+    private void ApplySignal(Signal ev, Outcome o)
+    {
+        var r = ev.Record;
+        if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null)
+        {
+            Unknown(o, "the recipient was not known");
+            FollowRecordedSignals([r], o, null);
+            return;
+        }
+        _tasks.TryGetValue(ev.Tid, out var sender);
+        if (r.Sig == Sig.SIGCHLD && r.Code is >= Sig.CLD_EXITED and <= 6 && sender?.Signal is { } ss)
+        {
+            var leader = ss.Leader;
+            if (ss.Notified)
+            {
+                // Already predicted with the event that emptied the dying init's namespace.
+                if (ss.NotifyResult is >= 0 and < byte.MaxValue && leader.Parent is { } p0)
+                    o.Signals.Add(new SignalOutcome(r.Sig, p0.Tid, (SignalResult)ss.NotifyResult, r.Code));
+                else Unknown(o, "the parent's disposition was not known when the child died");
+                FollowRecordedSignals([r], o, null);
+                return;
+            }
+            if (leader.Parent is not { Hashed: true, Signal: not null })
+            {
+                Unknown(o, "the dead process's parent is not known");
+                FollowRecordedSignals([r], o, sender);
+                return;
+            }
+            SendSignal(Sig.SIGCHLD, leader.Parent, group: true, Tri.No, r.Code, o);
+            FollowRecordedSignals([r], o, sender);
+            return;
+        }
+        var force = r.Code == Sig.SI_KERNEL ? Tri.Yes : sender is { Placed: true } ? SenderOutside(sender, t) : Tri.Unknown;
+        SendSignal(r.Sig, t, r.Group, force, r.Code, o);
+        FollowRecordedSignals([r], o, null);
+    }
+
+    /// <summary>
+    /// Follows the recorded signals the model could not predict: the recipient's queue takes a
+    /// delivered one, and the result tells what its disposition cannot be (MODELS.md: never a
+    /// guess, but a recorded answer is a fact). A recorded SIGCHLD names a dead process's parent.
+    /// </summary>
+    private void FollowRecordedSignals(ReadOnlySpan<SignalRecord> records, Outcome o, TaskStruct? exiting)
+    {
+        foreach (var r in records)
+        {
+            if (Predicted(o, r)) continue;
+            if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
+            var s = t.Signal;
+            if (exiting?.Signal is { } es && r.Sig == Sig.SIGCHLD && es.Leader.Parent is null && es.Leader.IsLeader)
+                AddChild(t, es.Leader);
+            if (!Sig.Valid(r.Sig) || r.Sig == 0) continue;
+            if (!_options.Ptraced && !s.Unkillable && !s.GroupExit && !s.Dead && !Sig.KernelOnly(r.Sig))
+                s.Action[r.Sig] = Learn(s.Action[r.Sig], r);
+            if (r.Result == SignalResult.Delivered) CompleteSignal(r.Sig, t, r.Group);
+        }
+    }
+
+    private static bool Predicted(Outcome o, SignalRecord r)
+    {
+        for (int i = 0; i < o.Signals.Count; i++)
+            if (o.Signals[i].To == r.To && o.Signals[i].Sig == r.Sig) return !o.UnknownResults.Contains(i);
+        return false;
+    }
+
+    /// <summary>What a recorded result says of a disposition the model did not know.</summary>
+    private static Disposition Learn(Disposition d, SignalRecord r)
+    {
+        bool defaultIgnores = Sig.KernelIgnore(r.Sig);
+        return r.Result switch
+        {
+            SignalResult.Delivered or SignalResult.AlreadyPending => defaultIgnores ? Disposition.Catch
+                : d == Disposition.NotCaught ? Disposition.Default
+                : d == Disposition.Unknown ? Disposition.NotIgnored : d,
+            // A child's SIGCHLD is not sent at all to a parent that set SIG_IGN: it was SIG_DFL.
+            SignalResult.Ignored => !defaultIgnores ? Disposition.Ignore
+                : r.Sig == Sig.SIGCHLD && r.Code is >= Sig.CLD_EXITED and <= 6 ? Disposition.Default
+                : d is Disposition.Unknown or Disposition.NotCaught ? Disposition.NotCaught : d,
+            _ => d,
+        };
+    }
+
+    /// <summary>signal_deliver: the signal left the queue; its handler (when shown) is a fact.</summary>
+    private void ApplyDeliver(Deliver d, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        _deliveriesSeen = true;
+        if (!_tasks.TryGetValue(d.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null || !Sig.Valid(d.Sig) || d.Sig == 0) return;
+        var s = t.Signal;
+        t.Pending &= ~Sig.Bit(d.Sig);
+        s.SharedPending &= ~Sig.Bit(d.Sig);
+        // A fatal default action is reported as SIGKILL with handler 0 (NOTES.md): it says nothing of the real signal's handler.
+        if (d.Sig == Sig.SIGKILL)
+        {
+            s.GroupExit = true;
+            return;
+        }
+        if (d.Handler != Handler.Unknown) s.Action[d.Sig] = FromHandler(d.Handler);
+    }
+
+    private static Disposition FromHandler(Handler h) => h switch
+    {
+        Handler.Default => Disposition.Default,
+        Handler.Ignore => Disposition.Ignore,
+        Handler.Catch => Disposition.Catch,
+        _ => Disposition.Unknown,
+    };
+
+    /// <summary>rt_sigaction: the new action when the capture shows it (strace), else only that it changed.</summary>
+    private void ApplySigAction(SigAction a, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (a.Ret is < 0 || !Sig.Valid(a.Sig) || a.Sig == 0 || Sig.KernelOnly(a.Sig)) return;
+        if (!_tasks.TryGetValue(a.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null) return;
+        var s = t.Signal;
+        s.Action[a.Sig] = FromHandler(a.Handler);
+        if (a.Sig == Sig.SIGCHLD)
+            s.NoCldWait = a.Handler == Handler.Unknown ? Tri.Unknown : (a.SaFlags & Sig.SA_NOCLDWAIT) != 0 ? Tri.Yes : Tri.No;
+    }
+}

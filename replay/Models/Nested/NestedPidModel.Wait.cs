@@ -1,0 +1,126 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Nested;
+
+/// <summary>Reaping: do_wait, wait_task_zombie (kernel/exit.c).</summary>
+public sealed partial class NestedPidModel
+{
+    /// <summary>
+    /// wait4/waitid: the children of every thread of the caller (unless __WNOTHREAD) that match
+    /// the pid argument (resolved in the caller's namespace) and the clone/non-clone rule; a
+    /// zombie among them is reaped and its number in the caller's view returned; none at all is
+    /// ECHILD; live ones only is 0 with WNOHANG, else the call sleeps until a signal interrupts it.
+    /// </summary>
+    private void ApplyWait(Wait w, Outcome o)
+    {
+        var cur = Current(w, o);
+        if (cur is null) return;
+        var zombie = DoWait(cur, w, o, out int ret);
+        if (ret == UnknownAnswer) Unknown(o, o.Note ?? "which children the call may reap is not known");
+        else o.Return(ret, zombie?.Tid ?? 0);
+
+        // Follow the trace: the child it says was reaped goes.
+        if ((w.Options & WNOWAIT) != 0) return;
+        TaskStruct? reaped = null;
+        if (w.Call == WaitCall.Wait4 && w.Ret is long r && r > 0)
+        {
+            if (FindPidNs((int)r, cur.Ns, out var named) == Lookup.Found && named!.Hashed && named.IsLeader) reaped = named;
+        }
+        else if (w.Ret is null or 0 && ret != UnknownAnswer && zombie is not null && (w.Call == WaitCall.Waitid || w.Ret is null))
+        {
+            reaped = zombie;
+        }
+        if (reaped is null) return;
+        var s = reaped.Signal!;
+        for (var th = s.FirstThread; th is not null;)
+        {
+            var next = th.NextThread;
+            th.Exited = true;
+            if (th != reaped) ReleaseTask(th, o);
+            th = next;
+        }
+        s.Dead = s.GroupExit = true;
+        ReleaseTask(reaped, o);
+    }
+
+    private TaskStruct? DoWait(TaskStruct cur, Wait w, Outcome o, out int ret)
+    {
+        ret = UnknownAnswer;
+        int options = w.Options;
+        // wait4 always waits for exits; waitid only when asked (WEXITED).
+        bool exited = w.Call == WaitCall.Wait4 || (options & WEXITED) != 0;
+        TaskStruct? wanted = null;
+        bool byGroup = false;
+        o.TranslationsIn++;
+        if (w.Pid < -1 || w.Pid > 0)
+        {
+            var r = FindPidNs(Math.Abs(w.Pid), cur.Ns, out wanted);
+            o.Probes++;
+            if (r == Lookup.Unknown) return null;
+            byGroup = w.Pid < 0;
+            if (r == Lookup.None)
+            {
+                ret = -ECHILD;
+                return null;
+            }
+        }
+        else if (w.Pid == 0)
+        {
+            wanted = Leader(cur).Pgrp;
+            byGroup = true;
+            if (wanted is null) return null;
+        }
+        bool eligible = false, unknown = false, maybeEligible = false;
+        TaskStruct? zombie = null;
+        for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
+        {
+            if ((options & WNOTHREAD) != 0 && th != cur) continue;
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+            {
+                if (wanted is not null && (byGroup ? c.Pgrp != wanted : c != wanted)) continue;
+                if (byGroup && c.Pgrp is null) { unknown = true; continue; }
+                int match = EligibleChild(c, options);
+                if (match < 0)
+                {
+                    // A child whose exit signal is not known: it matters if it is a zombie, or if nothing else is eligible.
+                    if (c.Signal!.Dead && zombie is null) unknown = true;
+                    maybeEligible = true;
+                    continue;
+                }
+                if (match == 0) continue;
+                eligible = true;
+                var cs = c.Signal!;
+                // A zombie is one whose parent was told: a dying init still waiting for its namespace is not one yet.
+                if (cs.Dead && cs.Notified && exited && zombie is null)
+                {
+                    if (cs.AutoreapUnknown) unknown = true;
+                    zombie = c;
+                }
+            }
+        }
+        if (zombie is not null && !unknown)
+        {
+            o.TranslationsOut++;
+            int nr = w.Call == WaitCall.Waitid ? 0 : PidNrNs(zombie, cur.Ns);
+            ret = nr == TaskStruct.UnknownNr ? UnknownAnswer : nr;
+            return zombie;
+        }
+        if (unknown || (!eligible && maybeEligible) || (!_allKnown && ChildrenMayBeUnknown(cur))) return zombie;
+        if (!eligible) ret = -ECHILD;
+        else if ((options & WNOHANG) != 0) ret = 0;
+        // Nothing to reap yet: the call sleeps; the capture records how a signal ended it.
+        else ret = w.Ret is -EINTR or -ERESTARTSYS ? (int)w.Ret : -ERESTARTSYS;
+        return zombie;
+    }
+
+    /// <summary>eligible_child: __WALL takes all; else __WCLONE takes only children whose exit signal is not SIGCHLD, and no __WCLONE only those whose is.</summary>
+    private static int EligibleChild(TaskStruct c, int options)
+    {
+        if ((options & WALL) != 0) return 1;
+        if (c.ExitSignal == TaskStruct.UnknownExitSignal) return -1;
+        return (c.ExitSignal != Sig.SIGCHLD) ^ ((options & WCLONE) != 0) ? 0 : 1;
+    }
+
+    /// <summary>A process that predates the capture may have children the snapshot did not tie to it.</summary>
+    private static bool ChildrenMayBeUnknown(TaskStruct cur) => !Leader(cur).Born;
+}

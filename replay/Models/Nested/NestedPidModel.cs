@@ -1,0 +1,164 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Nested;
+
+/// <summary>What the nested model assumes of the machine a capture came from.</summary>
+public sealed record NestedOptions
+{
+    /// <summary>The initial namespace's pid_max (/proc/sys/kernel/pid_max); new namespaces inherit their parent's.</summary>
+    public int PidMax { get; init; } = NestedPidModel.DefaultPidMax;
+
+    /// <summary>Every task was ptraced (a strace capture): signals other than SIGKILL are never ignored at generation.</summary>
+    public bool Ptraced { get; init; }
+}
+
+/// <summary>
+/// Linux nested pid namespaces (seed 004; kernel/pid.c, kernel/pid_namespace.c, kernel/signal.c,
+/// kernel/exit.c, kernel/sys.c), replayed trace-driven: each event is predicted from the state,
+/// then the state follows what the trace says happened (MODELS.md, "Divergence"). Where the
+/// answer depends on what the capture cannot show, the verdict is UnknownState.
+///
+/// Assumptions a capture cannot check: the caller is privileged (no EPERM, as in every capture
+/// here, made as root), and no signal is blocked (sigprocmask is not traced).
+/// </summary>
+public sealed partial class NestedPidModel : IPidModel
+{
+    /// <summary>MAX_PID_NS_LEVEL: level 0 plus at most 32 nested levels.</summary>
+    public const int MaxLevel = 32;
+
+    /// <summary>RESERVED_PIDS: the cursor wraps here, not to 1, once it has passed it.</summary>
+    public const int ReservedPids = 300;
+
+    /// <summary>pid_max on the machines the captures come from (max(32768, 1024 x CPUs) with 2 CPUs).</summary>
+    public const int DefaultPidMax = 32768;
+
+    private const int EPERM = 1, ESRCH = 3, EINTR = 4, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17,
+        EINVAL = 22, ENOSPC = 28, ERESTARTSYS = 512;
+
+    private const int WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000, WNOTHREAD = 0x20000000, WALL = 0x40000000, WCLONE = unchecked((int)0x80000000);
+
+    /// <summary>Answers of the internal lookups: found, names nothing, or depends on what the capture did not show.</summary>
+    private enum Lookup : byte { Found, None, Unknown }
+
+    /// <summary>Every pid known, by global tid (the level-0 idr holds the same entries).</summary>
+    private readonly Dictionary<int, TaskStruct> _tasks = new();
+
+    /// <summary>Every namespace seen, by Id (index); never shrinks, so Ids stay stable.</summary>
+    private readonly List<PidNamespace> _namespaces = [];
+
+    /// <summary>Namespaces by inode, for snapshots and setns.</summary>
+    private readonly Dictionary<ulong, PidNamespace> _byInode = new();
+
+    /// <summary>Released records, reused so that a steady fork/exit load allocates nothing.</summary>
+    private readonly Stack<TaskStruct> _freeTasks = new();
+    private readonly Stack<SignalStruct> _freeSignals = new();
+
+    /// <summary>The task list for_each_process walks: group leaders in creation order.</summary>
+    private TaskStruct? _firstProcess, _lastProcess;
+
+    /// <summary>The initial namespace.</summary>
+    private PidNamespace _host;
+
+    private readonly NestedOptions _options;
+
+    /// <summary>Every task on the host is known: a full /proc snapshot began the capture and nothing unknown turned up since.</summary>
+    private bool _allKnown;
+
+    /// <summary>The capture records signal_deliver, so a pending bit can be cleared when the signal is taken.</summary>
+    private bool _deliveriesSeen;
+
+    /// <summary>Scratch for the walks that collect tasks (teardown, subreaper propagation), reused.</summary>
+    private readonly List<TaskStruct> _scratch = new(64);
+    private readonly List<int> _scratchNr = new(64);
+
+    /// <summary>alloc_pid's numbers for the task being forked, by level; and which levels allocated cyclically.</summary>
+    private readonly int[] _newNr = new int[MaxLevel + 1];
+    private readonly bool[] _cyclic = new bool[MaxLevel + 1];
+
+    public NestedPidModel(NestedOptions? options = null)
+    {
+        _options = options ?? new NestedOptions();
+        _host = NewNamespace(0, null);
+    }
+
+    public string Name => "nested";
+
+    public void Apply(PidEvent ev, Outcome outcome)
+    {
+        outcome.Reset();
+        switch (ev)
+        {
+            case TaskSnapshot s: ApplySnapshot(s, outcome); break;
+            case Fork f: ApplyFork(f, outcome); break;
+            case Exec e: ApplyExec(e, outcome); break;
+            case Exit x: ApplyExit(x, outcome); break;
+            case SetPgid p: ApplySetPgid(p, outcome); break;
+            case SetSid s: ApplySetSid(s, outcome); break;
+            case SigAction a: ApplySigAction(a, outcome); break;
+            case Prctl p: ApplyPrctl(p, outcome); break;
+            case GetId g: ApplyGetId(g, outcome); break;
+            case Kill k: ApplyKill(k, outcome); break;
+            case Wait w: ApplyWait(w, outcome); break;
+            case Unshare u: ApplyUnshare(u, outcome); break;
+            case SetNs n: ApplySetNs(n, outcome); break;
+            case Signal s: ApplySignal(s, outcome); break;
+            case Deliver d: ApplyDeliver(d, outcome); break;
+            default: outcome.Verdict = Verdict.NotApplicable; break;
+        }
+    }
+
+    public int NumberOf(int viewer, int target, IdKind kind)
+    {
+        if (!_tasks.TryGetValue(viewer, out var v) || !_tasks.TryGetValue(target, out var t)) return -1;
+        var pid = kind switch
+        {
+            IdKind.Pid => t,
+            IdKind.Tgid => t.Signal?.Leader ?? t,
+            IdKind.Pgid => Leader(t).Pgrp,
+            _ => Leader(t).Session,
+        };
+        if (pid is null || !v.Placed) return -1;
+        return PidNrNs(pid, v.Ns);
+    }
+
+    public int Resolve(int viewer, int number, IdKind kind)
+    {
+        if (!_tasks.TryGetValue(viewer, out var v) || !v.Placed) return 0;
+        if (FindPidNs(number, v.Ns, out var pid) != Lookup.Found) return 0;
+        return kind switch
+        {
+            IdKind.Pid => pid!.Hashed ? pid.Tid : 0,
+            IdKind.Tgid => pid!.Hashed && pid.Signal is { } s ? s.Leader.Tid : 0,
+            IdKind.Pgid => pid!.IsPgrp ? pid.Tid : 0,
+            _ => pid!.SessionRefs > 0 ? pid.Tid : 0,
+        };
+    }
+
+    public int ContainerOf(int tid)
+    {
+        if (!_tasks.TryGetValue(tid, out var t) || !t.Placed || t.Ns.Level == 0) return 0;
+        return t.Ns.AncestorAt(1).Id;
+    }
+
+    /// <summary>The acting task of an event, when the model knows it and where it lives.</summary>
+    private TaskStruct? Current(PidEvent ev, Outcome o)
+    {
+        if (_tasks.TryGetValue(ev.Tid, out var t) && t.Hashed && !t.Exited && t.Signal?.Leader is not null)
+        {
+            if (t.Placed) return t;
+            Unknown(o, "the acting task's namespace is not known (first seen without a snapshot)");
+            return null;
+        }
+        AdoptUnplaced(ev.Tid);
+        Unknown(o, "the acting task was not known before this event");
+        return null;
+    }
+
+    private static void Unknown(Outcome o, string why)
+    {
+        o.Verdict = Verdict.UnknownState;
+        o.Note ??= why;
+    }
+
+    private static TaskStruct Leader(TaskStruct t) => t.Signal?.Leader ?? t;
+}

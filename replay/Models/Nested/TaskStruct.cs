@@ -1,0 +1,165 @@
+namespace Replayer.Replay.Models.Nested;
+
+/// <summary>Yes, no, or not shown by the capture.</summary>
+internal enum Tri : byte { Unknown, No, Yes }
+
+/// <summary>
+/// One task and its struct pid together (include/linux/pid.h: a pid carries one number per level,
+/// from its own namespace up to level 0). The record outlives the task while its pid is still some
+/// process group's or session's id (free_pid runs only when no task uses the pid in any role).
+/// </summary>
+internal sealed class TaskStruct
+{
+    /// <summary>A number at a level the capture has not shown (a namespace that predates it).</summary>
+    public const int UnknownNr = -1;
+
+    /// <summary>Exit signal of a clone3 child whose exit_signal the capture masked.</summary>
+    public const int UnknownExitSignal = -2;
+
+    /// <summary>The global tid (the number at level 0), as every capture records it.</summary>
+    public int Tid;
+
+    /// <summary>The namespace the pid was allocated in (task_active_pid_ns).</summary>
+    public PidNamespace Ns = null!;
+
+    /// <summary>numbers[level].nr for level 0..Ns.Level; <see cref="UnknownNr"/> where the capture has not shown it.</summary>
+    public readonly int[] Nr = new int[NestedPidModel.MaxLevel + 1];
+
+    /// <summary>False for a task first seen without /proc data: its namespace is not known, only its global tid.</summary>
+    public bool Placed;
+
+    /// <summary>The pid is attached to a task (alive or zombie): find_task_by_vpid finds it.</summary>
+    public bool Hashed;
+
+    /// <summary>This thread has run do_exit.</summary>
+    public bool Exited;
+
+    /// <summary>The process this thread belongs to; null for a pid kept only as a group or session id.</summary>
+    public SignalStruct? Signal;
+
+    /// <summary>real_parent (a thread, not necessarily a group leader); null when not known.</summary>
+    public TaskStruct? Parent;
+
+    /// <summary>The process group's and session's pids (signal->pids[PIDTYPE_PGID/SID]); null when not known.</summary>
+    public TaskStruct? Pgrp, Session;
+
+    /// <summary>For a pid used as a group id: the first member (pid->tasks[PIDTYPE_PGID], newest first).</summary>
+    public TaskStruct? PgrpHead;
+
+    /// <summary>Links in the group's member list (leaders only), newest first as hlist_add_head makes it.</summary>
+    public TaskStruct? PgrpNext, PgrpPrev;
+
+    /// <summary>How many processes use this pid as their session id.</summary>
+    public int SessionRefs;
+
+    /// <summary>Children (group leaders only, as in the kernel), oldest first.</summary>
+    public TaskStruct? FirstChild, LastChild, NextSibling, PrevSibling;
+
+    /// <summary>Links in the process's thread list.</summary>
+    public TaskStruct? NextThread, PrevThread;
+
+    /// <summary>Links in the task list for_each_process walks (leaders, in creation order).</summary>
+    public TaskStruct? NextProcess, PrevProcess;
+
+    /// <summary>The thread's private pending set (tkill, tgkill), one bit per signal.</summary>
+    public ulong Pending;
+
+    /// <summary>What the parent is sent at exit: SIGCHLD, another signal, 0 for none, -1 for a thread, or <see cref="UnknownExitSignal"/>.</summary>
+    public int ExitSignal;
+
+    /// <summary>nsproxy->pid_ns_for_children: where this task's children go; null when not known.</summary>
+    public PidNamespace? NsForChildren;
+
+    /// <summary>Created during the capture (so every member of a group it names was seen joining).</summary>
+    public bool Born;
+
+    /// <summary>PF_FORKNOEXEC: forked and not exec'd since (setpgid by the parent gives EACCES after exec).</summary>
+    public Tri ForkNoExec;
+
+    public bool IsLeader => Signal is not null && Signal.Leader == this;
+
+    /// <summary>The pid is referenced as some process group's id.</summary>
+    public bool IsPgrp => PgrpHead is not null;
+
+    public void Clear()
+    {
+        Tid = 0;
+        Ns = null!;
+        Array.Clear(Nr);
+        Placed = Hashed = Exited = false;
+        Signal = null;
+        Parent = Pgrp = Session = PgrpHead = PgrpNext = PgrpPrev = null;
+        SessionRefs = 0;
+        FirstChild = LastChild = NextSibling = PrevSibling = NextThread = PrevThread = NextProcess = PrevProcess = null;
+        Pending = 0;
+        ExitSignal = 0;
+        NsForChildren = null;
+        ForkNoExec = Tri.Unknown;
+        Born = false;
+    }
+}
+
+/// <summary>
+/// A process: what its threads share (signal_struct with sighand): dispositions, the shared
+/// pending set, group exit, init and subreaper flags, and the thread list.
+/// </summary>
+internal sealed class SignalStruct
+{
+    /// <summary>The thread group leader, whose pid is the tgid.</summary>
+    public TaskStruct Leader = null!;
+
+    /// <summary>The thread list (leader first).</summary>
+    public TaskStruct? FirstThread, LastThread;
+
+    /// <summary>SIGNAL_GROUP_EXIT: exit_group ran or a fatal signal was delivered; new signals are dropped.</summary>
+    public bool GroupExit;
+
+    /// <summary>SIGNAL_UNKILLABLE: a namespace init (the global init too).</summary>
+    public bool Unkillable;
+
+    /// <summary>PR_SET_CHILD_SUBREAPER set on this process.</summary>
+    public Tri IsChildSubreaper;
+
+    /// <summary>Some ancestor was a subreaper when this process was forked (or became one later).</summary>
+    public Tri HasChildSubreaper;
+
+    /// <summary>signal->leader: this process called setsid and leads its session.</summary>
+    public Tri SessionLeader;
+
+    /// <summary>The process-wide pending set (kill), one bit per signal.</summary>
+    public ulong SharedPending;
+
+    /// <summary>sighand->action[sig-1], by signal number (index 0 unused).</summary>
+    public readonly Disposition[] Action = new Disposition[Sig.NSIG + 1];
+
+    /// <summary>SA_NOCLDWAIT on SIGCHLD.</summary>
+    public Tri NoCldWait;
+
+    /// <summary>Every thread has exited; the leader waits to be reaped (or is being autoreaped).</summary>
+    public bool Dead;
+
+    /// <summary>Whether the parent reaped it at once (SIG_IGN or SA_NOCLDWAIT) is not known: a wait on it cannot be predicted.</summary>
+    public bool AutoreapUnknown;
+
+    /// <summary>The parent was told of the death (do_notify_parent ran), with this result (-1: not known; 255: no signal).</summary>
+    public bool Notified;
+    public int NotifyResult;
+
+    /// <summary>A process that predates the capture: nothing of its signal state is known.</summary>
+    public void MarkAllUnknown()
+    {
+        Array.Fill(Action, Disposition.Unknown);
+        IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
+    }
+
+    public void Clear()
+    {
+        Leader = null!;
+        FirstThread = LastThread = null;
+        GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = false;
+        NotifyResult = 0;
+        IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
+        SharedPending = 0;
+        Array.Clear(Action);
+    }
+}

@@ -1,0 +1,155 @@
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats;
+using Replayer.Replay.Models;
+
+namespace Replayer.Replay.Validation;
+
+/// <summary>
+/// Replays a trace through a model, one model per host, and compares every recorded kernel
+/// answer with the prediction: each event's return value and each signal_generate it caused
+/// (recipient and result; recipients are matched by task and signal, not by order). A capture
+/// from today's kernel is an oracle for the nested model (MODELS.md, "Divergence").
+/// </summary>
+public sealed class Validator
+{
+    private readonly Func<IPidModel> _newModel;
+    private readonly Dictionary<string, (IPidModel Model, long Position)> _hosts = new(StringComparer.Ordinal);
+    private readonly Outcome _outcome = new();
+    /// <summary>Which predicted signals a recorded one has claimed, reused per event.</summary>
+    private readonly List<bool> _matched = new(8);
+
+    public Validator(string trace, string model, Func<IPidModel> newModel)
+    {
+        _newModel = newModel;
+        Report = new ValidationReport(trace, model);
+    }
+
+    public ValidationReport Report { get; }
+
+    /// <summary>Validates a whole trace with a fresh model per host: `Validator.Run("t", "nested", events).Clean`.</summary>
+    public static ValidationReport Run(string trace, string model, IEnumerable<PidEvent> events, ModelSettings? settings = null)
+    {
+        var v = new Validator(trace, model, () => ModelCatalog.Create(model, settings));
+        foreach (var ev in events) v.Check(ev);
+        return v.Report;
+    }
+
+    public void Check(PidEvent ev)
+    {
+        if (!_hosts.TryGetValue(ev.Host, out var host)) host = (_newModel(), 0);
+        _hosts[ev.Host] = (host.Model, host.Position + 1);
+        Report.Events++;
+        var o = _outcome;
+        host.Model.Apply(ev, o);
+        if (ev.RecordedAnswers == 0) return;
+        var kind = NativeJson.KindName(ev.Kind);
+        if (!Report.ByKind.TryGetValue(kind, out var counts)) Report.ByKind[kind] = counts = new AnswerCounts();
+        long position = host.Position;
+
+        if (ev is not Signal && ev.Ret is long recorded)
+        {
+            var a = CompareRet(recorded, o);
+            Count(counts, a);
+            if (a == Answer.Disagreed)
+                Disagree(ev, kind, position, $"ret {Value(recorded)}", o.HasRet ? $"ret {Value(o.Ret)}" : "no answer", o.Note ?? "the model answers otherwise");
+        }
+
+        var single = ev is Signal sg ? sg.Record : default;
+        ReadOnlySpan<SignalRecord> signals = ev switch
+        {
+            Kill k => k.Signals,
+            Exit x => x.Signals,
+            Signal => new ReadOnlySpan<SignalRecord>(in single),
+            _ => [],
+        };
+        _matched.Clear();
+        for (int i = 0; i < o.Signals.Count; i++) _matched.Add(false);
+        foreach (var r in signals)
+        {
+            int idx = -1;
+            for (int i = 0; i < o.Signals.Count; i++)
+                if (!_matched[i] && o.Signals[i].To == r.To && o.Signals[i].Sig == r.Sig) { idx = i; break; }
+            Answer a;
+            string predicted;
+            if (idx >= 0)
+            {
+                _matched[idx] = true;
+                var p = o.Signals[idx];
+                predicted = Describe(p.Sig, p.To, p.Result);
+                a = o.UnknownResults.Contains(idx) ? Answer.UnknownState : p.Result == r.Result ? Answer.Agreed : Answer.Disagreed;
+            }
+            else
+            {
+                predicted = "no such signal";
+                a = o.Verdict switch
+                {
+                    Verdict.UnknownState => Answer.UnknownState,
+                    Verdict.NotApplicable or Verdict.Unsupported => Answer.NotApplicable,
+                    _ => Answer.Disagreed,
+                };
+            }
+            Count(counts, a);
+            if (a == Answer.Disagreed)
+                Disagree(ev, kind, position, Describe(r.Sig, r.To, r.Result), predicted, o.Note ?? "the model sends this signal otherwise");
+        }
+        // One syscall's signal_generate lines are recorded together: with some recorded, a predicted one missing is a difference.
+        if (signals.Length == 0) return;
+        for (int i = 0; i < o.Signals.Count; i++)
+        {
+            if (_matched[i]) continue;
+            counts.Unrecorded++;
+            Report.Totals.Unrecorded++;
+            var p = o.Signals[i];
+            Disagree(ev, kind, position, "no such signal", Describe(p.Sig, p.To, p.Result), o.Note ?? "the model sends a signal the kernel did not");
+        }
+    }
+
+    private static Answer CompareRet(long recorded, Outcome o)
+    {
+        if (o.HasRet) return o.Ret == recorded ? Answer.Agreed : Answer.Disagreed;
+        return o.Verdict switch
+        {
+            Verdict.NotApplicable or Verdict.Unsupported => Answer.NotApplicable,
+            _ => Answer.UnknownState,
+        };
+    }
+
+    private void Count(AnswerCounts kind, Answer a)
+    {
+        kind.Add(a);
+        Report.Totals.Add(a);
+    }
+
+    private void Disagree(PidEvent ev, string kind, long position, string recorded, string predicted, string why)
+    {
+        if (Report.Disagreements.Count >= ValidationReport.KeptDisagreements) return;
+        Report.Disagreements.Add(new Disagreement(ev.Host, position, ev.Time, ev.Tid, ev.Comm, kind, recorded, predicted, why));
+    }
+
+    private static string Describe(int sig, int to, SignalResult result) =>
+        $"sig {sig} to {to}: {result switch
+        {
+            SignalResult.Delivered => "delivered",
+            SignalResult.Ignored => "ignored",
+            SignalResult.AlreadyPending => "already pending",
+            SignalResult.Overflow => "overflow",
+            _ => "lost info",
+        }}";
+
+    /// <summary>A return value as a person reads it: the number, or the errno's name.</summary>
+    private static string Value(long v) => v >= 0 ? v.ToString() : -v switch
+    {
+        1 => "-EPERM",
+        3 => "-ESRCH",
+        4 => "-EINTR",
+        10 => "-ECHILD",
+        11 => "-EAGAIN",
+        12 => "-ENOMEM",
+        13 => "-EACCES",
+        17 => "-EEXIST",
+        22 => "-EINVAL",
+        28 => "-ENOSPC",
+        512 => "-ERESTARTSYS",
+        _ => v.ToString(),
+    };
+}

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Replayer.Cli;
+using Replayer.Cli.Commands;
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats;
+using Replayer.Replay.Bench;
+using Xunit;
+
+namespace Replayer.Tests.Cli;
+
+/// <summary>`replayer validate FILE`: exit 0 when the model agrees with every recorded answer, 1 otherwise.</summary>
+public sealed class ValidateCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("replayer-validate-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(IEnumerable<PidEvent> events)
+    {
+        var path = Path.Combine(_dir, "synthetic.jsonl");
+        using var file = File.Create(path);
+        using var writer = new NativeWriter(file);
+        writer.WriteHeader(new TraceHeader("synthetic", []));
+        foreach (var ev in events) writer.Write(ev);
+        return path;
+    }
+
+    private static Task<int> Validate(params string[] args)
+    {
+        var root = new RootCommand { ValidateCommand.Create() };
+        return Run.InvokeAsync(root, ["validate", .. args]);
+    }
+
+    [Fact]
+    public async Task A_file_the_model_agrees_with_exits_0_and_one_it_contradicts_exits_1()
+    {
+        var events = SyntheticPidWorkload.Generate(3_000, seed: 2);
+        Assert.Equal(ExitCodes.Ok, await Validate(Write(events), "--json"));
+        int i = events.FindIndex(e => e is GetId { Ret: > 0 });
+        events[i] = events[i] with { Ret = events[i].Ret + 1 };
+        Assert.Equal(ExitCodes.Found, await Validate(Write(events)));
+    }
+
+    [Fact]
+    public async Task An_unknown_model_is_bad_input()
+    {
+        var path = Write(SyntheticPidWorkload.Generate(200));
+        Assert.Equal(ExitCodes.BadInput, await Validate(path, "--model", "nope"));
+    }
+}

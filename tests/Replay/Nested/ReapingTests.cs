@@ -1,0 +1,238 @@
+using Replayer.Ingest.Events;
+using Replayer.Replay.Models.Nested;
+using Replayer.Replay.Models;
+using Xunit;
+
+namespace Replayer.Tests.Replay.Nested;
+
+/// <summary>Exit, wait, orphans and namespace teardown (kernel/exit.c, kernel/pid_namespace.c).</summary>
+public sealed class ReapingTests
+{
+    private const SignalResult D = SignalResult.Delivered, I = SignalResult.Ignored;
+
+    private static Scenario Host()
+    {
+        var s = new Scenario().WithHost();
+        s.SigAction(100, Scenario.SIGTERM, Handler.Default);
+        s.SigAction(100, Scenario.SIGCHLD, Handler.Catch);
+        return s;
+    }
+
+    /// <summary>d-initdeath: init 201 (a shell, SIGCHLD caught) with sleeps 202, 203, a shell 204 with its sleep 207, an unshare 205 with a nested init 208.</summary>
+    private static Scenario InitWithChildren()
+    {
+        var s = Host();
+        s.Fork(100, 200);
+        s.Exec(200);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Default);
+        s.Unshare(200);
+        s.Fork(200, 201);
+        s.SigAction(201, Scenario.SIGCHLD, Handler.Catch);
+        s.Fork(201, 202);
+        s.Fork(201, 203);
+        s.Fork(201, 204);
+        s.Fork(201, 205);
+        Assert.Equal(6, s.Fork(201, 206).Ret);
+        Assert.Equal([(201, D)], Scenario.Sent(s.Exit(206), Scenario.SIGCHLD));
+        Assert.Equal(6, s.Wait(201).Ret);
+        Assert.Equal(7, s.Fork(204, 207).Ret);
+        s.Unshare(205);
+        Assert.Equal(8, s.Fork(205, 208).Ret);
+        return s;
+    }
+
+    [Fact]
+    public void Wait_returns_the_child_number_in_the_waiters_namespace()
+    {
+        var s = InitWithChildren();
+        s.Exit(202);
+        Assert.Equal(2, s.Wait(201).Ret);
+        s.Exit(203);
+        Assert.Equal(203, s.Model.NumberOf(100, 203, IdKind.Pid));
+        Assert.Equal(3, s.Wait(201, options: 1).Ret);
+    }
+
+    [Fact]
+    public void Wait_with_nothing_to_wait_for_is_ECHILD_and_with_live_children_WNOHANG_is_0()
+    {
+        var s = Host();
+        Assert.Equal(-10, s.Wait(100).Ret);
+        s.Fork(100, 200);
+        Assert.Equal(0, s.Wait(100, options: 1).Ret);
+        Assert.Equal(-10, s.Wait(100, pid: 999).Ret);
+    }
+
+    [Fact]
+    public void Init_death_kills_its_namespace_in_ascending_order_from_2_and_its_parent_hears_last()
+    {
+        var s = InitWithChildren();
+        var o = s.Exit(201);
+        Assert.Equal([202, 203, 204, 205, 207, 208], o.Killed);
+        Assert.All(o.Signals, x => Assert.Equal((Scenario.SIGKILL, 128, D), (x.Sig, x.Code, x.Result)));
+        Assert.Empty(Scenario.Sent(o, Scenario.SIGCHLD));
+        // The killed tasks make no SIGCHLD (the dying init ignores it now) and the init's parent hears only at the end.
+        foreach (var tid in new[] { 202, 205, 204, 207, 208 }) Assert.Empty(s.Exit(tid, code: 9).Signals);
+        var last = s.Exit(203, code: 9);
+        Assert.Equal([(200, I)], Scenario.Sent(last, Scenario.SIGCHLD));
+        Assert.Equal(201, s.Wait(200).Ret);
+        Assert.Equal(-12, s.Fork(200, 0).Ret);
+    }
+
+    [Fact]
+    public void An_init_alone_tells_its_parent_at_once()
+    {
+        var s = Host();
+        s.Fork(100, 200);
+        s.Unshare(200);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Catch);
+        s.Fork(200, 201);
+        var o = s.Exit(201);
+        Assert.Empty(o.Killed);
+        Assert.Equal([(200, D)], Scenario.Sent(o, Scenario.SIGCHLD));
+    }
+
+    [Fact]
+    public void An_orphan_goes_to_the_init_of_its_namespace_and_getppid_reads_1()
+    {
+        // c-orphan: the orphan's getppid() turns to 1 and the init reaps it.
+        var s = InitWithChildren();
+        var o = s.Exit(204);
+        Assert.Contains(new Reparent(207, 201), o.Reparented);
+        Assert.Equal(1, s.Get(207, GetIdCall.GetPpid).Ret);
+        Assert.Equal([(201, D)], Scenario.Sent(s.Exit(207), Scenario.SIGCHLD));
+        Assert.Equal(4, s.Wait(201, pid: 4).Ret);
+        Assert.Equal(7, s.Wait(201, pid: 7).Ret);
+    }
+
+    [Fact]
+    public void An_orphan_goes_to_the_nearest_child_subreaper()
+    {
+        // c2-subreaper: prctl(PR_SET_CHILD_SUBREAPER, 1), then a grandchild is orphaned.
+        var s = Host();
+        s.Fork(100, 200);
+        Assert.Equal(0, s.Subreaper(200).Ret);
+        s.Fork(200, 201);
+        s.Fork(201, 202);
+        var o = s.Exit(201);
+        Assert.Contains(new Reparent(202, 200), o.Reparented);
+        Assert.Equal(200, s.Get(202, GetIdCall.GetPpid).Ret);
+    }
+
+    [Fact]
+    public void A_setns_child_orphaned_is_adopted_outside_and_reads_getppid_0()
+    {
+        var s = Host();
+        s.Host(300, ppid: 100, pgid: 300, sid: 100);
+        s.InNs([301, 1], 0xF00, ppid: 300, pgid: 300, sid: 100, nspgid: [300, 0], nssid: [100, 0]);
+        s.Apply(new Prctl { Tid = 100, Option = Prctl.SetChildSubreaper, Arg2 = 0, Ret = 0 });
+        s.Fork(100, 400);
+        s.SetNs(400, 0xF00);
+        s.Fork(400, 401, ret: 401);
+        var o = s.Exit(400);
+        Assert.Contains(new Reparent(401, 1), o.Reparented);
+        Assert.Equal(0, s.Get(401, GetIdCall.GetPpid).Ret);
+    }
+
+    [Fact]
+    public void An_orphan_whose_ancestors_may_be_subreapers_has_an_unknown_new_parent()
+    {
+        var s = Host();
+        s.Fork(100, 400);
+        s.Fork(400, 401);
+        var o = s.Exit(400);
+        Assert.Empty(o.Reparented);
+        Assert.Equal(Verdict.UnknownState, s.Get(401, GetIdCall.GetPpid, ret: 1).Verdict);
+    }
+
+    [Fact]
+    public void A_zombie_orphan_makes_its_new_reaper_get_SIGCHLD()
+    {
+        var s = InitWithChildren();
+        s.SigAction(204, Scenario.SIGCHLD, Handler.Catch);
+        s.Exit(207);
+        var o = s.Exit(204);
+        Assert.Contains((201, D), Scenario.Sent(o, Scenario.SIGCHLD));
+        Assert.Contains(new Reparent(207, 201), o.Reparented);
+        Assert.Equal(7, s.Wait(201, pid: 7).Ret);
+    }
+
+    [Fact]
+    public void A_parent_ignoring_SIGCHLD_gets_no_signal_and_the_child_is_reaped_at_once()
+    {
+        var s = Host();
+        s.Fork(100, 200);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Ignore);
+        s.Fork(200, 201);
+        Assert.Empty(s.Exit(201).Signals);
+        Assert.Equal(-10, s.Wait(200).Ret);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Default, flags: 2);
+        s.Fork(200, 202);
+        Assert.Equal([(200, I)], Scenario.Sent(s.Exit(202), Scenario.SIGCHLD));
+        Assert.Equal(-10, s.Wait(200).Ret);
+    }
+
+    [Fact]
+    public void A_second_SIGCHLD_before_the_first_is_taken_is_already_pending()
+    {
+        // b-jobctl: the shell's second SIGCHLD while the first is still queued: res=2.
+        var s = Host();
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch);
+        s.Fork(100, 200);
+        s.Fork(100, 201);
+        Assert.Equal([(100, D)], Scenario.Sent(s.Exit(200), Scenario.SIGCHLD));
+        Assert.Equal([(100, SignalResult.AlreadyPending)], Scenario.Sent(s.Exit(201), Scenario.SIGCHLD));
+    }
+
+    [Fact]
+    public void Exit_group_with_a_live_thread_tells_the_parent_when_the_last_thread_goes()
+    {
+        // g-threads: the leader's exit_group, then the sleeper thread's exit sends SIGCHLD, and wait4 returns the tgid.
+        var s = Host();
+        s.Fork(100, 200);
+        s.Thread(200, 201);
+        Assert.Empty(s.Exit(200).Signals);
+        Assert.Equal([(100, D)], Scenario.Sent(s.Exit(201), Scenario.SIGCHLD));
+        Assert.Equal(200, s.Wait(100).Ret);
+    }
+
+    [Fact]
+    public void A_thread_exiting_alone_tells_nobody_and_its_children_go_to_a_sibling()
+    {
+        var s = Host();
+        s.Fork(100, 200);
+        s.Thread(200, 201);
+        s.Fork(201, 202, call: ForkCall.VFork);
+        var o = s.Exit(201, group: false);
+        Assert.Empty(o.Signals);
+        Assert.Contains(new Reparent(202, 200), o.Reparented);
+    }
+
+    [Fact]
+    public void An_orphaned_groups_SIGHUP_and_SIGCONT_from_the_capture_get_their_results_predicted()
+    {
+        var s = Host();
+        s.Fork(100, 200);
+        s.SetPgid(200, 0, 0);
+        s.Fork(200, 201);
+        s.SigAction(201, Scenario.SIGHUP, Handler.Ignore);
+        var o = s.Exit(200, signals:
+        [
+            new SignalRecord(Scenario.SIGHUP, 201, SignalResult.Ignored, 128, true),
+            new SignalRecord(18, 201, SignalResult.Delivered, 128, true),
+        ]);
+        Assert.Equal([(201, I)], Scenario.Sent(o, Scenario.SIGHUP));
+        // SIGCONT's action was inherited from a shell that predates the capture: not known.
+        Assert.Contains(o.Signals.FindIndex(x => x.Sig == 18), o.UnknownResults);
+    }
+
+    [Fact]
+    public void Unknown_parent_disposition_makes_the_exit_unknown_state_and_the_record_teaches_it()
+    {
+        var s = new Scenario().WithHost();
+        s.Fork(100, 200);
+        s.Fork(100, 201);
+        var first = s.Exit(200, signals: new SignalRecord(Scenario.SIGCHLD, 100, D, 1, true));
+        Assert.Equal(Verdict.UnknownState, first.Verdict);
+        Assert.Equal([(100, D)], Scenario.Sent(s.Exit(201), Scenario.SIGCHLD));
+    }
+}
