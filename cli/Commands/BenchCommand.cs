@@ -18,8 +18,48 @@ public static class BenchCommand
     public static Command Create()
     {
         var cmd = new Command("bench", "Measure replayer's own speed and memory on this machine");
+        cmd.Subcommands.Add(Read());
         cmd.Subcommands.Add(Ingest());
         cmd.Subcommands.Add(Model());
+        return cmd;
+    }
+
+    private static Command Read()
+    {
+        var file = new Argument<string>("FILE") { Description = "A capture to read (make a big one from a real capture with traces/workloads/repeat-trace.py)" };
+        var format = new Option<string>("--format") { Description = $"The reader: {string.Join(", ", CaptureFormats.Names)}", Required = true };
+        format.AcceptOnlyFromAmong([.. CaptureFormats.Names]);
+        var runs = new Option<int>("--runs") { Description = "How many times to read it (the first pass is the one an ingest sees)", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("read", "Read a capture with one reader, storing nothing; print lines/s of each pass (pin with taskset for one core)")
+        {
+            file, format, runs,
+        };
+        cmd.SetAction(parse =>
+        {
+            var reader = CaptureFormats.All.Single(r => r.Format == parse.GetValue(format));
+            var path = parse.GetValue(file)!;
+            for (int run = 1; run <= Math.Max(1, parse.GetValue(runs)); run++)
+            {
+                var input = InputFile.Open(path);
+                var context = new ReadContext(lenient: false);
+                long events = 0;
+                using var self = Process.GetCurrentProcess();
+                var cpu = self.TotalProcessorTime;
+                var clock = Stopwatch.StartNew();
+                using (input.Stream)
+                {
+                    foreach (var _ in reader.Read(input, context)) events++;
+                }
+                clock.Stop();
+                self.Refresh();
+                // CPU time too: on a shared machine the wall clock counts other processes' turns.
+                double cpuSeconds = (self.TotalProcessorTime - cpu).TotalSeconds;
+                Console.WriteLine($"pass {run}: {context.Lines:N0} lines, {events:N0} events in {clock.Elapsed.TotalSeconds:F3} s ({cpuSeconds:F3} s CPU): "
+                    + $"{context.Lines / clock.Elapsed.TotalSeconds:N0} lines/s");
+            }
+            Console.WriteLine($"machine: {Machine}");
+            return ExitCodes.Ok;
+        });
         return cmd;
     }
 

@@ -20,7 +20,7 @@ public interface ITraceLineParser
 /// bounded state, so an input of any length streams through.
 /// The per-line methods (here, in the line parsers, the decoder and the assembler) are marked
 /// AggressiveOptimization: a capture is read once, and with tiered compilation most of a first
-/// pass over a million lines ran unoptimized (0.7 M lines/s against 1.3 M; tests/Benchmarks).
+/// pass over a million lines ran unoptimized (0.7 M lines/s against 1.3 M; replayer bench read).
 /// </summary>
 public sealed class TracepointPipeline(ITraceLineParser parser, string file)
 {
