@@ -69,27 +69,18 @@ public sealed class InputFile
     }
 
     /// <summary>Turns gzip's own exceptions into an error that names the file.</summary>
-    private sealed class GzipErrorStream(Stream inner, string name) : Stream
+    private sealed class GzipErrorStream(Stream inner, string name) : ReadOnlyStream
     {
         public override int Read(byte[] buffer, int offset, int count)
         {
             try { return inner.Read(buffer, offset, count); }
             catch (InvalidDataException e) { throw new TraceFormatException(name, 0, $"gzip data is damaged: {e.Message}"); }
         }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         protected override void Dispose(bool disposing) { if (disposing) inner.Dispose(); }
     }
 
     /// <summary>A stream whose first bytes were read ahead and are served again.</summary>
-    private sealed class PeekStream : Stream
+    private sealed class PeekStream : ReadOnlyStream
     {
         private readonly Stream _inner;
         private int _headPos;
@@ -122,6 +113,12 @@ public sealed class InputFile
             return _inner.Read(buffer, offset, count);
         }
 
+        protected override void Dispose(bool disposing) { if (disposing) _inner.Dispose(); }
+    }
+
+    /// <summary>A forward-only stream that can only be read: what both wrappers above are.</summary>
+    private abstract class ReadOnlyStream : Stream
+    {
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
@@ -131,6 +128,5 @@ public sealed class InputFile
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        protected override void Dispose(bool disposing) { if (disposing) _inner.Dispose(); }
     }
 }

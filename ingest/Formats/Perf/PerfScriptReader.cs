@@ -24,18 +24,6 @@ public sealed class PerfScriptReader : ICaptureReader
         return false;
     }
 
-    public IEnumerable<PidEvent> Read(InputFile input, ReadContext context)
-    {
-        var lines = new LineReader(input.Stream, input.Name);
-        var pipe = new TracepointPipeline(new PerfLineParser(new CommTable()), input.Name);
-        return Lines(lines, pipe, context);
-    }
-
-    private static IEnumerable<PidEvent> Lines(LineReader lines, TracepointPipeline pipe, ReadContext context)
-    {
-        using (lines)
-        {
-            foreach (var ev in TracepointPipeline.Read(lines, pipe, context)) yield return ev;
-        }
-    }
+    public IEnumerable<PidEvent> Read(InputFile input, ReadContext context) =>
+        TracepointPipeline.ReadInput(input, new PerfLineParser(new CommTable()), context);
 }

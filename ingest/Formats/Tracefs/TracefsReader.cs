@@ -25,20 +25,8 @@ public sealed class TracefsReader : ICaptureReader
         return false;
     }
 
-    public IEnumerable<PidEvent> Read(InputFile input, ReadContext context)
-    {
-        var lines = new LineReader(input.Stream, input.Name);
-        var pipe = new TracepointPipeline(new TracefsLineParser(new CommTable()), input.Name);
-        return Lines(lines, pipe, context);
-    }
-
-    private static IEnumerable<PidEvent> Lines(LineReader lines, TracepointPipeline pipe, ReadContext context)
-    {
-        using (lines)
-        {
-            foreach (var ev in TracepointPipeline.Read(lines, pipe, context)) yield return ev;
-        }
-    }
+    public IEnumerable<PidEvent> Read(InputFile input, ReadContext context) =>
+        TracepointPipeline.ReadInput(input, new TracefsLineParser(new CommTable()), context);
 
     /// <summary>The complete lines at the start of a head (the last, maybe cut, is left out unless it is all there is).</summary>
     internal static List<byte[]> FirstLines(ReadOnlySpan<byte> head, int max = 64)

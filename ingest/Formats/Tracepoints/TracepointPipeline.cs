@@ -70,6 +70,13 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file)
     /// The read loop every tracepoint reader uses: lines through the pipeline, bad lines to the
     /// context (thrown unless lenient), events out as soon as they are complete.
     /// </summary>
+    /// <summary>Reads a whole input of one line layout: what the tracefs and perf readers are.</summary>
+    public static IEnumerable<PidEvent> ReadInput(InputFile input, ITraceLineParser parser, ReadContext context)
+    {
+        using var lines = new LineReader(input.Stream, input.Name);
+        foreach (var ev in Read(lines, new TracepointPipeline(parser, input.Name), context)) yield return ev;
+    }
+
     public static IEnumerable<PidEvent> Read(LineReader lines, TracepointPipeline pipe, ReadContext context)
     {
         while (true)

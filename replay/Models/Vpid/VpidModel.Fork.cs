@@ -25,13 +25,7 @@ public sealed partial class VpidModel
         if (ev.IsThread)
         {
             child = NewTask(ev.Child, pid);
-            var leader = parent.Leader;
-            child.Leader = leader;
-            _uses[leader.Pid]++; // PIDTYPE_TGID
-            var last = leader;
-            while (last.NextThread is not null) last = last.NextThread;
-            last.NextThread = child;
-            leader.LiveThreads++;
+            JoinThreadGroup(parent.Leader, child);
             if (parent.Parent is not null) // CLONE_THREAD: p->real_parent = current->real_parent
                 AddChild(parent.Parent, child);
             child.VTgid = parent.VTgid;
@@ -287,12 +281,7 @@ public sealed partial class VpidModel
         {
             var leader = _tasks[ev.Tgid];
             t = NewTask(ev.Tid, pid);
-            t.Leader = leader;
-            _uses[leader.Pid]++;
-            var last = leader;
-            while (last.NextThread is not null) last = last.NextThread;
-            last.NextThread = t;
-            leader.LiveThreads++;
+            JoinThreadGroup(leader, t);
             t.VTgid = leader.VTgid;
             t.VPgid = leader.VPgid;
             t.VSid = leader.VSid;

@@ -145,12 +145,7 @@ public sealed partial class VpidModel
             {
                 var leader = created[it.Leader]!;
                 t = NewTask(pid, pid);
-                t.Leader = leader;
-                _uses[leader.Pid]++;
-                var last = leader;
-                while (last.NextThread is not null) last = last.NextThread;
-                last.NextThread = t;
-                leader.LiveThreads++;
+                JoinThreadGroup(leader, t);
                 if (leader.Parent is not null) AddChild(leader.Parent, t);
             }
             else

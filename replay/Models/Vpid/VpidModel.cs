@@ -163,6 +163,17 @@ public sealed partial class VpidModel : IPidModel
         return t;
     }
 
+    /// <summary>Links a new thread into its leader's thread group (the leader's tgid gains a user).</summary>
+    private void JoinThreadGroup(VpidTask leader, VpidTask t)
+    {
+        t.Leader = leader;
+        _uses[leader.Pid]++; // PIDTYPE_TGID
+        var last = leader;
+        while (last.NextThread is not null) last = last.NextThread;
+        last.NextThread = t;
+        leader.LiveThreads++;
+    }
+
     private VpidTask NewTask(int tid, int pid)
     {
         if (_tasks.TryGetValue(tid, out var stale))
