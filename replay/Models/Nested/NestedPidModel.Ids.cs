@@ -172,9 +172,10 @@ public sealed partial class NestedPidModel
             o.Verdict = Verdict.NotApplicable;
             return;
         }
+        // PR_SET_CHILD_SUBREAPER always succeeds (kernel/sys.c): the answer needs no state.
+        o.Return(0);
         var cur = Current(p, o);
         if (cur is null) return;
-        o.Return(0);
         if (p.Ret is < 0) return;
         var s = cur.Signal!;
         s.IsChildSubreaper = p.Arg2 != 0 ? Tri.Yes : Tri.No;

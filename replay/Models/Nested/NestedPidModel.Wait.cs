@@ -91,7 +91,7 @@ public sealed partial class NestedPidModel
                 eligible = true;
                 var cs = c.Signal!;
                 // A zombie is one whose parent was told: a dying init still waiting for its namespace is not one yet.
-                if (cs.Dead && cs.Notified && exited && zombie is null)
+                if (cs.Dead && cs.Notified && !(c.Placed && c.Ns.DyingInit == c) && exited && zombie is null)
                 {
                     if (cs.AutoreapUnknown) unknown = true;
                     zombie = c;
