@@ -277,6 +277,7 @@ public sealed partial class NestedPidModel
         {
             sender.Traced = Tri.Yes;
             sender.TracerTid = t.Tid;
+            t.Signal.IsTracer = true;
         }
         var force = r.Code == Sig.SI_KERNEL ? Tri.Yes : sender is { Placed: true } ? SenderOutside(sender, t) : Tri.Unknown;
         SendSignal(r.Sig, t, r.Group, force, r.Code, o);

@@ -87,6 +87,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.AutoreapUnknown);
                 w.Write(s.Notified);
                 w.Write(s.AutoreapWhenEmpty);
+                w.Write(s.IsTracer);
                 w.Write(s.NotifyResult);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
@@ -190,6 +191,7 @@ public sealed partial class NestedPidModel
             s.AutoreapUnknown = r.ReadBoolean();
             s.Notified = r.ReadBoolean();
             s.AutoreapWhenEmpty = r.ReadBoolean();
+            s.IsTracer = r.ReadBoolean();
             s.NotifyResult = r.ReadInt32();
             sigThreads[i] = ReadList(r);
         }

@@ -46,6 +46,14 @@ public sealed partial class NestedPidModel
     private TaskStruct? DoWait(TaskStruct cur, Wait w, Outcome o, out int ret)
     {
         ret = UnknownAnswer;
+        // A tracer's wait also walks its ptraced list and reports its tracees' stops, whoever
+        // their parents are (do_wait, ptrace_do_wait): ptrace is not modelled (pair/tracefs: strace's
+        // wait4 returns tracees that are not its children, and 0 under WNOHANG while they run).
+        if (cur.Signal!.IsTracer)
+        {
+            o.Note = "the caller is a tracer: its wait reports its tracees' ptrace stops";
+            return null;
+        }
         int options = w.Options;
         // wait4 always waits for exits; waitid only when asked (WEXITED).
         bool exited = w.Call == WaitCall.Wait4 || (options & WEXITED) != 0;

@@ -159,6 +159,9 @@ internal sealed class SignalStruct
     /// <summary>A dying init whose parent ignores SIGCHLD: released once its namespace is empty, not at its exit.</summary>
     public bool AutoreapWhenEmpty;
 
+    /// <summary>Some task's ptrace stop notices came to this process: its waits report its tracees too.</summary>
+    public bool IsTracer;
+
     /// <summary>A process that predates the capture: nothing of its signal state is known.</summary>
     public void MarkAllUnknown()
     {
@@ -170,7 +173,7 @@ internal sealed class SignalStruct
     {
         Leader = null!;
         FirstThread = LastThread = null;
-        GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = AutoreapWhenEmpty = false;
+        GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = AutoreapWhenEmpty = IsTracer = false;
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = 0;
