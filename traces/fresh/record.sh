@@ -20,3 +20,6 @@ setsid -w $R capture --follow --out $F/exitgroup.capture -- /usr/bin/python3 $W/
 E=trace=clone,clone3,fork,vfork,execve,exit,exit_group,wait4,waitid,setpgid,setsid,getpid,getppid,getpgid,getpgrp,getsid,gettid,kill,tkill,tgkill,unshare,setns,rt_sigaction,prctl
 setsid -w strace -f -tt -e $E -o $F/nest3.strace -- unshare --pid --fork sh $W/nest3.sh
 setsid -w strace -f -tt -e $E -o $F/pipes.strace -- bash $W/pipes.sh
+setsid -w sh -c "sh $W/attach-target.sh & P=\$!; sleep 0.1; strace -f -tt -e $E -o $F/attach-host.strace -p \$P; wait"
+setsid -w sh -c "unshare --pid --fork sh $W/attach-target.sh & U=\$!; sleep 0.1; P=\$(pgrep -P \$U); strace -f -tt -Y -e $E -o $F/attach-ns.strace -p \$P; wait"
+setsid -w sh -c "unshare --pid --fork /usr/bin/python3 $W/busy-exec.py & U=\$!; sleep 0.15; P=\$(pgrep -P \$U); strace -f -tt -Y -e $E -o $F/attach-exec.strace -p \$P; wait"
