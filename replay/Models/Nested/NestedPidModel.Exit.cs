@@ -207,7 +207,8 @@ public sealed partial class NestedPidModel
             }
             else
             {
-                o.Note ??= "an orphan's new parent depends on subreapers the capture did not show";
+                // Who adopts it, and so who hears of it if it is already a zombie, is not known.
+                Unknown(o, "an orphan's new parent depends on subreapers the capture did not show");
             }
             c = next;
         }

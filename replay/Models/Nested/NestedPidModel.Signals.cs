@@ -253,6 +253,7 @@ public sealed partial class NestedPidModel
         if (r.Sig == Sig.SIGCHLD && r.Code is >= Sig.CLD_EXITED and <= Sig.CLD_DUMPED && sender is { Exited: true, Signal: { } ss })
         {
             var leader = ss.Leader;
+            ss.NotifySeen = true;
             if (ss.Notified)
             {
                 // Already predicted with the event that emptied the dying init's namespace.
@@ -337,6 +338,7 @@ public sealed partial class NestedPidModel
         var s = t.Signal;
         t.Pending &= ~Sig.Bit(d.Sig);
         s.SharedPending &= ~Sig.Bit(d.Sig);
+        if (d.Sig == Sig.SIGCHLD) SeeOnlyNotice(s);
         // A fatal default action is reported as SIGKILL with handler 0 (NOTES.md): it says nothing of the real signal's handler.
         if (d.Sig == Sig.SIGKILL)
         {
@@ -344,6 +346,20 @@ public sealed partial class NestedPidModel
             return;
         }
         if (d.Handler != Handler.Unknown) s.Action[d.Sig] = FromHandler(d.Handler);
+    }
+
+    /// <summary>A SIGCHLD taken when exactly one dead child's notice was unseen: that child is a zombie now.</summary>
+    private static void SeeOnlyNotice(SignalStruct parent)
+    {
+        SignalStruct? only = null;
+        for (var th = parent.FirstThread; th is not null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+            {
+                if (c.Signal is not { Dead: true, Notified: true, NotifySeen: false } cs) continue;
+                if (only is not null) return;
+                only = cs;
+            }
+        if (only is not null) only.NotifySeen = true;
     }
 
     private static Disposition FromHandler(Handler h) => h switch

@@ -88,6 +88,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.Notified);
                 w.Write(s.AutoreapWhenEmpty);
                 w.Write(s.IsTracer);
+                w.Write(s.NotifySeen);
                 w.Write(s.NotifyResult);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
@@ -192,6 +193,7 @@ public sealed partial class NestedPidModel
             s.Notified = r.ReadBoolean();
             s.AutoreapWhenEmpty = r.ReadBoolean();
             s.IsTracer = r.ReadBoolean();
+            s.NotifySeen = r.ReadBoolean();
             s.NotifyResult = r.ReadInt32();
             sigThreads[i] = ReadList(r);
         }

@@ -79,6 +79,7 @@ public sealed partial class NestedPidModel
             if (wanted is null) return null;
         }
         bool eligible = false, unknown = false, maybeEligible = false;
+        int dead = 0;
         TaskStruct? zombie = null;
         for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
         {
@@ -99,12 +100,22 @@ public sealed partial class NestedPidModel
                 eligible = true;
                 var cs = c.Signal!;
                 // A zombie is one whose parent was told: a dying init still waiting for its namespace is not one yet.
-                if (cs.Dead && cs.Notified && !(c.Placed && c.Ns.DyingInit == c) && exited && zombie is null)
-                {
-                    if (cs.AutoreapUnknown) unknown = true;
-                    zombie = c;
-                }
+                if (!cs.Dead || !cs.Notified || (c.Placed && c.Ns.DyingInit == c) || !exited) continue;
+                dead++;
+                if (zombie is not null) continue;
+                if (cs.AutoreapUnknown) unknown = true;
+                zombie = c;
             }
+        }
+        // exit_notify makes the zombie an unrecorded while after sched_process_exit, where the
+        // exit's event stands (fresh/pool.capture: wait4(pid, WNOHANG) = 0 between a child's
+        // exit at .287705 and its SIGCHLD at .288333). Unless its notice is known to have come,
+        // WNOHANG may find it still running, and a wait among several dead children may find
+        // another one a zombie first; a blocking wait for the only one returns it either way.
+        if (zombie is { Signal.NotifySeen: false } && ((options & WNOHANG) != 0 || dead > 1))
+        {
+            o.Note = "whether the dead child's parent had been told yet (exit_notify) is not in the capture";
+            return null;
         }
         if (zombie is not null && !unknown)
         {

@@ -159,6 +159,13 @@ internal sealed class SignalStruct
     /// <summary>A dying init whose parent ignores SIGCHLD: released once its namespace is empty, not at its exit.</summary>
     public bool AutoreapWhenEmpty;
 
+    /// <summary>
+    /// The parent is known to have been told by now: its SIGCHLD was recorded in order, or the
+    /// parent took a SIGCHLD only this death can explain. An exit's own event comes at
+    /// sched_process_exit, before exit_notify makes the zombie.
+    /// </summary>
+    public bool NotifySeen;
+
     /// <summary>Some task's ptrace stop notices came to this process: its waits report its tracees too.</summary>
     public bool IsTracer;
 
@@ -173,7 +180,7 @@ internal sealed class SignalStruct
     {
         Leader = null!;
         FirstThread = LastThread = null;
-        GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = AutoreapWhenEmpty = IsTracer = false;
+        GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = AutoreapWhenEmpty = IsTracer = NotifySeen = false;
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = 0;
