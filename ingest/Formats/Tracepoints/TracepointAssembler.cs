@@ -196,7 +196,9 @@ public sealed class TracepointAssembler
         Syscall.GetSid => new GetId { Call = GetIdCall.GetSid, Arg = Numbers.PidArg(t.A0), Ret = ret },
         Syscall.GetTid => new GetId { Call = GetIdCall.GetTid, Ret = ret },
         Syscall.Wait4 => new Wait { Call = WaitCall.Wait4, Pid = Numbers.PidArg(t.A0), Options = (int)t.A2, Ret = ret },
-        Syscall.Waitid => new Wait { Call = WaitCall.Waitid, Pid = WaitidPid(t.A0, Numbers.PidArg(t.A1)), Options = (int)t.A3, Ret = ret },
+        // waitid returns 0 and writes the child into infop, which a tracepoint does not show: the
+        // event's answer is the child's number (EVENTS.md, as strace's si_pid gives it), so a 0 is no answer.
+        Syscall.Waitid => new Wait { Call = WaitCall.Waitid, Pid = WaitidPid(t.A0, Numbers.PidArg(t.A1)), Options = (int)t.A3, Ret = ret == 0 ? null : ret },
         Syscall.Unshare => new Unshare { Flags = (ulong)t.A0, Ret = ret },
         Syscall.SetNs => new SetNs { Fd = (int)t.A0, NsType = (ulong)t.A1, Ret = ret },
         // act == NULL only reads the disposition: nothing changed.

@@ -22,11 +22,11 @@ public sealed partial class NestedPidModel
         // Follow the trace: the child it says was reaped goes.
         if ((w.Options & WNOWAIT) != 0) return;
         TaskStruct? reaped = null;
-        if (w.Call == WaitCall.Wait4 && w.Ret is long r && r > 0)
+        if (w.Ret is long r && r > 0)
         {
             if (FindPidNs((int)r, cur.Ns, out var named) == Lookup.Found && named!.Hashed && named.IsLeader) reaped = named;
         }
-        else if (w.Ret is null or 0 && ret != UnknownAnswer && zombie is not null && (w.Call == WaitCall.Waitid || w.Ret is null))
+        else if (w.Ret is null && ret != UnknownAnswer && zombie is not null)
         {
             reaped = zombie;
         }
@@ -120,7 +120,8 @@ public sealed partial class NestedPidModel
         if (zombie is not null && !unknown)
         {
             o.TranslationsOut++;
-            int nr = w.Call == WaitCall.Waitid ? 0 : PidNrNs(zombie, cur.Ns);
+            // waitid's answer is the child in infop (si_pid), in the caller's view like wait4's return.
+            int nr = PidNrNs(zombie, cur.Ns);
             ret = nr == TaskStruct.UnknownNr ? UnknownAnswer : nr;
             return zombie;
         }
