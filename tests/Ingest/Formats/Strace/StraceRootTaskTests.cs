@@ -105,6 +105,7 @@ public sealed class StraceRootTaskTests
     {
         var report = Validator.Run(file, "nested", StraceCaptures.Read(file));
         Assert.True(report.Clean, string.Join("\n", report.Disagreements));
-        Assert.Equal(0, report.Agreed);
+        // rt_sigaction's answer needs no pid state (kernel/signal.c, do_sigaction): only those agree.
+        Assert.Equal(report.ByKind.GetValueOrDefault("sigaction")?.Agreed ?? 0, report.Agreed);
     }
 }
