@@ -187,4 +187,44 @@ public sealed class OracleRuleTests
         Assert.True(o.HasRet);
         Assert.Equal(0, o.Ret);
     }
+
+    [Fact]
+    public void Wnohang_does_not_know_whether_exit_notify_has_made_the_zombie_yet()
+    {
+        // fresh/pool.capture: wait4(child, WNOHANG) = 0 after the child's sched_process_exit, before its SIGCHLD.
+        var s = Shell();
+        s.Fork(100, 200);
+        s.Exit(200);
+        var early = s.Wait(100, options: 1);
+        Assert.False(early.HasRet);
+        Assert.Equal(Verdict.UnknownState, early.Verdict);
+        // The parent took a SIGCHLD only that death explains: the zombie is there now.
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch);
+        Assert.Equal(200, s.Wait(100, options: 1).Ret);
+    }
+
+    [Fact]
+    public void Waitids_answer_is_the_reaped_childs_number_in_the_callers_view()
+    {
+        var s = Shell();
+        s.Unshare(100);
+        s.Fork(100, 200, ret: 200);
+        s.Fork(200, 201, ret: 2);
+        s.Exit(201);
+        var o = s.Apply(new Wait { Tid = 200, Comm = "python3", Call = WaitCall.Waitid, Pid = 2, Options = 4, Ret = 2 });
+        Assert.Equal(2, o.Ret);
+        Assert.Equal(201, o.RetTarget);
+    }
+
+    [Fact]
+    public void A_setpgid_the_trace_says_succeeded_is_followed_even_where_the_model_could_not_predict_it()
+    {
+        // pair/strace.txt: bash makes a job's group while the model cannot say it would succeed.
+        var s = new Scenario().WithHost();
+        s.Host(200, ppid: 100, pgid: 100, sid: 100);
+        var unknown = s.SetPgid(100, 200, 200, ret: 0);
+        Assert.Equal(Verdict.UnknownState, unknown.Verdict);
+        s.Fork(100, 201);
+        Assert.Equal(0, s.SetPgid(100, 201, 200).Ret);
+    }
 }
