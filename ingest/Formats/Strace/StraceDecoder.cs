@@ -323,7 +323,8 @@ internal sealed class StraceDecoder
         if (pick < 0) return null;
         var fork = _unpaired[pick];
         _unpaired.RemoveAt(pick);
-        fork.Confirmed = candidates == 1;
+        // The only fork left may still trade children with a guessed sibling (allocation order, getpid).
+        fork.Confirmed = candidates == 1 && !_unconfirmed.Exists(u => u.Parent == fork.Parent && SameKind(u, fork));
         if (!fork.Confirmed) _unconfirmed.Add(fork);
         return fork;
     }
@@ -349,16 +350,61 @@ internal sealed class StraceDecoder
                 Confirm(fork);
             return;
         }
-        if (Alternative(fork, _ => true) is null) Confirm(fork);
+        if (Alternative(fork, other => InAllocationOrder(fork, other) == false) is { } inverted)
+        {
+            Swap(fork, inverted);
+            Settle(inverted);
+            Settle(fork);
+            return;
+        }
+        // Every fork that could have made the child holds one in allocation order: the pairs stand.
+        if (Alternative(fork, other => InAllocationOrder(fork, other) is null) is null) Confirm(fork);
     }
 
-    // Another fork that could have made fork's child: same parent and flags, entered before the child showed, not settled.
+    /// <summary>
+    /// Whether two forks of one thread hold their children in the order alloc_pid (kernel/pid.c)
+    /// hands numbers out in; null when that order says nothing about them. alloc_pid takes numbers
+    /// cyclically at every level: of two forks by one thread into one namespace, the one entered
+    /// first gets the smaller number in the namespace and the smaller tid, unless a level's numbers
+    /// wrapped at pid_max in between. Returns in entry order show that the namespace's did not; the
+    /// children then go in tid order, which only a wrap of the global numbers between the two
+    /// forks would contradict.
+    /// </summary>
+    private bool? InAllocationOrder(PendingFork a, PendingFork b)
+    {
+        if (!a.Returned || !b.Returned || a.Child == 0 || b.Child == 0) return null;
+        if (!_tasks.TryGetValue(a.Child, out var ca) || !_tasks.TryGetValue(b.Child, out var cb) || ca.Ns != cb.Ns) return null;
+        var (early, late) = a.Entered < b.Entered ? (a, b) : (b, a);
+        if (early.Ret is not > 0 || !(early.Ret < late.Ret)) return null;
+        return early.Child < late.Child;
+    }
+
+    /// <summary>
+    /// Whether two forks make the same kind of child, so that a child can pass from one to the
+    /// other: a thread or a process, sharing the dispositions or not, in a new namespace or not
+    /// (what <see cref="Born"/> builds from the flags); the rest lives in the Fork event.
+    /// </summary>
+    private static bool SameKind(PendingFork a, PendingFork b)
+    {
+        const ulong kind = CloneFlags.Thread | CloneFlagsSigHand | CloneFlags.NewPid;
+        return (a.Flags & kind) == (b.Flags & kind);
+    }
+
+    // Two guesses traded: each fork takes the other's child.
+    private void Swap(PendingFork a, PendingFork b)
+    {
+        (a.Child, b.Child) = (b.Child, a.Child);
+        _tasks[a.Child].BornOf = a;
+        _tasks[b.Child].BornOf = b;
+    }
+
+    // Another fork that could have made fork's child: same parent and kind of child, entered before the child showed, not settled.
     private PendingFork? Alternative(PendingFork fork, Predicate<PendingFork> fits)
     {
         long seen = _tasks.TryGetValue(fork.Child, out var child) ? child.SeenAt : long.MaxValue;
         foreach (var list in (ReadOnlySpan<List<PendingFork>>)[_unpaired, _unconfirmed])
             foreach (var other in list)
-                if (other != fork && other.Parent == fork.Parent && other.Flags == fork.Flags && other.Entered < seen && fits(other))
+                if (other != fork && other.Parent == fork.Parent && SameKind(other, fork) && other.Entered < seen && fits(other))
                     return other;
         return null;
     }

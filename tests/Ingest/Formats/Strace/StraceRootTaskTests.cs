@@ -68,6 +68,20 @@ public sealed class StraceRootTaskTests
     }
 
     [Fact]
+    public void Children_that_show_out_of_order_are_paired_with_their_forks_in_allocation_order()
+    {
+        // The level-1 init forks `sleep 5` (2), the level-2 unshare (3) and vforks `sleep 0.5` (4);
+        // the children first show as 26468, 26467, 26466 and none calls getpid. The SIGKILL to 2
+        // ends 26466, which bears the pairing out.
+        var events = StraceCaptures.Read("traces/fresh/nest3.strace");
+        var forks = events.OfType<Fork>().Where(f => f.Tid == 26465).Select(f => (f.Ret!.Value, f.Child));
+        Assert.Equal([(2L, 26466), (3L, 26467), (4L, 26468)], forks);
+        var kill = Assert.Single(events.OfType<Kill>(), k => k.Tid == 26465 && k.Sig == 9);
+        Assert.Equal(2, kill.Pid);
+        Assert.Contains(events, e => e is Exit { Tid: 26466, Code: 9 });
+    }
+
+    [Fact]
     public void Clone_keeps_its_exit_signal_in_the_low_byte_and_clone3_its_exit_signal_field()
     {
         const ulong csignal = 0xff, sigchld = 17;
@@ -90,6 +104,7 @@ public sealed class StraceRootTaskTests
     [InlineData("traces/strace/threads.txt")]
     [InlineData("traces/strace/subreaper.txt")]
     [InlineData("traces/fresh/pipes.strace")]
+    [InlineData("traces/fresh/nest3.strace")]
     public void Answers_in_a_capture_strace_started_are_checked_against_the_nested_model_and_agree(string file)
     {
         var report = Validator.Run(file, "nested", StraceCaptures.Read(file));
