@@ -256,10 +256,10 @@ public sealed partial class NestedPidModel
             ss.NotifySeen = true;
             if (ss.Notified)
             {
-                // Already predicted with the event that emptied the dying init's namespace.
+                // Predicted with the exit, where the model ran do_notify_parent; the line came on its own.
                 if (ss.NotifyResult is >= 0 and < byte.MaxValue && leader.Parent is { } p0)
                     o.Signals.Add(new SignalOutcome(r.Sig, p0.Tid, (SignalResult)ss.NotifyResult, r.Code));
-                else Unknown(o, "the parent's disposition was not known when the child died");
+                else Unknown(o, "the notice's result was not known when the child died (disposition or queue)");
                 FollowRecordedSignals([r], o, null);
                 return;
             }
