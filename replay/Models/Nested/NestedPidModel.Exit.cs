@@ -125,6 +125,18 @@ public sealed partial class NestedPidModel
             Unknown(o, parent is null ? "the exiting process's parent is not known" : "the exiting process's exit signal is not known");
             return;
         }
+        var traced = IsTraced(leader);
+        if (traced != Tri.No && !_options.Ptraced)
+        {
+            // exit_notify of a ptraced task tells its tracer (tsk->parent), with SIGCHLD and never
+            // an autoreap; the real parent hears of it only when the tracer's wait lets it go
+            // (wait_task_zombie, in the tracer's context), which no model here follows.
+            ls.AutoreapUnknown = true;
+            if (traced == Tri.Yes && _tasks.TryGetValue(leader.TracerTid, out var tracer) && tracer.Signal is not null)
+                ls.NotifyResult = SendSignal(Sig.SIGCHLD, tracer, group: true, Tri.No, Sig.CLD_EXITED, o);
+            else Unknown(o, "the exiting task may be ptraced: its tracer, not its parent, is told");
+            return;
+        }
         int sig = leader.ExitSignal;
         bool autoreap = false;
         var ps = parent.Signal;

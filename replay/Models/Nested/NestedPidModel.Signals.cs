@@ -273,12 +273,19 @@ public sealed partial class NestedPidModel
             FollowRecordedSignals([r], o, sender);
             return;
         }
-        // A stop notice to a task that is not the sender's parent: the sender is ptraced by it.
+        // A ptrace stop notice (CLD_TRAPPED): the sender is ptraced by its recipient. A group
+        // stop's (CLD_STOPPED) may be a tracer's too (pair/tracefs: strace's child stops before
+        // exec, then strace's SIGCONT to it is delivered, not ignored): it might be traced.
         if (r.Sig == Sig.SIGCHLD && r.Code == Sig.CLD_TRAPPED && sender is { Exited: false })
         {
             sender.Traced = Tri.Yes;
             sender.TracerTid = t.Tid;
             t.Signal.IsTracer = true;
+        }
+        else if (r.Sig == Sig.SIGCHLD && r.Code == Sig.CLD_STOPPED && sender is { Exited: false, Traced: Tri.No })
+        {
+            sender.Traced = Tri.Unknown;
+            sender.TracerTid = t.Tid;
         }
         var force = r.Code == Sig.SI_KERNEL ? Tri.Yes : sender is { Placed: true } ? SenderOutside(sender, t) : Tri.Unknown;
         SendSignal(r.Sig, t, r.Group, force, r.Code, o);

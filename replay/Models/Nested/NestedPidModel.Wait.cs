@@ -24,7 +24,12 @@ public sealed partial class NestedPidModel
         TaskStruct? reaped = null;
         if (w.Ret is long r && r > 0)
         {
-            if (FindPidNs((int)r, cur.Ns, out var named) == Lookup.Found && named!.Hashed && named.IsLeader) reaped = named;
+            // A child that has not exited was reported stopped or continued (WUNTRACED, or a
+            // tracer's ptrace stop: pair/tracefs's strace gets 23069 back while it runs), not reaped.
+            // A tracer's wait on a tracee of another parent only lets it go to that parent
+            // (wait_task_zombie's EXIT_TRACE), which reaps it later.
+            if (FindPidNs((int)r, cur.Ns, out var named) == Lookup.Found && named!.Hashed && named.IsLeader && named.Signal is { Dead: true }
+                && (named.Parent is null || named.Parent.Signal == cur.Signal)) reaped = named;
         }
         else if (w.Ret is null && ret != UnknownAnswer && zombie is not null)
         {

@@ -227,4 +227,45 @@ public sealed class OracleRuleTests
         s.Fork(100, 201);
         Assert.Equal(0, s.SetPgid(100, 201, 200).Ret);
     }
+
+    /// <summary>strace (200) tracing 300, a child of the shell 100 (pair/tracefs's shape).</summary>
+    private static Scenario Traced()
+    {
+        var s = Shell();
+        s.Fork(100, 200);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Default);
+        s.Fork(100, 300);
+        s.Apply(new Signal { Tid = 300, Comm = "sh", Record = new(Scenario.SIGCHLD, 200, I, 4, true) });
+        return s;
+    }
+
+    [Fact]
+    public void A_ptraced_tasks_exit_tells_its_tracer_not_its_parent()
+    {
+        var s = Traced();
+        var o = s.Exit(300);
+        Assert.Equal([(200, I)], Scenario.Sent(o, Scenario.SIGCHLD));
+    }
+
+    [Fact]
+    public void A_tracers_wait_that_returns_a_live_tracee_reports_a_stop_and_reaps_nothing()
+    {
+        var s = Traced();
+        s.Wait(200, options: 0x40000000, ret: 300);
+        Assert.Equal(300, s.Model.NumberOf(100, 300, IdKind.Pid));
+        Assert.Equal(0, s.Wait(100, options: 1).Ret);
+    }
+
+    [Fact]
+    public void A_tracers_wait_on_another_parents_dead_tracee_lets_it_go_to_that_parent()
+    {
+        // wait_task_zombie's EXIT_TRACE: the real parent reaps it afterwards (its answer is not predicted).
+        var s = Traced();
+        s.Exit(300);
+        s.Wait(200, options: 0x40000000, ret: 300);
+        // Still the shell's child: its wait is not predicted to sleep (as it would with 300 gone and 200 alive).
+        var o = s.Wait(100, ret: 300);
+        Assert.False(o.HasRet);
+        Assert.Equal(Verdict.UnknownState, o.Verdict);
+    }
 }
