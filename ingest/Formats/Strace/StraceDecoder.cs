@@ -37,6 +37,8 @@ internal sealed class StraceDecoder
     private readonly Dictionary<(int Ns, int Nr), int> _numbers = [];
     /// <summary>The next namespace id to hand out (ids only tell namespaces apart; 0 is the initial one).</summary>
     private int _nextNs = 1;
+    /// <summary>True once a line was decoded: only the capture's first line can show strace starting its command.</summary>
+    private bool _started;
 
     /// <summary>The file being decoded, for errors.</summary>
     public string File { get; set; } = "";
@@ -60,7 +62,7 @@ internal sealed class StraceDecoder
         /// <summary>The Fork event's place: where the fork entered.</summary>
         public readonly Slot Slot = slot;
         public readonly ForkCall Call = call;
-        /// <summary>Clone flags without the exit signal (CSIGNAL), as task_newtask reports them.</summary>
+        /// <summary>Clone flags with clone's exit signal in the low byte (CSIGNAL), as the tracefs reader keeps them.</summary>
         public readonly ulong Flags = flags;
         /// <summary>When the fork entered (ns).</summary>
         public readonly long Time = time;
@@ -146,7 +148,9 @@ internal sealed class StraceDecoder
     /// <summary>Decodes one line of task <paramref name="tid"/> at <paramref name="time"/> (ns).</summary>
     public void Feed(in StraceLine line, int tid, long time)
     {
-        if (!_tasks.TryGetValue(tid, out var task)) task = FirstSight(tid, line.Comm, time);
+        bool first = !_started;
+        _started = true;
+        if (!_tasks.TryGetValue(tid, out var task)) task = FirstSight(tid, line, first, time);
         switch (line.Kind)
         {
             case LineKind.Call:
@@ -259,18 +263,43 @@ internal sealed class StraceDecoder
     }
 
     // A tid not seen before: the child of a fork entered earlier, or a task that existed before the capture.
-    private StraceTask FirstSight(int tid, ReadOnlySpan<byte> comm, long time)
+    private StraceTask FirstSight(int tid, in StraceLine line, bool first, long time)
     {
         var fork = PairWithFork(tid);
         if (fork is not null) return Born(fork, tid);
-        // strace started the traced command, or attached (-p): the task was already there; strace
-        // runs in the initial namespace, where its leading pid is the tid.
+        // strace started the traced command, or attached (-p): the task was already there. strace
+        // runs in the initial namespace, where its leading pid is the tid; the numbers inside the
+        // task's calls are in the initial namespace only for the command strace started itself. A
+        // task attached to may be in any namespace: its view is one of its own, tied to tids only
+        // by what its forks return and its getpid/gettid say.
+        bool root = first && StartsTheCommand(line);
+        int ns = root ? 0 : _nextNs++;
         var group = new ThreadGroup(new SigHand()) { Live = 1 };
-        var task = new StraceTask(tid, tid, group, comm.IsEmpty ? "" : Encoding.UTF8.GetString(comm), 0, 0) { SeenAt = ++_sightings };
+        var task = new StraceTask(tid, tid, group, line.Comm.IsEmpty ? "" : Encoding.UTF8.GetString(line.Comm), ns, ns) { SeenAt = ++_sightings };
         _tasks[tid] = task;
-        Emit(new TaskSnapshot { Seq = NoSeq, Time = time, Tid = tid, Comm = task.Comm, Tgid = tid, Adopted = true });
+        Emit(root
+            ? new TaskSnapshot { Seq = NoSeq, Time = time, Tid = tid, Comm = task.Comm, Tgid = tid, NsPid = [tid], Adopted = true }
+            : new TaskSnapshot { Seq = NoSeq, Time = time, Tid = tid, Comm = task.Comm, Tgid = tid, Adopted = true });
         return task;
     }
+
+    /// <summary>
+    /// Whether the capture's first line shows strace starting the traced command itself: strace
+    /// forks a child in its own (the initial) namespace, where the child's tid is its pid, and
+    /// the first thing it traces is that child's execve of the command. Such a root tracee is
+    /// proven to live at level 0 with NSpid = [tid]; its parent (strace), group and session are
+    /// strace's and appear nowhere in the capture, so they stay unknown. A task attached with -p
+    /// may live in any namespace, and its first traced call is whatever it did next; strace
+    /// writes "Process N attached" only to stderr, so the file cannot say it attached. The test
+    /// is the best the text allows: -p captures begin mid-life, almost always with a call other
+    /// than execve (a wait the task was blocked in shows first), and with -Y the child strace
+    /// forked still bears strace's comm at its execve, which an attached task does not. The one
+    /// capture it would misread is a -p one, recorded without -Y, whose first traced call is an execve.
+    /// </summary>
+    private static bool StartsTheCommand(in StraceLine line) =>
+        line.Kind is LineKind.Call or LineKind.Unfinished
+        && StraceNames.Call(line.Name) == StraceCall.Execve
+        && (line.Comm.IsEmpty || line.Comm.SequenceEqual("strace"u8));
 
     /// <summary>
     /// Which entered fork <paramref name="tid"/> is the child of. A parent in the initial namespace
@@ -294,7 +323,8 @@ internal sealed class StraceDecoder
         if (pick < 0) return null;
         var fork = _unpaired[pick];
         _unpaired.RemoveAt(pick);
-        fork.Confirmed = candidates == 1;
+        // The only fork left may still trade children with a guessed sibling (allocation order, getpid).
+        fork.Confirmed = candidates == 1 && !_unconfirmed.Exists(u => u.Parent == fork.Parent && SameKind(u, fork));
         if (!fork.Confirmed) _unconfirmed.Add(fork);
         return fork;
     }
@@ -320,16 +350,61 @@ internal sealed class StraceDecoder
                 Confirm(fork);
             return;
         }
-        if (Alternative(fork, _ => true) is null) Confirm(fork);
+        if (Alternative(fork, other => InAllocationOrder(fork, other) == false) is { } inverted)
+        {
+            Swap(fork, inverted);
+            Settle(inverted);
+            Settle(fork);
+            return;
+        }
+        // Every fork that could have made the child holds one in allocation order: the pairs stand.
+        if (Alternative(fork, other => InAllocationOrder(fork, other) is null) is null) Confirm(fork);
     }
 
-    // Another fork that could have made fork's child: same parent and flags, entered before the child showed, not settled.
+    /// <summary>
+    /// Whether two forks of one thread hold their children in the order alloc_pid (kernel/pid.c)
+    /// hands numbers out in; null when that order says nothing about them. alloc_pid takes numbers
+    /// cyclically at every level: of two forks by one thread into one namespace, the one entered
+    /// first gets the smaller number in the namespace and the smaller tid, unless a level's numbers
+    /// wrapped at pid_max in between. Returns in entry order show that the namespace's did not; the
+    /// children then go in tid order, which only a wrap of the global numbers between the two
+    /// forks would contradict.
+    /// </summary>
+    private bool? InAllocationOrder(PendingFork a, PendingFork b)
+    {
+        if (!a.Returned || !b.Returned || a.Child == 0 || b.Child == 0) return null;
+        if (!_tasks.TryGetValue(a.Child, out var ca) || !_tasks.TryGetValue(b.Child, out var cb) || ca.Ns != cb.Ns) return null;
+        var (early, late) = a.Entered < b.Entered ? (a, b) : (b, a);
+        if (early.Ret is not > 0 || !(early.Ret < late.Ret)) return null;
+        return early.Child < late.Child;
+    }
+
+    /// <summary>
+    /// Whether two forks make the same kind of child, so that a child can pass from one to the
+    /// other: a thread or a process, sharing the dispositions or not, in a new namespace or not
+    /// (what <see cref="Born"/> builds from the flags); the rest lives in the Fork event.
+    /// </summary>
+    private static bool SameKind(PendingFork a, PendingFork b)
+    {
+        const ulong kind = CloneFlags.Thread | CloneFlagsSigHand | CloneFlags.NewPid;
+        return (a.Flags & kind) == (b.Flags & kind);
+    }
+
+    // Two guesses traded: each fork takes the other's child.
+    private void Swap(PendingFork a, PendingFork b)
+    {
+        (a.Child, b.Child) = (b.Child, a.Child);
+        _tasks[a.Child].BornOf = a;
+        _tasks[b.Child].BornOf = b;
+    }
+
+    // Another fork that could have made fork's child: same parent and kind of child, entered before the child showed, not settled.
     private PendingFork? Alternative(PendingFork fork, Predicate<PendingFork> fits)
     {
         long seen = _tasks.TryGetValue(fork.Child, out var child) ? child.SeenAt : long.MaxValue;
         foreach (var list in (ReadOnlySpan<List<PendingFork>>)[_unpaired, _unconfirmed])
             foreach (var other in list)
-                if (other != fork && other.Parent == fork.Parent && other.Flags == fork.Flags && other.Entered < seen && fits(other))
+                if (other != fork && other.Parent == fork.Parent && SameKind(other, fork) && other.Entered < seen && fits(other))
                     return other;
         return null;
     }
@@ -745,11 +820,12 @@ internal sealed class StraceDecoder
         _ => GetIdCall.GetTid,
     };
 
-    // The flags the kernel's copy_process sees: fork is SIGCHLD alone, vfork CLONE_VFORK|CLONE_VM|SIGCHLD
-    // (kernel/fork.c); the exit signal is not a flag.
+    // The flags the kernel's copy_process sees (kernel/fork.c: fork is SIGCHLD alone, vfork
+    // CLONE_VFORK|CLONE_VM|SIGCHLD), with the exit signal left in the low byte (CSIGNAL) where clone
+    // passed it, and clone3's exit_signal put there: it decides whether a plain wait4 may reap the
+    // child (eligible_child, kernel/exit.c), so a model needs it as the tracefs reader gives it.
     private ulong ForkFlags(StraceCall call, ReadOnlySpan<byte> args)
     {
-        const ulong exitSignal = 0xff;
         switch (call)
         {
             case StraceCall.Fork:
@@ -759,14 +835,16 @@ internal sealed class StraceDecoder
             case StraceCall.Clone3:
                 if (!StraceArgs.Nth(args, 0, out var cl) || !StraceArgs.Field(cl, "flags"u8, out var f3)) throw Bad("clone3 without flags in its struct");
                 if (!StraceNames.TryCloneFlags(f3, out ulong flags3)) throw Bad("clone3's flags are not clone flags");
-                return flags3;
+                if (!StraceArgs.Field(cl, "exit_signal"u8, out var es)) return flags3;
+                if (!StraceNames.TrySignal(StraceArgs.StripDecoration(es), out int exitSignal)) throw Bad("clone3's exit_signal is not a signal");
+                return flags3 | (uint)exitSignal;
             default:
                 var cursor = new StraceArgs(args);
                 while (cursor.Next(out var arg))
                 {
                     if (!arg.StartsWith("flags="u8)) continue;
                     if (!StraceNames.TryCloneFlags(arg[6..], out ulong flags)) throw Bad("clone's flags are not clone flags");
-                    return flags & ~exitSignal;
+                    return flags;
                 }
                 throw Bad("clone without flags=");
         }

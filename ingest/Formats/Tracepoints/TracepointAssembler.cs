@@ -39,7 +39,7 @@ public sealed class TracepointAssembler
     public void Snapshot(TaskSnapshot snap)
     {
         var group = GroupFor(snap.Tid, snap.Tgid);
-        var task = new TaskState(snap.Tid, snap.Comm, group);
+        var task = new TaskState(snap.Tid, snap.Comm, group) { ParentTid = snap.PPid };
         group.Live++;
         _tasks[snap.Tid] = task;
         Append(snap with { Seq = -1 });
@@ -196,7 +196,9 @@ public sealed class TracepointAssembler
         Syscall.GetSid => new GetId { Call = GetIdCall.GetSid, Arg = Numbers.PidArg(t.A0), Ret = ret },
         Syscall.GetTid => new GetId { Call = GetIdCall.GetTid, Ret = ret },
         Syscall.Wait4 => new Wait { Call = WaitCall.Wait4, Pid = Numbers.PidArg(t.A0), Options = (int)t.A2, Ret = ret },
-        Syscall.Waitid => new Wait { Call = WaitCall.Waitid, Pid = WaitidPid(t.A0, Numbers.PidArg(t.A1)), Options = (int)t.A3, Ret = ret },
+        // waitid returns 0 and writes the child into infop, which a tracepoint does not show: the
+        // event's answer is the child's number (EVENTS.md, as strace's si_pid gives it), so a 0 is no answer.
+        Syscall.Waitid => new Wait { Call = WaitCall.Waitid, Pid = WaitidPid(t.A0, Numbers.PidArg(t.A1)), Options = (int)t.A3, Ret = ret == 0 ? null : ret },
         Syscall.Unshare => new Unshare { Flags = (ulong)t.A0, Ret = ret },
         Syscall.SetNs => new SetNs { Fd = (int)t.A0, NsType = (ulong)t.A1, Ret = ret },
         // act == NULL only reads the disposition: nothing changed.
@@ -253,7 +255,9 @@ public sealed class TracepointAssembler
         if (_tasks.TryGetValue(childTid, out var previous)) previous.Forget();
         var group = (fork.Flags & CloneFlags.Thread) != 0 ? parent.Group : GroupOf(childTid);
         group.Live++;
-        _tasks[childTid] = new TaskState(childTid, line.Text ?? parent.Comm, group);
+        // real_parent: the forking thread, or its own parent's with CLONE_PARENT or CLONE_THREAD.
+        int parentTid = (fork.Flags & (CloneFlags.Parent | CloneFlags.Thread)) != 0 ? parent.ParentTid : parent.Tid;
+        _tasks[childTid] = new TaskState(childTid, line.Text ?? parent.Comm, group) { ParentTid = parentTid };
     }
 
     private void ProcessExec(in TraceLine line)
@@ -315,16 +319,18 @@ public sealed class TracepointAssembler
         if (task is { Dead: false, CallSlot: { Event: Kill } kill })
         {
             kill.Signals.Add(record);
-            if (Unknown(record.To)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
+            if (Unknown(record)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
             return;
         }
         if (task is { Dead: true, ExitSlot: { Done: false } exit })
         {
             exit.Signals.Add(record);
             if (record.Code == SiKernel) exit.Teardown = true;
-            if (Unknown(record.To)) (exit.Before ??= []).Add(AdoptRecipient(record.To, line));
-            // do_notify_parent is the last thing an exit does (kernel/exit.c, exit_notify).
-            if (IsExitNotice(record)) exit.Close();
+            if (Unknown(record)) (exit.Before ??= []).Add(AdoptRecipient(record.To, line));
+            // do_notify_parent is the last thing an exit does (kernel/exit.c, exit_notify); the
+            // zombie orphans forget_original_parent handed on just before are told of to their
+            // new reaper first (fresh/pgkill.capture: sh-26567's two notices to 1, then its own).
+            if (IsExitNotice(record) && IsOwnNotice(task, record)) exit.Close();
             return;
         }
         AppendSignal(record, line, task);
@@ -338,7 +344,7 @@ public sealed class TracepointAssembler
         ev = task is { Dead: true } || task is null && line.Tid <= 0
             ? ev with { Seq = -1, Time = line.Time, Tid = line.Tid, Comm = task?.Comm ?? line.Comm }
             : Stamp(ev, task ?? Actor(line)!, line);
-        if (Unknown(record.To)) Append(AdoptRecipient(record.To, line));
+        if (Unknown(record)) Append(AdoptRecipient(record.To, line));
         Append(ev);
     }
 
@@ -376,6 +382,11 @@ public sealed class TracepointAssembler
 
     // CLD_EXITED, CLD_KILLED, CLD_DUMPED: the notice do_notify_parent sends.
     private static bool IsExitNotice(SignalRecord r) => r.Code is 1 or 2 or 3;
+
+    // Whether an exit notice from a dying task's context is its own: it goes to its parent. With
+    // the parent not known, or gone (reparenting is not followed here), any notice may be.
+    private bool IsOwnNotice(TaskState task, SignalRecord r) =>
+        task.ParentTid <= 0 || r.To == task.ParentTid || !_tasks.TryGetValue(task.ParentTid, out var parent) || parent.Dead;
 
     // ---- tasks ----------------------------------------------------------------------------
 
@@ -421,7 +432,14 @@ public sealed class TracepointAssembler
         new() { Seq = -1, Time = time, Tid = tid, Comm = comm, Tgid = tgid, Adopted = true };
 
     // A signal's recipient the stream has not introduced: adopted before the event that names it.
-    private bool Unknown(int tid) => tid > 0 && (!_tasks.TryGetValue(tid, out var known) || known.Dead);
+    // A recipient never seen, or a tid whose task has exited and that a signal nonetheless
+    // reaches: a new task the trace did not follow. But an exited task stays, dying or a zombie,
+    // until it is reaped, and a signal to it is recorded as ignored (prepare_signal drops what a
+    // group in exit gets): fresh/nsenter-kill0.capture's dying init SIGKILLs its zombies with
+    // res=1 after their sched_process_exit. That names the same task, not a new one; so does
+    // any signal to an exited leader whose threads live on.
+    private bool Unknown(in SignalRecord r) =>
+        r.To > 0 && (!_tasks.TryGetValue(r.To, out var known) || known.Dead && r.Result != SignalResult.Ignored && known.Group.Live <= 0);
 
     private TaskSnapshot AdoptRecipient(int tid, in TraceLine line)
     {
@@ -536,6 +554,8 @@ public sealed class TracepointAssembler
         public int? ExitCode;
         /// <summary>True after sched_process_exit: the tid is free for reuse.</summary>
         public bool Dead;
+        /// <summary>The tid of the task that hears of its death (real_parent as forked or snapshotted); 0 when not known.</summary>
+        public int ParentTid;
         /// <summary>True until the first event names the task: it must be adopted then.</summary>
         public bool Unannounced;
 

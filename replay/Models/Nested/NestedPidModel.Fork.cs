@@ -174,6 +174,8 @@ public sealed partial class NestedPidModel
         child.NsForChildren = ns;
         child.ForkNoExec = Tri.Yes;
         child.Born = true;
+        child.Traced = IsTraced(cur) == Tri.No ? Tri.No : Tri.Unknown;
+        child.TracerTid = child.Traced == Tri.No ? 0 : cur.TracerTid;
         Count(child, +1);
         var cs = cur.Signal!;
         bool siblingOfCurrent = (f.Flags & (CloneFlags.Parent | CloneFlags.Thread)) != 0;

@@ -130,9 +130,9 @@ public sealed partial class NestedPidModel
     }
 
     /// <summary>Predicts one signal_generate, records it, and applies its effects; returns the result, -1 when not known.</summary>
-    private int SendSignal(int sig, TaskStruct t, bool group, Tri force, int code, Outcome o)
+    private int SendSignal(int sig, TaskStruct t, bool group, Tri force, int code, Outcome o, bool unordered = false)
     {
-        int res = PrepareSignal(sig, t, group, force);
+        int res = PrepareSignal(sig, t, group, force, unordered);
         int idx = o.Signals.Count;
         o.Signals.Add(new SignalOutcome(sig, t.Tid, res < 0 ? SignalResult.Delivered : (SignalResult)res, code));
         if (res < 0)
@@ -149,17 +149,21 @@ public sealed partial class NestedPidModel
 
     /// <summary>
     /// prepare_signal and the queue check of __send_signal_locked: dropped by a dying process,
-    /// ignored (sig_ignored), already pending on the queue it goes to, else delivered.
+    /// ignored (sig_ignored), already pending on the queue it goes to (legacy_queue), else
+    /// delivered. A standard signal the model has on the queue is not known to be there still:
+    /// sigtimedwait and signalfd take it without a line, and set_event_pid drops an exiting
+    /// task's lines once its pid has left the filter; so "already pending" is never predicted.
+    /// An <paramref name="unordered"/> signal (an exit's SIGCHLD among siblings') may find one
+    /// the capture places after it, so for a standard signal it is not known either.
     /// </summary>
-    private int PrepareSignal(int sig, TaskStruct t, bool group, Tri force)
+    private int PrepareSignal(int sig, TaskStruct t, bool group, Tri force, bool unordered)
     {
         var s = t.Signal!;
         if (s.GroupExit || s.Dead) return (int)SignalResult.Ignored;
         int ignored = SigIgnored(sig, t, force);
         if (ignored != 0) return ignored > 0 ? (int)SignalResult.Ignored : -1;
         ulong queue = group ? s.SharedPending : t.Pending;
-        if (Sig.Legacy(sig) && (queue & Sig.Bit(sig)) != 0)
-            return _deliveriesSeen ? (int)SignalResult.AlreadyPending : -1;
+        if (Sig.Legacy(sig) && ((queue & Sig.Bit(sig)) != 0 || unordered)) return -1;
         return (int)SignalResult.Delivered;
     }
 
@@ -172,6 +176,21 @@ public sealed partial class NestedPidModel
     private int SigIgnored(int sig, TaskStruct t, Tri force)
     {
         if (_options.Ptraced && sig != Sig.SIGKILL) return 0;
+        var traced = sig == Sig.SIGKILL ? Tri.No : IsTraced(t);
+        if (traced == Tri.Yes) return 0;
+        int ignored = SigTaskIgnored(sig, t, force);
+        return ignored > 0 && traced == Tri.Unknown ? -1 : ignored;
+    }
+
+    /// <summary>t->ptrace as far as the capture shows it: a tracer that has exited has let its tracees go.</summary>
+    private Tri IsTraced(TaskStruct t) =>
+        t.Traced == Tri.No ? Tri.No
+        : !_tasks.TryGetValue(t.TracerTid, out var tracer) || !tracer.Hashed || tracer.Exited ? Tri.No
+        : t.Traced;
+
+    /// <summary>sig_task_ignored: what the recipient's own state says, tracing aside.</summary>
+    private int SigTaskIgnored(int sig, TaskStruct t, Tri force)
+    {
         var s = t.Signal!;
         bool kernelOnly = Sig.KernelOnly(sig);
         var h = kernelOnly ? Disposition.Default : s.Action[sig];
@@ -205,7 +224,7 @@ public sealed partial class NestedPidModel
         if (group) s.SharedPending |= Sig.Bit(sig);
         else t.Pending |= Sig.Bit(sig);
         bool fatal = !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)
-            && (sig == Sig.SIGKILL || (s.Action[sig] == Disposition.Default && !_options.Ptraced));
+            && (sig == Sig.SIGKILL || (s.Action[sig] == Disposition.Default && !_options.Ptraced && IsTraced(t) == Tri.No));
         if (!fatal || s.GroupExit) return;
         s.GroupExit = true;
         for (var th = s.FirstThread; th is not null; th = th.NextThread) th.Pending |= Sig.Bit(Sig.SIGKILL);
@@ -225,15 +244,22 @@ public sealed partial class NestedPidModel
             return;
         }
         _tasks.TryGetValue(ev.Tid, out var sender);
-        if (r.Sig == Sig.SIGCHLD && r.Code is >= Sig.CLD_EXITED and <= 6 && sender?.Signal is { } ss)
+        // Only a task that has exited tells a parent of its own death. A live sender of an exit's
+        // SIGCHLD is a tracer whose wait reaped a traced zombie: wait_task_zombie calls
+        // do_notify_parent for the real parent in the tracer's context (kernel/exit.c; pair/tracefs:
+        // `strace-23066 ... sig=17 code=1 comm=python3 pid=23078` between the tracer's wait4 enter
+        // and its return of 23079). Its stop notices (CLD_TRAPPED..CLD_CONTINUED) come from
+        // do_notify_parent_cldstop of a live task. Both are left to the general rule below.
+        if (r.Sig == Sig.SIGCHLD && r.Code is >= Sig.CLD_EXITED and <= Sig.CLD_DUMPED && sender is { Exited: true, Signal: { } ss })
         {
             var leader = ss.Leader;
+            ss.NotifySeen = true;
             if (ss.Notified)
             {
-                // Already predicted with the event that emptied the dying init's namespace.
+                // Predicted with the exit, where the model ran do_notify_parent; the line came on its own.
                 if (ss.NotifyResult is >= 0 and < byte.MaxValue && leader.Parent is { } p0)
                     o.Signals.Add(new SignalOutcome(r.Sig, p0.Tid, (SignalResult)ss.NotifyResult, r.Code));
-                else Unknown(o, "the parent's disposition was not known when the child died");
+                else Unknown(o, "the notice's result was not known when the child died (disposition or queue)");
                 FollowRecordedSignals([r], o, null);
                 return;
             }
@@ -246,6 +272,20 @@ public sealed partial class NestedPidModel
             SendSignal(Sig.SIGCHLD, leader.Parent, group: true, Tri.No, r.Code, o);
             FollowRecordedSignals([r], o, sender);
             return;
+        }
+        // A ptrace stop notice (CLD_TRAPPED): the sender is ptraced by its recipient. A group
+        // stop's (CLD_STOPPED) may be a tracer's too (pair/tracefs: strace's child stops before
+        // exec, then strace's SIGCONT to it is delivered, not ignored): it might be traced.
+        if (r.Sig == Sig.SIGCHLD && r.Code == Sig.CLD_TRAPPED && sender is { Exited: false })
+        {
+            sender.Traced = Tri.Yes;
+            sender.TracerTid = t.Tid;
+            t.Signal.IsTracer = true;
+        }
+        else if (r.Sig == Sig.SIGCHLD && r.Code == Sig.CLD_STOPPED && sender is { Exited: false, Traced: Tri.No })
+        {
+            sender.Traced = Tri.Unknown;
+            sender.TracerTid = t.Tid;
         }
         var force = r.Code == Sig.SI_KERNEL ? Tri.Yes : sender is { Placed: true } ? SenderOutside(sender, t) : Tri.Unknown;
         SendSignal(r.Sig, t, r.Group, force, r.Code, o);
@@ -267,7 +307,7 @@ public sealed partial class NestedPidModel
             if (exiting?.Signal is { } es && r.Sig == Sig.SIGCHLD && es.Leader.Parent is null && es.Leader.IsLeader)
                 AddChild(t, es.Leader);
             if (!Sig.Valid(r.Sig) || r.Sig == 0) continue;
-            if (!_options.Ptraced && !s.Unkillable && !s.GroupExit && !s.Dead && !Sig.KernelOnly(r.Sig))
+            if (!_options.Ptraced && IsTraced(t) == Tri.No && !s.Unkillable && !s.GroupExit && !s.Dead && !Sig.KernelOnly(r.Sig))
                 s.Action[r.Sig] = Learn(s.Action[r.Sig], r);
             if (r.Result == SignalResult.Delivered) CompleteSignal(r.Sig, t, r.Group);
         }
@@ -301,11 +341,11 @@ public sealed partial class NestedPidModel
     private void ApplyDeliver(Deliver d, Outcome o)
     {
         o.Verdict = Verdict.NotApplicable;
-        _deliveriesSeen = true;
         if (!_tasks.TryGetValue(d.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null || !Sig.Valid(d.Sig) || d.Sig == 0) return;
         var s = t.Signal;
         t.Pending &= ~Sig.Bit(d.Sig);
         s.SharedPending &= ~Sig.Bit(d.Sig);
+        if (d.Sig == Sig.SIGCHLD) SeeOnlyNotice(s);
         // A fatal default action is reported as SIGKILL with handler 0 (NOTES.md): it says nothing of the real signal's handler.
         if (d.Sig == Sig.SIGKILL)
         {
@@ -313,6 +353,20 @@ public sealed partial class NestedPidModel
             return;
         }
         if (d.Handler != Handler.Unknown) s.Action[d.Sig] = FromHandler(d.Handler);
+    }
+
+    /// <summary>A SIGCHLD taken when exactly one dead child's notice was unseen: that child is a zombie now.</summary>
+    private static void SeeOnlyNotice(SignalStruct parent)
+    {
+        SignalStruct? only = null;
+        for (var th = parent.FirstThread; th is not null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+            {
+                if (c.Signal is not { Dead: true, Notified: true, NotifySeen: false } cs) continue;
+                if (only is not null) return;
+                only = cs;
+            }
+        if (only is not null) only.NotifySeen = true;
     }
 
     private static Disposition FromHandler(Handler h) => h switch
@@ -323,11 +377,17 @@ public sealed partial class NestedPidModel
         _ => Disposition.Unknown,
     };
 
-    /// <summary>rt_sigaction: the new action when the capture shows it (strace), else only that it changed.</summary>
+    /// <summary>
+    /// rt_sigaction with a new action (the only kind readers emit): do_sigaction refuses a signal
+    /// out of 1..64, and SIGKILL or SIGSTOP, with EINVAL, and takes any other (kernel/signal.c);
+    /// the sigsetsize check before it passes for every libc, which gives sizeof(sigset_t). The
+    /// new action is kept when the capture shows it (strace), else only that it changed.
+    /// </summary>
     private void ApplySigAction(SigAction a, Outcome o)
     {
-        o.Verdict = Verdict.NotApplicable;
-        if (a.Ret is < 0 || !Sig.Valid(a.Sig) || a.Sig == 0 || Sig.KernelOnly(a.Sig)) return;
+        bool refused = a.Sig is < 1 or > Sig.NSIG || Sig.KernelOnly(a.Sig);
+        o.Return(refused ? -EINVAL : 0);
+        if (a.Ret is < 0 || refused) return;
         if (!_tasks.TryGetValue(a.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null) return;
         var s = t.Signal;
         s.Action[a.Sig] = FromHandler(a.Handler);

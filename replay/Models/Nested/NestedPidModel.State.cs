@@ -3,7 +3,7 @@ namespace Replayer.Replay.Models.Nested;
 /// <summary>Snapshot and Restore: the whole state, records by index so that every list keeps its order.</summary>
 public sealed partial class NestedPidModel
 {
-    private const int StateVersion = 1;
+    private const int StateVersion = 2;
 
     public byte[] Snapshot()
     {
@@ -50,7 +50,6 @@ public sealed partial class NestedPidModel
         {
             w.Write(StateVersion);
             w.Write(_allKnown);
-            w.Write(_deliveriesSeen);
             w.Write(_namespaces.Count);
             foreach (var ns in _namespaces)
             {
@@ -87,6 +86,9 @@ public sealed partial class NestedPidModel
                 w.Write(s.Dead);
                 w.Write(s.AutoreapUnknown);
                 w.Write(s.Notified);
+                w.Write(s.AutoreapWhenEmpty);
+                w.Write(s.IsTracer);
+                w.Write(s.NotifySeen);
                 w.Write(s.NotifyResult);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
@@ -112,6 +114,8 @@ public sealed partial class NestedPidModel
                 w.Write(t.NsForChildren?.Id ?? -1);
                 w.Write((byte)t.ForkNoExec);
                 w.Write(t.Born);
+                w.Write((byte)t.Traced);
+                w.Write(t.TracerTid);
                 WriteList(w, t.FirstChild, c => c.NextSibling, Ix);
                 WriteList(w, t.PgrpHead, m => m.PgrpNext, Ix);
             }
@@ -143,7 +147,6 @@ public sealed partial class NestedPidModel
         _byInode.Clear();
         _firstProcess = _lastProcess = null;
         _allKnown = r.ReadBoolean();
-        _deliveriesSeen = r.ReadBoolean();
 
         int nsCount = r.ReadInt32();
         var reapers = new (int Reaper, int Dying)[nsCount];
@@ -188,6 +191,9 @@ public sealed partial class NestedPidModel
             s.Dead = r.ReadBoolean();
             s.AutoreapUnknown = r.ReadBoolean();
             s.Notified = r.ReadBoolean();
+            s.AutoreapWhenEmpty = r.ReadBoolean();
+            s.IsTracer = r.ReadBoolean();
+            s.NotifySeen = r.ReadBoolean();
             s.NotifyResult = r.ReadInt32();
             sigThreads[i] = ReadList(r);
         }
@@ -219,6 +225,8 @@ public sealed partial class NestedPidModel
             t.NsForChildren = nsfc < 0 ? null : _namespaces[nsfc];
             t.ForkNoExec = (Tri)r.ReadByte();
             t.Born = r.ReadBoolean();
+            t.Traced = (Tri)r.ReadByte();
+            t.TracerTid = r.ReadInt32();
             children[i] = ReadList(r);
             members[i] = ReadList(r);
         }

@@ -22,11 +22,16 @@ public sealed partial class NestedPidModel
         // Follow the trace: the child it says was reaped goes.
         if ((w.Options & WNOWAIT) != 0) return;
         TaskStruct? reaped = null;
-        if (w.Call == WaitCall.Wait4 && w.Ret is long r && r > 0)
+        if (w.Ret is long r && r > 0)
         {
-            if (FindPidNs((int)r, cur.Ns, out var named) == Lookup.Found && named!.Hashed && named.IsLeader) reaped = named;
+            // A child that has not exited was reported stopped or continued (WUNTRACED, or a
+            // tracer's ptrace stop: pair/tracefs's strace gets 23069 back while it runs), not reaped.
+            // A tracer's wait on a tracee of another parent only lets it go to that parent
+            // (wait_task_zombie's EXIT_TRACE), which reaps it later.
+            if (FindPidNs((int)r, cur.Ns, out var named) == Lookup.Found && named!.Hashed && named.IsLeader && named.Signal is { Dead: true }
+                && (named.Parent is null || named.Parent.Signal == cur.Signal)) reaped = named;
         }
-        else if (w.Ret is null or 0 && ret != UnknownAnswer && zombie is not null && (w.Call == WaitCall.Waitid || w.Ret is null))
+        else if (w.Ret is null && ret != UnknownAnswer && zombie is not null)
         {
             reaped = zombie;
         }
@@ -46,6 +51,14 @@ public sealed partial class NestedPidModel
     private TaskStruct? DoWait(TaskStruct cur, Wait w, Outcome o, out int ret)
     {
         ret = UnknownAnswer;
+        // A tracer's wait also walks its ptraced list and reports its tracees' stops, whoever
+        // their parents are (do_wait, ptrace_do_wait): ptrace is not modelled (pair/tracefs: strace's
+        // wait4 returns tracees that are not its children, and 0 under WNOHANG while they run).
+        if (cur.Signal!.IsTracer)
+        {
+            o.Note = "the caller is a tracer: its wait reports its tracees' ptrace stops";
+            return null;
+        }
         int options = w.Options;
         // wait4 always waits for exits; waitid only when asked (WEXITED).
         bool exited = w.Call == WaitCall.Wait4 || (options & WEXITED) != 0;
@@ -71,6 +84,7 @@ public sealed partial class NestedPidModel
             if (wanted is null) return null;
         }
         bool eligible = false, unknown = false, maybeEligible = false;
+        int dead = 0;
         TaskStruct? zombie = null;
         for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
         {
@@ -91,17 +105,28 @@ public sealed partial class NestedPidModel
                 eligible = true;
                 var cs = c.Signal!;
                 // A zombie is one whose parent was told: a dying init still waiting for its namespace is not one yet.
-                if (cs.Dead && cs.Notified && exited && zombie is null)
-                {
-                    if (cs.AutoreapUnknown) unknown = true;
-                    zombie = c;
-                }
+                if (!cs.Dead || !cs.Notified || (c.Placed && c.Ns.DyingInit == c) || !exited) continue;
+                dead++;
+                if (zombie is not null) continue;
+                if (cs.AutoreapUnknown) unknown = true;
+                zombie = c;
             }
+        }
+        // exit_notify makes the zombie an unrecorded while after sched_process_exit, where the
+        // exit's event stands (fresh/pool.capture: wait4(pid, WNOHANG) = 0 between a child's
+        // exit at .287705 and its SIGCHLD at .288333). Unless its notice is known to have come,
+        // WNOHANG may find it still running, and a wait among several dead children may find
+        // another one a zombie first; a blocking wait for the only one returns it either way.
+        if (zombie is { Signal.NotifySeen: false } && ((options & WNOHANG) != 0 || dead > 1))
+        {
+            o.Note = "whether the dead child's parent had been told yet (exit_notify) is not in the capture";
+            return null;
         }
         if (zombie is not null && !unknown)
         {
             o.TranslationsOut++;
-            int nr = w.Call == WaitCall.Waitid ? 0 : PidNrNs(zombie, cur.Ns);
+            // waitid's answer is the child in infop (si_pid), in the caller's view like wait4's return.
+            int nr = PidNrNs(zombie, cur.Ns);
             ret = nr == TaskStruct.UnknownNr ? UnknownAnswer : nr;
             return zombie;
         }

@@ -64,9 +64,6 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>Every task on the host is known: a full /proc snapshot began the capture and nothing unknown turned up since.</summary>
     private bool _allKnown;
 
-    /// <summary>The capture records signal_deliver, so a pending bit can be cleared when the signal is taken.</summary>
-    private bool _deliveriesSeen;
-
     /// <summary>Scratch for the walks that collect tasks (teardown, subreaper propagation), reused.</summary>
     private readonly List<TaskStruct> _scratch = new(64);
     private readonly List<int> _scratchNr = new(64);

@@ -76,6 +76,15 @@ internal sealed class TaskStruct
     /// <summary>PF_FORKNOEXEC: forked and not exec'd since (setpgid by the parent gives EACCES after exec).</summary>
     public Tri ForkNoExec;
 
+    /// <summary>
+    /// Ptraced: Yes once it sent its tracer a CLD_TRAPPED stop notice, Unknown when born to a
+    /// traced parent (strace -f attaches children at fork, by options the capture does not show).
+    /// </summary>
+    public Tri Traced;
+
+    /// <summary>The global tid of the tracer its stop notices went to; a tracer detaches its tracees when it exits (exit_ptrace).</summary>
+    public int TracerTid;
+
     public bool IsLeader => Signal is not null && Signal.Leader == this;
 
     /// <summary>The pid is referenced as some process group's id.</summary>
@@ -96,6 +105,8 @@ internal sealed class TaskStruct
         NsForChildren = null;
         ForkNoExec = Tri.Unknown;
         Born = false;
+        Traced = Tri.No;
+        TracerTid = 0;
     }
 }
 
@@ -145,6 +156,19 @@ internal sealed class SignalStruct
     public bool Notified;
     public int NotifyResult;
 
+    /// <summary>A dying init whose parent ignores SIGCHLD: released once its namespace is empty, not at its exit.</summary>
+    public bool AutoreapWhenEmpty;
+
+    /// <summary>
+    /// The parent is known to have been told by now: its SIGCHLD was recorded in order, or the
+    /// parent took a SIGCHLD only this death can explain. An exit's own event comes at
+    /// sched_process_exit, before exit_notify makes the zombie.
+    /// </summary>
+    public bool NotifySeen;
+
+    /// <summary>Some task's ptrace stop notices came to this process: its waits report its tracees too.</summary>
+    public bool IsTracer;
+
     /// <summary>A process that predates the capture: nothing of its signal state is known.</summary>
     public void MarkAllUnknown()
     {
@@ -156,7 +180,7 @@ internal sealed class SignalStruct
     {
         Leader = null!;
         FirstThread = LastThread = null;
-        GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = false;
+        GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = AutoreapWhenEmpty = IsTracer = NotifySeen = false;
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = 0;

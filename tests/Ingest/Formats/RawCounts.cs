@@ -105,7 +105,8 @@ public sealed partial class RawCounts
                     if (!restarted) Add(EventKind.Fork, 0, answers: 1);
                 }
                 else if (Kills.Contains(name)) Add(EventKind.Kill, 0, answers: 1);
-                else if (!restarted && KindOf(name, call.Args) is { } k) Add(k, 1);
+                // waitid's 0 is no answer: the child is in infop, which the line does not show.
+                else if (!restarted && KindOf(name, call.Args) is { } k) Add(k, 1, answers: name == "waitid" && ret == 0 ? 0 : 1);
                 break;
             case "event":
                 switch (name)

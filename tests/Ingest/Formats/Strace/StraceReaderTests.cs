@@ -165,7 +165,8 @@ public sealed class StraceReaderTests
         var forks = events.OfType<Fork>().ToList();
         Assert.Equal([(ForkCall.Clone, 21239), (ForkCall.Clone3, 21240)], forks.Select(f => (f.Call, f.Child)));
         Assert.All(forks, f => Assert.True(f.NewPidNs && !f.IsThread));
-        Assert.All(forks, f => Assert.Equal(CloneFlags.NewPid, f.Flags));
+        // CLONE_NEWPID, and SIGCHLD (17) in the low byte: clone's CSIGNAL, clone3's exit_signal.
+        Assert.All(forks, f => Assert.Equal(CloneFlags.NewPid | 17, f.Flags));
         Assert.Equal(2, events.OfType<GetId>().Count(g => g.Call == GetIdCall.GetPid && g.Ret == 1));
         Assert.Equal(2, events.OfType<GetId>().Count(g => g.Call == GetIdCall.GetPpid && g.Ret == 0));
         Assert.All(events, e => Assert.Equal(0, e.Time));

@@ -1,0 +1,271 @@
+using Replayer.Ingest.Events;
+using Replayer.Replay.Models;
+using Replayer.Replay.Validation;
+using Xunit;
+
+namespace Replayer.Tests.Replay.Nested;
+
+/// <summary>
+/// The rules real captures corrected (RealCapturesValidateTests): each named after what the kernel
+/// does, with the capture that showed it.
+/// </summary>
+public sealed class OracleRuleTests
+{
+    private const SignalResult D = SignalResult.Delivered, I = SignalResult.Ignored;
+
+    /// <summary>A shell (100) that catches SIGCHLD, as dash and bash do.</summary>
+    private static Scenario Shell()
+    {
+        var s = new Scenario().WithHost();
+        s.SigAction(100, Scenario.SIGCHLD, Handler.Catch);
+        return s;
+    }
+
+    [Fact]
+    public void An_exits_SIGCHLD_while_the_parent_has_other_children_has_an_unknown_result()
+    {
+        // fork-storm: a child's SIGCHLD comes from exit_notify, after sched_process_exit by a delay
+        // the capture does not show; a later sibling's can come first.
+        var s = Shell();
+        s.Fork(100, 200);
+        s.Fork(100, 201);
+        var first = s.Exit(200);
+        Assert.Equal([100], first.Signals.Select(x => x.To));
+        Assert.Equal([0], first.UnknownResults);
+    }
+
+    [Fact]
+    public void An_exits_SIGCHLD_to_a_parent_with_no_other_child_and_an_empty_queue_is_delivered()
+    {
+        var s = Shell();
+        s.Fork(100, 200);
+        var o = s.Exit(200);
+        Assert.Equal([(100, D)], Scenario.Sent(o, Scenario.SIGCHLD));
+        Assert.Empty(o.UnknownResults);
+    }
+
+    [Fact]
+    public void Already_pending_is_never_predicted_since_a_queued_signal_can_be_taken_without_a_line()
+    {
+        var s = Shell();
+        s.SigAction(100, Scenario.SIGUSR1, Handler.Catch);
+        s.Fork(100, 200);
+        Assert.Equal([(100, D)], Scenario.Sent(s.Kill(200, 100, Scenario.SIGUSR1), Scenario.SIGUSR1));
+        var again = s.Kill(200, 100, Scenario.SIGUSR1);
+        Assert.Equal([0], again.UnknownResults);
+        // Taken (signal_deliver): the queue is known empty again.
+        s.Deliver(100, Scenario.SIGUSR1, Handler.Catch);
+        var third = s.Kill(200, 100, Scenario.SIGUSR1);
+        Assert.Equal([(100, D)], Scenario.Sent(third, Scenario.SIGUSR1));
+        Assert.Empty(third.UnknownResults);
+    }
+
+    /// <summary>d-initdeath's shape: 300 (SIGCHLD default) unshares and forks init 301, which forks 302 and 303.</summary>
+    private static Scenario DyingInit(Handler parentSigchld)
+    {
+        var s = new Scenario().WithHost();
+        s.Fork(100, 300);
+        s.SigAction(300, Scenario.SIGCHLD, parentSigchld);
+        s.Unshare(300);
+        s.Fork(300, 301, ret: 301);
+        s.SigAction(301, Scenario.SIGCHLD, Handler.Catch);
+        s.Fork(301, 302, ret: 2);
+        s.Fork(301, 303, ret: 3);
+        return s;
+    }
+
+    [Fact]
+    public void A_dying_inits_SIGCHLD_is_predicted_with_its_exit_and_its_parent_reaps_it_once_the_namespace_is_empty()
+    {
+        var s = DyingInit(Handler.Default);
+        var o = s.Exit(301);
+        Assert.Equal([302, 303], o.Killed);
+        Assert.Equal([(300, I)], Scenario.Sent(o, Scenario.SIGCHLD));
+        Assert.Empty(s.Exit(302, code: 9).Signals);
+        Assert.Equal(0, s.Wait(300, options: 1).Ret);
+        Assert.Empty(s.Exit(303, code: 9).Signals);
+        Assert.Equal(301, s.Wait(300).Ret);
+    }
+
+    [Fact]
+    public void A_dying_init_whose_parent_ignores_SIGCHLD_sends_nothing_and_is_released_when_its_namespace_is_empty()
+    {
+        var s = DyingInit(Handler.Ignore);
+        var o = s.Exit(301);
+        Assert.Empty(Scenario.Sent(o, Scenario.SIGCHLD));
+        s.Exit(302, code: 9);
+        Assert.Equal(0, s.Wait(300, options: 1).Ret);
+        s.Exit(303, code: 9);
+        Assert.Equal(-10, s.Wait(300).Ret);
+    }
+
+    [Fact]
+    public void The_recorded_d_initdeath_teardown_agrees_event_by_event()
+    {
+        var s = DyingInit(Handler.Default);
+        s.Exit(301, signals:
+        [
+            new(Scenario.SIGKILL, 302, D, 128, true),
+            new(Scenario.SIGKILL, 303, D, 128, true),
+            new(Scenario.SIGCHLD, 300, I, 1, true),
+        ]);
+        s.Exit(302, code: 9);
+        s.Exit(303, code: 9);
+        s.Wait(300, ret: 301);
+        var report = Validator.Run("d-initdeath", "nested", s.Events);
+        Assert.True(report.Clean, string.Join("\n", report.Disagreements));
+        Assert.Equal(3, report.ByKind["exit"].Agreed);
+    }
+
+    [Fact]
+    public void A_live_tracers_SIGCHLD_for_a_reaped_tracee_is_not_an_exit_notice_of_the_tracer()
+    {
+        // pair/tracefs: strace's wait4 reaps a traced zombie and do_notify_parent tells the real
+        // parent (23078) in strace's context; nothing goes to strace's own parent.
+        var s = Shell();
+        s.Fork(100, 200);
+        s.Fork(100, 300);
+        s.SigAction(300, Scenario.SIGCHLD, Handler.Catch);
+        var o = s.Apply(new Signal { Tid = 200, Comm = "strace", Record = new(Scenario.SIGCHLD, 300, D, 1, true) });
+        Assert.Equal([300], o.Signals.Select(x => x.To));
+        Assert.Equal(D, o.Signals[0].Result);
+    }
+
+    [Fact]
+    public void A_task_that_stopped_for_its_tracer_never_has_a_signal_ignored()
+    {
+        // sig_ignored: "if (t->ptrace && sig != SIGKILL) return false".
+        var s = Shell();
+        s.Fork(100, 200);
+        s.Fork(100, 300);
+        s.SigAction(300, Scenario.SIGCHLD, Handler.Default);
+        Assert.Equal([(300, I)], Scenario.Sent(s.Kill(100, 300, Scenario.SIGCHLD), Scenario.SIGCHLD));
+        s.Apply(new Signal { Tid = 300, Comm = "python3", Record = new(Scenario.SIGCHLD, 200, I, 4, true) });
+        Assert.Equal([(300, D)], Scenario.Sent(s.Kill(100, 300, Scenario.SIGCHLD), Scenario.SIGCHLD));
+        // Its children, attached at fork or not by options the capture does not show: not known.
+        s.Fork(300, 301);
+        s.SigAction(301, Scenario.SIGCHLD, Handler.Default);
+        Assert.Equal([0], s.Kill(100, 301, Scenario.SIGCHLD).UnknownResults);
+        // The tracer's exit detaches its tracees.
+        s.Exit(200);
+        Assert.Equal([(300, I)], Scenario.Sent(s.Kill(100, 300, Scenario.SIGCHLD), Scenario.SIGCHLD));
+    }
+
+    [Fact]
+    public void A_tracers_wait_is_unknown_since_it_also_reports_its_tracees_stops()
+    {
+        var s = Shell();
+        s.Fork(100, 200);
+        s.Fork(100, 300);
+        Assert.Equal(-10, s.Wait(200, options: 1).Ret);
+        s.Apply(new Signal { Tid = 300, Comm = "python3", Record = new(Scenario.SIGCHLD, 200, I, 4, true) });
+        var o = s.Wait(200, options: 1);
+        Assert.False(o.HasRet);
+        Assert.Equal(Verdict.UnknownState, o.Verdict);
+    }
+
+    [Theory]
+    [InlineData(Scenario.SIGCHLD, 0)]
+    [InlineData(64, 0)]
+    [InlineData(Scenario.SIGKILL, -22)]
+    [InlineData(19, -22)]
+    [InlineData(0, -22)]
+    [InlineData(65, -22)]
+    public void Rt_sigaction_returns_0_and_EINVAL_for_SIGKILL_SIGSTOP_and_signals_out_of_range(int sig, int ret)
+    {
+        var s = Shell();
+        var o = s.Apply(new SigAction { Tid = 100, Comm = "sh", Sig = sig, Handler = Handler.Catch, Ret = ret });
+        Assert.True(o.HasRet);
+        Assert.Equal(ret, o.Ret);
+    }
+
+    [Fact]
+    public void Prctl_set_child_subreaper_returns_0_even_for_a_task_the_capture_never_introduced()
+    {
+        var s = Shell();
+        var o = s.Apply(new Prctl { Tid = 4242, Comm = "python3", Option = Prctl.SetChildSubreaper, Arg2 = 1, Ret = 0 });
+        Assert.True(o.HasRet);
+        Assert.Equal(0, o.Ret);
+    }
+
+    [Fact]
+    public void Wnohang_does_not_know_whether_exit_notify_has_made_the_zombie_yet()
+    {
+        // fresh/pool.capture: wait4(child, WNOHANG) = 0 after the child's sched_process_exit, before its SIGCHLD.
+        var s = Shell();
+        s.Fork(100, 200);
+        s.Exit(200);
+        var early = s.Wait(100, options: 1);
+        Assert.False(early.HasRet);
+        Assert.Equal(Verdict.UnknownState, early.Verdict);
+        // The parent took a SIGCHLD only that death explains: the zombie is there now.
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch);
+        Assert.Equal(200, s.Wait(100, options: 1).Ret);
+    }
+
+    [Fact]
+    public void Waitids_answer_is_the_reaped_childs_number_in_the_callers_view()
+    {
+        var s = Shell();
+        s.Unshare(100);
+        s.Fork(100, 200, ret: 200);
+        s.Fork(200, 201, ret: 2);
+        s.Exit(201);
+        var o = s.Apply(new Wait { Tid = 200, Comm = "python3", Call = WaitCall.Waitid, Pid = 2, Options = 4, Ret = 2 });
+        Assert.Equal(2, o.Ret);
+        Assert.Equal(201, o.RetTarget);
+    }
+
+    [Fact]
+    public void A_setpgid_the_trace_says_succeeded_is_followed_even_where_the_model_could_not_predict_it()
+    {
+        // pair/strace.txt: bash makes a job's group while the model cannot say it would succeed.
+        var s = new Scenario().WithHost();
+        s.Host(200, ppid: 100, pgid: 100, sid: 100);
+        var unknown = s.SetPgid(100, 200, 200, ret: 0);
+        Assert.Equal(Verdict.UnknownState, unknown.Verdict);
+        s.Fork(100, 201);
+        Assert.Equal(0, s.SetPgid(100, 201, 200).Ret);
+    }
+
+    /// <summary>strace (200) tracing 300, a child of the shell 100 (pair/tracefs's shape).</summary>
+    private static Scenario Traced()
+    {
+        var s = Shell();
+        s.Fork(100, 200);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Default);
+        s.Fork(100, 300);
+        s.Apply(new Signal { Tid = 300, Comm = "sh", Record = new(Scenario.SIGCHLD, 200, I, 4, true) });
+        return s;
+    }
+
+    [Fact]
+    public void A_ptraced_tasks_exit_tells_its_tracer_not_its_parent()
+    {
+        var s = Traced();
+        var o = s.Exit(300);
+        Assert.Equal([(200, I)], Scenario.Sent(o, Scenario.SIGCHLD));
+    }
+
+    [Fact]
+    public void A_tracers_wait_that_returns_a_live_tracee_reports_a_stop_and_reaps_nothing()
+    {
+        var s = Traced();
+        s.Wait(200, options: 0x40000000, ret: 300);
+        Assert.Equal(300, s.Model.NumberOf(100, 300, IdKind.Pid));
+        Assert.Equal(0, s.Wait(100, options: 1).Ret);
+    }
+
+    [Fact]
+    public void A_tracers_wait_on_another_parents_dead_tracee_lets_it_go_to_that_parent()
+    {
+        // wait_task_zombie's EXIT_TRACE: the real parent reaps it afterwards (its answer is not predicted).
+        var s = Traced();
+        s.Exit(300);
+        s.Wait(200, options: 0x40000000, ret: 300);
+        // Still the shell's child: its wait is not predicted to sleep (as it would with 300 gone and 200 alive).
+        var o = s.Wait(100, ret: 300);
+        Assert.False(o.HasRet);
+        Assert.Equal(Verdict.UnknownState, o.Verdict);
+    }
+}
