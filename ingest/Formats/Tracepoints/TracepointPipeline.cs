@@ -39,7 +39,10 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file)
         var line = new TraceLine { LineNo = lineNo, Comm = "" };
         if (!parser.Parse(text, ref line, out var error))
         {
-            if (error is not null) throw new TraceFormatException(file, lineNo, error);
+            // An unreadable last line without its newline is most likely a cut-off file, and the
+            // user should hear that rather than only what the half line lacks.
+            if (error is not null)
+                throw new TraceFormatException(file, lineNo, unterminated ? $"{error}; the file ends inside this line (truncated?)" : error);
             return;
         }
         // A last line without its newline may have lost digits: its numbers cannot be trusted.

@@ -6,6 +6,8 @@ using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
 using Xunit;
 
+using Replayer.Tests.Support;
+
 namespace Replayer.Tests.Ingest.Formats;
 
 /// <summary>
@@ -92,6 +94,29 @@ public sealed partial class TracefsLayoutTests
     {
         var lines = File.ReadAllLines(CaptureFiles.Path_(capture));
         return lines.SkipWhile(l => !l.StartsWith("# tracer:", StringComparison.Ordinal)).ToList();
+    }
+
+    [Fact]
+    public void A_gzip_capture_cut_off_mid_line_is_reported_as_truncated_at_its_last_line()
+    {
+        var whole = Repo.PathOf("traces/captures/fork-storm.txt.gz");
+        var cut = Path.Combine(Path.GetTempPath(), $"replayer-cut-{Guid.NewGuid():N}.txt.gz");
+        File.WriteAllBytes(cut, File.ReadAllBytes(whole)[..20000]);
+        try
+        {
+            var input = InputFile.Open(cut);
+            using (input.Stream)
+            {
+                var e = Assert.Throws<TraceFormatException>(() => CaptureFormats.All.Single(r => r.Format == "capture").Read(input, new ReadContext(false)).Count());
+                Assert.Contains("truncated?", e.Message);
+                Assert.Equal(cut, e.File);
+                Assert.True(e.Line > 1000);
+            }
+        }
+        finally
+        {
+            File.Delete(cut);
+        }
     }
 
     private static List<PidEvent> Read(string format, List<string> lines)
