@@ -115,7 +115,7 @@ public static class HtmlReport
             + "<th class=\"n\">containers</th><th class=\"n\">divergent events</th><th class=\"n\">divergences</th><th class=\"n\">quarantined</th></tr></thead><tbody>\n");
         foreach (var h in report.Hosts)
         {
-            w.Write("<tr><td>");
+            w.Write("<tr><td class=\"host\">");
             HtmlText.Write(w, h.Host);
             w.Write($"</td><td class=\"n\">{N(h.Events)}</td><td class=\"n\">{N(h.HostEvents)}</td><td class=\"n\">{N(h.Containers)}</td>"
                 + $"<td class=\"n\">{N(h.DivergentEvents)}</td><td class=\"n\">{N(h.Divergences.Total)}</td><td class=\"n\">{N(h.Quarantined)}</td></tr>\n");
@@ -141,7 +141,7 @@ public static class HtmlReport
 
     private static void OracleRow(TextWriter w, string host, string model, long checkedCount, long agreed, long disagreed, long unknown)
     {
-        w.Write("<tr><td>");
+        w.Write("<tr><td class=\"host\">");
         HtmlText.Write(w, host);
         w.Write("</td><td>");
         HtmlText.Write(w, model);
@@ -176,7 +176,7 @@ public static class HtmlReport
 
     private static void CostRow(TextWriter w, string host, ModelCost c)
     {
-        w.Write("<tr><td>");
+        w.Write("<tr><td class=\"host\">");
         HtmlText.Write(w, host);
         w.Write("</td><td>");
         HtmlText.Write(w, c.Model);
@@ -187,8 +187,10 @@ public static class HtmlReport
     private static void WriteContainers(ReplayReport report, TextWriter w)
     {
         int rows = report.Containers.Count;
+        int hosts = report.Containers.Count(c => c.Id == "host");
+        string what = $"{N(rows - hosts)} containers" + (hosts > 0 ? ", plus each host's own tasks" : "");
         w.Write("<section id=\"containers\">\n<h2>Containers</h2>\n<p class=\"muted\">Click a heading to sort. A container's first divergence is the one that matters most: the rest may follow from it.</p>\n");
-        w.Write($"<details{(rows <= OpenRows ? " open" : "")}><summary>{N(rows)} containers</summary>\n<div class=\"wide\"><table id=\"container-table\" class=\"sortable\"><thead><tr>"
+        w.Write($"<details{(rows <= OpenRows ? " open" : "")}><summary>{what}</summary>\n<div class=\"wide\"><table id=\"container-table\" class=\"sortable\"><thead><tr>"
             + "<th>host</th><th>id</th><th>name</th><th class=\"n\">init</th><th class=\"n\">born</th><th class=\"n\">events</th><th class=\"n\">divergent events</th><th class=\"n\">divergences</th>");
         foreach (var name in CategoryNames.All) w.Write($"<th class=\"n\">{name}</th>");
         w.Write("<th class=\"n\">quarantined</th>");
@@ -329,7 +331,7 @@ public static class HtmlReport
             + "<th>host</th><th>container</th><th class=\"n\">position</th><th class=\"n\">time (ns)</th><th class=\"n\">tid</th><th>comm</th><th>kind</th><th>event</th><th>error</th></tr></thead><tbody>\n");
         foreach (var q in report.Quarantined)
         {
-            w.Write("<tr><td>");
+            w.Write("<tr><td class=\"host\">");
             HtmlText.Write(w, q.Host);
             w.Write("</td><td>");
             HtmlText.Write(w, q.Container);

@@ -183,7 +183,8 @@ public static class SummaryMarkdown
     /// <summary>
     /// Text from the trace as Markdown that renders as the same text: the punctuation that starts
     /// emphasis, code, links, raw HTML, entities or a table cell is backslash-escaped (CommonMark
-    /// lets any ASCII punctuation be), and control characters, line breaks included, are spelled \xNN.
+    /// lets any ASCII punctuation be), and control characters and line breaks (U+2028 and U+2029
+    /// too) are spelled \xNN or \uNNNN.
     /// </summary>
     internal static string Md(string s)
     {
@@ -194,6 +195,8 @@ public static class SummaryMarkdown
                 b.Append('\\').Append(c);
             else if (char.IsControl(c))
                 b.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+            else if (c is '\u2028' or '\u2029')
+                b.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
             else
                 b.Append(c);
         }

@@ -69,7 +69,7 @@
     const d = details[i];
     const tr = el("tr");
     tr.dataset.d = String(i);
-    tr.append(el("td", "#" + i, "n"), el("td", d.host), el("td", containerOf(d)),
+    tr.append(el("td", "#" + i, "n"), el("td", d.host, "host"), el("td", containerOf(d)),
       el("td", format.format(d.event.position), "n"), el("td", d.event.comm), el("td", d.kind),
       category(d.category), el("td", d.left), el("td", d.right));
     return tr;
