@@ -142,7 +142,7 @@ public static class SummaryMarkdown
             }
             var d = report.Details[i];
             w.WriteLine($"- **{Md(c.Host)} {Md(c.Id)}** ({Md(c.Name)}): detail #{i}, event {N(d.Event.Position)} at {N(d.Event.Time)} ns, "
-                + $"tid {d.Event.Tid} {Md(d.Event.Comm)}: {Md(d.Event.Text)} ({Md(d.Kind)}), {CategoryNames.Name(d.Category)}: "
+                + $"by tid {d.Event.Tid} ({Md(d.Event.Comm)}): {Md(d.Event.Text)} ({Md(d.Kind)}), {CategoryNames.Name(d.Category)}: "
                 + $"{Md(left)} said {Md(d.Left)}; {Md(right)} said {Md(d.Right)}"
                 + (d.Note is null ? "" : $" ({Md(d.Note)})"));
         }
