@@ -17,8 +17,6 @@ internal sealed class ContainerNames
         return new ContainerNames(byId);
     }
 
-    public ContainerReport? Find(string host, string id) => _byId.GetValueOrDefault((host, id));
-
     /// <summary>The container's name; its id when the report does not list it.</summary>
-    public string Name(string host, string id) => Find(host, id)?.Name ?? id;
+    public string Name(string host, string id) => _byId.GetValueOrDefault((host, id))?.Name ?? id;
 }

@@ -20,7 +20,9 @@ public static class HtmlReport
     /// <summary>Tables longer than this start collapsed, so a thousand containers do not bury the rest.</summary>
     public const int OpenRows = 50;
 
+    /// <summary>The page's whole style sheet, inlined (report.css).</summary>
     private static readonly string Style = Resource("report.css");
+    /// <summary>The page's whole script, inlined (report.js): sorting, the divergence list, the drill-down.</summary>
     private static readonly string Script = Resource("report.js");
 
     public static void Write(ReplayReport report, TextWriter w)

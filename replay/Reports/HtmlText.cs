@@ -22,13 +22,6 @@ internal static class HtmlText
         w.Write(span[start..]);
     }
 
-    public static string Escape(string s)
-    {
-        var w = new StringWriter();
-        Write(w, s);
-        return w.ToString();
-    }
-
     private static string? Entity(char c) => c switch
     {
         '&' => "&amp;",

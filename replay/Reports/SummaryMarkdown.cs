@@ -30,7 +30,7 @@ public static class SummaryMarkdown
     }
 
     /// <summary>Containers that diverged, most divergences first; ties in the report's order (host, then birth).</summary>
-    internal static List<ContainerReport> RankContainers(ReplayReport report) =>
+    private static List<ContainerReport> RankContainers(ReplayReport report) =>
         [.. report.Containers.Where(c => c.Divergences.Total > 0).OrderByDescending(c => c.Divergences.Total)];
 
     private static void WriteTotals(ReplayReport report, TextWriter w)
