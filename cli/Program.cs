@@ -13,5 +13,6 @@ root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(TracesCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await Run.InvokeAsync(root, args);
