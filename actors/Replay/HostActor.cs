@@ -40,6 +40,9 @@ public sealed class HostActor : Actor
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>Model failures a host sets aside before the replay stops: past this, the models are broken, not an event.</summary>
+    private const int MaxModelFailures = 100;
+
     private readonly ReplayJob _job;
     private readonly string _host;
     private readonly IActorRef _coordinator;
@@ -56,9 +59,11 @@ public sealed class HostActor : Actor
     private readonly List<Booking[]?> _pending = [null];
     private readonly List<int> _pendingCount = [0];
 
-    /// <summary>The models' state at the last snapshot, and the events since: what a model failure is recovered from.</summary>
+    /// <summary>The models' state at the last snapshot: what a model failure is recovered from.</summary>
     private byte[] _hostSnapshot = [];
-    private readonly List<PidEvent> _sinceSnapshot = [];
+
+    /// <summary>Events quarantined since the last snapshot: a recovery passes over them again.</summary>
+    private readonly HashSet<long> _skipped = [];
 
     /// <summary>Decoded events, read ahead on another thread.</summary>
     private ChannelReader<PidEvent[]>? _events;
@@ -105,27 +110,36 @@ public sealed class HostActor : Actor
         Self.Tell(Pump.Instance);
     }
 
-    /// <summary>Reads and decodes the stream from a revision, in chunks, ahead of the models.</summary>
+    /// <summary>
+    /// Reads and decodes the stream from a revision, ahead of the models, one chunk per read: short
+    /// reads, so that the snapshots the replay writes meanwhile never wait for a long read to end.
+    /// </summary>
     private async Task ReadAsync(ChannelWriter<PidEvent[]> writer, long from, CancellationToken ct)
     {
         try
         {
             var stream = TraceStreams.HostStream(_job.Trace, _host);
-            var chunk = new List<PidEvent>(ChunkSize);
-            await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), ct: ct))
+            while (true)
             {
-                chunk.Add(TraceCatalog.Decode(e));
-                if (chunk.Count < ChunkSize) continue;
+                var chunk = await ReadChunkAsync(stream, from, ChunkSize, ct);
+                if (chunk.Count == 0) break;
+                from += chunk.Count;
                 await writer.WriteAsync(chunk.ToArray(), ct);
-                chunk.Clear();
             }
-            if (chunk.Count > 0) await writer.WriteAsync(chunk.ToArray(), ct);
             writer.TryComplete();
         }
         catch (Exception e)
         {
             writer.TryComplete(e);
         }
+    }
+
+    private async Task<List<PidEvent>> ReadChunkAsync(string stream, long from, int count, CancellationToken ct)
+    {
+        var chunk = new List<PidEvent>(count);
+        await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), count, ct))
+            chunk.Add(TraceCatalog.Decode(e));
+        return chunk;
     }
 
     private async ValueTask PumpAsync()
@@ -159,6 +173,7 @@ public sealed class HostActor : Actor
         }
         int container;
         Booking booking;
+        long position = _replay.Position;
         try
         {
             _job.BeforeStep?.Invoke(_host, ev);
@@ -166,10 +181,9 @@ public sealed class HostActor : Actor
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            RecoverModels(ev, e);
+            await RecoverModelsAsync(ev, position, e);
             return;
         }
-        _sinceSnapshot.Add(ev);
         foreach (var published in _replay.Emigrated)
             await _coordinator.TellAsync(new ImagePublished(published), Self, _job.Cancel);
         _replay.Emigrated.Clear();
@@ -186,17 +200,25 @@ public sealed class HostActor : Actor
 
     /// <summary>
     /// A model threw on an event: the models' state may be half changed, so they go back to the last
-    /// snapshot, take again the events since (their bookings were already made), and the event is
-    /// quarantined in the host's books.
+    /// snapshot and take again the events since, read back from the store (their bookings were
+    /// already made), and the event is quarantined in the host's books.
     /// </summary>
-    private void RecoverModels(PidEvent failed, Exception error)
+    private async ValueTask RecoverModelsAsync(PidEvent failed, long at, Exception error)
     {
+        if (_hostLedger.Quarantined.Count >= MaxModelFailures)
+            throw new InvalidOperationException($"host {_host}: the models failed on {MaxModelFailures} events; the last, at position {at}: {error.Message}", error);
         _replay.Restore(_hostSnapshot);
-        foreach (var ev in _sinceSnapshot) _replay.Step(ev);
+        var stream = TraceStreams.HostStream(_job.Trace, _host);
+        while (_replay.Position < at)
+            foreach (var ev in await ReadChunkAsync(stream, _replay.Position, (int)Math.Min(ChunkSize, at - _replay.Position), _job.Cancel))
+            {
+                if (_skipped.Contains(_replay.Position)) _replay.Skip();
+                else _replay.Step(ev);
+            }
         _replay.Emigrated.Clear();
         var booking = new Booking(failed, _replay.Position, default, default, 0, null);
+        _skipped.Add(at);
         _replay.Skip();
-        _sinceSnapshot.Add(failed);
         _hostLedger.Quarantine(booking, $"model: {error.GetType().Name}: {error.Message}");
     }
 
@@ -232,7 +254,7 @@ public sealed class HostActor : Actor
     {
         var ledgers = await CollectAsync<byte[]>(TakeSnapshot.Instance);
         _hostSnapshot = _replay.Snapshot();
-        _sinceSnapshot.Clear();
+        _skipped.Clear();
         var state = ReplayStreams.EncodeHost(_hostSnapshot, _hostLedger.Snapshot(), ledgers.Skip(1).ToList()!);
         await _job.Store.SaveSnapshotAsync(_snapshotStream, new StreamRevision(_replay.Position - 1), ReplayStreams.SnapshotType, state, _job.Cancel);
         _saved = _replay.Position;
