@@ -12,5 +12,6 @@ root.Subcommands.Add(CaptureCommand.Create());
 root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(TracesCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await Run.InvokeAsync(root, args);

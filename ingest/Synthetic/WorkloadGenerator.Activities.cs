@@ -201,10 +201,10 @@ internal sealed partial class SyntheticCluster
         var sh = Find(ct, Role.Shell);
         if (sh is null || Room(ct) >= 4 && _rng.Chance(0.1)) return Login(ct) is not null;
         var h = ct.Host;
+        if (_rng.Chance(0.06)) return Logout(sh);
         if (!JobAlive(sh))
         {
             sh.Job = 0;
-            if (_rng.Chance(0.08)) return Logout(sh);
             if (Room(ct) < 1) return false;
             StartJob(sh, Math.Min(Room(ct), Pipeline()), Role.Job, nohup: _rng.Chance(0.1));
             GetId(h, sh, GetIdCall.GetPgid, h.Kernel.NumberOf(sh.Tid, sh.Job));
@@ -374,19 +374,20 @@ internal sealed partial class SyntheticCluster
         var h = ct.Host;
         var sh = Find(ct, Role.Shell) ?? Login(ct);
         if (sh is null) return false;
-        double r = _rng.NextDouble();
-        if (r < 0.3)
+        // kill -TERM -1: everything the shell can see but the init and itself. Rarer than group
+        // kills, as in life; the kernel walks every process of the host for it.
+        if (_rng.Chance(0.1))
         {
-            // kill -TERM -1: everything the shell can see but the init and itself.
             Kill(h, sh, -1, SIGTERM);
             return true;
         }
+        double r = _rng.NextDouble();
         if (!JobAlive(sh))
         {
             if (Room(ct) < 2) return false;
             StartJob(sh, Math.Min(Room(ct), Pipeline()), Role.Job);
         }
-        if (r < 0.65 || ct.Depth > 0) Kill(h, sh, -h.Kernel.NumberOf(sh.Tid, sh.Job), SIGTERM);
+        if (r < 0.6 || ct.Depth > 0) Kill(h, sh, -h.Kernel.NumberOf(sh.Tid, sh.Job), SIGTERM);
         else Kill(h, h.Vzctl, -h.Kernel.NumberOf(h.Vzctl.Tid, sh.Job), SIGTERM);
         return true;
     }

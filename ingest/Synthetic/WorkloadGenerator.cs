@@ -143,21 +143,20 @@ internal sealed partial class SyntheticCluster
         ev.SetEnvelope(h.Name, h.Seq++, _time, ev.Tid, ev.Comm, ev.Ret);
         h.Kernel.Apply(ev, _answer);
         var a = _answer;
-        var recorded = ev;
+        // The kernel has run the event: what it answered is recorded on the event itself.
         if (a.Signals.Count > 0)
         {
-            var signals = a.Signals.ToArray();
-            recorded = ev switch
+            switch (ev)
             {
-                Kill k => k with { Signals = signals },
-                Exit x => x with { Signals = signals },
-                _ => throw new InvalidOperationException($"the kernel sent signals for a {ev.Kind} event, which records none"),
-            };
+                case Kill k: k.SetSignals(a.Signals.ToArray()); break;
+                case Exit x: x.SetSignals(a.Signals.ToArray()); break;
+                default: throw new InvalidOperationException($"the kernel sent signals for a {ev.Kind} event, which records none");
+            }
         }
-        recorded.SetEnvelope(h.Name, ev.Seq, ev.Time, ev.Tid, ev.Comm, a.HasRet ? a.Ret : ev.Ret);
-        _out.Enqueue(recorded);
+        ev.SetEnvelope(h.Name, ev.Seq, ev.Time, ev.Tid, ev.Comm, a.HasRet ? a.Ret : ev.Ret);
+        _out.Enqueue(ev);
         Settle(h);
-        return recorded;
+        return ev;
     }
 
     /// <summary>
