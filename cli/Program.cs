@@ -14,5 +14,6 @@ root.Subcommands.Add(TracesCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await Run.InvokeAsync(root, args);
