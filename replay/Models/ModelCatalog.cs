@@ -19,7 +19,7 @@ public static class ModelCatalog
     private static readonly SortedDictionary<string, Func<ModelSettings, IPidModel>> Factories = new(StringComparer.Ordinal)
     {
         ["nested"] = s => new NestedPidModel(new NestedOptions { Ptraced = s.Ptraced, PidMax = s.PidMax }),
-        ["vpid"] = s => new VpidModel(new VpidOptions { PidMax = s.PidMax }),
+        ["vpid"] = s => new VpidModel(new VpidOptions { PidMax = s.PidMax, Ptraced = s.Ptraced }),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

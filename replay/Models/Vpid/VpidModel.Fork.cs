@@ -42,6 +42,8 @@ public sealed partial class VpidModel
             child.UnknownDisposition = parent.Leader.UnknownDisposition;
         }
         child.VPid = vpid;
+        // The parent's view of the child: its global tid on the host, the number inside when they share a VPS.
+        child.TraceNr = parent.Vps is null ? ev.Child : ev.Ret is > 0 && parent.Vps == vps ? (int)ev.Ret : 0;
         child.VPgid = parent.VPgid;
         child.VSid = parent.VSid;
         child.Vps = vps;
@@ -273,7 +275,7 @@ public sealed partial class VpidModel
             else
                 vps ??= NewVps("", ev.PidNs);
         }
-        int pid = TakeGlobal(ev.Tid, o);
+        int pid = PreexistingGlobal(ev.Tid);
         bool thread = ev.Tgid != 0 && ev.Tgid != ev.Tid && _tasks.ContainsKey(ev.Tgid);
         int vpid = vps is null ? pid : ev.NsPid![1] == 1 && levels == 2 ? 1 : pid + VpidDiv;
         VpidTask t;
@@ -306,6 +308,7 @@ public sealed partial class VpidModel
             t.VSid = SnapshotVirtual(vps, session, ev.NsSid, levels);
         }
         t.VPid = vpid;
+        t.TraceNr = ev.NsPid is { Length: > 0 } nspid ? nspid[^1] : 0;
         t.Vps = vps;
         t.Adopted = ev.Adopted;
         if (vps is not null)

@@ -15,7 +15,10 @@ public sealed partial class VpidModel
             return nr;
         var vps = caller.Vps;
         if (vps is null)
+        {
+            nr = FromTrace(nr);
             return IsVirtual(nr) ? 0 : nr;
+        }
         if (!IsVirtual(nr) && nr != 1)
             return nr; // is_virtual_pid is false: no translation at all
         o.TranslationsIn++;

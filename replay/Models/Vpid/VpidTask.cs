@@ -22,6 +22,8 @@ internal sealed class VpidTask
     public int Tid;
     /// <summary>The global pid this design gives the task (the trace's tid when the design could have allocated it).</summary>
     public int Pid;
+    /// <summary>The number the trace's kernel showed for the task to its parent (fork's return) or to itself (getpid); 0 until shown.</summary>
+    public int TraceNr;
     /// <summary>pids[PIDTYPE_PID].vnr: what the task is called inside a VPS (equal to Pid on the host).</summary>
     public int VPid;
     /// <summary>pids[PIDTYPE_TGID].vnr.</summary>
@@ -61,6 +63,8 @@ internal sealed class VpidTask
     public bool ChildrenFoundVps;
     /// <summary>After setns or unshare: the VPS this task's children are born into.</summary>
     public Vps? ChildrenVps;
+    /// <summary>On the leader: the process has exec'd since its fork (p->did_exec): its parent can no longer setpgid it.</summary>
+    public bool DidExec;
     /// <summary>The task was first seen mid-trace, without a snapshot: its history is unknown.</summary>
     public bool Adopted;
 
@@ -68,7 +72,7 @@ internal sealed class VpidTask
 
     public void Clear()
     {
-        Tid = Pid = VPid = VTgid = VPgid = VSid = 0;
+        Tid = Pid = TraceNr = VPid = VTgid = VPgid = VSid = 0;
         Vps = null;
         Leader = this;
         NextThread = null;
@@ -82,5 +86,6 @@ internal sealed class VpidTask
         ChildrenFoundVps = false;
         ChildrenVps = null;
         Adopted = false;
+        DidExec = false;
     }
 }
