@@ -119,8 +119,7 @@ public sealed partial class VpidModel
         bool ignored = (parent.Ignored & SigBit(SIGCHLD)) != 0;
         if (!ignored)
         {
-            var result = ResultFor(parent, thread!.Tid, SIGCHLD, o);
-            o.Signals.Add(new SignalOutcome(SIGCHLD, thread.Tid, result, 0));
+            var result = SendTo(parent, thread!.Tid, SIGCHLD, 0, o);
             if (notifier != 0)
                 _notices[notifier] = (thread.Tid, result);
         }

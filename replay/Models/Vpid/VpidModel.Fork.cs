@@ -42,6 +42,7 @@ public sealed partial class VpidModel
             child.UnknownDisposition = parent.Leader.UnknownDisposition;
         }
         child.VPid = vpid;
+        child.Unplaced = parent.EnteredUnnamed && !ev.IsThread;
         // The parent's view of the child: its global tid on the host, the number inside when they share a VPS.
         child.TraceNr = parent.Vps is null ? ev.Child : ev.Ret is > 0 && parent.Vps == vps ? (int)ev.Ret : 0;
         child.VPgid = parent.VPgid;
@@ -238,6 +239,7 @@ public sealed partial class VpidModel
         {
             o.Verdict = Verdict.UnknownState;
             o.Note = "setns target is not a known top-level pid namespace";
+            caller.EnteredUnnamed = ev.Ret == 0;
             return;
         }
         o.Return(0);
@@ -245,6 +247,41 @@ public sealed partial class VpidModel
             return;
         caller.ChildrenVps = target;
         caller.ChildrenFoundVps = false;
+        caller.EnteredUnnamed = false;
+    }
+
+    /// <summary>
+    /// A child of an unnamed setns told its own number. Its global tid: it stayed on the host.
+    /// Any other number: it lives in a pid namespace under the host's, which is one VPS here, or
+    /// a namespace nested in one (whose tasks stay members of the outer VPS); when exactly one VPS
+    /// is running, that is where it went, as `vzctl exec` would have put it, and its parent's
+    /// later children follow. With several, it stays on the host, unplaced.
+    /// </summary>
+    private void PlaceSetnsChild(VpidTask child, int ret, Outcome o)
+    {
+        child.Unplaced = false;
+        if (ret == child.Tid)
+            return;
+        Vps? only = null;
+        foreach (var vps in _vpss)
+        {
+            if (vps.Stopped)
+                continue;
+            if (only is not null)
+                return;
+            only = vps;
+        }
+        if (only is null || !child.IsLeader || child.Vps is not null)
+            return;
+        child.Vps = only;
+        VpsTaskAdd(only);
+        child.VPid = child.VTgid = AllocVpid(only, child.Pid, -1, o);
+        child.TraceNr = ret;
+        if (child.Parent is { EnteredUnnamed: true } parent)
+        {
+            parent.ChildrenVps = only;
+            parent.EnteredUnnamed = false;
+        }
     }
 
     /// <summary>A task of a /proc snapshot, or adopted: its numbers as the capture gives them, placed by the rules of this design.</summary>

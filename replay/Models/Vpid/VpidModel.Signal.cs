@@ -15,10 +15,24 @@ public sealed partial class VpidModel
     /// recipient, an exiting one); for a VPS init, what this design says, since only there do the
     /// designs differ (a namespace init ignores a default action that a VPS init, an ordinary
     /// process to the patch, takes). Without a recorded result: ignored by disposition or because
-    /// the process is dead, else delivered.
+    /// the process is dead, else delivered. The signal is added to the outcome; a result that
+    /// depends on a disposition the capture did not show is marked unknown, not guessed.
     /// </summary>
-    private SignalResult ResultFor(VpidTask recipient, int to, int sig, Outcome o)
+    private SignalResult SendTo(VpidTask recipient, int to, int sig, int code, Outcome o)
     {
+        var result = ResultFor(recipient, to, sig, out bool unknown);
+        if (unknown)
+        {
+            o.UnknownResults.Add(o.Signals.Count);
+            o.Note ??= "the recipient's disposition is unknown";
+        }
+        o.Signals.Add(new SignalOutcome(sig, to, result, code));
+        return result;
+    }
+
+    private SignalResult ResultFor(VpidTask recipient, int to, int sig, out bool unknown)
+    {
+        unknown = false;
         var leader = recipient.Leader;
         bool init = leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);
         foreach (var r in _recorded.Span)
@@ -29,11 +43,7 @@ public sealed partial class VpidModel
         if (_options.Ptraced && sig != SIGKILL)
             return SignalResult.Delivered;
         ulong bit = SigBit(sig);
-        if ((leader.UnknownDisposition & bit) != 0)
-        {
-            o.Verdict = Verdict.UnknownState;
-            o.Note ??= "the recipient's disposition is unknown";
-        }
+        unknown = (leader.UnknownDisposition & bit) != 0;
         if ((leader.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
             return SignalResult.Ignored;
         if ((leader.Caught & bit) == 0 && (DefaultIgnored & bit) != 0)
@@ -44,7 +54,7 @@ public sealed partial class VpidModel
     private void Send(VpidTask process, int sig, Outcome o)
     {
         if (sig != 0)
-            o.Signals.Add(new SignalOutcome(sig, process.Leader.Tid, ResultFor(process, process.Leader.Tid, sig, o), 0));
+            SendTo(process, process.Leader.Tid, sig, 0, o);
     }
 
     /// <summary>
@@ -80,7 +90,7 @@ public sealed partial class VpidModel
             o.Note = "a dying VPS init kills nothing: the patch stops a VPS with its last task";
             return;
         }
-        o.Signals.Add(new SignalOutcome(r.Sig, r.To, ResultFor(to, r.To, r.Sig, o), r.Code));
+        SendTo(to, r.To, r.Sig, r.Code, o);
     }
 
     /// <summary>
@@ -180,7 +190,7 @@ public sealed partial class VpidModel
             return;
         }
         if (ev.Sig != 0)
-            o.Signals.Add(new SignalOutcome(ev.Sig, target.Tid, ResultFor(target, target.Tid, ev.Sig, o), 0));
+            SendTo(target, target.Tid, ev.Sig, 0, o);
         o.Return(0, target.Tid);
     }
 
@@ -266,6 +276,9 @@ public sealed partial class VpidModel
         {
             case GetIdCall.GetPid:
                 o.Return(caller.VTgid, caller.Leader.Tid);
+                // The answer is the evidence of where it lives, not something predicted from it.
+                if (ev.Ret is > 0 && caller.Unplaced)
+                    PlaceSetnsChild(caller, (int)ev.Ret, o);
                 return;
             case GetIdCall.GetTid:
                 o.Return(caller.VPid, caller.Tid);

@@ -100,6 +100,7 @@ public sealed partial class VpidModel
         w.Write(t.ChildrenVps?.Id ?? 0);
         w.Write(t.Adopted);
         w.Write(t.DidExec);
+        w.Write(t.EnteredUnnamed); w.Write(t.Unplaced);
     }
 
     public void Restore(ReadOnlySpan<byte> snapshot)
@@ -150,6 +151,7 @@ public sealed partial class VpidModel
             t.ChildrenVps = cv > 0 ? _vpss[cv - 1] : null;
             t.Adopted = r.ReadBoolean();
             t.DidExec = r.ReadBoolean();
+            t.EnteredUnnamed = r.ReadBoolean(); t.Unplaced = r.ReadBoolean();
             _tasks.Add(t.Tid, t);
             _byPid[t.Pid] = t;
             order[i] = t;

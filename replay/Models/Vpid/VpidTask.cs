@@ -65,6 +65,10 @@ internal sealed class VpidTask
     public Vps? ChildrenVps;
     /// <summary>On the leader: the process has exec'd since its fork (p->did_exec): its parent can no longer setpgid it.</summary>
     public bool DidExec;
+    /// <summary>After a setns the capture could not name: this task's children are born where it entered, not yet known.</summary>
+    public bool EnteredUnnamed;
+    /// <summary>Born after its parent's unnamed setns: kept on the host until its own getpid says otherwise.</summary>
+    public bool Unplaced;
     /// <summary>The task was first seen mid-trace, without a snapshot: its history is unknown.</summary>
     public bool Adopted;
 
@@ -87,5 +91,6 @@ internal sealed class VpidTask
         ChildrenVps = null;
         Adopted = false;
         DidExec = false;
+        EnteredUnnamed = Unplaced = false;
     }
 }
