@@ -14,6 +14,10 @@ namespace Replayer.Replay.Models.Vpid;
 /// here is that tid whenever this design could have allocated it (bit 10 clear, below pid_max,
 /// free); otherwise alloc_pidmap picks one, and when the halved pid space is full the task is
 /// numbered above pid_max and the event reports the allocation failure the design would have had.
+/// A task from before the capture that it could not number so is numbered above pid_max too (no
+/// failure: it was not allocated during the capture), where no later fork of the trace collides.
+/// Where the trace's kernel made a choice this design shares (which zombie a wait reaped, a
+/// signal's result on the queue), the replay follows the trace.
 /// </summary>
 public sealed partial class VpidModel : IPidModel
 {
