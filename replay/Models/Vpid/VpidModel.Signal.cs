@@ -254,6 +254,8 @@ public sealed partial class VpidModel
         // Its answer is 0 or an errno: it names no task.
         o.Return(err);
         bool moved = ev.Ret is long ret ? ret == 0 : err == 0;
+        // Moved where this design would have refused: the group has a member in the caller's session after all.
+        member ??= pgrp > 0 && pgrp < _groupHead.Length && pgrp != target?.Pid ? _groupHead[pgrp] : null;
         if (!moved || target is null || pgrp <= 0 || (pgrp != target.Pid && member is null))
             return;
         int vpgid = pgrp == target.Pid ? target.VPid : member!.VPid;
