@@ -187,6 +187,15 @@ public sealed partial class VpidModel
             o.TranslationsIn++;
             if (caller.Vps is null)
                 pid = pid > 0 ? FromTrace(pid) : -FromTrace(-pid);
+            else if (FromTraceInside(caller, Math.Abs(pid)) is var g && g != Math.Abs(pid))
+            {
+                if (g == 0)
+                {
+                    o.Return(-ECHILD); // the number's task is long gone and its number is another's
+                    return;
+                }
+                pid = pid > 0 ? g : -g;
+            }
         }
         for (var th = caller.Leader; th is not null; th = th.NextThread)
             for (var c = th.FirstChild; c is not null; c = c.NextSibling)

@@ -43,11 +43,13 @@ public sealed partial class VpidModel
         }
         child.VPid = vpid;
         child.Unplaced = parent.EnteredUnnamed && !ev.IsThread;
-        // The parent's view of the child: its global tid on the host, the number inside when they share a VPS.
-        child.TraceNr = parent.Vps is null ? ev.Child : ev.Ret is > 0 && parent.Vps == vps ? (int)ev.Ret : 0;
         child.VPgid = parent.VPgid;
         child.VSid = parent.VSid;
         child.Vps = vps;
+        child.NestedNs = vps is not null && (parent.NestedNs || parent.ChildrenNested || (ev.NewPidNs && parent.Vps is not null));
+        // The parent's view of the child: its global tid on the host, its number at the VPS's level
+        // when the parent lives there (a child in a nested namespace has one there too).
+        SetTraceNr(child, parent.Vps is null ? ev.Child : ev.Ret is > 0 && parent.Vps == vps && !parent.NestedNs ? (int)ev.Ret : 0);
         if (vps is not null)
         {
             VpsTaskAdd(vps);
@@ -213,6 +215,7 @@ public sealed partial class VpidModel
         {
             Nested(caller.Vps ?? caller.ChildrenVps!, o);
             o.Return(0);
+            caller.ChildrenNested |= ev.Ret is not < 0;
             return;
         }
         if (ev.Ret is < 0)
@@ -276,7 +279,7 @@ public sealed partial class VpidModel
         child.Vps = only;
         VpsTaskAdd(only);
         child.VPid = child.VTgid = AllocVpid(only, child.Pid, -1, o);
-        child.TraceNr = ret;
+        SetTraceNr(child, ret);
         if (child.Parent is { EnteredUnnamed: true } parent)
         {
             parent.ChildrenVps = only;
@@ -345,8 +348,9 @@ public sealed partial class VpidModel
             t.VSid = SnapshotVirtual(vps, session, ev.NsSid, levels);
         }
         t.VPid = vpid;
-        t.TraceNr = ev.NsPid is { Length: > 0 } nspid ? nspid[^1] : 0;
         t.Vps = vps;
+        t.NestedNs = levels > 2 && vps is not null;
+        SetTraceNr(t, ev.NsPid is { Length: > 0 } nspid ? nspid[Math.Min(1, nspid.Length - 1)] : 0);
         t.Adopted = ev.Adopted;
         if (vps is not null)
         {

@@ -181,7 +181,8 @@ public sealed partial class VpidModel
             return;
         }
         var target = FindTask(caller, tid, o);
-        int tgid = caller.Vps is null ? FromTrace(ev.Pid) : ev.Pid;
+        // A caller learns a tgid from getpid: the virtual one inside a VPS, which the posted do_tkill compares.
+        int tgid = caller.Vps is null ? FromTrace(ev.Pid) : FromTraceInside(caller, ev.Pid) is > 0 and var g && g != ev.Pid && _byPid[g] is { } named ? named.Leader.VTgid : ev.Pid;
         if (target is null || (ev.Call == KillCall.Tgkill && target.VTgid != tgid))
         {
             o.Return(-ESRCH);
@@ -272,8 +273,8 @@ public sealed partial class VpidModel
         o.Probes++;
         if (caller.Adopted && ev.Call is not (GetIdCall.GetPid or GetIdCall.GetTid))
             o.Verdict = Verdict.UnknownState; // its parent, group and session came before the capture
-        if (ev.Call == GetIdCall.GetPid && ev.Ret is > 0 && caller.TraceNr == 0 && caller.IsLeader)
-            caller.TraceNr = (int)ev.Ret;
+        if (ev.Call == GetIdCall.GetPid && ev.Ret is > 0 && caller.TraceNr == 0 && caller.IsLeader && !caller.NestedNs)
+            SetTraceNr(caller, (int)ev.Ret);
         switch (ev.Call)
         {
             case GetIdCall.GetPid:

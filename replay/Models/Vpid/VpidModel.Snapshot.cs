@@ -76,6 +76,11 @@ public sealed partial class VpidModel
                 w.Write(list.Count);
                 foreach (var t in list) w.Write(t.Tid);
             }
+            w.Write(_insideNumbers.Count);
+            foreach (var ((vps, nr), (pid, tid)) in _insideNumbers)
+            {
+                w.Write(vps); w.Write(nr); w.Write(pid); w.Write(tid);
+            }
             w.Write(_notices.Count);
             foreach (var (from, (to, result)) in _notices)
             {
@@ -100,7 +105,7 @@ public sealed partial class VpidModel
         w.Write(t.ChildrenVps?.Id ?? 0);
         w.Write(t.Adopted);
         w.Write(t.DidExec);
-        w.Write(t.EnteredUnnamed); w.Write(t.Unplaced);
+        w.Write(t.EnteredUnnamed); w.Write(t.Unplaced); w.Write(t.NestedNs); w.Write(t.ChildrenNested);
     }
 
     public void Restore(ReadOnlySpan<byte> snapshot)
@@ -151,7 +156,7 @@ public sealed partial class VpidModel
             t.ChildrenVps = cv > 0 ? _vpss[cv - 1] : null;
             t.Adopted = r.ReadBoolean();
             t.DidExec = r.ReadBoolean();
-            t.EnteredUnnamed = r.ReadBoolean(); t.Unplaced = r.ReadBoolean();
+            t.EnteredUnnamed = r.ReadBoolean(); t.Unplaced = r.ReadBoolean(); t.NestedNs = r.ReadBoolean(); t.ChildrenNested = r.ReadBoolean();
             _tasks.Add(t.Tid, t);
             _byPid[t.Pid] = t;
             order[i] = t;
@@ -200,6 +205,9 @@ public sealed partial class VpidModel
             for (int j = 0; j < n; j++) list.Add(_tasks[r.ReadInt32()]);
             _awaitingParent[ppid] = list;
         }
+        int inside = r.ReadInt32();
+        for (int i = 0; i < inside; i++)
+            _insideNumbers[(r.ReadInt32(), r.ReadInt32())] = (r.ReadInt32(), r.ReadInt32());
         int notices = r.ReadInt32();
         for (int i = 0; i < notices; i++)
             _notices[r.ReadInt32()] = (r.ReadInt32(), (SignalResult)r.ReadByte());
@@ -227,6 +235,7 @@ public sealed partial class VpidModel
         _awaitingParent.Clear();
         _renumbered.Clear();
         _notices.Clear();
+        _insideNumbers.Clear();
         _firstProcess = _lastProcess = null;
     }
 }

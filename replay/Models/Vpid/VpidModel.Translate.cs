@@ -19,6 +19,9 @@ public sealed partial class VpidModel
             nr = FromTrace(nr);
             return IsVirtual(nr) ? 0 : nr;
         }
+        int known = FromTraceInside(caller, nr);
+        if (known != nr)
+            return known; // a number the trace's kernel showed inside: the task this design gave the caller instead
         if (!IsVirtual(nr) && nr != 1)
             return nr; // is_virtual_pid is false: no translation at all
         o.TranslationsIn++;

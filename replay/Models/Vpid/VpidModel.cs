@@ -64,6 +64,13 @@ public sealed partial class VpidModel : IPidModel
     /// task it learned of from the trace's kernel, and would have passed this one.
     /// </summary>
     private readonly Dictionary<int, int> _renumbered = new();
+    /// <summary>
+    /// Per VPS, each number the trace's kernel showed inside (a task's number in its namespace) to
+    /// the global pid of the task that last held it, and that task's identity. A caller inside
+    /// passes the numbers it was shown; under this design it was shown others for the same tasks
+    /// (fork's global pid as posted, getpid's virtual one) and would have passed those.
+    /// </summary>
+    private readonly Dictionary<(int Vps, int Nr), (int Pid, int Tid)> _insideNumbers = new();
     /// <summary>The signal_generate lines the trace recorded for the event being replayed.</summary>
     private ReadOnlyMemory<SignalRecord> _recorded;
     /// <summary>Holds a lone kernel signal's record for <see cref="_recorded"/>, so that no event allocates.</summary>
@@ -529,6 +536,26 @@ public sealed partial class VpidModel : IPidModel
         nr = AllocOverflow();
         Renumber(traceNr, nr);
         return nr;
+    }
+
+    /// <summary>Records the number the trace's kernel showed for a task: its global tid on the host, its number at its VPS's level inside.</summary>
+    private void SetTraceNr(VpidTask t, int nr)
+    {
+        t.TraceNr = nr;
+        if (nr > 0 && t.Vps is { } vps)
+            _insideNumbers[(vps.Id, nr)] = (t.Pid, t.Tid);
+    }
+
+    /// <summary>
+    /// The global number an argument of a caller inside a VPS stands for, when the trace's kernel
+    /// had shown it that number for a task: the task's global pid, or 0 once that number has gone
+    /// to another task. Otherwise the number as passed.
+    /// </summary>
+    private int FromTraceInside(VpidTask caller, int nr)
+    {
+        if (caller.Vps is not { } vps || caller.NestedNs || nr <= 0 || !_insideNumbers.TryGetValue((vps.Id, nr), out var held))
+            return nr;
+        return _traceOf[held.Pid] == held.Tid ? held.Pid : 0;
     }
 
     /// <summary>The global number a host caller's argument stands for: the trace's number, as this design numbers that task.</summary>

@@ -179,4 +179,25 @@ public sealed class VpidTraceFollowingTests
         copy.Apply(new Signal { Host = "a", Tid = 200, Record = new SignalRecord(SIGCHLD, 100, SignalResult.Ignored, 1, true) }, o);
         Assert.Equal(100, Assert.Single(o.Signals).To);
     }
+
+    [Fact]
+    public void A_caller_inside_passes_the_number_the_trace_showed_it_and_this_design_reads_it_as_that_task()
+    {
+        // pair/tracefs: bash inside a namespace setpgids and waits for its children by the numbers
+        // fork returned there (2, 3); under the patch fork returned their global pids, which it
+        // would have passed instead. A number with no task behind it names nothing.
+        var host = new VpidHost().Boot();
+        host.Apply(new Unshare { Tid = 100, Flags = CloneFlags.NewPid, Ret = 0 });
+        host.Apply(new Fork { Tid = 100, Child = 300, Ret = 300 });
+        host.Apply(new Fork { Tid = 300, Child = 301, Ret = 2 });
+        host.Apply(new Fork { Tid = 300, Child = 302, Ret = 3 });
+        Assert.Equal(0, host.Apply(new SetPgid { Tid = 300, Pid = 2, Pgid = 2, Ret = 0 }).Ret);
+        Assert.Equal(301, host.Model.Resolve(100, host.Model.NumberOf(100, 301, IdKind.Pgid), IdKind.Pgid));
+        var kill = host.Apply(new Kill { Tid = 300, Pid = 3, Sig = SIGTERM, Ret = 0 });
+        Assert.Equal(302, kill.RetTarget);
+        host.Exit(301);
+        var wait = host.Apply(new Wait { Tid = 300, Pid = 2, Ret = 2 });
+        Assert.Equal(301, wait.RetTarget);
+        Assert.Equal(-3, host.Apply(new Kill { Tid = 300, Pid = 2, Sig = 0, Ret = -3 }).Ret);
+    }
 }
