@@ -30,6 +30,7 @@ public sealed partial class VpidModel
         return result;
     }
 
+    /// <summary>The result <see cref="SendTo"/> reports; <paramref name="unknown"/> when it rests on a disposition not shown.</summary>
     private SignalResult ResultFor(VpidTask recipient, int to, int sig, out bool unknown)
     {
         unknown = false;
@@ -181,9 +182,7 @@ public sealed partial class VpidModel
             return;
         }
         var target = FindTask(caller, tid, o);
-        // A caller learns a tgid from getpid: the virtual one inside a VPS, which the posted do_tkill compares.
-        int tgid = caller.Vps is null ? FromTrace(ev.Pid) : FromTraceInside(caller, ev.Pid) is > 0 and var g && g != ev.Pid && _byPid[g] is { } named ? named.Leader.VTgid : ev.Pid;
-        if (target is null || (ev.Call == KillCall.Tgkill && target.VTgid != tgid))
+        if (target is null || (ev.Call == KillCall.Tgkill && target.VTgid != TgidArgument(caller, ev.Pid)))
         {
             o.Return(-ESRCH);
             if (target is not null)
@@ -193,6 +192,19 @@ public sealed partial class VpidModel
         if (ev.Sig != 0)
             SendTo(target, target.Tid, ev.Sig, 0, o);
         o.Return(0, target.Tid);
+    }
+
+    /// <summary>
+    /// tgkill's tgid as this design's caller would have passed it: from the host, the trace's
+    /// number as this design numbers that task; inside, the virtual tgid getpid gave it, which the
+    /// posted do_tkill compares.
+    /// </summary>
+    private int TgidArgument(VpidTask caller, int nr)
+    {
+        if (caller.Vps is null)
+            return FromTrace(nr);
+        int pid = FromTraceInside(caller, nr);
+        return pid > 0 && pid != nr && _byPid[pid] is { } named ? named.Leader.VTgid : nr;
     }
 
     /// <summary>
