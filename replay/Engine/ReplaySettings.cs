@@ -22,7 +22,7 @@ public sealed record ReplaySettings
     public long SnapshotEvery { get; init; } = 1_000_000;
 
     /// <summary>Divergences kept with their details per container and category (all are counted).</summary>
-    public int DetailsPerCategory { get; init; } = 3;
+    public int DetailsPerCategory { get; init; } = 10;
 
     /// <summary>Divergences kept with their details in a report; each container's first is always kept.</summary>
     public int DetailsPerReport { get; init; } = 2000;

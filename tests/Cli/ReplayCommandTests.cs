@@ -78,13 +78,19 @@ public sealed class ReplayCommandTests(HeadlessChromium chromium) : IDisposable
         Assert.True(r.ExitCode == 1, r.Stderr);
         Assert.DoesNotContain(HostileComm, File.ReadAllText(Path.Combine(out_, "report.html")));
 
-        await using var page = await chromium.OpenAsync(Path.Combine(out_, "report.html"));
-        Assert.Empty(page.ConsoleErrors);
-        Assert.Empty(page.Dialogs);
-        var comms = await page.Page.Locator("#list tbody tr td:nth-child(5)").AllTextContentsAsync();
-        Assert.Contains(HostileComm, comms);
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(out_, "report.json")));
+        var details = json.RootElement.GetProperty("details").EnumerateArray().ToList();
+        int hostile = details.FindIndex(d => d.GetProperty("event").GetProperty("comm").GetString() == HostileComm);
+        Assert.True(hostile >= 0, "the markup-named shell's calls diverge, so the report holds its comm");
+
+        await using var page = await chromium.OpenAsync(Path.Combine(out_, "report.html"), $"#d{hostile}");
+        await page.DrillShowsAsync(hostile);
+        Assert.Equal(HostileComm, await page.TextAsync("#drill dd[data-k=comm]"));
+        Assert.Contains(HostileComm, await page.Page.InnerTextAsync("body"));
         Assert.Equal(0, await page.Page.Locator("img").CountAsync());
         Assert.Equal(2, await page.Page.Locator("script").CountAsync());
         Assert.Equal("290", await page.TextAsync("#n-events"));
+        Assert.Empty(page.ConsoleErrors);
+        Assert.Empty(page.Dialogs);
     }
 }
