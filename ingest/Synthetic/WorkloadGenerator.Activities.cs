@@ -5,7 +5,8 @@ namespace Replayer.Ingest.Synthetic;
 /// <summary>The activities a workload mixes (docs/workloads.md), each one step at a time.</summary>
 internal sealed partial class SyntheticCluster
 {
-    private static readonly string[] DaemonNames = ["sshd", "cron", "rsyslogd", "dbus-daemon", "postfix"];
+    private static readonly (string File, string Comm)[] DaemonNames =
+        [("/usr/sbin/sshd", "sshd"), ("/usr/sbin/cron", "cron"), ("/usr/sbin/rsyslogd", "rsyslogd"), ("/usr/bin/dbus-daemon", "dbus-daemon"), ("/usr/sbin/postfix", "postfix")];
 
     /// <summary>Runs activity <paramref name="which"/> (WorkloadMix.Weights order) in <paramref name="ct"/>; false when it had nothing to do there.</summary>
     private bool RunActivity(int which, SimContainer ct) => which switch
@@ -32,10 +33,10 @@ internal sealed partial class SyntheticCluster
     private SimTask? Find(SimContainer ct, Role role, Wanted wanted = Wanted.Any)
     {
         var list = ct.Processes;
-        int n = list.Count, start = _rng.Next(n);
-        for (int i = 0; i < n; i++)
+        int n = list.Count, at = _rng.Next(n);
+        for (int i = 0; i < n; i++, at = at + 1 == n ? 0 : at + 1)
         {
-            var t = list[(start + i) % n];
+            var t = list[at];
             if (t.Role != role || t.Exited) continue;
             bool fits = wanted switch
             {
@@ -114,8 +115,8 @@ internal sealed partial class SyntheticCluster
         var daemon = Fork(h, first, role, ct);
         Quit(first);
         Drain();
-        var name = role == Role.Supervisor ? "supervisord" : DaemonNames[_rng.Next(DaemonNames.Length)];
-        Exec(h, daemon, "/usr/sbin/" + name, name);
+        var (file, name) = role == Role.Supervisor ? ("/usr/bin/supervisord", "supervisord") : DaemonNames[_rng.Next(DaemonNames.Length)];
+        Exec(h, daemon, file, name);
         // Only the supervisor waits for children of its own; the others leave SIGCHLD alone.
         SigActions(h, daemon, role == Role.Supervisor ? Mask(SIGHUP, SIGTERM, SIGCHLD) : Mask(SIGHUP, SIGTERM));
         if (role == Role.Supervisor) Prctl(h, daemon, true);
