@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime;
 using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
 using Replayer.Ingest.Synthetic;
@@ -58,6 +59,8 @@ public static class GenerateCommand
             };
             if (spec.Check() is { } bad) throw new ArgumentException(bad);
             var generated = NestedKernel.Trace(spec);
+            // A batch job: throughput over pause times (no background GC competing for the core).
+            GCSettings.LatencyMode = GCLatencyMode.Batch;
             var clock = Stopwatch.StartNew();
             bool json = parse.GetValue(StoreOptions.Json);
             if (parse.GetValue(output) is { } path)
