@@ -309,12 +309,19 @@ internal sealed partial class SyntheticCluster
             for (int i = 0; i < threads; i++) Thread(h, svc);
             return true;
         }
+        // A pool mostly keeps its threads: they ask who they are and are signalled more often
+        // than they come and go.
         double r = _rng.NextDouble();
-        if (r < 0.35 && Room(ct) > 0)
+        if (r < 0.3 && svc.Threads.Count > 0)
+        {
+            var th = svc.Threads[_rng.Next(svc.Threads.Count)];
+            GetId(h, th, _rng.Chance(0.5) ? GetIdCall.GetTid : GetIdCall.GetPid);
+        }
+        else if (r < 0.45 && Room(ct) > 0)
         {
             Thread(h, svc);
         }
-        else if (r < 0.6 && svc.Threads.Count > 0)
+        else if (r < 0.55 && svc.Threads.Count > 0)
         {
             var th = svc.Threads[_rng.Next(svc.Threads.Count)];
             Emit(h, new Exit { Tid = th.Tid, Comm = th.Comm, Group = false, Code = 0 });
