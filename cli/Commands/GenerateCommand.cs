@@ -103,9 +103,11 @@ public static class GenerateCommand
 
     private static long Write(string path, IEnumerable<PidEvent> events, CancellationToken ct)
     {
-        using var stream = path == "-" ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        using var buffered = new BufferedStream(stream, 1 << 16);
-        using var writer = new NativeWriter(buffered);
+        // A file stream buffers by itself; standard output does not.
+        using Stream stream = path == "-"
+            ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16)
+            : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using var writer = new NativeWriter(stream);
         long count = 0;
         foreach (var ev in events)
         {
