@@ -109,22 +109,23 @@ internal sealed partial class SyntheticCluster
     /// <summary>Makes the next step's events; the caller drains the queue before the next call.</summary>
     public Queue<PidEvent> Step()
     {
-        if (_running < _spec.Hosts * _spec.Containers)
-            BootContainer(Emptiest(null));
-        else if (_spec.Hosts > 1 && _rng.Chance(_spec.MigrationRate) && TryMigrate())
-        {
-        }
-        else
-        {
-            // A host may have given its last container away; the activity goes to the next one.
-            int first = _rng.Next(_hosts.Length);
-            var h = _hosts[first];
-            for (int i = 1; h.Containers.Count == 0 && i < _hosts.Length; i++) h = _hosts[(first + i) % _hosts.Length];
-            var ct = h.Containers[_rng.Next(h.Containers.Count)];
-            if (!RunActivity(PickActivity(), ct)) Query(ct);
-        }
+        bool migrated = false;
+        if (_running < _spec.Hosts * _spec.Containers) BootContainer(Emptiest(null));
+        else if (_spec.Hosts > 1 && _rng.Chance(_spec.MigrationRate)) migrated = TryMigrate();
+        if (!migrated) Activity();
         Drain();
         return _out;
+    }
+
+    /// <summary>One activity, drawn from the mix, in a container drawn from all.</summary>
+    private void Activity()
+    {
+        // A host may have given its last container away; the activity goes to the next one.
+        int first = _rng.Next(_hosts.Length);
+        var h = _hosts[first];
+        for (int i = 1; h.Containers.Count == 0 && i < _hosts.Length; i++) h = _hosts[(first + i) % _hosts.Length];
+        var ct = h.Containers[_rng.Next(h.Containers.Count)];
+        if (!RunActivity(PickActivity(), ct)) Query(ct);
     }
 
     private int PickActivity()
@@ -146,7 +147,7 @@ internal sealed partial class SyntheticCluster
     // ---- recording ---------------------------------------------------------------------------
 
     /// <summary>Runs an event on its host's kernel and queues it as the kernel recorded it; the answer stays in _answer.</summary>
-    private PidEvent Emit(SimHost h, PidEvent ev)
+    private void Emit(SimHost h, PidEvent ev)
     {
         _time += 200 + _rng.Next(800);
         ev.SetEnvelope(h.Name, h.Seq++, _time, ev.Tid, ev.Comm, ev.Ret);
@@ -165,7 +166,6 @@ internal sealed partial class SyntheticCluster
         ev.SetEnvelope(h.Name, ev.Seq, ev.Time, ev.Tid, ev.Comm, a.HasRet ? a.Ret : ev.Ret);
         _out.Enqueue(ev);
         Settle(h);
-        return ev;
     }
 
     /// <summary>
