@@ -20,6 +20,7 @@ internal sealed partial class SyntheticCluster
         6 => OrphanStep(ct),
         7 => InitExit(ct),
         8 => NestStep(ct),
+        10 => KillAll(ct),
         _ => false,
     };
 
@@ -376,20 +377,12 @@ internal sealed partial class SyntheticCluster
 
     // ---- kills --------------------------------------------------------------------------------
 
-    /// <summary>kill of a job's group from its shell or from the host, or kill -1 from a shell inside.</summary>
+    /// <summary>kill of a job's group from its shell or from the host.</summary>
     private bool KillStep(SimContainer ct)
     {
         var h = ct.Host;
         var sh = Find(ct, Role.Shell) ?? Login(ct);
         if (sh is null) return false;
-        // kill -TERM -1: everything the shell can see but the init and itself. Rare, as in life:
-        // the kernel walks every process of the host for it (for_each_process), 50,000 of them
-        // on a host of 1000 containers: one kill activity in two hundred.
-        if (_rng.Chance(0.005))
-        {
-            Kill(h, sh, -1, SIGTERM);
-            return true;
-        }
         double r = _rng.NextDouble();
         if (!JobAlive(sh))
         {
@@ -398,6 +391,15 @@ internal sealed partial class SyntheticCluster
         }
         if (r < 0.6 || ct.Depth > 0) Kill(h, sh, -h.Kernel.NumberOf(sh.Tid, sh.Job), SIGTERM);
         else Kill(h, h.Vzctl, -h.Kernel.NumberOf(h.Vzctl.Tid, sh.Job), SIGTERM);
+        return true;
+    }
+
+    /// <summary>kill -TERM -1 from a shell inside: everything the shell can see but the init and itself.</summary>
+    private bool KillAll(SimContainer ct)
+    {
+        var sh = Find(ct, Role.Shell) ?? Login(ct);
+        if (sh is null) return false;
+        Kill(ct.Host, sh, -1, SIGTERM);
         return true;
     }
 
