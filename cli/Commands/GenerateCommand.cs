@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime;
 using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
 using Replayer.Ingest.Synthetic;
@@ -58,6 +59,8 @@ public static class GenerateCommand
             };
             if (spec.Check() is { } bad) throw new ArgumentException(bad);
             var generated = NestedKernel.Trace(spec);
+            // A batch job: throughput over pause times (no background GC competing for the core).
+            GCSettings.LatencyMode = GCLatencyMode.Batch;
             var clock = Stopwatch.StartNew();
             bool json = parse.GetValue(StoreOptions.Json);
             if (parse.GetValue(output) is { } path)
@@ -100,9 +103,11 @@ public static class GenerateCommand
 
     private static long Write(string path, IEnumerable<PidEvent> events, CancellationToken ct)
     {
-        using var stream = path == "-" ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        using var buffered = new BufferedStream(stream, 1 << 16);
-        using var writer = new NativeWriter(buffered);
+        // A file stream buffers by itself; standard output does not.
+        using Stream stream = path == "-"
+            ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16)
+            : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using var writer = new NativeWriter(stream);
         long count = 0;
         foreach (var ev in events)
         {

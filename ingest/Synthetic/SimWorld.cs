@@ -24,6 +24,7 @@ internal sealed class SimTask
     public int Pgid, Sid;
     /// <summary>The container the task lives in; null on the host.</summary>
     public SimContainer? Container;
+    /// <summary>What it is for.</summary>
     public Role Role;
     /// <summary>The command name the kernel shows (changed by exec).</summary>
     public string Comm = "";
@@ -77,6 +78,7 @@ internal sealed class SimContainer
 {
     /// <summary>vzctl-style VEID ("ct-0001"), or the parent's with "/n" and a depth for nested ones.</summary>
     public required string Id;
+    /// <summary>Where it runs now.</summary>
     public required SimHost Host;
     /// <summary>The pid namespace's inode, as /proc/PID/ns/pid would show it.</summary>
     public required ulong Inode;
@@ -86,6 +88,7 @@ internal sealed class SimContainer
     public SimContainer? Child;
     /// <summary>0 for a top-level container.</summary>
     public int Depth;
+    /// <summary>The namespace's init: its number 1 inside.</summary>
     public SimTask Init = null!;
     /// <summary>Live processes (not threads), the init first; unordered after that.</summary>
     public readonly List<SimTask> Processes = new(32);
@@ -119,15 +122,19 @@ internal sealed class SimContainer
 /// </summary>
 internal sealed class SimHost
 {
+    /// <summary>host-000, host-001, ...</summary>
     public required string Name;
+    /// <summary>What runs the host's events and answers them.</summary>
     public required ISyntheticKernel Kernel;
     /// <summary>The next event's sequence number in this host's stream.</summary>
     public long Seq;
+    /// <summary>Every task not yet released, by global tid.</summary>
     public readonly Dictionary<int, SimTask> Tasks = new();
     /// <summary>Running containers, top-level and nested.</summary>
     public readonly List<SimContainer> Containers = new();
     /// <summary>How many of them are top-level.</summary>
     public int TopLevel;
+    /// <summary>The host's init (pid 1).</summary>
     public SimTask Init = null!;
     /// <summary>The host's container tool: boots, enters, stops, checkpoints and restores containers.</summary>
     public SimTask Vzctl = null!;
@@ -136,6 +143,7 @@ internal sealed class SimHost
     private int[] _refs = new int[1 << 12];
     /// <summary>alloc_pid's cursor at level 0.</summary>
     private int _cursor = 2;
+    /// <summary>Numbers stay below it.</summary>
     private readonly int _pidMax;
 
     public SimHost(int pidMax) => _pidMax = pidMax;

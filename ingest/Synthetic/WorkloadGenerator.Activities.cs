@@ -5,7 +5,8 @@ namespace Replayer.Ingest.Synthetic;
 /// <summary>The activities a workload mixes (docs/workloads.md), each one step at a time.</summary>
 internal sealed partial class SyntheticCluster
 {
-    private static readonly string[] DaemonNames = ["sshd", "cron", "rsyslogd", "dbus-daemon", "postfix"];
+    private static readonly (string File, string Comm)[] DaemonNames =
+        [("/usr/sbin/sshd", "sshd"), ("/usr/sbin/cron", "cron"), ("/usr/sbin/rsyslogd", "rsyslogd"), ("/usr/bin/dbus-daemon", "dbus-daemon"), ("/usr/sbin/postfix", "postfix")];
 
     /// <summary>Runs activity <paramref name="which"/> (WorkloadMix.Weights order) in <paramref name="ct"/>; false when it had nothing to do there.</summary>
     private bool RunActivity(int which, SimContainer ct) => which switch
@@ -19,6 +20,7 @@ internal sealed partial class SyntheticCluster
         6 => OrphanStep(ct),
         7 => InitExit(ct),
         8 => NestStep(ct),
+        10 => KillAll(ct),
         _ => false,
     };
 
@@ -32,10 +34,10 @@ internal sealed partial class SyntheticCluster
     private SimTask? Find(SimContainer ct, Role role, Wanted wanted = Wanted.Any)
     {
         var list = ct.Processes;
-        int n = list.Count, start = _rng.Next(n);
-        for (int i = 0; i < n; i++)
+        int n = list.Count, at = _rng.Next(n);
+        for (int i = 0; i < n; i++, at = at + 1 == n ? 0 : at + 1)
         {
-            var t = list[(start + i) % n];
+            var t = list[at];
             if (t.Role != role || t.Exited) continue;
             bool fits = wanted switch
             {
@@ -114,8 +116,8 @@ internal sealed partial class SyntheticCluster
         var daemon = Fork(h, first, role, ct);
         Quit(first);
         Drain();
-        var name = role == Role.Supervisor ? "supervisord" : DaemonNames[_rng.Next(DaemonNames.Length)];
-        Exec(h, daemon, "/usr/sbin/" + name, name);
+        var (file, name) = role == Role.Supervisor ? ("/usr/bin/supervisord", "supervisord") : DaemonNames[_rng.Next(DaemonNames.Length)];
+        Exec(h, daemon, file, name);
         // Only the supervisor waits for children of its own; the others leave SIGCHLD alone.
         SigActions(h, daemon, role == Role.Supervisor ? Mask(SIGHUP, SIGTERM, SIGCHLD) : Mask(SIGHUP, SIGTERM));
         if (role == Role.Supervisor) Prctl(h, daemon, true);
@@ -308,12 +310,19 @@ internal sealed partial class SyntheticCluster
             for (int i = 0; i < threads; i++) Thread(h, svc);
             return true;
         }
+        // A pool mostly keeps its threads: they ask who they are and are signalled more often
+        // than they come and go.
         double r = _rng.NextDouble();
-        if (r < 0.35 && Room(ct) > 0)
+        if (r < 0.3 && svc.Threads.Count > 0)
+        {
+            var th = svc.Threads[_rng.Next(svc.Threads.Count)];
+            GetId(h, th, _rng.Chance(0.5) ? GetIdCall.GetTid : GetIdCall.GetPid);
+        }
+        else if (r < 0.45 && Room(ct) > 0)
         {
             Thread(h, svc);
         }
-        else if (r < 0.6 && svc.Threads.Count > 0)
+        else if (r < 0.55 && svc.Threads.Count > 0)
         {
             var th = svc.Threads[_rng.Next(svc.Threads.Count)];
             Emit(h, new Exit { Tid = th.Tid, Comm = th.Comm, Group = false, Code = 0 });
@@ -368,20 +377,12 @@ internal sealed partial class SyntheticCluster
 
     // ---- kills --------------------------------------------------------------------------------
 
-    /// <summary>kill of a job's group from its shell or from the host, or kill -1 from a shell inside.</summary>
+    /// <summary>kill of a job's group from its shell or from the host.</summary>
     private bool KillStep(SimContainer ct)
     {
         var h = ct.Host;
         var sh = Find(ct, Role.Shell) ?? Login(ct);
         if (sh is null) return false;
-        // kill -TERM -1: everything the shell can see but the init and itself. Rare, as in life:
-        // the kernel walks every process of the host for it (for_each_process), 50,000 of them
-        // on a host of 1000 containers: one kill activity in two hundred.
-        if (_rng.Chance(0.005))
-        {
-            Kill(h, sh, -1, SIGTERM);
-            return true;
-        }
         double r = _rng.NextDouble();
         if (!JobAlive(sh))
         {
@@ -390,6 +391,15 @@ internal sealed partial class SyntheticCluster
         }
         if (r < 0.6 || ct.Depth > 0) Kill(h, sh, -h.Kernel.NumberOf(sh.Tid, sh.Job), SIGTERM);
         else Kill(h, h.Vzctl, -h.Kernel.NumberOf(h.Vzctl.Tid, sh.Job), SIGTERM);
+        return true;
+    }
+
+    /// <summary>kill -TERM -1 from a shell inside: everything the shell can see but the init and itself.</summary>
+    private bool KillAll(SimContainer ct)
+    {
+        var sh = Find(ct, Role.Shell) ?? Login(ct);
+        if (sh is null) return false;
+        Kill(ct.Host, sh, -1, SIGTERM);
         return true;
     }
 

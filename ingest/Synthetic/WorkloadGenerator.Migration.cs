@@ -21,12 +21,17 @@ internal sealed partial class SyntheticCluster
         public bool Subreaper;
     }
 
+    /// <summary>The checkpoint being migrated: its processes, parents first.</summary>
     private readonly List<ImageProcess> _image = new(64);
+    /// <summary>The image's threads' numbers, each process's in a run (ImageProcess.FirstThread, ThreadCount).</summary>
     private readonly List<int> _imageThreads = new(64);
+    /// <summary>A container's processes sorted by birth, reused.</summary>
     private readonly List<SimTask> _scratch = new(64);
     /// <summary>Restored tasks by virtual number, helpers included.</summary>
     private readonly Dictionary<int, SimTask> _restored = new();
+    /// <summary>Tasks standing in for gone leaders during a restore, in creation order.</summary>
     private readonly List<SimTask> _helpers = new(8);
+    /// <summary>Session or group numbers to recreate, in ascending order.</summary>
     private readonly SortedSet<int> _numbers = new();
 
     private static readonly Comparison<SimTask> ByBirth = (a, b) => a.Born.CompareTo(b.Born);
@@ -125,12 +130,15 @@ internal sealed partial class SyntheticCluster
         // The rest in creation order, each from its parent when the parent is in its session.
         foreach (var p in _image)
         {
-            if (_restored.ContainsKey(p.Vpid)) continue;
-            var forker = _restored.TryGetValue(p.Parent, out var par) && to.Kernel.NumberOf(init.Tid, par.Sid) == p.Vsid
-                ? par
-                : _restored[p.Vsid];
-            var t = Recreate(to, ct, forker, p.Vpid);
-            if (to.Kernel.NumberOf(init.Tid, t.Pgid) != p.Vpgid) JoinGroup(to, t, p.Vpgid, _restored[p.Vpgid].Tid);
+            if (!_restored.TryGetValue(p.Vpid, out var t))
+            {
+                var forker = _restored.TryGetValue(p.Parent, out var par) && to.Kernel.NumberOf(init.Tid, par.Sid) == p.Vsid
+                    ? par
+                    : _restored[p.Vsid];
+                t = Recreate(to, ct, forker, p.Vpid);
+            }
+            // A group leader made in the group pass may have moved to another group since.
+            if (p.Vpid != 1 && to.Kernel.NumberOf(init.Tid, t.Pgid) != p.Vpgid) JoinGroup(to, t, p.Vpgid, _restored[p.Vpgid].Tid);
         }
         foreach (var p in _image)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Ingest.Synthetic;
@@ -59,19 +60,27 @@ internal sealed partial class SyntheticCluster
     /// <summary>The inode of a host's initial pid namespace (PROC_PID_INIT_INO).</summary>
     private const ulong HostNsInode = 0xEFFFFFFC;
 
+    /// <summary>What to generate.</summary>
     private readonly WorkloadSpec _spec;
+    /// <summary>The hosts, in name order.</summary>
     private readonly SimHost[] _hosts;
+    /// <summary>Every choice the generator makes is drawn from it, in one order: the seed decides the trace.</summary>
     private Rng _rng;
     /// <summary>Cumulative mix weights, in WorkloadMix.Weights order.</summary>
     private readonly double[] _mix;
+    /// <summary>The kernel's answer to the last event emitted, reused.</summary>
     private readonly KernelAnswer _answer = new();
     /// <summary>The current step's events, in order; drained by the caller after each step.</summary>
     private readonly Queue<PidEvent> _out = new(256);
     /// <summary>What the current step still has to play out: deliveries, deaths, reaps.</summary>
     private readonly Queue<Work> _work = new(64);
+    /// <summary>A drain is under way: work found meanwhile joins its queue instead of starting another.</summary>
     private bool _draining;
+    /// <summary>Released task records, reused.</summary>
     private readonly Stack<SimTask> _free = new();
+    /// <summary>The clock of every host (ns): one clock, so that the hosts' events interleave in time order.</summary>
     private long _time = 1_000_000_000;
+    /// <summary>Tasks made so far: SimTask.Born.</summary>
     private long _born;
     /// <summary>Containers ever made (for their ids) and top-level ones running over all hosts.</summary>
     private int _madeContainers, _running;
@@ -100,22 +109,23 @@ internal sealed partial class SyntheticCluster
     /// <summary>Makes the next step's events; the caller drains the queue before the next call.</summary>
     public Queue<PidEvent> Step()
     {
-        if (_running < _spec.Hosts * _spec.Containers)
-            BootContainer(Emptiest(null));
-        else if (_spec.Hosts > 1 && _rng.Chance(_spec.MigrationRate) && TryMigrate())
-        {
-        }
-        else
-        {
-            // A host may have given its last container away; the activity goes to the next one.
-            int first = _rng.Next(_hosts.Length);
-            var h = _hosts[first];
-            for (int i = 1; h.Containers.Count == 0 && i < _hosts.Length; i++) h = _hosts[(first + i) % _hosts.Length];
-            var ct = h.Containers[_rng.Next(h.Containers.Count)];
-            if (!RunActivity(PickActivity(), ct)) Query(ct);
-        }
+        bool migrated = false;
+        if (_running < _spec.Hosts * _spec.Containers) BootContainer(Emptiest(null));
+        else if (_spec.Hosts > 1 && _rng.Chance(_spec.MigrationRate)) migrated = TryMigrate();
+        if (!migrated) Activity();
         Drain();
         return _out;
+    }
+
+    /// <summary>One activity, drawn from the mix, in a container drawn from all.</summary>
+    private void Activity()
+    {
+        // A host may have given its last container away; the activity goes to the next one.
+        int first = _rng.Next(_hosts.Length);
+        var h = _hosts[first];
+        for (int i = 1; h.Containers.Count == 0 && i < _hosts.Length; i++) h = _hosts[(first + i) % _hosts.Length];
+        var ct = h.Containers[_rng.Next(h.Containers.Count)];
+        if (!RunActivity(PickActivity(), ct)) Query(ct);
     }
 
     private int PickActivity()
@@ -137,7 +147,7 @@ internal sealed partial class SyntheticCluster
     // ---- recording ---------------------------------------------------------------------------
 
     /// <summary>Runs an event on its host's kernel and queues it as the kernel recorded it; the answer stays in _answer.</summary>
-    private PidEvent Emit(SimHost h, PidEvent ev)
+    private void Emit(SimHost h, PidEvent ev)
     {
         _time += 200 + _rng.Next(800);
         ev.SetEnvelope(h.Name, h.Seq++, _time, ev.Tid, ev.Comm, ev.Ret);
@@ -156,7 +166,6 @@ internal sealed partial class SyntheticCluster
         ev.SetEnvelope(h.Name, ev.Seq, ev.Time, ev.Tid, ev.Comm, a.HasRet ? a.Ret : ev.Ret);
         _out.Enqueue(ev);
         Settle(h);
-        return ev;
     }
 
     /// <summary>
@@ -428,12 +437,16 @@ internal sealed partial class SyntheticCluster
         {
             if (c.Live > (c == ct ? 1 : 0))
             {
+                // Tasks still exiting are queued before this: wait for them, unless nothing is left to wait for.
+                if (_work.Count == 0)
+                    throw new InvalidOperationException($"{ct.Host.Name}: {ct.Id}'s namespace never empties: the generator lost a task");
                 _work.Enqueue(new Work(WorkKind.ReapInit, init, 0));
                 return;
             }
         }
         var h = ct.Host;
         var q = init.Parent;
+        Debug.Assert(ct.Live == 1, "the init is reaped last");
         if (q is null || q.Doomed || q.Exited || q.Container is { Dying: true } qc && qc.Init == q) Release(h, init);
         else Wait(h, q, init);
         if (ct.Depth == 0) Emit(h, new Container { Tid = h.Vzctl.Tid, Comm = h.Vzctl.Comm, Action = ContainerAction.Stop, Id = ct.Id });

@@ -21,8 +21,11 @@ public sealed record WorkloadMix
     /// <summary>vzctl exec and nsenter from the host: setns, a fork into the container, the command's id queries.</summary>
     public double Exec { get; init; }
 
-    /// <summary>kill of a process group, from inside and from the host, and kill -1 from inside a container.</summary>
+    /// <summary>kill of a job's process group, from its shell and from the host.</summary>
     public double Kill { get; init; }
+
+    /// <summary>kill -1 from a shell inside a container. The kernel walks every process of the host for it (for_each_process): 50,000 on a host of 1000 containers.</summary>
+    public double KillAll { get; init; }
 
     /// <summary>Parents that exit before their children: orphans adopted by the init or a child subreaper.</summary>
     public double Orphan { get; init; }
@@ -37,15 +40,15 @@ public sealed record WorkloadMix
     public double Query { get; init; }
 
     /// <summary>The weights in the order the generator draws them.</summary>
-    internal double[] Weights() => [Boot, Shell, Build, Threads, Exec, Kill, Orphan, InitExit, Nested, Query];
+    internal double[] Weights() => [Boot, Shell, Build, Threads, Exec, Kill, Orphan, InitExit, Nested, Query, KillAll];
 
     /// <summary>The YAML keys of the weights, in the same order.</summary>
-    internal static readonly string[] Keys = ["boot", "shell", "build", "threads", "exec", "kill", "orphan", "init_exit", "nested", "query"];
+    internal static readonly string[] Keys = ["boot", "shell", "build", "threads", "exec", "kill", "orphan", "init_exit", "nested", "query", "kill_all"];
 
     internal static WorkloadMix FromWeights(double[] w) => new()
     {
         Boot = w[0], Shell = w[1], Build = w[2], Threads = w[3], Exec = w[4],
-        Kill = w[5], Orphan = w[6], InitExit = w[7], Nested = w[8], Query = w[9],
+        Kill = w[5], Orphan = w[6], InitExit = w[7], Nested = w[8], Query = w[9], KillAll = w[10],
     };
 }
 
@@ -88,7 +91,7 @@ public sealed record WorkloadSpec
 
     private static readonly WorkloadMix MixedMix = new()
     {
-        Boot = 1, Shell = 3, Build = 2, Threads = 2, Exec = 0.5, Kill = 1, Orphan = 1, InitExit = 0.1, Nested = 0.3, Query = 2,
+        Boot = 1, Shell = 3, Build = 2, Threads = 2, Exec = 0.5, Kill = 1, Orphan = 1, InitExit = 0.1, Nested = 0.3, Query = 2, KillAll = 0.005,
     };
 
     /// <summary>The built-in workloads, by name: what `--workload NAME` accepts.</summary>
@@ -102,7 +105,7 @@ public sealed record WorkloadSpec
         ["build-storm"] = Only("build-storm", new WorkloadMix { Build = 10, Shell = 0.2 }) with { TasksPerContainer = 30 },
         ["services"] = Only("services", new WorkloadMix { Threads = 6, Boot = 1, Query = 1 }),
         ["exec"] = Only("exec", new WorkloadMix { Exec = 4, Shell = 1, Query = 1 }),
-        ["kills"] = Only("kills", new WorkloadMix { Kill = 4, Shell = 3, Boot = 1, Build = 1 }),
+        ["kills"] = Only("kills", new WorkloadMix { Kill = 4, KillAll = 0.5, Shell = 3, Boot = 1, Build = 1 }),
         ["orphans"] = Only("orphans", new WorkloadMix { Orphan = 6, Shell = 1, Boot = 1 }),
         ["init-exits"] = Only("init-exits", new WorkloadMix { InitExit = 2, Boot = 2, Shell = 2, Threads = 1, Nested = 1 }),
         ["nested"] = Only("nested", new WorkloadMix { Nested = 4, Shell = 2, Orphan = 1, Kill = 1, InitExit = 0.3 }) with { Nesting = 3 },

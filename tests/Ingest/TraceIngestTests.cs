@@ -47,6 +47,25 @@ public sealed class TraceIngestTests : IDisposable
     }
 
     [Fact]
+    public async Task Events_made_in_process_go_in_atomically_and_a_failure_midway_leaves_the_store_as_it_was()
+    {
+        var (store, ingest) = await OpenAsync();
+        await using var _ = store;
+        var added = await ingest.RunAsync("gen", "replayer generate", "synthetic", Forks(1_000, "host-000"));
+        Assert.Equal(1_000, added.Added);
+        Assert.Equal("synthetic", Assert.Single(await new TraceCatalog(store).SourcesAsync("gen")).Format);
+
+        static IEnumerable<PidEvent> Broken()
+        {
+            foreach (var e in Forks(2_000, "host-001")) yield return e;
+            throw new InvalidOperationException("the generator failed");
+        }
+        await Assert.ThrowsAsync<InvalidOperationException>(() => ingest.RunAsync("broken", "replayer generate", "synthetic", Broken()));
+        var traces = await new TraceCatalog(store).ListAsync();
+        Assert.Equal(["gen"], traces.Select(t => t.Trace));
+    }
+
+    [Fact]
     public async Task A_different_capture_under_a_used_trace_id_is_a_conflict_not_a_duplicate()
     {
         var (store, ingest) = await OpenAsync();

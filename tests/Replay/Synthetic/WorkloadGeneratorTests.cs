@@ -33,6 +33,22 @@ public sealed class WorkloadGeneratorTests
     }
 
     [Fact]
+    public void Generating_allocates_little_beyond_the_event_records_themselves()
+    {
+        // No boots, threads or migrations after the start: what the kernel model keeps grows only at a new peak of tasks.
+        var steady = new WorkloadMix { Shell = 3, Build = 2, Kill = 1, Orphan = 1, Query = 2 };
+        var spec = WorkloadSpec.Named("mixed") with { Hosts = 1, Events = 200_000, Mix = steady, MigrationRate = 0, Nesting = 0 };
+        using var events = NestedKernel.Trace(spec).GetEnumerator();
+        for (int i = 0; i < 100_000; i++) Assert.True(events.MoveNext());
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int n = 0;
+        while (events.MoveNext()) n++;
+        long perEvent = (GC.GetAllocatedBytesForCurrentThread() - before) / n;
+        // A record is about 100 bytes, an exit's or a kill's signal array 40 more.
+        Assert.True(perEvent < 200, $"{perEvent} bytes allocated per event");
+    }
+
+    [Fact]
     public void Events_of_all_hosts_come_in_time_order_with_each_hosts_seq_counting_from_0()
     {
         var events = Trace(Small("migration", 20_000));
