@@ -23,6 +23,7 @@ public static class BenchCommand
         cmd.Subcommands.Add(Read());
         cmd.Subcommands.Add(Ingest());
         cmd.Subcommands.Add(Model());
+        cmd.Subcommands.Add(Replay());
         return cmd;
     }
 
@@ -131,6 +132,48 @@ public static class BenchCommand
             {
                 tmp.Delete(recursive: true);
             }
+        });
+        return cmd;
+    }
+
+    /// <summary>
+    /// The actor replay of a stored trace from its first event (snapshots ignored, none kept but
+    /// the last): events/s and the peak memory of the whole process, which does nothing else.
+    /// </summary>
+    private static Command Replay()
+    {
+        var cmd = new Command("replay", "Replay a stored trace through both models from its first event, as `replayer replay` does; print events/s and peak memory")
+        {
+            ReplayCommand.Trace, ReplayCommand.Models, ReplayCommand.Policy, ReplayCommand.PidMax, StoreOptions.Json,
+        };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var (result, elapsed) = await ReplayCommand.RunAsync(parse, ct, fromStart: true, snapshotEvery: long.MaxValue);
+            using var self = Process.GetCurrentProcess();
+            long peak = self.PeakWorkingSet64;
+            double seconds = elapsed.TotalSeconds;
+            var r = result.Report;
+            if (parse.GetValue(StoreOptions.Json))
+                Terminal.Json(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("trace", r.Trace);
+                    w.WriteNumber("events", result.Replayed);
+                    w.WriteNumber("hosts", r.Hosts.Count);
+                    w.WriteNumber("containers", r.Containers.Count(c => c.Id != "host"));
+                    w.WriteNumber("seconds", Math.Round(seconds, 3));
+                    w.WriteNumber("events_per_second", Math.Round(result.Replayed / seconds));
+                    w.WriteNumber("peak_memory_bytes", peak);
+                    w.WriteString("machine", Machine);
+                    w.WriteEndObject();
+                });
+            else
+            {
+                Console.WriteLine($"replay of {r.Trace} ({string.Join(" vs ", r.Models)}): {result.Replayed:N0} events, {r.Hosts.Count} host(s), " +
+                    $"{r.Containers.Count(c => c.Id != "host"):N0} containers in {seconds:F2} s: {result.Replayed / seconds:N0} events/s, peak memory {peak / 1e6:F0} MB");
+                Console.WriteLine($"machine: {Machine}");
+            }
+            return ExitCodes.Ok;
         });
         return cmd;
     }

@@ -76,13 +76,14 @@ public static class ReplayCommand
     }
 
     /// <summary>Runs the replay the options describe, with progress on a terminal.</summary>
-    public static async Task<(ReplayResult Result, TimeSpan Elapsed)> RunAsync(ParseResult parse, CancellationToken ct)
+    public static async Task<(ReplayResult Result, TimeSpan Elapsed)> RunAsync(ParseResult parse, CancellationToken ct,
+        bool fromStart = false, long? snapshotEvery = null)
     {
         var settings = new ReplaySettings
         {
             Models = parse.GetValue(Models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             Policy = ReplaySettings.ParsePolicy(parse.GetValue(Policy)!),
-            SnapshotEvery = parse.GetValue(SnapshotEvery),
+            SnapshotEvery = snapshotEvery ?? parse.GetValue(SnapshotEvery),
             PidMax = parse.GetValue(PidMax),
         };
         settings.Validate();
@@ -96,7 +97,7 @@ public static class ReplayCommand
         var job = new ReplayJob
         {
             Store = store, Trace = id, Settings = settings, Cancel = ct,
-            FromStart = parse.GetValue(FromStart), StopAfter = parse.GetValue(StopAfter),
+            FromStart = fromStart || parse.GetValue(FromStart), StopAfter = parse.GetValue(StopAfter),
         };
         long total = hosts.Sum(h => h.Count);
         var clock = Stopwatch.StartNew();
