@@ -31,6 +31,9 @@ public sealed class ContainerJournal(byte[] snapshot)
     /// <summary>Batches received since, the one being booked included.</summary>
     public List<BookBatch> Since { get; } = [];
 
+    /// <summary>Bookings in <see cref="Since"/>.</summary>
+    public int Bookings { get; set; }
+
     /// <summary>Events set aside, with the error that set them aside.</summary>
     public Dictionary<long, string> Quarantine { get; } = [];
 }
@@ -51,6 +54,9 @@ public sealed class BookingFailedException(long position, Exception inner)
 /// </summary>
 public sealed class ContainerActor : Actor
 {
+    /// <summary>Bookings the journal holds at most before the actor snapshots its books into it: what bounds its memory.</summary>
+    public const int JournalBound = 4096;
+
     /// <summary>Called before each booking (the test seam for faults); whatever it throws fails that booking.</summary>
     public delegate void Inspector(string host, string container, in Booking booking);
 
@@ -73,12 +79,14 @@ public sealed class ContainerActor : Actor
         Receive<BookBatch>(batch =>
         {
             _journal.Since.Add(batch);
+            _journal.Bookings += batch.Count;
             Book(batch);
+            // The journal keeps what a restart would book again; past a bound, the books themselves are kept instead.
+            if (_journal.Bookings >= JournalBound) Checkpoint();
         });
         Receive<TakeSnapshot>(_ =>
         {
-            _journal.Snapshot = _ledger.Snapshot();
-            _journal.Since.Clear();
+            Checkpoint();
             Sender?.Tell(_journal.Snapshot, Self);
         });
         Receive<HandOver>(_ =>
@@ -94,6 +102,13 @@ public sealed class ContainerActor : Actor
         if (reason is BookingFailedException failed)
             _journal.Quarantine[failed.Position] = $"{failed.InnerException!.GetType().Name}: {failed.InnerException.Message}";
         foreach (var batch in _journal.Since) Book(batch);
+    }
+
+    private void Checkpoint()
+    {
+        _journal.Snapshot = _ledger.Snapshot();
+        _journal.Since.Clear();
+        _journal.Bookings = 0;
     }
 
     private void Book(BookBatch batch)

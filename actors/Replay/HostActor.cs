@@ -35,8 +35,18 @@ public sealed class HostActor : Actor
     /// <summary>Events decoded ahead of the models, per chunk.</summary>
     private const int ChunkSize = 2048;
 
-    /// <summary>Bookings a container collects before they are sent.</summary>
+    /// <summary>Bookings a container collects at most before they are sent.</summary>
     private const int BatchSize = 256;
+
+    /// <summary>
+    /// Bookings waiting in all containers' buffers, about: with many containers each sends smaller
+    /// batches, so that what the host holds, and what waits in the containers' small mailboxes,
+    /// stays bounded however many containers there are.
+    /// </summary>
+    private const int PendingBudget = 64 * 1024;
+
+    /// <summary>Batches a container's mailbox holds: past that, the host waits (backpressure).</summary>
+    private const int ContainerMailbox = 4;
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(10);
 
@@ -205,7 +215,7 @@ public sealed class HostActor : Actor
         }
         var pending = _pending[container] ??= new Booking[BatchSize];
         pending[_pendingCount[container]++] = booking;
-        if (_pendingCount[container] == BatchSize) await FlushAsync(container);
+        if (_pendingCount[container] >= Math.Clamp(PendingBudget / _containers.Count, 16, BatchSize)) await FlushAsync(container);
     }
 
     /// <summary>
@@ -237,7 +247,7 @@ public sealed class HostActor : Actor
         int index = _containers.Count;
         var info = _replay.Containers[index];
         var journal = new ContainerJournal(snapshot ?? new ContainerLedger(_host, info.Id, _job.Settings.Models).Snapshot());
-        var props = Props.Create(() => new ContainerActor(_host, info.Id, _job.Settings.Models, journal, _job.Inspect), mailboxCapacity: 64);
+        var props = Props.Create(() => new ContainerActor(_host, info.Id, _job.Settings.Models, journal, _job.Inspect), mailboxCapacity: ContainerMailbox);
         var actor = Context.ActorOf(props, info.Id);
         _containers.Add(actor);
         _pending.Add(null);
