@@ -1,0 +1,100 @@
+using Replayer.Replay.Models;
+
+namespace Replayer.Replay.Cost;
+
+/// <summary>Where the caller of an event lives, which decides the structures its translations go through.</summary>
+public enum CallerPlace : byte
+{
+    /// <summary>The host (the initial namespace, or outside every VPS).</summary>
+    Host,
+    /// <summary>A container: a pid namespace, or a VPS numbered linearly.</summary>
+    Container,
+    /// <summary>A VPS switched to sparse numbering: its virtual numbers go through the vpid hash.</summary>
+    SparseContainer,
+}
+
+/// <summary>Translations and probes of the events whose callers lived in one <see cref="CallerPlace"/>.</summary>
+public struct PlaceCost
+{
+    public long Events;
+    public long TranslationsOut;
+    public long TranslationsIn;
+    public long Probes;
+
+    /// <summary>Modelled probes per translation (in or out); 0 when there was none.</summary>
+    public readonly double ProbesPerTranslation =>
+        TranslationsOut + TranslationsIn == 0 ? 0 : (double)Probes / (TranslationsOut + TranslationsIn);
+}
+
+/// <summary>
+/// What one design's answers cost over a replay (MODELS.md, "Translation cost"): translations out
+/// and in and the probes they made in the kernel's structures, split by where the caller lived;
+/// events that switched a VPS to sparse numbering are kept apart as spikes, so that one walk under
+/// the host-wide lock does not hide in a mean. Counting allocates nothing.
+/// </summary>
+public sealed class CostMeter
+{
+    /// <summary>Per <see cref="CallerPlace"/>, events outside spikes.</summary>
+    private readonly PlaceCost[] _places = new PlaceCost[3];
+
+    public long Events { get; private set; }
+
+    /// <summary>Probes made by the events that switched a VPS to sparse numbering.</summary>
+    public long SpikeProbes { get; private set; }
+
+    public int SpikeEvents { get; private set; }
+
+    /// <summary>The most probes one event outside the spikes made.</summary>
+    public int MaxProbes { get; private set; }
+
+    /// <summary>Events where this design would have failed an allocation (pid space exhausted, EEXIST on restore).</summary>
+    public long AllocationFailures { get; private set; }
+
+    /// <summary>Position of the first such event; -1 when none.</summary>
+    public long FirstAllocationFailure { get; private set; } = -1;
+
+    /// <summary>Events the design cannot represent.</summary>
+    public long Unsupported { get; private set; }
+
+    public PlaceCost this[CallerPlace place] => _places[(int)place];
+
+    public void Count(long position, CallerPlace place, Outcome o, bool spike)
+    {
+        Events++;
+        if (o.AllocationFailure != 0)
+        {
+            AllocationFailures++;
+            if (FirstAllocationFailure < 0) FirstAllocationFailure = position;
+        }
+        if (o.Verdict == Verdict.Unsupported) Unsupported++;
+        if (spike)
+        {
+            SpikeEvents++;
+            SpikeProbes += o.Probes;
+            return;
+        }
+        ref var p = ref _places[(int)place];
+        p.Events++;
+        p.TranslationsOut += o.TranslationsOut;
+        p.TranslationsIn += o.TranslationsIn;
+        p.Probes += o.Probes;
+        if (o.Probes > MaxProbes) MaxProbes = o.Probes;
+    }
+
+    /// <summary>Every place together.</summary>
+    public PlaceCost Total
+    {
+        get
+        {
+            var t = new PlaceCost();
+            foreach (var p in _places)
+            {
+                t.Events += p.Events;
+                t.TranslationsOut += p.TranslationsOut;
+                t.TranslationsIn += p.TranslationsIn;
+                t.Probes += p.Probes;
+            }
+            return t;
+        }
+    }
+}
