@@ -13,4 +13,5 @@ root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(TracesCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(WhatIfCommand.Create());
 return await Run.InvokeAsync(root, args);

@@ -184,6 +184,8 @@ public sealed class WhatIfSweep(WhatIfOptions options, IWhatIfWorkload workload)
         var meter = new CostMeter();
         var spikes = new List<Spike>();
         var o = new Outcome();
+        // Models are made before the clock starts: a 4M pid_max table is not a cost of any event.
+        foreach (var host in events.Select(e => e.Host).Distinct()) hosts.For(host);
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < events.Count; i++)
         {
@@ -248,16 +250,17 @@ public sealed class WhatIfSweep(WhatIfOptions options, IWhatIfWorkload workload)
         var a = new Outcome();
         var b = new Outcome();
         var differences = new List<Difference>();
-        var counts = Enum.GetValues<DivergenceCategory>().ToDictionary(c => c.ToString(), _ => 0L);
+        var categories = Enum.GetValues<DivergenceCategory>();
+        var counts = new long[categories.Length];
         foreach (var ev in events)
         {
             left.For(ev.Host).Apply(ev, a);
             right.For(ev.Host).Apply(ev, b);
             differences.Clear();
             DivergenceClassifier.Compare(a, b, differences);
-            foreach (var d in differences) counts[d.Category.ToString()]++;
+            foreach (var d in differences) counts[(int)d.Category]++;
         }
-        return counts;
+        return categories.ToDictionary(c => c.ToString(), c => counts[(int)c]);
     }
 
     /// <summary>One model per host, the last one used kept at hand.</summary>
