@@ -13,7 +13,7 @@ public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Poi
 /// </summary>
 public static class SvgChart
 {
-    private const int Width = 640, Height = 360, Left = 70, Right = 200, Top = 34, Bottom = 48;
+    private const int Width = 820, Height = 360, Left = 70, Right = 340, Top = 34, Bottom = 48;
 
     private static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 

@@ -51,7 +51,7 @@ public static class WhatIfReport
     }
 
     private const string Css = """
-        body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1360px;color:#222;padding:0 16px}
+        body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1700px;color:#222;padding:0 16px}
         h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}
         .charts{display:flex;flex-wrap:wrap;gap:12px}
         svg.chart{background:#fff;border:1px solid #ddd}
@@ -136,7 +136,7 @@ public static class WhatIfReport
     {
         var sampled = r.Points.Where(p => p.Runtime is not null).ToList();
         if (sampled.Count == 0)
-            return SvgChart.Lines("Replay process runtime counters", "containers", "value", []);
+            return SvgChart.Lines("Replay process runtime counters: not sampled (ran in process)", "containers", "value", []);
         return SvgChart.Lines("Replay process runtime counters (EventPipe)", "containers", "value",
         [
             new("CPU %, mean", sampled.Select(p => ((double)p.Containers, p.Runtime!.CpuPercentMean)).ToList()),
@@ -156,8 +156,9 @@ public static class WhatIfReport
         {
             var a = Find(first, variant);
             var b = Find(last, variant);
-            return a is null || b is null ? "" :
-                $"<li>{Esc(what)}: {N(f(a))} at {N(first.Containers)} containers, {N(f(b))} at {N(last.Containers)}.</li>";
+            // A 0 means nothing of the kind ran at that point (no linear VPS when the only container migrated).
+            string At(VariantResult v, int containers) => f(v) == 0 ? $"none at {N(containers)}" : $"{N(f(v))} at {N(containers)}";
+            return a is null || b is null ? "" : $"<li>{Esc(what)}: {At(a, first.Containers)} containers, {At(b, last.Containers)}.</li>";
         }
         string posted = WhatIfSweep.VariantName(SparseWalk.HostWide);
         sb.Append("<h2>Findings of this run</h2><ul class=\"findings\">");
