@@ -40,6 +40,7 @@ public static class WhatIfReport
         Table(sb, r);
         CapacityTable(sb, r);
         RuntimeTable(sb, r);
+        StageTable(sb, r);
         sb.Append("<h2>What is counted</h2><ul class=\"notes\">")
           .Append("<li>Each design replays the workload as its own kernel recorded it (the numbers a caller passes are the ones its design gave out); costs are counted from the end of the containers' setup.</li>")
           .Append("<li>Probes: memory loads in the kernel's own structures. Linear virtual pids: one arithmetic step, or a load of the VPS init. Sparse: the vpid_hash chain head and every entry walked. Nested, out: a level compare and a load. Nested, in: today's idr, its head and one node per level of 64-slot nodes; 2.6.24's global pid hash of (nr, ns), the chain head and every upid walked.</li>")
@@ -227,6 +228,22 @@ public static class WhatIfReport
                   ? $"nested namespace took {N(m.NestedPids + 299)} tasks ({N(m.NestedPids)} above RESERVED_PIDS); virtual pids made {N(m.VpidContainers)} containers whole"
                   : "not filled (above " + N(WhatIfResult.MeasuredUpTo) + ")")
               .Append("</td></tr>");
+        sb.Append("</table>");
+    }
+
+    private static void StageTable(StringBuilder sb, WhatIfResult r)
+    {
+        var stages = r.Points.SelectMany(p => p.StageSeconds.Keys).Distinct().ToList();
+        if (stages.Count == 0) return;
+        sb.Append("<h2>Where each point's time went (wall seconds)</h2><table><tr><th>containers</th>");
+        foreach (var st in stages) sb.Append("<th>").Append(Esc(st)).Append("</th>");
+        sb.Append("</tr>");
+        foreach (var p in r.Points)
+        {
+            sb.Append("<tr><td>").Append(N(p.Containers)).Append("</td>");
+            foreach (var st in stages) sb.Append("<td>").Append(p.StageSeconds.TryGetValue(st, out var v) ? v.ToString("0.00", CultureInfo.InvariantCulture) : "-").Append("</td>");
+            sb.Append("</tr>");
+        }
         sb.Append("</table>");
     }
 

@@ -115,6 +115,8 @@ public sealed record PointResult
     public List<VariantResult> Variants { get; init; } = [];
     /// <summary>The nested kernel's trace replayed through the patch as posted: divergences by category.</summary>
     public Dictionary<string, long> Divergences { get; init; } = [];
+    /// <summary>Wall seconds of each stage: recording each stream, replaying each variant, comparing.</summary>
+    public Dictionary<string, double> StageSeconds { get; init; } = [];
     /// <summary>Filled by the process that sampled the replay; null when it ran in process.</summary>
     public RuntimeSummary? Runtime { get; init; }
 }
@@ -150,20 +152,29 @@ public sealed class WhatIfSweep(WhatIfOptions options, IWhatIfWorkload workload)
         var vpidOptions = (SparseWalk walk) => new VpidOptions { PidMax = options.PidMax, Walk = walk, Buckets = options.HashBuckets };
 
         var variants = new List<VariantResult>();
-        var nestedStream = workload.Generate(containers, options, _ => new NestedPidModel(nestedOptions(KernelEra.Modern)));
+        var stages = new Dictionary<string, double>();
+        var clock = Stopwatch.StartNew();
+        T Stage<T>(string name, Func<T> run)
+        {
+            var start = clock.Elapsed;
+            var result = run();
+            stages[name] = (clock.Elapsed - start).TotalSeconds;
+            return result;
+        }
+        var nestedStream = Stage("record nested", () => workload.Generate(containers, options, _ => new NestedPidModel(nestedOptions(KernelEra.Modern))));
         foreach (var era in Eras)
-            variants.Add(Replay(VariantName(era), "nested", nestedStream, _ => new NestedPidModel(nestedOptions(era))));
-        var divergences = Diverge(nestedStream.Events, () => new NestedPidModel(nestedOptions(KernelEra.Modern)),
-            migrations => new VpidModel(vpidOptions(SparseWalk.HostWide), migrations));
+            variants.Add(Stage(VariantName(era), () => Replay(VariantName(era), "nested", nestedStream, _ => new NestedPidModel(nestedOptions(era)))));
+        var divergences = Stage("compare nested and vpid", () => Diverge(nestedStream.Events, () => new NestedPidModel(nestedOptions(KernelEra.Modern)),
+            migrations => new VpidModel(vpidOptions(SparseWalk.HostWide), migrations)));
         long nestedEvents = nestedStream.Events.Count;
         nestedStream = null;
 
         var kernelMigrations = new VpsMigrations();
-        var vpidStream = workload.Generate(containers, options, _ => new VpidModel(vpidOptions(SparseWalk.HostWide), kernelMigrations));
+        var vpidStream = Stage("record vpid", () => workload.Generate(containers, options, _ => new VpidModel(vpidOptions(SparseWalk.HostWide), kernelMigrations)));
         foreach (var walk in new[] { SparseWalk.HostWide, SparseWalk.VpsLocal })
         {
             var migrations = new VpsMigrations();
-            variants.Add(Replay(VariantName(walk), "vpid", vpidStream, _ => new VpidModel(vpidOptions(walk), migrations)));
+            variants.Add(Stage(VariantName(walk), () => Replay(VariantName(walk), "vpid", vpidStream, _ => new VpidModel(vpidOptions(walk), migrations))));
         }
         return new PointResult
         {
@@ -173,6 +184,7 @@ public sealed class WhatIfSweep(WhatIfOptions options, IWhatIfWorkload workload)
             VpidStreamEvents = vpidStream.Events.Count,
             Variants = variants,
             Divergences = divergences,
+            StageSeconds = stages,
         };
     }
 
