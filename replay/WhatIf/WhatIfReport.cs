@@ -173,9 +173,15 @@ public static class WhatIfReport
         foreach (var c in r.Capacity)
             sb.Append($"<li>At pid_max {N(c.PidMax)}, containers of {c.Computed.TasksPerContainer} tasks: nested {N(c.Computed.NestedContainers)}, virtual pids {N(c.Computed.VpidContainers)}"
                 + (c.Measured is { } m ? $" (filling the models: {N(m.NestedPids / c.Computed.TasksPerContainer)} and {N(m.VpidContainers)})" : "")
-                + (r.Options.Containers.Any(n => n > c.Computed.VpidContainers && n <= c.Computed.NestedContainers)
-                    ? "; this run's larger points do not fit in the halved space" : "") + ".</li>");
+                + Overflow(r.Options.Containers.Where(n => n > c.Computed.VpidContainers && n <= c.Computed.NestedContainers), "fit nested namespaces but not the halved space")
+                + Overflow(r.Options.Containers.Where(n => n > c.Computed.NestedContainers), "fit neither design") + ".</li>");
         sb.Append("</ul>");
+    }
+
+    private static string Overflow(IEnumerable<int> points, string what)
+    {
+        var list = points.ToList();
+        return list.Count == 0 ? "" : $"; this run's {string.Join(", ", list.Select(n => N(n)))} containers {what}";
     }
 
     private static void Table(StringBuilder sb, WhatIfResult r)
