@@ -58,15 +58,24 @@ public sealed class CostMeter
 
     public PlaceCost this[CallerPlace place] => _places[(int)place];
 
-    public void Count(long position, CallerPlace place, Outcome o, bool spike)
+    /// <summary>
+    /// An event before the steady state (the containers' setup): its translations are not a cost
+    /// of running so many containers, but an allocation it failed is the host running out of pids.
+    /// </summary>
+    public void CountSetup(long position, Outcome o)
     {
-        Events++;
         if (o.AllocationFailure != 0)
         {
             AllocationFailures++;
             if (FirstAllocationFailure < 0) FirstAllocationFailure = position;
         }
         if (o.Verdict == Verdict.Unsupported) Unsupported++;
+    }
+
+    public void Count(long position, CallerPlace place, Outcome o, bool spike)
+    {
+        Events++;
+        CountSetup(position, o);
         if (spike)
         {
             SpikeEvents++;

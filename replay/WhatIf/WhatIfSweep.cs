@@ -88,6 +88,7 @@ public sealed record VariantResult
     public long HashEntries { get; init; }
     /// <summary>The replayer's own wall time per event for this design, cost accounting included.</summary>
     public double NanosecondsPerEvent { get; init; }
+    /// <summary>Events, setup included, where this design would have failed an allocation; and the first one's position (-1: none).</summary>
     public long AllocationFailures { get; init; }
     public long FirstAllocationFailure { get; init; }
     public long Unsupported { get; init; }
@@ -209,6 +210,7 @@ public sealed class WhatIfSweep(WhatIfOptions options, IWhatIfWorkload workload)
             bool spike = model is VpidModel after && after.SparseSwitches != switches;
             if (spike) spikes.Add(new Spike(ev.Seq, ((VpidModel)model).LastSparseSwitch!.Value));
             if (i >= run.SteadyFrom || spike) meter.Count(ev.Seq, place, o, spike);
+            else meter.CountSetup(ev.Seq, o);
         }
         clock.Stop();
         var memory = hosts.All.Select(m => m switch

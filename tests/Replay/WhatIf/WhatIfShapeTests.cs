@@ -63,4 +63,18 @@ public sealed class WhatIfShapeTests
         Assert.True(hostWide[2] > 50 * hostWide[0], $"host-wide: {string.Join(", ", hostWide)}");
         Assert.All(local, m => Assert.InRange(m, 1, 40));
     }
+
+    [Fact]
+    public void At_the_default_pid_max_the_halved_space_fails_forks_where_nested_namespaces_still_have_numbers()
+    {
+        // 400 containers of 50: 20,000 tasks, above the 16,084 global pids bit 10 leaves, below the 32,468 of the host level.
+        var options = new WhatIfOptions { Containers = [400], TasksPerContainer = 50, Events = 30_000, PidMax = 32768, MigrationRate = 0 };
+        var point = new WhatIfSweep(options, new ContainerHostSource()).RunPoint(400);
+
+        var vpid = Variant(point, WhatIfSweep.VariantName(SparseWalk.HostWide));
+        Assert.True(vpid.AllocationFailures > 3000, $"{vpid.AllocationFailures} allocation failures");
+        // The nested kernel had host numbers for every container: all 400 are there at the end.
+        Assert.Equal(400, Variant(point, WhatIfSweep.VariantName(KernelEra.Modern)).Memory.Containers);
+        Assert.True(point.Divergences["Capacity"] > 3000, $"{point.Divergences["Capacity"]} capacity divergences");
+    }
 }
