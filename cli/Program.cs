@@ -12,6 +12,8 @@ root.Subcommands.Add(CaptureCommand.Create());
 root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(TracesCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(ReplayCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(WhatIfCommand.Create());
 return await Run.InvokeAsync(root, args);

@@ -26,6 +26,8 @@ internal sealed class ActorCell : IActorRef, IActorContext
     private readonly Channel<Envelope> _mailbox;
     // Runtime messages, unbounded, read before any user message.
     private readonly Channel<SystemMessage> _system = Channel.CreateUnbounded<SystemMessage>(new UnboundedChannelOptions { SingleReader = true });
+    // System messages that came while a handler awaited, handled before the next user message.
+    private readonly Queue<SystemMessage> _deferred = new();
     // Messages put back by UnstashAll, handled before the mailbox.
     private Queue<Envelope> _unstashed = new();
     // Messages set aside by Stash, oldest first.
@@ -149,7 +151,7 @@ internal sealed class ActorCell : IActorRef, IActorContext
         Guard(_actor.PreStart, null);
         while (!_terminated)
         {
-            if (_system.Reader.TryRead(out var sys))
+            if (_deferred.TryDequeue(out var sys) || _system.Reader.TryRead(out sys))
             {
                 Handle(sys);
                 continue;
@@ -188,7 +190,9 @@ internal sealed class ActorCell : IActorRef, IActorContext
         _current = envelope;
         try
         {
-            await _actor.HandleAsync(envelope.Message);
+            var handled = _actor.HandleAsync(envelope.Message);
+            if (!handled.IsCompleted) await SuperviseWhileAwaitingAsync(handled.AsTask());
+            else await handled;
         }
         catch (Exception e)
         {
@@ -198,6 +202,27 @@ internal sealed class ActorCell : IActorRef, IActorContext
         {
             _current = default;
         }
+    }
+
+    /// <summary>
+    /// A handler that awaits (an ask to a child, a store write) must not keep its children waiting
+    /// for a supervision decision, or a child that failed while the parent asks it something would
+    /// never answer: failures are decided at once, the other system messages wait for the handler.
+    /// Deciders are pure functions of the exception, so deciding beside the running handler is safe.
+    /// </summary>
+    private async Task SuperviseWhileAwaitingAsync(Task handled)
+    {
+        while (!handled.IsCompleted)
+        {
+            var system = _system.Reader.WaitToReadAsync().AsTask();
+            await Task.WhenAny(handled, system);
+            while (!handled.IsCompleted && _system.Reader.TryRead(out var m))
+            {
+                if (m is Failed f) Supervise(f);
+                else _deferred.Enqueue(m);
+            }
+        }
+        await handled;
     }
 
     private void Guard(Action hook, object? message)

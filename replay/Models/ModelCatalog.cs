@@ -11,6 +11,12 @@ public sealed record ModelSettings
 
     /// <summary>The host's pid_max.</summary>
     public int PidMax { get; init; } = NestedPidModel.DefaultPidMax;
+
+    /// <summary>Who kill(-1) reaches under virtual pids: the patch alone, or with OpenVZ's access policy.</summary>
+    public KillPolicy Policy { get; init; } = KillPolicy.VpidOnly;
+
+    /// <summary>Where a virtual-pid host puts its checkpoints and finds the images it restores; null for a private one.</summary>
+    public VpsMigrations? Migrations { get; init; }
 }
 
 /// <summary>The pid models by name, as --model takes them.</summary>
@@ -19,7 +25,7 @@ public static class ModelCatalog
     private static readonly SortedDictionary<string, Func<ModelSettings, IPidModel>> Factories = new(StringComparer.Ordinal)
     {
         ["nested"] = s => new NestedPidModel(new NestedOptions { Ptraced = s.Ptraced, PidMax = s.PidMax }),
-        ["vpid"] = s => new VpidModel(new VpidOptions { PidMax = s.PidMax }),
+        ["vpid"] = s => new VpidModel(new VpidOptions { PidMax = s.PidMax, Policy = s.Policy }, s.Migrations),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

@@ -39,12 +39,19 @@ public sealed class Validator
         if (!_hosts.TryGetValue(ev.Host, out var host)) host = (_newModel(), 0);
         _hosts[ev.Host] = (host.Model, host.Position + 1);
         Report.Events++;
-        var o = _outcome;
-        host.Model.Apply(ev, o);
+        host.Model.Apply(ev, _outcome);
+        Judge(ev, _outcome, host.Position);
+    }
+
+    /// <summary>
+    /// Compares what a model predicted for an event (<paramref name="o"/>, filled by its Apply) with
+    /// the answers the trace recorded, and counts the result; for callers that apply the model themselves.
+    /// </summary>
+    public void Judge(PidEvent ev, Outcome o, long position)
+    {
         if (ev.RecordedAnswers == 0) return;
         var kind = NativeJson.KindName(ev.Kind);
         if (!Report.ByKind.TryGetValue(kind, out var counts)) Report.ByKind[kind] = counts = new AnswerCounts();
-        long position = host.Position;
 
         if (ev is not Signal && ev.Ret is long recorded)
         {

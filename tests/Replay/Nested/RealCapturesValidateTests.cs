@@ -65,7 +65,7 @@ public sealed class RealCapturesValidateTests(ITestOutputHelper output)
     }
 
     /// <summary>The capture's events, and whether it is strace's (every task ptraced).</summary>
-    private static (List<PidEvent> Events, bool Ptraced) Read(string capture)
+    internal static (List<PidEvent> Events, bool Ptraced) Read(string capture)
     {
         var path = Repo.PathOf(capture);
         if (Directory.Exists(path))

@@ -1,0 +1,299 @@
+using System.Threading.Channels;
+using Replayer.Actors.Runtime;
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Store;
+using Replayer.Ingest.Traces;
+using Replayer.Replay.Engine;
+
+namespace Replayer.Actors.Replay;
+
+/// <summary>Tells a host actor to begin: from its latest snapshot when there is one, else from the start.</summary>
+public sealed record StartHost
+{
+    public static readonly StartHost Instance = new();
+}
+
+/// <summary>A host actor's own cue to take the next chunk of its stream.</summary>
+internal sealed record Pump
+{
+    public static readonly Pump Instance = new();
+}
+
+/// <summary>A host's replay ended: its books, and whether it reached the end of its stream (false: stopped where asked).</summary>
+public sealed record HostFinished(HostResult Result, bool Complete, long ResumedFrom);
+
+/// <summary>
+/// One host: sequences its stream from the store, owns the host-wide state of every model (the
+/// global pid space and the namespace tree: <see cref="HostReplay"/>), books the host's own events
+/// and routes every other event to the actor of the container it concerns, in batches. It
+/// supervises its container actors: one that fails is restarted, recovers from its journal and
+/// quarantines the event it failed on. Every <see cref="ReplaySettings.SnapshotEvery"/> events,
+/// and at the end, it saves the replay's state to the store to resume from.
+/// </summary>
+public sealed class HostActor : Actor
+{
+    /// <summary>Events decoded ahead of the models, per chunk.</summary>
+    private const int ChunkSize = 2048;
+
+    /// <summary>Bookings a container collects before they are sent.</summary>
+    private const int BatchSize = 256;
+
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Model failures a host sets aside before the replay stops: past this, the models are broken, not an event.</summary>
+    private const int MaxModelFailures = 100;
+
+    private readonly ReplayJob _job;
+    private readonly string _host;
+    private readonly IActorRef _coordinator;
+    private readonly HostReplay _replay;
+    private readonly string _snapshotStream;
+
+    /// <summary>The host's own books (events of tasks outside every container).</summary>
+    private ContainerLedger _hostLedger;
+
+    /// <summary>Container actors by container index (index 0, the host, has none).</summary>
+    private readonly List<IActorRef?> _containers = [null];
+
+    /// <summary>Bookings waiting to be sent, per container index.</summary>
+    private readonly List<Booking[]?> _pending = [null];
+    private readonly List<int> _pendingCount = [0];
+
+    /// <summary>The models' state at the last snapshot: what a model failure is recovered from.</summary>
+    private byte[] _hostSnapshot = [];
+
+    /// <summary>Events quarantined since the last snapshot: a recovery passes over them again.</summary>
+    private readonly HashSet<long> _skipped = [];
+
+    /// <summary>Chunks of events being decoded, in the stream's order, read ahead on other threads.</summary>
+    private ChannelReader<Task<PidEvent[]>>? _events;
+    private CancellationTokenSource? _reading;
+    private long _resumedFrom;
+
+    /// <summary>The position the store's latest snapshot of this host was taken at.</summary>
+    private long _saved;
+
+    public HostActor(ReplayJob job, string host, IActorRef coordinator)
+    {
+        _job = job;
+        _host = host;
+        _coordinator = coordinator;
+        _replay = new HostReplay(host, job.Settings, job.Trace);
+        _hostLedger = new ContainerLedger(host, "host", job.Settings.Models);
+        _snapshotStream = ReplayStreams.Snapshot(job.Trace, host, job.Settings);
+        ReceiveAsync<StartHost>(_ => StartAsync());
+        ReceiveAsync<Pump>(_ => PumpAsync());
+        // A container actor's failure needs nothing of the host: its restart recovers from its journal.
+        Receive<Failure>(_ => { });
+    }
+
+    /// <summary>Container actors are restarted on any failure; the replay goes on.</summary>
+    public override SupervisorStrategy SupervisorStrategy { get; } = new(_ => Directive.Restart, maxRestarts: 1000);
+
+    protected internal override void PostStop()
+    {
+        _reading?.Cancel();
+        _reading?.Dispose();
+    }
+
+    private async ValueTask StartAsync()
+    {
+        var snapshot = _job.FromStart ? null : await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Cancel);
+        if (snapshot is not null) Restore(snapshot);
+        _hostSnapshot = _replay.Snapshot();
+        _resumedFrom = _saved = _replay.Position;
+        Interlocked.Add(ref _job.Progress, _resumedFrom);
+        _reading = CancellationTokenSource.CreateLinkedTokenSource(_job.Cancel);
+        var channel = Channel.CreateBounded<Task<PidEvent[]>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        _events = channel.Reader;
+        _ = Task.Run(() => ReadAsync(channel.Writer, _replay.Position, _reading.Token));
+        Self.Tell(Pump.Instance);
+    }
+
+    /// <summary>
+    /// Reads the stream from a revision ahead of the models, one chunk per read (short reads, so
+    /// that the snapshots the replay writes meanwhile never wait for a long read to end), and has
+    /// each chunk decoded on the pool while the next is read: reading, decoding and the models
+    /// each get a core's share.
+    /// </summary>
+    private async Task ReadAsync(ChannelWriter<Task<PidEvent[]>> writer, long from, CancellationToken ct)
+    {
+        try
+        {
+            var stream = TraceStreams.HostStream(_job.Trace, _host);
+            while (true)
+            {
+                var raw = new List<RecordedEvent>(ChunkSize);
+                await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), ChunkSize, ct)) raw.Add(e);
+                if (raw.Count == 0) break;
+                from += raw.Count;
+                await writer.WriteAsync(Task.Run(() => Decode(raw), ct), ct);
+            }
+            writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e);
+        }
+    }
+
+    private static PidEvent[] Decode(List<RecordedEvent> raw)
+    {
+        var events = new PidEvent[raw.Count];
+        for (int i = 0; i < events.Length; i++) events[i] = TraceCatalog.Decode(raw[i]);
+        return events;
+    }
+
+    private async Task<PidEvent[]> ReadChunkAsync(string stream, long from, int count, CancellationToken ct)
+    {
+        var raw = new List<RecordedEvent>(count);
+        await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), count, ct)) raw.Add(e);
+        return Decode(raw);
+    }
+
+    private async ValueTask PumpAsync()
+    {
+        if (!await _events!.WaitToReadAsync(_job.Cancel))
+        {
+            await FinishAsync(complete: true);
+            return;
+        }
+        _events.TryRead(out var decoding);
+        var chunk = await decoding!;
+        foreach (var ev in chunk)
+        {
+            if (_job.StopAfter is long stop && _replay.Position >= stop)
+            {
+                await FinishAsync(complete: false);
+                return;
+            }
+            await StepAsync(ev);
+            if (_replay.Position % _job.Settings.SnapshotEvery == 0) await SaveSnapshotAsync();
+        }
+        Interlocked.Add(ref _job.Progress, chunk.Length);
+        Self.Tell(Pump.Instance);
+    }
+
+    private async ValueTask StepAsync(PidEvent ev)
+    {
+        if (_replay.ImageNeeded(ev) is { } key)
+        {
+            var image = await _coordinator.Ask<ImageReply>(new AwaitImage(key, _host), AskTimeout, _job.Cancel);
+            _replay.Admit(key, image.Image);
+        }
+        int container;
+        Booking booking;
+        long position = _replay.Position;
+        try
+        {
+            _job.BeforeStep?.Invoke(_host, ev);
+            (container, booking) = _replay.Step(ev);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await RecoverModelsAsync(ev, position, e);
+            return;
+        }
+        foreach (var published in _replay.Emigrated)
+            await _coordinator.TellAsync(new ImagePublished(published), Self, _job.Cancel);
+        _replay.Emigrated.Clear();
+        while (_containers.Count < _replay.Containers.Count) AddContainer(null);
+        if (container == 0)
+        {
+            _hostLedger.Book(booking);
+            return;
+        }
+        var pending = _pending[container] ??= new Booking[BatchSize];
+        pending[_pendingCount[container]++] = booking;
+        if (_pendingCount[container] == BatchSize) await FlushAsync(container);
+    }
+
+    /// <summary>
+    /// A model threw on an event: the models' state may be half changed, so they go back to the last
+    /// snapshot and take again the events since, read back from the store (their bookings were
+    /// already made), and the event is quarantined in the host's books.
+    /// </summary>
+    private async ValueTask RecoverModelsAsync(PidEvent failed, long at, Exception error)
+    {
+        if (_hostLedger.Quarantined.Count >= MaxModelFailures)
+            throw new InvalidOperationException($"host {_host}: the models failed on {MaxModelFailures} events; the last, at position {at}: {error.Message}", error);
+        _replay.Restore(_hostSnapshot);
+        var stream = TraceStreams.HostStream(_job.Trace, _host);
+        while (_replay.Position < at)
+            foreach (var ev in await ReadChunkAsync(stream, _replay.Position, (int)Math.Min(ChunkSize, at - _replay.Position), _job.Cancel))
+            {
+                if (_skipped.Contains(_replay.Position)) _replay.Skip();
+                else _replay.Step(ev);
+            }
+        _replay.Emigrated.Clear();
+        var booking = new Booking(failed, _replay.Position, default, default, 0, null);
+        _skipped.Add(at);
+        _replay.Skip();
+        _hostLedger.Quarantine(booking, $"model: {error.GetType().Name}: {error.Message}");
+    }
+
+    private void AddContainer(byte[]? snapshot)
+    {
+        int index = _containers.Count;
+        var info = _replay.Containers[index];
+        var journal = new ContainerJournal(snapshot ?? new ContainerLedger(_host, info.Id, _job.Settings.Models).Snapshot());
+        var props = Props.Create(() => new ContainerActor(_host, info.Id, _job.Settings.Models, journal, _job.Inspect), mailboxCapacity: 64);
+        var actor = Context.ActorOf(props, info.Id);
+        _containers.Add(actor);
+        _pending.Add(null);
+        _pendingCount.Add(0);
+    }
+
+    private async ValueTask FlushAsync(int container)
+    {
+        int count = _pendingCount[container];
+        if (count == 0) return;
+        var batch = new BookBatch(_pending[container]!, count);
+        _pending[container] = null;
+        _pendingCount[container] = 0;
+        await _containers[container]!.TellAsync(batch, Self, _job.Cancel);
+    }
+
+    private async ValueTask FlushAllAsync()
+    {
+        for (int c = 1; c < _containers.Count; c++) await FlushAsync(c);
+    }
+
+    /// <summary>Saves the models' state and every container's books as of the last event taken.</summary>
+    private async ValueTask SaveSnapshotAsync()
+    {
+        var ledgers = await CollectAsync<byte[]>(TakeSnapshot.Instance);
+        _hostSnapshot = _replay.Snapshot();
+        _skipped.Clear();
+        var state = ReplayStreams.EncodeHost(_hostSnapshot, _hostLedger.Snapshot(), ledgers.Skip(1).ToList()!);
+        await _job.Store.SaveSnapshotAsync(_snapshotStream, new StreamRevision(_replay.Position - 1), ReplayStreams.SnapshotType, state, _job.Cancel);
+        _saved = _replay.Position;
+    }
+
+    /// <summary>Sends every pending batch, then asks every container actor the same question and waits for all answers (index 0 stays null).</summary>
+    private async Task<T?[]> CollectAsync<T>(object question) where T : class
+    {
+        await FlushAllAsync();
+        var answers = new Task<T>[_containers.Count];
+        for (int c = 1; c < _containers.Count; c++) answers[c] = _containers[c]!.Ask<T>(question, AskTimeout, _job.Cancel);
+        var result = new T?[_containers.Count];
+        for (int c = 1; c < _containers.Count; c++) result[c] = await answers[c];
+        return result;
+    }
+
+    private void Restore(Snapshot snapshot)
+    {
+        var (host, hostLedger, ledgers) = ReplayStreams.DecodeHost(snapshot.State.Span);
+        _replay.Restore(host);
+        _hostLedger = ContainerLedger.Restore(_host, "host", _job.Settings.Models, hostLedger);
+        foreach (var ledger in ledgers) AddContainer(ledger);
+    }
+
+    private async ValueTask FinishAsync(bool complete)
+    {
+        if (_replay.Position != _saved) await SaveSnapshotAsync();
+        var ledgers = await CollectAsync<ContainerLedger>(HandOver.Instance);
+        ledgers[0] = _hostLedger;
+        await _coordinator.TellAsync(new HostFinished(new HostResult(_replay, ledgers!), complete, _resumedFrom), Self, _job.Cancel);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text;
+using Replayer.Ingest.Traces;
+using Replayer.Replay.Engine;
+using Replayer.Replay.Models.Vpid;
+
+namespace Replayer.Actors.Replay;
+
+/// <summary>
+/// Where a replay keeps its state in the store. Snapshots hang off the trace's own streams (a name
+/// with '#'), so deleting a trace deletes them, and carry the replay settings' key, so a replay
+/// under other settings never resumes from them.
+/// </summary>
+public static class ReplayStreams
+{
+    public const string SnapshotType = "replay-host/1";
+    public const string ImageType = "vps-image/1";
+
+    /// <summary>The snapshots of one host's replay under one set of settings.</summary>
+    public static string Snapshot(string trace, string host, ReplaySettings settings) =>
+        $"{TraceStreams.HostStream(trace, host)}#replay/{settings.Key}";
+
+    /// <summary>Where a checkpoint's image waits for its restore (kept with the trace's metadata).</summary>
+    public static string Image(string trace, ReplaySettings settings, ImageKey key) =>
+        $"{TraceStreams.MetaStream(trace)}#image/{settings.Key}/{key.Source}/{key.Name}/{key.Occurrence}";
+
+    public static byte[] EncodeHost(byte[] host, byte[] hostLedger, IReadOnlyList<byte[]> containers)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            Write(w, host);
+            Write(w, hostLedger);
+            w.Write(containers.Count);
+            foreach (var c in containers) Write(w, c);
+        }
+        return ms.ToArray();
+    }
+
+    public static (byte[] Host, byte[] HostLedger, List<byte[]> Containers) DecodeHost(ReadOnlySpan<byte> state)
+    {
+        using var r = new BinaryReader(new MemoryStream(state.ToArray()), Encoding.UTF8);
+        var host = Read(r);
+        var hostLedger = Read(r);
+        var containers = new List<byte[]>();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) containers.Add(Read(r));
+        return (host, hostLedger, containers);
+    }
+
+    /// <summary>A checkpoint image as the store keeps it; an empty state stands for "the checkpoint made none".</summary>
+    public static byte[] EncodeImage(VpsImage? image)
+    {
+        if (image is null) return [];
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(image.Name);
+            w.Write(image.SourceHost);
+            w.Write(image.Tasks.Length);
+            foreach (var t in image.Tasks)
+            {
+                w.Write(t.OldTid); w.Write(t.VPid); w.Write(t.VTgid); w.Write(t.VPgid); w.Write(t.VSid);
+                w.Write(t.Parent); w.Write(t.Leader); w.Write(t.Zombie);
+            }
+        }
+        return ms.ToArray();
+    }
+
+    public static VpsImage? DecodeImage(ReadOnlySpan<byte> state)
+    {
+        if (state.IsEmpty) return null;
+        using var r = new BinaryReader(new MemoryStream(state.ToArray()), Encoding.UTF8);
+        var name = r.ReadString();
+        var source = r.ReadString();
+        var tasks = new ImageTask[r.ReadInt32()];
+        for (int i = 0; i < tasks.Length; i++)
+            tasks[i] = new ImageTask(r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadBoolean());
+        return new VpsImage(name, source, tasks);
+    }
+
+    private static void Write(BinaryWriter w, byte[] bytes)
+    {
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static byte[] Read(BinaryReader r) => r.ReadBytes(r.ReadInt32());
+}

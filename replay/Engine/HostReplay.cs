@@ -1,0 +1,402 @@
+using System.Buffers;
+using System.Text;
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats;
+using Replayer.Replay.Divergence;
+using Replayer.Replay.Models;
+using Replayer.Replay.Models.Vpid;
+using Replayer.Replay.Validation;
+
+namespace Replayer.Replay.Engine;
+
+/// <summary>
+/// One host's replay: the host-wide state of every model (one namespace tree, one global pid
+/// space: what a host actor owns), the containers born on it, and for each event the comparison
+/// of the models' outcomes and of each model with the kernel's recorded answers. Deterministic
+/// and single-threaded: <see cref="Step"/> turns an event into a <see cref="Booking"/> for the
+/// container it concerns, and the books are kept by <see cref="ContainerLedger"/>s.
+/// </summary>
+public sealed class HostReplay
+{
+    /// <summary>How many earlier events of a task are kept as the causes of what it does.</summary>
+    private const int LineageDepth = 4;
+
+    /// <summary>Causes shown per divergence.</summary>
+    private const int MaxCauses = 6;
+
+    /// <summary>The host's name, as its stream is named.</summary>
+    public string Host { get; }
+
+    public ReplaySettings Settings { get; }
+
+    /// <summary>The models, in the order compared.</summary>
+    private readonly IPidModel[] _models;
+
+    /// <summary>One outcome per model, reused for every event.</summary>
+    private readonly Outcome[] _outcomes;
+
+    /// <summary>Each model against the recorded answers.</summary>
+    private readonly Validator[] _oracles;
+
+    /// <summary>The model whose containers the books are kept by: nested when it replays (a real trace's containers are its namespaces), else the first.</summary>
+    private readonly int _authority;
+
+    /// <summary>Where the virtual-pid model leaves its checkpoints and finds what it restores.</summary>
+    private readonly VpsMigrations _migrations = new();
+
+    /// <summary>Container index by the authority model's container id; the host is index 0.</summary>
+    private readonly Dictionary<int, int> _containerIndex = new() { [0] = 0 };
+
+    /// <summary>Containers in order of birth; [0] is the host.</summary>
+    private readonly List<ContainerInfo> _containers = [];
+
+    /// <summary>VEIDs by the task a Container Create event named, for containers' names.</summary>
+    private readonly Dictionary<int, string> _namedInits = [];
+
+    /// <summary>The last events that shaped each live task's ids (birth, group, session, namespace), oldest first.</summary>
+    private readonly Dictionary<int, Lineage> _lineage = [];
+
+    /// <summary>Details handed out per container and category, to keep the first few of each.</summary>
+    private readonly Dictionary<(int Container, DivergenceCategory Category), int> _detailsGiven = [];
+
+    /// <summary>Checkpoints seen per VPS name on this host, and restores done per (source host, VPS name).</summary>
+    private readonly Dictionary<string, int> _checkpoints = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _restores = new(StringComparer.Ordinal);
+
+    /// <summary>Differences of the current event, reused.</summary>
+    private readonly List<Difference> _differences = new(4);
+
+    /// <summary>Events stepped so far; the position of the next.</summary>
+    public long Position { get; private set; }
+
+    /// <summary>Images this host's checkpoints produced since the caller last took them.</summary>
+    public List<PublishedImage> Emigrated { get; } = [];
+
+    public HostReplay(string host, ReplaySettings settings, string trace)
+    {
+        settings.Validate();
+        Host = host;
+        Settings = settings;
+        var modelSettings = new ModelSettings { Ptraced = settings.Ptraced, Policy = settings.Policy, Migrations = _migrations };
+        _models = settings.Models.Select(m => ModelCatalog.Create(m, modelSettings)).ToArray();
+        _outcomes = _models.Select(_ => new Outcome()).ToArray();
+        _oracles = settings.Models.Select(m => new Validator(trace, m, () => throw new InvalidOperationException("the host replay applies its models itself"))).ToArray();
+        int nested = settings.Models.ToList().IndexOf("nested");
+        _authority = nested >= 0 ? nested : 0;
+        _containers.Add(new ContainerInfo(0, "host", 0, 0));
+    }
+
+    /// <summary>Containers in order of birth, the host first.</summary>
+    public IReadOnlyList<ContainerInfo> Containers => _containers;
+
+    /// <summary>A model's answers against the kernel's, in the order of <see cref="ReplaySettings.Models"/>.</summary>
+    public AnswerCounts Oracle(int model) => _oracles[model].Report.Totals;
+
+    /// <summary>The name of a container's VEID, its init's comm and pid otherwise.</summary>
+    public string NameOf(ContainerInfo c) =>
+        c.Index == 0 ? "host" : _namedInits.TryGetValue(c.Init, out var name) ? name : $"{c.InitComm}[{c.Init}]";
+
+    /// <summary>
+    /// For a Container Restore event: the key of the checkpoint image it needs (source host, VPS
+    /// name, which checkpoint of that name), which the caller must <see cref="Admit"/> first. Null
+    /// for every other event, and when no model restores images.
+    /// </summary>
+    public ImageKey? ImageNeeded(PidEvent ev)
+    {
+        if (ev is not Container { Action: ContainerAction.Restore, Peer: { } peer } c || !Settings.Models.Contains("vpid")) return null;
+        string key = $"{peer}\0{c.Id}";
+        return new ImageKey(peer, c.Id, _restores.GetValueOrDefault(key));
+    }
+
+    /// <summary>Puts a checkpoint image where the restore will find it; null when the source's checkpoint made none.</summary>
+    public void Admit(ImageKey key, VpsImage? image)
+    {
+        _restores[$"{key.Source}\0{key.Name}"] = key.Occurrence + 1;
+        if (image is not null) _migrations.Put(image);
+    }
+
+    /// <summary>Replays one event through every model and says what the books should record, and where.</summary>
+    public (int Container, Booking Booking) Step(PidEvent ev)
+    {
+        long position = Position++;
+        int container = ev is TaskSnapshot ? -1 : ContainerIndexOf(ev.Tid);
+        for (int i = 0; i < _models.Length; i++)
+        {
+            _models[i].Apply(ev, _outcomes[i]);
+            _oracles[i].Judge(ev, _outcomes[i], position);
+        }
+        if (container < 0) container = ContainerIndexOf(ev.Tid);
+        Observe(ev, position);
+
+        var left = ModelSample.Of(_outcomes[0]);
+        if (_models.Length == 1) return (container, new Booking(ev, position, left, default, 0, null));
+        var right = ModelSample.Of(_outcomes[1]);
+        var a = _outcomes[0];
+        var b = _outcomes[1];
+        if (Alike(a, b)) return (container, new Booking(ev, position, left, right, 0, null));
+
+        _differences.Clear();
+        DivergenceClassifier.Compare(a, b, _differences);
+        byte categories = 0;
+        List<Finding>? findings = null;
+        foreach (var d in _differences)
+        {
+            categories |= (byte)(1 << (int)d.Category);
+            var key = (container, d.Category);
+            int given = _detailsGiven.GetValueOrDefault(key);
+            if (given >= Settings.DetailsPerCategory) continue;
+            _detailsGiven[key] = given + 1;
+            findings ??= new List<Finding>(2);
+            findings.Add(new Finding(d.Category, d.Left, d.Right, a.Note ?? b.Note, Causes(ev, position, a, b)));
+        }
+        return (container, new Booking(ev, position, left, right, categories, findings?.ToArray()));
+    }
+
+    /// <summary>Passes over an event without replaying it (it was quarantined): the next event keeps its position.</summary>
+    public void Skip() => Position++;
+
+    /// <summary>The fast check: two outcomes that agree in everything the classifier compares.</summary>
+    private static bool Alike(Outcome a, Outcome b) =>
+        a.Verdict == b.Verdict && a.HasRet == b.HasRet && a.Ret == b.Ret && a.RetTarget == b.RetTarget &&
+        a.AllocationFailure == b.AllocationFailure && a.Signals.Count == 0 && b.Signals.Count == 0 &&
+        a.Reparented.Count == 0 && b.Reparented.Count == 0 && a.Killed.Count == 0 && b.Killed.Count == 0;
+
+    private int ContainerIndexOf(int tid)
+    {
+        int id = _models[_authority].ContainerOf(tid);
+        return _containerIndex.TryGetValue(id, out int index) ? index : 0;
+    }
+
+    /// <summary>After the models have taken an event: containers born, names given, the tasks' lineage, images made.</summary>
+    private void Observe(PidEvent ev, long position)
+    {
+        switch (ev)
+        {
+            case TaskSnapshot s:
+                Born(s.Tid, s.Comm, position);
+                Shape(s.Tid, ev, position);
+                break;
+            case Fork f when f.Child != 0:
+                var lineage = _lineage.TryGetValue(f.Tid, out var parent) ? parent.Copy() : new Lineage();
+                lineage.Add(ev, position);
+                _lineage[f.Child] = lineage;
+                Born(f.Child, f.Comm, position);
+                break;
+            case SetSid or SetPgid or Unshare or SetNs:
+                Shape(ev.Tid, ev, position);
+                break;
+            case Exit x:
+                _lineage.Remove(x.Tid);
+                break;
+            case Container c:
+                Contain(c, position);
+                break;
+        }
+        foreach (var r in _outcomes[_authority].Reparented) Shape(r.Child, ev, position);
+    }
+
+    private void Contain(Container c, long position)
+    {
+        switch (c.Action)
+        {
+            case ContainerAction.Create when c.Task != 0:
+                _namedInits[c.Task] = c.Id;
+                Born(c.Task, c.Comm, position);
+                break;
+            case ContainerAction.Enter:
+                Shape(c.Task != 0 ? c.Task : c.Tid, c, position);
+                break;
+            case ContainerAction.Checkpoint:
+                int nth = _checkpoints.GetValueOrDefault(c.Id);
+                _checkpoints[c.Id] = nth + 1;
+                if (Settings.Models.Contains("vpid"))
+                    Emigrated.Add(new PublishedImage(new ImageKey(Host, c.Id, nth), _migrations.Take(c.Id), position));
+                break;
+        }
+    }
+
+    /// <summary>Registers the container <paramref name="tid"/> lives in, if the authority model says it is a new one.</summary>
+    private void Born(int tid, string comm, long position)
+    {
+        int id = _models[_authority].ContainerOf(tid);
+        if (_containerIndex.ContainsKey(id)) return;
+        _containerIndex[id] = _containers.Count;
+        _containers.Add(new ContainerInfo(_containers.Count, comm, tid, position));
+    }
+
+    private void Shape(int tid, PidEvent ev, long position)
+    {
+        if (!_lineage.TryGetValue(tid, out var lineage)) _lineage[tid] = lineage = new Lineage();
+        lineage.Add(ev, position);
+    }
+
+    /// <summary>The earlier events that made the states differ: those that shaped the caller and the tasks either model named.</summary>
+    private EventRef[] Causes(PidEvent ev, long position, Outcome a, Outcome b)
+    {
+        var found = new SortedDictionary<long, PidEvent>();
+        void Of(int tid)
+        {
+            if (tid == 0 || !_lineage.TryGetValue(tid, out var l)) return;
+            for (int i = 0; i < l.Count; i++)
+                if (l.Positions[i] < position) found.TryAdd(l.Positions[i], l.Events[i]);
+        }
+        Of(ev.Tid);
+        foreach (var o in (ReadOnlySpan<Outcome>)[a, b])
+        {
+            Of(o.RetTarget);
+            for (int i = 0; i < o.Signals.Count && i < 4; i++) Of(o.Signals[i].To);
+            for (int i = 0; i < o.Reparented.Count && i < 4; i++) Of(o.Reparented[i].Child);
+        }
+        return found.Reverse().Take(MaxCauses).Reverse().Select(kv => Ref(kv.Value, kv.Key)).ToArray();
+    }
+
+    public static EventRef Ref(PidEvent ev, long position) => new(position, ev.Time, ev.Tid, ev.Comm, EventText.Describe(ev));
+
+    /// <summary>The whole replay state of the host, to resume from: models, oracles, containers, lineage.</summary>
+    public byte[] Snapshot()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Settings.Key);
+            w.Write(Position);
+            w.Write(_models.Length);
+            foreach (var m in _models) WriteBytes(w, m.Snapshot());
+            foreach (var o in _oracles) WriteCounts(w, o.Report.Totals);
+            w.Write(_containerIndex.Count);
+            foreach (var (id, index) in _containerIndex.OrderBy(kv => kv.Value)) { w.Write(id); w.Write(index); }
+            w.Write(_containers.Count);
+            foreach (var c in _containers) { w.Write(c.InitComm); w.Write(c.Init); w.Write(c.Born); }
+            WriteMap(w, _namedInits.OrderBy(kv => kv.Key), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
+            WriteMap(w, _detailsGiven.OrderBy(kv => kv.Key.Container).ThenBy(kv => kv.Key.Category), (w, kv) =>
+            {
+                w.Write(kv.Key.Container);
+                w.Write((byte)kv.Key.Category);
+                w.Write(kv.Value);
+            });
+            WriteMap(w, _checkpoints.OrderBy(kv => kv.Key, StringComparer.Ordinal), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
+            WriteMap(w, _restores.OrderBy(kv => kv.Key, StringComparer.Ordinal), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
+            WriteMap(w, _lineage.OrderBy(kv => kv.Key), (w, kv) =>
+            {
+                w.Write(kv.Key);
+                w.Write(kv.Value.Count);
+                for (int i = 0; i < kv.Value.Count; i++)
+                {
+                    w.Write(kv.Value.Positions[i]);
+                    WriteBytes(w, Encode(kv.Value.Events[i]));
+                }
+            });
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>Continues from a <see cref="Snapshot"/> made under the same settings.</summary>
+    public void Restore(ReadOnlySpan<byte> snapshot)
+    {
+        using var r = new BinaryReader(new MemoryStream(snapshot.ToArray()), Encoding.UTF8);
+        var key = r.ReadString();
+        if (key != Settings.Key) throw new InvalidDataException($"a snapshot made under '{key}' cannot resume a replay under '{Settings.Key}'");
+        Position = r.ReadInt64();
+        if (r.ReadInt32() != _models.Length) throw new InvalidDataException("the snapshot holds another number of models");
+        foreach (var m in _models) m.Restore(ReadBytes(r));
+        foreach (var o in _oracles) ReadCounts(r, o.Report.Totals);
+        _containerIndex.Clear();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) _containerIndex[r.ReadInt32()] = r.ReadInt32();
+        _containers.Clear();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) _containers.Add(new ContainerInfo(i, r.ReadString(), r.ReadInt32(), r.ReadInt64()));
+        _namedInits.Clear();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) _namedInits[r.ReadInt32()] = r.ReadString();
+        _detailsGiven.Clear();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) _detailsGiven[(r.ReadInt32(), (DivergenceCategory)r.ReadByte())] = r.ReadInt32();
+        _checkpoints.Clear();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) _checkpoints[r.ReadString()] = r.ReadInt32();
+        _restores.Clear();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) _restores[r.ReadString()] = r.ReadInt32();
+        _lineage.Clear();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++)
+        {
+            int tid = r.ReadInt32();
+            var lineage = new Lineage();
+            for (int m = r.ReadInt32(), j = 0; j < m; j++)
+            {
+                long position = r.ReadInt64();
+                lineage.Add(NativeJson.ParseEvent(ReadBytes(r), "snapshot", j + 1), position);
+            }
+            _lineage[tid] = lineage;
+        }
+    }
+
+    private static void WriteMap<T>(BinaryWriter w, IEnumerable<T> items, Action<BinaryWriter, T> write)
+    {
+        var list = items.ToList();
+        w.Write(list.Count);
+        foreach (var item in list) write(w, item);
+    }
+
+    private static void WriteBytes(BinaryWriter w, ReadOnlySpan<byte> bytes)
+    {
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static byte[] Encode(PidEvent ev)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer)) NativeJson.WriteEvent(w, ev);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
+
+    private static void WriteCounts(BinaryWriter w, AnswerCounts c)
+    {
+        w.Write(c.Checked); w.Write(c.Agreed); w.Write(c.Disagreed); w.Write(c.UnknownState); w.Write(c.NotApplicable); w.Write(c.Unrecorded);
+    }
+
+    private static void ReadCounts(BinaryReader r, AnswerCounts c)
+    {
+        c.Checked = r.ReadInt64(); c.Agreed = r.ReadInt64(); c.Disagreed = r.ReadInt64();
+        c.UnknownState = r.ReadInt64(); c.NotApplicable = r.ReadInt64(); c.Unrecorded = r.ReadInt64();
+    }
+
+    /// <summary>The last few events that shaped a task, oldest first.</summary>
+    private sealed class Lineage
+    {
+        public readonly PidEvent[] Events = new PidEvent[LineageDepth];
+        public readonly long[] Positions = new long[LineageDepth];
+        public int Count;
+
+        public void Add(PidEvent ev, long position)
+        {
+            if (Count == LineageDepth)
+            {
+                Array.Copy(Events, 1, Events, 0, LineageDepth - 1);
+                Array.Copy(Positions, 1, Positions, 0, LineageDepth - 1);
+                Count--;
+            }
+            Events[Count] = ev;
+            Positions[Count] = position;
+            Count++;
+        }
+
+        public Lineage Copy()
+        {
+            var l = new Lineage { Count = Count };
+            Array.Copy(Events, l.Events, Count);
+            Array.Copy(Positions, l.Positions, Count);
+            return l;
+        }
+    }
+}
+
+/// <summary>A container as its host knows it: index in order of birth (0 = the host), its init and when it was made.</summary>
+public sealed record ContainerInfo(int Index, string InitComm, int Init, long Born)
+{
+    public string Id => Index == 0 ? "host" : $"c{Index}";
+}
+
+/// <summary>Which checkpoint a restore needs: the source host, the VPS name, and which checkpoint of that name there (from 0).</summary>
+public readonly record struct ImageKey(string Source, string Name, int Occurrence);
+
+/// <summary>What a checkpoint left for its restore: the image, or null when the checkpoint failed; and where in the source's stream.</summary>
+public sealed record PublishedImage(ImageKey Key, VpsImage? Image, long Position);
