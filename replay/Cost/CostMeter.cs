@@ -37,6 +37,9 @@ public sealed class CostMeter
     /// <summary>Per <see cref="CallerPlace"/>, events outside spikes.</summary>
     private readonly PlaceCost[] _places = new PlaceCost[3];
 
+    /// <summary>Events outside spikes by probes made: [0] none, [k] from 2^(k-1) to 2^k - 1.</summary>
+    private readonly long[] _byProbes = new long[33];
+
     public long Events { get; private set; }
 
     /// <summary>Probes made by the events that switched a VPS to sparse numbering.</summary>
@@ -88,6 +91,22 @@ public sealed class CostMeter
         p.TranslationsIn += o.TranslationsIn;
         p.Probes += o.Probes;
         if (o.Probes > MaxProbes) MaxProbes = o.Probes;
+        _byProbes[o.Probes <= 0 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)o.Probes)]++;
+    }
+
+    /// <summary>
+    /// The upper bound of the power-of-two range holding the event at <paramref name="quantile"/>
+    /// of the steady events ordered by probes (0 when it made none): 0.99 gives the tail a mean hides.
+    /// </summary>
+    public int ProbesAtQuantile(double quantile)
+    {
+        long steady = Events - SpikeEvents, rank = (long)Math.Ceiling(quantile * steady), seen = 0;
+        for (int k = 0; k < _byProbes.Length; k++)
+        {
+            seen += _byProbes[k];
+            if (seen >= rank && seen > 0) return k == 0 ? 0 : (int)Math.Min(int.MaxValue, (1L << k) - 1);
+        }
+        return 0;
     }
 
     /// <summary>Every place together.</summary>

@@ -187,7 +187,7 @@ public static class WhatIfReport
     private static void Table(StringBuilder sb, WhatIfResult r)
     {
         sb.Append("<h2>Every point</h2><table><tr><th>containers</th><th class=\"l\">design</th><th>events counted</th><th>out / event</th><th>in / event</th>")
-          .Append("<th>probes / event</th><th>probes / translation (host, container, sparse)</th><th>max probes</th><th>sparse switches</th>")
+          .Append("<th>probes / event</th><th>probes / translation (host, container, sparse)</th><th>p99 probes (up to)</th><th>max probes</th><th>sparse switches</th>")
           .Append("<th>largest switch: mappings</th><th>hash entries</th><th>bytes / container (mean, max)</th><th>ns / event</th><th>allocation failures</th><th>unsupported</th></tr>");
         foreach (var p in r.Points)
             foreach (var v in p.Variants)
@@ -199,6 +199,7 @@ public static class WhatIfReport
                   .Append("</td><td>").Append(N((double)parts.Sum(x => x.TranslationsIn) / events))
                   .Append("</td><td>").Append(N(v.ProbesPerEvent))
                   .Append("</td><td>").Append(string.Join(", ", parts.Select(x => x.TranslationsIn + x.TranslationsOut == 0 ? "-" : N(x.ProbesPerTranslation))))
+                  .Append("</td><td>").Append(N(v.P99Probes))
                   .Append("</td><td>").Append(N(v.MaxProbes))
                   .Append("</td><td>").Append(v.Spikes.Count)
                   .Append("</td><td>").Append(v.Spikes.Count == 0 ? "-" : N(v.Spikes.Max(s => s.Switch.Mappings)))

@@ -58,7 +58,7 @@ public static class WhatIfData
     {
         var sb = new StringBuilder();
         sb.AppendLine("containers,tasks_per_container,variant,design,events,translations_out,translations_in,probes_per_event,"
-            + "probes_per_translation_host,probes_per_translation_container,probes_per_translation_sparse,max_probes,"
+            + "probes_per_translation_host,probes_per_translation_container,probes_per_translation_sparse,p99_probes,max_probes,"
             + "sparse_switches,largest_switch_mappings,spike_probes,hash_entries,bytes_per_container_mean,bytes_per_container_max,"
             + "ns_per_event,allocation_failures,unsupported,cpu_percent_mean,gc_heap_mb_max,alloc_mb_per_s_mean");
         foreach (var p in r.Points)
@@ -69,7 +69,7 @@ public static class WhatIfData
                 [
                     p.Containers, p.TasksPerContainer, v.Variant, v.Design, v.Events,
                     total.Sum(c => c.TranslationsOut), total.Sum(c => c.TranslationsIn), v.ProbesPerEvent,
-                    v.Host.ProbesPerTranslation, v.Container.ProbesPerTranslation, v.SparseContainer.ProbesPerTranslation, v.MaxProbes,
+                    v.Host.ProbesPerTranslation, v.Container.ProbesPerTranslation, v.SparseContainer.ProbesPerTranslation, v.P99Probes, v.MaxProbes,
                     v.Spikes.Count, v.Spikes.Count == 0 ? 0 : v.Spikes.Max(s => s.Switch.Mappings), v.SpikeProbes, v.HashEntries,
                     v.Memory.MeanBytes, v.Memory.MaxBytes, v.NanosecondsPerEvent, v.AllocationFailures, v.Unsupported,
                     p.Runtime?.CpuPercentMean ?? double.NaN, p.Runtime?.GcHeapMbMax ?? double.NaN, p.Runtime?.AllocMbPerSecondMean ?? double.NaN,

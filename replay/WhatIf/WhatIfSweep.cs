@@ -81,6 +81,8 @@ public sealed record VariantResult
     /// <summary>Probes per event outside the sparse switches.</summary>
     public double ProbesPerEvent { get; init; }
     public int MaxProbes { get; init; }
+    /// <summary>Probes of the event at the 99th percentile, to the power-of-two range holding it (2^k - 1).</summary>
+    public int P99Probes { get; init; }
     public long SpikeProbes { get; init; }
     public List<Spike> Spikes { get; init; } = [];
     public ContainerMemory Memory { get; init; }
@@ -230,6 +232,7 @@ public sealed class WhatIfSweep(WhatIfOptions options, IWhatIfWorkload workload)
             SparseContainer = meter[CallerPlace.SparseContainer],
             ProbesPerEvent = meter.Events == meter.SpikeEvents ? 0 : (double)meter.Total.Probes / (meter.Events - meter.SpikeEvents),
             MaxProbes = meter.MaxProbes,
+            P99Probes = meter.ProbesAtQuantile(0.99),
             SpikeProbes = meter.SpikeProbes,
             Spikes = spikes,
             Memory = memory,
