@@ -131,7 +131,7 @@ public static class SyntheticPidWorkload
     }
 
     /// <summary>The event as the kernel recorded it: the model's answer as Ret, its signals as signal_generate records.</summary>
-    internal static PidEvent Recorded(PidEvent ev, Outcome o)
+    private static PidEvent Recorded(PidEvent ev, Outcome o)
     {
         var signals = o.Signals.Count == 0 ? [] : o.Signals.Select(s => new SignalRecord(s.Sig, s.To, s.Result, s.Code, true)).ToArray();
         long? ret = o.HasRet ? o.Ret : null;

@@ -1,5 +1,4 @@
 using Replayer.Ingest.Events;
-using Replayer.Replay.Bench;
 using Replayer.Replay.Models;
 
 namespace Replayer.Replay.WhatIf;
@@ -226,9 +225,24 @@ public static class ContainerHostWorkload
         {
             ev = ev with { Host = "whatif", Seq = Events.Count, Time = ++_time * 1000, Comm = ev.Comm.Length == 0 ? "task" : ev.Comm };
             kernel.Apply(ev, _o);
-            ev = SyntheticPidWorkload.Recorded(ev, _o);
+            ev = Recorded(ev, _o);
             Events.Add(ev);
             return ev;
+        }
+
+        /// <summary>The event as the kernel recorded it: the model's answer as Ret, its signals as signal_generate records.</summary>
+        private static PidEvent Recorded(PidEvent ev, Outcome o)
+        {
+            long? ret = o.HasRet ? o.Ret : null;
+            SignalRecord[] Signals() => o.Signals.Count == 0 ? [] : o.Signals.Select(s => new SignalRecord(s.Sig, s.To, s.Result, s.Code, true)).ToArray();
+            return ev switch
+            {
+                Kill k => k with { Ret = ret, Signals = Signals() },
+                Exit x => x with { Signals = Signals() },
+                Fork f => f with { Ret = ret, Child = o.HasRet && o.Ret < 0 ? 0 : f.Child },
+                TaskSnapshot or SigAction => ev,
+                _ => ev with { Ret = ret },
+            };
         }
 
         private static TaskSnapshot Root(int tid, int parent) => new()
