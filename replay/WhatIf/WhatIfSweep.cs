@@ -50,6 +50,12 @@ public interface IWhatIfWorkload
 {
     string Name { get; }
 
+    /// <summary>
+    /// Whether a virtual-pid kernel can record it. A workload that follows a nested kernel's
+    /// teardowns cannot; the virtual-pid variants then replay the nested kernel's trace.
+    /// </summary>
+    bool AnyKernel { get; }
+
     WorkloadRun Generate(int containers, WhatIfOptions options, Func<string, IPidModel> kernelForHost);
 }
 
@@ -57,6 +63,8 @@ public interface IWhatIfWorkload
 public sealed class ContainerHostSource : IWhatIfWorkload
 {
     public string Name => ContainerHostWorkload.Name;
+
+    public bool AnyKernel => true;
 
     public WorkloadRun Generate(int containers, WhatIfOptions options, Func<string, IPidModel> kernelForHost) =>
         ContainerHostWorkload.Generate(
@@ -127,7 +135,8 @@ public sealed record PointResult
 /// <summary>
 /// The what-if sweep (MODELS.md, "Translation cost"): for each container count, the workload is
 /// recorded once by a nested kernel and once by a virtual-pid kernel, so each design answers in
-/// its own world (the numbers a caller passes are the ones its design handed out); each stream
+/// its own world (the numbers a caller passes are the ones its design handed out; a workload that
+/// only a nested kernel can record is replayed as recorded by it through both designs); each stream
 /// is replayed through its design's variants, timed, counting translations and probes per event;
 /// and the nested kernel's trace is replayed through the patch as posted to count divergences.
 /// </summary>
@@ -170,10 +179,11 @@ public sealed class WhatIfSweep(WhatIfOptions options, IWhatIfWorkload workload)
         var divergences = Stage("compare nested and vpid", () => Diverge(nestedStream.Events, () => new NestedPidModel(nestedOptions(KernelEra.Modern)),
             migrations => new VpidModel(vpidOptions(SparseWalk.HostWide), migrations)));
         long nestedEvents = nestedStream.Events.Count;
-        nestedStream = null;
 
         var kernelMigrations = new VpsMigrations();
-        var vpidStream = Stage("record vpid", () => workload.Generate(containers, options, _ => new VpidModel(vpidOptions(SparseWalk.HostWide), kernelMigrations)));
+        var vpidStream = !workload.AnyKernel ? nestedStream
+            : Stage("record vpid", () => workload.Generate(containers, options, _ => new VpidModel(vpidOptions(SparseWalk.HostWide), kernelMigrations)));
+        nestedStream = null;
         foreach (var walk in new[] { SparseWalk.HostWide, SparseWalk.VpsLocal })
         {
             var migrations = new VpsMigrations();
