@@ -16,4 +16,5 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(WhatIfCommand.Create());
 return await Run.InvokeAsync(root, args);

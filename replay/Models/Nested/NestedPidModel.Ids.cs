@@ -27,7 +27,6 @@ public sealed partial class NestedPidModel
                 if (g.Call != GetIdCall.GetPgrp && g.Arg != 0)
                 {
                     o.TranslationsIn++;
-                    o.Probes++;
                     var r = FindTaskByVpid(g.Arg, cur, out var found);
                     if (r == Lookup.Unknown)
                     {

@@ -5,7 +5,7 @@ public sealed partial class NestedPidModel
 {
     private PidNamespace NewNamespace(int level, PidNamespace? parent)
     {
-        var ns = new PidNamespace(_namespaces.Count, level, parent, parent?.PidMax ?? _options.PidMax);
+        var ns = new PidNamespace(_namespaces.Count, level, parent, parent?.PidMax ?? _options.PidMax, _lookups);
         _namespaces.Add(ns);
         return ns;
     }
@@ -28,16 +28,17 @@ public sealed partial class NestedPidModel
         return pid.Nr[ns.Level];
     }
 
-    /// <summary>find_pid_ns: the pid holding nr in ns; None only when every number of ns is known.</summary>
-    private static Lookup FindPidNs(int nr, PidNamespace ns, out TaskStruct? pid)
+    /// <summary>find_pid_ns: the pid holding nr in ns; None only when every number of ns is known. Its cost in the kernel's structures is counted.</summary>
+    private Lookup FindPidNs(int nr, PidNamespace ns, out TaskStruct? pid)
     {
+        if (nr > 0) _lookupProbes += _lookups.Probes(nr, ns);
         if (nr > 0 && ns.Idr.TryGetValue(nr, out pid)) return Lookup.Found;
         pid = null;
         return ns.Complete || nr <= 0 ? Lookup.None : Lookup.Unknown;
     }
 
     /// <summary>find_task_by_vpid: a task (alive or zombie) by its number in the caller's namespace.</summary>
-    private static Lookup FindTaskByVpid(int nr, TaskStruct current, out TaskStruct? task)
+    private Lookup FindTaskByVpid(int nr, TaskStruct current, out TaskStruct? task)
     {
         var r = FindPidNs(nr, current.Ns, out task);
         if (r == Lookup.Found && !task!.Hashed)

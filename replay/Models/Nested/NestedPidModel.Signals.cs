@@ -32,7 +32,6 @@ public sealed partial class NestedPidModel
         if (pid > 0)
         {
             var r = FindTaskByVpid(pid, cur, out var p);
-            o.Probes++;
             if (r == Lookup.Unknown) return UnknownAnswer;
             if (r == Lookup.None) return -ESRCH;
             o.RetTarget = Leader(p!).Tid;
@@ -50,7 +49,6 @@ public sealed partial class NestedPidModel
             else
             {
                 var r = FindPidNs(-pid, cur.Ns, out pgrp);
-                o.Probes++;
                 if (r == Lookup.Unknown) return UnknownAnswer;
                 if (r == Lookup.None) return -ESRCH;
             }
@@ -94,7 +92,6 @@ public sealed partial class NestedPidModel
     private int DoSendSpecific(TaskStruct cur, int tgid, int tid, int sig, Outcome o)
     {
         o.TranslationsIn++;
-        o.Probes++;
         var r = FindTaskByVpid(tid, cur, out var p);
         if (r == Lookup.Unknown) return UnknownAnswer;
         if (r == Lookup.None) return -ESRCH;

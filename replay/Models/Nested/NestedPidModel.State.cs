@@ -145,6 +145,7 @@ public sealed partial class NestedPidModel
         if (r.ReadInt32() != StateVersion) throw new ArgumentException("not a nested model snapshot of this version");
         _tasks.Clear();
         _namespaces.Clear();
+        _lookups.Clear();
         _byInode.Clear();
         _firstProcess = _lastProcess = null;
         _allKnown = r.ReadBoolean();
@@ -156,7 +157,7 @@ public sealed partial class NestedPidModel
         {
             int level = r.ReadInt32();
             int parent = r.ReadInt32();
-            var ns = new PidNamespace(i, level, parent < 0 ? null : _namespaces[parent], 0);
+            var ns = new PidNamespace(i, level, parent < 0 ? null : _namespaces[parent], 0, _lookups);
             _namespaces.Add(ns);
             ns.Inode = r.ReadUInt64();
             ns.Cursor = r.ReadInt32();

@@ -68,7 +68,6 @@ public sealed partial class NestedPidModel
         if (w.Pid < -1 || w.Pid > 0)
         {
             var r = FindPidNs(Math.Abs(w.Pid), cur.Ns, out wanted);
-            o.Probes++;
             if (r == Lookup.Unknown) return null;
             byGroup = w.Pid < 0;
             if (r == Lookup.None)

@@ -10,6 +10,12 @@ public sealed record NestedOptions
 
     /// <summary>Every task was ptraced (a strace capture): signals other than SIGKILL are never ignored at generation.</summary>
     public bool Ptraced { get; init; }
+
+    /// <summary>Whose structures a lookup's probes are counted in: today's per-namespace idr, or 2.6.24's global pid hash.</summary>
+    public KernelEra Kernel { get; init; } = KernelEra.Modern;
+
+    /// <summary>2.6.24's pidhash_size: 16 up to 4096 buckets (4096 on a host with a gigabyte or more).</summary>
+    public int PidHashBuckets { get; init; } = 4096;
 }
 
 /// <summary>
@@ -61,6 +67,12 @@ public sealed partial class NestedPidModel : IPidModel
 
     private readonly NestedOptions _options;
 
+    /// <summary>What find_pid_ns costs in the chosen kernel's structures; every idr reports to it.</summary>
+    private readonly PidLookupTable _lookups;
+
+    /// <summary>Probes of the lookups made for the event being applied.</summary>
+    private int _lookupProbes;
+
     /// <summary>Every task on the host is known: a full /proc snapshot began the capture and nothing unknown turned up since.</summary>
     private bool _allKnown;
 
@@ -75,6 +87,7 @@ public sealed partial class NestedPidModel : IPidModel
     public NestedPidModel(NestedOptions? options = null)
     {
         _options = options ?? new NestedOptions();
+        _lookups = PidLookupTable.For(_options.Kernel, _options.PidHashBuckets);
         _host = NewNamespace(0, null);
     }
 
@@ -83,6 +96,7 @@ public sealed partial class NestedPidModel : IPidModel
     public void Apply(PidEvent ev, Outcome outcome)
     {
         outcome.Reset();
+        _lookupProbes = 0;
         switch (ev)
         {
             case TaskSnapshot s: ApplySnapshot(s, outcome); break;
@@ -102,6 +116,8 @@ public sealed partial class NestedPidModel : IPidModel
             case Deliver d: ApplyDeliver(d, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
+        // pid_nr_ns is a level compare and one load in either era: one probe per number shown.
+        outcome.Probes += _lookupProbes + outcome.TranslationsOut;
     }
 
     public int NumberOf(int viewer, int target, IdKind kind)

@@ -47,10 +47,14 @@ internal sealed class PidNamespace
     public TaskStruct? DyingInit;
 
     /// <summary>The idr: number at this level to the pid (task or lingering group/session id) holding it.</summary>
-    public readonly Dictionary<int, TaskStruct> Idr = new();
+    public readonly PidIdr Idr;
 
-    public PidNamespace(int id, int level, PidNamespace? parent, int pidMax)
+    /// <summary>The highest number the idr has held since it was last empty: how tall its tree is.</summary>
+    public int IdrHighest;
+
+    public PidNamespace(int id, int level, PidNamespace? parent, int pidMax, PidLookupTable table)
     {
+        Idr = new PidIdr(this, table);
         Id = id;
         Level = level;
         Parent = parent;

@@ -20,7 +20,16 @@ public sealed partial class VpidModel
         }
         var vps = ChildVps(parent, ev, o);
         int pid = TakeGlobal(ev.Child, o);
-        int vpid = AllocVpid(vps, pid, -1, o);
+        // clone3's set_tid (innermost level first) is today's form of the patch's do_fork_pid(...,
+        // vpid): a restore asking for the virtual number the task had before it migrated.
+        int requested = vps is not null && ev.SetTid is { Length: > 0 } setTid ? setTid[0] : -1;
+        int vpid = AllocVpid(vps, pid, requested, o);
+        if (vpid < 0)
+        {
+            o.AllocationFailure = -vpid;
+            o.Note ??= "restore: a virtual pid already mapped in the VPS (EEXIST)";
+            vpid = AllocVpid(vps, pid, -1, o); // the trace says the task exists: it is numbered as a plain fork would be
+        }
         VpidTask child;
         if (ev.IsThread)
         {
