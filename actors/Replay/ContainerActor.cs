@@ -57,6 +57,12 @@ public sealed class ContainerActor : Actor
     /// <summary>Bookings the journal holds at most before the actor snapshots its books into it: what bounds its memory.</summary>
     public const int JournalBound = 4096;
 
+    /// <summary>
+    /// Batches the journal holds at most: with a thousand containers each batch is small and few
+    /// come, so a bound on bookings alone would let every container keep everything it was sent.
+    /// </summary>
+    public const int JournalBatches = 4;
+
     /// <summary>Called before each booking (the test seam for faults); whatever it throws fails that booking.</summary>
     public delegate void Inspector(string host, string container, in Booking booking);
 
@@ -82,7 +88,7 @@ public sealed class ContainerActor : Actor
             _journal.Bookings += batch.Count;
             Book(batch);
             // The journal keeps what a restart would book again; past a bound, the books themselves are kept instead.
-            if (_journal.Bookings >= JournalBound) Checkpoint();
+            if (_journal.Bookings >= JournalBound || _journal.Since.Count >= JournalBatches) Checkpoint();
         });
         Receive<TakeSnapshot>(_ =>
         {
