@@ -19,8 +19,11 @@ internal sealed record Pump
     public static readonly Pump Instance = new();
 }
 
-/// <summary>A host's replay ended: its books, and whether it reached the end of its stream (false: stopped where asked).</summary>
-public sealed record HostFinished(HostResult Result, bool Complete, long ResumedFrom);
+/// <summary>
+/// A host's replay ended: its books, and whether it reached the end of its stream (false: stopped
+/// where asked, or before a restore whose image another worker's replay has not made yet: WaitingFor).
+/// </summary>
+public sealed record HostFinished(HostResult Result, bool Complete, long ResumedFrom, ImageKey? WaitingFor = null);
 
 /// <summary>
 /// One host: sequences its stream from the store, owns the host-wide state of every model (the
@@ -157,18 +160,24 @@ public sealed class HostActor : Actor
                 await FinishAsync(complete: false);
                 return;
             }
-            await StepAsync(ev);
+            if (await StepAsync(ev) is { } waiting)
+            {
+                await FinishAsync(complete: false, waiting);
+                return;
+            }
             if (_replay.Position % _job.Settings.SnapshotEvery == 0) await SaveSnapshotAsync();
         }
         Interlocked.Add(ref _job.Progress, chunk.Length);
         Self.Tell(Pump.Instance);
     }
 
-    private async ValueTask StepAsync(PidEvent ev)
+    /// <summary>Takes one event; returns the image it waits for when it is a restore that cannot be taken yet (nothing is changed then).</summary>
+    private async ValueTask<ImageKey?> StepAsync(PidEvent ev)
     {
         if (_replay.ImageNeeded(ev) is { } key)
         {
             var image = await _coordinator.Ask<ImageReply>(new AwaitImage(key, _host), AskTimeout, _job.Cancel);
+            if (image.NotYet) return key;
             _replay.Admit(key, image.Image);
         }
         int container;
@@ -182,20 +191,24 @@ public sealed class HostActor : Actor
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await RecoverModelsAsync(ev, position, e);
-            return;
+            return null;
         }
+        // Asked, not told: the image must be in the store before any snapshot past its checkpoint,
+        // or a replay resumed from that snapshot (another worker's, after this one died) would
+        // never publish it again, and the restore would find none.
         foreach (var published in _replay.Emigrated)
-            await _coordinator.TellAsync(new ImagePublished(published), Self, _job.Cancel);
+            await _coordinator.Ask<ImageSaved>(new ImagePublished(published), AskTimeout, _job.Cancel);
         _replay.Emigrated.Clear();
         while (_containers.Count < _replay.Containers.Count) AddContainer(null);
         if (container == 0)
         {
             _hostLedger.Book(booking);
-            return;
+            return null;
         }
         var pending = _pending[container] ??= new Booking[BatchSize];
         pending[_pendingCount[container]++] = booking;
         if (_pendingCount[container] == BatchSize) await FlushAsync(container);
+        return null;
     }
 
     /// <summary>
@@ -279,11 +292,11 @@ public sealed class HostActor : Actor
         foreach (var ledger in ledgers) AddContainer(ledger);
     }
 
-    private async ValueTask FinishAsync(bool complete)
+    private async ValueTask FinishAsync(bool complete, ImageKey? waitingFor = null)
     {
         if (_replay.Position != _saved) await SaveSnapshotAsync();
         var ledgers = await CollectAsync<ContainerLedger>(HandOver.Instance);
         ledgers[0] = _hostLedger;
-        await _coordinator.TellAsync(new HostFinished(new HostResult(_replay, ledgers!), complete, _resumedFrom), Self, _job.Cancel);
+        await _coordinator.TellAsync(new HostFinished(new HostResult(_replay, ledgers!), complete, _resumedFrom, waitingFor), Self, _job.Cancel);
     }
 }
