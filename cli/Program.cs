@@ -14,5 +14,7 @@ root.Subcommands.Add(TracesCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(BatchCommand.Create());
+root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await Run.InvokeAsync(root, args);
