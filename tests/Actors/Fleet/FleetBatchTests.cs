@@ -35,7 +35,6 @@ public sealed class FleetBatchTests : IDisposable
         await using var reference = await FleetStoreAsync(4, 150);
         var expected = (await ReplayAsync(reference)).Report;
         Assert.Equal(4, expected.Hosts.Count);
-        Assert.True(expected.Containers.Count(c => c.Id != "host") >= 4);
 
         await using var store = await FleetStoreAsync(4, 150);
         var output = _dir.File("reports");
@@ -81,15 +80,16 @@ public sealed class FleetBatchTests : IDisposable
     }
 
     [Fact]
-    public async Task A_restore_whose_source_finished_without_the_checkpoint_gets_no_image_instead_of_waiting()
+    public async Task A_restore_whose_source_finished_without_its_image_in_the_store_gets_none_instead_of_waiting()
     {
         await using var store = await FleetStoreAsync(2, 90);
-        await store.SaveSnapshotAsync(ReplayStreams.Snapshot("fleet", "h01", Settings), (await FleetScan.ScanAsync(store, Settings, null, default))[1].Last,
-            ReplayStreams.SnapshotType, (await store.LoadSnapshotAsync("none"))?.State ?? Array.Empty<byte>());
-        // h01's snapshot says it is at its end, and no image of its checkpoint is in the store: none will ever come.
-        var h00 = await Assert.ThrowsAnyAsync<Exception>(() => ReplayAsync(store, "h01"));
+        Assert.True((await ReplayAsync(store)).Complete);
+        // As if h01's replay had ended without the checkpoint: at its end, and no image in the
+        // store; h00's replay starts over (its snapshots gone).
+        await store.DeleteStreamsAsync([ReplayStreams.Image("fleet", Settings, new ImageKey("h01", "102", 0)), ReplayStreams.Snapshot("fleet", "h00", Settings)]);
         var alone = await ReplayAsync(store, "h00");
         Assert.True(alone.Complete);
         Assert.Null(alone.Hosts[0].WaitingFor);
+        Assert.Equal(alone.Report.Events, alone.Replayed);
     }
 }
