@@ -1,0 +1,158 @@
+using System.Text;
+using Npgsql;
+using Replayer.Actors.Fleet;
+using Replayer.Actors.Replay;
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Store;
+using Replayer.Replay.Engine;
+using Replayer.Tests.Actors.Fleet;
+using Replayer.Tests.Store;
+using Replayer.Tests.Support;
+using Xunit;
+
+namespace Replayer.Tests.Cli;
+
+/// <summary>
+/// `replayer worker` processes sharing a real PostgreSQL store, and `replayer batch` on it: the
+/// fleet's report equals one process's replay whatever the workers went through (a SIGKILL, a
+/// server restart), and a store that cannot be written gives a clear error and no report.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class FleetWorkerTests(PostgresServer server) : IDisposable, INeedsPostgres
+{
+    private const string Trace = "fleet";
+    private static readonly ReplaySettings Settings = new() { SnapshotEvery = 500 };
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>The fleet in a new PostgreSQL database (its URI), and the report one process's replay of the same events gives.</summary>
+    private async Task<(string Uri, string Expected, IReadOnlyList<PidEvent> Events)> FleetAsync(int hosts, int commands)
+    {
+        var events = FleetTrace.Events(hosts, commands);
+        var uri = await server.CreateDatabaseAsync();
+        await using (var pg = await PostgresEventStore.OpenAsync(uri))
+        {
+            await FleetTrace.IngestAsync(pg, _dir.File("fleet-pg.jsonl"), Trace, events);
+            await PostgresLeases.OpenAsync(pg);
+        }
+        await using var sqlite = await SqliteEventStore.OpenAsync(_dir.File($"reference-{Guid.NewGuid():N}.db"));
+        await FleetTrace.IngestAsync(sqlite, _dir.File("fleet-sqlite.jsonl"), Trace, events);
+        var reference = await TraceReplay.RunAsync(new ReplayJob { Store = sqlite, Trace = Trace, Settings = Settings });
+        return (uri, Encoding.UTF8.GetString(reference.Report.ToJson()), events);
+    }
+
+    private static ReplayerProcess.Running Worker(string uri) =>
+        ReplayerProcess.Start(uri, "worker", "--exit-when-idle", "--lease-seconds", "3", "--snapshot-every", "500");
+
+    private static async Task<string> StoredJsonAsync(string uri)
+    {
+        await using var store = await PostgresEventStore.OpenAsync(uri);
+        var hosts = await FleetScan.ScanAsync(store, Settings, null, default);
+        return Encoding.UTF8.GetString((await StoredReport.BuildAsync(store, Trace, hosts, default)).ToJson());
+    }
+
+    private static async Task<T?> ScalarAsync<T>(string uri, string sql, params (string, object)[] args)
+    {
+        var b = PostgresConnectionSpec.Parse(uri);
+        b.Pooling = false;
+        await using var c = new NpgsqlConnection(b.ConnectionString);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, c);
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value);
+        return await cmd.ExecuteScalarAsync() is T t ? t : default;
+    }
+
+    [StoreFact]
+    public async Task Three_workers_one_killed_mid_replay_give_the_report_of_one_process_and_a_second_batch_does_nothing()
+    {
+        var (uri, expected, events) = await FleetAsync(20, 1500);
+        long perHost = events.Count(e => e.Host == "h00");
+        var workers = Enumerable.Range(0, 3).Select(_ => Worker(uri)).ToList();
+        try
+        {
+            var victim = workers[0];
+            string owner = $"{Environment.MachineName}:{victim.Process.Id}";
+            // Killed once it is inside a host's replay: holding the lease, a snapshot saved, the end not reached.
+            string? killedIn = null;
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (killedIn is null && DateTime.UtcNow < deadline && !victim.Process.HasExited)
+            {
+                var stream = await ScalarAsync<string>(uri, "SELECT stream FROM replay_leases WHERE owner = @o", ("o", owner));
+                if (stream is not null && await ScalarAsync<long?>(uri, "SELECT max(revision) FROM snapshots WHERE stream = @s",
+                        ("s", $"{stream}#replay/{Settings.Key}")) is long at && at < perHost - 1)
+                {
+                    victim.Process.Kill();
+                    killedIn = stream;
+                }
+                else await Task.Delay(10);
+            }
+            Assert.NotNull(killedIn);
+            for (int i = 1; i < 3; i++) Assert.Equal(0, await workers[i].ExitAsync(TimeSpan.FromMinutes(3)));
+            // h00 restores h19's VPS: whoever took h00 first stopped before the restore and let it go.
+            Assert.Contains(workers, w => w.Stderr.Contains(" waits at event ") && w.Stderr.Contains("for checkpoint 1 of 120 on h19"));
+            // The killed worker's host was taken up where its snapshot left it, by another worker, after its lease expired.
+            string host = killedIn[(killedIn.LastIndexOf('/') + 1)..];
+            Assert.Contains(workers.Skip(1).SelectMany(w => w.Stderr.Split('\n')),
+                line => line.Contains($"{Trace}/{host}: replayed ") && line.Contains("to the end") && !line.Contains($"replayed {perHost:N0} events"));
+        }
+        finally
+        {
+            foreach (var w in workers) w.Dispose();
+        }
+        Assert.Equal(expected, await StoredJsonAsync(uri));
+
+        var output = _dir.File("reports");
+        var first = ReplayerProcess.Run(uri, "batch", "--out", output);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("20 of 20 host stream(s) had new events; replayed 0 events", first.Stdout);
+        var folder = Assert.Single(Directory.GetDirectories(output));
+        Assert.Equal(expected, await File.ReadAllTextAsync(Path.Combine(folder, Trace, "report.json")));
+        Assert.True(File.Exists(Path.Combine(folder, FleetSummary.Markdown)));
+
+        var second = ReplayerProcess.Run(uri, "batch", "--out", output, "--json");
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Contains("\"nothing_new\": true", second.Stdout);
+        Assert.Contains("\"replayed\": 0", second.Stdout);
+        Assert.Single(Directory.GetDirectories(output));
+    }
+
+    [StoreFact]
+    public async Task Workers_reconnect_after_a_PostgreSQL_restart_and_finish_with_the_same_report()
+    {
+        var (uri, expected, _) = await FleetAsync(6, 1500);
+        var workers = Enumerable.Range(0, 2).Select(_ => Worker(uri)).ToList();
+        try
+        {
+            // Restarted once the replay is under way: some snapshot saved.
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (await ScalarAsync<long?>(uri, "SELECT count(*) FROM snapshots") is not > 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+            await server.RestartAsync();
+            foreach (var w in workers) Assert.True(await w.ExitAsync(TimeSpan.FromMinutes(3)) == 0, w.Stderr);
+            Assert.Contains(workers, w => w.Stderr.Contains("store unavailable, retrying"));
+        }
+        finally
+        {
+            foreach (var w in workers) w.Dispose();
+        }
+        Assert.Equal(expected, await StoredJsonAsync(uri));
+    }
+
+    [StoreFact]
+    public async Task A_batch_on_a_read_only_store_fails_with_a_clear_error_and_writes_no_report()
+    {
+        var (uri, _, _) = await FleetAsync(2, 50);
+        var database = PostgresConnectionSpec.Parse(uri).Database;
+        await using (var c = new NpgsqlConnection(server.AdminConnectionString))
+        {
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"ALTER DATABASE {database} SET default_transaction_read_only = on", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var output = _dir.File("reports");
+        var r = ReplayerProcess.Run(uri, "batch", "--out", output);
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("is read-only", r.Stderr);
+        Assert.Equal([Replayer.Cli.Commands.BatchCommand.LockFile], Directory.GetFileSystemEntries(output).Select(Path.GetFileName));
+    }
+}
