@@ -48,6 +48,26 @@ public static class FleetBatch
     public static async Task<BatchResult> RunAsync(IEventStore store, PostgresLeases? leases, BatchRequest request, Action<string>? log, CancellationToken ct)
     {
         request.Settings.Validate();
+        DateTime? failingSince = null;
+        while (true)
+        {
+            try
+            {
+                return await RunOnceAsync(store, leases, request, log, ct);
+            }
+            // A server restarting: everything done so far is in the snapshots, and nothing is published half.
+            catch (Exception e) when (FleetWorker.TransientCause(e) is { } cause && !ct.IsCancellationRequested)
+            {
+                failingSince ??= DateTime.UtcNow;
+                if (DateTime.UtcNow - failingSince > request.Worker.RetryFor) throw cause;
+                log?.Invoke($"store unavailable, retrying in {request.Worker.Poll.TotalSeconds:0.#} s: {cause.Message}");
+                await Task.Delay(request.Worker.Poll, ct);
+            }
+        }
+    }
+
+    private static async Task<BatchResult> RunOnceAsync(IEventStore store, PostgresLeases? leases, BatchRequest request, Action<string>? log, CancellationToken ct)
+    {
         var hosts = await FleetScan.ScanAsync(store, request.Settings, request.Traces, ct);
         var last = new Dictionary<HostStatus, Position>();
         foreach (var h in hosts) last[h] = await FleetScan.LastPositionAsync(store, h, ct);

@@ -118,24 +118,22 @@ public sealed class FleetWorkerTests(PostgresServer server) : IDisposable, INeed
     }
 
     [StoreFact]
-    public async Task Workers_reconnect_after_a_PostgreSQL_restart_and_finish_with_the_same_report()
+    public async Task A_batch_and_a_worker_reconnect_after_a_PostgreSQL_restart_and_the_report_is_the_same()
     {
         var (uri, expected, _) = await FleetAsync(6, 1500);
-        var workers = Enumerable.Range(0, 2).Select(_ => Worker(uri)).ToList();
-        try
-        {
-            // Restarted once the replay is under way: some snapshot saved.
-            var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (await ScalarAsync<long?>(uri, "SELECT count(*) FROM snapshots") is not > 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
-            await server.RestartAsync();
-            foreach (var w in workers) Assert.True(await w.ExitAsync(TimeSpan.FromMinutes(3)) == 0, w.Stderr);
-            Assert.Contains(workers, w => w.Stderr.Contains("store unavailable, retrying"));
-        }
-        finally
-        {
-            foreach (var w in workers) w.Dispose();
-        }
+        var output = _dir.File("reports");
+        using var worker = Worker(uri);
+        using var batch = ReplayerProcess.Start(uri, "batch", "--out", output);
+        // Restarted once the replay is under way: some snapshot saved.
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (await ScalarAsync<long?>(uri, "SELECT count(*) FROM snapshots") is not > 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        await server.RestartAsync();
+        Assert.True(await worker.ExitAsync(TimeSpan.FromMinutes(3)) == 0, worker.Stderr);
+        Assert.True(await batch.ExitAsync(TimeSpan.FromMinutes(3)) == 0, batch.Stderr);
+        Assert.True(worker.Stderr.Contains("store unavailable, retrying") || batch.Stderr.Contains("store unavailable, retrying"), worker.Stderr + batch.Stderr);
         Assert.Equal(expected, await StoredJsonAsync(uri));
+        var folder = Assert.Single(Directory.GetDirectories(output));
+        Assert.Equal(expected, await File.ReadAllTextAsync(Path.Combine(folder, Trace, "report.json")));
     }
 
     [StoreFact]
