@@ -13,13 +13,19 @@ public sealed record BatchConfig
 {
     public static readonly string[] Keys = ["store", "out", "traces", "models", "policy", "snapshot_every", "lease_seconds"];
 
+    /// <summary>The store, as --store takes it.</summary>
     public string? Store { get; init; }
+    /// <summary>The folder the dated report folders go into.</summary>
     public string? Out { get; init; }
     /// <summary>The traces to report on; null: all.</summary>
     public IReadOnlyList<string>? Traces { get; init; }
+    /// <summary>The models, comma-separated, left then right.</summary>
     public string? Models { get; init; }
+    /// <summary>openvz or vpid-only.</summary>
     public string? Policy { get; init; }
+    /// <summary>Events of a host between snapshots.</summary>
     public long? SnapshotEvery { get; init; }
+    /// <summary>How long a dead worker's lease holds its host.</summary>
     public int? LeaseSeconds { get; init; }
 
     public static BatchConfig Read(string path)
