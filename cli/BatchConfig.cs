@@ -11,7 +11,7 @@ namespace Replayer.Cli;
 /// </summary>
 public sealed record BatchConfig
 {
-    public static readonly string[] Keys = ["store", "out", "traces", "models", "policy", "snapshot_every", "lease_seconds"];
+    public static readonly string[] Keys = ["store", "out", "traces", "models", "policy", "pid_max", "snapshot_every", "lease_seconds"];
 
     /// <summary>The store, as --store takes it.</summary>
     public string? Store { get; init; }
@@ -23,6 +23,8 @@ public sealed record BatchConfig
     public string? Models { get; init; }
     /// <summary>openvz or vpid-only.</summary>
     public string? Policy { get; init; }
+    /// <summary>The hosts' pid_max.</summary>
+    public int? PidMax { get; init; }
     /// <summary>Events of a host between snapshots.</summary>
     public long? SnapshotEvery { get; init; }
     /// <summary>How long a dead worker's lease holds its host.</summary>
@@ -58,6 +60,7 @@ public sealed record BatchConfig
                 "traces" => config with { Traces = List(path, value) },
                 "models" => config with { Models = string.Join(',', List(path, value)) },
                 "policy" => config with { Policy = Scalar(path, value) },
+                "pid_max" => config with { PidMax = (int)Number(path, value, 1, int.MaxValue) },
                 "snapshot_every" => config with { SnapshotEvery = Number(path, value, 1, long.MaxValue) },
                 "lease_seconds" => config with { LeaseSeconds = (int)Number(path, value, 3, 86_400) },
                 _ => throw new TraceFormatException(path, key.Start.Line, $"unknown key '{name}' (known: {string.Join(", ", Keys)})"),

@@ -16,5 +16,6 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());
 root.Subcommands.Add(WorkerCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await Run.InvokeAsync(root, args);

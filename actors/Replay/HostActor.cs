@@ -68,8 +68,8 @@ public sealed class HostActor : Actor
     /// <summary>Events quarantined since the last snapshot: a recovery passes over them again.</summary>
     private readonly HashSet<long> _skipped = [];
 
-    /// <summary>Decoded events, read ahead on another thread.</summary>
-    private ChannelReader<PidEvent[]>? _events;
+    /// <summary>Chunks of events being decoded, in the stream's order, read ahead on other threads.</summary>
+    private ChannelReader<Task<PidEvent[]>>? _events;
     private CancellationTokenSource? _reading;
     private long _resumedFrom;
 
@@ -107,27 +107,30 @@ public sealed class HostActor : Actor
         _resumedFrom = _saved = _replay.Position;
         Interlocked.Add(ref _job.Progress, _resumedFrom);
         _reading = CancellationTokenSource.CreateLinkedTokenSource(_job.Cancel);
-        var channel = Channel.CreateBounded<PidEvent[]>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<Task<PidEvent[]>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         _events = channel.Reader;
         _ = Task.Run(() => ReadAsync(channel.Writer, _replay.Position, _reading.Token));
         Self.Tell(Pump.Instance);
     }
 
     /// <summary>
-    /// Reads and decodes the stream from a revision, ahead of the models, one chunk per read: short
-    /// reads, so that the snapshots the replay writes meanwhile never wait for a long read to end.
+    /// Reads the stream from a revision ahead of the models, one chunk per read (short reads, so
+    /// that the snapshots the replay writes meanwhile never wait for a long read to end), and has
+    /// each chunk decoded on the pool while the next is read: reading, decoding and the models
+    /// each get a core's share.
     /// </summary>
-    private async Task ReadAsync(ChannelWriter<PidEvent[]> writer, long from, CancellationToken ct)
+    private async Task ReadAsync(ChannelWriter<Task<PidEvent[]>> writer, long from, CancellationToken ct)
     {
         try
         {
             var stream = TraceStreams.HostStream(_job.Trace, _host);
             while (true)
             {
-                var chunk = await ReadChunkAsync(stream, from, ChunkSize, ct);
-                if (chunk.Count == 0) break;
-                from += chunk.Count;
-                await writer.WriteAsync(chunk.ToArray(), ct);
+                var raw = new List<RecordedEvent>(ChunkSize);
+                await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), ChunkSize, ct)) raw.Add(e);
+                if (raw.Count == 0) break;
+                from += raw.Count;
+                await writer.WriteAsync(Task.Run(() => Decode(raw), ct), ct);
             }
             writer.TryComplete();
         }
@@ -137,12 +140,18 @@ public sealed class HostActor : Actor
         }
     }
 
-    private async Task<List<PidEvent>> ReadChunkAsync(string stream, long from, int count, CancellationToken ct)
+    private static PidEvent[] Decode(List<RecordedEvent> raw)
     {
-        var chunk = new List<PidEvent>(count);
-        await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), count, ct))
-            chunk.Add(TraceCatalog.Decode(e));
-        return chunk;
+        var events = new PidEvent[raw.Count];
+        for (int i = 0; i < events.Length; i++) events[i] = TraceCatalog.Decode(raw[i]);
+        return events;
+    }
+
+    private async Task<PidEvent[]> ReadChunkAsync(string stream, long from, int count, CancellationToken ct)
+    {
+        var raw = new List<RecordedEvent>(count);
+        await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), count, ct)) raw.Add(e);
+        return Decode(raw);
     }
 
     private async ValueTask PumpAsync()
@@ -152,8 +161,9 @@ public sealed class HostActor : Actor
             await FinishAsync(complete: true);
             return;
         }
-        _events.TryRead(out var chunk);
-        foreach (var ev in chunk!)
+        _events.TryRead(out var decoding);
+        var chunk = await decoding!;
+        foreach (var ev in chunk)
         {
             if (_job.StopAfter is long stop && _replay.Position >= stop)
             {

@@ -18,13 +18,14 @@ public static class BatchCommand
 
     public static Command Create()
     {
-        var config = new Option<string?>("--config") { Description = "A YAML file of settings (store, out, traces, models, policy, snapshot_every, lease_seconds); options given here win" };
+        var config = new Option<string?>("--config") { Description = "A YAML file of settings (store, out, traces, models, policy, pid_max, snapshot_every, lease_seconds); options given here win" };
         var output = new Option<string?>("--out") { Description = "The folder the dated report folders go into" };
         var models = new Option<string?>("--models") { Description = "The models to compare, left then right (default nested,vpid)" };
         var policy = new Option<string?>("--policy") { Description = "Who kill(-1) reaches under virtual pids: openvz (default) or vpid-only" };
+        var pidMax = new Option<int?>("--pid-max") { Description = "The hosts' /proc/sys/kernel/pid_max (default 32768)" };
         var cmd = new Command("batch", "The scheduled run: replay what is new in every host stream (from snapshots; sharing the work with `replayer worker` on PostgreSQL) and write dated reports with a fleet summary; a run with nothing new does nothing and says so")
         {
-            config, output, WorkerCommand.Traces, models, policy, StoreOptions.Json,
+            config, output, WorkerCommand.Traces, models, policy, pidMax, StoreOptions.Json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -35,6 +36,7 @@ public static class BatchCommand
                 Models = (parse.GetValue(models) ?? file.Models ?? "nested,vpid").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 Policy = ReplaySettings.ParsePolicy(parse.GetValue(policy) ?? file.Policy ?? "openvz"),
                 SnapshotEvery = file.SnapshotEvery ?? 1_000_000,
+                PidMax = parse.GetValue(pidMax) ?? file.PidMax ?? Replayer.Replay.Models.Nested.NestedPidModel.DefaultPidMax,
             };
             settings.Validate();
             var request = new BatchRequest

@@ -3,9 +3,11 @@ using System.Diagnostics;
 using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
 using Replayer.Ingest.Store;
+using Replayer.Ingest.Synthetic;
 using Replayer.Ingest.Traces;
 using Replayer.Replay.Bench;
 using Replayer.Replay.Models;
+using Replayer.Replay.Synthetic;
 
 namespace Replayer.Cli.Commands;
 
@@ -69,7 +71,7 @@ public static class BenchCommand
         var events = new Option<int>("--events") { Description = "Events in the synthetic trace", DefaultValueFactory = _ => 2_000_000 };
         var seed = new Option<int>("--seed") { Description = "The synthetic workload's seed", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "Timed replays (the best is reported, after one warm-up)", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("model", "Replay a synthetic host (fork, exit, wait, kill, ids, containers) through a model on one thread; print events/s")
+        var cmd = new Command("model", "Replay one host of the mixed synthetic workload (replayer generate) through a model on one thread; print events/s")
         {
             model, events, seed, rounds,
         };
@@ -78,12 +80,15 @@ public static class BenchCommand
             var name = parse.GetValue(model)!;
             int n = parse.GetValue(events);
             if (n < 100) throw new ArgumentException("--events must be at least 100");
-            var trace = SyntheticPidWorkload.Generate(n, parse.GetValue(seed));
-            ModelBench.Run(ModelCatalog.Create(name), trace);
+            // One host: the bench replays the whole trace through one model.
+            var spec = WorkloadSpec.Named("mixed") with { Hosts = 1, Events = n, Seed = parse.GetValue(seed) };
+            var trace = NestedKernel.Trace(spec).ToList();
+            var settings = NestedKernel.SettingsFor(spec);
+            ModelBench.Run(ModelCatalog.Create(name, settings), trace);
             double best = 0;
             for (int i = 0; i < Math.Max(1, parse.GetValue(rounds)); i++)
-                best = Math.Max(best, ModelBench.Run(ModelCatalog.Create(name), trace));
-            long allocated = ModelBench.AllocatedBytes(ModelCatalog.Create(name), trace);
+                best = Math.Max(best, ModelBench.Run(ModelCatalog.Create(name, settings), trace));
+            long allocated = ModelBench.AllocatedBytes(ModelCatalog.Create(name, settings), trace);
             Console.WriteLine($"{name}: {trace.Count:N0} events, best {best:N0} events/s on one thread, {allocated:N0} bytes allocated in one replay ({(double)allocated / trace.Count:F2} per event)");
             Console.WriteLine($"machine: {Machine}");
             return ExitCodes.Ok;

@@ -35,6 +35,12 @@ public static class ReplayCommand
         DefaultValueFactory = _ => 1_000_000,
     };
 
+    public static readonly Option<int> PidMax = new("--pid-max")
+    {
+        Description = "The hosts' pid_max (/proc/sys/kernel/pid_max where the trace was recorded)",
+        DefaultValueFactory = _ => Replayer.Replay.Models.Nested.NestedPidModel.DefaultPidMax,
+    };
+
     public static readonly Option<bool> FromStart = new("--from-start") { Description = "Ignore snapshots and replay every host from its first event" };
 
     public static readonly Option<long?> StopAfter = new("--stop-after")
@@ -46,7 +52,7 @@ public static class ReplayCommand
     {
         var cmd = new Command("replay", "Replay a stored trace through both designs, one actor per host and per container, and summarise where they diverge; exit 1 when they do")
         {
-            Trace, Models, Policy, SnapshotEvery, FromStart, StopAfter, StoreOptions.Json,
+            Trace, Models, Policy, PidMax, SnapshotEvery, FromStart, StopAfter, StoreOptions.Json,
         };
         Policy.AcceptOnlyFromAmong("openvz", "vpid-only");
         cmd.SetAction(async (parse, ct) =>
@@ -77,6 +83,7 @@ public static class ReplayCommand
             Models = parse.GetValue(Models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             Policy = ReplaySettings.ParsePolicy(parse.GetValue(Policy)!),
             SnapshotEvery = parse.GetValue(SnapshotEvery),
+            PidMax = parse.GetValue(PidMax),
         };
         settings.Validate();
         var id = parse.GetValue(Trace)!;

@@ -15,7 +15,7 @@ public static class ReportCommand
         var output = new Option<string>("--out") { Description = "The folder to write report.html, report.json, divergences.csv and summary.md into", Required = true };
         var cmd = new Command("report", "Replay a stored trace (or take up its finished replay) and write the divergence report: report.html, report.json, divergences.csv, summary.md")
         {
-            ReplayCommand.Trace, ReplayCommand.Models, ReplayCommand.Policy, ReplayCommand.SnapshotEvery, ReplayCommand.FromStart, output, StoreOptions.Json,
+            ReplayCommand.Trace, ReplayCommand.Models, ReplayCommand.Policy, ReplayCommand.PidMax, ReplayCommand.SnapshotEvery, ReplayCommand.FromStart, output, StoreOptions.Json,
         };
         cmd.SetAction(async (parse, ct) =>
         {

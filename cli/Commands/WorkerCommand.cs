@@ -29,7 +29,7 @@ public static class WorkerCommand
     {
         var cmd = new Command("worker", "Share the replay of every host stream in a PostgreSQL store with other workers: lease a host, replay it from its snapshot, release it, repeat")
         {
-            ReplayCommand.Models, ReplayCommand.Policy, ReplayCommand.SnapshotEvery, Traces, LeaseSeconds, ExitWhenIdle, StoreOptions.Json,
+            ReplayCommand.Models, ReplayCommand.Policy, ReplayCommand.PidMax, ReplayCommand.SnapshotEvery, Traces, LeaseSeconds, ExitWhenIdle, StoreOptions.Json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -38,6 +38,7 @@ public static class WorkerCommand
                 Models = parse.GetValue(ReplayCommand.Models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 Policy = ReplaySettings.ParsePolicy(parse.GetValue(ReplayCommand.Policy)!),
                 SnapshotEvery = parse.GetValue(ReplayCommand.SnapshotEvery),
+                PidMax = parse.GetValue(ReplayCommand.PidMax),
             };
             settings.Validate();
             var options = new WorkerOptions

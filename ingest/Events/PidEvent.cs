@@ -143,8 +143,12 @@ public sealed record Exit : PidEvent
     public int? Code { get; init; }
     /// <summary>True for exit_group or the last thread of its process.</summary>
     public bool Group { get; init; }
-    public SignalRecord[] Signals { get; init; } = [];
+    public SignalRecord[] Signals { get => _signals; init => _signals = value; }
+    private SignalRecord[] _signals = [];
     public override int RecordedAnswers => base.RecordedAnswers + Signals.Length;
+
+    /// <summary>For a synthetic trace: the kernel's records, known only once it has run the event.</summary>
+    internal void SetSignals(SignalRecord[] signals) => _signals = signals;
 }
 
 public sealed record SetPgid : PidEvent
@@ -201,8 +205,12 @@ public sealed record Kill : PidEvent
     /// <summary>tgkill's tid argument; 0 otherwise.</summary>
     public int ThreadArg { get; init; }
     public int Sig { get; init; }
-    public SignalRecord[] Signals { get; init; } = [];
+    public SignalRecord[] Signals { get => _signals; init => _signals = value; }
+    private SignalRecord[] _signals = [];
     public override int RecordedAnswers => base.RecordedAnswers + Signals.Length;
+
+    /// <summary>For a synthetic trace: the kernel's records, known only once it has run the event.</summary>
+    internal void SetSignals(SignalRecord[] signals) => _signals = signals;
 }
 
 public enum WaitCall : byte { Wait4, Waitid }

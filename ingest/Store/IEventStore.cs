@@ -31,7 +31,11 @@ public interface IEventStore : IAsyncDisposable
 
     Task SetCheckpointAsync(string name, Position position, CancellationToken ct = default);
 
-    /// <summary>Keeps replay state of a stream as of a revision; a later one supersedes it for loads.</summary>
+    /// <summary>
+    /// Keeps replay state of a stream as of a revision; it supersedes (and removes) the stream's
+    /// earlier ones. State about a stream kept under a derived name, "STREAM#anything", is deleted
+    /// with the stream.
+    /// </summary>
     Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default);
 
     /// <summary>The latest snapshot of a stream; null when there is none.</summary>

@@ -256,7 +256,7 @@ public sealed class PostgresEventStore : IEventStore
             await using var cmd = new NpgsqlCommand("""
                 DELETE FROM events WHERE stream IN (SELECT id FROM streams WHERE name = ANY(@n));
                 DELETE FROM streams WHERE name = ANY(@n);
-                DELETE FROM snapshots WHERE stream = ANY(@n);
+                DELETE FROM snapshots s USING unnest(@n) AS d(name) WHERE s.stream = d.name OR left(s.stream, length(d.name) + 1) = d.name || '#';
                 """, c, tx);
             cmd.Parameters.AddWithValue("n", streams.ToArray());
             await cmd.ExecuteNonQueryAsync(ct);
@@ -281,7 +281,8 @@ public sealed class PostgresEventStore : IEventStore
     public Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default) =>
         ScalarAsync("""
             INSERT INTO snapshots(stream, revision, type, state) VALUES(@a, @b, @c, @d)
-            ON CONFLICT(stream, revision) DO UPDATE SET type = excluded.type, state = excluded.state
+            ON CONFLICT(stream, revision) DO UPDATE SET type = excluded.type, state = excluded.state;
+            DELETE FROM snapshots WHERE stream = @a AND revision < (SELECT MAX(revision) FROM snapshots WHERE stream = @a);
             """, ct, stream, revision.Value, type, state.ToArray());
 
     public async Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default)

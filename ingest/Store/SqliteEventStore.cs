@@ -221,7 +221,7 @@ public sealed class SqliteEventStore : IEventStore
                 cmd.CommandText = """
                     DELETE FROM events WHERE stream = (SELECT id FROM streams WHERE name = $n);
                     DELETE FROM streams WHERE name = $n;
-                    DELETE FROM snapshots WHERE stream = $n;
+                    DELETE FROM snapshots WHERE stream = $n OR substr(stream, 1, length($n) + 1) = $n || '#';
                     """;
                 cmd.Parameters.AddWithValue("$n", s);
                 await cmd.ExecuteNonQueryAsync(ct);
@@ -252,8 +252,13 @@ public sealed class SqliteEventStore : IEventStore
 
     public async Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default)
     {
-        await ExecuteAsync("INSERT OR REPLACE INTO snapshots(stream, revision, type, state) VALUES($s, $r, $t, $d)",
-            ct, ("$s", stream), ("$r", revision.Value), ("$t", type), ("$d", state.ToArray()));
+        // The latest snapshot is the only one ever loaded: the older ones of the stream go, in the same transaction.
+        await ExecuteAsync("""
+            BEGIN IMMEDIATE;
+            INSERT OR REPLACE INTO snapshots(stream, revision, type, state) VALUES($s, $r, $t, $d);
+            DELETE FROM snapshots WHERE stream = $s AND revision < (SELECT MAX(revision) FROM snapshots WHERE stream = $s);
+            COMMIT;
+            """, ct, ("$s", stream), ("$r", revision.Value), ("$t", type), ("$d", state.ToArray()));
     }
 
     public async Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default)

@@ -30,13 +30,44 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
     public const string MetaEventType = "TraceIngested";
     private const int ProgressEvery = 1 << 15;
 
-    public async Task<IngestResult> RunAsync(IngestRequest request, IProgress<IngestProgress>? progress = null, CancellationToken ct = default)
+    public Task<IngestResult> RunAsync(IngestRequest request, IProgress<IngestProgress>? progress = null, CancellationToken ct = default)
     {
         if (request.Trace is { } t && TraceStreams.Validate("trace id", t) is { } badTrace) throw new ArgumentException(badTrace);
         if (request.Host is { } h && TraceStreams.Validate("host", h) is { } badHost) throw new ArgumentException(badHost);
+        return IngestAsync((writer, token) => ProduceAsync(writer, request, progress, token), ct);
+    }
 
+    /// <summary>
+    /// Streams events made in this process (a synthetic workload) into trace <paramref name="trace"/>,
+    /// as atomically as a capture: <paramref name="source"/> names them in the provenance, with
+    /// <paramref name="format"/>. The events are numbered per host as they come.
+    /// </summary>
+    public Task<IngestResult> RunAsync(string trace, string source, string format, IEnumerable<PidEvent> events,
+        IProgress<IngestProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (TraceStreams.Validate("trace id", trace) is { } badTrace) throw new ArgumentException(badTrace);
+        var request = new IngestRequest([source], format, trace);
+        return IngestAsync(async (writer, token) =>
+        {
+            try
+            {
+                var outcome = await EncodeAsync(writer, source, format, events, new ReadContext(lenient: false), null, request, progress, token);
+                writer.Complete();
+                return [outcome];
+            }
+            catch (Exception e)
+            {
+                writer.TryComplete(e);
+                throw;
+            }
+        }, ct);
+    }
+
+    private async Task<IngestResult> IngestAsync(Func<ChannelWriter<Pending[]>, CancellationToken, Task<IReadOnlyList<FileOutcome>>> produce,
+        CancellationToken ct)
+    {
         await using var session = await store.BeginAppendAsync(ct);
-        var outcomes = await PipelineAsync(session, request, progress, ct);
+        var outcomes = await PipelineAsync(session, produce, ct);
         var sources = new List<IngestedSource>();
         var metaByTrace = new Dictionary<string, List<TraceSource>>(StringComparer.Ordinal);
         var hostsByTrace = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
@@ -85,12 +116,12 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
     /// on two cores the ingest takes about as long as the slower half rather than the sum. A
     /// failure on either side stops both, and the session, never committed, rolls back.
     /// </summary>
-    private async Task<IReadOnlyList<FileOutcome>> PipelineAsync(IAppendSession session, IngestRequest request,
-        IProgress<IngestProgress>? progress, CancellationToken ct)
+    private static async Task<IReadOnlyList<FileOutcome>> PipelineAsync(IAppendSession session,
+        Func<ChannelWriter<Pending[]>, CancellationToken, Task<IReadOnlyList<FileOutcome>>> produce, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var channel = Channel.CreateBounded<Pending[]>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
-        var producer = Task.Run(() => ProduceAsync(channel.Writer, request, progress, cts.Token), cts.Token);
+        var producer = Task.Run(() => produce(channel.Writer, cts.Token), cts.Token);
         try
         {
             await foreach (var batch in channel.Reader.ReadAllAsync(cts.Token))
@@ -141,7 +172,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
             return outcomes;
         }
         var context = new ReadContext(request.Lenient);
-        return [await EncodeAsync(writer, input.Name, reader, perPid.ReadPerPid(input.Files, context), context, null, request, progress, ct)];
+        return [await EncodeAsync(writer, input.Name, reader.Format, perPid.ReadPerPid(input.Files, context), context, null, request, progress, ct)];
     }
 
     private async Task<FileOutcome> ProduceFileAsync(ChannelWriter<Pending[]> writer, string file, IngestRequest request,
@@ -151,7 +182,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
         var reader = Pick(input, request.Format);
         var context = new ReadContext(request.Lenient);
         using (input.Stream)
-            return await EncodeAsync(writer, file, reader, reader.Read(input, context), context, input, request, progress, ct);
+            return await EncodeAsync(writer, file, reader.Format, reader.Read(input, context), context, input, request, progress, ct);
     }
 
     /// <summary>
@@ -159,7 +190,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
     /// appending side in batches. <paramref name="file"/> names the capture (a path, or the prefix
     /// of per-pid files); <paramref name="input"/>, when there is one file, gives progress in bytes.
     /// </summary>
-    private static async Task<FileOutcome> EncodeAsync(ChannelWriter<Pending[]> writer, string file, ICaptureReader reader,
+    private static async Task<FileOutcome> EncodeAsync(ChannelWriter<Pending[]> writer, string file, string format,
         IEnumerable<PidEvent> events, ReadContext context, InputFile? input, IngestRequest request,
         IProgress<IngestProgress>? progress, CancellationToken ct)
     {
@@ -216,8 +247,8 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
         var hostNames = hosts.Keys.Order(StringComparer.Ordinal).ToList();
         var provenance = context.Header is { } header && request.Trace is null
             ? header.Sources
-            : hostNames.Select(h => new TraceSource(file, reader.Format, h, hosts[h].Next, context.Lines, context.Skipped)).ToList();
-        var result = new IngestedSource(name, reader.Format, trace, hostNames, context.Lines, count, context.Skipped,
+            : hostNames.Select(h => new TraceSource(file, format, h, hosts[h].Next, context.Lines, context.Skipped)).ToList();
+        var result = new IngestedSource(name, format, trace, hostNames, context.Lines, count, context.Skipped,
             context.FirstErrors.Select(e => e.Message).ToList());
         return new FileOutcome(result, provenance);
     }

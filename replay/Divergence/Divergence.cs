@@ -48,7 +48,7 @@ public static class DivergenceClassifier
 
         if (a.HasRet && b.HasRet) CompareReturn(a, b, into);
 
-        if (!SameSignals(a.Signals, b.Signals))
+        if (!SameSignals(a, b))
             into.Add(new Difference(DivergenceCategory.SignalSet, Signals(a.Signals), Signals(b.Signals)));
 
         if (!SameSet(a.Reparented, b.Reparented) || !SameSet(a.Killed, b.Killed))
@@ -75,12 +75,28 @@ public static class DivergenceClassifier
         into.Add(new Difference(category, Return(a), Return(b)));
     }
 
-    private static bool SameSignals(List<SignalOutcome> a, List<SignalOutcome> b)
+    private static bool SameSignals(Outcome a, Outcome b)
     {
-        if (a.Count != b.Count) return false;
-        if (a.Count == 0) return true;
-        // Order of delivery is not a difference between designs; who gets what is.
-        return a.Select(s => (s.Sig, s.To, s.Result)).Order().SequenceEqual(b.Select(s => (s.Sig, s.To, s.Result)).Order());
+        if (a.Signals.Count != b.Signals.Count) return false;
+        if (a.Signals.Count == 0) return true;
+        // Order of delivery is not a difference between designs; who gets what is. A result one
+        // model marks unknown (Outcome.UnknownResults) is no prediction: only the recipient counts.
+        var taken = new bool[b.Signals.Count];
+        for (int i = 0; i < a.Signals.Count; i++)
+        {
+            var x = a.Signals[i];
+            int match = -1;
+            for (int k = 0; k < b.Signals.Count; k++)
+            {
+                var y = b.Signals[k];
+                if (taken[k] || x.Sig != y.Sig || x.To != y.To) continue;
+                if (x.Result == y.Result) { match = k; break; }
+                if (match < 0 && (a.UnknownResults.Contains(i) || b.UnknownResults.Contains(k))) match = k;
+            }
+            if (match < 0) return false;
+            taken[match] = true;
+        }
+        return true;
     }
 
     private static bool SameSet<T>(List<T> a, List<T> b) =>

@@ -77,7 +77,7 @@ public sealed class HostReplay
         settings.Validate();
         Host = host;
         Settings = settings;
-        var modelSettings = new ModelSettings { Ptraced = settings.Ptraced, Policy = settings.Policy, Migrations = _migrations };
+        var modelSettings = new ModelSettings { Ptraced = settings.Ptraced, PidMax = settings.PidMax, Policy = settings.Policy, Migrations = _migrations };
         _models = settings.Models.Select(m => ModelCatalog.Create(m, modelSettings)).ToArray();
         _outcomes = _models.Select(_ => new Outcome()).ToArray();
         _oracles = settings.Models.Select(m => new Validator(trace, m, () => throw new InvalidOperationException("the host replay applies its models itself"))).ToArray();

@@ -15,6 +15,9 @@ public sealed record ReplaySettings
     /// <summary>The capture was made under strace (every task ptraced).</summary>
     public bool Ptraced { get; init; }
 
+    /// <summary>The hosts' /proc/sys/kernel/pid_max.</summary>
+    public int PidMax { get; init; } = Replayer.Replay.Models.Nested.NestedPidModel.DefaultPidMax;
+
     /// <summary>Keep a snapshot every this many events of a host, to resume from.</summary>
     public long SnapshotEvery { get; init; } = 1_000_000;
 
@@ -30,7 +33,7 @@ public sealed record ReplaySettings
     /// What snapshots and results were made under: a snapshot made with another key is not resumed
     /// from. The version part changes whenever the engine's state layout does.
     /// </summary>
-    public string Key => $"{string.Join('+', Models)};{PolicyName};{(Ptraced ? "ptraced" : "plain")};d{DetailsPerCategory};v1";
+    public string Key => $"{string.Join('+', Models)};{PolicyName};{(Ptraced ? "ptraced" : "plain")};pidmax{PidMax};d{DetailsPerCategory};v1";
 
     public static KillPolicy ParsePolicy(string name) => name switch
     {
@@ -46,6 +49,8 @@ public sealed record ReplaySettings
         foreach (var m in Models)
             if (!ModelCatalog.Names.Contains(m)) throw new ArgumentException($"unknown model '{m}' (one of: {string.Join(", ", ModelCatalog.Names)})");
         if (Models.Count == 2 && Models[0] == Models[1]) throw new ArgumentException($"model '{Models[0]}' named twice");
+        if (PidMax < 4096 || PidMax > 4 * 1024 * 1024 || PidMax % 2048 != 0)
+            throw new ArgumentException($"pid_max {PidMax}: give a multiple of 2048 from 4096 to 4194304");
         if (SnapshotEvery < 1) throw new ArgumentException("snapshots need an interval of at least one event");
     }
 }

@@ -25,7 +25,7 @@ public static class ModelCatalog
     private static readonly SortedDictionary<string, Func<ModelSettings, IPidModel>> Factories = new(StringComparer.Ordinal)
     {
         ["nested"] = s => new NestedPidModel(new NestedOptions { Ptraced = s.Ptraced, PidMax = s.PidMax }),
-        ["vpid"] = s => new VpidModel(new VpidOptions { PidMax = s.PidMax, Policy = s.Policy }, s.Migrations),
+        ["vpid"] = s => new VpidModel(new VpidOptions { PidMax = s.PidMax, Ptraced = s.Ptraced, Policy = s.Policy }, s.Migrations),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

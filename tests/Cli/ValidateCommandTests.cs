@@ -3,7 +3,8 @@ using Replayer.Cli;
 using Replayer.Cli.Commands;
 using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
-using Replayer.Replay.Bench;
+using Replayer.Ingest.Synthetic;
+using Replayer.Replay.Synthetic;
 using Xunit;
 
 namespace Replayer.Tests.Cli;
@@ -34,7 +35,7 @@ public sealed class ValidateCommandTests : IDisposable
     [Fact]
     public async Task A_file_the_model_agrees_with_exits_0_and_one_it_contradicts_exits_1()
     {
-        var events = SyntheticPidWorkload.Generate(3_000, seed: 2);
+        var events = NestedKernel.Trace(WorkloadSpec.Named("mixed") with { Events = 3_000, Seed = 2 }).ToList();
         Assert.Equal(ExitCodes.Ok, await Validate(Write(events), "--json"));
         int i = events.FindIndex(e => e is GetId { Ret: > 0 });
         events[i] = events[i] with { Ret = events[i].Ret + 1 };
@@ -44,7 +45,7 @@ public sealed class ValidateCommandTests : IDisposable
     [Fact]
     public async Task An_unknown_model_is_bad_input()
     {
-        var path = Write(SyntheticPidWorkload.Generate(200));
+        var path = Write(NestedKernel.Trace(WorkloadSpec.Named("mixed") with { Events = 200 }));
         Assert.Equal(ExitCodes.BadInput, await Validate(path, "--model", "nope"));
     }
 }

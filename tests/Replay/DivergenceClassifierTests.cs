@@ -69,6 +69,21 @@ public sealed class DivergenceClassifierTests
     }
 
     [Fact]
+    public void A_result_one_model_marks_unknown_is_not_compared_but_its_recipient_is()
+    {
+        // fork-storm: nested cannot tell whether a sibling's SIGCHLD was already pending; vpid
+        // follows the recorded "already pending". Not a difference between the designs.
+        var a = Returning(0);
+        a.Signals.Add(new SignalOutcome(17, 669, SignalResult.Delivered, 1));
+        a.UnknownResults.Add(0);
+        var b = Returning(0);
+        b.Signals.Add(new SignalOutcome(17, 669, SignalResult.AlreadyPending, 1));
+        Assert.Empty(Compare(a, b));
+        b.Signals[0] = new SignalOutcome(17, 1, SignalResult.AlreadyPending, 1);
+        Assert.Equal(DivergenceCategory.SignalSet, Assert.Single(Compare(a, b)).Category);
+    }
+
+    [Fact]
     public void An_orphan_adopted_by_another_reaper_is_reaping()
     {
         var a = Returning(0);

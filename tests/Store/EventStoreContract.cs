@@ -342,9 +342,15 @@ public abstract class EventStoreContract : IAsyncLifetime
         await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(2));
         await Store.AppendToStreamAsync("b", ExpectedRevision.NoStream, Evs(3));
         await Store.SaveSnapshotAsync("b", new StreamRevision(2), "V1", "b"u8.ToArray());
+        await Store.SaveSnapshotAsync("b#replay/x", new StreamRevision(2), "V1", "derived"u8.ToArray());
+        await Store.SaveSnapshotAsync("bb#replay/x", new StreamRevision(2), "V1", "other"u8.ToArray());
+        await Store.SaveSnapshotAsync("a#replay/x", new StreamRevision(1), "V1", "kept"u8.ToArray());
         var highest = await Store.LastPositionAsync();
 
         await Store.DeleteStreamsAsync(["b", "not-there"]);
+        Assert.Null(await Store.LoadSnapshotAsync("b#replay/x"));
+        Assert.NotNull(await Store.LoadSnapshotAsync("bb#replay/x"));
+        Assert.NotNull(await Store.LoadSnapshotAsync("a#replay/x"));
         Assert.Equal(["a"], (await Store.ListStreamsAsync("")).Select(s => s.Name));
         Assert.Empty(await ReadStream("b"));
         Assert.Null(await Store.LoadSnapshotAsync("b"));

@@ -42,7 +42,7 @@ public sealed partial class NestedPidModel
         if (ns is null)
         {
             // The parent's namespace for children is not known (setns to a namespace the capture did not name).
-            AdoptChildUnplaced(cur, f);
+            if (!ForkAfterUnnamedSetns(cur, f)) AdoptChildUnplaced(cur, f);
             return;
         }
         WakeUpNewTask(cur, f, ns);
@@ -161,22 +161,44 @@ public sealed partial class NestedPidModel
     private void WakeUpNewTask(TaskStruct cur, Fork f, PidNamespace ns)
     {
         var child = FreshRecord(f.Child);
-        child.Ns = ns;
-        child.Placed = true;
         for (int i = 1; i <= ns.Level; i++)
         {
             child.Nr[i] = _newNr[i];
-            var tmp = ns.AncestorAt(i);
-            if (_newNr[i] > 0 && _cyclic[i]) tmp.Cursor = _newNr[i] + 1;
+            if (_newNr[i] > 0 && _cyclic[i]) ns.AncestorAt(i).Cursor = _newNr[i] + 1;
         }
+        AttachPid(child, ns);
+        CopyTaskState(cur, f, child);
+        BecomeInitIfFirst(child);
+    }
+
+    /// <summary>attach_pid for a new task: its numbers (already in Nr) become findable in every namespace of its chain.</summary>
+    private void AttachPid(TaskStruct child, PidNamespace ns)
+    {
+        child.Ns = ns;
+        child.Placed = true;
         HashNumbers(child);
         child.Hashed = true;
         child.NsForChildren = ns;
+        Count(child, +1);
+    }
+
+    /// <summary>is_child_reaper: the first pid of a namespace is its init, unkillable from inside.</summary>
+    private static void BecomeInitIfFirst(TaskStruct child)
+    {
+        var ns = child.Ns;
+        if (ns.Level == 0 || child.Nr[ns.Level] != 1 || !child.IsLeader) return;
+        ns.ChildReaper = child;
+        child.Signal!.Unkillable = true;
+    }
+
+    /// <summary>What copy_process gives the child besides its pid: thread group or a new process, parent, dispositions, group and session.</summary>
+    private void CopyTaskState(TaskStruct cur, Fork f, TaskStruct child)
+    {
+        child.Hashed = true;
         child.ForkNoExec = Tri.Yes;
         child.Born = true;
         child.Traced = IsTraced(cur) == Tri.No ? Tri.No : Tri.Unknown;
         child.TracerTid = child.Traced == Tri.No ? 0 : cur.TracerTid;
-        Count(child, +1);
         var cs = cur.Signal!;
         bool siblingOfCurrent = (f.Flags & (CloneFlags.Parent | CloneFlags.Thread)) != 0;
         var parent = siblingOfCurrent ? cur.Parent : cur;
@@ -200,12 +222,6 @@ public sealed partial class NestedPidModel
         var lead = Leader(cur);
         if (lead.Pgrp is not null) AttachPgrp(child, lead.Pgrp);
         if (lead.Session is not null) AttachSession(child, lead.Session);
-        // is_child_reaper: the first pid of a namespace is its init, unkillable from inside.
-        if (child.Nr[ns.Level] == 1 && ns.Level > 0)
-        {
-            ns.ChildReaper = child;
-            s.Unkillable = true;
-        }
     }
 
     /// <summary>A child the model cannot place (it would have failed the call): known by its global tid only.</summary>

@@ -8,7 +8,11 @@ public sealed partial class NestedPidModel
     private void ApplyGetId(GetId g, Outcome o)
     {
         var cur = Current(g, o);
-        if (cur is null) return;
+        if (cur is null)
+        {
+            LearnSetnsPlacement(g);
+            return;
+        }
         TaskStruct? pid;
         switch (g.Call)
         {
@@ -246,7 +250,9 @@ public sealed partial class NestedPidModel
         if (n.TargetNs == 0 || !_byInode.TryGetValue(n.TargetNs, out var target))
         {
             Unknown(o, "the namespace entered is not known");
-            if (n.Ret is 0) cur.NsForChildren = null;
+            if (n.Ret is not 0) return;
+            cur.NsForChildren = null;
+            _setnsCalls++;
             return;
         }
         int err = target.Level < cur.Ns.Level || target.AncestorAt(cur.Ns.Level) != cur.Ns ? -EINVAL : 0;

@@ -77,6 +77,7 @@ public sealed partial class NestedPidModel
     /// <summary>free_pid: the numbers go back to every level's idr, the record to the pool.</summary>
     private void FreePid(TaskStruct t)
     {
+        ForgetSetnsChild(t);
         if (_tasks.TryGetValue(t.Tid, out var cur) && cur == t)
         {
             _tasks.Remove(t.Tid);

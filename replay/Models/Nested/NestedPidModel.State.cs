@@ -3,7 +3,7 @@ namespace Replayer.Replay.Models.Nested;
 /// <summary>Snapshot and Restore: the whole state, records by index so that every list keeps its order.</summary>
 public sealed partial class NestedPidModel
 {
-    private const int StateVersion = 2;
+    private const int StateVersion = 3;
 
     public byte[] Snapshot()
     {
@@ -126,6 +126,7 @@ public sealed partial class NestedPidModel
                 w.Write(tid);
                 w.Write(Ix(t));
             }
+            WriteSetnsChildren(w, Ix);
         }
         return buffer.ToArray();
     }
@@ -278,6 +279,7 @@ public sealed partial class NestedPidModel
             ns.DyingInit = At(reapers[i].Dying);
             foreach (var (nr, t) in idrs[i]) ns.Idr[nr] = all[t];
         }
+        ReadSetnsChildren(r, At);
         _freeTasks.Clear();
         _freeSignals.Clear();
     }

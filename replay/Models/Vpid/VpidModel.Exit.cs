@@ -19,6 +19,7 @@ public sealed partial class VpidModel
             o.Note = "exit of a task already dead in the model";
             return;
         }
+        _notices.Remove(t.Tid); // a notice the trace never showed for an earlier task of this tid
         if (ev.Group)
         {
             // exit_group: the other threads die without signals, and their children move first.
@@ -30,9 +31,11 @@ public sealed partial class VpidModel
                 th = next;
             }
         }
+        _exiting = t.Tid;
         ThreadExit(t, o);
         if (leader.LiveThreads == 0)
             ProcessExit(leader, o);
+        _exiting = 0;
     }
 
     /// <summary>One thread ends: its children go to a reaper; a non-leader thread is released at once.</summary>
@@ -54,7 +57,7 @@ public sealed partial class VpidModel
         var vps = leader.Vps;
         if (vps is not null && ReferenceEquals(vps.Init, leader) && _options.Stop == StopPolicy.InitExit)
             StopVps(vps, leader, o, releaseNow: false);
-        DoNotifyParent(leader, o);
+        DoNotifyParent(leader, o, _exiting);
     }
 
     /// <summary>
@@ -98,12 +101,14 @@ public sealed partial class VpidModel
     }
 
     /// <summary>
-    /// do_notify_parent: SIGCHLD to the parent (si_pid: get_task_pid_ve, the child's number in the
-    /// parent's view); a parent ignoring SIGCHLD (SIG_IGN, or SA_NOCLDWAIT) has the child reaped at once.
+    /// do_notify_parent: SIGCHLD to the parent thread (si_pid: get_task_pid_ve, the child's number
+    /// in the parent's view); a parent ignoring SIGCHLD (SIG_IGN, or SA_NOCLDWAIT) has the child
+    /// reaped at once. The thread is what signal_generate names: the signal goes to its process.
     /// </summary>
-    private void DoNotifyParent(VpidTask child, Outcome o)
+    private void DoNotifyParent(VpidTask child, Outcome o, int notifier = 0)
     {
-        var parent = child.Parent?.Leader;
+        var thread = child.Parent;
+        var parent = thread?.Leader;
         if (parent is null)
         {
             // The host init outside the model: it reaps everything it is given.
@@ -113,7 +118,11 @@ public sealed partial class VpidModel
         // 2.6.16 do_notify_parent: SIG_IGN sends nothing; either SIG_IGN or SA_NOCLDWAIT means exit_signal = -1 (no zombie).
         bool ignored = (parent.Ignored & SigBit(SIGCHLD)) != 0;
         if (!ignored)
-            o.Signals.Add(new SignalOutcome(SIGCHLD, parent.Tid, ResultFor(parent, SIGCHLD, o), 0));
+        {
+            var result = SendTo(parent, thread!.Tid, SIGCHLD, 0, o);
+            if (notifier != 0)
+                _notices[notifier] = (thread.Tid, result);
+        }
         if (ignored || parent.NoCldWait)
             ReleaseTask(child);
     }
@@ -161,27 +170,49 @@ public sealed partial class VpidModel
     /// <summary>
     /// wait4/waitid: eligible_child of the patch compares a virtual argument with virtual numbers
     /// and a global one with global pids; the reaped child is reported as get_task_pid shows it:
-    /// virtual when the waiter is inside a VPS, global otherwise.
+    /// virtual when the waiter is inside a VPS, global otherwise (waitid's si_pid alike).
+    ///
+    /// Where the trace's kernel made a choice this design would make the same way, the replay
+    /// follows it: among several zombies, the one it reaped; and a WNOHANG wait that found none,
+    /// since a child's exit comes before exit_notify makes it a zombie (kernel/exit.c) in both.
     /// </summary>
     private void SysWait(Wait ev, Outcome o)
     {
         var caller = Caller(ev, o);
-        VpidTask? found = null;
+        VpidTask? found = null, recorded = null;
         bool any = false;
-        if (ev.Pid > 0 || ev.Pid < -1)
+        int pid = ev.Pid;
+        if (pid > 0 || pid < -1)
+        {
             o.TranslationsIn++;
-        for (var th = caller.Leader; th is not null && found is null; th = th.NextThread)
+            if (caller.Vps is null)
+                pid = pid > 0 ? FromTrace(pid) : -FromTrace(-pid);
+            else if (FromTraceInside(caller, Math.Abs(pid)) is var g && g != Math.Abs(pid))
+            {
+                if (g == 0)
+                {
+                    o.Return(-ECHILD); // the number's task is long gone and its number is another's
+                    return;
+                }
+                pid = pid > 0 ? g : -g;
+            }
+        }
+        for (var th = caller.Leader; th is not null; th = th.NextThread)
             for (var c = th.FirstChild; c is not null; c = c.NextSibling)
             {
-                if (!c.IsLeader || !EligibleChild(caller, ev.Pid, c))
+                if (!c.IsLeader || !EligibleChild(caller, pid, c))
                     continue;
                 any = true;
-                if (c.State == TaskState.Zombie)
-                {
-                    found = c;
-                    break;
-                }
+                if (c.State != TaskState.Zombie)
+                    continue;
+                found ??= c;
+                if (ev.Ret is long r && r > 0 && (caller.Vps is null ? c.Tid : c.TraceNr) == r)
+                    recorded = c;
             }
+        if (recorded is not null)
+            found = recorded;
+        else if (found is not null && ev.Ret == 0 && (ev.Options & 1) != 0) // WNOHANG, before exit_notify
+            found = null;
         if (found is null)
         {
             if (!any)
@@ -195,9 +226,8 @@ public sealed partial class VpidModel
             }
             return;
         }
-        int shown = Shown(caller, found, IdKind.Pid, o);
-        o.Return(ev.Call == WaitCall.Waitid ? 0 : shown, found.Tid);
-        if (ev.Ret is null || ev.Ret >= 0 && !(ev.Call == WaitCall.Wait4 && ev.Ret == 0))
+        o.Return(Shown(caller, found, IdKind.Pid, o), found.Tid);
+        if (ev.Ret is null || ev.Ret > 0)
             ReleaseTask(found);
     }
 
@@ -222,8 +252,11 @@ public sealed partial class VpidModel
     {
         o.Verdict = Verdict.NotApplicable;
         var t = Caller(ev, o);
+        if (ev.Ret is < 0)
+            return; // a failed execve changes nothing
         var leader = t.Leader;
         leader.Caught = 0;
+        leader.DidExec = true;
         if (ev.OldTid == 0 && leader.NextThread is null)
             return;
         for (var th = leader.NextThread; th is not null;)

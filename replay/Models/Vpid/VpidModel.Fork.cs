@@ -42,9 +42,14 @@ public sealed partial class VpidModel
             child.UnknownDisposition = parent.Leader.UnknownDisposition;
         }
         child.VPid = vpid;
+        child.Unplaced = parent.EnteredUnnamed && !ev.IsThread;
         child.VPgid = parent.VPgid;
         child.VSid = parent.VSid;
         child.Vps = vps;
+        child.NestedNs = vps is not null && (parent.NestedNs || parent.ChildrenNested || (ev.NewPidNs && parent.Vps is not null));
+        // The parent's view of the child: its global tid on the host, its number at the VPS's level
+        // when the parent lives there (a child in a nested namespace has one there too).
+        SetTraceNr(child, parent.Vps is null ? ev.Child : ev.Ret is > 0 && parent.Vps == vps && !parent.NestedNs ? (int)ev.Ret : 0);
         if (vps is not null)
         {
             VpsTaskAdd(vps);
@@ -210,6 +215,7 @@ public sealed partial class VpidModel
         {
             Nested(caller.Vps ?? caller.ChildrenVps!, o);
             o.Return(0);
+            caller.ChildrenNested |= ev.Ret is not < 0;
             return;
         }
         if (ev.Ret is < 0)
@@ -236,6 +242,7 @@ public sealed partial class VpidModel
         {
             o.Verdict = Verdict.UnknownState;
             o.Note = "setns target is not a known top-level pid namespace";
+            caller.EnteredUnnamed = ev.Ret == 0;
             return;
         }
         o.Return(0);
@@ -243,6 +250,41 @@ public sealed partial class VpidModel
             return;
         caller.ChildrenVps = target;
         caller.ChildrenFoundVps = false;
+        caller.EnteredUnnamed = false;
+    }
+
+    /// <summary>
+    /// A child of an unnamed setns told its own number. Its global tid: it stayed on the host.
+    /// Any other number: it lives in a pid namespace under the host's, which is one VPS here, or
+    /// a namespace nested in one (whose tasks stay members of the outer VPS); when exactly one VPS
+    /// is running, that is where it went, as `vzctl exec` would have put it, and its parent's
+    /// later children follow. With several, it stays on the host, unplaced.
+    /// </summary>
+    private void PlaceSetnsChild(VpidTask child, int ret, Outcome o)
+    {
+        child.Unplaced = false;
+        if (ret == child.Tid)
+            return;
+        Vps? only = null;
+        foreach (var vps in _vpss)
+        {
+            if (vps.Stopped)
+                continue;
+            if (only is not null)
+                return;
+            only = vps;
+        }
+        if (only is null || !child.IsLeader || child.Vps is not null)
+            return;
+        child.Vps = only;
+        VpsTaskAdd(only);
+        child.VPid = child.VTgid = AllocVpid(only, child.Pid, -1, o);
+        SetTraceNr(child, ret);
+        if (child.Parent is { EnteredUnnamed: true } parent)
+        {
+            parent.ChildrenVps = only;
+            parent.EnteredUnnamed = false;
+        }
     }
 
     /// <summary>A task of a /proc snapshot, or adopted: its numbers as the capture gives them, placed by the rules of this design.</summary>
@@ -273,7 +315,7 @@ public sealed partial class VpidModel
             else
                 vps ??= NewVps("", ev.PidNs);
         }
-        int pid = TakeGlobal(ev.Tid, o);
+        int pid = PreexistingGlobal(ev.Tid);
         bool thread = ev.Tgid != 0 && ev.Tgid != ev.Tid && _tasks.ContainsKey(ev.Tgid);
         int vpid = vps is null ? pid : ev.NsPid![1] == 1 && levels == 2 ? 1 : pid + VpidDiv;
         VpidTask t;
@@ -307,6 +349,8 @@ public sealed partial class VpidModel
         }
         t.VPid = vpid;
         t.Vps = vps;
+        t.NestedNs = levels > 2 && vps is not null;
+        SetTraceNr(t, ev.NsPid is { Length: > 0 } nspid ? nspid[Math.Min(1, nspid.Length - 1)] : 0);
         t.Adopted = ev.Adopted;
         if (vps is not null)
         {

@@ -9,18 +9,42 @@ public sealed partial class VpidModel
     /// <summary>Signals whose default action is to ignore them: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.</summary>
     private const ulong DefaultIgnored = (1UL << 17) | (1UL << 18) | (1UL << 23) | (1UL << 28);
 
-    /// <summary>What signal_generate would report for a process: ignored by disposition or because it is dead, else delivered.</summary>
-    private static SignalResult ResultFor(VpidTask recipient, int sig, Outcome o)
+    /// <summary>
+    /// What signal_generate would report: the trace's result for the same signal to the same
+    /// task, where the two designs share the kernel's rule (the queue, a disposition, a ptraced
+    /// recipient, an exiting one); for a VPS init, what this design says, since only there do the
+    /// designs differ (a namespace init ignores a default action that a VPS init, an ordinary
+    /// process to the patch, takes). Without a recorded result: ignored by disposition or because
+    /// the process is dead, else delivered. The signal is added to the outcome; a result that
+    /// depends on a disposition the capture did not show is marked unknown, not guessed.
+    /// </summary>
+    private SignalResult SendTo(VpidTask recipient, int to, int sig, int code, Outcome o)
     {
-        var leader = recipient.Leader;
-        if (leader.State == TaskState.Zombie)
-            return SignalResult.Ignored;
-        ulong bit = SigBit(sig);
-        if ((leader.UnknownDisposition & bit) != 0)
+        var result = ResultFor(recipient, to, sig, out bool unknown);
+        if (unknown)
         {
-            o.Verdict = Verdict.UnknownState;
+            o.UnknownResults.Add(o.Signals.Count);
             o.Note ??= "the recipient's disposition is unknown";
         }
+        o.Signals.Add(new SignalOutcome(sig, to, result, code));
+        return result;
+    }
+
+    /// <summary>The result <see cref="SendTo"/> reports; <paramref name="unknown"/> when it rests on a disposition not shown.</summary>
+    private SignalResult ResultFor(VpidTask recipient, int to, int sig, out bool unknown)
+    {
+        unknown = false;
+        var leader = recipient.Leader;
+        bool init = leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);
+        foreach (var r in _recorded.Span)
+            if (r.Sig == sig && r.To == to && (!init || r.Result is not (SignalResult.Delivered or SignalResult.Ignored)))
+                return r.Result;
+        if (leader.State == TaskState.Zombie)
+            return SignalResult.Ignored;
+        if (_options.Ptraced && sig != SIGKILL)
+            return SignalResult.Delivered;
+        ulong bit = SigBit(sig);
+        unknown = (leader.UnknownDisposition & bit) != 0;
         if ((leader.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
             return SignalResult.Ignored;
         if ((leader.Caught & bit) == 0 && (DefaultIgnored & bit) != 0)
@@ -28,10 +52,46 @@ public sealed partial class VpidModel
         return SignalResult.Delivered;
     }
 
-    private static void Send(VpidTask process, int sig, Outcome o)
+    private void Send(VpidTask process, int sig, Outcome o)
     {
         if (sig != 0)
-            o.Signals.Add(new SignalOutcome(sig, process.Leader.Tid, ResultFor(process, sig, o), 0));
+            SendTo(process, process.Leader.Tid, sig, 0, o);
+    }
+
+    /// <summary>
+    /// A signal_generate no traced call explains. An exit's SIGCHLD goes where this design sent
+    /// the notice (its parent may differ); a teardown's SIGKILL from a dying VPS init is this
+    /// design's only under the OpenVZ stop policy (the patch kills nothing); any other kernel
+    /// signal (an orphaned group's SIGHUP, a SIGPIPE) reaches the same task in both designs.
+    /// </summary>
+    private void KernelSignal(Signal ev, Outcome o)
+    {
+        var r = ev.Record;
+        _tasks.TryGetValue(ev.Tid, out var sender);
+        if (r.Sig == SIGCHLD && r.Code is >= CldExited and <= CldDumped && sender is not { State: TaskState.Running })
+        {
+            if (_notices.Remove(ev.Tid, out var notice))
+                o.Signals.Add(new SignalOutcome(SIGCHLD, notice.To, notice.Result, r.Code));
+            else
+            {
+                o.Verdict = Verdict.UnknownState;
+                o.Note = "the dead process's notice was not sent by this model";
+            }
+            return;
+        }
+        if (!_tasks.TryGetValue(r.To, out var to))
+        {
+            o.Verdict = Verdict.UnknownState;
+            o.Note = "the recipient was not known";
+            return;
+        }
+        if (r.Sig == SIGKILL && r.Code == SiKernel && sender is { Vps: { } vps } && ReferenceEquals(vps.Init, sender.Leader)
+            && sender.Leader.State != TaskState.Running && to.Vps == vps && _options.Stop == StopPolicy.LastTask)
+        {
+            o.Note = "a dying VPS init kills nothing: the patch stops a VPS with its last task";
+            return;
+        }
+        SendTo(to, r.To, r.Sig, r.Code, o);
     }
 
     /// <summary>
@@ -122,7 +182,7 @@ public sealed partial class VpidModel
             return;
         }
         var target = FindTask(caller, tid, o);
-        if (target is null || (ev.Call == KillCall.Tgkill && target.VTgid != ev.Pid))
+        if (target is null || (ev.Call == KillCall.Tgkill && target.VTgid != TgidArgument(caller, ev.Pid)))
         {
             o.Return(-ESRCH);
             if (target is not null)
@@ -130,8 +190,21 @@ public sealed partial class VpidModel
             return;
         }
         if (ev.Sig != 0)
-            o.Signals.Add(new SignalOutcome(ev.Sig, target.Tid, ResultFor(target, ev.Sig, o), 0));
+            SendTo(target, target.Tid, ev.Sig, 0, o);
         o.Return(0, target.Tid);
+    }
+
+    /// <summary>
+    /// tgkill's tgid as this design's caller would have passed it: from the host, the trace's
+    /// number as this design numbers that task; inside, the virtual tgid getpid gave it, which the
+    /// posted do_tkill compares.
+    /// </summary>
+    private int TgidArgument(VpidTask caller, int nr)
+    {
+        if (caller.Vps is null)
+            return FromTrace(nr);
+        int pid = FromTraceInside(caller, nr);
+        return pid > 0 && pid != nr && _byPid[pid] is { } named ? named.Leader.VTgid : nr;
     }
 
     /// <summary>
@@ -161,7 +234,8 @@ public sealed partial class VpidModel
     /// <summary>
     /// setpgid of the patch: the target through find_task_by_pid; a new group takes the target's
     /// virtual pid, an existing one the virtual pid of the first member found in it (`_pgid =
-    /// virt_pid(p)`), and every thread of the process gets the new virtual pgid.
+    /// virt_pid(p)`), and every thread of the process gets the new virtual pgid. The trace says
+    /// whether it moved: a move this design would have refused is followed all the same.
     /// </summary>
     private void SysSetpgid(SetPgid ev, Outcome o)
     {
@@ -172,39 +246,33 @@ public sealed partial class VpidModel
             return;
         }
         var target = ev.Pid == 0 ? caller.Leader : FindTask(caller, ev.Pid, o)?.Leader;
-        int err = 0;
-        int pgrp = 0, vpgid = 0;
-        if (target is null || !(ReferenceEquals(target, caller.Leader) || ReferenceEquals(target.Parent?.Leader, caller.Leader)))
-            err = -ESRCH;
-        else if (target.Session == target.Pid || target.Session != caller.Leader.Session)
-            err = -EPERM;
-        else if (ev.Pgid == 0 || ev.Pgid == (ev.Pid == 0 ? Shown(caller, target, IdKind.Pid, o) : ev.Pid))
-        {
-            pgrp = target.Pid;
-            vpgid = target.VPid;
-        }
-        else
-        {
-            pgrp = VpidToPid(caller, ev.Pgid, o);
-            VpidTask? member = null;
+        int pgrp = target is null ? 0 : ev.Pgid == 0 ? target.Pid : VpidToPid(caller, ev.Pgid, o);
+        VpidTask? member = null;
+        if (target is not null && pgrp != target.Pid)
             for (var p = pgrp > 0 && pgrp < _groupHead.Length ? _groupHead[pgrp] : null; p is not null; p = p.NextInGroup)
                 if (p.Session == caller.Leader.Session)
                 {
                     member = p;
                     break;
                 }
-            if (member is null)
-                err = -EPERM;
-            else
-                vpgid = member.VPid;
-        }
-        if (err < 0)
-            o.Return(err);
-        else
-            o.Return(0, target!.Tid);
-        if (ev.Ret is < 0 || err < 0)
+        int err = 0;
+        if (target is null || !(ReferenceEquals(target, caller.Leader) || ReferenceEquals(target.Parent?.Leader, caller.Leader)))
+            err = -ESRCH;
+        else if (!ReferenceEquals(target, caller.Leader) && target.DidExec)
+            err = -EACCES;
+        else if (target.Session == target.Pid || target.Session != caller.Leader.Session)
+            err = -EPERM;
+        else if (pgrp != target.Pid && member is null)
+            err = -EPERM;
+        // Its answer is 0 or an errno: it names no task.
+        o.Return(err);
+        bool moved = ev.Ret is long ret ? ret == 0 : err == 0;
+        // Moved where this design would have refused: the group has a member in the caller's session after all.
+        member ??= pgrp > 0 && pgrp < _groupHead.Length && pgrp != target?.Pid ? _groupHead[pgrp] : null;
+        if (!moved || target is null || pgrp <= 0 || (pgrp != target.Pid && member is null))
             return;
-        MoveGroup(target!, pgrp); // before the vnr changes: detach_pid frees the old group's mapping by its vnr
+        int vpgid = pgrp == target.Pid ? target.VPid : member!.VPid;
+        MoveGroup(target, pgrp); // before the vnr changes: detach_pid frees the old group's mapping by its vnr
         for (var th = target; th is not null; th = th.NextThread)
             th.VPgid = vpgid;
     }
@@ -217,10 +285,15 @@ public sealed partial class VpidModel
         o.Probes++;
         if (caller.Adopted && ev.Call is not (GetIdCall.GetPid or GetIdCall.GetTid))
             o.Verdict = Verdict.UnknownState; // its parent, group and session came before the capture
+        if (ev.Call == GetIdCall.GetPid && ev.Ret is > 0 && caller.TraceNr == 0 && caller.IsLeader && !caller.NestedNs)
+            SetTraceNr(caller, (int)ev.Ret);
         switch (ev.Call)
         {
             case GetIdCall.GetPid:
                 o.Return(caller.VTgid, caller.Leader.Tid);
+                // The answer is the evidence of where it lives, not something predicted from it.
+                if (ev.Ret is > 0 && caller.Unplaced)
+                    PlaceSetnsChild(caller, (int)ev.Ret, o);
                 return;
             case GetIdCall.GetTid:
                 o.Return(caller.VPid, caller.Tid);

@@ -1,9 +1,11 @@
+using Replayer.Ingest.Events;
+
 namespace Replayer.Replay.Models.Vpid;
 
 public sealed partial class VpidModel
 {
     /// <summary>Format version of <see cref="Snapshot"/>.</summary>
-    private const int SnapshotVersion = 1;
+    private const int SnapshotVersion = 2;
 
     /// <summary>
     /// The whole state: VPSs, tasks in process-list order with their threads, children and group
@@ -74,6 +76,16 @@ public sealed partial class VpidModel
                 w.Write(list.Count);
                 foreach (var t in list) w.Write(t.Tid);
             }
+            w.Write(_insideNumbers.Count);
+            foreach (var ((vps, nr), (pid, tid)) in _insideNumbers)
+            {
+                w.Write(vps); w.Write(nr); w.Write(pid); w.Write(tid);
+            }
+            w.Write(_notices.Count);
+            foreach (var (from, (to, result)) in _notices)
+            {
+                w.Write(from); w.Write(to); w.Write((byte)result);
+            }
             _hash.Write(w);
         }
         return ms.ToArray();
@@ -81,7 +93,7 @@ public sealed partial class VpidModel
 
     private static void WriteTask(BinaryWriter w, VpidTask t)
     {
-        w.Write(t.Tid); w.Write(t.Pid); w.Write(t.VPid); w.Write(t.VTgid); w.Write(t.VPgid); w.Write(t.VSid);
+        w.Write(t.Tid); w.Write(t.Pid); w.Write(t.TraceNr); w.Write(t.VPid); w.Write(t.VTgid); w.Write(t.VPgid); w.Write(t.VSid);
         w.Write(t.Vps?.Id ?? 0);
         w.Write(t.Leader.Tid);
         w.Write(t.LiveThreads);
@@ -92,6 +104,8 @@ public sealed partial class VpidModel
         w.Write(t.NoCldWait); w.Write(t.ChildrenFoundVps);
         w.Write(t.ChildrenVps?.Id ?? 0);
         w.Write(t.Adopted);
+        w.Write(t.DidExec);
+        w.Write(t.EnteredUnnamed); w.Write(t.Unplaced); w.Write(t.NestedNs); w.Write(t.ChildrenNested);
     }
 
     public void Restore(ReadOnlySpan<byte> snapshot)
@@ -127,7 +141,7 @@ public sealed partial class VpidModel
         {
             var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
             t.Clear();
-            t.Tid = r.ReadInt32(); t.Pid = r.ReadInt32(); t.VPid = r.ReadInt32(); t.VTgid = r.ReadInt32();
+            t.Tid = r.ReadInt32(); t.Pid = r.ReadInt32(); t.TraceNr = r.ReadInt32(); t.VPid = r.ReadInt32(); t.VTgid = r.ReadInt32();
             t.VPgid = r.ReadInt32(); t.VSid = r.ReadInt32();
             int vps = r.ReadInt32();
             t.Vps = vps > 0 ? _vpss[vps - 1] : null;
@@ -141,6 +155,8 @@ public sealed partial class VpidModel
             int cv = r.ReadInt32();
             t.ChildrenVps = cv > 0 ? _vpss[cv - 1] : null;
             t.Adopted = r.ReadBoolean();
+            t.DidExec = r.ReadBoolean();
+            t.EnteredUnnamed = r.ReadBoolean(); t.Unplaced = r.ReadBoolean(); t.NestedNs = r.ReadBoolean(); t.ChildrenNested = r.ReadBoolean();
             _tasks.Add(t.Tid, t);
             _byPid[t.Pid] = t;
             order[i] = t;
@@ -178,6 +194,8 @@ public sealed partial class VpidModel
         {
             _uses[nr] = r.ReadInt32();
             _traceOf[nr] = r.ReadInt32();
+            if (_traceOf[nr] != 0 && _traceOf[nr] != nr && (_uses[nr] > 0 || _byPid[nr] is not null))
+                _renumbered[_traceOf[nr]] = nr;
         }
         int awaiting = r.ReadInt32();
         for (int i = 0; i < awaiting; i++)
@@ -187,6 +205,12 @@ public sealed partial class VpidModel
             for (int j = 0; j < n; j++) list.Add(_tasks[r.ReadInt32()]);
             _awaitingParent[ppid] = list;
         }
+        int inside = r.ReadInt32();
+        for (int i = 0; i < inside; i++)
+            _insideNumbers[(r.ReadInt32(), r.ReadInt32())] = (r.ReadInt32(), r.ReadInt32());
+        int notices = r.ReadInt32();
+        for (int i = 0; i < notices; i++)
+            _notices[r.ReadInt32()] = (r.ReadInt32(), (SignalResult)r.ReadByte());
         _hash.Read(r);
         for (int i = 0; i < vpsCount; i++)
             _vpss[i].Init = inits[i] != 0 ? _tasks[inits[i]] : null;
@@ -209,6 +233,9 @@ public sealed partial class VpidModel
         _hash.Clear();
         _vpss.Clear();
         _awaitingParent.Clear();
+        _renumbered.Clear();
+        _notices.Clear();
+        _insideNumbers.Clear();
         _firstProcess = _lastProcess = null;
     }
 }

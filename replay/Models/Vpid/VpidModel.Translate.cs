@@ -15,7 +15,13 @@ public sealed partial class VpidModel
             return nr;
         var vps = caller.Vps;
         if (vps is null)
+        {
+            nr = FromTrace(nr);
             return IsVirtual(nr) ? 0 : nr;
+        }
+        int known = FromTraceInside(caller, nr);
+        if (known != nr)
+            return known; // a number the trace's kernel showed inside: the task this design gave the caller instead
         if (!IsVirtual(nr) && nr != 1)
             return nr; // is_virtual_pid is false: no translation at all
         o.TranslationsIn++;

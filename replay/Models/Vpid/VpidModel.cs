@@ -14,6 +14,10 @@ namespace Replayer.Replay.Models.Vpid;
 /// here is that tid whenever this design could have allocated it (bit 10 clear, below pid_max,
 /// free); otherwise alloc_pidmap picks one, and when the halved pid space is full the task is
 /// numbered above pid_max and the event reports the allocation failure the design would have had.
+/// A task from before the capture that it could not number so is numbered above pid_max too (no
+/// failure: it was not allocated during the capture), where no later fork of the trace collides.
+/// Where the trace's kernel made a choice this design shares (which zombie a wait reaped, a
+/// signal's result on the queue), the replay follows the trace.
 /// </summary>
 public sealed partial class VpidModel : IPidModel
 {
@@ -23,8 +27,10 @@ public sealed partial class VpidModel : IPidModel
     /// <summary>kernel/pid.c: the allocator wraps to here, above the daemons of boot.</summary>
     private const int ReservedPids = 300;
 
-    private const int EPERM = 1, ESRCH = 3, EAGAIN = 11, ECHILD = 10, EBUSY = 16, EEXIST = 17, EINVAL = 22;
+    private const int EPERM = 1, ESRCH = 3, EACCES = 13, EAGAIN = 11, ECHILD = 10, EBUSY = 16, EEXIST = 17, EINVAL = 22;
     private const int SIGKILL = 9, SIGCHLD = 17;
+    /// <summary>SIGCHLD's si_code for an exit: CLD_EXITED, CLD_KILLED, CLD_DUMPED.</summary>
+    private const int CldExited = 1, CldDumped = 3;
     /// <summary>si_code SI_KERNEL as tracefs prints it for a teardown's SIGKILL.</summary>
     private const int SiKernel = 128;
 
@@ -52,6 +58,27 @@ public sealed partial class VpidModel : IPidModel
     private readonly List<int> _scratch = new(64);
     /// <summary>An outcome Resolve fills with costs nobody reads, so that it allocates nothing.</summary>
     private readonly Outcome _resolveScratch = new();
+    /// <summary>
+    /// Trace numbers this design numbers otherwise (bit 10 set, taken here, or at pid_max and
+    /// above), to the global number it uses instead: a host caller passes the trace's number for a
+    /// task it learned of from the trace's kernel, and would have passed this one.
+    /// </summary>
+    private readonly Dictionary<int, int> _renumbered = new();
+    /// <summary>
+    /// Per VPS, each number the trace's kernel showed inside (a task's number in its namespace) to
+    /// the global pid of the task that last held it, and that task's identity. A caller inside
+    /// passes the numbers it was shown; under this design it was shown others for the same tasks
+    /// (fork's global pid as posted, getpid's virtual one) and would have passed those.
+    /// </summary>
+    private readonly Dictionary<(int Vps, int Nr), (int Pid, int Tid)> _insideNumbers = new();
+    /// <summary>The signal_generate lines the trace recorded for the event being replayed.</summary>
+    private ReadOnlyMemory<SignalRecord> _recorded;
+    /// <summary>Holds a lone kernel signal's record for <see cref="_recorded"/>, so that no event allocates.</summary>
+    private readonly SignalRecord[] _lone = new SignalRecord[1];
+    /// <summary>Exit notices this design sent and the trace has not shown yet: by the exiting thread, where the SIGCHLD went.</summary>
+    private readonly Dictionary<int, (int To, SignalResult Result)> _notices = new();
+    /// <summary>The thread whose exit is being replayed; 0 outside an exit.</summary>
+    private int _exiting;
     /// <summary>Snapshot tasks whose parent has not been seen yet, by the parent's identity.</summary>
     private readonly Dictionary<int, List<VpidTask>> _awaitingParent = new();
     /// <summary>The host's process list (for_each_process), creation order.</summary>
@@ -101,6 +128,13 @@ public sealed partial class VpidModel : IPidModel
         outcome.Reset();
         if (_host.Length == 0)
             _host = ev.Host;
+        _recorded = ev switch
+        {
+            Kill k => k.Signals,
+            Exit x => x.Signals,
+            Signal g => Lone(g.Record),
+            _ => default,
+        };
         switch (ev.Kind)
         {
             case EventKind.Snapshot: ApplySnapshot((TaskSnapshot)ev, outcome); break;
@@ -117,9 +151,16 @@ public sealed partial class VpidModel : IPidModel
             case EventKind.Unshare: SysUnshare((Unshare)ev, outcome); break;
             case EventKind.SetNs: SysSetns((SetNs)ev, outcome); break;
             case EventKind.Deliver: Delivered((Deliver)ev, outcome); break;
+            case EventKind.Signal: KernelSignal((Signal)ev, outcome); break;
             case EventKind.Container: ContainerEvent((Container)ev, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
+    }
+
+    private SignalRecord[] Lone(SignalRecord r)
+    {
+        _lone[0] = r;
+        return _lone;
     }
 
     public int ContainerOf(int tid) => _tasks.TryGetValue(tid, out var t) ? t.Vps?.Id ?? 0 : 0;
@@ -156,7 +197,7 @@ public sealed partial class VpidModel : IPidModel
             return t;
         o.Verdict = Verdict.UnknownState;
         o.Note = "caller first seen mid-trace";
-        t = NewProcess(ev.Tid, TakeGlobal(ev.Tid, o), null);
+        t = NewProcess(ev.Tid, PreexistingGlobal(ev.Tid), null);
         t.Adopted = true;
         t.VPid = t.VTgid = t.Pid;
         AttachProcess(t, 0, 0);
@@ -294,6 +335,8 @@ public sealed partial class VpidModel : IPidModel
     {
         if (--_uses[nr] > 0)
             return;
+        if (_renumbered.TryGetValue(_traceOf[nr], out int mapped) && mapped == nr)
+            _renumbered.Remove(_traceOf[nr]);
         FreeVpid(vnr, t);
     }
 
@@ -393,7 +436,41 @@ public sealed partial class VpidModel : IPidModel
         }
         if (tid > 0)
             o.Note ??= IsVirtual(tid) ? "global pid renumbered: bit 10 is reserved for virtual pids" : "global pid renumbered: the trace's number is taken or above pid_max";
-        return AllocGlobal(o);
+        int pid = AllocGlobal(o);
+        if (tid > 0)
+            Renumber(tid, pid);
+        return pid;
+    }
+
+    /// <summary>
+    /// The global pid of a task that predates the capture (a snapshot's, or one first seen
+    /// acting): the trace's tid when this design could have given it, else a number at pid_max
+    /// or above. Any number below pid_max is one the trace's kernel may still hand a task it forks
+    /// later (its cursor moves on through the whole range, wrapping to 300); that task's own
+    /// number would then be taken here and it would be renumbered too, a false difference between
+    /// designs that agree on it. The kernel never allocates at or above pid_max, so nothing the
+    /// trace does later can collide there; and no allocation of this design failed for a task
+    /// that came before the capture, so none is reported.
+    /// </summary>
+    private int PreexistingGlobal(int tid)
+    {
+        if (_renumbered.TryGetValue(tid, out int reserved) && _byPid[reserved] is null)
+            return reserved; // a member of its group or session came first and named it
+        if (tid > 0 && tid < _options.PidMax && !IsVirtual(tid) && (_uses[tid] == 0 || (_byPid[tid] is null && _traceOf[tid] == tid)))
+        {
+            if (tid >= ReservedPids)
+                _lastPid = tid;
+            return tid;
+        }
+        int pid = AllocOverflow();
+        Renumber(tid, pid);
+        return pid;
+    }
+
+    private void Renumber(int tid, int pid)
+    {
+        _renumbered[tid] = pid;
+        _traceOf[pid] = tid;
     }
 
     /// <summary>A global pid from alloc_pidmap; above pid_max, with EAGAIN reported, when the halved space is full.</summary>
@@ -448,8 +525,41 @@ public sealed partial class VpidModel : IPidModel
             return 0;
         if (_tasks.TryGetValue(traceNr, out var t))
             return t.Pid;
-        return traceNr < _uses.Length ? traceNr : 0;
+        if (_renumbered.TryGetValue(traceNr, out int nr))
+            return nr;
+        if (traceNr < _options.PidMax && !IsVirtual(traceNr) && (_uses[traceNr] == 0 || _traceOf[traceNr] == traceNr))
+        {
+            _traceOf[traceNr] = traceNr;
+            return traceNr;
+        }
+        // A leader listed after its group's members, or gone: numbered as its own snapshot line will be.
+        nr = AllocOverflow();
+        Renumber(traceNr, nr);
+        return nr;
     }
+
+    /// <summary>Records the number the trace's kernel showed for a task: its global tid on the host, its number at its VPS's level inside.</summary>
+    private void SetTraceNr(VpidTask t, int nr)
+    {
+        t.TraceNr = nr;
+        if (nr > 0 && t.Vps is { } vps)
+            _insideNumbers[(vps.Id, nr)] = (t.Pid, t.Tid);
+    }
+
+    /// <summary>
+    /// The global number an argument of a caller inside a VPS stands for, when the trace's kernel
+    /// had shown it that number for a task: the task's global pid, or 0 once that number has gone
+    /// to another task. Otherwise the number as passed.
+    /// </summary>
+    private int FromTraceInside(VpidTask caller, int nr)
+    {
+        if (caller.Vps is not { } vps || caller.NestedNs || nr <= 0 || !_insideNumbers.TryGetValue((vps.Id, nr), out var held))
+            return nr;
+        return _traceOf[held.Pid] == held.Tid ? held.Pid : 0;
+    }
+
+    /// <summary>The global number a host caller's argument stands for: the trace's number, as this design numbers that task.</summary>
+    private int FromTrace(int traceNr) => _renumbered.TryGetValue(traceNr, out int nr) ? nr : traceNr;
 
     /// <summary>The identity a global number stands for: its task, or the task that last held it.</summary>
     private int IdentityOf(int nr) => nr > 0 && nr < _traceOf.Length ? _byPid[nr]?.Tid ?? _traceOf[nr] : 0;

@@ -53,6 +53,9 @@ public sealed record VpidOptions
     /// <summary>vpid_hash buckets: the pid hash size, 16 slots up to 4096 at a gigabyte or more (kernel/pid.c, pidhash_init).</summary>
     public int Buckets { get; init; } = 4096;
 
+    /// <summary>Every task was ptraced (a strace capture): a signal other than SIGKILL is never ignored at generation, in either design.</summary>
+    public bool Ptraced { get; init; }
+
     /// <summary>/proc/sys/kernel/pid_max of the modelled host (a multiple of 2 x VPID_DIV).</summary>
     public int PidMax { get; init; } = 32768;
 

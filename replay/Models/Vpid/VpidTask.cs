@@ -22,6 +22,8 @@ internal sealed class VpidTask
     public int Tid;
     /// <summary>The global pid this design gives the task (the trace's tid when the design could have allocated it).</summary>
     public int Pid;
+    /// <summary>The number the trace's kernel showed for the task at its VPS's level (or its global tid on the host): fork's return to a parent there, its own getpid, NSpid; 0 until shown.</summary>
+    public int TraceNr;
     /// <summary>pids[PIDTYPE_PID].vnr: what the task is called inside a VPS (equal to Pid on the host).</summary>
     public int VPid;
     /// <summary>pids[PIDTYPE_TGID].vnr.</summary>
@@ -61,6 +63,16 @@ internal sealed class VpidTask
     public bool ChildrenFoundVps;
     /// <summary>After setns or unshare: the VPS this task's children are born into.</summary>
     public Vps? ChildrenVps;
+    /// <summary>On the leader: the process has exec'd since its fork (p->did_exec): its parent can no longer setpgid it.</summary>
+    public bool DidExec;
+    /// <summary>Lives in a pid namespace nested inside its VPS (no representation here: a member of the outer VPS); the trace's numbers for it are not the VPS's.</summary>
+    public bool NestedNs;
+    /// <summary>After unshare(CLONE_NEWPID) inside a VPS: its children are born in such a nested namespace.</summary>
+    public bool ChildrenNested;
+    /// <summary>After a setns the capture could not name: this task's children are born where it entered, not yet known.</summary>
+    public bool EnteredUnnamed;
+    /// <summary>Born after its parent's unnamed setns: kept on the host until its own getpid says otherwise.</summary>
+    public bool Unplaced;
     /// <summary>The task was first seen mid-trace, without a snapshot: its history is unknown.</summary>
     public bool Adopted;
 
@@ -68,7 +80,7 @@ internal sealed class VpidTask
 
     public void Clear()
     {
-        Tid = Pid = VPid = VTgid = VPgid = VSid = 0;
+        Tid = Pid = TraceNr = VPid = VTgid = VPgid = VSid = 0;
         Vps = null;
         Leader = this;
         NextThread = null;
@@ -82,5 +94,7 @@ internal sealed class VpidTask
         ChildrenFoundVps = false;
         ChildrenVps = null;
         Adopted = false;
+        DidExec = false;
+        EnteredUnnamed = Unplaced = NestedNs = ChildrenNested = false;
     }
 }

@@ -1,5 +1,6 @@
 using Replayer.Ingest.Events;
-using Replayer.Replay.Bench;
+using Replayer.Ingest.Synthetic;
+using Replayer.Replay.Synthetic;
 using Replayer.Replay.Engine;
 using Replayer.Tests.Replay.Nested;
 using Xunit;
@@ -22,7 +23,7 @@ public sealed class HostReplayTests
     };
 
     private static List<PidEvent> Events(string source) => source == "synthetic"
-        ? SyntheticPidWorkload.Generate(40_000, seed: 7)
+        ? NestedKernel.Trace(WorkloadSpec.Named("mixed") with { Events = 40_000, Seed = 7, PidMax = 32768 }).ToList()
         : RealCapturesValidateTests.Read(source).Events;
 
     [Theory]

@@ -1,9 +1,11 @@
 using System.Text;
 using System.Text.Json;
 using Replayer.Ingest.Events;
+using Replayer.Ingest.Synthetic;
 using Replayer.Replay.Bench;
 using Replayer.Replay.Models;
 using Replayer.Replay.Models.Nested;
+using Replayer.Replay.Synthetic;
 using Replayer.Replay.Validation;
 using Xunit;
 
@@ -83,8 +85,8 @@ public sealed class ValidatorTests
     [Fact]
     public void A_synthetic_host_written_by_the_nested_model_validates_without_disagreement()
     {
-        var events = SyntheticPidWorkload.Generate(20_000, seed: 7);
-        var report = Validator.Run("synthetic", "nested", events);
+        var spec = WorkloadSpec.Named("mixed") with { Hosts = 1, Events = 20_000, Seed = 7 };
+        var report = Validator.Run("synthetic", "nested", NestedKernel.Trace(spec), NestedKernel.SettingsFor(spec));
         Assert.True(report.Clean, string.Join("\n", report.Disagreements.Take(5)));
         Assert.True(report.Agreed > report.Checked * 9 / 10);
         Assert.Contains("kill", report.ByKind.Keys);
@@ -94,7 +96,7 @@ public sealed class ValidatorTests
     [Fact]
     public void Restore_from_a_snapshot_gives_identical_further_results()
     {
-        var events = SyntheticPidWorkload.Generate(20_000, seed: 3);
+        var events = NestedKernel.Trace(WorkloadSpec.Named("mixed") with { Hosts = 1, Events = 20_000, Seed = 3 }).ToList();
         var straight = new NestedPidModel();
         var o = new Outcome();
         int half = events.Count / 2;
@@ -114,11 +116,13 @@ public sealed class ValidatorTests
     [Fact]
     public void Replay_allocates_only_to_grow_its_state()
     {
-        var events = SyntheticPidWorkload.Generate(40_000, seed: 5).Where(e => e is not Unshare).ToList();
+        // Containers all booted at the start, no threads (whose records the model keeps while their process lives).
+        var steady = new WorkloadMix { Shell = 3, Build = 2, Kill = 1, Orphan = 1, Query = 2 };
+        var events = NestedKernel.Trace(WorkloadSpec.Named("mixed") with { Hosts = 1, Events = 40_000, Seed = 5, Mix = steady, MigrationRate = 0 }).ToList();
         var model = new NestedPidModel();
         int half = events.Count / 2;
         ModelBench.AllocatedBytes(model, events.Take(half).ToList());
-        var rest = events.Skip(half).Where(e => e is not Fork { Ret: < 10 }).ToList();
+        var rest = events.Skip(half).ToList();
         // What remains is new records when the host reaches a new peak of tasks (about 200 bytes a task), not per-event garbage.
         long bytes = ModelBench.AllocatedBytes(model, rest);
         Assert.True(bytes < rest.Count * 2, $"{bytes} bytes for {rest.Count} events");

@@ -1,0 +1,183 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Replay.Models.Nested;
+
+/// <summary>
+/// setns into a namespace the capture did not name (tracefs records only the fd): where the
+/// children went, inferred from the first number such a child reports for itself.
+///
+/// pidns_install admits only the caller's own namespace or a descendant, and alloc_pid gives the
+/// child, at each level, the first free number from that level's cursor (kernel/pid.c). So when a
+/// host task forks after such a setns, each namespace the model knows has one number the child
+/// would have got there; the child's own getpid names the level it lives at. If exactly one
+/// candidate would have given that number, the child lives there; if none or several do, it stays
+/// unknown. Until then, every candidate (and each level above it) may have given a number the
+/// model did not see: its cursor and its idr are not known.
+///
+/// The candidates are the namespaces the model knows. That is every one the child could have
+/// entered when the capture showed every task (a full /proc snapshot, nothing unknown since): a
+/// namespace with no task left has lost its init, and alloc_pid refuses it (ENOMEM), except one
+/// never forked into, whose first task gets 1; so a 1 is never taken as evidence.
+/// </summary>
+public sealed partial class NestedPidModel
+{
+    /// <summary>A child of an unnamed setns, waiting for its own number to say where it lives.</summary>
+    private sealed class SetnsChild
+    {
+        /// <summary>The child (known by its global tid only).</summary>
+        public required TaskStruct Child;
+
+        /// <summary>The task whose setns sent it there; null once released.</summary>
+        public required TaskStruct? Parent;
+
+        /// <summary><see cref="_setnsCalls"/> when the child was forked: the parent has not entered anywhere else since when equal.</summary>
+        public required int SetnsCalls;
+
+        /// <summary>Where it may live, with the numbers alloc_pid would have given it there (index = level; UnknownNr where a cursor was not known).</summary>
+        public readonly List<(PidNamespace Ns, int[] Nr)> Candidates = [];
+
+        /// <summary>The cursors and completeness the fork made uncertain, as they were before it.</summary>
+        public readonly List<(PidNamespace Ns, int Cursor, bool Complete)> Saved = [];
+    }
+
+    /// <summary>Children of unnamed setns calls whose namespace is not known yet, by global tid.</summary>
+    private readonly Dictionary<int, SetnsChild> _setnsChildren = new();
+
+    /// <summary>setns calls into unnamed namespaces so far (a parent that calls it again may have moved its children elsewhere).</summary>
+    private int _setnsCalls;
+
+    /// <summary>
+    /// A host task forks after a setns the capture could not name. Returns false when the child
+    /// cannot be inferred (the capture does not show every task, the parent is not on the host, or
+    /// another such child is still unplaced): the caller then adopts it as unknown.
+    /// </summary>
+    private bool ForkAfterUnnamedSetns(TaskStruct cur, Fork f)
+    {
+        if (!_allKnown || cur.Ns.Level != 0 || f.NewPidNs || f.IsThread || _setnsChildren.Count > 0) return false;
+        var child = FreshRecord(f.Child);
+        var pending = new SetnsChild { Child = child, Parent = cur, SetnsCalls = _setnsCalls };
+        // Into its own namespace: the host's number is the global tid the trace gives.
+        pending.Candidates.Add((_host, [f.Child]));
+        foreach (var ns in _namespaces)
+        {
+            if (ns.Level == 0 || !ns.Adding) continue;
+            var nr = new int[ns.Level + 1];
+            nr[0] = f.Child;
+            bool full = false;
+            for (int level = 1; level <= ns.Level; level++)
+            {
+                var at = ns.AncestorAt(level);
+                nr[level] = at.Cursor == PidNamespace.UnknownCursor || !at.Complete ? TaskStruct.UnknownNr : IdrAllocCyclic(at);
+                full |= nr[level] == 0;
+            }
+            // A full level would have failed the fork (EAGAIN): the kernel's child is not there.
+            if (!full) pending.Candidates.Add((ns, nr));
+        }
+        foreach (var (candidate, _) in pending.Candidates)
+            for (var ns = candidate; ns.Level > 0 && !pending.Saved.Exists(x => x.Ns == ns); ns = ns.Parent!)
+            {
+                pending.Saved.Add((ns, ns.Cursor, ns.Complete));
+                ns.Cursor = PidNamespace.UnknownCursor;
+                ns.Complete = false;
+            }
+        CopyTaskState(cur, f, child);
+        _setnsChildren[f.Child] = pending;
+        return true;
+    }
+
+    /// <summary>
+    /// The child reported its own number (getpid, or gettid of a leader) and the model could not
+    /// predict it: the one candidate that would have given that number is where it lives.
+    /// </summary>
+    private void LearnSetnsPlacement(GetId g)
+    {
+        if (g.Call is not (GetIdCall.GetPid or GetIdCall.GetTid) || g.Ret is not long ret || ret <= 1) return;
+        if (!_setnsChildren.Remove(g.Tid, out var pending)) return;
+        var child = pending.Child;
+        if (!_tasks.TryGetValue(g.Tid, out var now) || now != child || child.Placed || !child.IsLeader) return;
+        (PidNamespace Ns, int[] Nr)? only = null;
+        foreach (var c in pending.Candidates)
+        {
+            int nr = c.Nr[c.Ns.Level];
+            if (nr != ret && nr != TaskStruct.UnknownNr) continue;
+            // A candidate whose number is not known might have given it too: no single answer.
+            if (only is not null || nr == TaskStruct.UnknownNr) return;
+            only = c;
+        }
+        if (only is not { } found) return;
+        // Nothing else was allocated where the child was not: those levels are as they were, unless the trace has taught them since.
+        foreach (var (ns, cursor, complete) in pending.Saved)
+        {
+            if (ns.Cursor != PidNamespace.UnknownCursor) continue;
+            ns.Cursor = cursor;
+            ns.Complete = complete;
+        }
+        var target = found.Ns;
+        for (int level = 1; level <= target.Level; level++)
+        {
+            var at = target.AncestorAt(level);
+            child.Nr[level] = found.Nr[level];
+            if (found.Nr[level] > 0) at.Cursor = found.Nr[level] + 1;
+        }
+        AttachPid(child, target);
+        BecomeInitIfFirst(child);
+        // The parent's own setns entered the same namespace, unless it has entered another since.
+        if (pending.SetnsCalls == _setnsCalls && pending.Parent is { Hashed: true, NsForChildren: null } parent)
+            parent.NsForChildren = target;
+    }
+
+    /// <summary>A pid freed: a child released before it told its number stays unknown, and so do the candidates; a released parent learns nothing.</summary>
+    private void ForgetSetnsChild(TaskStruct t)
+    {
+        if (_setnsChildren.TryGetValue(t.Tid, out var pending) && pending.Child == t) _setnsChildren.Remove(t.Tid);
+        foreach (var p in _setnsChildren.Values)
+            if (p.Parent == t) p.Parent = null;
+    }
+
+    private void WriteSetnsChildren(BinaryWriter w, Func<TaskStruct?, int> ix)
+    {
+        w.Write(_setnsCalls);
+        w.Write(_setnsChildren.Count);
+        foreach (var p in _setnsChildren.Values)
+        {
+            w.Write(ix(p.Child));
+            w.Write(p.Parent is null ? -1 : ix(p.Parent));
+            w.Write(p.SetnsCalls);
+            w.Write(p.Candidates.Count);
+            foreach (var (ns, nr) in p.Candidates)
+            {
+                w.Write(ns.Id);
+                foreach (var n in nr) w.Write(n);
+            }
+            w.Write(p.Saved.Count);
+            foreach (var (ns, cursor, complete) in p.Saved)
+            {
+                w.Write(ns.Id);
+                w.Write(cursor);
+                w.Write(complete);
+            }
+        }
+    }
+
+    private void ReadSetnsChildren(BinaryReader r, Func<int, TaskStruct?> at)
+    {
+        _setnsChildren.Clear();
+        _setnsCalls = r.ReadInt32();
+        int count = r.ReadInt32();
+        for (int i = 0; i < count; i++)
+        {
+            var p = new SetnsChild { Child = at(r.ReadInt32())!, Parent = at(r.ReadInt32()), SetnsCalls = r.ReadInt32() };
+            int candidates = r.ReadInt32();
+            for (int k = 0; k < candidates; k++)
+            {
+                var ns = _namespaces[r.ReadInt32()];
+                var nr = new int[ns.Level + 1];
+                for (int l = 0; l <= ns.Level; l++) nr[l] = r.ReadInt32();
+                p.Candidates.Add((ns, nr));
+            }
+            int saved = r.ReadInt32();
+            for (int k = 0; k < saved; k++) p.Saved.Add((_namespaces[r.ReadInt32()], r.ReadInt32(), r.ReadBoolean()));
+            _setnsChildren[p.Child.Tid] = p;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Replayer.Ingest.Events;
+using Replayer.Replay.Models;
+using Replayer.Replay.Models.Nested;
+using Replayer.Replay.Validation;
+using Xunit;
+
+namespace Replayer.Tests.Replay.Nested;
+
+/// <summary>
+/// setns into a namespace the capture could not name: a child's own getpid places it in the one
+/// known namespace whose next number is that answer (pidns_install: own or descendant; alloc_pid:
+/// first free number from each level's cursor), and nowhere when none or several fit.
+/// </summary>
+public sealed class SetnsInferenceTests
+{
+    /// <summary>Host 100 unshares and forks the init 200 (1 inside), which forks 201 (2 inside): the namespace's next number is 3.</summary>
+    private static Scenario OneNamespace()
+    {
+        var s = new Scenario().WithHost();
+        s.Host(300, ppid: 100, pgid: 300, sid: 100);
+        s.Unshare(100);
+        Assert.Equal(200, s.Fork(100, 200, ret: 200).Ret);
+        Assert.Equal(2, s.Fork(200, 201, ret: 2).Ret);
+        return s;
+    }
+
+    [Fact]
+    public void A_setns_child_reporting_the_only_candidates_next_number_lives_there()
+    {
+        var s = OneNamespace();
+        Assert.Equal(Verdict.UnknownState, s.SetNs(300, 0xABC).Verdict);
+        Assert.Equal(301, s.Fork(300, 301, ret: 301).Ret);
+        // The answer itself is the evidence, not a prediction.
+        Assert.Equal(Verdict.UnknownState, s.Get(301, GetIdCall.GetPid, ret: 3).Verdict);
+        // From now on the child's answers are predicted: its parent lives outside, its next child is 4.
+        Assert.Equal(3, s.Model.NumberOf(200, 301, IdKind.Pid));
+        Assert.Equal(0, s.Get(301, GetIdCall.GetPpid).Ret);
+        Assert.Equal(0, s.Get(301, GetIdCall.GetPgid).Ret);
+        Assert.Equal(4, s.Fork(301, 302, ret: 4).Ret);
+        Assert.Equal(5, s.Fork(201, 303, ret: 5).Ret);
+        // The parent's setns is known now too: its next child goes to the same namespace.
+        Assert.Equal(304, s.Fork(300, 304, ret: 304).Ret);
+        Assert.Equal(6, s.Model.NumberOf(200, 304, IdKind.Pid));
+    }
+
+    [Fact]
+    public void Until_the_child_tells_its_number_a_fork_inside_a_candidate_is_not_predicted()
+    {
+        var s = OneNamespace();
+        s.SetNs(300, 0xABC);
+        s.Fork(300, 301, ret: 301);
+        var o = s.Fork(201, 302, ret: 4);
+        Assert.Equal(Verdict.UnknownState, o.Verdict);
+        Assert.False(o.HasRet);
+    }
+
+    [Fact]
+    public void Two_candidates_with_the_same_next_number_leave_the_child_unknown()
+    {
+        var s = OneNamespace();
+        s.Host(400, ppid: 100, pgid: 400, sid: 100);
+        s.Unshare(400);
+        s.Fork(400, 500, ret: 500);
+        Assert.Equal(2, s.Fork(500, 501, ret: 2).Ret);
+        s.SetNs(300, 0xABC);
+        s.Fork(300, 301, ret: 301);
+        s.Get(301, GetIdCall.GetPid, ret: 3);
+        Assert.Equal(Verdict.UnknownState, s.Fork(301, 302, ret: 4).Verdict);
+        Assert.Equal(-1, s.Model.NumberOf(200, 301, IdKind.Pid));
+    }
+
+    [Fact]
+    public void A_number_no_candidate_would_give_leaves_the_child_unknown()
+    {
+        var s = OneNamespace();
+        s.SetNs(300, 0xABC);
+        s.Fork(300, 301, ret: 301);
+        s.Get(301, GetIdCall.GetPid, ret: 7);
+        Assert.Equal(Verdict.UnknownState, s.Get(301, GetIdCall.GetPpid, ret: 0).Verdict);
+    }
+
+    [Fact]
+    public void A_setns_child_reporting_its_global_tid_stayed_in_the_host_namespace()
+    {
+        var s = OneNamespace();
+        s.SetNs(300, 0xABC);
+        s.Fork(300, 301, ret: 301);
+        s.Get(301, GetIdCall.GetPid, ret: 301);
+        Assert.Equal(300, s.Get(301, GetIdCall.GetPpid).Ret);
+        Assert.Equal(3, s.Fork(201, 302, ret: 3).Ret);
+    }
+
+    [Fact]
+    public void A_model_snapshot_keeps_a_child_waiting_for_its_number()
+    {
+        var s = OneNamespace();
+        s.SetNs(300, 0xABC);
+        s.Fork(300, 301, ret: 301);
+        var copy = new NestedPidModel();
+        copy.Restore(s.Model.Snapshot());
+        var o = new Outcome();
+        copy.Apply(new GetId { Host = "h", Tid = 301, Call = GetIdCall.GetPid, Ret = 3 }, o);
+        copy.Apply(new Fork { Host = "h", Tid = 301, Child = 302, Ret = 4 }, o);
+        Assert.Equal(Verdict.Predicted, o.Verdict);
+        Assert.Equal(4, o.Ret);
+    }
+
+    [Fact]
+    public void F_nsenter_the_entered_shells_children_become_checkable()
+    {
+        // traces/captures/f-nsenter.txt: unshare 505 made the namespace (init 508 = 1), nsenter 510
+        // entered it by fd, its child 511 read getpid() = 2; 511's children 512 and 513 answer from inside.
+        var (events, _) = RealCapturesValidateTests.Read("traces/captures/f-nsenter.txt");
+        var model = new NestedPidModel();
+        var o = new Outcome();
+        var predicted = new List<(GetIdCall Call, long Ret)>();
+        foreach (var ev in events)
+        {
+            model.Apply(ev, o);
+            if (ev is GetId { Tid: 512 } g && o.Verdict == Verdict.Predicted) predicted.Add((g.Call, o.Ret));
+        }
+        Assert.Equal(
+            [(GetIdCall.GetPid, 3), (GetIdCall.GetPpid, 2), (GetIdCall.GetPgid, 0), (GetIdCall.GetPgrp, 0), (GetIdCall.GetSid, 0), (GetIdCall.GetTid, 3)],
+            predicted);
+        var report = Validator.Run("f-nsenter", "nested", events);
+        Assert.Equal(0, report.Disagreed);
+        Assert.True(report.Totals.Agreed >= 95, $"{report.Totals.Agreed} agreed");
+    }
+}
