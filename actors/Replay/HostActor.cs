@@ -101,12 +101,12 @@ public sealed class HostActor : Actor
 
     private async ValueTask StartAsync()
     {
-        var snapshot = _job.FromStart ? null : await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Cancel);
+        var snapshot = _job.FromStart ? null : await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Token);
         if (snapshot is not null) Restore(snapshot);
         _hostSnapshot = _replay.Snapshot();
         _resumedFrom = _saved = _replay.Position;
         Interlocked.Add(ref _job.Progress, _resumedFrom);
-        _reading = CancellationTokenSource.CreateLinkedTokenSource(_job.Cancel);
+        _reading = CancellationTokenSource.CreateLinkedTokenSource(_job.Token);
         var channel = Channel.CreateBounded<Task<PidEvent[]>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         _events = channel.Reader;
         _ = Task.Run(() => ReadAsync(channel.Writer, _replay.Position, _reading.Token));
@@ -156,7 +156,7 @@ public sealed class HostActor : Actor
 
     private async ValueTask PumpAsync()
     {
-        if (!await _events!.WaitToReadAsync(_job.Cancel))
+        if (!await _events!.WaitToReadAsync(_job.Token))
         {
             await FinishAsync(complete: true);
             return;
@@ -186,7 +186,7 @@ public sealed class HostActor : Actor
     {
         if (_replay.ImageNeeded(ev) is { } key)
         {
-            var image = await _coordinator.Ask<ImageReply>(new AwaitImage(key, _host), AskTimeout, _job.Cancel);
+            var image = await _coordinator.Ask<ImageReply>(new AwaitImage(key, _host), AskTimeout, _job.Token);
             if (image.NotYet) return key;
             _replay.Admit(key, image.Image);
         }
@@ -207,7 +207,7 @@ public sealed class HostActor : Actor
         // or a replay resumed from that snapshot (another worker's, after this one died) would
         // never publish it again, and the restore would find none.
         foreach (var published in _replay.Emigrated)
-            await _coordinator.Ask<ImageSaved>(new ImagePublished(published), AskTimeout, _job.Cancel);
+            await _coordinator.Ask<ImageSaved>(new ImagePublished(published), AskTimeout, _job.Token);
         _replay.Emigrated.Clear();
         while (_containers.Count < _replay.Containers.Count) AddContainer(null);
         if (container == 0)
@@ -233,7 +233,7 @@ public sealed class HostActor : Actor
         _replay.Restore(_hostSnapshot);
         var stream = TraceStreams.HostStream(_job.Trace, _host);
         while (_replay.Position < at)
-            foreach (var ev in await ReadChunkAsync(stream, _replay.Position, (int)Math.Min(ChunkSize, at - _replay.Position), _job.Cancel))
+            foreach (var ev in await ReadChunkAsync(stream, _replay.Position, (int)Math.Min(ChunkSize, at - _replay.Position), _job.Token))
             {
                 if (_skipped.Contains(_replay.Position)) _replay.Skip();
                 else _replay.Step(ev);
@@ -264,7 +264,7 @@ public sealed class HostActor : Actor
         var batch = new BookBatch(_pending[container]!, count);
         _pending[container] = null;
         _pendingCount[container] = 0;
-        await _containers[container]!.TellAsync(batch, Self, _job.Cancel);
+        await _containers[container]!.TellAsync(batch, Self, _job.Token);
     }
 
     private async ValueTask FlushAllAsync()
@@ -279,7 +279,7 @@ public sealed class HostActor : Actor
         _hostSnapshot = _replay.Snapshot();
         _skipped.Clear();
         var state = ReplayStreams.EncodeHost(_hostSnapshot, _hostLedger.Snapshot(), ledgers.Skip(1).ToList()!);
-        await _job.Store.SaveSnapshotAsync(_snapshotStream, new StreamRevision(_replay.Position - 1), ReplayStreams.SnapshotType, state, _job.Cancel);
+        await _job.Store.SaveSnapshotAsync(_snapshotStream, new StreamRevision(_replay.Position - 1), ReplayStreams.SnapshotType, state, _job.Token);
         _saved = _replay.Position;
     }
 
@@ -288,7 +288,7 @@ public sealed class HostActor : Actor
     {
         await FlushAllAsync();
         var answers = new Task<T>[_containers.Count];
-        for (int c = 1; c < _containers.Count; c++) answers[c] = _containers[c]!.Ask<T>(question, AskTimeout, _job.Cancel);
+        for (int c = 1; c < _containers.Count; c++) answers[c] = _containers[c]!.Ask<T>(question, AskTimeout, _job.Token);
         var result = new T?[_containers.Count];
         for (int c = 1; c < _containers.Count; c++) result[c] = await answers[c];
         return result;
@@ -307,6 +307,6 @@ public sealed class HostActor : Actor
         if (_replay.Position != _saved) await SaveSnapshotAsync();
         var ledgers = await CollectAsync<ContainerLedger>(HandOver.Instance);
         ledgers[0] = _hostLedger;
-        await _coordinator.TellAsync(new HostFinished(new HostResult(_replay, ledgers!), complete, _resumedFrom, waitingFor), Self, _job.Cancel);
+        await _coordinator.TellAsync(new HostFinished(new HostResult(_replay, ledgers!), complete, _resumedFrom, waitingFor), Self, _job.Token);
     }
 }

@@ -35,6 +35,12 @@ public sealed class ReplayJob
 
     public CancellationToken Cancel { get; init; }
 
+    /// <summary>
+    /// What the actors wait with: <see cref="Cancel"/>, or the replay failing, so that no actor
+    /// stays in an ask to a coordinator that is gone and holds up the system's shutdown.
+    /// </summary>
+    internal CancellationToken Token { get; set; }
+
     /// <summary>Events done so far by every host (those a snapshot covered included), for progress.</summary>
     public long Progress;
 }
@@ -111,7 +117,7 @@ public sealed class ReplayCoordinator : Actor
         var publisher = Sender;
         var key = m.Image.Key;
         await _job.Store.SaveSnapshotAsync(ReplayStreams.Image(_job.Trace, _job.Settings, key), new StreamRevision(m.Image.Position),
-            ReplayStreams.ImageType, ReplayStreams.EncodeImage(m.Image.Image), _job.Cancel);
+            ReplayStreams.ImageType, ReplayStreams.EncodeImage(m.Image.Image), _job.Token);
         _images[key] = m.Image.Image;
         for (int i = _waiting.Count - 1; i >= 0; i--)
         {
@@ -131,7 +137,7 @@ public sealed class ReplayCoordinator : Actor
             return;
         }
         // Published by an earlier run that this one resumed after.
-        if (await _job.Store.LoadSnapshotAsync(ReplayStreams.Image(_job.Trace, _job.Settings, m.Key), _job.Cancel) is { } stored)
+        if (await _job.Store.LoadSnapshotAsync(ReplayStreams.Image(_job.Trace, _job.Settings, m.Key), _job.Token) is { } stored)
         {
             replyTo.Tell(new ImageReply(ReplayStreams.DecodeImage(stored.State.Span)), Self);
             return;
@@ -141,7 +147,7 @@ public sealed class ReplayCoordinator : Actor
             // The source's replay is another worker's: a source whose snapshot is at the end of its
             // stream has finished without the checkpoint (its image would be in the store, saved
             // before any snapshot past it); otherwise it has not got there yet.
-            var source = await _job.Store.LoadSnapshotAsync(ReplayStreams.Snapshot(_job.Trace, m.Key.Source, _job.Settings), _job.Cancel);
+            var source = await _job.Store.LoadSnapshotAsync(ReplayStreams.Snapshot(_job.Trace, m.Key.Source, _job.Settings), _job.Token);
             replyTo.Tell(source is not null && source.Revision == last ? new ImageReply(null) : ImageReply.Later, Self);
             return;
         }
@@ -186,12 +192,25 @@ public static class TraceReplay
         var elsewhere = all.Where(kv => !hosts.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
         var done = new TaskCompletionSource<IReadOnlyList<HostFinished>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var system = ActorSystem.Create("replay", SupervisorStrategy.StopOnFailure);
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(job.Cancel);
+        job.Token = abort.Token;
+        // The coordinator's own failure (the store gone while it saves an image) is escalated to
+        // UnsupervisedFailure: a guardian that stopped it quietly would leave the replay waiting forever.
+        await using var system = ActorSystem.Create("replay", SupervisorStrategy.EscalateAlways);
         system.UnsupervisedFailure += (_, _, e) => done.TrySetException(e);
         system.ActorOf(Props.Create(() => new ReplayCoordinator(job, hosts, elsewhere, done)), "coordinator");
         IReadOnlyList<HostFinished> finished;
-        using (job.Cancel.Register(() => done.TrySetCanceled(job.Cancel)))
-            finished = await done.Task;
+        try
+        {
+            using (job.Cancel.Register(() => done.TrySetCanceled(job.Cancel)))
+                finished = await done.Task;
+        }
+        catch
+        {
+            // Before the system is disposed (declared after, so disposed first): it waits for every actor to stop.
+            await abort.CancelAsync();
+            throw;
+        }
         var report = ReportAssembly.Build(job.Trace, job.Settings, finished.Select(f => f.Result));
         long replayed = finished.Sum(f => f.Result.Replay.Position - f.ResumedFrom);
         return new ReplayResult(report, finished.All(f => f.Complete), replayed, finished);

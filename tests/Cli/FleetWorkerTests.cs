@@ -128,8 +128,8 @@ public sealed class FleetWorkerTests(PostgresServer server) : IDisposable, INeed
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (await ScalarAsync<long?>(uri, "SELECT count(*) FROM snapshots") is not > 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
         await server.RestartAsync();
-        Assert.True(await worker.ExitAsync(TimeSpan.FromMinutes(3)) == 0, worker.Stderr);
         Assert.True(await batch.ExitAsync(TimeSpan.FromMinutes(3)) == 0, batch.Stderr);
+        Assert.True(await worker.ExitAsync(TimeSpan.FromMinutes(3)) == 0, worker.Stderr);
         Assert.True(worker.Stderr.Contains("store unavailable, retrying") || batch.Stderr.Contains("store unavailable, retrying"), worker.Stderr + batch.Stderr);
         Assert.Equal(expected, await StoredJsonAsync(uri));
         var folder = Assert.Single(Directory.GetDirectories(output));

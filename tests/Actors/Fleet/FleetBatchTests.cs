@@ -92,4 +92,15 @@ public sealed class FleetBatchTests : IDisposable
         Assert.Null(alone.Hosts[0].WaitingFor);
         Assert.Equal(alone.Report.Events, alone.Replayed);
     }
+
+    [Fact]
+    public async Task A_store_failure_while_the_coordinator_saves_an_image_ends_the_replay_with_the_error_instead_of_hanging()
+    {
+        await using var store = await FleetStoreAsync(2, 90);
+        var failing = new FailingStore(store, stream => stream.Contains("#image/"));
+        var replay = TraceReplay.RunAsync(new ReplayJob { Store = failing, Trace = "fleet", Settings = Settings });
+        Assert.Same(replay, await Task.WhenAny(replay, Task.Delay(TimeSpan.FromMinutes(1))));
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => replay);
+        Assert.NotNull(FleetWorker.TransientCause(e));
+    }
 }
