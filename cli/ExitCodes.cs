@@ -12,5 +12,7 @@ public static class ExitCodes
     public const int Store = 3;
     /// <summary>The trace (or other named thing) does not exist.</summary>
     public const int NotFound = 4;
+    /// <summary>Another batch holds the lock on this output folder or store: try later (sysexits.h EX_TEMPFAIL).</summary>
+    public const int Busy = 75;
     public const int Interrupted = 130;
 }

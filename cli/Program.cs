@@ -14,6 +14,8 @@ root.Subcommands.Add(TracesCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(BatchCommand.Create());
+root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(WhatIfCommand.Create());

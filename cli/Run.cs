@@ -48,6 +48,9 @@ public static class Run
             case NpgsqlException n:
                 Terminal.Error($"store: {n.Message}");
                 return ExitCodes.Store;
+            case Replayer.Actors.Fleet.ReplayIncompleteException r:
+                Terminal.Error(r.Message);
+                return ExitCodes.Store;
             case KeyNotFoundException k:
                 Terminal.Error(k.Message);
                 return ExitCodes.NotFound;

@@ -19,8 +19,11 @@ internal sealed record Pump
     public static readonly Pump Instance = new();
 }
 
-/// <summary>A host's replay ended: its books, and whether it reached the end of its stream (false: stopped where asked).</summary>
-public sealed record HostFinished(HostResult Result, bool Complete, long ResumedFrom);
+/// <summary>
+/// A host's replay ended: its books, and whether it reached the end of its stream (false: stopped
+/// where asked, or before a restore whose image another worker's replay has not made yet: WaitingFor).
+/// </summary>
+public sealed record HostFinished(HostResult Result, bool Complete, long ResumedFrom, ImageKey? WaitingFor = null);
 
 /// <summary>
 /// One host: sequences its stream from the store, owns the host-wide state of every model (the
@@ -108,12 +111,12 @@ public sealed class HostActor : Actor
 
     private async ValueTask StartAsync()
     {
-        var snapshot = _job.FromStart ? null : await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Cancel);
+        var snapshot = _job.FromStart ? null : await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Token);
         if (snapshot is not null) Restore(snapshot);
         _hostSnapshot = _replay.Snapshot();
         _resumedFrom = _saved = _replay.Position;
         Interlocked.Add(ref _job.Progress, _resumedFrom);
-        _reading = CancellationTokenSource.CreateLinkedTokenSource(_job.Cancel);
+        _reading = CancellationTokenSource.CreateLinkedTokenSource(_job.Token);
         var channel = Channel.CreateBounded<Task<PidEvent[]>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         _events = channel.Reader;
         _ = Task.Run(() => ReadAsync(channel.Writer, _replay.Position, _reading.Token));
@@ -163,7 +166,7 @@ public sealed class HostActor : Actor
 
     private async ValueTask PumpAsync()
     {
-        if (!await _events!.WaitToReadAsync(_job.Cancel))
+        if (!await _events!.WaitToReadAsync(_job.Token))
         {
             await FinishAsync(complete: true);
             return;
@@ -177,18 +180,24 @@ public sealed class HostActor : Actor
                 await FinishAsync(complete: false);
                 return;
             }
-            await StepAsync(ev);
+            if (await StepAsync(ev) is { } waiting)
+            {
+                await FinishAsync(complete: false, waiting);
+                return;
+            }
             if (_replay.Position % _job.Settings.SnapshotEvery == 0) await SaveSnapshotAsync();
         }
         Interlocked.Add(ref _job.Progress, chunk.Length);
         Self.Tell(Pump.Instance);
     }
 
-    private async ValueTask StepAsync(PidEvent ev)
+    /// <summary>Takes one event; returns the image it waits for when it is a restore that cannot be taken yet (nothing is changed then).</summary>
+    private async ValueTask<ImageKey?> StepAsync(PidEvent ev)
     {
         if (_replay.ImageNeeded(ev) is { } key)
         {
-            var image = await _coordinator.Ask<ImageReply>(new AwaitImage(key, _host), AskTimeout, _job.Cancel);
+            var image = await _coordinator.Ask<ImageReply>(new AwaitImage(key, _host), AskTimeout, _job.Token);
+            if (image.NotYet) return key;
             _replay.Admit(key, image.Image);
         }
         int container;
@@ -202,20 +211,24 @@ public sealed class HostActor : Actor
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await RecoverModelsAsync(ev, position, e);
-            return;
+            return null;
         }
+        // Asked, not told: the image must be in the store before any snapshot past its checkpoint,
+        // or a replay resumed from that snapshot (another worker's, after this one died) would
+        // never publish it again, and the restore would find none.
         foreach (var published in _replay.Emigrated)
-            await _coordinator.TellAsync(new ImagePublished(published), Self, _job.Cancel);
+            await _coordinator.Ask<ImageSaved>(new ImagePublished(published), AskTimeout, _job.Token);
         _replay.Emigrated.Clear();
         while (_containers.Count < _replay.Containers.Count) AddContainer(null);
         if (container == 0)
         {
             _hostLedger.Book(booking);
-            return;
+            return null;
         }
         var pending = _pending[container] ??= new Booking[BatchSize];
         pending[_pendingCount[container]++] = booking;
         if (_pendingCount[container] >= Math.Clamp(PendingBudget / _containers.Count, 16, BatchSize)) await FlushAsync(container);
+        return null;
     }
 
     /// <summary>
@@ -230,7 +243,7 @@ public sealed class HostActor : Actor
         _replay.Restore(_hostSnapshot);
         var stream = TraceStreams.HostStream(_job.Trace, _host);
         while (_replay.Position < at)
-            foreach (var ev in await ReadChunkAsync(stream, _replay.Position, (int)Math.Min(ChunkSize, at - _replay.Position), _job.Cancel))
+            foreach (var ev in await ReadChunkAsync(stream, _replay.Position, (int)Math.Min(ChunkSize, at - _replay.Position), _job.Token))
             {
                 if (_skipped.Contains(_replay.Position)) _replay.Skip();
                 else _replay.Step(ev);
@@ -261,7 +274,7 @@ public sealed class HostActor : Actor
         var batch = new BookBatch(_pending[container]!, count);
         _pending[container] = null;
         _pendingCount[container] = 0;
-        await _containers[container]!.TellAsync(batch, Self, _job.Cancel);
+        await _containers[container]!.TellAsync(batch, Self, _job.Token);
     }
 
     private async ValueTask FlushAllAsync()
@@ -276,7 +289,7 @@ public sealed class HostActor : Actor
         _hostSnapshot = _replay.Snapshot();
         _skipped.Clear();
         var state = ReplayStreams.EncodeHost(_hostSnapshot, _hostLedger.Snapshot(), ledgers.Skip(1).ToList()!);
-        await _job.Store.SaveSnapshotAsync(_snapshotStream, new StreamRevision(_replay.Position - 1), ReplayStreams.SnapshotType, state, _job.Cancel);
+        await _job.Store.SaveSnapshotAsync(_snapshotStream, new StreamRevision(_replay.Position - 1), ReplayStreams.SnapshotType, state, _job.Token);
         _saved = _replay.Position;
     }
 
@@ -285,7 +298,7 @@ public sealed class HostActor : Actor
     {
         await FlushAllAsync();
         var answers = new Task<T>[_containers.Count];
-        for (int c = 1; c < _containers.Count; c++) answers[c] = _containers[c]!.Ask<T>(question, AskTimeout, _job.Cancel);
+        for (int c = 1; c < _containers.Count; c++) answers[c] = _containers[c]!.Ask<T>(question, AskTimeout, _job.Token);
         var result = new T?[_containers.Count];
         for (int c = 1; c < _containers.Count; c++) result[c] = await answers[c];
         return result;
@@ -299,11 +312,11 @@ public sealed class HostActor : Actor
         foreach (var ledger in ledgers) AddContainer(ledger);
     }
 
-    private async ValueTask FinishAsync(bool complete)
+    private async ValueTask FinishAsync(bool complete, ImageKey? waitingFor = null)
     {
         if (_replay.Position != _saved) await SaveSnapshotAsync();
         var ledgers = await CollectAsync<ContainerLedger>(HandOver.Instance);
         ledgers[0] = _hostLedger;
-        await _coordinator.TellAsync(new HostFinished(new HostResult(_replay, ledgers!), complete, _resumedFrom), Self, _job.Cancel);
+        await _coordinator.TellAsync(new HostFinished(new HostResult(_replay, ledgers!), complete, _resumedFrom, waitingFor), Self, _job.Token);
     }
 }

@@ -20,6 +20,13 @@ public sealed class ReplayJob
     /// <summary>Stop each host once this many of its events are replayed (a snapshot is kept there); null: to the end.</summary>
     public long? StopAfter { get; init; }
 
+    /// <summary>
+    /// Replay only these hosts of the trace (a worker's leased host); null: every host. A restore
+    /// whose checkpoint is on a host outside the set takes its image from the store, or stops its
+    /// host before the restore when the source has not got that far (<see cref="ImageReply.NotYet"/>).
+    /// </summary>
+    public IReadOnlySet<string>? Hosts { get; init; }
+
     /// <summary>Called before each container booking; what it throws fails the booking (the seam tests inject faults with).</summary>
     public ContainerActor.Inspector? Inspect { get; init; }
 
@@ -28,6 +35,12 @@ public sealed class ReplayJob
 
     public CancellationToken Cancel { get; init; }
 
+    /// <summary>
+    /// What the actors wait with: <see cref="Cancel"/>, or the replay failing, so that no actor
+    /// stays in an ask to a coordinator that is gone and holds up the system's shutdown.
+    /// </summary>
+    internal CancellationToken Token { get; set; }
+
     /// <summary>Events done so far by every host (those a snapshot covered included), for progress.</summary>
     public long Progress;
 }
@@ -35,11 +48,20 @@ public sealed class ReplayJob
 /// <summary>A restore needs a checkpoint's image: the reply is an <see cref="ImageReply"/> once the source host has passed it.</summary>
 public sealed record AwaitImage(ImageKey Key, string Requester);
 
-/// <summary>The image a restore asked for; null when the checkpoint made none (or the source never checkpointed).</summary>
-public sealed record ImageReply(VpsImage? Image);
+/// <summary>
+/// The image a restore asked for; null when the checkpoint made none (or the source never
+/// checkpointed). NotYet: the source is replayed elsewhere and has not passed the checkpoint.
+/// </summary>
+public sealed record ImageReply(VpsImage? Image, bool NotYet = false)
+{
+    public static readonly ImageReply Later = new(null, NotYet: true);
+}
 
-/// <summary>A host passed a checkpoint.</summary>
+/// <summary>A host passed a checkpoint; the reply, <see cref="ImageSaved"/>, comes once the image is in the store.</summary>
 public sealed record ImagePublished(PublishedImage Image);
+
+/// <summary>The image is in the store: a snapshot taken after its checkpoint may now be saved.</summary>
+public sealed record ImageSaved(ImageKey Key);
 
 /// <summary>
 /// The replay of one trace: one host actor per host stream, supervised here. Migrations go between
@@ -50,6 +72,8 @@ public sealed class ReplayCoordinator : Actor
 {
     private readonly ReplayJob _job;
     private readonly IReadOnlyList<string> _hosts;
+    /// <summary>The trace's hosts replayed elsewhere (another worker), with their streams' last revisions.</summary>
+    private readonly IReadOnlyDictionary<string, StreamRevision> _elsewhere;
     private readonly TaskCompletionSource<IReadOnlyList<HostFinished>> _done;
     /// <summary>Hosts that have finished, by name.</summary>
     private readonly SortedDictionary<string, HostFinished> _finished = new(StringComparer.Ordinal);
@@ -58,10 +82,12 @@ public sealed class ReplayCoordinator : Actor
     /// <summary>Images published in this run.</summary>
     private readonly Dictionary<ImageKey, VpsImage?> _images = [];
 
-    public ReplayCoordinator(ReplayJob job, IReadOnlyList<string> hosts, TaskCompletionSource<IReadOnlyList<HostFinished>> done)
+    public ReplayCoordinator(ReplayJob job, IReadOnlyList<string> hosts, IReadOnlyDictionary<string, StreamRevision> elsewhere,
+        TaskCompletionSource<IReadOnlyList<HostFinished>> done)
     {
         _job = job;
         _hosts = hosts;
+        _elsewhere = elsewhere;
         _done = done;
         ReceiveAsync<ImagePublished>(OnPublishedAsync);
         ReceiveAsync<AwaitImage>(OnAwaitAsync);
@@ -88,9 +114,10 @@ public sealed class ReplayCoordinator : Actor
 
     private async ValueTask OnPublishedAsync(ImagePublished m)
     {
+        var publisher = Sender;
         var key = m.Image.Key;
         await _job.Store.SaveSnapshotAsync(ReplayStreams.Image(_job.Trace, _job.Settings, key), new StreamRevision(m.Image.Position),
-            ReplayStreams.ImageType, ReplayStreams.EncodeImage(m.Image.Image), _job.Cancel);
+            ReplayStreams.ImageType, ReplayStreams.EncodeImage(m.Image.Image), _job.Token);
         _images[key] = m.Image.Image;
         for (int i = _waiting.Count - 1; i >= 0; i--)
         {
@@ -98,6 +125,7 @@ public sealed class ReplayCoordinator : Actor
             _waiting[i].ReplyTo.Tell(new ImageReply(m.Image.Image), Self);
             _waiting.RemoveAt(i);
         }
+        publisher?.Tell(new ImageSaved(key), Self);
     }
 
     private async ValueTask OnAwaitAsync(AwaitImage m)
@@ -109,9 +137,18 @@ public sealed class ReplayCoordinator : Actor
             return;
         }
         // Published by an earlier run that this one resumed after.
-        if (await _job.Store.LoadSnapshotAsync(ReplayStreams.Image(_job.Trace, _job.Settings, m.Key), _job.Cancel) is { } stored)
+        if (await _job.Store.LoadSnapshotAsync(ReplayStreams.Image(_job.Trace, _job.Settings, m.Key), _job.Token) is { } stored)
         {
             replyTo.Tell(new ImageReply(ReplayStreams.DecodeImage(stored.State.Span)), Self);
+            return;
+        }
+        if (_elsewhere.TryGetValue(m.Key.Source, out var last))
+        {
+            // The source's replay is another worker's: a source whose snapshot is at the end of its
+            // stream has finished without the checkpoint (its image would be in the store, saved
+            // before any snapshot past it); otherwise it has not got there yet.
+            var source = await _job.Store.LoadSnapshotAsync(ReplayStreams.Snapshot(_job.Trace, m.Key.Source, _job.Settings), _job.Token);
+            replyTo.Tell(source is not null && source.Revision == last ? new ImageReply(null) : ImageReply.Later, Self);
             return;
         }
         if (!_hosts.Contains(m.Key.Source) || _finished.ContainsKey(m.Key.Source))
@@ -148,15 +185,32 @@ public static class TraceReplay
         var catalog = new TraceCatalog(job.Store);
         var streams = await catalog.HostStreamsAsync(job.Trace, job.Cancel);
         if (streams.Count == 0) throw new KeyNotFoundException($"no trace '{job.Trace}' in {job.Store.Description}");
-        var hosts = streams.Select(s => TraceStreams.TryParse(s.Name, out _, out var host) ? host : throw new InvalidDataException($"'{s.Name}' is not a host stream")).ToList();
+        var all = streams.ToDictionary(s => TraceStreams.TryParse(s.Name, out _, out var host) ? host : throw new InvalidDataException($"'{s.Name}' is not a host stream"), s => s.Last, StringComparer.Ordinal);
+        if (job.Hosts?.FirstOrDefault(h => !all.ContainsKey(h)) is { } unknown)
+            throw new KeyNotFoundException($"no host '{unknown}' in trace '{job.Trace}' of {job.Store.Description}");
+        var hosts = all.Keys.Where(h => job.Hosts is null || job.Hosts.Contains(h)).ToList();
+        var elsewhere = all.Where(kv => !hosts.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
         var done = new TaskCompletionSource<IReadOnlyList<HostFinished>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var system = ActorSystem.Create("replay", SupervisorStrategy.StopOnFailure);
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(job.Cancel);
+        job.Token = abort.Token;
+        // The coordinator's own failure (the store gone while it saves an image) is escalated to
+        // UnsupervisedFailure: a guardian that stopped it quietly would leave the replay waiting forever.
+        await using var system = ActorSystem.Create("replay", SupervisorStrategy.EscalateAlways);
         system.UnsupervisedFailure += (_, _, e) => done.TrySetException(e);
-        system.ActorOf(Props.Create(() => new ReplayCoordinator(job, hosts, done)), "coordinator");
+        system.ActorOf(Props.Create(() => new ReplayCoordinator(job, hosts, elsewhere, done)), "coordinator");
         IReadOnlyList<HostFinished> finished;
-        using (job.Cancel.Register(() => done.TrySetCanceled(job.Cancel)))
-            finished = await done.Task;
+        try
+        {
+            using (job.Cancel.Register(() => done.TrySetCanceled(job.Cancel)))
+                finished = await done.Task;
+        }
+        catch
+        {
+            // Before the system is disposed (declared after, so disposed first): it waits for every actor to stop.
+            await abort.CancelAsync();
+            throw;
+        }
         var report = ReportAssembly.Build(job.Trace, job.Settings, finished.Select(f => f.Result));
         long replayed = finished.Sum(f => f.Result.Replay.Position - f.ResumedFrom);
         return new ReplayResult(report, finished.All(f => f.Complete), replayed, finished);

@@ -17,7 +17,7 @@ public sealed class PostgresEventStore : IEventStore
     /// <summary>The advisory lock every append session and deletion holds: "replayer" in ASCII.</summary>
     internal const long AppendLock = 0x7265706c61796572;
     /// <summary>Held while creating the schema: CREATE TABLE IF NOT EXISTS races with itself in PostgreSQL.</summary>
-    private const long SchemaLock = AppendLock + 1;
+    internal const long SchemaLock = AppendLock + 1;
 
     /// <summary>The pool every connection of this store comes from.</summary>
     private readonly NpgsqlDataSource _source;
@@ -70,6 +70,9 @@ public sealed class PostgresEventStore : IEventStore
     /// <summary>What went wrong, in words that name the server and the database, never the password.</summary>
     internal StoreException Translate(NpgsqlException e)
     {
+        // Class 57P (operator intervention: the server shutting down or starting up) passes once
+        // the server is back; Npgsql's IsTransient covers lost connections and class 08.
+        bool transient = e.IsTransient || e is PostgresException { SqlState: ['5', '7', 'P', _, _] };
         if (e is PostgresException pg)
         {
             // SQLSTATE codes: PostgreSQL manual, Appendix A.
@@ -83,11 +86,11 @@ public sealed class PostgresEventStore : IEventStore
                 "42501" => $"{Description}: user '{_user}' may not do this: {pg.MessageText}",
                 "57P01" or "57P02" or "57P03" => $"{Description}: the server is shutting down or starting up ({pg.MessageText})",
                 _ => $"{Description}: {pg.MessageText} (SQLSTATE {pg.SqlState})",
-            }, e);
+            }, e) { Transient = transient };
         }
         if (e.InnerException is SocketException or IOException or TimeoutException)
-            return new StoreException($"cannot reach the PostgreSQL server {_server} (database '{_database}'): {e.InnerException.Message}", e);
-        return new StoreException($"{Description}: {e.Message}", e);
+            return new StoreException($"cannot reach the PostgreSQL server {_server} (database '{_database}'): {e.InnerException.Message}", e) { Transient = true };
+        return new StoreException($"{Description}: {e.Message}", e) { Transient = transient };
     }
 
     private async Task MigrateAsync(CancellationToken ct)

@@ -84,4 +84,8 @@ public sealed class WrongExpectedVersionException(string stream, ExpectedRevisio
 }
 
 /// <summary>The store cannot be used: unreachable, read-only, full, or not a replayer store.</summary>
-public sealed class StoreException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class StoreException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The same request may work if tried again: the server restarting, a dropped connection, no connection free.</summary>
+    public bool Transient { get; init; }
+}
