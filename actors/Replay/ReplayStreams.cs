@@ -21,7 +21,7 @@ public static class ReplayStreams
 
     /// <summary>Where a checkpoint's image waits for its restore (kept with the trace's metadata).</summary>
     public static string Image(string trace, ReplaySettings settings, ImageKey key) =>
-        $"{TraceStreams.MetaStream(trace)}#image/{settings.Key}/{key.Source}/{key.Name}/{key.Occurrence}";
+        $"{TraceStreams.MetaStream(trace)}#image/{settings.Key}/{key.Source}/{key.Destination}/{key.Name}/{key.Occurrence}";
 
     public static byte[] EncodeHost(byte[] host, byte[] hostLedger, IReadOnlyList<byte[]> containers)
     {

@@ -32,13 +32,13 @@ public interface IEventStore : IAsyncDisposable
     Task SetCheckpointAsync(string name, Position position, CancellationToken ct = default);
 
     /// <summary>
-    /// Keeps replay state of a stream as of a revision; it supersedes (and removes) the stream's
-    /// earlier ones. State about a stream kept under a derived name, "STREAM#anything", is deleted
+    /// Keeps replay state of a stream as of a revision; it replaces whatever snapshot of the stream
+    /// was saved before (a replay started again from the beginning starts its snapshots afresh). State about a stream kept under a derived name, "STREAM#anything", is deleted
     /// with the stream.
     /// </summary>
     Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default);
 
-    /// <summary>The latest snapshot of a stream; null when there is none.</summary>
+    /// <summary>The snapshot of a stream saved last; null when there is none.</summary>
     Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default);
 
     /// <summary>The last global position written, or <see cref="Position.Start"/> for an empty store.</summary>

@@ -280,9 +280,8 @@ public sealed class PostgresEventStore : IEventStore
 
     public Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default) =>
         ScalarAsync("""
-            INSERT INTO snapshots(stream, revision, type, state) VALUES(@a, @b, @c, @d)
-            ON CONFLICT(stream, revision) DO UPDATE SET type = excluded.type, state = excluded.state;
-            DELETE FROM snapshots WHERE stream = @a AND revision < (SELECT MAX(revision) FROM snapshots WHERE stream = @a);
+            DELETE FROM snapshots WHERE stream = @a;
+            INSERT INTO snapshots(stream, revision, type, state) VALUES(@a, @b, @c, @d);
             """, ct, stream, revision.Value, type, state.ToArray());
 
     public async Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default)

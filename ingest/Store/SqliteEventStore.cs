@@ -252,11 +252,12 @@ public sealed class SqliteEventStore : IEventStore
 
     public async Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default)
     {
-        // The latest snapshot is the only one ever loaded: the older ones of the stream go, in the same transaction.
+        // The snapshot saved last replaces the stream's others (a replay started again from the
+        // beginning must not resume from an older run's end), in the same transaction.
         await ExecuteAsync("""
             BEGIN IMMEDIATE;
-            INSERT OR REPLACE INTO snapshots(stream, revision, type, state) VALUES($s, $r, $t, $d);
-            DELETE FROM snapshots WHERE stream = $s AND revision < (SELECT MAX(revision) FROM snapshots WHERE stream = $s);
+            DELETE FROM snapshots WHERE stream = $s;
+            INSERT INTO snapshots(stream, revision, type, state) VALUES($s, $r, $t, $d);
             COMMIT;
             """, ct, ("$s", stream), ("$r", revision.Value), ("$t", type), ("$d", state.ToArray()));
     }

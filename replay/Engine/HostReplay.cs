@@ -104,8 +104,7 @@ public sealed class HostReplay
     public ImageKey? ImageNeeded(PidEvent ev)
     {
         if (ev is not Container { Action: ContainerAction.Restore, Peer: { } peer } c || !Settings.Models.Contains("vpid")) return null;
-        string key = $"{peer}\0{c.Id}";
-        return new ImageKey(peer, c.Id, _restores.GetValueOrDefault(key));
+        return new ImageKey(peer, Host, c.Id, _restores.GetValueOrDefault($"{peer}\0{c.Id}"));
     }
 
     /// <summary>Puts a checkpoint image where the restore will find it; null when the source's checkpoint made none.</summary>
@@ -207,10 +206,12 @@ public sealed class HostReplay
                 Shape(c.Task != 0 ? c.Task : c.Tid, c, position);
                 break;
             case ContainerAction.Checkpoint:
-                int nth = _checkpoints.GetValueOrDefault(c.Id);
-                _checkpoints[c.Id] = nth + 1;
+                // Counted per destination: a VPS that goes from here to B and later to C has one image for each.
+                string destination = c.Peer ?? "";
+                int nth = _checkpoints.GetValueOrDefault($"{destination}\0{c.Id}");
+                _checkpoints[$"{destination}\0{c.Id}"] = nth + 1;
                 if (Settings.Models.Contains("vpid"))
-                    Emigrated.Add(new PublishedImage(new ImageKey(Host, c.Id, nth), _migrations.Take(c.Id), position));
+                    Emigrated.Add(new PublishedImage(new ImageKey(Host, destination, c.Id, nth), _migrations.Take(c.Id), position));
                 break;
         }
     }
@@ -395,8 +396,8 @@ public sealed record ContainerInfo(int Index, string InitComm, int Init, long Bo
     public string Id => Index == 0 ? "host" : $"c{Index}";
 }
 
-/// <summary>Which checkpoint a restore needs: the source host, the VPS name, and which checkpoint of that name there (from 0).</summary>
-public readonly record struct ImageKey(string Source, string Name, int Occurrence);
+/// <summary>Which checkpoint a restore needs: the source and destination hosts, the VPS name, and which checkpoint of that name from the source to the destination (from 0).</summary>
+public readonly record struct ImageKey(string Source, string Destination, string Name, int Occurrence);
 
 /// <summary>What a checkpoint left for its restore: the image, or null when the checkpoint failed; and where in the source's stream.</summary>
 public sealed record PublishedImage(ImageKey Key, VpsImage? Image, long Position);

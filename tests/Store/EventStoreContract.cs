@@ -320,20 +320,24 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
-    public async Task The_latest_snapshot_of_a_stream_wins()
+    public async Task The_snapshot_saved_last_replaces_the_streams_others()
     {
         Assert.Null(await Store.LoadSnapshotAsync("a"));
         await Store.SaveSnapshotAsync("a", new StreamRevision(10), "V1", "ten"u8.ToArray());
         await Store.SaveSnapshotAsync("a", new StreamRevision(30), "V1", "thirty"u8.ToArray());
-        await Store.SaveSnapshotAsync("a", new StreamRevision(20), "V1", "twenty"u8.ToArray());
         await Store.SaveSnapshotAsync("b", new StreamRevision(99), "V1", "b"u8.ToArray());
         var s = await Store.LoadSnapshotAsync("a");
         Assert.NotNull(s);
         Assert.Equal(new StreamRevision(30), s.Revision);
         Assert.Equal("thirty", Encoding.UTF8.GetString(s.State.Span));
-        await Store.SaveSnapshotAsync("a", new StreamRevision(30), "V2", "again"u8.ToArray());
+        // A replay started again from the beginning: its first snapshot is the one to resume from.
+        await Store.SaveSnapshotAsync("a", new StreamRevision(20), "V1", "twenty"u8.ToArray());
+        s = await Store.LoadSnapshotAsync("a");
+        Assert.Equal((new StreamRevision(20), "twenty"), (s!.Revision, Encoding.UTF8.GetString(s.State.Span)));
+        await Store.SaveSnapshotAsync("a", new StreamRevision(20), "V2", "again"u8.ToArray());
         s = await Store.LoadSnapshotAsync("a");
         Assert.Equal(("V2", "again"), (s!.Type, Encoding.UTF8.GetString(s.State.Span)));
+        Assert.Equal("b", Encoding.UTF8.GetString((await Store.LoadSnapshotAsync("b"))!.State.Span));
     }
 
     [StoreFact]

@@ -64,7 +64,7 @@ public sealed class FleetBatchTests : IDisposable
         var blocked = await ReplayAsync(store, "h00");
         var h00 = Assert.Single(blocked.Hosts);
         Assert.False(blocked.Complete);
-        Assert.Equal(new ImageKey("h01", "102", 0), h00.WaitingFor);
+        Assert.Equal(new ImageKey("h01", "h00", "102", 0), h00.WaitingFor);
         long stoppedAt = h00.Result.Replay.Position;
         Assert.Equal(stoppedAt - 1, (await store.LoadSnapshotAsync(ReplayStreams.Snapshot("fleet", "h00", Settings)))!.Revision.Value);
 
@@ -86,7 +86,7 @@ public sealed class FleetBatchTests : IDisposable
         Assert.True((await ReplayAsync(store)).Complete);
         // As if h01's replay had ended without the checkpoint: at its end, and no image in the
         // store; h00's replay starts over (its snapshots gone).
-        await store.DeleteStreamsAsync([ReplayStreams.Image("fleet", Settings, new ImageKey("h01", "102", 0)), ReplayStreams.Snapshot("fleet", "h00", Settings)]);
+        await store.DeleteStreamsAsync([ReplayStreams.Image("fleet", Settings, new ImageKey("h01", "h00", "102", 0)), ReplayStreams.Snapshot("fleet", "h00", Settings)]);
         var alone = await ReplayAsync(store, "h00");
         Assert.True(alone.Complete);
         Assert.Null(alone.Hosts[0].WaitingFor);
