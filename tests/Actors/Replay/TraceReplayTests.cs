@@ -2,6 +2,8 @@ using System.Text;
 using Replayer.Actors.Replay;
 using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
+using Replayer.Ingest.Synthetic;
+using Replayer.Replay.Synthetic;
 using Replayer.Ingest.Store;
 using Replayer.Ingest.Traces;
 using Replayer.Replay.Engine;
@@ -81,6 +83,27 @@ public sealed class TraceReplayTests : IDisposable
         var resumed = await ReplayAsync(store, settings);
         Assert.True(resumed.Complete);
         Assert.Equal(straight.Report.Events - stopAfter, resumed.Replayed);
+        Assert.Equal(Json(straight.Report), Json(resumed.Report));
+    }
+
+    [Theory]
+    [InlineData(150, 1_000)]
+    [InlineData(700, 97)]
+    public async Task A_fleet_with_migrations_stopped_and_resumed_gives_the_report_of_a_replay_straight_through(long stopAfter, int snapshotEvery)
+    {
+        var spec = WorkloadSpec.Named("migration") with { Hosts = 6, Events = 12_000, Seed = 11 };
+        var settings = new ReplaySettings { PidMax = spec.PidMax, SnapshotEvery = snapshotEvery };
+        await using var store = await SqliteEventStore.OpenAsync(_dir.File($"store-{Guid.NewGuid():N}.db"));
+        await new TraceIngest(store, CaptureFormats.All).RunAsync("t", "migration", "synthetic", NestedKernel.Trace(spec));
+        var straight = await ReplayAsync(store, settings, fromStart: true);
+        Assert.True(straight.Report.Divergences.Total > 0);
+        var serial = SerialReplay.Run("t", settings, NestedKernel.Trace(spec));
+        Assert.Equal(Json(serial), Json(straight.Report));
+
+        var stopped = await ReplayAsync(store, settings, stopAfter: stopAfter, fromStart: true);
+        Assert.False(stopped.Complete);
+        var resumed = await ReplayAsync(store, settings);
+        Assert.True(resumed.Complete);
         Assert.Equal(Json(straight.Report), Json(resumed.Report));
     }
 
