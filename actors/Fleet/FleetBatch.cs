@@ -48,22 +48,8 @@ public static class FleetBatch
     public static async Task<BatchResult> RunAsync(IEventStore store, PostgresLeases? leases, BatchRequest request, Action<string>? log, CancellationToken ct)
     {
         request.Settings.Validate();
-        DateTime? failingSince = null;
-        while (true)
-        {
-            try
-            {
-                return await RunOnceAsync(store, leases, request, log, ct);
-            }
-            // A server restarting: everything done so far is in the snapshots, and nothing is published half.
-            catch (Exception e) when (FleetWorker.TransientCause(e) is { } cause && !ct.IsCancellationRequested)
-            {
-                failingSince ??= DateTime.UtcNow;
-                if (DateTime.UtcNow - failingSince > request.Worker.RetryFor) throw cause;
-                log?.Invoke($"store unavailable, retrying in {request.Worker.Poll.TotalSeconds:0.#} s: {cause.Message}");
-                await Task.Delay(request.Worker.Poll, ct);
-            }
-        }
+        // A server restarting: everything done so far is in the snapshots, and nothing is published half.
+        return await FleetWorker.RetryTransientAsync(() => RunOnceAsync(store, leases, request, log, ct), request.Worker, log, ct);
     }
 
     private static async Task<BatchResult> RunOnceAsync(IEventStore store, PostgresLeases? leases, BatchRequest request, Action<string>? log, CancellationToken ct)

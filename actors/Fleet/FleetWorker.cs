@@ -150,6 +150,29 @@ public sealed class FleetWorker(IEventStore store, PostgresLeases leases, Replay
     }
 
     /// <summary>The store error behind a failure, when trying again may work (it may come wrapped by the actors).</summary>
+    /// <summary>
+    /// Runs <paramref name="step"/>, again while the store is unavailable for a passing reason (a
+    /// server restarting), for at most <see cref="WorkerOptions.RetryFor"/>.
+    /// </summary>
+    public static async Task<T> RetryTransientAsync<T>(Func<Task<T>> step, WorkerOptions options, Action<string>? log, CancellationToken ct)
+    {
+        DateTime? failingSince = null;
+        while (true)
+        {
+            try
+            {
+                return await step();
+            }
+            catch (Exception e) when (TransientCause(e) is { } cause && !ct.IsCancellationRequested)
+            {
+                failingSince ??= DateTime.UtcNow;
+                if (DateTime.UtcNow - failingSince > options.RetryFor) throw cause;
+                log?.Invoke($"store unavailable, retrying in {options.Poll.TotalSeconds:0.#} s: {cause.Message}");
+                await Task.Delay(options.Poll, ct);
+            }
+        }
+    }
+
     public static StoreException? TransientCause(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)

@@ -50,19 +50,21 @@ public static class BatchCommand
             Directory.CreateDirectory(outDir);
             using var folderLock = TryLockFolder(outDir);
             if (folderLock is null) return Busy($"another batch is writing into {Path.GetFullPath(outDir)}");
-            await using var store = await StoreLocator.OpenAsync(spec, ct);
+            Action<string> log = line => Console.Error.WriteLine($"replayer batch: {line}");
+            // A server restarting while the batch starts is waited out, as it is during the replay.
+            await using var store = await FleetWorker.RetryTransientAsync(() => StoreLocator.OpenAsync(spec, ct), request.Worker, log, ct);
             PostgresLeases? leases = null;
             IAsyncDisposable? storeLock = null;
             if (store is PostgresEventStore pg)
             {
-                leases = await PostgresLeases.OpenAsync(pg, ct);
-                storeLock = await leases.TryLockAsync("replayer batch", ct);
+                leases = await FleetWorker.RetryTransientAsync(() => PostgresLeases.OpenAsync(pg, ct), request.Worker, log, ct);
+                storeLock = await FleetWorker.RetryTransientAsync(() => leases.TryLockAsync("replayer batch", ct), request.Worker, log, ct);
                 if (storeLock is null) return Busy($"another batch is running on {store.Description}");
             }
             await using (storeLock)
             {
                 var clock = Stopwatch.StartNew();
-                var result = await FleetBatch.RunAsync(store, leases, request, line => Console.Error.WriteLine($"replayer batch: {line}"), ct);
+                var result = await FleetBatch.RunAsync(store, leases, request, log, ct);
                 Print(parse.GetValue(StoreOptions.Json), result, clock.Elapsed);
             }
             return ExitCodes.Ok;

@@ -47,9 +47,12 @@ public static class WorkerCommand
                 ExitWhenIdle = parse.GetValue(ExitWhenIdle),
                 Traces = SplitNames(parse.GetValue(Traces)),
             };
-            await using var store = await OpenPostgresAsync(StoreLocator.Resolve(parse.GetValue(StoreOptions.Store)), "workers", ct);
-            var leases = await PostgresLeases.OpenAsync(store, ct);
-            var worker = new FleetWorker(store, leases, settings, options, line => Console.Error.WriteLine($"replayer worker {options.Owner}: {line}"));
+            Action<string> log = line => Console.Error.WriteLine($"replayer worker {options.Owner}: {line}");
+            var spec = StoreLocator.Resolve(parse.GetValue(StoreOptions.Store));
+            // A server restarting while the worker starts is waited out, as it is during the work.
+            await using var store = await FleetWorker.RetryTransientAsync(() => OpenPostgresAsync(spec, "workers", ct), options, log, ct);
+            var leases = await FleetWorker.RetryTransientAsync(() => PostgresLeases.OpenAsync(store, ct), options, log, ct);
+            var worker = new FleetWorker(store, leases, settings, options, log);
             bool stopped = false;
             try
             {
