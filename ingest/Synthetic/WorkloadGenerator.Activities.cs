@@ -356,16 +356,19 @@ internal sealed partial class SyntheticCluster
     {
         if (ct.Depth > 0) return false;
         var h = ct.Host;
+        if (!Unambiguous(h, ct)) return false;
         bool vzctl = _rng.Chance(0.5);
         var helper = Fork(h, h.Vzctl, Role.HostTool, null);
         if (!vzctl) Exec(h, helper, "/usr/bin/nsenter", "nsenter");
         Emit(h, new SetNs { Tid = helper.Tid, Comm = helper.Comm, Fd = 3, NsType = CloneFlags.NewPid, TargetNs = ct.Inode, Ret = 0 });
+        int nr = NextFreeNumber(ct);
         var entered = Fork(h, helper, Role.Entered, null);
         entered.Container = ct;
         ct.Live++;
+        ct.Cursor = nr + 1;
         if (vzctl) Emit(h, new Container { Tid = helper.Tid, Comm = helper.Comm, Action = ContainerAction.Enter, Id = ct.Id, Task = entered.Tid });
         Exec(h, entered, "/bin/ps", "ps");
-        GetId(h, entered, GetIdCall.GetPid);
+        EnteredGetPid(h, ct, entered, nr);
         GetId(h, entered, GetIdCall.GetPpid);
         GetId(h, entered, GetIdCall.GetPgid);
         GetId(h, entered, GetIdCall.GetSid);
@@ -374,6 +377,73 @@ internal sealed partial class SyntheticCluster
         Quit(helper);
         return true;
     }
+
+    /// <summary>
+    /// ps asks for its pid. A tracer records the number the kernel returned; the model may not know
+    /// it, since tracefs names no setns target and the container's inode is in no snapshot the
+    /// model saw. Left unrecorded, the child would never be placed (NestedPidModel.Setns infers
+    /// the namespace from exactly this answer): the namespace's cursor stays unknown for good, and
+    /// every later answer there with it, the init's teardown included. So the trace records the
+    /// number alloc_pid gave, and the kernel must then have placed the child at it.
+    /// </summary>
+    private void EnteredGetPid(SimHost h, SimContainer ct, SimTask entered, int nr)
+    {
+        if (h.Kernel.NumberOf(ct.Init.Tid, entered.Tid) > 0)
+        {
+            GetId(h, entered, GetIdCall.GetPid);
+            return;
+        }
+        Emit(h, new GetId { Tid = entered.Tid, Comm = entered.Comm, Call = GetIdCall.GetPid, Ret = nr });
+        int placed = h.Kernel.NumberOf(ct.Init.Tid, entered.Tid);
+        if (placed != nr)
+            throw new InvalidOperationException($"{h.Name}: the task entering {ct.Id} got {nr} there, the kernel placed it at {placed}");
+    }
+
+    /// <summary>
+    /// Whether the child entering <paramref name="ct"/> can be placed by what it records. The
+    /// nested model learns an unnamed setns target from the child's getpid alone, and only when no
+    /// other live namespace (nor the host) would have given that number (NestedPidModel.Setns);
+    /// otherwise every candidate namespace's cursor stays unknown for good, their teardowns kill
+    /// tasks the model cannot name, and the generator loses them. Such a container is not entered.
+    /// </summary>
+    private bool Unambiguous(SimHost h, SimContainer ct)
+    {
+        int nr = NextFreeNumber(ct);
+        if (nr == h.NextTid()) return false;
+        foreach (var other in h.Containers)
+            if (other != ct && !other.Dying && other.Cursor == nr) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// alloc_pid in the container's namespace (kernel/pid.c): the first number from the cursor that
+    /// no task, group or session of it holds, wrapping to RESERVED_PIDS (300) once past it.
+    /// </summary>
+    private int NextFreeNumber(SimContainer ct)
+    {
+        var k = ct.Host.Kernel;
+        int viewer = ct.Init.Tid;
+        _held.Clear();
+        for (var c = ct; c is not null; c = c.Child)
+            foreach (var p in c.Processes)
+            {
+                _held.Add(k.NumberOf(viewer, p.Tid));
+                _held.Add(k.NumberOf(viewer, p.Pgid));
+                _held.Add(k.NumberOf(viewer, p.Sid));
+                foreach (var th in p.Threads) _held.Add(k.NumberOf(viewer, th.Tid));
+            }
+        const int Reserved = 300;
+        int nr = ct.Cursor;
+        for (int tries = 0; tries < _spec.PidMax; tries++, nr++)
+        {
+            if (nr >= _spec.PidMax) nr = Reserved;
+            if (!_held.Contains(nr)) return nr;
+        }
+        throw new InvalidOperationException($"{ct.Host.Name}: every number below pid_max {_spec.PidMax} is taken in {ct.Id}");
+    }
+
+    /// <summary>Numbers held in a namespace, gathered for one allocation.</summary>
+    private readonly HashSet<int> _held = new();
 
     // ---- kills --------------------------------------------------------------------------------
 

@@ -254,7 +254,19 @@ internal sealed partial class SyntheticCluster
         t.Catch = p.Catch;
         t.Ignore = p.Ignore;
         if (ct is not null && (flags & CloneFlags.NewPid) == 0) ct.Add(t);
+        if (ct is not null) Allocated(h, ct, t);
         return t;
+    }
+
+    /// <summary>Follows alloc_pid's cursor in every namespace <paramref name="t"/> was just given a number in (EnterFromHost needs them).</summary>
+    private static void Allocated(SimHost h, SimContainer ct, SimTask t)
+    {
+        for (var c = ct; c is not null; c = c.Parent)
+        {
+            // An init is forked before it is its container's init: it is number 1 there.
+            int nr = c.Init is null ? 1 : h.Kernel.NumberOf(c.Init.Tid, t.Tid);
+            if (nr > 0) c.Cursor = nr + 1;
+        }
     }
 
     /// <summary>pthread_create: a thread of <paramref name="leader"/>'s process.</summary>
@@ -266,6 +278,7 @@ internal sealed partial class SyntheticCluster
         t.Leader = leader;
         t.Parent = leader.Parent;
         leader.Threads.Add(t);
+        if (t.Container is { } ct) Allocated(h, ct, t);
         return t;
     }
 
