@@ -117,6 +117,35 @@ internal sealed partial class SyntheticCluster
         return _out;
     }
 
+    /// <summary>
+    /// What the generator believes of each container, checked against itself and the kernel
+    /// between steps: its process list and live count match the tasks it holds, and the kernel
+    /// can name every one of them from the container's init (a task it cannot name is one a
+    /// teardown would not kill, and ReapInit would wait for forever). Null when consistent.
+    /// </summary>
+    internal string? Audit()
+    {
+        foreach (var h in _hosts)
+        {
+            foreach (var ct in h.Containers)
+            {
+                int live = 0;
+                foreach (var t in h.Tasks.Values)
+                    if (t.Container == ct) live++;
+                if (live != ct.Live) return $"{h.Name}: {ct.Id} counts {ct.Live} live tasks, holds {live}";
+                for (int i = 0; i < ct.Processes.Count; i++)
+                {
+                    var p = ct.Processes[i];
+                    if (p.Slot != i || p.Container != ct || !h.Tasks.TryGetValue(p.Tid, out var known) || known != p)
+                        return $"{h.Name}: {ct.Id}'s process list is out of step at {i} (tid {p.Tid})";
+                    if (!ct.Dying && h.Kernel.NumberOf(ct.Init.Tid, p.Tid) <= 0)
+                        return $"{h.Name}: the kernel cannot name {p.Tid} ({p.Comm}) from {ct.Id}'s init";
+                }
+            }
+        }
+        return null;
+    }
+
     /// <summary>One activity, drawn from the mix, in a container drawn from all.</summary>
     private void Activity()
     {
