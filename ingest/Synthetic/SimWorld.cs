@@ -100,6 +100,8 @@ internal sealed class SimContainer
     public int Slot = -1;
     /// <summary>alloc_pid's cursor in this namespace: one past the last number it gave.</summary>
     public int Cursor = 1;
+    /// <summary>A number was given below the cursor (it wrapped, or a restore asked for one): numbers past it may be held.</summary>
+    public bool Wrapped;
 
     public void Add(SimTask t)
     {

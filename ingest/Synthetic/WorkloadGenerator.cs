@@ -294,7 +294,9 @@ internal sealed partial class SyntheticCluster
         {
             // An init is forked before it is its container's init: it is number 1 there.
             int nr = c.Init is null ? 1 : h.Kernel.NumberOf(c.Init.Tid, t.Tid);
-            if (nr > 0) c.Cursor = nr + 1;
+            if (nr <= 0) continue;
+            c.Wrapped |= nr < c.Cursor;
+            c.Cursor = nr + 1;
         }
     }
 
