@@ -100,8 +100,8 @@ internal sealed class SimContainer
     public int Slot = -1;
     /// <summary>alloc_pid's cursor in this namespace: one past the last number it gave.</summary>
     public int Cursor = 1;
-    /// <summary>A number was given below the cursor (it wrapped, or a restore asked for one): numbers past it may be held.</summary>
-    public bool Wrapped;
+    /// <summary>Numbers at or past the cursor may be held: it wrapped, or a restore asked for numbers of its own (clone3 set_tid).</summary>
+    public bool HeldPastCursor;
 
     public void Add(SimTask t)
     {

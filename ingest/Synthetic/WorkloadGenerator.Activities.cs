@@ -421,8 +421,8 @@ internal sealed partial class SyntheticCluster
     /// </summary>
     private int NextFreeNumber(SimContainer ct)
     {
-        // Until the cursor wraps, nothing at or past it was ever given.
-        if (!ct.Wrapped && ct.Cursor < _spec.PidMax) return ct.Cursor;
+        // Until the cursor wraps or a restore takes numbers of its own, nothing at or past it was ever given.
+        if (!ct.HeldPastCursor && ct.Cursor < _spec.PidMax) return ct.Cursor;
         var k = ct.Host.Kernel;
         int viewer = ct.Init.Tid;
         _held.Clear();

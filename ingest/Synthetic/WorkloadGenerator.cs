@@ -283,19 +283,28 @@ internal sealed partial class SyntheticCluster
         t.Catch = p.Catch;
         t.Ignore = p.Ignore;
         if (ct is not null && (flags & CloneFlags.NewPid) == 0) ct.Add(t);
-        if (ct is not null) Allocated(h, ct, t);
+        if (ct is not null) Allocated(h, ct, t, setTid);
         return t;
     }
 
-    /// <summary>Follows alloc_pid's cursor in every namespace <paramref name="t"/> was just given a number in (EnterFromHost needs them).</summary>
-    private static void Allocated(SimHost h, SimContainer ct, SimTask t)
+    /// <summary>
+    /// Follows alloc_pid's cursor in every namespace <paramref name="t"/> was just given a number in
+    /// (EnterFromHost needs them). A number asked for with set_tid (innermost levels first) leaves
+    /// that level's cursor where it was: idr_alloc, not idr_alloc_cyclic (kernel/pid.c).
+    /// </summary>
+    private static void Allocated(SimHost h, SimContainer ct, SimTask t, int[]? setTid)
     {
         for (var c = ct; c is not null; c = c.Parent)
         {
             // An init is forked before it is its container's init: it is number 1 there.
             int nr = c.Init is null ? 1 : h.Kernel.NumberOf(c.Init.Tid, t.Tid);
             if (nr <= 0) continue;
-            c.Wrapped |= nr < c.Cursor;
+            if (setTid is not null && ct.Depth - c.Depth < setTid.Length)
+            {
+                c.HeldPastCursor |= nr >= c.Cursor;
+                continue;
+            }
+            c.HeldPastCursor |= nr < c.Cursor;
             c.Cursor = nr + 1;
         }
     }
@@ -309,7 +318,7 @@ internal sealed partial class SyntheticCluster
         t.Leader = leader;
         t.Parent = leader.Parent;
         leader.Threads.Add(t);
-        if (t.Container is { } ct) Allocated(h, ct, t);
+        if (t.Container is { } ct) Allocated(h, ct, t, setTid);
         return t;
     }
 
