@@ -169,13 +169,13 @@ internal sealed class SimHost
         return nr;
     }
 
-    /// <summary>The number the next AllocTid gives, not taken yet.</summary>
-    public int NextTid()
+    /// <summary>The number AllocTid gives after <paramref name="skip"/> more calls, not taken yet.</summary>
+    public int NextTid(int skip = 0)
     {
         int nr = _cursor;
         for (int tries = 0; tries < _pidMax; tries++)
         {
-            if (nr >= _refs.Length || _refs[nr] == 0) return nr;
+            if ((nr >= _refs.Length || _refs[nr] == 0) && skip-- == 0) return nr;
             nr = nr + 1 >= _pidMax ? Reserved : nr + 1;
         }
         throw new InvalidOperationException($"host {Name}: every pid below pid_max {_pidMax} is taken");
