@@ -45,6 +45,20 @@ public sealed class GeneratorAtScaleTests
         Assert.Null(cluster.Audit());
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void Entries_next_to_restored_containers_complete_with_migrations_on(int seed)
+    {
+        // The seeds where an entry into, or next to, a namespace a restore filled with set_tid was left unplaced.
+        var spec = WorkloadSpec.Named("mixed") with { Events = 300_000, Seed = seed };
+        long count = 0;
+        var report = Validator.Run("mixed", "nested", Counted(NestedKernel.Trace(spec), () => count++), NestedKernel.SettingsFor(spec));
+        Assert.Equal(spec.Events, count);
+        Assert.True(report.Clean, string.Join("\n", report.Disagreements.Take(8)));
+    }
+
     [Fact]
     public void Tasks_entered_from_the_host_record_the_pid_they_got_inside()
     {
