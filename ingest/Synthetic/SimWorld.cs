@@ -98,6 +98,10 @@ internal sealed class SimContainer
     public bool Dying;
     /// <summary>Index in the host's container list.</summary>
     public int Slot = -1;
+    /// <summary>alloc_pid's cursor in this namespace: one past the last number it gave.</summary>
+    public int Cursor = 1;
+    /// <summary>Numbers at or past the cursor may be held: it wrapped, or a restore asked for numbers of its own (clone3 set_tid).</summary>
+    public bool HeldPastCursor;
 
     public void Add(SimTask t)
     {
@@ -159,17 +163,24 @@ internal sealed class SimHost
     /// <summary>idr_alloc_cyclic at level 0: the first free number from the cursor, wrapping to RESERVED_PIDS (300).</summary>
     public int AllocTid()
     {
-        const int Reserved = 300;
+        int nr = NextTid();
+        _cursor = nr + 1 >= _pidMax ? Reserved : nr + 1;
+        Hold(nr);
+        return nr;
+    }
+
+    /// <summary>The number AllocTid gives after <paramref name="skip"/> more calls, not taken yet.</summary>
+    public int NextTid(int skip = 0)
+    {
+        int nr = _cursor;
         for (int tries = 0; tries < _pidMax; tries++)
         {
-            int nr = _cursor;
-            _cursor = nr + 1 >= _pidMax ? Reserved : nr + 1;
-            if (nr >= _refs.Length || _refs[nr] == 0)
-            {
-                Hold(nr);
-                return nr;
-            }
+            if ((nr >= _refs.Length || _refs[nr] == 0) && skip-- == 0) return nr;
+            nr = nr + 1 >= _pidMax ? Reserved : nr + 1;
         }
         throw new InvalidOperationException($"host {Name}: every pid below pid_max {_pidMax} is taken");
     }
+
+    /// <summary>RESERVED_PIDS (kernel/pid.c): the cursor wraps to it.</summary>
+    private const int Reserved = 300;
 }

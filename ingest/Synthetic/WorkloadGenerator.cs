@@ -117,6 +117,35 @@ internal sealed partial class SyntheticCluster
         return _out;
     }
 
+    /// <summary>
+    /// What the generator believes of each container, checked against itself and the kernel
+    /// between steps: its process list and live count match the tasks it holds, and the kernel
+    /// can name every one of them from the container's init (a task it cannot name is one a
+    /// teardown would not kill, and ReapInit would wait for forever). Null when consistent.
+    /// </summary>
+    internal string? Audit()
+    {
+        foreach (var h in _hosts)
+        {
+            foreach (var ct in h.Containers)
+            {
+                int live = 0;
+                foreach (var t in h.Tasks.Values)
+                    if (t.Container == ct) live++;
+                if (live != ct.Live) return $"{h.Name}: {ct.Id} counts {ct.Live} live tasks, holds {live}";
+                for (int i = 0; i < ct.Processes.Count; i++)
+                {
+                    var p = ct.Processes[i];
+                    if (p.Slot != i || p.Container != ct || !h.Tasks.TryGetValue(p.Tid, out var known) || known != p)
+                        return $"{h.Name}: {ct.Id}'s process list is out of step at {i} (tid {p.Tid})";
+                    if (!ct.Dying && h.Kernel.NumberOf(ct.Init.Tid, p.Tid) <= 0)
+                        return $"{h.Name}: the kernel cannot name {p.Tid} ({p.Comm}) from {ct.Id}'s init";
+                }
+            }
+        }
+        return null;
+    }
+
     /// <summary>One activity, drawn from the mix, in a container drawn from all.</summary>
     private void Activity()
     {
@@ -254,7 +283,30 @@ internal sealed partial class SyntheticCluster
         t.Catch = p.Catch;
         t.Ignore = p.Ignore;
         if (ct is not null && (flags & CloneFlags.NewPid) == 0) ct.Add(t);
+        if (ct is not null) Allocated(h, ct, t, setTid);
         return t;
+    }
+
+    /// <summary>
+    /// Follows alloc_pid's cursor in every namespace <paramref name="t"/> was just given a number in
+    /// (EnterFromHost needs them). A number asked for with set_tid (innermost levels first) leaves
+    /// that level's cursor where it was: idr_alloc, not idr_alloc_cyclic (kernel/pid.c).
+    /// </summary>
+    private static void Allocated(SimHost h, SimContainer ct, SimTask t, int[]? setTid)
+    {
+        for (var c = ct; c is not null; c = c.Parent)
+        {
+            // An init is forked before it is its container's init: it is number 1 there.
+            int nr = c.Init is null ? 1 : h.Kernel.NumberOf(c.Init.Tid, t.Tid);
+            if (nr <= 0) continue;
+            if (setTid is not null && ct.Depth - c.Depth < setTid.Length)
+            {
+                c.HeldPastCursor |= nr >= c.Cursor;
+                continue;
+            }
+            c.HeldPastCursor |= nr < c.Cursor;
+            c.Cursor = nr + 1;
+        }
     }
 
     /// <summary>pthread_create: a thread of <paramref name="leader"/>'s process.</summary>
@@ -266,6 +318,7 @@ internal sealed partial class SyntheticCluster
         t.Leader = leader;
         t.Parent = leader.Parent;
         leader.Threads.Add(t);
+        if (t.Container is { } ct) Allocated(h, ct, t, setTid);
         return t;
     }
 
