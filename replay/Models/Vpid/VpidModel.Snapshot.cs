@@ -5,7 +5,7 @@ namespace Replayer.Replay.Models.Vpid;
 public sealed partial class VpidModel
 {
     /// <summary>Format version of <see cref="Snapshot"/>.</summary>
-    private const int SnapshotVersion = 2;
+    private const int SnapshotVersion = 4;
 
     /// <summary>
     /// The whole state: VPSs, tasks in process-list order with their threads, children and group
@@ -36,10 +36,19 @@ public sealed partial class VpidModel
                 w.Write(v.Name); w.Write(v.PidNs); w.Write(v.Sparse); w.Write(v.Mappings);
                 w.Write(v.Tasks); w.Write(v.Stopped); w.Write(v.HadInit); w.Write(v.InitTid);
             }
-            w.Write(_tasks.Count);
+            // Every task the model knows, in process-list order, leaders before their threads; then
+            // those known but on no list (a thread whose group is gone), by tid, to be restored off
+            // the list as they were.
+            var listed = new List<VpidTask>(_tasks.Count);
             for (var p = _firstProcess; p is not null; p = p.NextProcess)
                 for (var t = p; t is not null; t = t.NextThread)
-                    WriteTask(w, t);
+                    listed.Add(t);
+            var onList = new HashSet<VpidTask>(listed, ReferenceEqualityComparer.Instance);
+            var unlisted = _tasks.Values.Where(t => !onList.Contains(t)).OrderBy(t => t.Tid).ToList();
+            w.Write(listed.Count);
+            foreach (var t in listed) WriteTask(w, t);
+            w.Write(unlisted.Count);
+            foreach (var t in unlisted) WriteTask(w, t);
             // Children lists in order (wait and reparenting walk them oldest first).
             for (var p = _firstProcess; p is not null; p = p.NextProcess)
                 for (var t = p; t is not null; t = t.NextThread)
@@ -69,6 +78,9 @@ public sealed partial class VpidModel
                     w.Write(nr); w.Write(_uses[nr]); w.Write(_traceOf[nr]);
                 }
             w.Write(-1);
+            // Renumberings as they are, reservations for tasks not seen yet included.
+            w.Write(_renumbered.Count);
+            foreach (var (tid, nr) in _renumbered.OrderBy(kv => kv.Key)) { w.Write(tid); w.Write(nr); }
             w.Write(_awaitingParent.Count);
             foreach (var (ppid, list) in _awaitingParent)
             {
@@ -89,6 +101,32 @@ public sealed partial class VpidModel
             _hash.Write(w);
         }
         return ms.ToArray();
+    }
+
+    /// <summary>One task as <see cref="WriteTask"/> wrote it, entered in the task tables; its leader's tid and its parent's (into <paramref name="parents"/>) are linked later.</summary>
+    private VpidTask ReadTask(BinaryReader r, out int leader, List<int> parents)
+    {
+        var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
+        t.Clear();
+        t.Tid = r.ReadInt32(); t.Pid = r.ReadInt32(); t.TraceNr = r.ReadInt32(); t.VPid = r.ReadInt32(); t.VTgid = r.ReadInt32();
+        t.VPgid = r.ReadInt32(); t.VSid = r.ReadInt32();
+        int vps = r.ReadInt32();
+        t.Vps = vps > 0 ? _vpss[vps - 1] : null;
+        leader = r.ReadInt32();
+        t.LiveThreads = r.ReadInt32();
+        parents.Add(r.ReadInt32());
+        t.Pgrp = r.ReadInt32(); t.Session = r.ReadInt32();
+        t.State = (TaskState)r.ReadByte();
+        t.Ignored = r.ReadUInt64(); t.Caught = r.ReadUInt64(); t.UnknownDisposition = r.ReadUInt64();
+        t.NoCldWait = r.ReadBoolean(); t.ChildrenFoundVps = r.ReadBoolean();
+        int cv = r.ReadInt32();
+        t.ChildrenVps = cv > 0 ? _vpss[cv - 1] : null;
+        t.Adopted = r.ReadBoolean();
+        t.DidExec = r.ReadBoolean();
+        t.EnteredUnnamed = r.ReadBoolean(); t.Unplaced = r.ReadBoolean(); t.NestedNs = r.ReadBoolean(); t.ChildrenNested = r.ReadBoolean();
+        _tasks.Add(t.Tid, t);
+        _byPid[t.Pid] = t;
+        return t;
     }
 
     private static void WriteTask(BinaryWriter w, VpidTask t)
@@ -134,32 +172,13 @@ public sealed partial class VpidModel
             });
             inits[i] = r.ReadInt32();
         }
-        int taskCount = r.ReadInt32();
-        var parents = new int[taskCount];
-        var order = new VpidTask[taskCount];
-        for (int i = 0; i < taskCount; i++)
+        int listedCount = r.ReadInt32();
+        var parents = new List<int>(listedCount);
+        var order = new List<VpidTask>(listedCount);
+        for (int i = 0; i < listedCount; i++)
         {
-            var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
-            t.Clear();
-            t.Tid = r.ReadInt32(); t.Pid = r.ReadInt32(); t.TraceNr = r.ReadInt32(); t.VPid = r.ReadInt32(); t.VTgid = r.ReadInt32();
-            t.VPgid = r.ReadInt32(); t.VSid = r.ReadInt32();
-            int vps = r.ReadInt32();
-            t.Vps = vps > 0 ? _vpss[vps - 1] : null;
-            int leader = r.ReadInt32();
-            t.LiveThreads = r.ReadInt32();
-            parents[i] = r.ReadInt32();
-            t.Pgrp = r.ReadInt32(); t.Session = r.ReadInt32();
-            t.State = (TaskState)r.ReadByte();
-            t.Ignored = r.ReadUInt64(); t.Caught = r.ReadUInt64(); t.UnknownDisposition = r.ReadUInt64();
-            t.NoCldWait = r.ReadBoolean(); t.ChildrenFoundVps = r.ReadBoolean();
-            int cv = r.ReadInt32();
-            t.ChildrenVps = cv > 0 ? _vpss[cv - 1] : null;
-            t.Adopted = r.ReadBoolean();
-            t.DidExec = r.ReadBoolean();
-            t.EnteredUnnamed = r.ReadBoolean(); t.Unplaced = r.ReadBoolean(); t.NestedNs = r.ReadBoolean(); t.ChildrenNested = r.ReadBoolean();
-            _tasks.Add(t.Tid, t);
-            _byPid[t.Pid] = t;
-            order[i] = t;
+            var t = ReadTask(r, out int leader, parents);
+            order.Add(t);
             if (leader == t.Tid)
             {
                 t.PrevProcess = _lastProcess;
@@ -175,6 +194,14 @@ public sealed partial class VpidModel
                 last.NextThread = t;
             }
         }
+        // Tasks known but on no process list stay off it.
+        for (int n = r.ReadInt32(), i = 0; i < n; i++)
+        {
+            var t = ReadTask(r, out int leader, parents);
+            order.Add(t);
+            t.Leader = leader != t.Tid && _tasks.TryGetValue(leader, out var l) ? l : t;
+        }
+        int taskCount = order.Count;
         for (int i = 0; i < taskCount; i++)
             order[i].Parent = parents[i] != 0 && _tasks.TryGetValue(parents[i], out var p) ? p : null;
         for (int tid = r.ReadInt32(); tid != 0; tid = r.ReadInt32())
@@ -194,9 +221,8 @@ public sealed partial class VpidModel
         {
             _uses[nr] = r.ReadInt32();
             _traceOf[nr] = r.ReadInt32();
-            if (_traceOf[nr] != 0 && _traceOf[nr] != nr && (_uses[nr] > 0 || _byPid[nr] is not null))
-                _renumbered[_traceOf[nr]] = nr;
         }
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) _renumbered[r.ReadInt32()] = r.ReadInt32();
         int awaiting = r.ReadInt32();
         for (int i = 0; i < awaiting; i++)
         {
