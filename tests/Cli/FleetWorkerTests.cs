@@ -93,8 +93,8 @@ public sealed class FleetWorkerTests(PostgresServer server) : IDisposable, INeed
             }
             Assert.NotNull(killedIn);
             for (int i = 1; i < 3; i++) Assert.Equal(0, await workers[i].ExitAsync(TimeSpan.FromMinutes(3)));
-            // h00 restores h19's VPS: whoever took h00 first stopped before the restore and let it go.
-            Assert.Contains(workers, w => w.Stderr.Contains(" waits at event ") && w.Stderr.Contains("for checkpoint 1 of 120 on h19"));
+            // Whether a worker had to stop before a restore and let its host go depends on which
+            // hosts the workers happened to take first; FleetBatchTests pins that rule in process.
             // The killed worker's host was taken up by another worker where its snapshot left it, after its lease expired.
             string host = killedIn[(killedIn.LastIndexOf('/') + 1)..];
             long hostEvents = events.Count(e => e.Host == host);
