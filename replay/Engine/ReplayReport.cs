@@ -50,18 +50,10 @@ public sealed class ReplayReport
         w.WriteNumber("events", Events);
         w.WriteNumber("divergent_events", DivergentEvents);
         Divergences.Write(w, "divergences");
-        w.WriteStartArray("hosts");
-        foreach (var h in Hosts) h.Write(w);
-        w.WriteEndArray();
-        w.WriteStartArray("containers");
-        foreach (var c in Containers) c.Write(w);
-        w.WriteEndArray();
-        w.WriteStartArray("details");
-        foreach (var d in Details) d.Write(w);
-        w.WriteEndArray();
-        w.WriteStartArray("quarantined");
-        foreach (var q in Quarantined) q.Write(w);
-        w.WriteEndArray();
+        JsonArrays.Write(w, "hosts", Hosts, (w, x) => x.Write(w));
+        JsonArrays.Write(w, "containers", Containers, (w, x) => x.Write(w));
+        JsonArrays.Write(w, "details", Details, (w, x) => x.Write(w));
+        JsonArrays.Write(w, "quarantined", Quarantined, (w, x) => x.Write(w));
         w.WriteEndObject();
     }
 
@@ -184,12 +176,8 @@ public sealed class HostReport
         w.WriteNumber("divergent_events", DivergentEvents);
         Divergences.Write(w, "divergences");
         w.WriteNumber("quarantined", Quarantined);
-        w.WriteStartArray("costs");
-        foreach (var c in Costs) c.Write(w);
-        w.WriteEndArray();
-        w.WriteStartArray("oracle");
-        foreach (var o in Oracle) o.Write(w);
-        w.WriteEndArray();
+        JsonArrays.Write(w, "costs", Costs, (w, x) => x.Write(w));
+        JsonArrays.Write(w, "oracle", Oracle, (w, x) => x.Write(w));
         w.WriteEndObject();
     }
 }
@@ -228,9 +216,7 @@ public sealed class ContainerReport
         if (FirstDivergence is int f) w.WriteNumber("first_divergence", f);
         else w.WriteNull("first_divergence");
         w.WriteNumber("quarantined", Quarantined);
-        w.WriteStartArray("costs");
-        foreach (var c in Costs) c.Write(w);
-        w.WriteEndArray();
+        JsonArrays.Write(w, "costs", Costs, (w, x) => x.Write(w));
         w.WriteEndObject();
     }
 }
@@ -295,12 +281,8 @@ public sealed class DivergenceRecord
         w.WriteEndObject();
     }
 
-    private static void WriteRefs(Utf8JsonWriter w, string name, IReadOnlyList<EventRef> refs)
-    {
-        w.WriteStartArray(name);
-        foreach (var r in refs) r.Write(w);
-        w.WriteEndArray();
-    }
+    private static void WriteRefs(Utf8JsonWriter w, string name, IReadOnlyList<EventRef> refs) =>
+        JsonArrays.Write(w, name, refs, (w, r) => r.Write(w));
 }
 
 /// <summary>An event whose replay threw: set aside so the replay could finish, and shown here.</summary>
@@ -316,5 +298,16 @@ public sealed record QuarantineRecord(string Host, string Container, EventRef Ev
         w.WriteString("kind", Kind);
         w.WriteString("error", Error);
         w.WriteEndObject();
+    }
+}
+
+/// <summary>Writes a named JSON array of items, each by the writer given.</summary>
+internal static class JsonArrays
+{
+    public static void Write<T>(Utf8JsonWriter w, string name, IEnumerable<T> items, Action<Utf8JsonWriter, T> write)
+    {
+        w.WriteStartArray(name);
+        foreach (var item in items) write(w, item);
+        w.WriteEndArray();
     }
 }
