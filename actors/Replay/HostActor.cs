@@ -136,8 +136,7 @@ public sealed class HostActor : Actor
             var stream = TraceStreams.HostStream(_job.Trace, _host);
             while (true)
             {
-                var raw = new List<RecordedEvent>(ChunkSize);
-                await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), ChunkSize, ct)) raw.Add(e);
+                var raw = await ReadRawAsync(stream, from, ChunkSize, ct);
                 if (raw.Count == 0) break;
                 from += raw.Count;
                 await writer.WriteAsync(Task.Run(() => Decode(raw), ct), ct);
@@ -157,12 +156,16 @@ public sealed class HostActor : Actor
         return events;
     }
 
-    private async Task<PidEvent[]> ReadChunkAsync(string stream, long from, int count, CancellationToken ct)
+    /// <summary>Up to <paramref name="count"/> events of the stream from a revision, as stored: one short read.</summary>
+    private async Task<List<RecordedEvent>> ReadRawAsync(string stream, long from, int count, CancellationToken ct)
     {
         var raw = new List<RecordedEvent>(count);
         await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), count, ct)) raw.Add(e);
-        return Decode(raw);
+        return raw;
     }
+
+    private async Task<PidEvent[]> ReadChunkAsync(string stream, long from, int count, CancellationToken ct) =>
+        Decode(await ReadRawAsync(stream, from, count, ct));
 
     private async ValueTask PumpAsync()
     {
