@@ -57,31 +57,28 @@ public sealed class FleetWorker(IEventStore store, PostgresLeases leases, Replay
     public async Task<WorkerTally> RunAsync(CancellationToken ct)
     {
         settings.Validate();
-        DateTime? failingSince = null;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            try
-            {
-                var pending = (await FleetScan.ScanAsync(store, settings, options.Traces, ct)).Where(h => !h.UpToDate).ToList();
-                failingSince = null;
-                if (pending.Count == 0 && options.ExitWhenIdle) return Tally;
-                var lease = await leases.ClaimAsync(pending.Select(h => (h.Settings.Key, h.Stream)).ToList(), options.Owner, options.LeaseTtl, ct);
-                if (lease is null)
-                {
-                    await Task.Delay(options.Poll, ct);
-                    continue;
-                }
-                await ReplayLeasedAsync(pending.First(h => h.Settings.Key == lease.Settings && h.Stream == lease.Stream), lease, ct);
-            }
-            catch (Exception e) when (TransientCause(e) is { } cause && !ct.IsCancellationRequested)
-            {
-                failingSince ??= DateTime.UtcNow;
-                if (DateTime.UtcNow - failingSince > options.RetryFor) throw cause;
-                log?.Invoke($"store unavailable, retrying in {options.Poll.TotalSeconds:0.#} s: {cause.Message}");
-                await Task.Delay(options.Poll, ct);
-            }
+            // A server restarting: the step is taken again once it is back (for at most RetryFor).
+            bool idle = await RetryTransientAsync(() => StepAsync(ct), options, log, ct);
+            if (idle) return Tally;
         }
+    }
+
+    /// <summary>One round: find the hosts with work, claim one and replay it; true when there is none and the worker is to exit.</summary>
+    private async Task<bool> StepAsync(CancellationToken ct)
+    {
+        var pending = (await FleetScan.ScanAsync(store, settings, options.Traces, ct)).Where(h => !h.UpToDate).ToList();
+        if (pending.Count == 0 && options.ExitWhenIdle) return true;
+        var lease = await leases.ClaimAsync(pending.Select(h => (h.Settings.Key, h.Stream)).ToList(), options.Owner, options.LeaseTtl, ct);
+        if (lease is null)
+        {
+            await Task.Delay(options.Poll, ct);
+            return false;
+        }
+        await ReplayLeasedAsync(pending.First(h => h.Settings.Key == lease.Settings && h.Stream == lease.Stream), lease, ct);
+        return false;
     }
 
     /// <summary>Replays one leased host from its latest snapshot, with a heartbeat; a lease lost meanwhile cancels the replay.</summary>
