@@ -3,8 +3,14 @@ using Replayer.Replay.Engine;
 
 namespace Replayer.Actors.Replay;
 
-/// <summary>Bookings for one container, in the order of its host's stream.</summary>
-public sealed record BookBatch(Booking[] Bookings, int Count);
+/// <summary>
+/// Bookings for one container, in the order of its host's stream. The array is rented from the
+/// shared pool and goes back to it, cleared (its bookings hold events), once booked.
+/// </summary>
+public sealed record BookBatch(Booking[] Bookings, int Count)
+{
+    public void Release() => System.Buffers.ArrayPool<Booking>.Shared.Return(Bookings, clearArray: true);
+}
 
 /// <summary>Asks a container actor for its books as of everything sent before: the reply is the ledger's snapshot (byte[]).</summary>
 public sealed record TakeSnapshot
@@ -19,20 +25,22 @@ public sealed record HandOver
 }
 
 /// <summary>
-/// What outlives a container actor's incarnations (Akka.Persistence's journal and snapshot store, in
-/// memory): its books at the last snapshot, the batches taken since, and the events set aside. Only
-/// the actor touches it, one incarnation after another.
+/// What outlives a container actor's incarnations (Akka.Persistence's journal and snapshot store,
+/// in memory): the books, a mark of where they stood before the batch being booked (the
+/// snapshot a restart goes back to), that batch, and the events set aside. Only the actor touches
+/// it, one incarnation after another. Nothing of a batch is kept once it is booked: the events
+/// it carries die young.
 /// </summary>
-public sealed class ContainerJournal(byte[] snapshot)
+public sealed class ContainerJournal(ContainerLedger ledger)
 {
-    /// <summary>The ledger as of the last snapshot.</summary>
-    public byte[] Snapshot { get; set; } = snapshot;
+    /// <summary>The books.</summary>
+    public ContainerLedger Ledger { get; } = ledger;
 
-    /// <summary>Batches received since, the one being booked included.</summary>
-    public List<BookBatch> Since { get; } = [];
+    /// <summary>Where the books stood before <see cref="Current"/>.</summary>
+    public LedgerMark Mark { get; } = new();
 
-    /// <summary>Bookings in <see cref="Since"/>.</summary>
-    public int Bookings { get; set; }
+    /// <summary>The batch being booked; null between batches.</summary>
+    public BookBatch? Current { get; set; }
 
     /// <summary>Events set aside, with the error that set them aside.</summary>
     public Dictionary<long, string> Quarantine { get; } = [];
@@ -48,89 +56,69 @@ public sealed class BookingFailedException(long position, Exception inner)
 /// <summary>
 /// One container's books (a top-level pid namespace or a VPS): takes the bookings its host actor
 /// sends, in order, and keeps its <see cref="ContainerLedger"/>. When a booking throws, the actor
-/// fails and its supervisor restarts it: the new incarnation takes the books of the last snapshot
-/// from the journal, sets the failed event aside (quarantine), and books again what came since, so
-/// the replay goes on with nothing lost and nothing counted twice.
+/// fails and its supervisor restarts it: the new incarnation rewinds the books to the mark taken
+/// before the batch, sets the failed event aside (quarantine), and books the batch again, so the
+/// replay goes on with nothing lost and nothing counted twice.
 /// </summary>
 public sealed class ContainerActor : Actor
 {
-    /// <summary>Bookings the journal holds at most before the actor snapshots its books into it: what bounds its memory.</summary>
-    public const int JournalBound = 4096;
-
-    /// <summary>
-    /// Batches the journal holds at most: with a thousand containers each batch is small and few
-    /// come, so a bound on bookings alone would let every container keep everything it was sent.
-    /// </summary>
-    public const int JournalBatches = 4;
-
     /// <summary>Called before each booking (the test seam for faults); whatever it throws fails that booking.</summary>
     public delegate void Inspector(string host, string container, in Booking booking);
 
     private readonly string _host;
     private readonly string _container;
-    private readonly IReadOnlyList<string> _models;
     private readonly Inspector? _inspect;
     private readonly ContainerJournal _journal;
-    /// <summary>The books.</summary>
-    private ContainerLedger _ledger;
 
-    public ContainerActor(string host, string container, IReadOnlyList<string> models, ContainerJournal journal, Inspector? inspect)
+    public ContainerActor(string host, string container, ContainerJournal journal, Inspector? inspect)
     {
         _host = host;
         _container = container;
-        _models = models;
         _inspect = inspect;
         _journal = journal;
-        _ledger = ContainerLedger.Restore(host, container, models, journal.Snapshot);
         Receive<BookBatch>(batch =>
         {
-            _journal.Since.Add(batch);
-            _journal.Bookings += batch.Count;
+            _journal.Ledger.Mark(_journal.Mark);
+            _journal.Current = batch;
             Book(batch);
-            // The journal keeps what a restart would book again; past a bound, the books themselves are kept instead.
-            if (_journal.Bookings >= JournalBound || _journal.Since.Count >= JournalBatches) Checkpoint();
+            _journal.Current = null;
+            batch.Release();
         });
-        Receive<TakeSnapshot>(_ =>
-        {
-            Checkpoint();
-            Sender?.Tell(_journal.Snapshot, Self);
-        });
+        Receive<TakeSnapshot>(_ => Sender?.Tell(_journal.Ledger.Snapshot(), Self));
         Receive<HandOver>(_ =>
         {
-            Sender?.Tell(_ledger, Self);
+            Sender?.Tell(_journal.Ledger, Self);
             Context.Stop(Self);
         });
     }
 
-    /// <summary>The new incarnation: the failed event is set aside, and what came after the snapshot is booked again.</summary>
+    /// <summary>The new incarnation: the books go back to the mark, the failed event is set aside, and the batch is booked again.</summary>
     protected internal override void PostRestart(Exception reason)
     {
         if (reason is BookingFailedException failed)
             _journal.Quarantine[failed.Position] = $"{failed.InnerException!.GetType().Name}: {failed.InnerException.Message}";
-        foreach (var batch in _journal.Since) Book(batch);
-    }
-
-    private void Checkpoint()
-    {
-        _journal.Snapshot = _ledger.Snapshot();
-        _journal.Since.Clear();
-        _journal.Bookings = 0;
+        if (_journal.Current is not { } batch) return;
+        _journal.Ledger.Rewind(_journal.Mark);
+        Book(batch);
+        _journal.Current = null;
+        batch.Release();
     }
 
     private void Book(BookBatch batch)
     {
+        var ledger = _journal.Ledger;
         for (int i = 0; i < batch.Count; i++)
         {
             ref readonly var b = ref batch.Bookings[i];
             if (_journal.Quarantine.Count > 0 && _journal.Quarantine.TryGetValue(b.Position, out var error))
             {
-                _ledger.Quarantine(b, error);
+                ledger.Quarantine(b, error);
                 continue;
             }
             try
             {
                 _inspect?.Invoke(_host, _container, b);
-                _ledger.Book(b);
+                ledger.Book(b);
             }
             catch (Exception e)
             {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Replayer.Actors.Runtime;
 using Replayer.Ingest.Events;
@@ -127,19 +128,26 @@ public sealed class HostActor : Actor
     /// Reads the stream from a revision ahead of the models, one chunk per read (short reads, so
     /// that the snapshots the replay writes meanwhile never wait for a long read to end), and has
     /// each chunk decoded on the pool while the next is read: reading, decoding and the models
-    /// each get a core's share.
+    /// each get a core's share. The chunks' buffers go round: at most the channel's capacity, the
+    /// one being read and the ones being decoded are out at once.
     /// </summary>
     private async Task ReadAsync(ChannelWriter<Task<PidEvent[]>> writer, long from, CancellationToken ct)
     {
         try
         {
             var stream = TraceStreams.HostStream(_job.Trace, _host);
+            var free = new System.Collections.Concurrent.ConcurrentBag<EventChunk>();
             while (true)
             {
-                var raw = await ReadRawAsync(stream, from, ChunkSize, ct);
-                if (raw.Count == 0) break;
-                from += raw.Count;
-                await writer.WriteAsync(Task.Run(() => Decode(raw), ct), ct);
+                var chunk = free.TryTake(out var reused) ? reused : new EventChunk(ChunkSize);
+                int read = await _job.Store.ReadStreamDataAsync(stream, new StreamRevision(from), ChunkSize, chunk, ct);
+                if (read == 0) break;
+                from += read;
+                await writer.WriteAsync(Task.Run(() =>
+                {
+                    try { return TraceCatalog.Decode(chunk); }
+                    finally { free.Add(chunk); }
+                }, ct), ct);
             }
             writer.TryComplete();
         }
@@ -149,23 +157,13 @@ public sealed class HostActor : Actor
         }
     }
 
-    private static PidEvent[] Decode(List<RecordedEvent> raw)
+    /// <summary>Up to <paramref name="count"/> events of the stream from a revision, decoded: one short read.</summary>
+    private async Task<PidEvent[]> ReadChunkAsync(string stream, long from, int count, CancellationToken ct)
     {
-        var events = new PidEvent[raw.Count];
-        for (int i = 0; i < events.Length; i++) events[i] = TraceCatalog.Decode(raw[i]);
-        return events;
+        var chunk = new EventChunk(count);
+        await _job.Store.ReadStreamDataAsync(stream, new StreamRevision(from), count, chunk, ct);
+        return TraceCatalog.Decode(chunk);
     }
-
-    /// <summary>Up to <paramref name="count"/> events of the stream from a revision, as stored: one short read.</summary>
-    private async Task<List<RecordedEvent>> ReadRawAsync(string stream, long from, int count, CancellationToken ct)
-    {
-        var raw = new List<RecordedEvent>(count);
-        await foreach (var e in _job.Store.ReadStreamAsync(stream, new StreamRevision(from), count, ct)) raw.Add(e);
-        return raw;
-    }
-
-    private async Task<PidEvent[]> ReadChunkAsync(string stream, long from, int count, CancellationToken ct) =>
-        Decode(await ReadRawAsync(stream, from, count, ct));
 
     private async ValueTask PumpAsync()
     {
@@ -228,9 +226,10 @@ public sealed class HostActor : Actor
             _hostLedger.Book(booking);
             return null;
         }
-        var pending = _pending[container] ??= new Booking[BatchSize];
+        int batchSize = Math.Clamp(PendingBudget / _containers.Count, 16, BatchSize);
+        var pending = _pending[container] ??= ArrayPool<Booking>.Shared.Rent(batchSize);
         pending[_pendingCount[container]++] = booking;
-        if (_pendingCount[container] >= Math.Clamp(PendingBudget / _containers.Count, 16, BatchSize)) await FlushAsync(container);
+        if (_pendingCount[container] >= Math.Min(batchSize, pending.Length)) await FlushAsync(container);
         return null;
     }
 
@@ -262,8 +261,11 @@ public sealed class HostActor : Actor
     {
         int index = _containers.Count;
         var info = _replay.Containers[index];
-        var journal = new ContainerJournal(snapshot ?? new ContainerLedger(_host, info.Id, _job.Settings.Models).Snapshot());
-        var props = Props.Create(() => new ContainerActor(_host, info.Id, _job.Settings.Models, journal, _job.Inspect), mailboxCapacity: ContainerMailbox);
+        var ledger = snapshot is null
+            ? new ContainerLedger(_host, info.Id, _job.Settings.Models)
+            : ContainerLedger.Restore(_host, info.Id, _job.Settings.Models, snapshot);
+        var journal = new ContainerJournal(ledger);
+        var props = Props.Create(() => new ContainerActor(_host, info.Id, journal, _job.Inspect), mailboxCapacity: ContainerMailbox);
         var actor = Context.ActorOf(props, info.Id);
         _containers.Add(actor);
         _pending.Add(null);

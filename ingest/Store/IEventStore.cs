@@ -17,6 +17,13 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Reads a stream forwards from a revision; an unknown stream reads as empty.</summary>
     IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string stream, StreamRevision from, long maxCount = long.MaxValue, CancellationToken ct = default);
 
+    /// <summary>
+    /// Reads up to <paramref name="maxCount"/> events of a stream from a revision into a chunk,
+    /// revisions and data only (what a replay needs), and says how many it read; an unknown stream
+    /// reads as empty. One short read: the chunk is reset first.
+    /// </summary>
+    Task<int> ReadStreamDataAsync(string stream, StreamRevision from, int maxCount, EventChunk into, CancellationToken ct = default);
+
     /// <summary>Reads every stream by global position, starting after <paramref name="after"/>.</summary>
     IAsyncEnumerable<RecordedEvent> ReadAllAsync(Position after, long maxCount = long.MaxValue, CancellationToken ct = default);
 

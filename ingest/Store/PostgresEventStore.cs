@@ -197,6 +197,25 @@ public sealed class PostgresEventStore : IEventStore
         }
     }
 
+    /// <summary>The replay's read: revisions and data only, into the chunk.</summary>
+    public async Task<int> ReadStreamDataAsync(string stream, StreamRevision from, int maxCount, EventChunk into, CancellationToken ct = default)
+    {
+        into.Reset(stream);
+        await using var c = await OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT e.revision, e.data FROM events e
+            JOIN streams s ON s.id = e.stream
+            WHERE s.name = @name AND e.revision >= @from ORDER BY e.revision LIMIT @n
+            """, c);
+        cmd.Parameters.AddWithValue("name", stream);
+        cmd.Parameters.AddWithValue("from", from.Value);
+        cmd.Parameters.AddWithValue("n", (long)maxCount);
+        await using var r = await ExecuteReaderAsync(cmd, ct);
+        while (await ReadAsync(r, ct))
+            into.Add(r.GetInt64(0), r.GetFieldValue<byte[]>(1));
+        return into.Count;
+    }
+
     public async IAsyncEnumerable<RecordedEvent> ReadAllAsync(Position after, long maxCount = long.MaxValue,
         [EnumeratorCancellation] CancellationToken ct = default)
     {

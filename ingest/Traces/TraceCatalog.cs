@@ -95,7 +95,19 @@ public sealed class TraceCatalog(IEventStore store)
     }
 
     public static PidEvent Decode(RecordedEvent e) =>
-        NativeJson.ParseEvent(e.Data.Span, $"store:{e.Stream}", e.Revision.Value + 1);
+        NativeJson.ParseEvent(e.Data.Span, Where(e.Stream), e.Revision.Value + 1);
+
+    /// <summary>Decodes a chunk of a stream read with <see cref="IEventStore.ReadStreamDataAsync"/>.</summary>
+    public static PidEvent[] Decode(EventChunk chunk)
+    {
+        var where = Where(chunk.Stream);
+        var events = new PidEvent[chunk.Count];
+        for (int i = 0; i < events.Length; i++) events[i] = NativeJson.ParseEvent(chunk.Data(i), where, chunk.Revision(i) + 1);
+        return events;
+    }
+
+    /// <summary>How an error names a stored event: "store:STREAM" and its revision + 1 as the line.</summary>
+    private static string Where(string stream) => $"store:{stream}";
 
     /// <summary>
     /// Writes the trace as a native file: its header, then every host's events in the order they

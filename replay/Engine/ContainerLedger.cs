@@ -193,6 +193,57 @@ public sealed class ContainerLedger
         return l;
     }
 
+    /// <summary>
+    /// Takes down where the books stand, to <see cref="Rewind"/> to: the counts, and how long each
+    /// list is (details are only ever added, and an open detail only collects more events after
+    /// it). A few numbers: cheap enough to take before every batch.
+    /// </summary>
+    public void Mark(LedgerMark m)
+    {
+        m.Events = Events;
+        m.DivergentEvents = DivergentEvents;
+        Divergences.CopyTo(m.Divergences);
+        if (m.Costs.Length != Costs.Length * 6) m.Costs = new long[Costs.Length * 6];
+        for (int i = 0; i < Costs.Length; i++)
+        {
+            var c = Costs[i];
+            var k = m.Costs.AsSpan(i * 6, 6);
+            k[0] = c.TranslationsOut; k[1] = c.TranslationsIn; k[2] = c.Probes;
+            k[3] = c.AllocationFailures; k[4] = c.UnknownState; k[5] = c.Unsupported;
+        }
+        m.Details = Details.Count;
+        m.Quarantined = Quarantined.Count;
+        m.Open.Clear();
+        foreach (var d in _open) m.Open.Add((d, d.After.Count));
+        m.Recent.Clear();
+        m.Recent.AddRange(_recent);
+    }
+
+    /// <summary>Puts the books back where a <see cref="Mark"/> took them down: whatever was booked since is gone.</summary>
+    public void Rewind(LedgerMark m)
+    {
+        Events = m.Events;
+        DivergentEvents = m.DivergentEvents;
+        Divergences.CopyFrom(m.Divergences);
+        for (int i = 0; i < Costs.Length; i++)
+        {
+            var c = Costs[i];
+            var k = m.Costs.AsSpan(i * 6, 6);
+            c.TranslationsOut = k[0]; c.TranslationsIn = k[1]; c.Probes = k[2];
+            c.AllocationFailures = k[3]; c.UnknownState = k[4]; c.Unsupported = k[5];
+        }
+        Details.RemoveRange(m.Details, Details.Count - m.Details);
+        Quarantined.RemoveRange(m.Quarantined, Quarantined.Count - m.Quarantined);
+        _open.Clear();
+        foreach (var (d, after) in m.Open)
+        {
+            d.After.RemoveRange(after, d.After.Count - after);
+            _open.Add(d);
+        }
+        _recent.Clear();
+        foreach (var e in m.Recent) _recent.Enqueue(e);
+    }
+
     private static void WriteRef(BinaryWriter w, EventRef e)
     {
         w.Write(e.Position); w.Write(e.Time); w.Write(e.Tid); w.Write(e.Comm); w.Write(e.Text);
@@ -212,4 +263,17 @@ public sealed class ContainerLedger
         for (int i = 0; i < refs.Length; i++) refs[i] = ReadRef(r);
         return refs;
     }
+}
+
+/// <summary>Where a ledger's books stood (<see cref="ContainerLedger.Mark"/>); reused mark after mark.</summary>
+public sealed class LedgerMark
+{
+    internal long Events, DivergentEvents;
+    internal readonly long[] Divergences = new long[CategoryNames.All.Length];
+    /// <summary>Six numbers per model, in <see cref="ModelCost"/>'s order.</summary>
+    internal long[] Costs = [];
+    internal int Details, Quarantined;
+    /// <summary>The details still collecting events after them, and how many each had.</summary>
+    internal readonly List<(DivergenceRecord Record, int After)> Open = [];
+    internal readonly List<(PidEvent? Event, long Position, EventRef? Ref)> Recent = [];
 }

@@ -80,6 +80,10 @@ public sealed class CategoryCounts
 
     public long Total => _counts.Sum();
 
+    internal void CopyTo(long[] counts) => _counts.CopyTo(counts, 0);
+
+    internal void CopyFrom(long[] counts) => counts.CopyTo(_counts, 0);
+
     public void Add(CategoryCounts other)
     {
         for (int i = 0; i < _counts.Length; i++) _counts[i] += other._counts[i];

@@ -9,6 +9,8 @@ public sealed class FailingStore(IEventStore inner, Func<string, bool> failSave)
     public Task<IAppendSession> BeginAppendAsync(CancellationToken ct = default) => inner.BeginAppendAsync(ct);
     public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string stream, StreamRevision from, long maxCount = long.MaxValue, CancellationToken ct = default) =>
         inner.ReadStreamAsync(stream, from, maxCount, ct);
+    public Task<int> ReadStreamDataAsync(string stream, StreamRevision from, int maxCount, EventChunk into, CancellationToken ct = default) =>
+        inner.ReadStreamDataAsync(stream, from, maxCount, into, ct);
     public IAsyncEnumerable<RecordedEvent> ReadAllAsync(Position after, long maxCount = long.MaxValue, CancellationToken ct = default) => inner.ReadAllAsync(after, maxCount, ct);
     public Task<IReadOnlyList<StreamInfo>> ListStreamsAsync(string prefix, CancellationToken ct = default) => inner.ListStreamsAsync(prefix, ct);
     public Task DeleteStreamsAsync(IReadOnlyCollection<string> streams, CancellationToken ct = default) => inner.DeleteStreamsAsync(streams, ct);
