@@ -31,48 +31,69 @@ public readonly record struct Difference(DivergenceCategory Category, string Lef
 /// </summary>
 public static class DivergenceClassifier
 {
+    /// <summary>The categories in the order <see cref="Compare"/> lists them.</summary>
+    private static readonly DivergenceCategory[] Order =
+    [
+        DivergenceCategory.Unsupported, DivergenceCategory.Capacity, DivergenceCategory.Identity, DivergenceCategory.Visibility,
+        DivergenceCategory.Numbering, DivergenceCategory.SignalSet, DivergenceCategory.Reaping,
+    ];
+
     /// <summary>Adds to <paramref name="into"/> every way <paramref name="a"/> and <paramref name="b"/> differ; nothing when they agree or either could not tell.</summary>
     public static void Compare(Outcome a, Outcome b, List<Difference> into)
     {
-        if (a.Verdict == Verdict.Unsupported || b.Verdict == Verdict.Unsupported)
+        int categories = Categories(a, b);
+        foreach (var c in Order)
         {
-            if (a.Verdict != b.Verdict)
-                into.Add(new Difference(DivergenceCategory.Unsupported, Describe(a), Describe(b)));
-            return;
+            if ((categories & Bit(c)) == 0) continue;
+            var (left, right) = Describe(c, a, b);
+            into.Add(new Difference(c, left, right));
         }
-        // What one model could not know is not a difference between the designs.
-        if (a.Verdict == Verdict.UnknownState || b.Verdict == Verdict.UnknownState) return;
-
-        if (a.AllocationFailure != b.AllocationFailure)
-            into.Add(new Difference(DivergenceCategory.Capacity, Errno(a.AllocationFailure), Errno(b.AllocationFailure)));
-
-        if (a.HasRet && b.HasRet) CompareReturn(a, b, into);
-
-        if (!SameSignals(a, b))
-            into.Add(new Difference(DivergenceCategory.SignalSet, Signals(a.Signals), Signals(b.Signals)));
-
-        if (!SameSet(a.Reparented, b.Reparented) || !SameSet(a.Killed, b.Killed))
-            into.Add(new Difference(DivergenceCategory.Reaping, Reaping(a), Reaping(b)));
     }
 
-    private static void CompareReturn(Outcome a, Outcome b, List<Difference> into)
+    /// <summary>
+    /// One bit per <see cref="DivergenceCategory"/> in which the outcomes differ, without a word
+    /// of description: what a replay asks of every event, while it describes only the few it keeps.
+    /// </summary>
+    public static byte Categories(Outcome a, Outcome b)
+    {
+        if (a.Verdict == Verdict.Unsupported || b.Verdict == Verdict.Unsupported)
+            return a.Verdict != b.Verdict ? Bit(DivergenceCategory.Unsupported) : (byte)0;
+        // What one model could not know is not a difference between the designs.
+        if (a.Verdict == Verdict.UnknownState || b.Verdict == Verdict.UnknownState) return 0;
+
+        byte bits = 0;
+        if (a.AllocationFailure != b.AllocationFailure) bits |= Bit(DivergenceCategory.Capacity);
+        if (a.HasRet && b.HasRet && ReturnCategory(a, b) is { } r) bits |= Bit(r);
+        if (!SameSignals(a, b)) bits |= Bit(DivergenceCategory.SignalSet);
+        if (!SameSet(a.Reparented, b.Reparented) || !SameSet(a.Killed, b.Killed)) bits |= Bit(DivergenceCategory.Reaping);
+        return bits;
+    }
+
+    /// <summary>What each side said, in a few words, in a category where they differ.</summary>
+    public static (string Left, string Right) Describe(DivergenceCategory category, Outcome a, Outcome b) => category switch
+    {
+        DivergenceCategory.Unsupported => (Describe(a), Describe(b)),
+        DivergenceCategory.Capacity => (Errno(a.AllocationFailure), Errno(b.AllocationFailure)),
+        DivergenceCategory.SignalSet => (Signals(a.Signals), Signals(b.Signals)),
+        DivergenceCategory.Reaping => (Reaping(a), Reaping(b)),
+        _ => (Return(a), Return(b)),
+    };
+
+    /// <summary>Every category, in the order <see cref="Compare"/> lists them.</summary>
+    public static ReadOnlySpan<DivergenceCategory> InOrder => Order;
+
+    private static byte Bit(DivergenceCategory c) => (byte)(1 << (int)c);
+
+    /// <summary>How two returns differ: by the task a number names, then by the number; null when they do not.</summary>
+    private static DivergenceCategory? ReturnCategory(Outcome a, Outcome b)
     {
         bool okA = a.Ret >= 0, okB = b.Ret >= 0;
-        if (okA != okB || (!okA && a.Ret != b.Ret))
-        {
-            into.Add(new Difference(DivergenceCategory.Identity, Return(a), Return(b)));
-            return;
-        }
-        if (!okA) return;
-        if (a.RetTarget == b.RetTarget)
-        {
-            if (a.Ret != b.Ret) into.Add(new Difference(DivergenceCategory.Numbering, Return(a), Return(b)));
-            return;
-        }
+        if (okA != okB || (!okA && a.Ret != b.Ret)) return DivergenceCategory.Identity;
+        if (!okA) return null;
+        if (a.RetTarget == b.RetTarget) return a.Ret != b.Ret ? DivergenceCategory.Numbering : null;
         // A 0 that names nothing against a number that names someone: the viewer cannot see it.
         bool hiddenA = a.Ret == 0 && a.RetTarget == 0, hiddenB = b.Ret == 0 && b.RetTarget == 0;
-        var category = hiddenA != hiddenB ? DivergenceCategory.Visibility : DivergenceCategory.Identity;
-        into.Add(new Difference(category, Return(a), Return(b)));
+        return hiddenA != hiddenB ? DivergenceCategory.Visibility : DivergenceCategory.Identity;
     }
 
     private static bool SameSignals(Outcome a, Outcome b)

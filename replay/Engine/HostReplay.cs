@@ -56,15 +56,12 @@ public sealed class HostReplay
     /// <summary>The last events that shaped each live task's ids (birth, group, session, namespace), oldest first.</summary>
     private readonly Dictionary<int, Lineage> _lineage = [];
 
-    /// <summary>Details handed out per container and category, to keep the first few of each.</summary>
-    private readonly Dictionary<(int Container, DivergenceCategory Category), int> _detailsGiven = [];
+    /// <summary>Details handed out per container index and category, to keep the first few of each.</summary>
+    private readonly List<int[]> _detailsGiven = [];
 
     /// <summary>Checkpoints seen per VPS name on this host, and restores done per (source host, VPS name).</summary>
     private readonly Dictionary<string, int> _checkpoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _restores = new(StringComparer.Ordinal);
-
-    /// <summary>Differences of the current event, reused.</summary>
-    private readonly List<Difference> _differences = new(4);
 
     /// <summary>Events stepped so far; the position of the next.</summary>
     public long Position { get; private set; }
@@ -134,21 +131,26 @@ public sealed class HostReplay
         var b = _outcomes[1];
         if (Alike(a, b)) return (container, new Booking(ev, position, left, right, 0, null));
 
-        _differences.Clear();
-        DivergenceClassifier.Compare(a, b, _differences);
-        byte categories = 0;
+        byte categories = DivergenceClassifier.Categories(a, b);
+        if (categories == 0) return (container, new Booking(ev, position, left, right, 0, null));
         List<Finding>? findings = null;
-        foreach (var d in _differences)
+        var given = DetailsGiven(container);
+        foreach (var category in DivergenceClassifier.InOrder)
         {
-            categories |= (byte)(1 << (int)d.Category);
-            var key = (container, d.Category);
-            int given = _detailsGiven.GetValueOrDefault(key);
-            if (given >= Settings.DetailsPerCategory) continue;
-            _detailsGiven[key] = given + 1;
+            if ((categories & (1 << (int)category)) == 0 || given[(int)category] >= Settings.DetailsPerCategory) continue;
+            given[(int)category]++;
+            var (l, r) = DivergenceClassifier.Describe(category, a, b);
             findings ??= new List<Finding>(2);
-            findings.Add(new Finding(d.Category, d.Left, d.Right, a.Note ?? b.Note, Causes(ev, position, a, b)));
+            findings.Add(new Finding(category, l, r, a.Note ?? b.Note, Causes(ev, position, a, b)));
         }
         return (container, new Booking(ev, position, left, right, categories, findings?.ToArray()));
+    }
+
+    /// <summary>Details handed out so far in a container, per category.</summary>
+    private int[] DetailsGiven(int container)
+    {
+        while (_detailsGiven.Count <= container) _detailsGiven.Add(new int[CategoryNames.All.Length]);
+        return _detailsGiven[container];
     }
 
     /// <summary>Passes over an event without replaying it (it was quarantined): the next event keeps its position.</summary>
@@ -269,14 +271,17 @@ public sealed class HostReplay
             w.Write(_containers.Count);
             foreach (var c in _containers) { w.Write(c.InitComm); w.Write(c.Init); w.Write(c.Born); }
             WriteMap(w, _namedInits.OrderBy(kv => kv.Key), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
-            WriteMap(w, _detailsGiven.OrderBy(kv => kv.Key.Container).ThenBy(kv => kv.Key.Category), (w, kv) =>
+            WriteMap(w, _detailsGiven.SelectMany((given, container) => given.Select((n, category) => (container, category, n))).Where(x => x.n > 0), (w, x) =>
             {
-                w.Write(kv.Key.Container);
-                w.Write((byte)kv.Key.Category);
-                w.Write(kv.Value);
+                w.Write(x.container);
+                w.Write((byte)x.category);
+                w.Write(x.n);
             });
             WriteMap(w, _checkpoints.OrderBy(kv => kv.Key, StringComparer.Ordinal), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
             WriteMap(w, _restores.OrderBy(kv => kv.Key, StringComparer.Ordinal), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
+            // One writer for every lineage event: a live task's four events each, thousands of tasks.
+            var buffer = new ArrayBufferWriter<byte>(256);
+            using var json = new System.Text.Json.Utf8JsonWriter(buffer);
             WriteMap(w, _lineage.OrderBy(kv => kv.Key), (w, kv) =>
             {
                 w.Write(kv.Key);
@@ -284,7 +289,11 @@ public sealed class HostReplay
                 for (int i = 0; i < kv.Value.Count; i++)
                 {
                     w.Write(kv.Value.Positions[i]);
-                    WriteBytes(w, Encode(kv.Value.Events[i]));
+                    buffer.ResetWrittenCount();
+                    json.Reset(buffer);
+                    NativeJson.WriteEvent(json, kv.Value.Events[i]);
+                    json.Flush();
+                    WriteBytes(w, buffer.WrittenSpan);
                 }
             });
         }
@@ -308,7 +317,12 @@ public sealed class HostReplay
         _namedInits.Clear();
         for (int n = r.ReadInt32(), i = 0; i < n; i++) _namedInits[r.ReadInt32()] = r.ReadString();
         _detailsGiven.Clear();
-        for (int n = r.ReadInt32(), i = 0; i < n; i++) _detailsGiven[(r.ReadInt32(), (DivergenceCategory)r.ReadByte())] = r.ReadInt32();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++)
+        {
+            int container = r.ReadInt32();
+            int category = r.ReadByte();
+            DetailsGiven(container)[category] = r.ReadInt32();
+        }
         _checkpoints.Clear();
         for (int n = r.ReadInt32(), i = 0; i < n; i++) _checkpoints[r.ReadString()] = r.ReadInt32();
         _restores.Clear();
@@ -340,13 +354,6 @@ public sealed class HostReplay
         w.Write(bytes);
     }
 
-    private static byte[] Encode(PidEvent ev)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new System.Text.Json.Utf8JsonWriter(buffer)) NativeJson.WriteEvent(w, ev);
-        return buffer.WrittenSpan.ToArray();
-    }
-
     private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
 
     private static void WriteCounts(BinaryWriter w, AnswerCounts c)
@@ -360,19 +367,22 @@ public sealed class HostReplay
         c.UnknownState = r.ReadInt64(); c.NotApplicable = r.ReadInt64(); c.Unrecorded = r.ReadInt64();
     }
 
-    /// <summary>The last few events that shaped a task, oldest first.</summary>
+    /// <summary>The last few events that shaped a task, oldest first: one object per task, the arrays inline.</summary>
     private sealed class Lineage
     {
-        public readonly PidEvent[] Events = new PidEvent[LineageDepth];
-        public readonly long[] Positions = new long[LineageDepth];
+        public EventRing Events;
+        public PositionRing Positions;
         public int Count;
 
         public void Add(PidEvent ev, long position)
         {
             if (Count == LineageDepth)
             {
-                Array.Copy(Events, 1, Events, 0, LineageDepth - 1);
-                Array.Copy(Positions, 1, Positions, 0, LineageDepth - 1);
+                for (int i = 1; i < LineageDepth; i++)
+                {
+                    Events[i - 1] = Events[i];
+                    Positions[i - 1] = Positions[i];
+                }
                 Count--;
             }
             Events[Count] = ev;
@@ -380,13 +390,19 @@ public sealed class HostReplay
             Count++;
         }
 
-        public Lineage Copy()
-        {
-            var l = new Lineage { Count = Count };
-            Array.Copy(Events, l.Events, Count);
-            Array.Copy(Positions, l.Positions, Count);
-            return l;
-        }
+        public Lineage Copy() => new() { Events = Events, Positions = Positions, Count = Count };
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(LineageDepth)]
+    private struct EventRing
+    {
+        private PidEvent _first;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(LineageDepth)]
+    private struct PositionRing
+    {
+        private long _first;
     }
 }
 

@@ -17,6 +17,8 @@ public sealed class Validator
     private readonly Outcome _outcome = new();
     /// <summary>Which predicted signals a recorded one has claimed, reused per event.</summary>
     private readonly List<bool> _matched = new(8);
+    /// <summary>Report.ByKind's counts by event kind.</summary>
+    private AnswerCounts?[] _byKind = [];
 
     public Validator(string trace, string model, Func<IPidModel> newModel)
     {
@@ -50,8 +52,8 @@ public sealed class Validator
     public void Judge(PidEvent ev, Outcome o, long position)
     {
         if (ev.RecordedAnswers == 0) return;
+        var counts = CountsOf(ev.Kind);
         var kind = NativeJson.KindName(ev.Kind);
-        if (!Report.ByKind.TryGetValue(kind, out var counts)) Report.ByKind[kind] = counts = new AnswerCounts();
 
         if (ev is not Signal && ev.Ret is long recorded)
         {
@@ -77,17 +79,14 @@ public sealed class Validator
             for (int i = 0; i < o.Signals.Count; i++)
                 if (!_matched[i] && o.Signals[i].To == r.To && o.Signals[i].Sig == r.Sig) { idx = i; break; }
             Answer a;
-            string predicted;
             if (idx >= 0)
             {
                 _matched[idx] = true;
                 var p = o.Signals[idx];
-                predicted = Describe(p.Sig, p.To, p.Result);
                 a = o.UnknownResults.Contains(idx) ? Answer.UnknownState : p.Result == r.Result ? Answer.Agreed : Answer.Disagreed;
             }
             else
             {
-                predicted = "no such signal";
                 a = o.Verdict switch
                 {
                     Verdict.UnknownState => Answer.UnknownState,
@@ -97,7 +96,9 @@ public sealed class Validator
             }
             Count(counts, a);
             if (a == Answer.Disagreed)
-                Disagree(ev, kind, position, Describe(r.Sig, r.To, r.Result), predicted, o.Note ?? "the model sends this signal otherwise");
+                Disagree(ev, kind, position, Describe(r.Sig, r.To, r.Result),
+                    idx >= 0 ? Describe(o.Signals[idx].Sig, o.Signals[idx].To, o.Signals[idx].Result) : "no such signal",
+                    o.Note ?? "the model sends this signal otherwise");
         }
         // One syscall's signal_generate lines are recorded together: with some recorded, a predicted one missing is a difference.
         if (signals.Length == 0) return;
@@ -109,6 +110,17 @@ public sealed class Validator
             var p = o.Signals[i];
             Disagree(ev, kind, position, "no such signal", Describe(p.Sig, p.To, p.Result), o.Note ?? "the model sends a signal the kernel did not");
         }
+    }
+
+    /// <summary>The counts of a kind of event, looked up once per kind rather than by name per event.</summary>
+    private AnswerCounts CountsOf(EventKind kind)
+    {
+        int i = (int)kind;
+        if (i >= _byKind.Length) Array.Resize(ref _byKind, i + 1);
+        if (_byKind[i] is { } counts) return counts;
+        var name = NativeJson.KindName(kind);
+        if (!Report.ByKind.TryGetValue(name, out counts)) Report.ByKind[name] = counts = new AnswerCounts();
+        return _byKind[i] = counts;
     }
 
     private static Answer CompareRet(long recorded, Outcome o)
