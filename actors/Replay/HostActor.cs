@@ -73,8 +73,6 @@ public sealed class HostActor : Actor
     private readonly List<Booking[]?> _pending = [null];
     private readonly List<int> _pendingCount = [0];
 
-    /// <summary>The models' state at the last snapshot: what a model failure is recovered from.</summary>
-    private byte[] _hostSnapshot = [];
 
     /// <summary>Events quarantined since the last snapshot: a recovery passes over them again.</summary>
     private readonly HashSet<long> _skipped = [];
@@ -114,7 +112,6 @@ public sealed class HostActor : Actor
     {
         var snapshot = _job.FromStart ? null : await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Token);
         if (snapshot is not null) Restore(snapshot);
-        _hostSnapshot = _replay.Snapshot();
         _resumedFrom = _saved = _replay.Position;
         Interlocked.Add(ref _job.Progress, _resumedFrom);
         _reading = CancellationTokenSource.CreateLinkedTokenSource(_job.Token);
@@ -242,7 +239,7 @@ public sealed class HostActor : Actor
     {
         if (_hostLedger.Quarantined.Count >= MaxModelFailures)
             throw new InvalidOperationException($"host {_host}: the models failed on {MaxModelFailures} events; the last, at position {at}: {error.Message}", error);
-        _replay.Restore(_hostSnapshot);
+        _replay.Restore(await LastSnapshotAsync());
         var stream = TraceStreams.HostStream(_job.Trace, _host);
         while (_replay.Position < at)
             foreach (var ev in await ReadChunkAsync(stream, _replay.Position, (int)Math.Min(ChunkSize, at - _replay.Position), _job.Token))
@@ -255,6 +252,20 @@ public sealed class HostActor : Actor
         _skipped.Add(at);
         _replay.Skip();
         _hostLedger.Quarantine(booking, $"model: {error.GetType().Name}: {error.Message}");
+    }
+
+    /// <summary>
+    /// The models' state at the last snapshot, read back from the store rather than kept: a host's
+    /// state is tens of megabytes at a thousand containers, and a model failure is rare. Before any
+    /// snapshot of this run, the state the replay started from.
+    /// </summary>
+    private async ValueTask<byte[]> LastSnapshotAsync()
+    {
+        if (_saved == 0) return new HostReplay(_host, _job.Settings, _job.Trace).Snapshot();
+        var snapshot = await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Token);
+        if (snapshot is null || snapshot.Revision.Value + 1 != _saved)
+            throw new InvalidOperationException($"host {_host}: the snapshot at position {_saved} to recover the models from is no longer in the store");
+        return ReplayStreams.DecodeHost(snapshot.State.Span).Host;
     }
 
     private void AddContainer(byte[]? snapshot)
@@ -291,9 +302,8 @@ public sealed class HostActor : Actor
     private async ValueTask SaveSnapshotAsync()
     {
         var ledgers = await CollectAsync<byte[]>(TakeSnapshot.Instance);
-        _hostSnapshot = _replay.Snapshot();
         _skipped.Clear();
-        var state = ReplayStreams.EncodeHost(_hostSnapshot, _hostLedger.Snapshot(), ledgers.Skip(1).ToList()!);
+        var state = ReplayStreams.EncodeHost(_replay.Snapshot(), _hostLedger.Snapshot(), ledgers.Skip(1).ToList()!);
         await _job.Store.SaveSnapshotAsync(_snapshotStream, new StreamRevision(_replay.Position - 1), ReplayStreams.SnapshotType, state, _job.Token);
         _saved = _replay.Position;
     }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Replayer.Ingest.Traces;
 using Replayer.Replay.Engine;
@@ -23,17 +24,24 @@ public static class ReplayStreams
     public static string Image(string trace, ReplaySettings settings, ImageKey key) =>
         $"{TraceStreams.MetaStream(trace)}#image/{settings.Key}/{key.Source}/{key.Destination}/{key.Name}/{key.Occurrence}";
 
+    /// <summary>A host's replay state as one array of exactly its size: at a thousand containers it is tens of megabytes, made once, not grown.</summary>
     public static byte[] EncodeHost(byte[] host, byte[] hostLedger, IReadOnlyList<byte[]> containers)
     {
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        long size = 4 + host.Length + 4 + hostLedger.Length + 4 + containers.Sum(c => 4L + c.Length);
+        var state = new byte[size];
+        int at = 0;
+        void Put(ReadOnlySpan<byte> bytes)
         {
-            Write(w, host);
-            Write(w, hostLedger);
-            w.Write(containers.Count);
-            foreach (var c in containers) Write(w, c);
+            BinaryPrimitives.WriteInt32LittleEndian(state.AsSpan(at), bytes.Length);
+            bytes.CopyTo(state.AsSpan(at + 4));
+            at += 4 + bytes.Length;
         }
-        return ms.ToArray();
+        Put(host);
+        Put(hostLedger);
+        BinaryPrimitives.WriteInt32LittleEndian(state.AsSpan(at), containers.Count);
+        at += 4;
+        foreach (var c in containers) Put(c);
+        return state;
     }
 
     public static (byte[] Host, byte[] HostLedger, List<byte[]> Containers) DecodeHost(ReadOnlySpan<byte> state)

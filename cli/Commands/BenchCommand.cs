@@ -151,6 +151,9 @@ public static class BenchCommand
             var (result, elapsed) = await ReplayCommand.RunAsync(parse, ct, fromStart: true, snapshotEvery: long.MaxValue);
             using var self = Process.GetCurrentProcess();
             long peak = self.PeakWorkingSet64;
+            var cpu = self.TotalProcessorTime;
+            long allocated = GC.GetTotalAllocatedBytes();
+            var pause = GC.GetTotalPauseDuration();
             double seconds = elapsed.TotalSeconds;
             var r = result.Report;
             if (parse.GetValue(StoreOptions.Json))
@@ -164,6 +167,12 @@ public static class BenchCommand
                     w.WriteNumber("seconds", Math.Round(seconds, 3));
                     w.WriteNumber("events_per_second", Math.Round(result.Replayed / seconds));
                     w.WriteNumber("peak_memory_bytes", peak);
+                    w.WriteNumber("cpu_seconds", Math.Round(cpu.TotalSeconds, 3));
+                    w.WriteNumber("allocated_bytes", allocated);
+                    w.WriteNumber("gc_pause_seconds", Math.Round(pause.TotalSeconds, 3));
+                    w.WriteNumber("gen0_collections", GC.CollectionCount(0));
+                    w.WriteNumber("gen1_collections", GC.CollectionCount(1));
+                    w.WriteNumber("gen2_collections", GC.CollectionCount(2));
                     w.WriteString("machine", Machine);
                     w.WriteEndObject();
                 });
@@ -171,6 +180,8 @@ public static class BenchCommand
             {
                 Console.WriteLine($"replay of {r.Trace} ({string.Join(" vs ", r.Models)}): {result.Replayed:N0} events, {r.Hosts.Count} host(s), " +
                     $"{r.Containers.Count(c => c.Id != "host"):N0} containers in {seconds:F2} s: {result.Replayed / seconds:N0} events/s, peak memory {peak / 1e6:F0} MB");
+                Console.WriteLine($"process: {cpu.TotalSeconds:F2} s CPU, {allocated / 1e9:F2} GB allocated, collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} (gen0/1/2), " +
+                    $"{pause.TotalSeconds:F2} s paused, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:F0} MB after the last");
                 Console.WriteLine($"machine: {Machine}");
             }
             return ExitCodes.Ok;

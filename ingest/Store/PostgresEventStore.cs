@@ -301,7 +301,7 @@ public sealed class PostgresEventStore : IEventStore
         ScalarAsync("""
             DELETE FROM snapshots WHERE stream = @a;
             INSERT INTO snapshots(stream, revision, type, state) VALUES(@a, @b, @c, @d);
-            """, ct, stream, revision.Value, type, state.ToArray());
+            """, ct, stream, revision.Value, type, StoreBytes.WholeArray(state));
 
     public async Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default)
     {

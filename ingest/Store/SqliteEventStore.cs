@@ -289,7 +289,7 @@ public sealed class SqliteEventStore : IEventStore
             DELETE FROM snapshots WHERE stream = $s;
             INSERT INTO snapshots(stream, revision, type, state) VALUES($s, $r, $t, $d);
             COMMIT;
-            """, ct, ("$s", stream), ("$r", revision.Value), ("$t", type), ("$d", state.ToArray()));
+            """, ct, ("$s", stream), ("$r", revision.Value), ("$t", type), ("$d", StoreBytes.WholeArray(state)));
     }
 
     public async Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default)

@@ -63,6 +63,9 @@ public sealed class HostReplay
     private readonly Dictionary<string, int> _checkpoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _restores = new(StringComparer.Ordinal);
 
+    /// <summary>The size of the last snapshot, to size the next one's buffer.</summary>
+    private int _lastSnapshotSize;
+
     /// <summary>Events stepped so far; the position of the next.</summary>
     public long Position { get; private set; }
 
@@ -258,7 +261,8 @@ public sealed class HostReplay
     /// <summary>The whole replay state of the host, to resume from: models, oracles, containers, lineage.</summary>
     public byte[] Snapshot()
     {
-        using var ms = new MemoryStream();
+        // Sized from the last one: a host's state grows slowly, and a stream that doubles its way to tens of megabytes copies them all.
+        using var ms = new MemoryStream(_lastSnapshotSize + _lastSnapshotSize / 8 + 4096);
         using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Settings.Key);
@@ -297,6 +301,7 @@ public sealed class HostReplay
                 }
             });
         }
+        _lastSnapshotSize = (int)ms.Length;
         return ms.ToArray();
     }
 

@@ -7,6 +7,9 @@ public sealed partial class VpidModel
     /// <summary>Format version of <see cref="Snapshot"/>.</summary>
     private const int SnapshotVersion = 4;
 
+    /// <summary>The first number from <paramref name="nr"/> on that may be in use or renumbered: the snapshot skips the empty pages.</summary>
+    private int NextNumberUsed(int nr) => Math.Min(_uses.NextUsed(nr), _traceOf.NextUsed(nr));
+
     /// <summary>
     /// The whole state: VPSs, tasks in process-list order with their threads, children and group
     /// lists in their order, the pidmap's holders, and the vpid hash chain by chain, so that a
@@ -72,7 +75,7 @@ public sealed partial class VpidModel
                     for (var g = p; g is not null; g = g.NextInGroup) w.Write(g.Tid);
                 }
             w.Write(0);
-            for (int nr = 0; nr < _uses.Length; nr++)
+            for (int nr = NextNumberUsed(0); nr < _uses.Length; nr = NextNumberUsed(nr + 1))
                 if (_uses[nr] != 0 || _traceOf[nr] != 0)
                 {
                     w.Write(nr); w.Write(_uses[nr]); w.Write(_traceOf[nr]);
@@ -251,11 +254,11 @@ public sealed partial class VpidModel
             _pool.Push(t);
         }
         _tasks.Clear();
-        Array.Clear(_byPid);
-        Array.Clear(_uses);
-        Array.Clear(_traceOf);
-        Array.Clear(_groupHead);
-        Array.Clear(_groupTail);
+        _byPid.Clear();
+        _uses.Clear();
+        _traceOf.Clear();
+        _groupHead.Clear();
+        _groupTail.Clear();
         _hash.Clear();
         _vpss.Clear();
         _awaitingParent.Clear();

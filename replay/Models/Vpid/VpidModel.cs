@@ -41,13 +41,13 @@ public sealed partial class VpidModel : IPidModel
     /// <summary>Tasks not yet released, by identity (the trace's global tid).</summary>
     private readonly Dictionary<int, VpidTask> _tasks = new(1024);
     /// <summary>pid_hash[PIDTYPE_PID]: tasks by global pid; the upper half holds tasks this design could not have numbered.</summary>
-    private readonly VpidTask?[] _byPid;
+    private readonly PagedTable<VpidTask?> _byPid;
     /// <summary>Per global number: id types attached (pid, tgid, pgid, sid); the number is free (free_pidmap) at 0.</summary>
-    private readonly int[] _uses;
+    private readonly PagedTable<int> _uses;
     /// <summary>Per global number: the identity of the task that last held it, so an exited group leader's group keeps a name.</summary>
-    private readonly int[] _traceOf;
+    private readonly PagedTable<int> _traceOf;
     /// <summary>pid_hash[PIDTYPE_PGID]: each process group's leaders, in attach order.</summary>
-    private readonly VpidTask?[] _groupHead, _groupTail;
+    private readonly PagedTable<VpidTask?> _groupHead, _groupTail;
     /// <summary>The host-wide vpid_hash.</summary>
     private readonly VpidHash _hash;
     /// <summary>VPSs ever made on this host, by id - 1.</summary>
@@ -96,11 +96,11 @@ public sealed partial class VpidModel : IPidModel
         _options.Validate();
         _migrations = migrations ?? new VpsMigrations();
         int numbers = 2 * _options.PidMax;
-        _byPid = new VpidTask?[numbers];
-        _uses = new int[numbers];
-        _traceOf = new int[numbers];
-        _groupHead = new VpidTask?[numbers];
-        _groupTail = new VpidTask?[numbers];
+        _byPid = new(numbers);
+        _uses = new(numbers);
+        _traceOf = new(numbers);
+        _groupHead = new(numbers);
+        _groupTail = new(numbers);
         _hash = new VpidHash(_options.Buckets);
         _lastPid = ReservedPids - 1;
         _overflowCursor = _options.PidMax;
