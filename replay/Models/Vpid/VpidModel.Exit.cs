@@ -136,9 +136,18 @@ public sealed partial class VpidModel
     {
         var ids = _scratch;
         ids.Clear();
-        for (var p = _firstProcess; p is not null; p = p.NextProcess)
-            if (p.Vps == vps && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
-                ids.Add(p.Pid);
+        if (_membersExact)
+        {
+            for (var p = vps.FirstMember; p is not null; p = p.NextMember)
+                if (p.IsLeader && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
+                    ids.Add(p.Pid);
+        }
+        else
+        {
+            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+                if (p.Vps == vps && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
+                    ids.Add(p.Pid);
+        }
         ids.Sort();
         foreach (int pid in ids)
         {

@@ -54,7 +54,7 @@ public sealed partial class VpidModel
         child.Unplaced = parent.EnteredUnnamed && !ev.IsThread;
         child.VPgid = parent.VPgid;
         child.VSid = parent.VSid;
-        child.Vps = vps;
+        SetVps(child, vps);
         child.NestedNs = vps is not null && (parent.NestedNs || parent.ChildrenNested || (ev.NewPidNs && parent.Vps is not null));
         // The parent's view of the child: its global tid on the host, its number at the VPS's level
         // when the parent lives there (a child in a nested namespace has one there too).
@@ -174,22 +174,45 @@ public sealed partial class VpidModel
     {
         bool hostWide = _options.Walk == SparseWalk.HostWide;
         int before = vps.Mappings, lookups = 0, probes = 0;
-        for (var g = _firstProcess; g is not null; g = g.NextProcess)
-            for (var t = g; t is not null; t = t.NextThread)
+        if (hostWide || !_membersExact)
+        {
+            for (var g = _firstProcess; g is not null; g = g.NextProcess)
+                for (var t = g; t is not null; t = t.NextThread)
+                {
+                    if (t.Pid == pid || (!hostWide && t.Vps != vps))
+                        continue;
+                    lookups++;
+                    AddMapping(t.Pid, t.VPid, vps, ref probes);
+                }
+            for (var t = _firstProcess; t is not null; t = t.NextProcess)
             {
                 if (t.Pid == pid || (!hostWide && t.Vps != vps))
+                    continue;
+                lookups += 3;
+                AddMapping(t.Pid, t.VTgid, vps, ref probes);
+                AddMapping(t.Pgrp, t.VPgid, vps, ref probes);
+                AddMapping(t.Session, t.VSid, vps, ref probes);
+            }
+        }
+        else
+        {
+            // The VPS-local walk meets the same tasks in the same order on the member list.
+            for (var t = vps.FirstMember; t is not null; t = t.NextMember)
+            {
+                if (t.Pid == pid)
                     continue;
                 lookups++;
                 AddMapping(t.Pid, t.VPid, vps, ref probes);
             }
-        for (var t = _firstProcess; t is not null; t = t.NextProcess)
-        {
-            if (t.Pid == pid || (!hostWide && t.Vps != vps))
-                continue;
-            lookups += 3;
-            AddMapping(t.Pid, t.VTgid, vps, ref probes);
-            AddMapping(t.Pgrp, t.VPgid, vps, ref probes);
-            AddMapping(t.Session, t.VSid, vps, ref probes);
+            for (var t = vps.FirstMember; t is not null; t = t.NextMember)
+            {
+                if (!t.IsLeader || t.Pid == pid)
+                    continue;
+                lookups += 3;
+                AddMapping(t.Pid, t.VTgid, vps, ref probes);
+                AddMapping(t.Pgrp, t.VPgid, vps, ref probes);
+                AddMapping(t.Session, t.VSid, vps, ref probes);
+            }
         }
         vps.Sparse = true;
         int made = vps.Mappings - before;
@@ -285,7 +308,7 @@ public sealed partial class VpidModel
         }
         if (only is null || !child.IsLeader || child.Vps is not null)
             return;
-        child.Vps = only;
+        SetVps(child, only);
         VpsTaskAdd(only);
         child.VPid = child.VTgid = AllocVpid(only, child.Pid, -1, o);
         SetTraceNr(child, ret);
@@ -357,7 +380,7 @@ public sealed partial class VpidModel
             t.VSid = SnapshotVirtual(vps, session, ev.NsSid, levels);
         }
         t.VPid = vpid;
-        t.Vps = vps;
+        SetVps(t, vps);
         t.NestedNs = levels > 2 && vps is not null;
         SetTraceNr(t, ev.NsPid is { Length: > 0 } nspid ? nspid[Math.Min(1, nspid.Length - 1)] : 0);
         t.Adopted = ev.Adopted;

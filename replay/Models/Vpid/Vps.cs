@@ -28,4 +28,6 @@ public sealed class Vps
     internal VpidTask? Init;
     /// <summary>An init was ever born: later children get global + 1024, not 1.</summary>
     internal bool HadInit;
+    /// <summary>Its tasks on the host walk, in walk order (VpidTask.PrevMember/NextMember).</summary>
+    internal VpidTask? FirstMember, LastMember;
 }
