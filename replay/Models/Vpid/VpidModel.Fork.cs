@@ -114,8 +114,16 @@ public sealed partial class VpidModel
     private Vps NewVps(string name, ulong pidNs)
     {
         var vps = new Vps { Id = _vpss.Count + 1, Name = name, PidNs = pidNs };
-        _vpss.Add(vps);
+        AddVps(vps);
         return vps;
+    }
+
+    private void AddVps(Vps vps)
+    {
+        _vpss.Add(vps);
+        if (!_vpssByName.TryGetValue(vps.Name, out var named))
+            _vpssByName[vps.Name] = named = new List<Vps>(1);
+        named.Add(vps);
     }
 
     /// <summary>

@@ -165,7 +165,7 @@ public sealed partial class VpidModel
         var inits = new int[vpsCount];
         for (int i = 0; i < vpsCount; i++)
         {
-            _vpss.Add(new Vps
+            AddVps(new Vps
             {
                 Id = i + 1, Name = r.ReadString(), PidNs = r.ReadUInt64(), Sparse = r.ReadBoolean(), Mappings = r.ReadInt32(),
                 Tasks = r.ReadInt32(), Stopped = r.ReadBoolean(), HadInit = r.ReadBoolean(),
@@ -280,6 +280,7 @@ public sealed partial class VpidModel
         Array.Clear(_groupTail);
         _hash.Clear();
         _vpss.Clear();
+        _vpssByName.Clear();
         _awaitingParent.Clear();
         _renumbered.Clear();
         _notices.Clear();

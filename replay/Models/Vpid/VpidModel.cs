@@ -52,6 +52,8 @@ public sealed partial class VpidModel : IPidModel
     private readonly VpidHash _hash;
     /// <summary>VPSs ever made on this host, by id - 1.</summary>
     private readonly List<Vps> _vpss = new();
+    /// <summary>The same VPSs by name, each name's in Id order (vzctl names one in a Container event).</summary>
+    private readonly Dictionary<string, List<Vps>> _vpssByName = new(StringComparer.Ordinal);
     /// <summary>Released task objects, reused so that forks allocate nothing once warm.</summary>
     private readonly Stack<VpidTask> _pool = new();
     /// <summary>Identities collected by a teardown, sorted before they are reported.</summary>
@@ -177,8 +179,10 @@ public sealed partial class VpidModel : IPidModel
     /// <summary>The VPS named by a Container event or vzctl; null when there is none.</summary>
     public Vps? FindVps(string name)
     {
-        foreach (var vps in _vpss)
-            if (!vps.Stopped && vps.Name == name)
+        if (!_vpssByName.TryGetValue(name, out var named))
+            return null;
+        foreach (var vps in named)
+            if (!vps.Stopped)
                 return vps;
         return null;
     }
