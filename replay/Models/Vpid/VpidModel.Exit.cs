@@ -206,11 +206,13 @@ public sealed partial class VpidModel
                 pid = pid > 0 ? g : -g;
             }
         }
+        // A WNOHANG wait the trace says found nothing answers 0 or ECHILD: the first eligible child settles it.
+        bool anySettles = ev.Ret == 0 && (ev.Options & 1) != 0;
         if (RecordedZombie(caller, pid, ev.Ret) is { } named)
             found = recorded = named;
         else
-            for (var th = caller.Leader; th is not null; th = th.NextThread)
-                for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+            for (var th = caller.Leader; th is not null && !(any && anySettles); th = th.NextThread)
+                for (var c = th.FirstChild; c is not null && !(any && anySettles); c = c.NextSibling)
                 {
                     if (!c.IsLeader || !EligibleChild(caller, pid, c))
                         continue;

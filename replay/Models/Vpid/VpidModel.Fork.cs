@@ -124,6 +124,11 @@ public sealed partial class VpidModel
         if (!_vpssByName.TryGetValue(vps.Name, out var named))
             _vpssByName[vps.Name] = named = new List<Vps>(1);
         named.Add(vps);
+        if (vps.PidNs == 0)
+            return;
+        if (!_vpssByNs.TryGetValue(vps.PidNs, out var inNs))
+            _vpssByNs[vps.PidNs] = inNs = new List<Vps>(1);
+        inNs.Add(vps);
     }
 
     /// <summary>
@@ -274,9 +279,9 @@ public sealed partial class VpidModel
             return;
         }
         Vps? target = null;
-        if (ev.TargetNs != 0)
-            foreach (var vps in _vpss)
-                if (vps.PidNs == ev.TargetNs && !vps.Stopped)
+        if (ev.TargetNs != 0 && _vpssByNs.TryGetValue(ev.TargetNs, out var named))
+            foreach (var vps in named)
+                if (!vps.Stopped)
                     target = vps;
         if (target is null)
         {
@@ -335,10 +340,8 @@ public sealed partial class VpidModel
         Vps? vps = null;
         if (levels >= 2)
         {
-            if (ev.PidNs != 0 && levels == 2)
-                foreach (var v in _vpss)
-                    if (v.PidNs == ev.PidNs)
-                        vps = v;
+            if (ev.PidNs != 0 && levels == 2 && _vpssByNs.TryGetValue(ev.PidNs, out var named))
+                vps = named[^1];
             if (vps is null && ev.PidNs == 0 && _tasks.TryGetValue(ev.PPid, out var known))
                 vps = known.Vps; // no inode: a child of a VPS task is in its VPS
             if (levels > 2)

@@ -281,6 +281,7 @@ public sealed partial class VpidModel
         _hash.Clear();
         _vpss.Clear();
         _vpssByName.Clear();
+        _vpssByNs.Clear();
         _awaitingParent.Clear();
         _renumbered.Clear();
         _notices.Clear();

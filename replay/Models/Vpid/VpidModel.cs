@@ -54,6 +54,8 @@ public sealed partial class VpidModel : IPidModel
     private readonly List<Vps> _vpss = new();
     /// <summary>The same VPSs by name, each name's in Id order (vzctl names one in a Container event).</summary>
     private readonly Dictionary<string, List<Vps>> _vpssByName = new(StringComparer.Ordinal);
+    /// <summary>The VPSs a trace's pid namespace inode names, in Id order.</summary>
+    private readonly Dictionary<ulong, List<Vps>> _vpssByNs = new();
     /// <summary>Released task objects, reused so that forks allocate nothing once warm.</summary>
     private readonly Stack<VpidTask> _pool = new();
     /// <summary>Identities collected by a teardown, sorted before they are reported.</summary>
