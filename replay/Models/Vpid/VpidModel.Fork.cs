@@ -121,14 +121,22 @@ public sealed partial class VpidModel
     private void AddVps(Vps vps)
     {
         _vpss.Add(vps);
-        if (!_vpssByName.TryGetValue(vps.Name, out var named))
-            _vpssByName[vps.Name] = named = new List<Vps>(1);
-        named.Add(vps);
+        if (_vpssByName.TryGetValue(vps.Name, out var named))
+        {
+            named.Last.NextNamed = vps;
+            _vpssByName[vps.Name] = (named.First, vps);
+        }
+        else
+            _vpssByName[vps.Name] = (vps, vps);
         if (vps.PidNs == 0)
             return;
-        if (!_vpssByNs.TryGetValue(vps.PidNs, out var inNs))
-            _vpssByNs[vps.PidNs] = inNs = new List<Vps>(1);
-        inNs.Add(vps);
+        if (_vpssByNs.TryGetValue(vps.PidNs, out var inNs))
+        {
+            inNs.Last.NextInNs = vps;
+            _vpssByNs[vps.PidNs] = (inNs.First, vps);
+        }
+        else
+            _vpssByNs[vps.PidNs] = (vps, vps);
     }
 
     /// <summary>
@@ -279,8 +287,8 @@ public sealed partial class VpidModel
             return;
         }
         Vps? target = null;
-        if (ev.TargetNs != 0 && _vpssByNs.TryGetValue(ev.TargetNs, out var named))
-            foreach (var vps in named)
+        if (ev.TargetNs != 0 && _vpssByNs.TryGetValue(ev.TargetNs, out var inNs))
+            for (Vps? vps = inNs.First; vps is not null; vps = vps.NextInNs)
                 if (!vps.Stopped)
                     target = vps;
         if (target is null)
@@ -340,8 +348,8 @@ public sealed partial class VpidModel
         Vps? vps = null;
         if (levels >= 2)
         {
-            if (ev.PidNs != 0 && levels == 2 && _vpssByNs.TryGetValue(ev.PidNs, out var named))
-                vps = named[^1];
+            if (ev.PidNs != 0 && levels == 2 && _vpssByNs.TryGetValue(ev.PidNs, out var inNs))
+                vps = inNs.Last;
             if (vps is null && ev.PidNs == 0 && _tasks.TryGetValue(ev.PPid, out var known))
                 vps = known.Vps; // no inode: a child of a VPS task is in its VPS
             if (levels > 2)

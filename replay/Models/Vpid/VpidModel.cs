@@ -52,10 +52,10 @@ public sealed partial class VpidModel : IPidModel
     private readonly VpidHash _hash;
     /// <summary>VPSs ever made on this host, by id - 1.</summary>
     private readonly List<Vps> _vpss = new();
-    /// <summary>The same VPSs by name, each name's in Id order (vzctl names one in a Container event).</summary>
-    private readonly Dictionary<string, List<Vps>> _vpssByName = new(StringComparer.Ordinal);
-    /// <summary>The VPSs a trace's pid namespace inode names, in Id order.</summary>
-    private readonly Dictionary<ulong, List<Vps>> _vpssByNs = new();
+    /// <summary>The first and last VPS of each name (vzctl names one in a Container event); the others follow on Vps.NextNamed, by Id.</summary>
+    private readonly Dictionary<string, (Vps First, Vps Last)> _vpssByName = new(StringComparer.Ordinal);
+    /// <summary>The first and last VPS of each trace pid namespace inode; the others follow on Vps.NextInNs, by Id.</summary>
+    private readonly Dictionary<ulong, (Vps First, Vps Last)> _vpssByNs = new();
     /// <summary>Released task objects, reused so that forks allocate nothing once warm.</summary>
     private readonly Stack<VpidTask> _pool = new();
     /// <summary>Identities collected by a teardown, sorted before they are reported.</summary>
@@ -181,12 +181,10 @@ public sealed partial class VpidModel : IPidModel
     /// <summary>The VPS named by a Container event or vzctl; null when there is none.</summary>
     public Vps? FindVps(string name)
     {
-        if (!_vpssByName.TryGetValue(name, out var named))
-            return null;
-        foreach (var vps in named)
-            if (!vps.Stopped)
-                return vps;
-        return null;
+        var vps = _vpssByName.TryGetValue(name, out var named) ? named.First : null;
+        while (vps is not null && vps.Stopped)
+            vps = vps.NextNamed;
+        return vps;
     }
 
     /// <summary>Identities of the live tasks of a VPS, in creation order (processes, each followed by its threads).</summary>

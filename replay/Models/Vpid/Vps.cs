@@ -30,4 +30,6 @@ public sealed class Vps
     internal bool HadInit;
     /// <summary>Its tasks on the host walk, in walk order (VpidTask.PrevMember/NextMember).</summary>
     internal VpidTask? FirstMember, LastMember;
+    /// <summary>The next VPS of the same name, and of the same pid namespace inode, by Id.</summary>
+    internal Vps? NextNamed, NextInNs;
 }
