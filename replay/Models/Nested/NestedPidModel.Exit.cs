@@ -311,7 +311,7 @@ public sealed partial class NestedPidModel
     {
         var s = init.Signal!;
         s.Action[Sig.SIGCHLD] = Disposition.Ignore;
-        ns.Adding = false;
+        DisablePidAllocation(ns);
         ns.DyingInit = s.Leader;
         if (!ns.Complete) Unknown(o, "the dying init's namespace may hold tasks the capture did not show");
         _scratchNr.Clear();

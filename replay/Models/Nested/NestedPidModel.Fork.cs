@@ -176,6 +176,7 @@ public sealed partial class NestedPidModel
     {
         child.Ns = ns;
         child.Placed = true;
+        PlacedNow(child);
         HashNumbers(child);
         child.Hashed = true;
         child.NsForChildren = ns;

@@ -7,7 +7,31 @@ public sealed partial class NestedPidModel
     {
         var ns = new PidNamespace(_namespaces.Count, level, parent, parent?.PidMax ?? _options.PidMax, _lookups);
         _namespaces.Add(ns);
+        if (level > 0) ListAdding(ns);
         return ns;
+    }
+
+    /// <summary>A namespace below the host that takes new tasks joins the end of the adding list (Ids only grow).</summary>
+    private void ListAdding(PidNamespace ns)
+    {
+        ns.PrevAdding = _lastAdding;
+        ns.NextAdding = null;
+        if (_lastAdding is null) _firstAdding = ns;
+        else _lastAdding.NextAdding = ns;
+        _lastAdding = ns;
+    }
+
+    /// <summary>disable_pid_allocation: the namespace takes no new task, and leaves the adding list.</summary>
+    private void DisablePidAllocation(PidNamespace ns)
+    {
+        if (!ns.Adding) return;
+        ns.Adding = false;
+        if (ns.Level == 0) return;
+        if (ns.PrevAdding is null) _firstAdding = ns.NextAdding;
+        else ns.PrevAdding.NextAdding = ns.NextAdding;
+        if (ns.NextAdding is null) _lastAdding = ns.PrevAdding;
+        else ns.NextAdding.PrevAdding = ns.PrevAdding;
+        ns.PrevAdding = ns.NextAdding = null;
     }
 
     /// <summary>create_pid_namespace for clone(CLONE_NEWPID) or unshare: empty, complete, cursor at 0.</summary>

@@ -66,6 +66,7 @@ public sealed partial class NestedPidModel
     {
         t.Ns = ns;
         t.Placed = true;
+        PlacedNow(t);
         for (int level = 0; level <= ns.Level; level++) t.Nr[level] = nspid[level];
         HashNumbers(t);
     }

@@ -58,9 +58,8 @@ public sealed partial class NestedPidModel
         var pending = new SetnsChild { Child = child, Parent = cur, SetnsCalls = _setnsCalls };
         // Into its own namespace: the host's number is the global tid the trace gives.
         pending.Candidates.Add((_host, [f.Child]));
-        foreach (var ns in _namespaces)
+        for (var ns = _firstAdding; ns is not null; ns = ns.NextAdding)
         {
-            if (ns.Level == 0 || !ns.Adding) continue;
             var nr = new int[ns.Level + 1];
             nr[0] = f.Child;
             bool full = false;
@@ -73,8 +72,9 @@ public sealed partial class NestedPidModel
             // A full level would have failed the fork (EAGAIN): the kernel's child is not there.
             if (!full) pending.Candidates.Add((ns, nr));
         }
+        _saved.Clear();
         foreach (var (candidate, _) in pending.Candidates)
-            for (var ns = candidate; ns.Level > 0 && !pending.Saved.Exists(x => x.Ns == ns); ns = ns.Parent!)
+            for (var ns = candidate; ns.Level > 0 && _saved.Add(ns); ns = ns.Parent!)
             {
                 pending.Saved.Add((ns, ns.Cursor, ns.Complete));
                 ns.Cursor = PidNamespace.UnknownCursor;

@@ -58,6 +58,7 @@ public sealed partial class NestedPidModel
         // kill(-1): every process whose number in the caller's namespace is above 1 (so never the
         // caller's own init, nor what it cannot see), except the caller's own process.
         if (!cur.Ns.Complete) return UnknownAnswer;
+        if (KillContainerInfo(cur, sig, o) is int done) return done;
         int count = 0, retval = 0;
         for (var p = _firstProcess; p is not null; p = p.NextProcess)
         {
@@ -66,6 +67,33 @@ public sealed partial class NestedPidModel
             o.TranslationsOut++;
             if (vnr == TaskStruct.UnknownNr) return UnknownAnswer;
             if (vnr <= 1 || p.Signal == cur.Signal) continue;
+            int err = GroupSendSigInfo(sig, p, cur, o);
+            count++;
+            if (err != -EPERM) retval = err;
+        }
+        return count > 0 ? retval : -ESRCH;
+    }
+
+    /// <summary>
+    /// kill(-1) from inside a container, over the container's processes instead of the task list:
+    /// only they have a number in the caller's namespace, and they come in task list order. The
+    /// walk over the task list would translate every process (pid_nr_ns), so as many translations
+    /// are counted. Null when that walk could stop at a number it does not know (an unplaced
+    /// process anywhere, or one of the caller's namespace whose number there is not shown): then
+    /// only the walk over the task list says where.
+    /// </summary>
+    private int? KillContainerInfo(TaskStruct cur, int sig, Outcome o)
+    {
+        var ns = cur.Ns;
+        if (ns.Level == 0 || _unplacedProcesses > 0) return null;
+        var container = ns.AncestorAt(1);
+        for (var p = container.FirstProcess; p is not null; p = p.NextInContainer)
+            if (PidNrNs(p, ns) == TaskStruct.UnknownNr) return null;
+        o.TranslationsOut += _processes;
+        int count = 0, retval = 0;
+        for (var p = container.FirstProcess; p is not null; p = p.NextInContainer)
+        {
+            if (PidNrNs(p, ns) <= 1 || p.Signal == cur.Signal) continue;
             int err = GroupSendSigInfo(sig, p, cur, o);
             count++;
             if (err != -EPERM) retval = err;

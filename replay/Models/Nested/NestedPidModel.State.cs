@@ -148,6 +148,9 @@ public sealed partial class NestedPidModel
         _lookups.Clear();
         _byInode.Clear();
         _firstProcess = _lastProcess = null;
+        _processes = _unplacedProcesses = 0;
+        _processSeq = 0;
+        _firstAdding = _lastAdding = null;
         _allKnown = r.ReadBoolean();
 
         int nsCount = r.ReadInt32();
@@ -164,6 +167,7 @@ public sealed partial class NestedPidModel
             ns.PidMax = r.ReadInt32();
             reapers[i] = (r.ReadInt32(), r.ReadInt32());
             ns.Adding = r.ReadBoolean();
+            if (ns.Adding && level > 0) ListAdding(ns);
             ns.Complete = r.ReadBoolean();
             ns.PreExisting = r.ReadBoolean();
             ns.Tasks = r.ReadInt32();

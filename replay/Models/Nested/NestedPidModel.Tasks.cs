@@ -67,16 +67,72 @@ public sealed partial class NestedPidModel
         if (_lastProcess is null) _firstProcess = leader;
         else _lastProcess.NextProcess = leader;
         _lastProcess = leader;
+        leader.ProcessSeq = ++_processSeq;
+        _processes++;
+        ListInContainer(leader);
     }
 
     private void RemoveProcess(TaskStruct leader)
     {
-        if (leader.PrevProcess is null && _firstProcess != leader) return;
+        if (!OnTaskList(leader)) return;
         if (leader.PrevProcess is null) _firstProcess = leader.NextProcess;
         else leader.PrevProcess.NextProcess = leader.NextProcess;
         if (leader.NextProcess is null) _lastProcess = leader.PrevProcess;
         else leader.NextProcess.PrevProcess = leader.PrevProcess;
         leader.NextProcess = leader.PrevProcess = null;
+        _processes--;
+        UnlistFromContainer(leader);
+    }
+
+    private bool OnTaskList(TaskStruct t) => t.PrevProcess is not null || _firstProcess == t;
+
+    /// <summary>
+    /// A process on the task list is counted unplaced, or linked into its container's list where
+    /// the task list has it; called again whenever it is placed, so that the two agree.
+    /// </summary>
+    private void ListInContainer(TaskStruct p)
+    {
+        UnlistFromContainer(p);
+        if (!p.Placed)
+        {
+            p.ListedUnplaced = true;
+            _unplacedProcesses++;
+            return;
+        }
+        if (p.Ns.Level == 0) return;
+        var container = p.Ns.AncestorAt(1);
+        var after = container.LastProcess;
+        while (after is not null && after.ProcessSeq > p.ProcessSeq) after = after.PrevInContainer;
+        var before = after is null ? container.FirstProcess : after.NextInContainer;
+        p.PrevInContainer = after;
+        p.NextInContainer = before;
+        if (after is null) container.FirstProcess = p;
+        else after.NextInContainer = p;
+        if (before is null) container.LastProcess = p;
+        else before.PrevInContainer = p;
+        p.ListedIn = container;
+    }
+
+    private void UnlistFromContainer(TaskStruct p)
+    {
+        if (p.ListedUnplaced)
+        {
+            p.ListedUnplaced = false;
+            _unplacedProcesses--;
+        }
+        if (p.ListedIn is not { } container) return;
+        if (p.PrevInContainer is null) container.FirstProcess = p.NextInContainer;
+        else p.PrevInContainer.NextInContainer = p.NextInContainer;
+        if (p.NextInContainer is null) container.LastProcess = p.PrevInContainer;
+        else p.NextInContainer.PrevInContainer = p.PrevInContainer;
+        p.NextInContainer = p.PrevInContainer = null;
+        p.ListedIn = null;
+    }
+
+    /// <summary>A record was just placed (or placed again): a process on the task list moves to its container's list.</summary>
+    private void PlacedNow(TaskStruct t)
+    {
+        if (OnTaskList(t)) ListInContainer(t);
     }
 
     /// <summary>attach_pid(PIDTYPE_PGID): hlist_add_head, so a group's newest member is signalled first.</summary>

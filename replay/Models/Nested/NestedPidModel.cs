@@ -52,6 +52,12 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>Every namespace seen, by Id (index); never shrinks, so Ids stay stable.</summary>
     private readonly List<PidNamespace> _namespaces = [];
 
+    /// <summary>The namespaces below the host still adding (PidNamespace.Adding), by Id: where an unnamed setns may have led.</summary>
+    private PidNamespace? _firstAdding, _lastAdding;
+
+    /// <summary>Namespaces an unnamed setns's fork has already made uncertain (scratch of ForkAfterUnnamedSetns).</summary>
+    private readonly HashSet<PidNamespace> _saved = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>Namespaces by inode, for snapshots and setns.</summary>
     private readonly Dictionary<ulong, PidNamespace> _byInode = new();
 
@@ -61,6 +67,12 @@ public sealed partial class NestedPidModel : IPidModel
 
     /// <summary>The task list for_each_process walks: group leaders in creation order.</summary>
     private TaskStruct? _firstProcess, _lastProcess;
+
+    /// <summary>Processes on the task list (every one hashed, with its signal struct), and how many of them are unplaced.</summary>
+    private int _processes, _unplacedProcesses;
+
+    /// <summary>The last TaskStruct.ProcessSeq given.</summary>
+    private long _processSeq;
 
     /// <summary>The initial namespace.</summary>
     private PidNamespace _host;

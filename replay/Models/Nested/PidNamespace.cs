@@ -34,6 +34,12 @@ internal sealed class PidNamespace
     /// <summary>PIDNS_ADDING: false once the init has died (or the first fork failed): alloc_pid gives ENOMEM.</summary>
     public bool Adding = true;
 
+    /// <summary>For a container (level 1): the processes on the task list placed in it or below, in task list order.</summary>
+    public TaskStruct? FirstProcess, LastProcess;
+
+    /// <summary>Neighbours among the namespaces below the host still adding, by Id (the model's list of setns candidates).</summary>
+    public PidNamespace? PrevAdding, NextAdding;
+
     /// <summary>The namespace existed before the capture began (seen in a snapshot), so unknown tasks may live in it.</summary>
     public bool PreExisting;
 

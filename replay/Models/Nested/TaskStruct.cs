@@ -61,6 +61,18 @@ internal sealed class TaskStruct
     /// <summary>Links in the task list for_each_process walks (leaders, in creation order).</summary>
     public TaskStruct? NextProcess, PrevProcess;
 
+    /// <summary>On the task list: when it joined it (its order there).</summary>
+    public long ProcessSeq;
+
+    /// <summary>On the task list and placed below the host: its container's (level-1 namespace's) processes, in task list order.</summary>
+    public TaskStruct? NextInContainer, PrevInContainer;
+
+    /// <summary>The container whose list it is on; null when on none.</summary>
+    public PidNamespace? ListedIn;
+
+    /// <summary>On the task list and counted among the unplaced processes there.</summary>
+    public bool ListedUnplaced;
+
     /// <summary>The thread's private pending set (tkill, tgkill), one bit per signal.</summary>
     public ulong Pending;
 
@@ -100,6 +112,10 @@ internal sealed class TaskStruct
         Parent = Pgrp = Session = PgrpHead = PgrpNext = PgrpPrev = null;
         SessionRefs = 0;
         FirstChild = LastChild = NextSibling = PrevSibling = NextThread = PrevThread = NextProcess = PrevProcess = null;
+        ProcessSeq = 0;
+        NextInContainer = PrevInContainer = null;
+        ListedIn = null;
+        ListedUnplaced = false;
         Pending = 0;
         ExitSignal = 0;
         NsForChildren = null;

@@ -136,9 +136,18 @@ public sealed partial class VpidModel
     {
         var ids = _scratch;
         ids.Clear();
-        for (var p = _firstProcess; p is not null; p = p.NextProcess)
-            if (p.Vps == vps && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
-                ids.Add(p.Pid);
+        if (_membersExact)
+        {
+            for (var p = vps.FirstMember; p is not null; p = p.NextMember)
+                if (p.IsLeader && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
+                    ids.Add(p.Pid);
+        }
+        else
+        {
+            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+                if (p.Vps == vps && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
+                    ids.Add(p.Pid);
+        }
         ids.Sort();
         foreach (int pid in ids)
         {
@@ -197,18 +206,23 @@ public sealed partial class VpidModel
                 pid = pid > 0 ? g : -g;
             }
         }
-        for (var th = caller.Leader; th is not null; th = th.NextThread)
-            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
-            {
-                if (!c.IsLeader || !EligibleChild(caller, pid, c))
-                    continue;
-                any = true;
-                if (c.State != TaskState.Zombie)
-                    continue;
-                found ??= c;
-                if (ev.Ret is long r && r > 0 && (caller.Vps is null ? c.Tid : c.TraceNr) == r)
-                    recorded = c;
-            }
+        // A WNOHANG wait the trace says found nothing answers 0 or ECHILD: the first eligible child settles it.
+        bool anySettles = ev.Ret == 0 && (ev.Options & 1) != 0;
+        if (RecordedZombie(caller, pid, ev.Ret) is { } named)
+            found = recorded = named;
+        else
+            for (var th = caller.Leader; th is not null && !(any && anySettles); th = th.NextThread)
+                for (var c = th.FirstChild; c is not null && !(any && anySettles); c = c.NextSibling)
+                {
+                    if (!c.IsLeader || !EligibleChild(caller, pid, c))
+                        continue;
+                    any = true;
+                    if (c.State != TaskState.Zombie)
+                        continue;
+                    found ??= c;
+                    if (ev.Ret is long r && r > 0 && (caller.Vps is null ? c.Tid : c.TraceNr) == r)
+                        recorded = c;
+                }
         if (recorded is not null)
             found = recorded;
         else if (found is not null && ev.Ret == 0 && (ev.Options & 1) != 0) // WNOHANG, before exit_notify
@@ -229,6 +243,24 @@ public sealed partial class VpidModel
         o.Return(Shown(caller, found, IdKind.Pid, o), found.Tid);
         if (ev.Ret is null || ev.Ret > 0)
             ReleaseTask(found);
+    }
+
+    /// <summary>
+    /// The zombie a host caller's wait reaped in the trace, found by its tid instead of over every
+    /// child (a host manager has one per container): when it is an eligible child of the caller's
+    /// process, the walk would pick it too. Null when the walk must decide. Children lists match
+    /// their tasks' parents only while every task is on the host walk (<see cref="_membersExact"/>).
+    /// </summary>
+    private VpidTask? RecordedZombie(VpidTask caller, int pid, long? ret)
+    {
+        if (caller.Vps is not null || ret is not > 0 || ret > int.MaxValue || !_membersExact
+            || !_tasks.TryGetValue((int)ret, out var c) || !c.IsLeader || c.State != TaskState.Zombie
+            || c.Parent is not { } parent || !EligibleChild(caller, pid, c))
+            return null;
+        for (var th = caller.Leader; th is not null; th = th.NextThread)
+            if (ReferenceEquals(th, parent))
+                return c;
+        return null;
     }
 
     /// <summary>eligible_child of the patch (kernel/exit.c).</summary>

@@ -54,7 +54,7 @@ public sealed partial class VpidModel
         child.Unplaced = parent.EnteredUnnamed && !ev.IsThread;
         child.VPgid = parent.VPgid;
         child.VSid = parent.VSid;
-        child.Vps = vps;
+        SetVps(child, vps);
         child.NestedNs = vps is not null && (parent.NestedNs || parent.ChildrenNested || (ev.NewPidNs && parent.Vps is not null));
         // The parent's view of the child: its global tid on the host, its number at the VPS's level
         // when the parent lives there (a child in a nested namespace has one there too).
@@ -114,8 +114,29 @@ public sealed partial class VpidModel
     private Vps NewVps(string name, ulong pidNs)
     {
         var vps = new Vps { Id = _vpss.Count + 1, Name = name, PidNs = pidNs };
-        _vpss.Add(vps);
+        AddVps(vps);
         return vps;
+    }
+
+    private void AddVps(Vps vps)
+    {
+        _vpss.Add(vps);
+        if (_vpssByName.TryGetValue(vps.Name, out var named))
+        {
+            named.Last.NextNamed = vps;
+            _vpssByName[vps.Name] = (named.First, vps);
+        }
+        else
+            _vpssByName[vps.Name] = (vps, vps);
+        if (vps.PidNs == 0)
+            return;
+        if (_vpssByNs.TryGetValue(vps.PidNs, out var inNs))
+        {
+            inNs.Last.NextInNs = vps;
+            _vpssByNs[vps.PidNs] = (inNs.First, vps);
+        }
+        else
+            _vpssByNs[vps.PidNs] = (vps, vps);
     }
 
     /// <summary>
@@ -174,22 +195,45 @@ public sealed partial class VpidModel
     {
         bool hostWide = _options.Walk == SparseWalk.HostWide;
         int before = vps.Mappings, lookups = 0, probes = 0;
-        for (var g = _firstProcess; g is not null; g = g.NextProcess)
-            for (var t = g; t is not null; t = t.NextThread)
+        if (hostWide || !_membersExact)
+        {
+            for (var g = _firstProcess; g is not null; g = g.NextProcess)
+                for (var t = g; t is not null; t = t.NextThread)
+                {
+                    if (t.Pid == pid || (!hostWide && t.Vps != vps))
+                        continue;
+                    lookups++;
+                    AddMapping(t.Pid, t.VPid, vps, ref probes);
+                }
+            for (var t = _firstProcess; t is not null; t = t.NextProcess)
             {
                 if (t.Pid == pid || (!hostWide && t.Vps != vps))
+                    continue;
+                lookups += 3;
+                AddMapping(t.Pid, t.VTgid, vps, ref probes);
+                AddMapping(t.Pgrp, t.VPgid, vps, ref probes);
+                AddMapping(t.Session, t.VSid, vps, ref probes);
+            }
+        }
+        else
+        {
+            // The VPS-local walk meets the same tasks in the same order on the member list.
+            for (var t = vps.FirstMember; t is not null; t = t.NextMember)
+            {
+                if (t.Pid == pid)
                     continue;
                 lookups++;
                 AddMapping(t.Pid, t.VPid, vps, ref probes);
             }
-        for (var t = _firstProcess; t is not null; t = t.NextProcess)
-        {
-            if (t.Pid == pid || (!hostWide && t.Vps != vps))
-                continue;
-            lookups += 3;
-            AddMapping(t.Pid, t.VTgid, vps, ref probes);
-            AddMapping(t.Pgrp, t.VPgid, vps, ref probes);
-            AddMapping(t.Session, t.VSid, vps, ref probes);
+            for (var t = vps.FirstMember; t is not null; t = t.NextMember)
+            {
+                if (!t.IsLeader || t.Pid == pid)
+                    continue;
+                lookups += 3;
+                AddMapping(t.Pid, t.VTgid, vps, ref probes);
+                AddMapping(t.Pgrp, t.VPgid, vps, ref probes);
+                AddMapping(t.Session, t.VSid, vps, ref probes);
+            }
         }
         vps.Sparse = true;
         int made = vps.Mappings - before;
@@ -243,9 +287,9 @@ public sealed partial class VpidModel
             return;
         }
         Vps? target = null;
-        if (ev.TargetNs != 0)
-            foreach (var vps in _vpss)
-                if (vps.PidNs == ev.TargetNs && !vps.Stopped)
+        if (ev.TargetNs != 0 && _vpssByNs.TryGetValue(ev.TargetNs, out var inNs))
+            for (Vps? vps = inNs.First; vps is not null; vps = vps.NextInNs)
+                if (!vps.Stopped)
                     target = vps;
         if (target is null)
         {
@@ -285,7 +329,7 @@ public sealed partial class VpidModel
         }
         if (only is null || !child.IsLeader || child.Vps is not null)
             return;
-        child.Vps = only;
+        SetVps(child, only);
         VpsTaskAdd(only);
         child.VPid = child.VTgid = AllocVpid(only, child.Pid, -1, o);
         SetTraceNr(child, ret);
@@ -304,10 +348,8 @@ public sealed partial class VpidModel
         Vps? vps = null;
         if (levels >= 2)
         {
-            if (ev.PidNs != 0 && levels == 2)
-                foreach (var v in _vpss)
-                    if (v.PidNs == ev.PidNs)
-                        vps = v;
+            if (ev.PidNs != 0 && levels == 2 && _vpssByNs.TryGetValue(ev.PidNs, out var inNs))
+                vps = inNs.Last;
             if (vps is null && ev.PidNs == 0 && _tasks.TryGetValue(ev.PPid, out var known))
                 vps = known.Vps; // no inode: a child of a VPS task is in its VPS
             if (levels > 2)
@@ -357,7 +399,7 @@ public sealed partial class VpidModel
             t.VSid = SnapshotVirtual(vps, session, ev.NsSid, levels);
         }
         t.VPid = vpid;
-        t.Vps = vps;
+        SetVps(t, vps);
         t.NestedNs = levels > 2 && vps is not null;
         SetTraceNr(t, ev.NsPid is { Length: > 0 } nspid ? nspid[Math.Min(1, nspid.Length - 1)] : 0);
         t.Adopted = ev.Adopted;

@@ -34,7 +34,7 @@ public sealed partial class VpidModel
             return;
         if (init.Vps is { } old)
             VpsTaskDel(old, init);
-        init.Vps = vps;
+        SetVps(init, vps);
         init.VPid = 1;
         if (init.IsLeader)
             for (var th = init; th is not null; th = th.NextThread)
@@ -62,7 +62,7 @@ public sealed partial class VpidModel
             return;
         if (t.Vps is { } old)
             VpsTaskDel(old, t);
-        t.Vps = vps;
+        SetVps(t, vps);
         VpsTaskAdd(vps);
     }
 
@@ -81,22 +81,34 @@ public sealed partial class VpidModel
         }
         var index = new Dictionary<VpidTask, int>(ReferenceEqualityComparer.Instance);
         var tasks = new List<ImageTask>(vps.Tasks);
-        for (var p = _firstProcess; p is not null; p = p.NextProcess)
-            for (var t = p; t is not null; t = t.NextThread)
+        // One task into the image; false when it refers outside the VPS and the checkpoint fails.
+        bool Image(VpidTask t)
+        {
+            if (!Inside(t.VPgid) || !Inside(t.VSid) || !Inside(t.VPid))
             {
-                if (t.Vps != vps)
-                    continue;
-                if (!Inside(t.VPgid) || !Inside(t.VSid) || !Inside(t.VPid))
-                {
-                    o.Return(-EBUSY, t.Tid);
-                    o.Note = "a task refers to a group, session or pid outside the VPS: it cannot migrate";
-                    return;
-                }
-                index[t] = tasks.Count;
-                int parent = t.Parent is { } par && index.TryGetValue(par.Leader, out int pi) ? pi : -1;
-                int leader = index.TryGetValue(t.Leader, out int li) ? li : tasks.Count;
-                tasks.Add(new ImageTask(t.Tid, t.VPid, t.VTgid, t.VPgid, t.VSid, parent, leader, t.Leader.State == TaskState.Zombie));
+                o.Return(-EBUSY, t.Tid);
+                o.Note = "a task refers to a group, session or pid outside the VPS: it cannot migrate";
+                return false;
             }
+            index[t] = tasks.Count;
+            int parent = t.Parent is { } par && index.TryGetValue(par.Leader, out int pi) ? pi : -1;
+            int leader = index.TryGetValue(t.Leader, out int li) ? li : tasks.Count;
+            tasks.Add(new ImageTask(t.Tid, t.VPid, t.VTgid, t.VPgid, t.VSid, parent, leader, t.Leader.State == TaskState.Zombie));
+            return true;
+        }
+        if (_membersExact)
+        {
+            for (var t = vps.FirstMember; t is not null; t = t.NextMember)
+                if (!Image(t))
+                    return;
+        }
+        else
+        {
+            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+                for (var t = p; t is not null; t = t.NextThread)
+                    if (t.Vps == vps && !Image(t))
+                        return;
+        }
         _migrations.Put(new VpsImage(vps.Name, _host, tasks.ToArray()));
         o.Return(0);
     }
@@ -166,7 +178,7 @@ public sealed partial class VpidModel
             t.VTgid = it.VTgid;
             t.VPgid = it.VPgid;
             t.VSid = it.VSid;
-            t.Vps = vps;
+            SetVps(t, vps);
             VpsTaskAdd(vps);
             if (vpid == 1) { vps.Init = t; vps.HadInit = true; }
             byVnr.TryAdd(vpid, t);

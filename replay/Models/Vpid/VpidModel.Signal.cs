@@ -162,12 +162,26 @@ public sealed partial class VpidModel
     private void KillAll(VpidTask caller, int sig, Outcome o)
     {
         int count = 0;
-        for (var p = _firstProcess; p is not null; p = p.NextProcess)
+        if (_membersExact && _options.Policy == KillPolicy.OpenVz && caller.Vps is { } vps)
         {
-            if (p.VPid <= 1 || ReferenceEquals(p, caller.Leader) || Fenced(caller, p))
-                continue;
-            count++;
-            Send(p, sig, o);
+            // Fenced to its VPS: the host walk would reach only its members, in the same order.
+            for (var p = vps.FirstMember; p is not null; p = p.NextMember)
+            {
+                if (!p.IsLeader || p.VPid <= 1 || ReferenceEquals(p, caller.Leader))
+                    continue;
+                count++;
+                Send(p, sig, o);
+            }
+        }
+        else
+        {
+            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+            {
+                if (p.VPid <= 1 || ReferenceEquals(p, caller.Leader) || Fenced(caller, p))
+                    continue;
+                count++;
+                Send(p, sig, o);
+            }
         }
         o.Return(count > 0 ? 0 : -ESRCH);
     }

@@ -168,7 +168,7 @@ public sealed partial class VpidModel
         var inits = new int[vpsCount];
         for (int i = 0; i < vpsCount; i++)
         {
-            _vpss.Add(new Vps
+            AddVps(new Vps
             {
                 Id = i + 1, Name = r.ReadString(), PidNs = r.ReadUInt64(), Sparse = r.ReadBoolean(), Mappings = r.ReadInt32(),
                 Tasks = r.ReadInt32(), Stopped = r.ReadBoolean(), HadInit = r.ReadBoolean(),
@@ -198,12 +198,14 @@ public sealed partial class VpidModel
             }
         }
         // Tasks known but on no process list stay off it.
-        for (int n = r.ReadInt32(), i = 0; i < n; i++)
+        int unlisted = r.ReadInt32();
+        for (int i = 0; i < unlisted; i++)
         {
             var t = ReadTask(r, out int leader, parents);
             order.Add(t);
             t.Leader = leader != t.Tid && _tasks.TryGetValue(leader, out var l) ? l : t;
         }
+        ListMembers(unlisted == 0);
         int taskCount = order.Count;
         for (int i = 0; i < taskCount; i++)
             order[i].Parent = parents[i] != 0 && _tasks.TryGetValue(parents[i], out var p) ? p : null;
@@ -245,6 +247,26 @@ public sealed partial class VpidModel
             _vpss[i].Init = inits[i] != 0 ? _tasks[inits[i]] : null;
     }
 
+    /// <summary>
+    /// After a restore: creation numbers in host walk order and each VPS's member list from that
+    /// walk. The lists are exact unless some task is off the walk or walked under a process it
+    /// does not name as its leader.
+    /// </summary>
+    private void ListMembers(bool exact)
+    {
+        for (var p = _firstProcess; p is not null; p = p.NextProcess)
+            for (var t = p; t is not null; t = t.NextThread)
+            {
+                t.Seq = ++_seq;
+                t.ProcessSeq = p.Seq;
+                t.Listed = true;
+                exact &= ReferenceEquals(t.Leader, p);
+                if (t.Vps is { } vps)
+                    LinkMember(vps, t);
+            }
+        _membersExact = exact;
+    }
+
     /// <summary>Back to an empty host, keeping the arrays and pooled tasks.</summary>
     private void Clear()
     {
@@ -261,10 +283,14 @@ public sealed partial class VpidModel
         _groupTail.Clear();
         _hash.Clear();
         _vpss.Clear();
+        _vpssByName.Clear();
+        _vpssByNs.Clear();
         _awaitingParent.Clear();
         _renumbered.Clear();
         _notices.Clear();
         _insideNumbers.Clear();
         _firstProcess = _lastProcess = null;
+        _seq = 0;
+        _membersExact = true;
     }
 }

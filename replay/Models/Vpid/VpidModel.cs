@@ -52,6 +52,10 @@ public sealed partial class VpidModel : IPidModel
     private readonly VpidHash _hash;
     /// <summary>VPSs ever made on this host, by id - 1.</summary>
     private readonly List<Vps> _vpss = new();
+    /// <summary>The first and last VPS of each name (vzctl names one in a Container event); the others follow on Vps.NextNamed, by Id.</summary>
+    private readonly Dictionary<string, (Vps First, Vps Last)> _vpssByName = new(StringComparer.Ordinal);
+    /// <summary>The first and last VPS of each trace pid namespace inode; the others follow on Vps.NextInNs, by Id.</summary>
+    private readonly Dictionary<ulong, (Vps First, Vps Last)> _vpssByNs = new();
     /// <summary>Released task objects, reused so that forks allocate nothing once warm.</summary>
     private readonly Stack<VpidTask> _pool = new();
     /// <summary>Identities collected by a teardown, sorted before they are reported.</summary>
@@ -83,6 +87,15 @@ public sealed partial class VpidModel : IPidModel
     private readonly Dictionary<int, List<VpidTask>> _awaitingParent = new();
     /// <summary>The host's process list (for_each_process), creation order.</summary>
     private VpidTask? _firstProcess, _lastProcess;
+    /// <summary>The last creation number given to a task (VpidTask.Seq).</summary>
+    private long _seq;
+    /// <summary>
+    /// Every VPS's member list holds exactly its tasks on the host walk, in walk order, so a walk
+    /// of one VPS may take it instead of the host's. False once a process was released before its
+    /// threads (a tid the trace reused): those threads leave the walk, and a later release can
+    /// splice them back where no order is kept; the walks then go over the host as posted.
+    /// </summary>
+    private bool _membersExact = true;
     /// <summary>last_pid of kernel/pid.c: where alloc_pidmap starts looking.</summary>
     private int _lastPid;
     /// <summary>Where the next number above pid_max is looked for.</summary>
@@ -168,16 +181,22 @@ public sealed partial class VpidModel : IPidModel
     /// <summary>The VPS named by a Container event or vzctl; null when there is none.</summary>
     public Vps? FindVps(string name)
     {
-        foreach (var vps in _vpss)
-            if (!vps.Stopped && vps.Name == name)
-                return vps;
-        return null;
+        var vps = _vpssByName.TryGetValue(name, out var named) ? named.First : null;
+        while (vps is not null && vps.Stopped)
+            vps = vps.NextNamed;
+        return vps;
     }
 
     /// <summary>Identities of the live tasks of a VPS, in creation order (processes, each followed by its threads).</summary>
     public List<int> TasksOf(Vps vps)
     {
         var tids = new List<int>();
+        if (_membersExact)
+        {
+            for (var t = vps.FirstMember; t is not null; t = t.NextMember)
+                tids.Add(t.Tid);
+            return tids;
+        }
         for (var p = _firstProcess; p is not null; p = p.NextProcess)
             for (var t = p; t is not null; t = t.NextThread)
                 if (t.Vps == vps)
@@ -213,6 +232,9 @@ public sealed partial class VpidModel : IPidModel
         while (last.NextThread is not null) last = last.NextThread;
         last.NextThread = t;
         leader.LiveThreads++;
+        // Walked right after the threads before it, under the process it joined.
+        t.Listed = leader.Listed;
+        t.ProcessSeq = leader.ProcessSeq;
     }
 
     private VpidTask NewTask(int tid, int pid)
@@ -223,6 +245,7 @@ public sealed partial class VpidModel : IPidModel
         t.Clear();
         t.Tid = tid;
         t.Pid = pid;
+        t.Seq = ++_seq;
         _tasks.Add(tid, t);
         _byPid[pid] = t;
         _traceOf[pid] = tid;
@@ -242,7 +265,53 @@ public sealed partial class VpidModel : IPidModel
         if (_lastProcess is null) _firstProcess = t;
         else _lastProcess.NextProcess = t;
         _lastProcess = t;
+        t.Listed = true;
+        t.ProcessSeq = t.Seq;
         return t;
+    }
+
+    /// <summary>The task moves to another VPS (or the host): on the host walk, it changes member lists too.</summary>
+    private static void SetVps(VpidTask t, Vps? vps)
+    {
+        if (t.Listed && t.Vps is { } old)
+            UnlinkMember(old, t);
+        t.Vps = vps;
+        if (t.Listed && vps is not null)
+            LinkMember(vps, t);
+    }
+
+    /// <summary>Into its VPS's member list where the host walk would reach it: at the end for a new process, among its process's threads for a new thread.</summary>
+    private static void LinkMember(Vps vps, VpidTask t)
+    {
+        var after = vps.LastMember;
+        while (after is not null && (after.ProcessSeq > t.ProcessSeq || (after.ProcessSeq == t.ProcessSeq && after.Seq > t.Seq)))
+            after = after.PrevMember;
+        var before = after is null ? vps.FirstMember : after.NextMember;
+        t.PrevMember = after;
+        t.NextMember = before;
+        if (after is null) vps.FirstMember = t;
+        else after.NextMember = t;
+        if (before is null) vps.LastMember = t;
+        else before.PrevMember = t;
+    }
+
+    private static void UnlinkMember(Vps vps, VpidTask t)
+    {
+        if (t.PrevMember is null) vps.FirstMember = t.NextMember;
+        else t.PrevMember.NextMember = t.NextMember;
+        if (t.NextMember is null) vps.LastMember = t.PrevMember;
+        else t.NextMember.PrevMember = t.PrevMember;
+        t.PrevMember = t.NextMember = null;
+    }
+
+    /// <summary>The task leaves the host walk, and so its VPS's member list.</summary>
+    private static void Unlist(VpidTask t)
+    {
+        if (!t.Listed)
+            return;
+        if (t.Vps is { } vps)
+            UnlinkMember(vps, t);
+        t.Listed = false;
     }
 
     /// <summary>attach_pid for PIDTYPE_TGID, PGID and SID of a new leader.</summary>
@@ -368,18 +437,27 @@ public sealed partial class VpidModel : IPidModel
             c = next;
         }
         t.FirstChild = t.LastChild = null;
+        Unlist(t);
         if (t.IsLeader)
         {
             if (t.PrevProcess is null) _firstProcess = t.NextProcess;
             else t.PrevProcess.NextProcess = t.NextProcess;
             if (t.NextProcess is null) _lastProcess = t.PrevProcess;
             else t.NextProcess.PrevProcess = t.PrevProcess;
+            // Threads released after their process are walked no more (until the object is reused).
+            for (var th = t.NextThread; th is not null; th = th.NextThread)
+            {
+                Unlist(th);
+                _membersExact = false;
+            }
         }
         else
         {
             var prev = t.Leader;
             while (prev.NextThread is not null && !ReferenceEquals(prev.NextThread, t))
                 prev = prev.NextThread;
+            if (!ReferenceEquals(prev.NextThread, t))
+                _membersExact = false; // not on its leader's list: what follows it is spliced on
             prev.NextThread = t.NextThread;
         }
         // __unhash_process: PID, TGID, then the leader's PGID and SID. The task leaves the pid

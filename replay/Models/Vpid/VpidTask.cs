@@ -52,6 +52,12 @@ internal sealed class VpidTask
     public VpidTask? PrevInGroup, NextInGroup;
     /// <summary>On a leader: neighbours in the host's process list (for_each_process), creation order.</summary>
     public VpidTask? PrevProcess, NextProcess;
+    /// <summary>Reached by the host walk (for_each_process, then each process's threads): a released task, or a thread whose process was released before it, is not.</summary>
+    public bool Listed;
+    /// <summary>Position in the host walk: the creation number of the process it is walked under, then its own.</summary>
+    public long ProcessSeq, Seq;
+    /// <summary>Neighbours among its VPS's tasks on the host walk, in walk order (so a VPS's own walks skip the rest of the host).</summary>
+    public VpidTask? PrevMember, NextMember;
     public TaskState State;
     /// <summary>On the leader: signals whose action is SIG_IGN, and signals with a handler (bit n = signal n).</summary>
     public ulong Ignored, Caught;
@@ -88,6 +94,9 @@ internal sealed class VpidTask
         Parent = FirstChild = LastChild = PrevSibling = NextSibling = null;
         Pgrp = Session = 0;
         PrevInGroup = NextInGroup = PrevProcess = NextProcess = null;
+        Listed = false;
+        ProcessSeq = Seq = 0;
+        PrevMember = NextMember = null;
         State = TaskState.Running;
         Ignored = Caught = UnknownDisposition = 0;
         NoCldWait = false;

@@ -91,6 +91,27 @@ public sealed class SetnsInferenceTests
     }
 
     [Fact]
+    public void A_namespace_whose_init_died_is_no_candidate_before_or_after_a_restore()
+    {
+        var s = OneNamespace();
+        // A second namespace whose next number is 3 too, until its init dies (zap_pid_ns_processes: no more adding).
+        s.Host(400, ppid: 100, pgid: 400, sid: 100);
+        s.Unshare(400);
+        s.Fork(400, 500, ret: 500);
+        Assert.Equal(2, s.Fork(500, 501, ret: 2).Ret);
+        s.Exit(500);
+        var restored = new Scenario();
+        restored.Model.Restore(s.Model.Snapshot());
+        foreach (var run in new[] { s, restored })
+        {
+            run.SetNs(300, 0xABC);
+            run.Fork(300, 301, ret: 301);
+            run.Get(301, GetIdCall.GetPid, ret: 3);
+            Assert.Equal(3, run.Model.NumberOf(200, 301, IdKind.Pid));
+        }
+    }
+
+    [Fact]
     public void A_model_snapshot_keeps_a_child_waiting_for_its_number()
     {
         var s = OneNamespace();

@@ -55,6 +55,30 @@ public sealed class SignalTests
     }
 
     [Fact]
+    public void Kill_minus_one_inside_a_namespace_reaches_its_processes_in_task_list_order_and_translates_every_process()
+    {
+        // Two containers forked in turns: 200 (init of the first), 300 (of the second), then 201, 301, 202.
+        var s = Host();
+        s.Unshare(100);
+        s.Fork(100, 200, ret: 200);
+        s.Unshare(100);
+        s.Fork(100, 300, ret: 300);
+        s.Fork(200, 201, ret: 2);
+        s.Fork(300, 301, ret: 2);
+        s.Fork(200, 202, ret: 3);
+        var restored = new Scenario();
+        restored.Model.Restore(s.Model.Snapshot());
+        foreach (var run in new[] { s, restored })
+        {
+            var o = run.Kill(200, -1, Scenario.SIGTERM);
+            Assert.Equal(0, o.Ret);
+            Assert.Equal([201, 202], Scenario.Sent(o, Scenario.SIGTERM).Select(x => x.To));
+            // pid_nr_ns for each of the seven processes on the task list (1, 100, 200, 300, 201, 301, 202).
+            Assert.Equal(7, o.TranslationsOut);
+        }
+    }
+
+    [Fact]
     public void Kill_minus_one_with_no_other_process_is_ESRCH()
     {
         var s = Host();
