@@ -1,0 +1,173 @@
+using Replayer.Ingest.Events;
+
+namespace Replayer.Ingest.Formats;
+
+public static partial class NativeJson
+{
+    /// <summary>
+    /// Reads a line exactly as NativeJson.WriteEvent writes it, straight from its bytes: the event,
+    /// or null when the line is anything else or wrong in any way. ParseEvent then reads it again
+    /// with the general reader, which alone words errors; so this path never has to be right about
+    /// what is wrong, only sure of what it accepts.
+    /// </summary>
+    internal static PidEvent? TryParseCanonical(ReadOnlySpan<byte> line)
+    {
+        var s = new CanonicalScanner(line);
+        var f = new Fields();
+        try
+        {
+            if (!s.Take((byte)'{')) return null;
+            while (s.NextKey(EventKeys, out int key))
+                f.Set((Key)key, ref s);
+            return s.Failed || !s.AtEnd ? null : f.Build();
+        }
+        catch (FormatException)
+        {
+            // A value out of range, or a field missing: the general reader says which.
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The canonical subset of JSON, which is all NativeJson.WriteEvent writes: no whitespace, keys
+    /// and strings of printable ASCII with no escape, integers as [-]digits with no leading zero,
+    /// true and false. Anything else, and it stops with Failed set and hands out harmless values
+    /// (0, "", false, no elements) until the caller sees Failed.
+    /// </summary>
+    private ref struct CanonicalScanner : IValueSource
+    {
+        private readonly ReadOnlySpan<byte> _line;  // the line, without its line end
+        private int _at;                            // the next byte to read
+
+        /// <summary>The line left the canonical subset: what was read from it means nothing.</summary>
+        public bool Failed { get; private set; }
+
+        public CanonicalScanner(ReadOnlySpan<byte> line) => _line = line;
+
+        public readonly bool AtEnd => _at == _line.Length;
+
+        public bool Take(byte b)
+        {
+            if (_at >= _line.Length || _line[_at] != b) return false;
+            _at++;
+            return true;
+        }
+
+        private bool Take(ReadOnlySpan<byte> word)
+        {
+            if (!_line[_at..].StartsWith(word)) return false;
+            _at += word.Length;
+            return true;
+        }
+
+        private T Fail<T>(T harmless) where T : allows ref struct
+        {
+            Failed = true;
+            return harmless;
+        }
+
+        /// <summary>Moves past the next "key": of the object the scanner is in; false at its end.</summary>
+        public bool NextKey(Spellings keys, out int key)
+        {
+            key = -1;
+            if (Failed || Take((byte)'}')) return false;
+            // The first key follows the brace, every other one a comma.
+            if (_line[_at - 1] != '{' && !Take((byte)',')) return Fail(false);
+            var name = Text();
+            if (Failed || !Take((byte)':')) return Fail(false);
+            key = keys.Find(name);
+            return key >= 0 || Fail(false);
+        }
+
+        /// <summary>
+        /// A string's bytes up to its closing quote. An escape, a control byte or UTF-8 stops it:
+        /// what those mean, and whether they are valid, is Utf8JsonReader's to say.
+        /// </summary>
+        private ReadOnlySpan<byte> Text()
+        {
+            if (!Take((byte)'"')) return Fail(ReadOnlySpan<byte>.Empty);
+            int start = _at;
+            for (; _at < _line.Length; _at++)
+            {
+                byte c = _line[_at];
+                if (c == '"') return _line[start.._at++];
+                if (c < 0x20 || c == '\\' || c >= 0x80) break;
+            }
+            return Fail(ReadOnlySpan<byte>.Empty);
+        }
+
+        /// <summary>
+        /// An integer's sign and magnitude. Utf8JsonWriter writes neither -0 nor a leading zero;
+        /// a fraction, an exponent or a 20th digit is left unread for the caller's next Take to fail on.
+        /// </summary>
+        private bool Integer(out ulong magnitude, out bool negative)
+        {
+            negative = Take((byte)'-');
+            int start = _at;
+            ulong v = 0;
+            for (; _at < _line.Length && _at - start < 19; _at++)
+            {
+                uint d = (uint)(_line[_at] - '0');
+                if (d > 9) break;
+                v = v * 10 + d;
+            }
+            magnitude = v;
+            int digits = _at - start;
+            if (digits == 0 || (digits > 1 && _line[start] == '0') || (negative && v == 0)) return Fail(false);
+            return true;
+        }
+
+        public int GetInt32()
+        {
+            if (!Integer(out ulong m, out bool negative) || m > (negative ? 1UL << 31 : int.MaxValue)) return Fail(0);
+            return negative ? (int)-(long)m : (int)m;
+        }
+
+        public long GetInt64()
+        {
+            if (!Integer(out ulong m, out bool negative) || m > long.MaxValue) return Fail(0L);
+            return negative ? -(long)m : (long)m;
+        }
+
+        public ulong GetUInt64()
+        {
+            if (!Integer(out ulong m, out bool negative) || negative) return Fail(0UL);
+            return m;
+        }
+
+        public bool GetBoolean()
+        {
+            if (Take("true"u8)) return true;
+            if (Take("false"u8)) return false;
+            return Fail(false);
+        }
+
+        public string GetString(int max)
+        {
+            var text = Text();
+            // Printable ASCII: one char per byte.
+            if (Failed || text.Length > max) return Fail("");
+            return text.Length <= MaxComm ? Intern.Get(text) : System.Text.Encoding.ASCII.GetString(text);
+        }
+
+        public int GetName(Spellings names, string key)
+        {
+            var text = Text();
+            int i = Failed ? -1 : names.Find(text);
+            return i >= 0 ? i : Fail(0);
+        }
+
+        public bool StartArray() => Take((byte)'[') || Fail(false);
+
+        public bool NextElement()
+        {
+            if (Failed || Take((byte)']')) return false;
+            // The first element follows the bracket, every other one a comma.
+            return _line[_at - 1] == '[' || Take((byte)',') || Fail(false);
+        }
+
+        public bool StartObject() => Take((byte)'{') || Fail(false);
+
+        public bool NextSignalKey(out int key) => NextKey(SignalKeys, out key);
+    }
+}
