@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Ingest.Formats;
@@ -12,6 +14,9 @@ public static partial class NativeJson
     /// </summary>
     internal static PidEvent? TryParseCanonical(ReadOnlySpan<byte> line)
     {
+        // One vectorised pass rules out escapes, control bytes and UTF-8 everywhere, so a string
+        // is then just the bytes up to its closing quote.
+        if (line.ContainsAnyExcept(CanonicalBytes)) return null;
         var s = new CanonicalScanner(line);
         var f = new Fields();
         try
@@ -28,9 +33,13 @@ public static partial class NativeJson
         }
     }
 
+    /// <summary>Printable ASCII but the backslash: the bytes of a canonical line.</summary>
+    private static readonly SearchValues<byte> CanonicalBytes =
+        SearchValues.Create([.. Enumerable.Range(0x20, 0x7F - 0x20).Where(b => b != '\\').Select(b => (byte)b)]);
+
     /// <summary>
     /// The canonical subset of JSON, which is all NativeJson.WriteEvent writes: no whitespace, keys
-    /// and strings of printable ASCII with no escape, integers as [-]digits with no leading zero,
+    /// and strings of printable ASCII (one char a byte) with no escape, integers as [-]digits with no leading zero,
     /// true and false. Anything else, and it stops with Failed set and hands out harmless values
     /// (0, "", false, no elements) until the caller sees Failed.
     /// </summary>
@@ -46,6 +55,7 @@ public static partial class NativeJson
 
         public readonly bool AtEnd => _at == _line.Length;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Take(byte b)
         {
             if (_at >= _line.Length || _line[_at] != b) return false;
@@ -79,19 +89,20 @@ public static partial class NativeJson
             return key >= 0 || Fail(false);
         }
 
-        /// <summary>
-        /// A string's bytes up to its closing quote. An escape, a control byte or UTF-8 stops it:
-        /// what those mean, and whether they are valid, is Utf8JsonReader's to say.
-        /// </summary>
+        /// <summary>A string's bytes up to its closing quote (the line holds no backslash: none is escaped).</summary>
         private ReadOnlySpan<byte> Text()
         {
-            if (!Take((byte)'"')) return Fail(ReadOnlySpan<byte>.Empty);
-            int start = _at;
-            for (; _at < _line.Length; _at++)
+            // Locals, not fields, in the loops: the scanner lives in memory, passed by reference.
+            var line = _line;
+            int at = _at;
+            if ((uint)at < (uint)line.Length && line[at] == '"')
             {
-                byte c = _line[_at];
-                if (c == '"') return _line[start.._at++];
-                if (c < 0x20 || c == '\\' || c >= 0x80) break;
+                for (int start = ++at; (uint)at < (uint)line.Length; at++)
+                {
+                    if (line[at] != '"') continue;
+                    _at = at + 1;
+                    return line[start..at];
+                }
             }
             return Fail(ReadOnlySpan<byte>.Empty);
         }
@@ -103,17 +114,19 @@ public static partial class NativeJson
         private bool Integer(out ulong magnitude, out bool negative)
         {
             negative = Take((byte)'-');
-            int start = _at;
+            var line = _line;
+            int start = _at, at = start;
             ulong v = 0;
-            for (; _at < _line.Length && _at - start < 19; _at++)
+            for (int end = Math.Min(line.Length, start + 19); at < end; at++)
             {
-                uint d = (uint)(_line[_at] - '0');
+                uint d = (uint)(line[at] - '0');
                 if (d > 9) break;
                 v = v * 10 + d;
             }
+            _at = at;
             magnitude = v;
-            int digits = _at - start;
-            if (digits == 0 || (digits > 1 && _line[start] == '0') || (negative && v == 0)) return Fail(false);
+            int digits = at - start;
+            if (digits == 0 || (digits > 1 && line[start] == '0') || (negative && v == 0)) return Fail(false);
             return true;
         }
 
@@ -145,7 +158,6 @@ public static partial class NativeJson
         public string GetString(int max)
         {
             var text = Text();
-            // Printable ASCII: one char per byte.
             if (Failed || text.Length > max) return Fail("");
             return text.Length <= MaxComm ? Intern.Get(text) : System.Text.Encoding.ASCII.GetString(text);
         }

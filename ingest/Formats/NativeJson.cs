@@ -275,7 +275,11 @@ public static partial class NativeJson
     private static class Intern
     {
         private const int MaxEntries = 1 << 16;
+        private const int RecentSlots = 256;
         [ThreadStatic] private static HashSet<string>? t_pool;
+        // The last string met from bytes in each slot, shared by all threads: a slot another thread
+        // overwrites meanwhile is a miss, never a wrong hit, since a hit compares the whole string.
+        private static readonly string?[] s_recent = new string?[RecentSlots];
 
         private static HashSet<string> Pool
         {
@@ -296,13 +300,23 @@ public static partial class NativeJson
             return s;
         }
 
-        /// <summary>The same, from ASCII bytes: a hit costs a hash and a compare, no string.</summary>
+        /// <summary>
+        /// The same, from ASCII bytes. The few comms and hosts of the moment are found first among
+        /// the last strings met, by the length and three bytes of each: a compare, and no hash.
+        /// </summary>
         public static string Get(ReadOnlySpan<byte> ascii)
         {
+            if (ascii.IsEmpty) return "";
+            int slot = (ascii.Length * 7 + ascii[0] * 31 + ascii[^1] * 17 + ascii[ascii.Length >> 1]) & (RecentSlots - 1);
+            var s = s_recent[slot];
+            if (s is not null && Ascii.Equals(ascii, s)) return s;
             var lookup = Pool.GetAlternateLookup<ReadOnlySpan<byte>>();
-            if (lookup.TryGetValue(ascii, out var s)) return s;
-            s = Encoding.ASCII.GetString(ascii);
-            lookup.Set.Add(s);
+            if (!lookup.TryGetValue(ascii, out s))
+            {
+                s = Encoding.ASCII.GetString(ascii);
+                lookup.Set.Add(s);
+            }
+            Volatile.Write(ref s_recent[slot], s);
             return s;
         }
     }
