@@ -26,9 +26,10 @@ public static partial class NativeJson
                 f.Set((Key)key, ref s);
             return s.Failed || !s.AtEnd ? null : f.Build();
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException or ArgumentException)
         {
-            // A value out of range, or a field missing: the general reader says which.
+            // A value out of range, or a field missing: the general reader says which, and it
+            // turns the same exceptions into its messages.
             return null;
         }
     }
@@ -39,9 +40,9 @@ public static partial class NativeJson
 
     /// <summary>
     /// The canonical subset of JSON, which is all NativeJson.WriteEvent writes: no whitespace, keys
-    /// and strings of printable ASCII (one char a byte) with no escape, integers as [-]digits with no leading zero,
-    /// true and false. Anything else, and it stops with Failed set and hands out harmless values
-    /// (0, "", false, no elements) until the caller sees Failed.
+    /// and strings of printable ASCII (one char a byte) with no escape, integers as [-]digits with
+    /// no leading zero, true and false. Anything else, and it stops with Failed set and hands out
+    /// harmless values (0, "", false, no elements) until the caller sees Failed.
     /// </summary>
     private ref struct CanonicalScanner : IValueSource
     {

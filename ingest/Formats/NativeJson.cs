@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
@@ -338,6 +339,8 @@ public static partial class NativeJson
         public string Create(ReadOnlySpan<char> chars) => chars.ToString();
 
         public bool Equals(ReadOnlySpan<byte> ascii, string s) => Ascii.Equals(ascii, s);
+
+        // Intern takes at most MaxComm bytes: the chars fit on the stack.
         public int GetHashCode(ReadOnlySpan<byte> ascii)
         {
             Span<char> chars = stackalloc char[ascii.Length];
@@ -405,7 +408,7 @@ public static partial class NativeJson
             for (int i = 0; i < names.Length; i++)
             {
                 bool ascii = Pack(names[i].AsSpan(), out ulong lo, out ulong hi);
-                System.Diagnostics.Debug.Assert(ascii && Find(lo, hi) < 0, $"\"{names[i]}\" is not a distinct ASCII spelling of at most {MaxKey} bytes");
+                Debug.Assert(ascii && Find(lo, hi) < 0, $"\"{names[i]}\" is not a distinct ASCII spelling of at most {MaxKey} bytes");
                 int s = Slot(lo, hi);
                 while (_index[s] != 0) s = (s + 1) & (Slots - 1);
                 (_lo[s], _hi[s], _index[s]) = (lo, hi, i + 1);
