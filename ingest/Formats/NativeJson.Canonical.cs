@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Replayer.Ingest.Events;
 
@@ -84,11 +86,50 @@ public static partial class NativeJson
             if (Failed || Take((byte)'}')) return false;
             // The first key follows the brace, every other one a comma.
             if (_line[_at - 1] != '{' && !Take((byte)',')) return Fail(false);
-            var name = Text();
-            if (Failed || !Take((byte)':')) return Fail(false);
-            key = keys.Find(name);
-            return key >= 0 || Fail(false);
+            key = QuotedKey(keys);
+            return (key >= 0 && Take((byte)':')) || Fail(false);
         }
+
+        /// <summary>
+        /// The index of the quoted key at the scanner, or -1. The key is read as two words: its
+        /// bytes, with the closing quote and all after it masked off, are the key packed as
+        /// Spellings packs it (the line has no NUL to pass for padding). A key of 16 bytes or
+        /// more, or one near the line's end, is read byte by byte.
+        /// </summary>
+        private int QuotedKey(Spellings keys)
+        {
+            var line = _line;
+            int at = _at + 1;
+            if (line.Length - at >= 16 && line[_at] == '"')
+            {
+                ulong lo = BinaryPrimitives.ReadUInt64LittleEndian(line[at..]);
+                int n = QuoteIn(lo);
+                if (n < 8)
+                {
+                    _at = at + n + 1;
+                    return keys.Find(lo & Below(n), 0);
+                }
+                ulong hi = BinaryPrimitives.ReadUInt64LittleEndian(line[(at + 8)..]);
+                n = QuoteIn(hi);
+                if (n < 8)
+                {
+                    _at = at + 8 + n + 1;
+                    return keys.Find(lo, hi & Below(n));
+                }
+            }
+            var name = Text();
+            return Failed ? -1 : keys.Find(name);
+        }
+
+        // Where the first '"' is among a word's 8 bytes, 8 for none: the classic test for a zero
+        // byte, on the word xor quotes. Borrows can mark bytes above the first zero, never below.
+        private static int QuoteIn(ulong word)
+        {
+            ulong x = word ^ 0x2222222222222222UL;
+            return BitOperations.TrailingZeroCount((x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL) >> 3;
+        }
+
+        private static ulong Below(int bytes) => (1UL << (8 * bytes)) - 1;
 
         /// <summary>A string's bytes up to its closing quote (the line holds no backslash: none is escaped).</summary>
         private ReadOnlySpan<byte> Text()

@@ -420,7 +420,8 @@ public static partial class NativeJson
 
         public int Find(ReadOnlySpan<char> chars) => Pack(chars, out ulong lo, out ulong hi) ? Find(lo, hi) : -1;
 
-        private int Find(ulong lo, ulong hi)
+        /// <summary>The index of a spelling packed as Pack packs it, or -1.</summary>
+        public int Find(ulong lo, ulong hi)
         {
             for (int s = Slot(lo, hi); _index[s] != 0; s = (s + 1) & (Slots - 1))
                 if (_lo[s] == lo && _hi[s] == hi) return _index[s] - 1;
