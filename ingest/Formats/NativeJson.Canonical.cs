@@ -153,6 +153,7 @@ public static partial class NativeJson
         /// An integer's sign and magnitude. Utf8JsonWriter writes neither -0 nor a leading zero;
         /// a fraction, an exponent or a 20th digit is left unread for the caller's next Take to fail on.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private bool Integer(out ulong magnitude, out bool negative)
         {
             negative = Take((byte)'-');

@@ -684,17 +684,12 @@ public static partial class NativeJson
         }
 
         // A tid or pid the kernel could have made: 0 (idle, or none) up to PID_MAX_LIMIT, 4194304.
-        private static int Pid(int v)
-        {
-            if (v is < 0 or > 4194304) throw new FormatException($"{v} is not a pid (0 to 4194304)");
-            return v;
-        }
+        // The message is built out of line, so that the check itself is small enough to inline.
+        private static int Pid(int v) => v is >= 0 and <= 4194304 ? v : throw NotA(v, "pid (0 to 4194304)");
 
-        private static int Sig(int v)
-        {
-            if (v is < 0 or > 64) throw new FormatException($"{v} is not a signal number (0 to 64)");
-            return v;
-        }
+        private static int Sig(int v) => v is >= 0 and <= 64 ? v : throw NotA(v, "signal number (0 to 64)");
+
+        private static FormatException NotA(int v, string what) => new($"{v} is not a {what}");
 
         private static int[] IntArray<T>(ref T v, int max) where T : IValueSource, allows ref struct
         {
