@@ -86,17 +86,17 @@ public static partial class NativeJson
             if (Failed || Take((byte)'}')) return false;
             // The first key follows the brace, every other one a comma.
             if (_line[_at - 1] != '{' && !Take((byte)',')) return Fail(false);
-            key = QuotedKey(keys);
+            key = Quoted(keys);
             return (key >= 0 && Take((byte)':')) || Fail(false);
         }
 
         /// <summary>
-        /// The index of the quoted key at the scanner, or -1. The key is read as two words: its
-        /// bytes, with the closing quote and all after it masked off, are the key packed as
-        /// Spellings packs it (the line has no NUL to pass for padding). A key of 16 bytes or
-        /// more, or one near the line's end, is read byte by byte.
+        /// The index of the quoted spelling (a key, or an enum's value) at the scanner, or -1. It
+        /// is read as two words: its bytes, with the closing quote and all after it masked off,
+        /// are the spelling packed as Spellings packs it (the line has no NUL to pass for padding).
+        /// One of 16 bytes or more, or one near the line's end, is read byte by byte.
         /// </summary>
-        private int QuotedKey(Spellings keys)
+        private int Quoted(Spellings keys)
         {
             var line = _line;
             int at = _at + 1;
@@ -207,8 +207,7 @@ public static partial class NativeJson
 
         public int GetName(Spellings names, string key)
         {
-            var text = Text();
-            int i = Failed ? -1 : names.Find(text);
+            int i = Quoted(names);
             return i >= 0 ? i : Fail(0);
         }
 
