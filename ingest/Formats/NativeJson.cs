@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using Replayer.Ingest.Events;
@@ -9,7 +11,7 @@ namespace Replayer.Ingest.Formats;
 /// at their defaults, so a line is canonical; the reader accepts keys in any order, rejects unknown
 /// ones and numbers out of range, and says which key was wrong.
 /// </summary>
-public static class NativeJson
+public static partial class NativeJson
 {
     private const int MaxComm = 256;
     private const int MaxLevels = 33;
@@ -208,10 +210,18 @@ public static class NativeJson
     private const int MaxKey = 16;
 
     /// <summary>Parses one event line; every problem is reported as file:line and the key at fault.</summary>
-    public static PidEvent ParseEvent(ReadOnlySpan<byte> line, string file, long lineNo)
+    public static PidEvent ParseEvent(ReadOnlySpan<byte> line, string file, long lineNo) =>
+        TryParseCanonical(line) ?? ParseAny(line, file, lineNo);
+
+    /// <summary>
+    /// The general reader: any JSON Utf8JsonReader takes. It alone words the errors, so a line the
+    /// canonical scanner gave up on is read again here from its first byte.
+    /// </summary>
+    internal static PidEvent ParseAny(ReadOnlySpan<byte> line, string file, long lineNo)
     {
         var f = new Fields();
-        var r = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 8 });
+        var value = new JsonValue(new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 8 }));
+        ref var r = ref value.Reader;
         Span<char> key = stackalloc char[MaxKey];
         int keyLength = 0;
         try
@@ -224,7 +234,7 @@ public static class NativeJson
                 keyLength = r.ValueSpan.Length <= MaxKey ? r.CopyString(key) : 0;
                 if (keyLength == 0) throw new FormatException("unknown key");
                 r.Read();
-                f.Set(key[..keyLength], ref r);
+                f.Set((Key)EventKeys.Find(key[..keyLength]), ref value);
             }
             if (r.TokenType != JsonTokenType.EndObject)
                 throw new FormatException("the object is not closed (truncated line?)");
@@ -266,17 +276,254 @@ public static class NativeJson
     private static class Intern
     {
         private const int MaxEntries = 1 << 16;
+        private const int RecentSlots = 256;
         [ThreadStatic] private static HashSet<string>? t_pool;
+        // The last string met from bytes in each slot, shared by all threads: a slot another thread
+        // overwrites meanwhile is a miss, never a wrong hit, since a hit compares the whole string.
+        private static readonly string?[] s_recent = new string?[RecentSlots];
+
+        private static HashSet<string> Pool
+        {
+            get
+            {
+                var pool = t_pool ??= new HashSet<string>(AsciiOrdinal.Instance);
+                if (pool.Count >= MaxEntries) pool.Clear();
+                return pool;
+            }
+        }
 
         public static string Get(ReadOnlySpan<char> value)
         {
-            var pool = t_pool ??= new HashSet<string>(StringComparer.Ordinal);
-            var lookup = pool.GetAlternateLookup<ReadOnlySpan<char>>();
+            var lookup = Pool.GetAlternateLookup<ReadOnlySpan<char>>();
             if (lookup.TryGetValue(value, out var s)) return s;
-            if (pool.Count >= MaxEntries) pool.Clear();
             s = value.ToString();
-            pool.Add(s);
+            lookup.Set.Add(s);
             return s;
+        }
+
+        /// <summary>
+        /// The same, from ASCII bytes. The few comms and hosts of the moment are found first among
+        /// the last strings met, by the length and three bytes of each: a compare, and no hash.
+        /// </summary>
+        public static string Get(ReadOnlySpan<byte> ascii)
+        {
+            if (ascii.IsEmpty) return "";
+            int slot = (ascii.Length * 7 + ascii[0] * 31 + ascii[^1] * 17 + ascii[ascii.Length >> 1]) & (RecentSlots - 1);
+            var s = s_recent[slot];
+            if (s is not null && Ascii.Equals(ascii, s)) return s;
+            var lookup = Pool.GetAlternateLookup<ReadOnlySpan<byte>>();
+            if (!lookup.TryGetValue(ascii, out s))
+            {
+                s = Encoding.ASCII.GetString(ascii);
+                lookup.Set.Add(s);
+            }
+            Volatile.Write(ref s_recent[slot], s);
+            return s;
+        }
+    }
+
+    /// <summary>
+    /// Ordinal string equality that also finds a string by its chars or by its ASCII bytes. The
+    /// bytes hash as the chars they widen to, so all three spellings of a string meet in one bucket.
+    /// </summary>
+    private sealed class AsciiOrdinal : IEqualityComparer<string>,
+        IAlternateEqualityComparer<ReadOnlySpan<char>, string>, IAlternateEqualityComparer<ReadOnlySpan<byte>, string>
+    {
+        public static readonly AsciiOrdinal Instance = new();
+
+        public bool Equals(string? x, string? y) => string.Equals(x, y);
+        public int GetHashCode(string s) => string.GetHashCode(s.AsSpan());
+
+        public bool Equals(ReadOnlySpan<char> chars, string s) => chars.SequenceEqual(s);
+        public int GetHashCode(ReadOnlySpan<char> chars) => string.GetHashCode(chars);
+        public string Create(ReadOnlySpan<char> chars) => chars.ToString();
+
+        public bool Equals(ReadOnlySpan<byte> ascii, string s) => Ascii.Equals(ascii, s);
+
+        // Intern takes at most MaxComm bytes: the chars fit on the stack.
+        public int GetHashCode(ReadOnlySpan<byte> ascii)
+        {
+            Span<char> chars = stackalloc char[ascii.Length];
+            Ascii.ToUtf16(ascii, chars, out _);
+            return string.GetHashCode(chars);
+        }
+        public string Create(ReadOnlySpan<byte> ascii) => Encoding.ASCII.GetString(ascii);
+    }
+
+    /// <summary>Every key of an event line: Fields.Set keeps each one's value.</summary>
+    private enum Key
+    {
+        Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
+        SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
+        Fd, NsType, TargetNs, Action, Id, Peer, Task,
+    }
+
+    private static string Spelling(Key key) => key switch
+    {
+        Key.Seq => "seq", Key.T => "t", Key.Host => "host", Key.Tid => "tid", Key.Comm => "comm", Key.Kind => "kind",
+        Key.Ret => "ret", Key.Tgid => "tgid", Key.PPid => "ppid", Key.Pgid => "pgid", Key.Sid => "sid", Key.NsPid => "nspid",
+        Key.NsPgid => "nspgid", Key.NsSid => "nssid", Key.PidNs => "pidns", Key.Adopted => "adopted", Key.Call => "call",
+        Key.Child => "child", Key.Flags => "flags", Key.SetTid => "set_tid", Key.File => "file", Key.OldTid => "old_tid",
+        Key.Code => "code", Key.Group => "group", Key.Signals => "signals", Key.Signal => "signal", Key.Pid => "pid",
+        Key.Handler => "handler", Key.SaFlags => "sa_flags", Key.Sig => "sig", Key.Option => "option", Key.Arg2 => "arg2",
+        Key.Arg => "arg", Key.Thread => "thread", Key.Options => "options", Key.Fd => "fd", Key.NsType => "nstype",
+        Key.TargetNs => "target_ns", Key.Action => "action", Key.Id => "id", Key.Peer => "peer", Key.Task => "task",
+        _ => throw new ArgumentOutOfRangeException(nameof(key)),
+    };
+
+    private static readonly Spellings EventKeys = new([.. Enum.GetValues<Key>().Select(Spelling)]);
+
+    /// <summary>Every key of a signal record, spelled as its name in lower case.</summary>
+    private enum SignalKey { Sig, To, Res, Code, Group }
+
+    private static readonly Spellings SignalKeys = new([.. Enum.GetNames<SignalKey>().Select(n => n.ToLowerInvariant())]);
+
+    private static readonly Spellings Kinds = new(Names.Kinds);
+    private static readonly Spellings Handlers = new(Names.Handlers);
+    private static readonly Spellings ContainerActions = new(Names.ContainerActions);
+
+    // "call" means a different enum for each kind, and keys come in any order: keep the
+    // spelling's index in the union of all call names, and map it once the kind is known.
+    private static readonly Spellings AllCalls =
+        new([.. Names.ForkCalls, .. Names.GetIdCalls, .. Names.KillCalls, .. Names.WaitCalls]);
+
+    /// <summary>
+    /// A fixed set of ASCII spellings (keys, enum names) found by their UTF-8 bytes or their chars
+    /// alike, with no transcoding: a spelling of up to 16 bytes packs into two words, hashed into a
+    /// table with linear probing, so a look-up is one multiply and a compare of two words.
+    /// </summary>
+    private sealed class Spellings
+    {
+        private const int Slots = 128;              // a power of two, over twice the most spellings (42 keys)
+        private readonly ulong[] _lo = new ulong[Slots];  // each slot's spelling, bytes 1 to 8, little-endian
+        private readonly ulong[] _hi = new ulong[Slots];  // and bytes 9 to 16; zero past its end
+        private readonly int[] _index = new int[Slots];   // its index in Names, plus one; 0 marks a free slot
+
+        /// <summary>The spellings, by index.</summary>
+        public string[] Names { get; }
+
+        public Spellings(string[] names)
+        {
+            Names = names;
+            for (int i = 0; i < names.Length; i++)
+            {
+                bool ascii = Pack(names[i].AsSpan(), out ulong lo, out ulong hi);
+                Debug.Assert(ascii && Find(lo, hi) < 0, $"\"{names[i]}\" is not a distinct ASCII spelling of at most {MaxKey} bytes");
+                int s = Slot(lo, hi);
+                while (_index[s] != 0) s = (s + 1) & (Slots - 1);
+                (_lo[s], _hi[s], _index[s]) = (lo, hi, i + 1);
+            }
+        }
+
+        /// <summary>The index of the spelling, or -1.</summary>
+        public int Find(ReadOnlySpan<byte> utf8) => Pack(utf8, out ulong lo, out ulong hi) ? Find(lo, hi) : -1;
+
+        public int Find(ReadOnlySpan<char> chars) => Pack(chars, out ulong lo, out ulong hi) ? Find(lo, hi) : -1;
+
+        /// <summary>The index of a spelling packed as Pack packs it, or -1.</summary>
+        public int Find(ulong lo, ulong hi)
+        {
+            for (int s = Slot(lo, hi); _index[s] != 0; s = (s + 1) & (Slots - 1))
+                if (_lo[s] == lo && _hi[s] == hi) return _index[s] - 1;
+            return -1;
+        }
+
+        private static int Slot(ulong lo, ulong hi) => (int)(((lo ^ (hi * 31)) * 0x9E3779B97F4A7C15UL) >> 57);
+
+        // Zero pads a short spelling, so a NUL could pass for padding: no spelling has one, and a
+        // byte over 0x7F (UTF-8, or a char that is not ASCII) is in none either.
+        private static bool Pack<T>(ReadOnlySpan<T> s, out ulong lo, out ulong hi) where T : unmanaged, IBinaryInteger<T>
+        {
+            lo = hi = 0;
+            if (s.Length > MaxKey) return false;
+            for (int i = 0; i < s.Length; i++)
+            {
+                ulong c = ulong.CreateTruncating(s[i]);
+                if (c - 1 >= 0x7F) return false;
+                if (i < 8) lo |= c << (8 * i);
+                else hi |= c << (8 * (i - 8));
+            }
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Where Fields takes each value from, named after Utf8JsonReader's own getters: the general
+    /// reader (any JSON) or the canonical scanner (the writer's bytes only). Both feed the same
+    /// setters, so every range check and limit is written once.
+    /// </summary>
+    private interface IValueSource
+    {
+        int GetInt32();
+        long GetInt64();
+        ulong GetUInt64();
+        bool GetBoolean();
+
+        /// <summary>A string of at most <paramref name="max"/> chars, interned when short.</summary>
+        string GetString(int max);
+
+        /// <summary>The index of a string value among <paramref name="names"/>, the values of <paramref name="key"/>.</summary>
+        int GetName(Spellings names, string key);
+
+        /// <summary>True when the value is an array; NextElement then moves onto each element in turn.</summary>
+        bool StartArray();
+        bool NextElement();
+
+        /// <summary>True when the value is an object; NextSignalKey then moves onto each value in turn.</summary>
+        bool StartObject();
+        bool NextSignalKey(out int key);
+    }
+
+    /// <summary>The general reader's values: the token Utf8JsonReader stands on.</summary>
+    private ref struct JsonValue(Utf8JsonReader reader) : IValueSource
+    {
+        /// <summary>The reader, on a value's first token when Fields.Set is called.</summary>
+        public Utf8JsonReader Reader = reader;
+
+        public int GetInt32() => Reader.GetInt32();
+        public long GetInt64() => Reader.GetInt64();
+        public ulong GetUInt64() => Reader.GetUInt64();
+        public bool GetBoolean() => Reader.GetBoolean();
+
+        public string GetString(int max)
+        {
+            if (Reader.TokenType != JsonTokenType.String) throw new FormatException("must be a string");
+            if (Reader.ValueSpan.Length <= MaxComm)
+            {
+                Span<char> buf = stackalloc char[MaxComm];
+                int n = Reader.CopyString(buf);
+                if (n > max) throw new FormatException($"string longer than {max} characters");
+                return Intern.Get(buf[..n]);
+            }
+            var s = Reader.GetString()!;
+            if (s.Length > max) throw new FormatException($"string longer than {max} characters");
+            return s;
+        }
+
+        public int GetName(Spellings names, string key)
+        {
+            if (Reader.TokenType != JsonTokenType.String) throw new FormatException("must be a string");
+            Span<char> buf = stackalloc char[MaxKey];
+            int n = Reader.ValueSpan.Length <= MaxKey ? Reader.CopyString(buf) : -1;
+            int i = n >= 0 ? names.Find(buf[..n]) : -1;
+            if (i >= 0) return i;
+            throw new FormatException($"\"{key}\" has no value \"{Printable(Reader.GetString() ?? "")}\" (one of: {string.Join(", ", names.Names)})");
+        }
+
+        public bool StartArray() => Reader.TokenType == JsonTokenType.StartArray;
+        public bool NextElement() => Reader.Read() && Reader.TokenType != JsonTokenType.EndArray;
+        public bool StartObject() => Reader.TokenType == JsonTokenType.StartObject;
+
+        public bool NextSignalKey(out int key)
+        {
+            key = -1;
+            if (!Reader.Read() || Reader.TokenType == JsonTokenType.EndObject) return false;
+            Span<char> k = stackalloc char[MaxKey];
+            var name = k[..(Reader.ValueSpan.Length <= MaxKey ? Reader.CopyString(k) : 0)];
+            Reader.Read();
+            key = SignalKeys.Find(name);
+            if (key < 0) throw new FormatException($"unknown key \"{Printable(name.ToString())}\" in a signal");
+            return true;
         }
     }
 
@@ -300,67 +547,60 @@ public static class NativeJson
             _kind = _call = _handler = _action = -1;
         }
 
-        public void Set(scoped ReadOnlySpan<char> key, ref Utf8JsonReader r)
+        public void Set<T>(Key key, ref T v) where T : IValueSource, allows ref struct
         {
             switch (key)
             {
-                case "seq": _seq = NonNegative(ref r); break;
-                case "t": _t = r.GetInt64(); break;
-                case "host": _host = Str(ref r, MaxComm); break;
-                case "tid": _tid = Pid(ref r); break;
-                case "comm": _comm = Str(ref r, MaxComm); break;
-                case "kind": _kind = Enum(ref r, Names.Kinds, "kind"); break;
-                case "ret": _ret = r.GetInt64(); break;
-                case "tgid": _tgid = Pid(ref r); break;
-                case "ppid": _ppid = Pid(ref r); break;
-                case "pgid": _pgid = r.GetInt32(); _sawPgid = true; break;
-                case "sid": _sid = Pid(ref r); break;
-                case "nspid": _nspid = IntArray(ref r, MaxLevels); break;
-                case "nspgid": _nspgid = IntArray(ref r, MaxLevels); break;
-                case "nssid": _nssid = IntArray(ref r, MaxLevels); break;
-                case "pidns": _pidns = r.GetUInt64(); break;
-                case "adopted": _adopted = r.GetBoolean(); break;
-                case "call": _call = CallIndex(ref r); break;
-                case "child": _child = Pid(ref r); _sawChild = true; break;
-                case "flags": _flags = r.GetUInt64(); _sawFlags = true; break;
-                case "set_tid": _setTid = IntArray(ref r, MaxLevels); break;
-                case "file": _file = Str(ref r, 4096); break;
-                case "old_tid": _oldTid = Pid(ref r); break;
-                case "code": _code = r.GetInt32(); break;
-                case "group": _group = r.GetBoolean(); break;
-                case "signals": _signals = SignalArray(ref r); break;
-                case "signal": _signal = ReadSignal(ref r); break;
-                case "pid": _pid = r.GetInt32(); _sawPid = true; break;
-                case "handler": _handler = Enum(ref r, Names.Handlers, "handler"); break;
-                case "sa_flags": _saFlags = r.GetUInt64(); break;
-                case "sig": _sig = Sig(ref r); _sawSig = true; break;
-                case "option": _option = r.GetInt32(); break;
-                case "arg2": _arg2 = r.GetUInt64(); break;
-                case "arg": _arg = r.GetInt32(); break;
-                case "thread": _thread = r.GetInt32(); break;
-                case "options": _options = r.GetInt32(); break;
-                case "fd": _fd = r.GetInt32(); break;
-                case "nstype": _nstype = r.GetUInt64(); break;
-                case "target_ns": _targetNs = r.GetUInt64(); break;
-                case "action": _action = Enum(ref r, Names.ContainerActions, "action"); break;
-                case "id": _id = Str(ref r, MaxComm); break;
-                case "peer": _peer = Str(ref r, MaxComm); break;
-                case "task": _task = Pid(ref r); break;
+                case Key.Seq: _seq = NonNegative(v.GetInt64()); break;
+                case Key.T: _t = v.GetInt64(); break;
+                case Key.Host: _host = v.GetString(MaxComm); break;
+                case Key.Tid: _tid = Pid(v.GetInt32()); break;
+                case Key.Comm: _comm = v.GetString(MaxComm); break;
+                case Key.Kind: _kind = v.GetName(Kinds, "kind"); break;
+                case Key.Ret: _ret = v.GetInt64(); break;
+                case Key.Tgid: _tgid = Pid(v.GetInt32()); break;
+                case Key.PPid: _ppid = Pid(v.GetInt32()); break;
+                case Key.Pgid: _pgid = v.GetInt32(); _sawPgid = true; break;
+                case Key.Sid: _sid = Pid(v.GetInt32()); break;
+                case Key.NsPid: _nspid = IntArray(ref v, MaxLevels); break;
+                case Key.NsPgid: _nspgid = IntArray(ref v, MaxLevels); break;
+                case Key.NsSid: _nssid = IntArray(ref v, MaxLevels); break;
+                case Key.PidNs: _pidns = v.GetUInt64(); break;
+                case Key.Adopted: _adopted = v.GetBoolean(); break;
+                case Key.Call: _call = v.GetName(AllCalls, "call"); break;
+                case Key.Child: _child = Pid(v.GetInt32()); _sawChild = true; break;
+                case Key.Flags: _flags = v.GetUInt64(); _sawFlags = true; break;
+                case Key.SetTid: _setTid = IntArray(ref v, MaxLevels); break;
+                case Key.File: _file = v.GetString(4096); break;
+                case Key.OldTid: _oldTid = Pid(v.GetInt32()); break;
+                case Key.Code: _code = v.GetInt32(); break;
+                case Key.Group: _group = v.GetBoolean(); break;
+                case Key.Signals: _signals = SignalArray(ref v); break;
+                case Key.Signal: _signal = ReadSignal(ref v); break;
+                case Key.Pid: _pid = v.GetInt32(); _sawPid = true; break;
+                case Key.Handler: _handler = v.GetName(Handlers, "handler"); break;
+                case Key.SaFlags: _saFlags = v.GetUInt64(); break;
+                case Key.Sig: _sig = Sig(v.GetInt32()); _sawSig = true; break;
+                case Key.Option: _option = v.GetInt32(); break;
+                case Key.Arg2: _arg2 = v.GetUInt64(); break;
+                case Key.Arg: _arg = v.GetInt32(); break;
+                case Key.Thread: _thread = v.GetInt32(); break;
+                case Key.Options: _options = v.GetInt32(); break;
+                case Key.Fd: _fd = v.GetInt32(); break;
+                case Key.NsType: _nstype = v.GetUInt64(); break;
+                case Key.TargetNs: _targetNs = v.GetUInt64(); break;
+                case Key.Action: _action = v.GetName(ContainerActions, "action"); break;
+                case Key.Id: _id = v.GetString(MaxComm); break;
+                case Key.Peer: _peer = v.GetString(MaxComm); break;
+                case Key.Task: _task = Pid(v.GetInt32()); break;
                 default: throw new FormatException("unknown key");
             }
         }
 
-        // "call" means a different enum for each kind, and keys come in any order: keep the
-        // spelling's index in the union of all call names, and map it once the kind is known.
-        private static int CallIndex(ref Utf8JsonReader r) => Enum(ref r, AllCalls, "call");
-
-        private static readonly string[] AllCalls =
-            [.. Names.ForkCalls, .. Names.GetIdCalls, .. Names.KillCalls, .. Names.WaitCalls];
-
         private readonly T Call<T>(string[] names, T fallback, string kind) where T : struct, System.Enum
         {
             if (_call < 0) return fallback;
-            int i = Array.IndexOf(names, AllCalls[_call]);
+            int i = Array.IndexOf(names, AllCalls.Names[_call]);
             if (i < 0) throw new FormatException($"\"call\" of a {kind} is one of: {string.Join(", ", names)}");
             return (T)(object)(byte)i;
         }
@@ -437,80 +677,43 @@ public static class NativeJson
             return ev;
         }
 
-        private static int Enum(ref Utf8JsonReader r, string[] names, string key)
+        private static long NonNegative(long v)
         {
-            if (r.TokenType != JsonTokenType.String) throw new FormatException("must be a string");
-            Span<char> buf = stackalloc char[MaxKey];
-            int n = r.ValueSpan.Length <= MaxKey ? r.CopyString(buf) : -1;
-            if (n >= 0)
-            {
-                var value = buf[..n];
-                for (int i = 0; i < names.Length; i++)
-                    if (value.SequenceEqual(names[i])) return i;
-            }
-            throw new FormatException($"\"{key}\" has no value \"{Printable(r.GetString() ?? "")}\" (one of: {string.Join(", ", names)})");
-        }
-
-        private static long NonNegative(ref Utf8JsonReader r)
-        {
-            long v = r.GetInt64();
             if (v < 0) throw new FormatException("must not be negative");
             return v;
         }
 
         // A tid or pid the kernel could have made: 0 (idle, or none) up to PID_MAX_LIMIT, 4194304.
-        private static int Pid(ref Utf8JsonReader r)
-        {
-            int v = r.GetInt32();
-            if (v is < 0 or > 4194304) throw new FormatException($"{v} is not a pid (0 to 4194304)");
-            return v;
-        }
+        // The message is built out of line, so that the check itself is small enough to inline.
+        private static int Pid(int v) => v is >= 0 and <= 4194304 ? v : throw NotA(v, "pid (0 to 4194304)");
 
-        private static int Sig(ref Utf8JsonReader r)
-        {
-            int v = r.GetInt32();
-            if (v is < 0 or > 64) throw new FormatException($"{v} is not a signal number (0 to 64)");
-            return v;
-        }
+        private static int Sig(int v) => v is >= 0 and <= 64 ? v : throw NotA(v, "signal number (0 to 64)");
 
-        private static string Str(ref Utf8JsonReader r, int max)
-        {
-            if (r.TokenType != JsonTokenType.String) throw new FormatException("must be a string");
-            if (r.ValueSpan.Length <= MaxComm)
-            {
-                Span<char> buf = stackalloc char[MaxComm];
-                int n = r.CopyString(buf);
-                if (n > max) throw new FormatException($"string longer than {max} characters");
-                return Intern.Get(buf[..n]);
-            }
-            var s = r.GetString()!;
-            if (s.Length > max) throw new FormatException($"string longer than {max} characters");
-            return s;
-        }
+        private static FormatException NotA(int v, string what) => new($"{v} is not a {what}");
 
-        private static int[] IntArray(ref Utf8JsonReader r, int max)
+        private static int[] IntArray<T>(ref T v, int max) where T : IValueSource, allows ref struct
         {
-            if (r.TokenType != JsonTokenType.StartArray) throw new FormatException("must be an array of numbers");
+            if (!v.StartArray()) throw new FormatException("must be an array of numbers");
             Span<int> tmp = stackalloc int[MaxLevels];
             int n = 0;
-            while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+            while (v.NextElement())
             {
                 if (n == max) throw new FormatException($"more than {max} numbers");
-                tmp[n++] = r.GetInt32();
+                tmp[n++] = v.GetInt32();
             }
             return tmp[..n].ToArray();
         }
 
-        private static SignalRecord[] SignalArray(ref Utf8JsonReader r)
+        private static SignalRecord[] SignalArray<T>(ref T v) where T : IValueSource, allows ref struct
         {
-            if (r.TokenType != JsonTokenType.StartArray) throw new FormatException("must be an array of signals");
+            if (!v.StartArray()) throw new FormatException("must be an array of signals");
             var first = default(SignalRecord);
             List<SignalRecord>? more = null;
             int n = 0;
-            while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+            while (v.NextElement())
             {
                 if (n == MaxSignals) throw new FormatException($"more than {MaxSignals} signals");
-                var s = ReadSignal(ref r);
+                var s = ReadSignal(ref v);
                 if (n == 0) first = s;
                 else (more ??= [first]).Add(s);
                 n++;
@@ -518,28 +721,23 @@ public static class NativeJson
             return n switch { 0 => [], 1 => [first], _ => [.. more!] };
         }
 
-        private static SignalRecord ReadSignal(ref Utf8JsonReader r)
+        private static SignalRecord ReadSignal<T>(ref T v) where T : IValueSource, allows ref struct
         {
-            if (r.TokenType != JsonTokenType.StartObject) throw new FormatException("a signal must be an object");
+            if (!v.StartObject()) throw new FormatException("a signal must be an object");
             int sig = -1, to = -1, res = 0, code = 0;
             bool group = false;
-            Span<char> k = stackalloc char[MaxKey];
-            while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+            while (v.NextSignalKey(out int key))
             {
-                int kn = r.ValueSpan.Length <= MaxKey ? r.CopyString(k) : 0;
-                var key = k[..kn];
-                r.Read();
-                switch (key)
+                switch ((SignalKey)key)
                 {
-                    case "sig": sig = Sig(ref r); break;
-                    case "to": to = Pid(ref r); break;
-                    case "res":
-                        res = r.GetInt32();
+                    case SignalKey.Sig: sig = Sig(v.GetInt32()); break;
+                    case SignalKey.To: to = Pid(v.GetInt32()); break;
+                    case SignalKey.Res:
+                        res = v.GetInt32();
                         if (res is < 0 or > 4) throw new FormatException($"signal res {res} is not 0 to 4");
                         break;
-                    case "code": code = r.GetInt32(); break;
-                    case "group": group = r.GetBoolean(); break;
-                    default: throw new FormatException($"unknown key \"{Printable(key.ToString())}\" in a signal");
+                    case SignalKey.Code: code = v.GetInt32(); break;
+                    case SignalKey.Group: group = v.GetBoolean(); break;
                 }
             }
             if (sig < 0 || to < 0) throw new FormatException("a signal needs \"sig\" and \"to\"");
