@@ -63,6 +63,9 @@ public sealed class HostReplay
     private readonly Dictionary<string, int> _checkpoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _restores = new(StringComparer.Ordinal);
 
+    /// <summary>Details handed out that were not their container's first: what a report can show of them is bounded.</summary>
+    private int _laterDetailsGiven;
+
     /// <summary>The size of the last snapshot, to size the next one's buffer.</summary>
     private int _lastSnapshotSize;
 
@@ -141,6 +144,12 @@ public sealed class HostReplay
         foreach (var category in DivergenceClassifier.InOrder)
         {
             if ((categories & (1 << (int)category)) == 0 || given[(int)category] >= Settings.DetailsPerCategory) continue;
+            // A report keeps each container's first detail and, of the others, the earliest of
+            // each host (ReportAssembly): past DetailsPerReport of those, none could be shown, and
+            // at thousands of containers, keeping them would hold hundreds of megabytes.
+            bool first = given.AsSpan().IndexOfAnyExcept(0) < 0;
+            if (!first && _laterDetailsGiven >= Settings.DetailsPerReport) continue;
+            if (!first) _laterDetailsGiven++;
             given[(int)category]++;
             var (l, r) = DivergenceClassifier.Describe(category, a, b);
             findings ??= new List<Finding>(2);
@@ -328,6 +337,7 @@ public sealed class HostReplay
             int category = r.ReadByte();
             DetailsGiven(container)[category] = r.ReadInt32();
         }
+        _laterDetailsGiven = _detailsGiven.Sum(given => Math.Max(0, given.Sum() - 1));
         _checkpoints.Clear();
         for (int n = r.ReadInt32(), i = 0; i < n; i++) _checkpoints[r.ReadString()] = r.ReadInt32();
         _restores.Clear();

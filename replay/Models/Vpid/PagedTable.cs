@@ -2,22 +2,32 @@ namespace Replayer.Replay.Models.Vpid;
 
 /// <summary>
 /// A table indexed by pid, from 0 to twice pid_max, whose pages are made on the first write of a
-/// value other than the default: the kernel's pidmap is paged the same way (a page of bitmap per
-/// 32K pids, allocated when a pid in it is first used). With pid_max at 4194304, today's default on
-/// 64-bit machines, dense tables would hold hundreds of megabytes of empty slots per host.
+/// value other than the default and let go when they hold none again: the kernel's pidmap is
+/// paged the same way (a page of bitmap per 32K pids, allocated when a pid in it is first used).
+/// With pid_max at 4194304, today's default on 64-bit machines, dense tables would hold hundreds
+/// of megabytes of empty slots per host.
 /// </summary>
 internal sealed class PagedTable<T>
 {
     private const int PageShift = 12;
     private const int PageSize = 1 << PageShift;
 
-    /// <summary>Pages by index; null until a slot in it is set.</summary>
+    /// <summary>Emptied pages kept to be used again, so that a warm replay allocates none.</summary>
+    private const int SparePages = 16;
+
+    /// <summary>Pages by index; null while every slot in it holds the default.</summary>
     private readonly T[]?[] _pages;
+
+    /// <summary>Slots other than the default, per page: a page that falls to none is let go (pids cycle through the whole range over a long run).</summary>
+    private readonly int[] _set;
+
+    private readonly Stack<T[]> _spare = new();
 
     public PagedTable(int length)
     {
         Length = length;
         _pages = new T[]?[(length + PageSize - 1) >> PageShift];
+        _set = new int[_pages.Length];
     }
 
     /// <summary>Slots: valid indexes are 0 to Length - 1.</summary>
@@ -32,17 +42,28 @@ internal sealed class PagedTable<T>
         }
         set
         {
-            ref var page = ref _pages[index >> PageShift];
+            int p = index >> PageShift;
+            ref var page = ref _pages[p];
+            bool isDefault = EqualityComparer<T>.Default.Equals(value, default!);
             if (page is null)
             {
-                if (EqualityComparer<T>.Default.Equals(value, default!)) return;
-                page = new T[PageSize];
+                if (isDefault) return;
+                page = _spare.TryPop(out var spare) ? spare : new T[PageSize];
             }
-            page[index & (PageSize - 1)] = value;
+            ref var slot = ref page[index & (PageSize - 1)];
+            bool wasDefault = EqualityComparer<T>.Default.Equals(slot, default!);
+            slot = value;
+            if (wasDefault == isDefault) return;
+            if (!isDefault) _set[p]++;
+            else if (--_set[p] == 0)
+            {
+                if (_spare.Count < SparePages) _spare.Push(page);
+                page = null;
+            }
         }
     }
 
-    /// <summary>The first index from <paramref name="index"/> on whose page exists (Length when none): lets a walk skip empty ranges.</summary>
+    /// <summary>The first index from <paramref name="index"/> on whose page holds anything (Length when none): lets a walk skip empty ranges.</summary>
     public int NextUsed(int index)
     {
         for (int p = index >> PageShift; p < _pages.Length; p++)
@@ -50,10 +71,16 @@ internal sealed class PagedTable<T>
         return Length;
     }
 
-    /// <summary>Every slot back to the default; the pages made stay, for the replay that follows (a restore) to use again.</summary>
+    /// <summary>Every slot back to the default; the pages become spares, for the replay that follows (a restore) to use again.</summary>
     public void Clear()
     {
-        foreach (var page in _pages)
-            if (page is not null) Array.Clear(page);
+        for (int p = 0; p < _pages.Length; p++)
+        {
+            if (_pages[p] is not { } page) continue;
+            Array.Clear(page);
+            if (_spare.Count < SparePages) _spare.Push(page);
+            _pages[p] = null;
+            _set[p] = 0;
+        }
     }
 }
