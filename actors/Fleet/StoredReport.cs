@@ -30,7 +30,7 @@ public static class StoredReport
         return ReportAssembly.Build(trace, settings, results);
     }
 
-    /// <summary>A host's replay and books as a snapshot left them (the layout of <see cref="ReplayStreams.EncodeHost"/>).</summary>
+    /// <summary>A host's replay and books as a snapshot left them (the layout of <see cref="ReplayStreams.WriteHost"/>).</summary>
     private static HostResult Restore(string trace, string host, ReplaySettings settings, Snapshot snapshot)
     {
         var (state, hostLedger, containers) = ReplayStreams.DecodeHost(snapshot.State.Span);

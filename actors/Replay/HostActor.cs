@@ -303,7 +303,11 @@ public sealed class HostActor : Actor
     {
         var ledgers = await CollectAsync<byte[]>(TakeSnapshot.Instance);
         _skipped.Clear();
-        var state = ReplayStreams.EncodeHost(_replay.Snapshot(), _hostLedger.Snapshot(), ledgers.Skip(1).ToList()!);
+        // Through a file that goes when closed: the state is hundreds of megabytes at thousands of containers.
+        await using var state = new FileStream(Path.Combine(Path.GetTempPath(), $"replayer-{Guid.NewGuid():N}.snapshot"), FileMode.CreateNew,
+            FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        ReplayStreams.WriteHost(state, _replay, _hostLedger.Snapshot(), ledgers.Skip(1).ToList()!);
+        state.Position = 0;
         await _job.Store.SaveSnapshotAsync(_snapshotStream, new StreamRevision(_replay.Position - 1), ReplayStreams.SnapshotType, state, _job.Token);
         _saved = _replay.Position;
     }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using Replayer.Ingest.Traces;
 using Replayer.Replay.Engine;
@@ -24,24 +23,25 @@ public static class ReplayStreams
     public static string Image(string trace, ReplaySettings settings, ImageKey key) =>
         $"{TraceStreams.MetaStream(trace)}#image/{settings.Key}/{key.Source}/{key.Destination}/{key.Name}/{key.Occurrence}";
 
-    /// <summary>A host's replay state as one array of exactly its size: at a thousand containers it is tens of megabytes, made once, not grown.</summary>
-    public static byte[] EncodeHost(byte[] host, byte[] hostLedger, IReadOnlyList<byte[]> containers)
+    /// <summary>
+    /// Writes a host's replay state: the replay's own state, the host's books, each container's
+    /// books, each with its length first. Straight to the stream, which must be seekable (the
+    /// replay's length is written once it is known): at a thousand containers the state is
+    /// hundreds of megabytes, never held whole in memory.
+    /// </summary>
+    public static void WriteHost(Stream output, HostReplay replay, byte[] hostLedger, IReadOnlyList<byte[]> containers)
     {
-        long size = 4 + host.Length + 4 + hostLedger.Length + 4 + containers.Sum(c => 4L + c.Length);
-        var state = new byte[size];
-        int at = 0;
-        void Put(ReadOnlySpan<byte> bytes)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(state.AsSpan(at), bytes.Length);
-            bytes.CopyTo(state.AsSpan(at + 4));
-            at += 4 + bytes.Length;
-        }
-        Put(host);
-        Put(hostLedger);
-        BinaryPrimitives.WriteInt32LittleEndian(state.AsSpan(at), containers.Count);
-        at += 4;
-        foreach (var c in containers) Put(c);
-        return state;
+        using var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true);
+        long at = output.Position;
+        w.Write(0);
+        replay.WriteSnapshot(output);
+        long end = output.Position;
+        output.Position = at;
+        w.Write(checked((int)(end - at - 4)));
+        output.Position = end;
+        Write(w, hostLedger);
+        w.Write(containers.Count);
+        foreach (var c in containers) Write(w, c);
     }
 
     public static (byte[] Host, byte[] HostLedger, List<byte[]> Containers) DecodeHost(ReadOnlySpan<byte> state)

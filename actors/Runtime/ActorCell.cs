@@ -26,6 +26,9 @@ internal sealed class ActorCell : IActorRef, IActorContext
     private readonly Channel<Envelope> _mailbox;
     // Runtime messages, unbounded, read before any user message.
     private readonly Channel<SystemMessage> _system = Channel.CreateUnbounded<SystemMessage>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>The pending wait for a system message (<see cref="SystemWaiting"/>).</summary>
+    private Task<bool>? _systemWaiting;
     // System messages that came while a handler awaited, handled before the next user message.
     private readonly Queue<SystemMessage> _deferred = new();
     // Messages put back by UnstashAll, handled before the mailbox.
@@ -159,12 +162,12 @@ internal sealed class ActorCell : IActorRef, IActorContext
             if (_stopping)
             {
                 if (_children.IsEmpty) Finish();
-                else await _system.Reader.WaitToReadAsync();
+                else await SystemWaiting();
                 continue;
             }
             if (_suspended)
             {
-                await _system.Reader.WaitToReadAsync();
+                await SystemWaiting();
                 continue;
             }
             Envelope next;
@@ -172,8 +175,11 @@ internal sealed class ActorCell : IActorRef, IActorContext
             else if (!_mailbox.Reader.TryRead(out next))
             {
                 var user = _mailbox.Reader.WaitToReadAsync();
-                var system = _system.Reader.WaitToReadAsync();
-                if (!user.IsCompleted && !system.IsCompleted) await Task.WhenAny(user.AsTask(), system.AsTask());
+                if (!user.IsCompleted)
+                {
+                    var system = SystemWaiting();
+                    if (!system.IsCompleted) await Task.WhenAny(user.AsTask(), system);
+                }
                 continue;
             }
             await InvokeAsync(next);
@@ -214,8 +220,7 @@ internal sealed class ActorCell : IActorRef, IActorContext
     {
         while (!handled.IsCompleted)
         {
-            var system = _system.Reader.WaitToReadAsync().AsTask();
-            await Task.WhenAny(handled, system);
+            await Task.WhenAny(handled, SystemWaiting());
             while (!handled.IsCompleted && _system.Reader.TryRead(out var m))
             {
                 if (m is Failed f) Supervise(f);
@@ -223,6 +228,17 @@ internal sealed class ActorCell : IActorRef, IActorContext
             }
         }
         await handled;
+    }
+
+    /// <summary>
+    /// The wait for a system message, one at a time: the system channel has a single reader, and
+    /// a second wait cancels the first, which costs an exception per idle spell of every actor.
+    /// The wait left pending by the last spell is the one the next spell awaits.
+    /// </summary>
+    private Task<bool> SystemWaiting()
+    {
+        if (_systemWaiting is not { IsCompleted: false }) _systemWaiting = _system.Reader.WaitToReadAsync().AsTask();
+        return _systemWaiting;
     }
 
     private void Guard(Action hook, object? message)

@@ -43,7 +43,8 @@ public interface IEventStore : IAsyncDisposable
     /// was saved before (a replay started again from the beginning starts its snapshots afresh). State about a stream kept under a derived name, "STREAM#anything", is deleted
     /// with the stream.
     /// </summary>
-    Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default);
+    /// <remarks>The state is read from the stream's position to its end, and written as it is read: a host's state can be hundreds of megabytes.</remarks>
+    Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, Stream state, CancellationToken ct = default);
 
     /// <summary>The snapshot of a stream saved last; null when there is none.</summary>
     Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default);
@@ -88,6 +89,14 @@ public static class EventStoreExtensions
         foreach (var ev in events) await session.AppendAsync(stream, expected, ev, ct);
         var summary = await session.CommitAsync(ct);
         return summary.Streams.TryGetValue(stream, out var s) ? s : new StreamAppend(0, 0, StreamRevision.None);
+    }
+
+    /// <summary>Keeps replay state held in memory (<see cref="IEventStore.SaveSnapshotAsync"/>).</summary>
+    public static async Task SaveSnapshotAsync(this IEventStore store, string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state,
+        CancellationToken ct = default)
+    {
+        using var bytes = new MemoryStream(StoreBytes.WholeArray(state), writable: false);
+        await store.SaveSnapshotAsync(stream, revision, type, bytes, ct);
     }
 
     /// <summary>

@@ -297,11 +297,27 @@ public sealed class PostgresEventStore : IEventStore
         ScalarAsync("INSERT INTO checkpoints(name, position) VALUES(@a, @b) ON CONFLICT(name) DO UPDATE SET position = excluded.position",
             ct, name, position.Value);
 
-    public Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default) =>
-        ScalarAsync("""
-            DELETE FROM snapshots WHERE stream = @a;
-            INSERT INTO snapshots(stream, revision, type, state) VALUES(@a, @b, @c, @d);
-            """, ct, stream, revision.Value, type, StoreBytes.WholeArray(state));
+    public async Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, Stream state, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct);
+        try
+        {
+            // Npgsql writes a Stream parameter as it reads it: the state is never whole in memory.
+            await using var cmd = new NpgsqlCommand("""
+                DELETE FROM snapshots WHERE stream = @a;
+                INSERT INTO snapshots(stream, revision, type, state) VALUES(@a, @b, @c, @d);
+                """, c);
+            cmd.Parameters.AddWithValue("a", stream);
+            cmd.Parameters.AddWithValue("b", revision.Value);
+            cmd.Parameters.AddWithValue("c", type);
+            cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlTypes.NpgsqlDbType.Bytea) { Value = state, Size = checked((int)(state.Length - state.Position)) });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Translate(e);
+        }
+    }
 
     public async Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default)
     {

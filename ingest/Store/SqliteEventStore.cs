@@ -280,16 +280,36 @@ public sealed class SqliteEventStore : IEventStore
             ct, ("$n", name), ("$p", position.Value));
     }
 
-    public async Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default)
+    public async Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, Stream state, CancellationToken ct = default)
     {
-        // The snapshot saved last replaces the stream's others (a replay started again from the
-        // beginning must not resume from an older run's end), in the same transaction.
-        await ExecuteAsync("""
-            BEGIN IMMEDIATE;
-            DELETE FROM snapshots WHERE stream = $s;
-            INSERT INTO snapshots(stream, revision, type, state) VALUES($s, $r, $t, $d);
-            COMMIT;
-            """, ct, ("$s", stream), ("$r", revision.Value), ("$t", type), ("$d", StoreBytes.WholeArray(state)));
+        long length = state.Length - state.Position;
+        await using var c = await OpenConnectionAsync(ct);
+        try
+        {
+            // The snapshot saved last replaces the stream's others (a replay started again from the
+            // beginning must not resume from an older run's end), in the same transaction. The state
+            // goes in through incremental blob I/O, a megabyte at a time, never whole in memory.
+            await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+            using var cmd = c.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                DELETE FROM snapshots WHERE stream = $s;
+                INSERT INTO snapshots(stream, revision, type, state) VALUES($s, $r, $t, zeroblob($n));
+                SELECT last_insert_rowid();
+                """;
+            cmd.Parameters.AddWithValue("$s", stream);
+            cmd.Parameters.AddWithValue("$r", revision.Value);
+            cmd.Parameters.AddWithValue("$t", type);
+            cmd.Parameters.AddWithValue("$n", length);
+            long row = (long)(await cmd.ExecuteScalarAsync(ct))!;
+            await using (var blob = new SqliteBlob(c, "snapshots", "state", row))
+                await state.CopyToAsync(blob, 1 << 20, ct);
+            await tx.CommitAsync(ct);
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
     }
 
     public async Task<Snapshot?> LoadSnapshotAsync(string stream, CancellationToken ct = default)

@@ -272,7 +272,15 @@ public sealed class HostReplay
     {
         // Sized from the last one: a host's state grows slowly, and a stream that doubles its way to tens of megabytes copies them all.
         using var ms = new MemoryStream(_lastSnapshotSize + _lastSnapshotSize / 8 + 4096);
-        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        WriteSnapshot(ms);
+        _lastSnapshotSize = (int)ms.Length;
+        return ms.ToArray();
+    }
+
+    /// <summary>Writes the <see cref="Snapshot"/> to a stream, without holding it whole in memory.</summary>
+    public void WriteSnapshot(Stream output)
+    {
+        using (var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Settings.Key);
             w.Write(Position);
@@ -310,8 +318,6 @@ public sealed class HostReplay
                 }
             });
         }
-        _lastSnapshotSize = (int)ms.Length;
-        return ms.ToArray();
     }
 
     /// <summary>Continues from a <see cref="Snapshot"/> made under the same settings.</summary>

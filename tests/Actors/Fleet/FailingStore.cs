@@ -20,7 +20,7 @@ public sealed class FailingStore(IEventStore inner, Func<string, bool> failSave)
     public Task<Position> LastPositionAsync(CancellationToken ct = default) => inner.LastPositionAsync(ct);
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 
-    public Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state, CancellationToken ct = default) =>
+    public Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, Stream state, CancellationToken ct = default) =>
         failSave(stream)
             ? throw new StoreException($"cannot reach the store (injected, saving {stream})") { Transient = true }
             : inner.SaveSnapshotAsync(stream, revision, type, state, ct);
