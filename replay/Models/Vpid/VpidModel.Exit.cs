@@ -121,7 +121,10 @@ public sealed partial class VpidModel
         {
             var result = SendTo(parent, thread!.Tid, SIGCHLD, 0, o);
             if (notifier != 0)
-                _notices[notifier] = (thread.Tid, result);
+            {
+                _notices[notifier] = (thread.Tid, result, child.Tid);
+                child.Notifier = notifier;
+            }
         }
         if (ignored || parent.NoCldWait)
             ReleaseTask(child);
@@ -129,8 +132,9 @@ public sealed partial class VpidModel
 
     /// <summary>
     /// A VPS ends with its tasks killed, in ascending global pid (OpenVZ's init exit, or a Stop
-    /// event). With <paramref name="releaseNow"/> the tasks are gone at once (the tooling said so);
-    /// otherwise the trace's exits will say when they die.
+    /// event). With <paramref name="releaseNow"/> the tasks are gone at once (the tooling said so:
+    /// vzctl stop returns once the VE has no task left), and so are its zombies that no wait of
+    /// the trace can reap; otherwise the trace's exits will say when they die.
     /// </summary>
     private void StopVps(Vps vps, VpidTask? spare, Outcome o, bool releaseNow)
     {
@@ -174,7 +178,39 @@ public sealed partial class VpidModel
             RemoveChild(p);
             ReleaseTask(p);
         }
+        ReapStopped(vps);
     }
+
+    /// <summary>
+    /// The zombies of a stopped VPS whose reaper the trace cannot show: one the host init was
+    /// given (init reaps every child it gets; the trace's kernel never made it their parent), or
+    /// one whose parent is in the VPS and went with it. A zombie whose parent is another host
+    /// task stays: that parent's wait is in the trace.
+    /// </summary>
+    private void ReapStopped(Vps vps)
+    {
+        if (_membersExact)
+        {
+            for (var p = vps.FirstMember; p is not null;)
+            {
+                var next = p.NextMember;
+                if (p.IsLeader && p.State == TaskState.Zombie && ReapedUnseen(p, vps))
+                    ReleaseTask(p);
+                p = next;
+            }
+            return;
+        }
+        for (var p = _firstProcess; p is not null;)
+        {
+            var next = p.NextProcess;
+            if (p.Vps == vps && p.State == TaskState.Zombie && ReapedUnseen(p, vps))
+                ReleaseTask(p);
+            p = next;
+        }
+    }
+
+    private bool ReapedUnseen(VpidTask zombie, Vps vps) =>
+        zombie.Parent is not { } parent || parent.Vps == vps || (parent.Vps is null && ReferenceEquals(_byPid[1], parent.Leader));
 
     /// <summary>
     /// wait4/waitid: eligible_child of the patch compares a virtual argument with virtual numbers
@@ -196,6 +232,8 @@ public sealed partial class VpidModel
             o.TranslationsIn++;
             if (caller.Vps is null)
                 pid = pid > 0 ? FromTrace(pid) : -FromTrace(-pid);
+            else if (caller.NestedNs)
+                pid = pid > 0 ? FromTraceNested(caller, pid) : pid;
             else if (FromTraceInside(caller, Math.Abs(pid)) is var g && g != Math.Abs(pid))
             {
                 if (g == 0)
@@ -220,7 +258,7 @@ public sealed partial class VpidModel
                     if (c.State != TaskState.Zombie)
                         continue;
                     found ??= c;
-                    if (ev.Ret is long r && r > 0 && (caller.Vps is null ? c.Tid : c.TraceNr) == r)
+                    if (ev.Ret is long r && r > 0 && (caller.Vps is null ? c.Tid : caller.NestedNs ? c.NestedNr : c.TraceNr) == r)
                         recorded = c;
                 }
         if (recorded is not null)
@@ -243,6 +281,21 @@ public sealed partial class VpidModel
         o.Return(Shown(caller, found, IdKind.Pid, o), found.Tid);
         if (ev.Ret is null || ev.Ret > 0)
             ReleaseTask(found);
+    }
+
+    /// <summary>
+    /// The global pid of the child a caller in a pid namespace nested in its VPS names by the
+    /// number fork returned to it there: that namespace has no representation here, but this
+    /// design would have given the caller its own number for the same child and the caller would
+    /// have waited on that one. Otherwise the number as passed.
+    /// </summary>
+    private static int FromTraceNested(VpidTask caller, int nr)
+    {
+        for (var th = caller.Leader; th is not null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+                if (c.IsLeader && c.NestedNr == nr)
+                    return c.Pid;
+        return nr;
     }
 
     /// <summary>

@@ -59,6 +59,8 @@ public sealed partial class VpidModel
         // The parent's view of the child: its global tid on the host, its number at the VPS's level
         // when the parent lives there (a child in a nested namespace has one there too).
         SetTraceNr(child, parent.Vps is null ? ev.Child : ev.Ret is > 0 && parent.Vps == vps && !parent.NestedNs ? (int)ev.Ret : 0);
+        if (parent.NestedNs && ev.Ret is > 0 and <= int.MaxValue)
+            child.NestedNr = (int)ev.Ret;
         if (vps is not null)
         {
             VpsTaskAdd(vps);

@@ -5,7 +5,7 @@ namespace Replayer.Replay.Models.Vpid;
 public sealed partial class VpidModel
 {
     /// <summary>Format version of <see cref="Snapshot"/>.</summary>
-    private const int SnapshotVersion = 4;
+    private const int SnapshotVersion = 5;
 
     /// <summary>The first number from <paramref name="nr"/> on that may be in use or renumbered: the snapshot skips the empty pages.</summary>
     private int NextNumberUsed(int nr) => Math.Min(_uses.NextUsed(nr), _traceOf.NextUsed(nr));
@@ -92,14 +92,15 @@ public sealed partial class VpidModel
                 foreach (var t in list) w.Write(t.Tid);
             }
             w.Write(_insideNumbers.Count);
-            foreach (var ((vps, nr), (pid, tid)) in _insideNumbers)
+            // Sorted: entries come and go, and a dictionary's order then depends on its history.
+            foreach (var ((vps, nr), (pid, tid)) in _insideNumbers.OrderBy(kv => kv.Key))
             {
                 w.Write(vps); w.Write(nr); w.Write(pid); w.Write(tid);
             }
             w.Write(_notices.Count);
-            foreach (var (from, (to, result)) in _notices)
+            foreach (var (from, (to, result, child)) in _notices.OrderBy(kv => kv.Key))
             {
-                w.Write(from); w.Write(to); w.Write((byte)result);
+                w.Write(from); w.Write(to); w.Write((byte)result); w.Write(child);
             }
             _hash.Write(w);
         }
@@ -127,6 +128,7 @@ public sealed partial class VpidModel
         t.Adopted = r.ReadBoolean();
         t.DidExec = r.ReadBoolean();
         t.EnteredUnnamed = r.ReadBoolean(); t.Unplaced = r.ReadBoolean(); t.NestedNs = r.ReadBoolean(); t.ChildrenNested = r.ReadBoolean();
+        t.NestedNr = r.ReadInt32(); t.Notifier = r.ReadInt32();
         _tasks.Add(t.Tid, t);
         _byPid[t.Pid] = t;
         return t;
@@ -147,6 +149,7 @@ public sealed partial class VpidModel
         w.Write(t.Adopted);
         w.Write(t.DidExec);
         w.Write(t.EnteredUnnamed); w.Write(t.Unplaced); w.Write(t.NestedNs); w.Write(t.ChildrenNested);
+        w.Write(t.NestedNr); w.Write(t.Notifier);
     }
 
     public void Restore(ReadOnlySpan<byte> snapshot)
@@ -238,10 +241,10 @@ public sealed partial class VpidModel
         }
         int inside = r.ReadInt32();
         for (int i = 0; i < inside; i++)
-            _insideNumbers[(r.ReadInt32(), r.ReadInt32())] = (r.ReadInt32(), r.ReadInt32());
+            ShowInside(_vpss[r.ReadInt32() - 1], r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
         int notices = r.ReadInt32();
         for (int i = 0; i < notices; i++)
-            _notices[r.ReadInt32()] = (r.ReadInt32(), (SignalResult)r.ReadByte());
+            _notices[r.ReadInt32()] = (r.ReadInt32(), (SignalResult)r.ReadByte(), r.ReadInt32());
         _hash.Read(r);
         for (int i = 0; i < vpsCount; i++)
             _vpss[i].Init = inits[i] != 0 ? _tasks[inits[i]] : null;

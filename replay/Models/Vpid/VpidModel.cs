@@ -79,8 +79,13 @@ public sealed partial class VpidModel : IPidModel
     private ReadOnlyMemory<SignalRecord> _recorded;
     /// <summary>Holds a lone kernel signal's record for <see cref="_recorded"/>, so that no event allocates.</summary>
     private readonly SignalRecord[] _lone = new SignalRecord[1];
-    /// <summary>Exit notices this design sent and the trace has not shown yet: by the exiting thread, where the SIGCHLD went.</summary>
-    private readonly Dictionary<int, (int To, SignalResult Result)> _notices = new();
+    /// <summary>
+    /// Exit notices this design sent and the trace has not shown yet: by the exiting thread, where
+    /// the SIGCHLD went, and the process it told of. The trace's kernel emits a notice in that
+    /// thread's context before the process can be reaped: once the process is released, or the
+    /// thread's tid is given again, the notice can no longer be shown and goes.
+    /// </summary>
+    private readonly Dictionary<int, (int To, SignalResult Result, int Child)> _notices = new();
     /// <summary>The thread whose exit is being replayed; 0 outside an exit.</summary>
     private int _exiting;
     /// <summary>Snapshot tasks whose parent has not been seen yet, by the parent's identity.</summary>
@@ -135,6 +140,12 @@ public sealed partial class VpidModel : IPidModel
     public IReadOnlyList<Vps> Containers => _vpss;
 
     public int TaskCount => _tasks.Count;
+
+    /// <summary>Exit notices kept for a late SIGCHLD line of the trace.</summary>
+    internal int PendingNotices => _notices.Count;
+
+    /// <summary>Numbers the trace's kernel showed inside VPSs, kept to read callers' arguments.</summary>
+    internal int InsideNumbers => _insideNumbers.Count;
 
     public void Apply(PidEvent ev, Outcome outcome)
     {
@@ -241,6 +252,7 @@ public sealed partial class VpidModel : IPidModel
     {
         if (_tasks.TryGetValue(tid, out var stale))
             ReleaseTask(stale); // the trace reused a tid whose reaping it did not show
+        _notices.Remove(tid); // its earlier holder is gone in the trace's kernel: it sends nothing more
         var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
         t.Clear();
         t.Tid = tid;
@@ -476,6 +488,8 @@ public sealed partial class VpidModel : IPidModel
             if (t.Session > 0)
                 Detach(t.Session, t.VSid, t);
         }
+        if (t.Notifier != 0 && _notices.TryGetValue(t.Notifier, out var notice) && notice.Child == t.Tid)
+            _notices.Remove(t.Notifier); // reaped: its notice was shown before, or never will be
         _tasks.Remove(t.Tid);
         if (t.Vps is { } vps)
             VpsTaskDel(vps, t);
@@ -483,13 +497,16 @@ public sealed partial class VpidModel : IPidModel
     }
 
     /// <summary>vps_task_del: the patch stops a VPS when its last task is released.</summary>
-    private static void VpsTaskDel(Vps vps, VpidTask t)
+    private void VpsTaskDel(Vps vps, VpidTask t)
     {
         vps.Tasks--;
         if (ReferenceEquals(vps.Init, t))
             vps.Init = null;
         if (vps.Tasks == 0)
+        {
             vps.Stopped = true;
+            ForgetInside(vps);
+        }
     }
 
     private static void VpsTaskAdd(Vps vps) => vps.Tasks++;
@@ -621,7 +638,25 @@ public sealed partial class VpidModel : IPidModel
     {
         t.TraceNr = nr;
         if (nr > 0 && t.Vps is { } vps)
-            _insideNumbers[(vps.Id, nr)] = (t.Pid, t.Tid);
+            ShowInside(vps, nr, t.Pid, t.Tid);
+    }
+
+    private void ShowInside(Vps vps, int nr, int pid, int tid)
+    {
+        _insideNumbers[(vps.Id, nr)] = (pid, tid);
+        vps.HighestNr = Math.Max(vps.HighestNr, nr);
+    }
+
+    /// <summary>
+    /// A VPS whose last task is released has no caller left to pass the numbers it was shown:
+    /// they go. (The trace's kernel numbers a namespace's tasks upwards, so the walk costs about
+    /// what its forks did.)
+    /// </summary>
+    private void ForgetInside(Vps vps)
+    {
+        for (int nr = 1; nr <= vps.HighestNr; nr++)
+            _insideNumbers.Remove((vps.Id, nr));
+        vps.HighestNr = 0;
     }
 
     /// <summary>

@@ -73,6 +73,10 @@ internal sealed class VpidTask
     public bool DidExec;
     /// <summary>Lives in a pid namespace nested inside its VPS (no representation here: a member of the outer VPS); the trace's numbers for it are not the VPS's.</summary>
     public bool NestedNs;
+    /// <summary>Forked by a task of such a nested namespace: the number fork returned to that parent there (what its wait4 passes); 0 otherwise.</summary>
+    public int NestedNr;
+    /// <summary>On a zombie leader: the thread whose exit sent the notice the model keeps for it (VpidModel._notices' key); 0 when none.</summary>
+    public int Notifier;
     /// <summary>After unshare(CLONE_NEWPID) inside a VPS: its children are born in such a nested namespace.</summary>
     public bool ChildrenNested;
     /// <summary>After a setns the capture could not name: this task's children are born where it entered, not yet known.</summary>
@@ -86,7 +90,7 @@ internal sealed class VpidTask
 
     public void Clear()
     {
-        Tid = Pid = TraceNr = VPid = VTgid = VPgid = VSid = 0;
+        Tid = Pid = TraceNr = NestedNr = Notifier = VPid = VTgid = VPgid = VSid = 0;
         Vps = null;
         Leader = this;
         NextThread = null;

@@ -28,6 +28,8 @@ public sealed class Vps
     internal VpidTask? Init;
     /// <summary>An init was ever born: later children get global + 1024, not 1.</summary>
     internal bool HadInit;
+    /// <summary>The highest number the trace's kernel showed inside it: its keys in VpidModel._insideNumbers run up to here.</summary>
+    internal int HighestNr;
     /// <summary>Its tasks on the host walk, in walk order (VpidTask.PrevMember/NextMember).</summary>
     internal VpidTask? FirstMember, LastMember;
     /// <summary>The next VPS of the same name, and of the same pid namespace inode, by Id.</summary>
