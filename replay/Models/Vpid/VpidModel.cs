@@ -643,20 +643,17 @@ public sealed partial class VpidModel : IPidModel
 
     private void ShowInside(Vps vps, int nr, int pid, int tid)
     {
-        _insideNumbers[(vps.Id, nr)] = (pid, tid);
-        vps.HighestNr = Math.Max(vps.HighestNr, nr);
+        ref var held = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_insideNumbers, (vps.Id, nr), out bool shown);
+        held = (pid, tid);
+        if (!shown) vps.Shown.Add(nr);
     }
 
-    /// <summary>
-    /// A VPS whose last task is released has no caller left to pass the numbers it was shown:
-    /// they go. (The trace's kernel numbers a namespace's tasks upwards, so the walk costs about
-    /// what its forks did.)
-    /// </summary>
+    /// <summary>A VPS whose last task is released has no caller left to pass the numbers it was shown: they go.</summary>
     private void ForgetInside(Vps vps)
     {
-        for (int nr = 1; nr <= vps.HighestNr; nr++)
+        foreach (int nr in vps.Shown)
             _insideNumbers.Remove((vps.Id, nr));
-        vps.HighestNr = 0;
+        vps.Shown.Clear();
     }
 
     /// <summary>

@@ -28,8 +28,12 @@ public sealed class Vps
     internal VpidTask? Init;
     /// <summary>An init was ever born: later children get global + 1024, not 1.</summary>
     internal bool HadInit;
-    /// <summary>The highest number the trace's kernel showed inside it: its keys in VpidModel._insideNumbers run up to here.</summary>
-    internal int HighestNr;
+    /// <summary>
+    /// The numbers the trace's kernel showed inside it: its keys in VpidModel._insideNumbers. A
+    /// list, not a range: a namespace's numbers wrap and can run to pid_max, and forgetting them
+    /// must cost what showing them did.
+    /// </summary>
+    internal readonly List<int> Shown = [];
     /// <summary>Its tasks on the host walk, in walk order (VpidTask.PrevMember/NextMember).</summary>
     internal VpidTask? FirstMember, LastMember;
     /// <summary>The next VPS of the same name, and of the same pid namespace inode, by Id.</summary>
