@@ -93,7 +93,7 @@ public sealed partial class VpidModel
             }
             w.Write(_insideNumbers.Count);
             // Sorted: entries come and go, and a dictionary's order then depends on its history.
-            foreach (var ((vps, nr), (pid, tid)) in _insideNumbers.OrderBy(kv => kv.Key))
+            foreach (var ((vps, nr), (pid, tid, _)) in _insideNumbers.OrderBy(kv => kv.Key))
             {
                 w.Write(vps); w.Write(nr); w.Write(pid); w.Write(tid);
             }

@@ -74,7 +74,7 @@ public sealed partial class VpidModel : IPidModel
     /// passes the numbers it was shown; under this design it was shown others for the same tasks
     /// (fork's global pid as posted, getpid's virtual one) and would have passed those.
     /// </summary>
-    private readonly Dictionary<(int Vps, int Nr), (int Pid, int Tid)> _insideNumbers = new();
+    private readonly Dictionary<(int Vps, int Nr), (int Pid, int Tid, int Next)> _insideNumbers = new();
     /// <summary>The signal_generate lines the trace recorded for the event being replayed.</summary>
     private ReadOnlyMemory<SignalRecord> _recorded;
     /// <summary>Holds a lone kernel signal's record for <see cref="_recorded"/>, so that no event allocates.</summary>
@@ -644,16 +644,25 @@ public sealed partial class VpidModel : IPidModel
     private void ShowInside(Vps vps, int nr, int pid, int tid)
     {
         ref var held = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_insideNumbers, (vps.Id, nr), out bool shown);
-        held = (pid, tid);
-        if (!shown) vps.Shown.Add(nr);
+        if (!shown)
+        {
+            // Chained from the VPS, newest first, through the entries themselves: no list to grow.
+            held.Next = vps.LastShown;
+            vps.LastShown = nr;
+        }
+        held.Pid = pid;
+        held.Tid = tid;
     }
 
     /// <summary>A VPS whose last task is released has no caller left to pass the numbers it was shown: they go.</summary>
     private void ForgetInside(Vps vps)
     {
-        foreach (int nr in vps.Shown)
-            _insideNumbers.Remove((vps.Id, nr));
-        vps.Shown.Clear();
+        for (int nr = vps.LastShown; nr != 0;)
+        {
+            _insideNumbers.Remove((vps.Id, nr), out var held);
+            nr = held.Next;
+        }
+        vps.LastShown = 0;
     }
 
     /// <summary>

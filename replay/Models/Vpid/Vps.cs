@@ -29,11 +29,11 @@ public sealed class Vps
     /// <summary>An init was ever born: later children get global + 1024, not 1.</summary>
     internal bool HadInit;
     /// <summary>
-    /// The numbers the trace's kernel showed inside it: its keys in VpidModel._insideNumbers. A
-    /// list, not a range: a namespace's numbers wrap and can run to pid_max, and forgetting them
-    /// must cost what showing them did.
+    /// The last number the trace's kernel showed inside it: its keys in VpidModel._insideNumbers
+    /// are chained from here (0 ends the chain). A chain, not a range: a namespace's numbers wrap
+    /// and can run to pid_max, and forgetting them must cost what showing them did.
     /// </summary>
-    internal readonly List<int> Shown = [];
+    internal int LastShown;
     /// <summary>Its tasks on the host walk, in walk order (VpidTask.PrevMember/NextMember).</summary>
     internal VpidTask? FirstMember, LastMember;
     /// <summary>The next VPS of the same name, and of the same pid namespace inode, by Id.</summary>
