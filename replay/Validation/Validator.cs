@@ -59,7 +59,7 @@ public sealed class Validator
         {
             var a = CompareRet(recorded, o);
             Count(counts, a);
-            if (a == Answer.Disagreed)
+            if (a == Answer.Disagreed && Keeping)
                 Disagree(ev, kind, position, $"ret {Value(recorded)}", o.HasRet ? $"ret {Value(o.Ret)}" : "no answer", o.Note ?? "the model answers otherwise");
         }
 
@@ -95,7 +95,7 @@ public sealed class Validator
                 };
             }
             Count(counts, a);
-            if (a == Answer.Disagreed)
+            if (a == Answer.Disagreed && Keeping)
                 Disagree(ev, kind, position, Describe(r.Sig, r.To, r.Result),
                     idx >= 0 ? Describe(o.Signals[idx].Sig, o.Signals[idx].To, o.Signals[idx].Result) : "no such signal",
                     o.Note ?? "the model sends this signal otherwise");
@@ -108,7 +108,7 @@ public sealed class Validator
             counts.Unrecorded++;
             Report.Totals.Unrecorded++;
             var p = o.Signals[i];
-            Disagree(ev, kind, position, "no such signal", Describe(p.Sig, p.To, p.Result), o.Note ?? "the model sends a signal the kernel did not");
+            if (Keeping) Disagree(ev, kind, position, "no such signal", Describe(p.Sig, p.To, p.Result), o.Note ?? "the model sends a signal the kernel did not");
         }
     }
 
@@ -139,9 +139,15 @@ public sealed class Validator
         Report.Totals.Add(a);
     }
 
+    /// <summary>
+    /// Whether another disagreement is kept: asked before its words are made, since a model
+    /// replayed against another design's kernel disagrees millions of times and only the first
+    /// few are shown.
+    /// </summary>
+    private bool Keeping => Report.Disagreements.Count < ValidationReport.KeptDisagreements;
+
     private void Disagree(PidEvent ev, string kind, long position, string recorded, string predicted, string why)
     {
-        if (Report.Disagreements.Count >= ValidationReport.KeptDisagreements) return;
         Report.Disagreements.Add(new Disagreement(ev.Host, position, ev.Time, ev.Tid, ev.Comm, kind, recorded, predicted, why));
     }
 

@@ -43,6 +43,9 @@ public sealed partial class NestedPidModel
     /// <summary>Children of unnamed setns calls whose namespace is not known yet, by global tid.</summary>
     private readonly Dictionary<int, SetnsChild> _setnsChildren = new();
 
+    /// <summary>The last child placed or forgotten, its lists kept for the next.</summary>
+    private SetnsChild? _spareSetnsChild;
+
     /// <summary>setns calls into unnamed namespaces so far (a parent that calls it again may have moved its children elsewhere).</summary>
     private int _setnsCalls;
 
@@ -55,7 +58,14 @@ public sealed partial class NestedPidModel
     {
         if (!_allKnown || cur.Ns.Level != 0 || f.NewPidNs || f.IsThread || _setnsChildren.Count > 0) return false;
         var child = FreshRecord(f.Child);
-        var pending = new SetnsChild { Child = child, Parent = cur, SetnsCalls = _setnsCalls };
+        // One is pending at a time: the last one's lists are used again (a thousand candidates each, at a thousand containers).
+        var pending = _spareSetnsChild ?? new SetnsChild { Child = child, Parent = cur, SetnsCalls = _setnsCalls };
+        _spareSetnsChild = null;
+        pending.Child = child;
+        pending.Parent = cur;
+        pending.SetnsCalls = _setnsCalls;
+        pending.Candidates.Clear();
+        pending.Saved.Clear();
         // Into its own namespace: the host's number is the global tid the trace gives.
         pending.Candidates.Add((_host, [f.Child]));
         for (var ns = _firstAdding; ns is not null; ns = ns.NextAdding)
@@ -93,6 +103,18 @@ public sealed partial class NestedPidModel
     {
         if (g.Call is not (GetIdCall.GetPid or GetIdCall.GetTid) || g.Ret is not long ret || ret <= 1) return;
         if (!_setnsChildren.Remove(g.Tid, out var pending)) return;
+        try
+        {
+            Place(g, ret, pending);
+        }
+        finally
+        {
+            _spareSetnsChild = pending;
+        }
+    }
+
+    private void Place(GetId g, long ret, SetnsChild pending)
+    {
         var child = pending.Child;
         if (!_tasks.TryGetValue(g.Tid, out var now) || now != child || child.Placed || !child.IsLeader) return;
         (PidNamespace Ns, int[] Nr)? only = null;
@@ -129,7 +151,11 @@ public sealed partial class NestedPidModel
     /// <summary>A pid freed: a child released before it told its number stays unknown, and so do the candidates; a released parent learns nothing.</summary>
     private void ForgetSetnsChild(TaskStruct t)
     {
-        if (_setnsChildren.TryGetValue(t.Tid, out var pending) && pending.Child == t) _setnsChildren.Remove(t.Tid);
+        if (_setnsChildren.TryGetValue(t.Tid, out var pending) && pending.Child == t)
+        {
+            _setnsChildren.Remove(t.Tid);
+            _spareSetnsChild = pending;
+        }
         foreach (var p in _setnsChildren.Values)
             if (p.Parent == t) p.Parent = null;
     }
