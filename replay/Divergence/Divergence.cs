@@ -102,7 +102,7 @@ public static class DivergenceClassifier
         if (a.Signals.Count == 0) return true;
         // Order of delivery is not a difference between designs; who gets what is. A result one
         // model marks unknown (Outcome.UnknownResults) is no prediction: only the recipient counts.
-        var taken = new bool[b.Signals.Count];
+        Span<bool> taken = b.Signals.Count <= 64 ? stackalloc bool[b.Signals.Count] : new bool[b.Signals.Count];
         for (int i = 0; i < a.Signals.Count; i++)
         {
             var x = a.Signals[i];
