@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Replayer.Actors.Runtime;
 using Replayer.Ingest.Events;
@@ -73,7 +74,6 @@ public sealed class HostActor : Actor
     private readonly List<Booking[]?> _pending = [null];
     private readonly List<int> _pendingCount = [0];
 
-
     /// <summary>Events quarantined since the last snapshot: a recovery passes over them again.</summary>
     private readonly HashSet<long> _skipped = [];
 
@@ -133,7 +133,7 @@ public sealed class HostActor : Actor
         try
         {
             var stream = TraceStreams.HostStream(_job.Trace, _host);
-            var free = new System.Collections.Concurrent.ConcurrentBag<EventChunk>();
+            var free = new ConcurrentBag<EventChunk>();
             while (true)
             {
                 var chunk = free.TryTake(out var reused) ? reused : new EventChunk(ChunkSize);

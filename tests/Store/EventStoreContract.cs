@@ -53,6 +53,43 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task A_replay_read_gives_the_revisions_and_data_of_a_stream_into_one_reused_chunk()
+    {
+        var evs = Evs(40);
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs);
+        await Store.AppendToStreamAsync("b", ExpectedRevision.NoStream, Evs(3));
+        // A chunk smaller than the run it is given: its buffers grow.
+        var chunk = new EventChunk(capacity: 4, bytesPerEvent: 16);
+
+        Assert.Equal(25, await Store.ReadStreamDataAsync("a", new StreamRevision(10), 25, chunk));
+        Assert.Equal("a", chunk.Stream);
+        Assert.Equal(Enumerable.Range(10, 25).Select(i => (long)i), Enumerable.Range(0, chunk.Count).Select(chunk.Revision));
+        Assert.Equal(evs.Skip(10).Take(25).Select(e => Encoding.UTF8.GetString(e.Data.Span)),
+            Enumerable.Range(0, chunk.Count).Select(i => Encoding.UTF8.GetString(chunk.Data(i))));
+
+        Assert.Equal(5, await Store.ReadStreamDataAsync("a", new StreamRevision(35), 100, chunk));
+        Assert.Equal(39L, chunk.Revision(4));
+        Assert.Equal(Encoding.UTF8.GetString(evs[39].Data.Span), Encoding.UTF8.GetString(chunk.Data(4)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => chunk.Data(5).Length);
+        Assert.Equal(0, await Store.ReadStreamDataAsync("a", new StreamRevision(40), 10, chunk));
+        Assert.Equal(0, await Store.ReadStreamDataAsync("never-written", StreamRevision.Start, 10, chunk));
+        Assert.Equal(0, chunk.Count);
+    }
+
+    [StoreFact]
+    public async Task A_snapshot_saved_from_a_stream_reads_back_whole_from_where_the_stream_stood()
+    {
+        var state = new byte[3_000_000];
+        new Random(5).NextBytes(state);
+        using var source = new MemoryStream(state);
+        source.Position = 1_000;
+        await Store.SaveSnapshotAsync("a", new StreamRevision(7), "V1", source);
+        var s = await Store.LoadSnapshotAsync("a");
+        Assert.Equal(new StreamRevision(7), s!.Revision);
+        Assert.True(s.State.Span.SequenceEqual(state.AsSpan(1_000)));
+    }
+
+    [StoreFact]
     public async Task Read_all_gives_every_stream_by_global_position_after_the_one_given()
     {
         await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(2));
