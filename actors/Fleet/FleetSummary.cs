@@ -49,9 +49,7 @@ public static class FleetSummary
                     w.WriteNumber("events", h.Events);
                     w.WriteNumber("containers", h.Containers);
                     w.WriteNumber("divergent_events", h.DivergentEvents);
-                    w.WriteStartObject("divergences");
-                    for (int i = 0; i < CategoryNames.All.Length; i++) w.WriteNumber(CategoryNames.All[i], h.Divergences[(DivergenceCategory)i]);
-                    w.WriteEndObject();
+                    h.Divergences.Write(w, "divergences");
                     w.WriteNumber("quarantined", h.Quarantined);
                     w.WriteStartArray("costs");
                     foreach (var c in h.Costs)

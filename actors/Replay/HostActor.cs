@@ -226,7 +226,7 @@ public sealed class HostActor : Actor
         int batchSize = Math.Clamp(PendingBudget / _containers.Count, 16, BatchSize);
         var pending = _pending[container] ??= ArrayPool<Booking>.Shared.Rent(batchSize);
         pending[_pendingCount[container]++] = booking;
-        if (_pendingCount[container] >= Math.Min(batchSize, pending.Length)) await FlushAsync(container);
+        if (_pendingCount[container] >= batchSize) await FlushAsync(container);
         return null;
     }
 

@@ -95,7 +95,10 @@ public static class EventStoreExtensions
     public static async Task SaveSnapshotAsync(this IEventStore store, string stream, StreamRevision revision, string type, ReadOnlyMemory<byte> state,
         CancellationToken ct = default)
     {
-        using var bytes = new MemoryStream(StoreBytes.WholeArray(state), writable: false);
+        // Over the caller's own array where there is one: a snapshot can be hundreds of megabytes.
+        using var bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(state, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(state.ToArray(), writable: false);
         await store.SaveSnapshotAsync(stream, revision, type, bytes, ct);
     }
 

@@ -89,12 +89,3 @@ public sealed class StoreException(string message, Exception? inner = null) : Ex
     /// <summary>The same request may work if tried again: the server restarting, a dropped connection, no connection free.</summary>
     public bool Transient { get; init; }
 }
-
-internal static class StoreBytes
-{
-    /// <summary>The bytes as an array: the caller's own when it is exactly that, since a snapshot can be tens of megabytes and the drivers bind arrays.</summary>
-    public static byte[] WholeArray(ReadOnlyMemory<byte> bytes) =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : bytes.ToArray();
-}

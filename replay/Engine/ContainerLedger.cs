@@ -203,14 +203,8 @@ public sealed class ContainerLedger
         m.Events = Events;
         m.DivergentEvents = DivergentEvents;
         Divergences.CopyTo(m.Divergences);
-        if (m.Costs.Length != Costs.Length * 6) m.Costs = new long[Costs.Length * 6];
-        for (int i = 0; i < Costs.Length; i++)
-        {
-            var c = Costs[i];
-            var k = m.Costs.AsSpan(i * 6, 6);
-            k[0] = c.TranslationsOut; k[1] = c.TranslationsIn; k[2] = c.Probes;
-            k[3] = c.AllocationFailures; k[4] = c.UnknownState; k[5] = c.Unsupported;
-        }
+        if (m.Costs.Length != Costs.Length) m.Costs = Costs.Select(c => new ModelCost { Model = c.Model }).ToArray();
+        for (int i = 0; i < Costs.Length; i++) m.Costs[i].CopyFrom(Costs[i]);
         m.Details = Details.Count;
         m.Quarantined = Quarantined.Count;
         m.Open.Clear();
@@ -225,13 +219,7 @@ public sealed class ContainerLedger
         Events = m.Events;
         DivergentEvents = m.DivergentEvents;
         Divergences.CopyFrom(m.Divergences);
-        for (int i = 0; i < Costs.Length; i++)
-        {
-            var c = Costs[i];
-            var k = m.Costs.AsSpan(i * 6, 6);
-            c.TranslationsOut = k[0]; c.TranslationsIn = k[1]; c.Probes = k[2];
-            c.AllocationFailures = k[3]; c.UnknownState = k[4]; c.Unsupported = k[5];
-        }
+        for (int i = 0; i < Costs.Length; i++) Costs[i].CopyFrom(m.Costs[i]);
         Details.RemoveRange(m.Details, Details.Count - m.Details);
         Quarantined.RemoveRange(m.Quarantined, Quarantined.Count - m.Quarantined);
         _open.Clear();
@@ -270,8 +258,8 @@ public sealed class LedgerMark
 {
     internal long Events, DivergentEvents;
     internal readonly long[] Divergences = new long[CategoryNames.All.Length];
-    /// <summary>Six numbers per model, in <see cref="ModelCost"/>'s order.</summary>
-    internal long[] Costs = [];
+    /// <summary>The costs per model, as they stood.</summary>
+    internal ModelCost[] Costs = [];
     internal int Details, Quarantined;
     /// <summary>The details still collecting events after them, and how many each had.</summary>
     internal readonly List<(DivergenceRecord Record, int After)> Open = [];

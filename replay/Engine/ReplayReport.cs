@@ -89,7 +89,8 @@ public sealed class CategoryCounts
         for (int i = 0; i < _counts.Length; i++) _counts[i] += other._counts[i];
     }
 
-    internal void Write(Utf8JsonWriter w, string name)
+    /// <summary>Writes the counts as an object named <paramref name="name"/>, one number per category.</summary>
+    public void Write(Utf8JsonWriter w, string name)
     {
         w.WriteStartObject(name);
         for (int i = 0; i < _counts.Length; i++) w.WriteNumber(CategoryNames.All[i], _counts[i]);
@@ -119,6 +120,28 @@ public sealed class ModelCost
     public long UnknownState { get; set; }
     /// <summary>Events the design cannot represent.</summary>
     public long Unsupported { get; set; }
+
+    /// <summary>Adds another's counts (of the same model) to these.</summary>
+    public void Add(ModelCost other)
+    {
+        TranslationsOut += other.TranslationsOut;
+        TranslationsIn += other.TranslationsIn;
+        Probes += other.Probes;
+        AllocationFailures += other.AllocationFailures;
+        UnknownState += other.UnknownState;
+        Unsupported += other.Unsupported;
+    }
+
+    /// <summary>Takes another's counts (of the same model) as these.</summary>
+    public void CopyFrom(ModelCost other)
+    {
+        TranslationsOut = other.TranslationsOut;
+        TranslationsIn = other.TranslationsIn;
+        Probes = other.Probes;
+        AllocationFailures = other.AllocationFailures;
+        UnknownState = other.UnknownState;
+        Unsupported = other.Unsupported;
+    }
 
     internal void Write(Utf8JsonWriter w)
     {

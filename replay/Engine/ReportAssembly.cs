@@ -37,8 +37,8 @@ public static class ReportAssembly
                     cr.Quarantined = ledger.Quarantined.Count;
                     for (int m = 0; m < settings.Models.Count; m++)
                     {
-                        Add(cr.Costs[m], ledger.Costs[m]);
-                        Add(hr.Costs[m], ledger.Costs[m]);
+                        cr.Costs[m].Add(ledger.Costs[m]);
+                        hr.Costs[m].Add(ledger.Costs[m]);
                     }
                     for (int i = 0; i < ledger.Details.Count; i++) details.Add((ledger.Details[i], i == 0));
                     report.Quarantined.AddRange(ledger.Quarantined);
@@ -72,16 +72,6 @@ public static class ReportAssembly
         }
         report.Quarantined.Sort((a, b) => string.CompareOrdinal(a.Host, b.Host) is var c && c != 0 ? c : a.Event.Position.CompareTo(b.Event.Position));
         return report;
-    }
-
-    private static void Add(ModelCost into, ModelCost from)
-    {
-        into.TranslationsOut += from.TranslationsOut;
-        into.TranslationsIn += from.TranslationsIn;
-        into.Probes += from.Probes;
-        into.AllocationFailures += from.AllocationFailures;
-        into.UnknownState += from.UnknownState;
-        into.Unsupported += from.Unsupported;
     }
 }
 

@@ -162,15 +162,7 @@ public static class HtmlReport
             foreach (var m in report.Models)
             {
                 var all = new ModelCost { Model = m };
-                foreach (var c in report.Hosts.SelectMany(h => h.Costs).Where(c => c.Model == m))
-                {
-                    all.TranslationsOut += c.TranslationsOut;
-                    all.TranslationsIn += c.TranslationsIn;
-                    all.Probes += c.Probes;
-                    all.AllocationFailures += c.AllocationFailures;
-                    all.UnknownState += c.UnknownState;
-                    all.Unsupported += c.Unsupported;
-                }
+                foreach (var c in report.Hosts.SelectMany(h => h.Costs).Where(c => c.Model == m)) all.Add(c);
                 CostRow(w, "all hosts", all);
             }
         w.Write("</tbody></table>\n");
