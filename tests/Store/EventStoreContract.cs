@@ -26,7 +26,7 @@ public abstract class EventStoreContract : IAsyncLifetime
 
     private static EventData Ev(string body = "{}") => new(Guid.NewGuid(), "Tested", Encoding.UTF8.GetBytes(body));
 
-    private static EventData[] Evs(int n) => Enumerable.Range(0, n).Select(i => Ev($"{{\"n\":{i}}}")).ToArray();
+    protected static EventData[] Evs(int n) => Enumerable.Range(0, n).Select(i => Ev($"{{\"n\":{i}}}")).ToArray();
 
     private async Task<List<RecordedEvent>> ReadStream(string stream, long from = 0) =>
         await Store.ReadStreamAsync(stream, new StreamRevision(from)).ToListAsync();
@@ -421,6 +421,17 @@ public sealed class SqliteEventStoreContract : EventStoreContract
 
     protected override async Task<IEventStore> CreateAsync() => await SqliteEventStore.OpenAsync(File);
     protected override async Task<IEventStore> ReopenAsync() => await SqliteEventStore.OpenAsync(File);
+
+    [Fact]
+    public async Task A_new_store_file_has_16_KiB_pages()
+    {
+        await Store.AppendToStreamAsync("trace/t/h", ExpectedRevision.NoStream, Evs(3));
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Mode=ReadOnly;Pooling=False");
+        await c.OpenAsync();
+        using var q = c.CreateCommand();
+        q.CommandText = "PRAGMA page_size";
+        Assert.Equal(16384L, (long)(await q.ExecuteScalarAsync())!);
+    }
 
     public override async Task DisposeAsync()
     {
