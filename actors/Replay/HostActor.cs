@@ -77,8 +77,8 @@ public sealed class HostActor : Actor
     /// <summary>Events quarantined since the last snapshot: a recovery passes over them again.</summary>
     private readonly HashSet<long> _skipped = [];
 
-    /// <summary>Chunks of events being decoded, in the stream's order, read ahead on other threads.</summary>
-    private ChannelReader<Task<PidEvent[]>>? _events;
+    /// <summary>The stream cut into segments, the second model run ahead on them (<see cref="ModelLane"/>).</summary>
+    private ModelLane? _lane;
     private CancellationTokenSource? _reading;
     private long _resumedFrom;
 
@@ -116,8 +116,9 @@ public sealed class HostActor : Actor
         Interlocked.Add(ref _job.Progress, _resumedFrom);
         _reading = CancellationTokenSource.CreateLinkedTokenSource(_job.Token);
         var channel = Channel.CreateBounded<Task<PidEvent[]>>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
-        _events = channel.Reader;
+        _lane = new ModelLane(_replay, channel.Reader, _job.Ahead, _job.StopAfter, _job.BeforeAhead is { } before ? ev => before(_host, ev) : null);
         _ = Task.Run(() => ReadAsync(channel.Writer, _replay.Position, _reading.Token));
+        _ = Task.Run(() => _lane.RunAsync(_reading.Token));
         Self.Tell(Pump.Instance);
     }
 
@@ -164,38 +165,88 @@ public sealed class HostActor : Actor
 
     private async ValueTask PumpAsync()
     {
-        if (!await _events!.WaitToReadAsync(_job.Token))
+        var segments = _lane!.Segments;
+        if (Stopped)
+        {
+            await FinishAsync(complete: false);
+            return;
+        }
+        if (!await segments.WaitToReadAsync(_job.Token))
         {
             await FinishAsync(complete: true);
             return;
         }
-        _events.TryRead(out var decoding);
-        var chunk = await decoding!;
-        foreach (var ev in chunk)
-        {
-            if (_job.StopAfter is long stop && _replay.Position >= stop)
-            {
-                await FinishAsync(complete: false);
-                return;
-            }
-            if (await StepAsync(ev) is { } waiting)
-            {
-                await FinishAsync(complete: false, waiting);
-                return;
-            }
-            if (_replay.Position % _job.Settings.SnapshotEvery == 0) await SaveSnapshotAsync();
-        }
-        Interlocked.Add(ref _job.Progress, chunk.Length);
+        segments.TryRead(out var segment);
+        if (!await TakeAsync(segment!, whole: false)) return;
+        _lane.Return(segment!);
         Self.Tell(Pump.Instance);
     }
 
-    /// <summary>Takes one event; returns the image it waits for when it is a restore that cannot be taken yet (nothing is changed then).</summary>
-    private async ValueTask<ImageKey?> StepAsync(PidEvent ev)
+    /// <summary>Whether the replay has come to the position it was asked to stop at.</summary>
+    private bool Stopped => _job.StopAfter is long stop && _replay.Position >= stop;
+
+    /// <summary>
+    /// Steps a segment's events, taking the lane model's outcomes where it recorded them, unless
+    /// <paramref name="whole"/>: then every model takes every event here (the lane is parked).
+    /// Lets the lane go on after a segment it parked at. False when the replay finished in it.
+    /// </summary>
+    private async ValueTask<bool> TakeAsync(LaneSegment segment, bool whole)
     {
-        if (_replay.ImageNeeded(ev) is { } key)
+        for (int i = 0; i < segment.Count; i++)
+        {
+            if (Stopped)
+            {
+                await FinishAsync(complete: false);
+                return false;
+            }
+            var ev = segment.Events[i];
+            if (!whole && i == segment.Recorded && segment.Failure is { } failure)
+            {
+                // The lane model threw on this event: the lane is parked, and the models go back to the last snapshot.
+                await RecoverModelsAsync(ev, _replay.Position, failure);
+            }
+            else
+            {
+                var (waiting, failed) = await StepAsync(ev, !whole && i < segment.Recorded ? segment : null, i);
+                if (waiting is { } key)
+                {
+                    await FinishAsync(complete: false, key);
+                    return false;
+                }
+                // The host's model failed on an event the lane had taken ahead, and the models went
+                // back: what the lane took ahead no longer holds, and the rest is stepped whole.
+                if (failed) whole = true;
+            }
+            if (_replay.Position % _job.Settings.SnapshotEvery == 0) await SaveSnapshotAsync();
+        }
+        Interlocked.Add(ref _job.Progress, segment.Count);
+        if (segment.Parks) _lane!.Go();
+        if (_drained is { } made)
+        {
+            _drained = null;
+            foreach (var later in made)
+            {
+                if (!await TakeAsync(later, whole: true)) return false;
+                _lane!.Return(later);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Segments the lane made past a failure on an event it had taken ahead, to be stepped whole after the failing one's.</summary>
+    private List<LaneSegment>? _drained;
+
+    /// <summary>
+    /// Takes one event, with the lane's outcome for it when <paramref name="ahead"/> holds one.
+    /// Returns the image it waits for when it is a restore that cannot be taken yet (nothing is
+    /// changed then), and whether the models failed on an event the lane had taken ahead.
+    /// </summary>
+    private async ValueTask<(ImageKey? Waiting, bool Failed)> StepAsync(PidEvent ev, LaneSegment? ahead, int i)
+    {
+        if (ahead is null && _replay.ImageNeeded(ev) is { } key)
         {
             var image = await _coordinator.Ask<ImageReply>(new AwaitImage(key, _host), AskTimeout, _job.Token);
-            if (image.NotYet) return key;
+            if (image.NotYet) return (key, false);
             _replay.Admit(key, image.Image);
         }
         int container;
@@ -204,12 +255,14 @@ public sealed class HostActor : Actor
         try
         {
             _job.BeforeStep?.Invoke(_host, ev);
-            (container, booking) = _replay.Step(ev);
+            (container, booking) = ahead is null ? _replay.Step(ev) : _replay.Step(ev, ahead, i);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // The lane stops first (unless parked already), for the recovery to take every model back.
+            if (ahead is { Parks: false }) _drained = await _lane!.DrainAsync(_job.Token);
             await RecoverModelsAsync(ev, position, e);
-            return null;
+            return (null, ahead is not null);
         }
         // Asked, not told: the image must be in the store before any snapshot past its checkpoint,
         // or a replay resumed from that snapshot (another worker's, after this one died) would
@@ -221,13 +274,13 @@ public sealed class HostActor : Actor
         if (container == 0)
         {
             _hostLedger.Book(booking);
-            return null;
+            return (null, false);
         }
         int batchSize = Math.Clamp(PendingBudget / _containers.Count, 16, BatchSize);
         var pending = _pending[container] ??= ArrayPool<Booking>.Shared.Rent(batchSize);
         pending[_pendingCount[container]++] = booking;
         if (_pendingCount[container] >= batchSize) await FlushAsync(container);
-        return null;
+        return (null, false);
     }
 
     /// <summary>

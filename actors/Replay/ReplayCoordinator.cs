@@ -33,6 +33,12 @@ public sealed class ReplayJob
     /// <summary>Called on the host actor before each event goes through the models; what it throws counts as the models' failure on that event.</summary>
     public Action<string, PidEvent>? BeforeStep { get; init; }
 
+    /// <summary>Whether a host runs its second model ahead on a lane of its own (<see cref="ModelLane"/>); false: every model on the host actor, the reference the lane is tested against.</summary>
+    public bool Ahead { get; init; } = true;
+
+    /// <summary>Called on a host's lane before its model takes an event ahead (<see cref="ModelLane"/>); what it throws counts as that model's failure on the event.</summary>
+    public Action<string, PidEvent>? BeforeAhead { get; init; }
+
     public CancellationToken Cancel { get; init; }
 
     /// <summary>

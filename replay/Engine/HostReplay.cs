@@ -117,6 +117,33 @@ public sealed class HostReplay
         if (image is not null) _migrations.Put(image);
     }
 
+    /// <summary>
+    /// The model a host can replay a stretch ahead of the others, on a thread of its own (the
+    /// lane: <see cref="Ahead"/>), or -1: when two models replay, the one that is not the
+    /// authority. Nothing the host does between events reads the lane model's state; only
+    /// snapshots, restores and migrations do, and the lane waits for those.
+    /// </summary>
+    public int Lane => _models.Length == 2 ? 1 - _authority : -1;
+
+    /// <summary>The lane's outcome, reused: only the lane's thread touches it.</summary>
+    private readonly Outcome _laneOutcome = new();
+
+    /// <summary>
+    /// The lane's half of a step: the lane model takes the segment's next event and is judged
+    /// against the kernel's answers, and its outcome is recorded in the segment, for
+    /// <see cref="Step(PidEvent, LaneSegment, int)"/> to take later. Runs on the lane's thread,
+    /// ahead of the host's; touches nothing but the lane model and its oracle.
+    /// </summary>
+    public void Ahead(LaneSegment segment)
+    {
+        int lane = Lane;
+        int i = segment.Recorded;
+        var ev = segment.Events[i];
+        _models[lane].Apply(ev, _laneOutcome);
+        _oracles[lane].Judge(ev, _laneOutcome, segment.PositionOf(i));
+        segment.Record(_laneOutcome);
+    }
+
     /// <summary>Replays one event through every model and says what the books should record, and where.</summary>
     public (int Container, Booking Booking) Step(PidEvent ev)
     {
@@ -127,6 +154,29 @@ public sealed class HostReplay
             _models[i].Apply(ev, _outcomes[i]);
             _oracles[i].Judge(ev, _outcomes[i], position);
         }
+        return Compare(ev, position, container);
+    }
+
+    /// <summary>
+    /// <see cref="Step(PidEvent)"/> for an event the lane model has already taken (<see cref="Ahead"/>):
+    /// the authority model takes it here, and the lane model's outcome comes from the segment.
+    /// The same books, to the byte, as stepping it whole.
+    /// </summary>
+    public (int Container, Booking Booking) Step(PidEvent ev, LaneSegment ahead, int i)
+    {
+        if (ahead.PositionOf(i) != Position || !ReferenceEquals(ahead.Events[i], ev))
+            throw new InvalidOperationException($"host {Host}: the lane's event at {ahead.PositionOf(i)} is not the next one ({Position})");
+        long position = Position++;
+        int container = ev is TaskSnapshot ? -1 : ContainerIndexOf(ev.Tid);
+        _models[_authority].Apply(ev, _outcomes[_authority]);
+        _oracles[_authority].Judge(ev, _outcomes[_authority], position);
+        ahead.CopyTo(i, _outcomes[Lane]);
+        return Compare(ev, position, container);
+    }
+
+    /// <summary>The rest of a step once every model has taken the event: the books' side.</summary>
+    private (int Container, Booking Booking) Compare(PidEvent ev, long position, int container)
+    {
         if (container < 0) container = ContainerIndexOf(ev.Tid);
         Observe(ev, position);
 

@@ -27,11 +27,12 @@ public sealed class TraceReplayTests : IDisposable
     }
 
     private static Task<ReplayResult> ReplayAsync(IEventStore store, ReplaySettings? settings = null, long? stopAfter = null,
-        bool fromStart = false, ContainerActor.Inspector? inspect = null, Action<string, PidEvent>? beforeStep = null) =>
+        bool fromStart = false, ContainerActor.Inspector? inspect = null, Action<string, PidEvent>? beforeStep = null,
+        Action<string, PidEvent>? beforeAhead = null, bool ahead = true) =>
         TraceReplay.RunAsync(new ReplayJob
         {
             Store = store, Trace = "t", Settings = settings ?? new ReplaySettings(), StopAfter = stopAfter,
-            FromStart = fromStart, Inspect = inspect, BeforeStep = beforeStep,
+            FromStart = fromStart, Inspect = inspect, BeforeStep = beforeStep, BeforeAhead = beforeAhead, Ahead = ahead,
         });
 
     private static string Json(ReplayReport r) => Encoding.UTF8.GetString(r.ToJson());
@@ -151,6 +152,54 @@ public sealed class TraceReplayTests : IDisposable
         Assert.Contains("injected model fault", q.Error);
         Assert.Equal(clean.Report.Events, faulty.Report.Events);
         Assert.Equal(clean.Report.Containers.Sum(c => c.Events) - 1, faulty.Report.Containers.Sum(c => c.Events));
+    }
+
+    [Fact]
+    public async Task The_model_run_ahead_on_the_lane_that_throws_is_brought_back_like_the_host_s_own()
+    {
+        await using var store = await StoreWithAsync("traces/captures/d-initdeath.txt");
+        var settings = new ReplaySettings { SnapshotEvery = 40 };
+        var onHost = await ReplayAsync(store, settings, fromStart: true, ahead: false, beforeStep: (host, ev) =>
+        {
+            if (ev.Seq == 101) throw new InvalidDataException("injected model fault");
+        });
+        var onLane = await ReplayAsync(store, settings, fromStart: true, beforeAhead: (host, ev) =>
+        {
+            if (ev.Seq == 101) throw new InvalidDataException("injected model fault");
+        });
+        Assert.True(onLane.Complete);
+        Assert.Equal(101, Assert.Single(onLane.Report.Quarantined).Event.Position);
+        Assert.Equal(Json(onHost.Report), Json(onLane.Report));
+    }
+
+    [Theory]
+    [InlineData(997, null, null)]
+    [InlineData(1000, 4321L, null)]
+    [InlineData(250, null, 12_345L)]
+    public async Task A_long_stream_through_the_lane_keeps_the_books_of_the_one_thread_replay(int snapshotEvery, long? hostFault, long? laneFault)
+    {
+        // Many segments, snapshots between them, and a failure of either model in the middle of one.
+        var spec = WorkloadSpec.Named("mixed") with { Hosts = 1, Containers = 40, Events = 30_000, Seed = 5 };
+        var settings = new ReplaySettings { PidMax = spec.PidMax, SnapshotEvery = snapshotEvery };
+        await using var store = await SqliteEventStore.OpenAsync(_dir.File($"store-{Guid.NewGuid():N}.db"));
+        await new TraceIngest(store, CaptureFormats.All).RunAsync("t", "mixed", "synthetic", NestedKernel.Trace(spec));
+        var actors = await ReplayAsync(store, settings, fromStart: true,
+            beforeStep: (host, ev) => { if (ev.Seq == hostFault) throw new InvalidDataException("injected model fault"); },
+            beforeAhead: (host, ev) => { if (ev.Seq == laneFault) throw new InvalidDataException("injected model fault"); });
+        Assert.True(actors.Complete);
+        Assert.Equal(spec.Events, actors.Report.Events);
+        if ((hostFault ?? laneFault) is { } fault)
+        {
+            Assert.Equal(fault, Assert.Single(actors.Report.Quarantined).Event.Position);
+            // The reference: both models on the host actor's thread, the same event failing there.
+            var onHost = await ReplayAsync(store, settings, fromStart: true, ahead: false,
+                beforeStep: (host, ev) => { if (ev.Seq == fault) throw new InvalidDataException("injected model fault"); });
+            Assert.Equal(Json(onHost.Report), Json(actors.Report));
+        }
+        else
+        {
+            Assert.Equal(Json(SerialReplay.Run("t", settings, NestedKernel.Trace(spec))), Json(actors.Report));
+        }
     }
 
     [Fact]
