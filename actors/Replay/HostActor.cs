@@ -46,9 +46,17 @@ public sealed class HostActor : Actor
     /// <summary>
     /// Bookings waiting in all containers' buffers, about: with many containers each sends smaller
     /// batches, so that what the host holds, and what waits in the containers' small mailboxes,
-    /// stays bounded however many containers there are.
+    /// stays bounded however many containers there are; but never fewer than
+    /// <see cref="MinBatch"/>, since each batch costs a mailbox's turn on the pool.
     /// </summary>
-    private const int PendingBudget = 64 * 1024;
+    private const int PendingBudget = 256 * 1024;
+
+    /// <summary>
+    /// The smallest batch: at 5,400 containers, 64 bookings each hold about 55 MB of bookings and
+    /// their events, and cut the mailbox turns to a fourth of what batches of 16 cost (8 of the
+    /// replay's 50 CPU seconds; docs/performance.md).
+    /// </summary>
+    private const int MinBatch = 64;
 
     /// <summary>Batches a container's mailbox holds: past that, the host waits (backpressure).</summary>
     private const int ContainerMailbox = 4;
@@ -192,6 +200,7 @@ public sealed class HostActor : Actor
     /// </summary>
     private async ValueTask<bool> TakeAsync(LaneSegment segment, bool whole)
     {
+        long every = _job.Settings.SnapshotEvery;
         for (int i = 0; i < segment.Count; i++)
         {
             if (Stopped)
@@ -200,24 +209,32 @@ public sealed class HostActor : Actor
                 return false;
             }
             var ev = segment.Events[i];
-            if (!whole && i == segment.Recorded && segment.Failure is { } failure)
+            long position = _replay.Position;
+            if (!whole && i < segment.Recorded)
+            {
+                // The common case, without a wait: the lane took the event ahead.
+                if (StepAhead(ev, segment, i, out int full) is { } error)
+                {
+                    // The host's model failed: the lane stops first (unless parked already), the
+                    // models go back to the last snapshot, and what the lane took ahead no longer
+                    // holds: the rest is stepped whole.
+                    if (!segment.Parks) _drained = await _lane!.DrainAsync(_job.Token);
+                    await RecoverModelsAsync(ev, position, error);
+                    whole = true;
+                }
+                else if (full != 0) await FlushAsync(full);
+            }
+            else if (!whole && i == segment.Recorded && segment.Failure is { } failure)
             {
                 // The lane model threw on this event: the lane is parked, and the models go back to the last snapshot.
-                await RecoverModelsAsync(ev, _replay.Position, failure);
+                await RecoverModelsAsync(ev, position, failure);
             }
-            else
+            else if (await StepWholeAsync(ev) is { } waiting)
             {
-                var (waiting, failed) = await StepAsync(ev, !whole && i < segment.Recorded ? segment : null, i);
-                if (waiting is { } key)
-                {
-                    await FinishAsync(complete: false, key);
-                    return false;
-                }
-                // The host's model failed on an event the lane had taken ahead, and the models went
-                // back: what the lane took ahead no longer holds, and the rest is stepped whole.
-                if (failed) whole = true;
+                await FinishAsync(complete: false, waiting);
+                return false;
             }
-            if (_replay.Position % _job.Settings.SnapshotEvery == 0) await SaveSnapshotAsync();
+            if (_replay.Position % every == 0) await SaveSnapshotAsync();
         }
         Interlocked.Add(ref _job.Progress, segment.Count);
         if (segment.Parks) _lane!.Go();
@@ -237,16 +254,39 @@ public sealed class HostActor : Actor
     private List<LaneSegment>? _drained;
 
     /// <summary>
-    /// Takes one event, with the lane's outcome for it when <paramref name="ahead"/> holds one.
-    /// Returns the image it waits for when it is a restore that cannot be taken yet (nothing is
-    /// changed then), and whether the models failed on an event the lane had taken ahead.
+    /// Takes an event the lane took ahead and books it, without waiting: returns what the models
+    /// threw (nothing is booked then), and in <paramref name="full"/> the container whose batch is
+    /// full and must be sent (0: none). The lane parks before checkpoints and restores, so no
+    /// image comes or goes here.
     /// </summary>
-    private async ValueTask<(ImageKey? Waiting, bool Failed)> StepAsync(PidEvent ev, LaneSegment? ahead, int i)
+    private Exception? StepAhead(PidEvent ev, LaneSegment ahead, int i, out int full)
     {
-        if (ahead is null && _replay.ImageNeeded(ev) is { } key)
+        full = 0;
+        int container;
+        Booking booking;
+        try
+        {
+            _job.BeforeStep?.Invoke(_host, ev);
+            (container, booking) = _replay.Step(ev, ahead, i);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return e;
+        }
+        if (Book(container, booking)) full = container;
+        return null;
+    }
+
+    /// <summary>
+    /// Takes one event through every model here. Returns the image it waits for when it is a
+    /// restore that cannot be taken yet (nothing is changed then).
+    /// </summary>
+    private async ValueTask<ImageKey?> StepWholeAsync(PidEvent ev)
+    {
+        if (_replay.ImageNeeded(ev) is { } key)
         {
             var image = await _coordinator.Ask<ImageReply>(new AwaitImage(key, _host), AskTimeout, _job.Token);
-            if (image.NotYet) return (key, false);
+            if (image.NotYet) return key;
             _replay.Admit(key, image.Image);
         }
         int container;
@@ -255,14 +295,12 @@ public sealed class HostActor : Actor
         try
         {
             _job.BeforeStep?.Invoke(_host, ev);
-            (container, booking) = ahead is null ? _replay.Step(ev) : _replay.Step(ev, ahead, i);
+            (container, booking) = _replay.Step(ev);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The lane stops first (unless parked already), for the recovery to take every model back.
-            if (ahead is { Parks: false }) _drained = await _lane!.DrainAsync(_job.Token);
             await RecoverModelsAsync(ev, position, e);
-            return (null, ahead is not null);
+            return null;
         }
         // Asked, not told: the image must be in the store before any snapshot past its checkpoint,
         // or a replay resumed from that snapshot (another worker's, after this one died) would
@@ -270,17 +308,23 @@ public sealed class HostActor : Actor
         foreach (var published in _replay.Emigrated)
             await _coordinator.Ask<ImageSaved>(new ImagePublished(published), AskTimeout, _job.Token);
         _replay.Emigrated.Clear();
+        if (Book(container, booking)) await FlushAsync(container);
+        return null;
+    }
+
+    /// <summary>Books an event in the host's books or adds it to its container's batch; true when that batch is full.</summary>
+    private bool Book(int container, in Booking booking)
+    {
         while (_containers.Count < _replay.Containers.Count) AddContainer(null);
         if (container == 0)
         {
             _hostLedger.Book(booking);
-            return (null, false);
+            return false;
         }
-        int batchSize = Math.Clamp(PendingBudget / _containers.Count, 16, BatchSize);
+        int batchSize = Math.Clamp(PendingBudget / _containers.Count, MinBatch, BatchSize);
         var pending = _pending[container] ??= ArrayPool<Booking>.Shared.Rent(batchSize);
         pending[_pendingCount[container]++] = booking;
-        if (_pendingCount[container] >= batchSize) await FlushAsync(container);
-        return (null, false);
+        return _pendingCount[container] >= batchSize;
     }
 
     /// <summary>
