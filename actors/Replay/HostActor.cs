@@ -322,7 +322,7 @@ public sealed class HostActor : Actor
             return false;
         }
         int batchSize = Math.Clamp(PendingBudget / _containers.Count, MinBatch, BatchSize);
-        var pending = _pending[container] ??= ArrayPool<Booking>.Shared.Rent(batchSize);
+        var pending = _pending[container] ??= BookBatch.Pool.Rent(batchSize);
         pending[_pendingCount[container]++] = booking;
         return _pendingCount[container] >= batchSize;
     }

@@ -56,6 +56,9 @@ public sealed class HostReplay
     /// <summary>The last events that shaped each live task's ids (birth, group, session, namespace), oldest first.</summary>
     private readonly Dictionary<int, Lineage> _lineage = [];
 
+    /// <summary>Lineages of tasks gone, used again: a steady fork and exit load allocates none (they were 8% of a replay's garbage).</summary>
+    private readonly Stack<Lineage> _spareLineages = new();
+
     /// <summary>Details handed out per container index and category, to keep the first few of each.</summary>
     private readonly List<int[]> _detailsGiven = [];
 
@@ -240,7 +243,8 @@ public sealed class HostReplay
                 Shape(s.Tid, ev, position);
                 break;
             case Fork f when f.Child != 0:
-                var lineage = _lineage.TryGetValue(f.Tid, out var parent) ? parent.Copy() : new Lineage();
+                var lineage = NewLineage();
+                if (_lineage.TryGetValue(f.Tid, out var parent)) lineage.CopyFrom(parent);
                 lineage.Add(ev, position);
                 _lineage[f.Child] = lineage;
                 Born(f.Child, f.Comm, position);
@@ -249,7 +253,11 @@ public sealed class HostReplay
                 Shape(ev.Tid, ev, position);
                 break;
             case Exit x:
-                _lineage.Remove(x.Tid);
+                if (_lineage.Remove(x.Tid, out var gone))
+                {
+                    gone.Clear();
+                    _spareLineages.Push(gone);
+                }
                 break;
             case Container c:
                 Contain(c, position);
@@ -289,9 +297,11 @@ public sealed class HostReplay
         _containers.Add(new ContainerInfo(_containers.Count, comm, tid, position));
     }
 
+    private Lineage NewLineage() => _spareLineages.TryPop(out var spare) ? spare : new Lineage();
+
     private void Shape(int tid, PidEvent ev, long position)
     {
-        if (!_lineage.TryGetValue(tid, out var lineage)) _lineage[tid] = lineage = new Lineage();
+        if (!_lineage.TryGetValue(tid, out var lineage)) _lineage[tid] = lineage = NewLineage();
         lineage.Add(ev, position);
     }
 
@@ -461,7 +471,19 @@ public sealed class HostReplay
             Count++;
         }
 
-        public Lineage Copy() => new() { Events = Events, Positions = Positions, Count = Count };
+        public void CopyFrom(Lineage other)
+        {
+            Events = other.Events;
+            Positions = other.Positions;
+            Count = other.Count;
+        }
+
+        /// <summary>Empties it, letting its events go.</summary>
+        public void Clear()
+        {
+            Events = default;
+            Count = 0;
+        }
     }
 
     [System.Runtime.CompilerServices.InlineArray(LineageDepth)]
