@@ -167,6 +167,7 @@ public sealed class HostReplay
     /// </summary>
     public (int Container, Booking Booking) Step(PidEvent ev, LaneSegment ahead, int i)
     {
+        if (i >= ahead.Recorded) throw new ArgumentOutOfRangeException(nameof(i), $"host {Host}: the lane did not take the event at {ahead.PositionOf(i)}");
         if (ahead.PositionOf(i) != Position || !ReferenceEquals(ahead.Events[i], ev))
             throw new InvalidOperationException($"host {Host}: the lane's event at {ahead.PositionOf(i)} is not the next one ({Position})");
         long position = Position++;
