@@ -81,12 +81,7 @@ public sealed partial class NestedPidModel
     private static int IdrAllocCyclic(PidNamespace ns)
     {
         int min = ns.Cursor > ReservedPids ? ReservedPids : 1;
-        int start = Math.Max(ns.Cursor, min);
-        for (int nr = start; nr < ns.PidMax; nr++)
-            if (!ns.Idr.ContainsKey(nr)) return nr;
-        for (int nr = min; nr < start && nr < ns.PidMax; nr++)
-            if (!ns.Idr.ContainsKey(nr)) return nr;
-        return 0;
+        return ns.Idr.FirstFree(Math.Max(ns.Cursor, min), min, ns.PidMax);
     }
 
     /// <summary>Makes a record's numbers findable (idr_replace at every level where the number is known).</summary>

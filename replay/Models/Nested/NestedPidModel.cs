@@ -55,9 +55,6 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>The namespaces below the host still adding (PidNamespace.Adding), by Id: where an unnamed setns may have led.</summary>
     private PidNamespace? _firstAdding, _lastAdding;
 
-    /// <summary>Namespaces an unnamed setns's fork has already made uncertain (scratch of ForkAfterUnnamedSetns).</summary>
-    private readonly HashSet<PidNamespace> _saved = new(ReferenceEqualityComparer.Instance);
-
     /// <summary>Namespaces by inode, for snapshots and setns.</summary>
     private readonly Dictionary<ulong, PidNamespace> _byInode = new();
 
