@@ -276,7 +276,7 @@ public sealed partial class NestedPidModel
             KillThreadQuietly(old, leader);
             leader.Exited = false;
         }
-        for (int sig = 1; sig <= Sig.NSIG; sig++) s.Action[sig] = Sig.AfterExec(s.Action[sig]);
+        Sig.FlushHandlers(s.Action.AsSpan(1, Sig.NSIG));
         s.NoCldWait = Tri.No;
         Leader(cur).ForkNoExec = Tri.No;
     }
