@@ -7,7 +7,7 @@ public sealed partial class NestedPidModel
 {
     private void ApplyExit(Exit x, Outcome o)
     {
-        if (!_tasks.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal?.Leader is null)
+        if (!_host.Idr.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal?.Leader is null)
         {
             // A thread de_thread or a teardown already took, or one the capture never introduced.
             if (x.Signals.Length > 0) Unknown(o, "the exiting task was not known");
@@ -33,7 +33,7 @@ public sealed partial class NestedPidModel
         foreach (var r in records)
         {
             if (r.Sig is not (Sig.SIGHUP or Sig.SIGCONT) || r.Code != Sig.SI_KERNEL || Predicted(o, r)) continue;
-            if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
+            if (!_host.Idr.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
             o.Note ??= "an orphaned group's SIGHUP/SIGCONT: whether it had stopped jobs is not in the capture, only the results are predicted";
             SendSignal(r.Sig, t, r.Group, Tri.Yes, r.Code, o);
         }
@@ -132,7 +132,7 @@ public sealed partial class NestedPidModel
             // an autoreap; the real parent hears of it only when the tracer's wait lets it go
             // (wait_task_zombie, in the tracer's context), which no model here follows.
             ls.AutoreapUnknown = true;
-            if (traced == Tri.Yes && _tasks.TryGetValue(leader.TracerTid, out var tracer) && tracer.Signal is not null)
+            if (traced == Tri.Yes && _host.Idr.TryGetValue(leader.TracerTid, out var tracer) && tracer.Signal is not null)
                 ls.NotifyResult = SendSignal(Sig.SIGCHLD, tracer, group: true, Tri.No, Sig.CLD_EXITED, o);
             else Unknown(o, "the exiting task may be ptraced: its tracer, not its parent, is told");
             return;
@@ -236,7 +236,7 @@ public sealed partial class NestedPidModel
         var ns = father.Ns;
         if (ns.Level == 0)
         {
-            reaper = ns.ChildReaper ?? (_tasks.TryGetValue(1, out var init) && init.Hashed ? init : null);
+            reaper = ns.ChildReaper ?? (_host.Idr.TryGetValue(1, out var init) && init.Hashed ? init : null);
             return reaper is not null && reaper != father;
         }
         if (ns.ChildReaper is null) return false;

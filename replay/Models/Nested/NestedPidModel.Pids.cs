@@ -87,7 +87,6 @@ public sealed partial class NestedPidModel
     /// <summary>Makes a record's numbers findable (idr_replace at every level where the number is known).</summary>
     private void HashNumbers(TaskStruct t)
     {
-        _tasks[t.Tid] = t;
         _host.Idr[t.Tid] = t;
         if (!t.Placed) return;
         for (var ns = t.Ns; ns.Level > 0; ns = ns.Parent!)
@@ -98,11 +97,7 @@ public sealed partial class NestedPidModel
     private void FreePid(TaskStruct t)
     {
         ForgetSetnsChild(t);
-        if (_tasks.TryGetValue(t.Tid, out var cur) && cur == t)
-        {
-            _tasks.Remove(t.Tid);
-            _host.Idr.Remove(t.Tid);
-        }
+        if (_host.Idr.TryGetValue(t.Tid, out var cur) && cur == t) _host.Idr.Remove(t.Tid);
         if (t.Placed)
         {
             for (var ns = t.Ns; ns.Level > 0; ns = ns.Parent!)
@@ -148,7 +143,7 @@ public sealed partial class NestedPidModel
     /// <summary>A record for a tid the trace names, created as an unplaced placeholder when not known yet.</summary>
     private TaskStruct GetOrAddRecord(int tid)
     {
-        if (_tasks.TryGetValue(tid, out var t)) return t;
+        if (_host.Idr.TryGetValue(tid, out var t)) return t;
         t = NewRecord(tid);
         HashNumbers(t);
         return t;
@@ -161,14 +156,11 @@ public sealed partial class NestedPidModel
     /// </summary>
     private TaskStruct FreshRecord(int tid)
     {
-        if (_tasks.TryGetValue(tid, out var old))
+        if (_host.Idr.TryGetValue(tid, out var old))
         {
             if (old.Hashed) Evict(old);
-            if (_tasks.TryGetValue(tid, out old) && (old.IsPgrp || old.SessionRefs > 0 || old.FirstChild is not null || old.Signal is not null))
-            {
-                _tasks.Remove(tid);
+            if (_host.Idr.TryGetValue(tid, out old) && (old.IsPgrp || old.SessionRefs > 0 || old.FirstChild is not null || old.Signal is not null))
                 _host.Idr.Remove(tid);
-            }
         }
         return GetOrAddRecord(tid);
     }
@@ -176,7 +168,7 @@ public sealed partial class NestedPidModel
     /// <summary>A task first seen acting, with no snapshot: known only by its global tid.</summary>
     private TaskStruct AdoptUnplaced(int tid)
     {
-        if (_tasks.TryGetValue(tid, out var old) && old.Hashed && !old.Exited && old.Signal is not null) return old;
+        if (_host.Idr.TryGetValue(tid, out var old) && old.Hashed && !old.Exited && old.Signal is not null) return old;
         var t = FreshRecord(tid);
         MarkIncomplete();
         var s = NewSignal(t);

@@ -128,7 +128,7 @@ public sealed partial class NestedPidModel
     private void Place(GetId g, long ret, SetnsChild pending)
     {
         var child = pending.Child;
-        if (!_tasks.TryGetValue(g.Tid, out var now) || now != child || child.Placed || !child.IsLeader) return;
+        if (!_host.Idr.TryGetValue(g.Tid, out var now) || now != child || child.Placed || !child.IsLeader) return;
         (PidNamespace Ns, int At)? only = null;
         var numbers = pending.Numbers;
         foreach (var c in pending.Candidates)
