@@ -50,7 +50,7 @@ public sealed partial class NestedPidModel
         if (groupDead)
         {
             s.GroupExit = true;
-            s.Dead = true;
+            s.MarkDead();
         }
         ForgetOriginalParent(cur, groupDead, o);
         ExitNotify(cur, groupDead, code, o);
@@ -116,7 +116,7 @@ public sealed partial class NestedPidModel
     private void DoNotifyParent(TaskStruct leader, int? code, Outcome o, bool reapWhenEmpty = false)
     {
         var ls = leader.Signal!;
-        ls.Notified = true;
+        ls.MarkNotified();
         ls.NotifyResult = -1;
         var parent = leader.Parent;
         if (parent is null || !parent.Hashed || parent.Signal is null || leader.ExitSignal == TaskStruct.UnknownExitSignal)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Replay.Models.Nested;
@@ -278,7 +279,7 @@ public sealed partial class NestedPidModel
         if (r.Sig == Sig.SIGCHLD && r.Code is >= Sig.CLD_EXITED and <= Sig.CLD_DUMPED && sender is { Exited: true, Signal: { } ss })
         {
             var leader = ss.Leader;
-            ss.NotifySeen = true;
+            ss.MarkNotifySeen();
             if (ss.Notified)
             {
                 // Predicted with the exit, where the model ran do_notify_parent; the line came on its own.
@@ -387,11 +388,12 @@ public sealed partial class NestedPidModel
         for (var th = parent.FirstThread; th is not null; th = th.NextThread)
             for (var c = th.FirstChild; c is not null; c = c.NextSibling)
             {
-                if (c.Signal is not { Dead: true, Notified: true, NotifySeen: false } cs) continue;
+                Debug.Assert(c.NoticeUnseen == c.Signal is { UnseenNotice: true }, "a child's mirror of its notice agrees with its process");
+                if (!c.NoticeUnseen) continue;
                 if (only is not null) return;
-                only = cs;
+                only = c.Signal!;
             }
-        if (only is not null) only.NotifySeen = true;
+        if (only is not null) only.MarkNotifySeen();
     }
 
     private static Disposition FromHandler(Handler h) => h switch

@@ -255,6 +255,7 @@ public sealed partial class NestedPidModel
         {
             var s = sigs[i];
             s.Leader = all[sigLeaders[i]];
+            s.Leader.NoticeUnseen = s.UnseenNotice;
             TaskStruct? prev = null;
             foreach (var th in sigThreads[i])
             {

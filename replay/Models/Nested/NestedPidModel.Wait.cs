@@ -44,7 +44,8 @@ public sealed partial class NestedPidModel
             if (th != reaped) ReleaseTask(th, o);
             th = next;
         }
-        s.Dead = s.GroupExit = true;
+        s.GroupExit = true;
+        s.MarkDead();
         ReleaseTask(reaped, o);
     }
 

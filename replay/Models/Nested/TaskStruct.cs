@@ -97,6 +97,13 @@ internal sealed class TaskStruct
     /// <summary>The global tid of the tracer its stop notices went to; a tracer detaches its tracees when it exits (exit_ptrace).</summary>
     public int TracerTid;
 
+    /// <summary>
+    /// A leader whose process is dead with its parent told and not yet seen to hear of it
+    /// (SignalStruct.UnseenNotice), kept here so that a walk over a parent's children reads only
+    /// the children, not every child's signal struct.
+    /// </summary>
+    public bool NoticeUnseen;
+
     public bool IsLeader => Signal is not null && Signal.Leader == this;
 
     /// <summary>The pid is referenced as some process group's id.</summary>
@@ -123,6 +130,7 @@ internal sealed class TaskStruct
         Born = false;
         Traced = Tri.No;
         TracerTid = 0;
+        NoticeUnseen = false;
     }
 }
 
@@ -184,6 +192,30 @@ internal sealed class SignalStruct
 
     /// <summary>Some task's ptrace stop notices came to this process: its waits report its tracees too.</summary>
     public bool IsTracer;
+
+    /// <summary>Dead, the parent told, and not yet seen to hear of it: mirrored on the leader (TaskStruct.NoticeUnseen).</summary>
+    public bool UnseenNotice => Dead && Notified && !NotifySeen;
+
+    /// <summary>Every thread has exited.</summary>
+    public void MarkDead()
+    {
+        Dead = true;
+        Leader.NoticeUnseen = UnseenNotice;
+    }
+
+    /// <summary>do_notify_parent ran.</summary>
+    public void MarkNotified()
+    {
+        Notified = true;
+        Leader.NoticeUnseen = UnseenNotice;
+    }
+
+    /// <summary>The parent is known to have been told.</summary>
+    public void MarkNotifySeen()
+    {
+        NotifySeen = true;
+        Leader.NoticeUnseen = UnseenNotice;
+    }
 
     /// <summary>A process that predates the capture: nothing of its signal state is known.</summary>
     public void MarkAllUnknown()
