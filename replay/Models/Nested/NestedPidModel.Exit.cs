@@ -207,6 +207,8 @@ public sealed partial class NestedPidModel
         while (c is not null)
         {
             var next = c.NextSibling;
+            // Each leaves the father's count as it leaves the detached list (a release on the way may take one first).
+            if (c.Parent == father && c.Signal is { UnseenNotice: true }) father.UnseenChildren--;
             c.NextSibling = c.PrevSibling = null;
             c.Parent = null;
             bool known = false;

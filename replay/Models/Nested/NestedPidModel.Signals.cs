@@ -384,16 +384,29 @@ public sealed partial class NestedPidModel
     /// <summary>A SIGCHLD taken when exactly one dead child's notice was unseen: that child is a zombie now.</summary>
     private static void SeeOnlyNotice(SignalStruct parent)
     {
+        int unseen = 0;
+        for (var th = parent.FirstThread; th is not null; th = th.NextThread) unseen += th.UnseenChildren;
+        Debug.Assert(unseen == UnseenOnLists(parent), "the threads' counts of unseen notices agree with their children lists");
+        if (unseen == 0) return;
         SignalStruct? only = null;
         for (var th = parent.FirstThread; th is not null; th = th.NextThread)
             for (var c = th.FirstChild; c is not null; c = c.NextSibling)
             {
-                Debug.Assert(c.NoticeUnseen == c.Signal is { UnseenNotice: true }, "a child's mirror of its notice agrees with its process");
-                if (!c.NoticeUnseen) continue;
+                if (c.Signal is not { UnseenNotice: true } cs) continue;
                 if (only is not null) return;
-                only = c.Signal!;
+                only = cs;
             }
         if (only is not null) only.MarkNotifySeen();
+    }
+
+    /// <summary>The children of the process's threads whose notice is unseen, counted on the lists themselves.</summary>
+    private static int UnseenOnLists(SignalStruct parent)
+    {
+        int n = 0;
+        for (var th = parent.FirstThread; th is not null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+                if (c.Signal is { UnseenNotice: true }) n++;
+        return n;
     }
 
     private static Disposition FromHandler(Handler h) => h switch

@@ -255,7 +255,6 @@ public sealed partial class NestedPidModel
         {
             var s = sigs[i];
             s.Leader = all[sigLeaders[i]];
-            s.Leader.NoticeUnseen = s.UnseenNotice;
             TaskStruct? prev = null;
             foreach (var th in sigThreads[i])
             {
@@ -267,6 +266,9 @@ public sealed partial class NestedPidModel
             }
             s.LastThread = prev;
         }
+        foreach (var t in all)
+            for (var c = t.FirstChild; c is not null; c = c.NextSibling)
+                if (c.Signal is { UnseenNotice: true }) t.UnseenChildren++;
         foreach (var p in ReadList(r)) AddProcess(all[p]);
         for (int i = 0; i < nsCount; i++)
         {

@@ -98,13 +98,15 @@ internal sealed class TaskStruct
     public int TracerTid;
 
     /// <summary>
-    /// A leader whose process is dead with its parent told and not yet seen to hear of it
-    /// (SignalStruct.UnseenNotice), kept here so that a walk over a parent's children reads only
-    /// the children, not every child's signal struct.
+    /// Children on its list whose process is dead with this parent told and not yet seen to hear
+    /// of it (SignalStruct.UnseenNotice): a SIGCHLD taken walks the children only when some are.
     /// </summary>
-    public bool NoticeUnseen;
+    public int UnseenChildren;
 
     public bool IsLeader => Signal is not null && Signal.Leader == this;
+
+    /// <summary>On its parent's children list (a thread's real_parent is not linked).</summary>
+    public bool OnParentsList => Parent is { } p && (PrevSibling is not null || p.FirstChild == this);
 
     /// <summary>The pid is referenced as some process group's id.</summary>
     public bool IsPgrp => PgrpHead is not null;
@@ -130,7 +132,7 @@ internal sealed class TaskStruct
         Born = false;
         Traced = Tri.No;
         TracerTid = 0;
-        NoticeUnseen = false;
+        UnseenChildren = 0;
     }
 }
 
@@ -193,28 +195,38 @@ internal sealed class SignalStruct
     /// <summary>Some task's ptrace stop notices came to this process: its waits report its tracees too.</summary>
     public bool IsTracer;
 
-    /// <summary>Dead, the parent told, and not yet seen to hear of it: mirrored on the leader (TaskStruct.NoticeUnseen).</summary>
+    /// <summary>Dead, the parent told, and not yet seen to hear of it: counted in the parent's TaskStruct.UnseenChildren.</summary>
     public bool UnseenNotice => Dead && Notified && !NotifySeen;
 
     /// <summary>Every thread has exited.</summary>
     public void MarkDead()
     {
+        bool was = UnseenNotice;
         Dead = true;
-        Leader.NoticeUnseen = UnseenNotice;
+        TellParent(was);
     }
 
     /// <summary>do_notify_parent ran.</summary>
     public void MarkNotified()
     {
+        bool was = UnseenNotice;
         Notified = true;
-        Leader.NoticeUnseen = UnseenNotice;
+        TellParent(was);
     }
 
     /// <summary>The parent is known to have been told.</summary>
     public void MarkNotifySeen()
     {
+        bool was = UnseenNotice;
         NotifySeen = true;
-        Leader.NoticeUnseen = UnseenNotice;
+        TellParent(was);
+    }
+
+    /// <summary>The leader's parent, while the leader is on its children list, counts it when its notice is unseen.</summary>
+    private void TellParent(bool was)
+    {
+        bool now = UnseenNotice;
+        if (now != was && Leader.OnParentsList) Leader.Parent!.UnseenChildren += now ? 1 : -1;
     }
 
     /// <summary>A process that predates the capture: nothing of its signal state is known.</summary>
