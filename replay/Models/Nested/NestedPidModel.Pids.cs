@@ -141,10 +141,12 @@ public sealed partial class NestedPidModel
     }
 
     /// <summary>A record for a tid the trace names, created as an unplaced placeholder when not known yet.</summary>
-    private TaskStruct GetOrAddRecord(int tid)
+    private TaskStruct GetOrAddRecord(int tid) => _host.Idr.TryGetValue(tid, out var t) ? t : AddRecord(tid);
+
+    /// <summary>A new unplaced record, findable by its tid, for a tid no record holds.</summary>
+    private TaskStruct AddRecord(int tid)
     {
-        if (_host.Idr.TryGetValue(tid, out var t)) return t;
-        t = NewRecord(tid);
+        var t = NewRecord(tid);
         HashNumbers(t);
         return t;
     }
@@ -161,8 +163,9 @@ public sealed partial class NestedPidModel
             if (old.Hashed) Evict(old);
             if (_host.Idr.TryGetValue(tid, out old) && (old.IsPgrp || old.SessionRefs > 0 || old.FirstChild is not null || old.Signal is not null))
                 _host.Idr.Remove(tid);
+            return GetOrAddRecord(tid);
         }
-        return GetOrAddRecord(tid);
+        return AddRecord(tid);
     }
 
     /// <summary>A task first seen acting, with no snapshot: known only by its global tid.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Replayer.Replay.Models.Nested;
 
@@ -227,13 +228,13 @@ internal sealed class PidIdr
         get => _map[nr];
         set
         {
-            if (_map.TryAdd(nr, value))
-            {
-                _table.Add(nr, _ns);
-                _searchStart = NotSearched;
-            }
-            else
-                _map[nr] = value;
+            // One probe of the map whether the number is new or the pid holding it is replaced.
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, nr, out bool held);
+            slot = value;
+            if (held)
+                return;
+            _table.Add(nr, _ns);
+            _searchStart = NotSearched;
         }
     }
 
