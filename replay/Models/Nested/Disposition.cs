@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Replayer.Replay.Models.Nested;
 
 /// <summary>
@@ -51,4 +54,22 @@ internal static class Sig
         Disposition.Unknown or Disposition.NotCaught => Disposition.NotCaught,
         _ => Disposition.Default,
     };
+
+    /// <summary><see cref="AfterExec"/> over a run of actions, sixteen at a time: every exec flushes all 64.</summary>
+    public static void FlushHandlers(Span<Disposition> actions)
+    {
+        var bytes = MemoryMarshal.AsBytes(actions);
+        var ignore = Vector128.Create((byte)Disposition.Ignore);
+        var unknown = Vector128.Create((byte)Disposition.Unknown);
+        var notCaught = Vector128.Create((byte)Disposition.NotCaught);
+        var dfl = Vector128.Create((byte)Disposition.Default);
+        int i = 0;
+        for (; i + Vector128<byte>.Count <= bytes.Length; i += Vector128<byte>.Count)
+        {
+            var d = Vector128.Create<byte>(bytes[i..]);
+            var kept = Vector128.ConditionalSelect(Vector128.Equals(d, unknown) | Vector128.Equals(d, notCaught), notCaught, dfl);
+            Vector128.ConditionalSelect(Vector128.Equals(d, ignore), ignore, kept).CopyTo(bytes[i..]);
+        }
+        for (; i < actions.Length; i++) actions[i] = AfterExec(actions[i]);
+    }
 }

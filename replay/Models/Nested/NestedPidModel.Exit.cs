@@ -7,7 +7,7 @@ public sealed partial class NestedPidModel
 {
     private void ApplyExit(Exit x, Outcome o)
     {
-        if (!_tasks.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal?.Leader is null)
+        if (!_host.Idr.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal?.Leader is null)
         {
             // A thread de_thread or a teardown already took, or one the capture never introduced.
             if (x.Signals.Length > 0) Unknown(o, "the exiting task was not known");
@@ -33,7 +33,7 @@ public sealed partial class NestedPidModel
         foreach (var r in records)
         {
             if (r.Sig is not (Sig.SIGHUP or Sig.SIGCONT) || r.Code != Sig.SI_KERNEL || Predicted(o, r)) continue;
-            if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
+            if (!_host.Idr.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
             o.Note ??= "an orphaned group's SIGHUP/SIGCONT: whether it had stopped jobs is not in the capture, only the results are predicted";
             SendSignal(r.Sig, t, r.Group, Tri.Yes, r.Code, o);
         }
@@ -50,7 +50,7 @@ public sealed partial class NestedPidModel
         if (groupDead)
         {
             s.GroupExit = true;
-            s.Dead = true;
+            s.MarkDead();
         }
         ForgetOriginalParent(cur, groupDead, o);
         ExitNotify(cur, groupDead, code, o);
@@ -116,7 +116,7 @@ public sealed partial class NestedPidModel
     private void DoNotifyParent(TaskStruct leader, int? code, Outcome o, bool reapWhenEmpty = false)
     {
         var ls = leader.Signal!;
-        ls.Notified = true;
+        ls.MarkNotified();
         ls.NotifyResult = -1;
         var parent = leader.Parent;
         if (parent is null || !parent.Hashed || parent.Signal is null || leader.ExitSignal == TaskStruct.UnknownExitSignal)
@@ -132,7 +132,7 @@ public sealed partial class NestedPidModel
             // an autoreap; the real parent hears of it only when the tracer's wait lets it go
             // (wait_task_zombie, in the tracer's context), which no model here follows.
             ls.AutoreapUnknown = true;
-            if (traced == Tri.Yes && _tasks.TryGetValue(leader.TracerTid, out var tracer) && tracer.Signal is not null)
+            if (traced == Tri.Yes && _host.Idr.TryGetValue(leader.TracerTid, out var tracer) && tracer.Signal is not null)
                 ls.NotifyResult = SendSignal(Sig.SIGCHLD, tracer, group: true, Tri.No, Sig.CLD_EXITED, o);
             else Unknown(o, "the exiting task may be ptraced: its tracer, not its parent, is told");
             return;
@@ -207,6 +207,8 @@ public sealed partial class NestedPidModel
         while (c is not null)
         {
             var next = c.NextSibling;
+            // Each leaves the father's count as it leaves the detached list (a release on the way may take one first).
+            if (c.Parent == father && c.Signal is { UnseenNotice: true }) father.UnseenChildren--;
             c.NextSibling = c.PrevSibling = null;
             c.Parent = null;
             bool known = false;
@@ -236,7 +238,7 @@ public sealed partial class NestedPidModel
         var ns = father.Ns;
         if (ns.Level == 0)
         {
-            reaper = ns.ChildReaper ?? (_tasks.TryGetValue(1, out var init) && init.Hashed ? init : null);
+            reaper = ns.ChildReaper ?? (_host.Idr.TryGetValue(1, out var init) && init.Hashed ? init : null);
             return reaper is not null && reaper != father;
         }
         if (ns.ChildReaper is null) return false;

@@ -258,7 +258,7 @@ public sealed partial class NestedPidModel
     {
         o.Verdict = Verdict.NotApplicable;
         if (e.Ret is < 0) return;
-        if (!_tasks.TryGetValue(e.Tid, out var cur) || !cur.Hashed || cur.Signal?.Leader is null)
+        if (!_host.Idr.TryGetValue(e.Tid, out var cur) || !cur.Hashed || cur.Signal?.Leader is null)
         {
             AdoptUnplaced(e.Tid);
             return;
@@ -271,12 +271,12 @@ public sealed partial class NestedPidModel
             if (t != leader && t.Tid != e.OldTid) KillThreadQuietly(t, leader);
             t = next;
         }
-        if (e.OldTid != 0 && e.OldTid != e.Tid && _tasks.TryGetValue(e.OldTid, out var old) && old.Hashed && old.Signal == s)
+        if (e.OldTid != 0 && e.OldTid != e.Tid && _host.Idr.TryGetValue(e.OldTid, out var old) && old.Hashed && old.Signal == s)
         {
             KillThreadQuietly(old, leader);
             leader.Exited = false;
         }
-        for (int sig = 1; sig <= Sig.NSIG; sig++) s.Action[sig] = Sig.AfterExec(s.Action[sig]);
+        Sig.FlushHandlers(s.Action.AsSpan(1, Sig.NSIG));
         s.NoCldWait = Tri.No;
         Leader(cur).ForkNoExec = Tri.No;
     }

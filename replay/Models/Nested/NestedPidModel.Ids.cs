@@ -195,7 +195,7 @@ public sealed partial class NestedPidModel
         if (p.Arg2 == 0) return;
         _scratch.Clear();
         _scratch.Add(Leader(cur));
-        for (int i = 0; i < _scratch.Count && _scratch.Count <= _tasks.Count; i++)
+        for (int i = 0; i < _scratch.Count && _scratch.Count <= _host.Idr.Count; i++)
         {
             for (var th = _scratch[i].Signal!.FirstThread; th is not null; th = th.NextThread)
                 for (var c = th.FirstChild; c is not null; c = c.NextSibling)

@@ -81,18 +81,12 @@ public sealed partial class NestedPidModel
     private static int IdrAllocCyclic(PidNamespace ns)
     {
         int min = ns.Cursor > ReservedPids ? ReservedPids : 1;
-        int start = Math.Max(ns.Cursor, min);
-        for (int nr = start; nr < ns.PidMax; nr++)
-            if (!ns.Idr.ContainsKey(nr)) return nr;
-        for (int nr = min; nr < start && nr < ns.PidMax; nr++)
-            if (!ns.Idr.ContainsKey(nr)) return nr;
-        return 0;
+        return ns.Idr.FirstFree(Math.Max(ns.Cursor, min), min, ns.PidMax);
     }
 
     /// <summary>Makes a record's numbers findable (idr_replace at every level where the number is known).</summary>
     private void HashNumbers(TaskStruct t)
     {
-        _tasks[t.Tid] = t;
         _host.Idr[t.Tid] = t;
         if (!t.Placed) return;
         for (var ns = t.Ns; ns.Level > 0; ns = ns.Parent!)
@@ -103,11 +97,7 @@ public sealed partial class NestedPidModel
     private void FreePid(TaskStruct t)
     {
         ForgetSetnsChild(t);
-        if (_tasks.TryGetValue(t.Tid, out var cur) && cur == t)
-        {
-            _tasks.Remove(t.Tid);
-            _host.Idr.Remove(t.Tid);
-        }
+        if (_host.Idr.TryGetValue(t.Tid, out var cur) && cur == t) _host.Idr.Remove(t.Tid);
         if (t.Placed)
         {
             for (var ns = t.Ns; ns.Level > 0; ns = ns.Parent!)
@@ -151,10 +141,12 @@ public sealed partial class NestedPidModel
     }
 
     /// <summary>A record for a tid the trace names, created as an unplaced placeholder when not known yet.</summary>
-    private TaskStruct GetOrAddRecord(int tid)
+    private TaskStruct GetOrAddRecord(int tid) => _host.Idr.TryGetValue(tid, out var t) ? t : AddRecord(tid);
+
+    /// <summary>A new unplaced record, findable by its tid, for a tid no record holds.</summary>
+    private TaskStruct AddRecord(int tid)
     {
-        if (_tasks.TryGetValue(tid, out var t)) return t;
-        t = NewRecord(tid);
+        var t = NewRecord(tid);
         HashNumbers(t);
         return t;
     }
@@ -166,22 +158,20 @@ public sealed partial class NestedPidModel
     /// </summary>
     private TaskStruct FreshRecord(int tid)
     {
-        if (_tasks.TryGetValue(tid, out var old))
+        if (_host.Idr.TryGetValue(tid, out var old))
         {
             if (old.Hashed) Evict(old);
-            if (_tasks.TryGetValue(tid, out old) && (old.IsPgrp || old.SessionRefs > 0 || old.FirstChild is not null || old.Signal is not null))
-            {
-                _tasks.Remove(tid);
+            if (_host.Idr.TryGetValue(tid, out old) && (old.IsPgrp || old.SessionRefs > 0 || old.FirstChild is not null || old.Signal is not null))
                 _host.Idr.Remove(tid);
-            }
+            return GetOrAddRecord(tid);
         }
-        return GetOrAddRecord(tid);
+        return AddRecord(tid);
     }
 
     /// <summary>A task first seen acting, with no snapshot: known only by its global tid.</summary>
     private TaskStruct AdoptUnplaced(int tid)
     {
-        if (_tasks.TryGetValue(tid, out var old) && old.Hashed && !old.Exited && old.Signal is not null) return old;
+        if (_host.Idr.TryGetValue(tid, out var old) && old.Hashed && !old.Exited && old.Signal is not null) return old;
         var t = FreshRecord(tid);
         MarkIncomplete();
         var s = NewSignal(t);

@@ -9,14 +9,14 @@ public sealed partial class NestedPidModel
     {
         o.Verdict = Verdict.NotApplicable;
         if (s.Adopted) MarkIncomplete();
-        else if (!_host.Complete && _tasks.Count == 0)
+        else if (!_host.Complete && _host.Idr.Count == 0)
         {
             // The first line of a full /proc snapshot: every task of the host will be listed.
             _host.Complete = true;
             _allKnown = true;
         }
         TaskStruct t;
-        if (_tasks.TryGetValue(s.Tid, out var existing) && existing.Hashed)
+        if (_host.Idr.TryGetValue(s.Tid, out var existing) && existing.Hashed)
         {
             if (existing.Placed || s.NsPid is null) return;
             t = FreshRecord(s.Tid);
@@ -89,7 +89,7 @@ public sealed partial class NestedPidModel
         }
         if (inode != 0 && _byInode.TryGetValue(inode, out var known) && known.Level == level) return known;
         var parent = _host;
-        if (_tasks.TryGetValue(ppid, out var p) && p.Placed && p.Ns.Level >= level - 1) parent = p.Ns.AncestorAt(level - 1);
+        if (_host.Idr.TryGetValue(ppid, out var p) && p.Placed && p.Ns.Level >= level - 1) parent = p.Ns.AncestorAt(level - 1);
         else if (level > 1) parent = SeedNamespace(0, level - 1, 0, full);
         var ns = NewNamespace(level, parent);
         ns.PreExisting = true;

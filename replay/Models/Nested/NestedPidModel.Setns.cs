@@ -33,8 +33,11 @@ public sealed partial class NestedPidModel
         /// <summary><see cref="_setnsCalls"/> when the child was forked: the parent has not entered anywhere else since when equal.</summary>
         public required int SetnsCalls;
 
-        /// <summary>Where it may live, with the numbers alloc_pid would have given it there (index = level; UnknownNr where a cursor was not known).</summary>
-        public readonly List<(PidNamespace Ns, int[] Nr)> Candidates = [];
+        /// <summary>Where it may live, and where the numbers alloc_pid would have given it there begin in <see cref="Numbers"/>.</summary>
+        public readonly List<(PidNamespace Ns, int At)> Candidates = [];
+
+        /// <summary>Each candidate's numbers, level 0 up to its own (UnknownNr where a cursor was not known), one run after another: no array per candidate.</summary>
+        public readonly List<int> Numbers = [];
 
         /// <summary>The cursors and completeness the fork made uncertain, as they were before it.</summary>
         public readonly List<(PidNamespace Ns, int Cursor, bool Complete)> Saved = [];
@@ -48,6 +51,9 @@ public sealed partial class NestedPidModel
 
     /// <summary>setns calls into unnamed namespaces so far (a parent that calls it again may have moved its children elsewhere).</summary>
     private int _setnsCalls;
+
+    /// <summary>Forks after an unnamed setns so far: each marks the namespaces it saved with its count (PidNamespace.SavedBy).</summary>
+    private long _setnsForks;
 
     /// <summary>
     /// A host task forks after a setns the capture could not name. Returns false when the child
@@ -65,27 +71,33 @@ public sealed partial class NestedPidModel
         pending.Parent = cur;
         pending.SetnsCalls = _setnsCalls;
         pending.Candidates.Clear();
+        pending.Numbers.Clear();
         pending.Saved.Clear();
+        var numbers = pending.Numbers;
         // Into its own namespace: the host's number is the global tid the trace gives.
-        pending.Candidates.Add((_host, [f.Child]));
+        pending.Candidates.Add((_host, 0));
+        numbers.Add(f.Child);
         for (var ns = _firstAdding; ns is not null; ns = ns.NextAdding)
         {
-            var nr = new int[ns.Level + 1];
-            nr[0] = f.Child;
+            int start = numbers.Count;
+            numbers.Add(f.Child);
             bool full = false;
             for (int level = 1; level <= ns.Level; level++)
             {
                 var at = ns.AncestorAt(level);
-                nr[level] = at.Cursor == PidNamespace.UnknownCursor || !at.Complete ? TaskStruct.UnknownNr : IdrAllocCyclic(at);
-                full |= nr[level] == 0;
+                int nr = at.Cursor == PidNamespace.UnknownCursor || !at.Complete ? TaskStruct.UnknownNr : IdrAllocCyclic(at);
+                numbers.Add(nr);
+                full |= nr == 0;
             }
             // A full level would have failed the fork (EAGAIN): the kernel's child is not there.
-            if (!full) pending.Candidates.Add((ns, nr));
+            if (full) numbers.RemoveRange(start, ns.Level + 1);
+            else pending.Candidates.Add((ns, start));
         }
-        _saved.Clear();
+        long mark = ++_setnsForks;
         foreach (var (candidate, _) in pending.Candidates)
-            for (var ns = candidate; ns.Level > 0 && _saved.Add(ns); ns = ns.Parent!)
+            for (var ns = candidate; ns.Level > 0 && ns.SavedBy != mark; ns = ns.Parent!)
             {
+                ns.SavedBy = mark;
                 pending.Saved.Add((ns, ns.Cursor, ns.Complete));
                 ns.Cursor = PidNamespace.UnknownCursor;
                 ns.Complete = false;
@@ -116,11 +128,12 @@ public sealed partial class NestedPidModel
     private void Place(GetId g, long ret, SetnsChild pending)
     {
         var child = pending.Child;
-        if (!_tasks.TryGetValue(g.Tid, out var now) || now != child || child.Placed || !child.IsLeader) return;
-        (PidNamespace Ns, int[] Nr)? only = null;
+        if (!_host.Idr.TryGetValue(g.Tid, out var now) || now != child || child.Placed || !child.IsLeader) return;
+        (PidNamespace Ns, int At)? only = null;
+        var numbers = pending.Numbers;
         foreach (var c in pending.Candidates)
         {
-            int nr = c.Nr[c.Ns.Level];
+            int nr = numbers[c.At + c.Ns.Level];
             if (nr != ret && nr != TaskStruct.UnknownNr) continue;
             // A candidate whose number is not known might have given it too: no single answer.
             if (only is not null || nr == TaskStruct.UnknownNr) return;
@@ -138,8 +151,9 @@ public sealed partial class NestedPidModel
         for (int level = 1; level <= target.Level; level++)
         {
             var at = target.AncestorAt(level);
-            child.Nr[level] = found.Nr[level];
-            if (found.Nr[level] > 0) at.Cursor = found.Nr[level] + 1;
+            int nr = numbers[found.At + level];
+            child.Nr[level] = nr;
+            if (nr > 0) at.Cursor = nr + 1;
         }
         AttachPid(child, target);
         BecomeInitIfFirst(child);
@@ -170,10 +184,10 @@ public sealed partial class NestedPidModel
             w.Write(p.Parent is null ? -1 : ix(p.Parent));
             w.Write(p.SetnsCalls);
             w.Write(p.Candidates.Count);
-            foreach (var (ns, nr) in p.Candidates)
+            foreach (var (ns, start) in p.Candidates)
             {
                 w.Write(ns.Id);
-                foreach (var n in nr) w.Write(n);
+                for (int level = 0; level <= ns.Level; level++) w.Write(p.Numbers[start + level]);
             }
             w.Write(p.Saved.Count);
             foreach (var (ns, cursor, complete) in p.Saved)
@@ -197,9 +211,8 @@ public sealed partial class NestedPidModel
             for (int k = 0; k < candidates; k++)
             {
                 var ns = _namespaces[r.ReadInt32()];
-                var nr = new int[ns.Level + 1];
-                for (int l = 0; l <= ns.Level; l++) nr[l] = r.ReadInt32();
-                p.Candidates.Add((ns, nr));
+                p.Candidates.Add((ns, p.Numbers.Count));
+                for (int l = 0; l <= ns.Level; l++) p.Numbers.Add(r.ReadInt32());
             }
             int saved = r.ReadInt32();
             for (int k = 0; k < saved; k++) p.Saved.Add((_namespaces[r.ReadInt32()], r.ReadInt32(), r.ReadBoolean()));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Replay.Models.Nested;
@@ -210,7 +211,7 @@ public sealed partial class NestedPidModel
     /// <summary>t->ptrace as far as the capture shows it: a tracer that has exited has let its tracees go.</summary>
     private Tri IsTraced(TaskStruct t) =>
         t.Traced == Tri.No ? Tri.No
-        : !_tasks.TryGetValue(t.TracerTid, out var tracer) || !tracer.Hashed || tracer.Exited ? Tri.No
+        : !_host.Idr.TryGetValue(t.TracerTid, out var tracer) || !tracer.Hashed || tracer.Exited ? Tri.No
         : t.Traced;
 
     /// <summary>sig_task_ignored: what the recipient's own state says, tracing aside.</summary>
@@ -262,13 +263,13 @@ public sealed partial class NestedPidModel
     private void ApplySignal(Signal ev, Outcome o)
     {
         var r = ev.Record;
-        if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null)
+        if (!_host.Idr.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null)
         {
             Unknown(o, "the recipient was not known");
             FollowRecordedSignals([r], o, null);
             return;
         }
-        _tasks.TryGetValue(ev.Tid, out var sender);
+        _host.Idr.TryGetValue(ev.Tid, out var sender);
         // Only a task that has exited tells a parent of its own death. A live sender of an exit's
         // SIGCHLD is a tracer whose wait reaped a traced zombie: wait_task_zombie calls
         // do_notify_parent for the real parent in the tracer's context (kernel/exit.c; pair/tracefs:
@@ -278,7 +279,7 @@ public sealed partial class NestedPidModel
         if (r.Sig == Sig.SIGCHLD && r.Code is >= Sig.CLD_EXITED and <= Sig.CLD_DUMPED && sender is { Exited: true, Signal: { } ss })
         {
             var leader = ss.Leader;
-            ss.NotifySeen = true;
+            ss.MarkNotifySeen();
             if (ss.Notified)
             {
                 // Predicted with the exit, where the model ran do_notify_parent; the line came on its own.
@@ -327,7 +328,7 @@ public sealed partial class NestedPidModel
         foreach (var r in records)
         {
             if (Predicted(o, r)) continue;
-            if (!_tasks.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
+            if (!_host.Idr.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
             var s = t.Signal;
             if (exiting?.Signal is { } es && r.Sig == Sig.SIGCHLD && es.Leader.Parent is null && es.Leader.IsLeader)
                 AddChild(t, es.Leader);
@@ -366,7 +367,7 @@ public sealed partial class NestedPidModel
     private void ApplyDeliver(Deliver d, Outcome o)
     {
         o.Verdict = Verdict.NotApplicable;
-        if (!_tasks.TryGetValue(d.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null || !Sig.Valid(d.Sig) || d.Sig == 0) return;
+        if (!_host.Idr.TryGetValue(d.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null || !Sig.Valid(d.Sig) || d.Sig == 0) return;
         var s = t.Signal;
         t.Pending &= ~Sig.Bit(d.Sig);
         s.SharedPending &= ~Sig.Bit(d.Sig);
@@ -383,15 +384,29 @@ public sealed partial class NestedPidModel
     /// <summary>A SIGCHLD taken when exactly one dead child's notice was unseen: that child is a zombie now.</summary>
     private static void SeeOnlyNotice(SignalStruct parent)
     {
+        int unseen = 0;
+        for (var th = parent.FirstThread; th is not null; th = th.NextThread) unseen += th.UnseenChildren;
+        Debug.Assert(unseen == UnseenOnLists(parent), "the threads' counts of unseen notices agree with their children lists");
+        if (unseen == 0) return;
         SignalStruct? only = null;
         for (var th = parent.FirstThread; th is not null; th = th.NextThread)
             for (var c = th.FirstChild; c is not null; c = c.NextSibling)
             {
-                if (c.Signal is not { Dead: true, Notified: true, NotifySeen: false } cs) continue;
+                if (c.Signal is not { UnseenNotice: true } cs) continue;
                 if (only is not null) return;
                 only = cs;
             }
-        if (only is not null) only.NotifySeen = true;
+        if (only is not null) only.MarkNotifySeen();
+    }
+
+    /// <summary>The children of the process's threads whose notice is unseen, counted on the lists themselves.</summary>
+    private static int UnseenOnLists(SignalStruct parent)
+    {
+        int n = 0;
+        for (var th = parent.FirstThread; th is not null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+                if (c.Signal is { UnseenNotice: true }) n++;
+        return n;
     }
 
     private static Disposition FromHandler(Handler h) => h switch
@@ -413,7 +428,7 @@ public sealed partial class NestedPidModel
         bool refused = a.Sig is < 1 or > Sig.NSIG || Sig.KernelOnly(a.Sig);
         o.Return(refused ? -EINVAL : 0);
         if (a.Ret is < 0 || refused) return;
-        if (!_tasks.TryGetValue(a.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null) return;
+        if (!_host.Idr.TryGetValue(a.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null) return;
         var s = t.Signal;
         s.Action[a.Sig] = FromHandler(a.Handler);
         if (a.Sig == Sig.SIGCHLD)

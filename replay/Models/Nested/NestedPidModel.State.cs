@@ -3,7 +3,7 @@ namespace Replayer.Replay.Models.Nested;
 /// <summary>Snapshot and Restore: the whole state, records by index so that every list keeps its order.</summary>
 public sealed partial class NestedPidModel
 {
-    private const int StateVersion = 3;
+    private const int StateVersion = 4;
 
     public byte[] Snapshot()
     {
@@ -22,7 +22,6 @@ public sealed partial class NestedPidModel
                 sigOrder.Add(s);
             }
         }
-        foreach (var t in _tasks.Values) Visit(t);
         foreach (var ns in _namespaces)
         {
             foreach (var t in ns.Idr.Values) Visit(t);
@@ -120,12 +119,6 @@ public sealed partial class NestedPidModel
                 WriteList(w, t.PgrpHead, m => m.PgrpNext, Ix);
             }
             WriteList(w, _firstProcess, p => p.NextProcess, Ix);
-            w.Write(_tasks.Count);
-            foreach (var (tid, t) in _tasks)
-            {
-                w.Write(tid);
-                w.Write(Ix(t));
-            }
             WriteSetnsChildren(w, Ix);
         }
         return buffer.ToArray();
@@ -143,7 +136,6 @@ public sealed partial class NestedPidModel
     {
         using var r = new BinaryReader(new MemoryStream(snapshot.ToArray()));
         if (r.ReadInt32() != StateVersion) throw new ArgumentException("not a nested model snapshot of this version");
-        _tasks.Clear();
         _namespaces.Clear();
         _lookups.Clear();
         _byInode.Clear();
@@ -274,9 +266,10 @@ public sealed partial class NestedPidModel
             }
             s.LastThread = prev;
         }
+        foreach (var t in all)
+            for (var c = t.FirstChild; c is not null; c = c.NextSibling)
+                if (c.Signal is { UnseenNotice: true }) t.UnseenChildren++;
         foreach (var p in ReadList(r)) AddProcess(all[p]);
-        int mapped = r.ReadInt32();
-        for (int k = 0; k < mapped; k++) _tasks[r.ReadInt32()] = all[r.ReadInt32()];
         for (int i = 0; i < nsCount; i++)
         {
             var ns = _namespaces[i];

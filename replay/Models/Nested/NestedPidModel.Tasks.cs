@@ -16,6 +16,7 @@ public sealed partial class NestedPidModel
         if (parent.LastChild is null) parent.FirstChild = child;
         else parent.LastChild.NextSibling = child;
         parent.LastChild = child;
+        if (child.Signal!.UnseenNotice) parent.UnseenChildren++;
     }
 
     private static void RemoveChild(TaskStruct child)
@@ -29,6 +30,7 @@ public sealed partial class NestedPidModel
             child.NextSibling = null;
             return;
         }
+        if (child.Signal is { UnseenNotice: true }) parent.UnseenChildren--;
         if (child.PrevSibling is null) parent.FirstChild = child.NextSibling;
         else child.PrevSibling.NextSibling = child.NextSibling;
         if (child.NextSibling is null) parent.LastChild = child.PrevSibling;

@@ -44,7 +44,8 @@ public sealed partial class NestedPidModel
             if (th != reaped) ReleaseTask(th, o);
             th = next;
         }
-        s.Dead = s.GroupExit = true;
+        s.GroupExit = true;
+        s.MarkDead();
         ReleaseTask(reaped, o);
     }
 
@@ -82,46 +83,38 @@ public sealed partial class NestedPidModel
             byGroup = true;
             if (wanted is null) return null;
         }
-        bool eligible = false, unknown = false, maybeEligible = false;
-        int dead = 0;
-        TaskStruct? zombie = null;
-        for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
+        var scan = new WaitScan();
+        if (wanted is not null && !byGroup)
         {
-            if ((options & WNOTHREAD) != 0 && th != cur) continue;
-            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+            // One child named: only it can match, so it is looked at where it is, not among every
+            // child (do_wait_pid and is_effectively_child, kernel/exit.c, since Linux 5.6).
+            if (OnChildrenOfWaiter(wanted, cur, options)) WaitConsiderTask(wanted, options, exited, ref scan);
+        }
+        else
+        {
+            for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
             {
-                if (wanted is not null && (byGroup ? c.Pgrp != wanted : c != wanted)) continue;
-                if (byGroup && c.Pgrp is null) { unknown = true; continue; }
-                int match = EligibleChild(c, options);
-                if (match < 0)
+                if ((options & WNOTHREAD) != 0 && th != cur) continue;
+                for (var c = th.FirstChild; c is not null; c = c.NextSibling)
                 {
-                    // A child whose exit signal is not known: it matters if it is a zombie, or if nothing else is eligible.
-                    if (c.Signal!.Dead && zombie is null) unknown = true;
-                    maybeEligible = true;
-                    continue;
+                    if (wanted is not null && c.Pgrp != wanted) continue;
+                    if (byGroup && c.Pgrp is null) { scan.Unknown = true; continue; }
+                    WaitConsiderTask(c, options, exited, ref scan);
                 }
-                if (match == 0) continue;
-                eligible = true;
-                var cs = c.Signal!;
-                // A zombie is one whose parent was told: a dying init still waiting for its namespace is not one yet.
-                if (!cs.Dead || !cs.Notified || (c.Placed && c.Ns.DyingInit == c) || !exited) continue;
-                dead++;
-                if (zombie is not null) continue;
-                if (cs.AutoreapUnknown) unknown = true;
-                zombie = c;
             }
         }
+        var zombie = scan.Zombie;
         // exit_notify makes the zombie an unrecorded while after sched_process_exit, where the
         // exit's event stands (fresh/pool.capture: wait4(pid, WNOHANG) = 0 between a child's
         // exit at .287705 and its SIGCHLD at .288333). Unless its notice is known to have come,
         // WNOHANG may find it still running, and a wait among several dead children may find
         // another one a zombie first; a blocking wait for the only one returns it either way.
-        if (zombie is { Signal.NotifySeen: false } && ((options & WNOHANG) != 0 || dead > 1))
+        if (zombie is { Signal.NotifySeen: false } && ((options & WNOHANG) != 0 || scan.Dead > 1))
         {
             o.Note = "whether the dead child's parent had been told yet (exit_notify) is not in the capture";
             return null;
         }
-        if (zombie is not null && !unknown)
+        if (zombie is not null && !scan.Unknown)
         {
             o.TranslationsOut++;
             // waitid's answer is the child in infop (si_pid), in the caller's view like wait4's return.
@@ -129,13 +122,64 @@ public sealed partial class NestedPidModel
             ret = nr == TaskStruct.UnknownNr ? UnknownAnswer : nr;
             return zombie;
         }
-        if (unknown || (!eligible && maybeEligible) || (!_allKnown && ChildrenMayBeUnknown(cur))) return zombie;
-        if (!eligible) ret = -ECHILD;
+        if (scan.Unknown || (!scan.Eligible && scan.MaybeEligible) || (!_allKnown && ChildrenMayBeUnknown(cur))) return zombie;
+        if (!scan.Eligible) ret = -ECHILD;
         else if ((options & WNOHANG) != 0) ret = 0;
         // Nothing to reap yet: the call sleeps; the capture records how a signal ended it.
         else ret = w.Ret is -EINTR or -ERESTARTSYS ? (int)w.Ret : -ERESTARTSYS;
         return zombie;
     }
+
+    /// <summary>What do_wait's walk over the children has found so far.</summary>
+    private struct WaitScan
+    {
+        /// <summary>Some child matched; some child's match depends on an exit signal not known; which one may be reaped is not known.</summary>
+        public bool Eligible, MaybeEligible, Unknown;
+
+        /// <summary>Matching children that are zombies.</summary>
+        public int Dead;
+
+        /// <summary>The first of them, the one the call reaps.</summary>
+        public TaskStruct? Zombie;
+    }
+
+    /// <summary>wait_consider_task for a child that matches the pid argument.</summary>
+    private static void WaitConsiderTask(TaskStruct c, int options, bool exited, ref WaitScan scan)
+    {
+        int match = EligibleChild(c, options);
+        if (match < 0)
+        {
+            // A child whose exit signal is not known: it matters if it is a zombie, or if nothing else is eligible.
+            if (c.Signal!.Dead && scan.Zombie is null) scan.Unknown = true;
+            scan.MaybeEligible = true;
+            return;
+        }
+        if (match == 0) return;
+        scan.Eligible = true;
+        var cs = c.Signal!;
+        // A zombie is one whose parent was told: a dying init still waiting for its namespace is not one yet.
+        if (!cs.Dead || !cs.Notified || (c.Placed && c.Ns.DyingInit == c) || !exited) return;
+        scan.Dead++;
+        if (scan.Zombie is not null) return;
+        if (cs.AutoreapUnknown) scan.Unknown = true;
+        scan.Zombie = c;
+    }
+
+    /// <summary>
+    /// is_effectively_child: the task's real parent is the waiter (or, without __WNOTHREAD, a
+    /// thread of its process on the thread list), and the task is on that parent's children list,
+    /// so the walk over every thread's children would have met it.
+    /// </summary>
+    private static bool OnChildrenOfWaiter(TaskStruct c, TaskStruct cur, int options)
+    {
+        var th = c.Parent;
+        if (th is null || (c.PrevSibling is null && th.FirstChild != c)) return false;
+        if ((options & WNOTHREAD) != 0) return th == cur && OnThreadList(cur);
+        return th.Signal == cur.Signal && OnThreadList(th);
+    }
+
+    /// <summary>The thread is on its process's thread list.</summary>
+    private static bool OnThreadList(TaskStruct th) => th.PrevThread is not null || th.Signal!.FirstThread == th;
 
     /// <summary>eligible_child: __WALL takes all; else __WCLONE takes only children whose exit signal is not SIGCHLD, and no __WCLONE only those whose is.</summary>
     private static int EligibleChild(TaskStruct c, int options)

@@ -46,17 +46,11 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>Answers of the internal lookups: found, names nothing, or depends on what the capture did not show.</summary>
     private enum Lookup : byte { Found, None, Unknown }
 
-    /// <summary>Every pid known, by global tid (the level-0 idr holds the same entries).</summary>
-    private readonly Dictionary<int, TaskStruct> _tasks = new();
-
     /// <summary>Every namespace seen, by Id (index); never shrinks, so Ids stay stable.</summary>
     private readonly List<PidNamespace> _namespaces = [];
 
     /// <summary>The namespaces below the host still adding (PidNamespace.Adding), by Id: where an unnamed setns may have led.</summary>
     private PidNamespace? _firstAdding, _lastAdding;
-
-    /// <summary>Namespaces an unnamed setns's fork has already made uncertain (scratch of ForkAfterUnnamedSetns).</summary>
-    private readonly HashSet<PidNamespace> _saved = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Namespaces by inode, for snapshots and setns.</summary>
     private readonly Dictionary<ulong, PidNamespace> _byInode = new();
@@ -74,7 +68,7 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>The last TaskStruct.ProcessSeq given.</summary>
     private long _processSeq;
 
-    /// <summary>The initial namespace.</summary>
+    /// <summary>The initial namespace; its idr, by global tid, is every pid the model knows.</summary>
     private PidNamespace _host;
 
     private readonly NestedOptions _options;
@@ -134,7 +128,7 @@ public sealed partial class NestedPidModel : IPidModel
 
     public int NumberOf(int viewer, int target, IdKind kind)
     {
-        if (!_tasks.TryGetValue(viewer, out var v) || !_tasks.TryGetValue(target, out var t)) return -1;
+        if (!_host.Idr.TryGetValue(viewer, out var v) || !_host.Idr.TryGetValue(target, out var t)) return -1;
         var pid = kind switch
         {
             IdKind.Pid => t,
@@ -148,7 +142,7 @@ public sealed partial class NestedPidModel : IPidModel
 
     public int Resolve(int viewer, int number, IdKind kind)
     {
-        if (!_tasks.TryGetValue(viewer, out var v) || !v.Placed) return 0;
+        if (!_host.Idr.TryGetValue(viewer, out var v) || !v.Placed) return 0;
         if (FindPidNs(number, v.Ns, out var pid) != Lookup.Found) return 0;
         return kind switch
         {
@@ -161,14 +155,14 @@ public sealed partial class NestedPidModel : IPidModel
 
     public int ContainerOf(int tid)
     {
-        if (!_tasks.TryGetValue(tid, out var t) || !t.Placed || t.Ns.Level == 0) return 0;
+        if (!_host.Idr.TryGetValue(tid, out var t) || !t.Placed || t.Ns.Level == 0) return 0;
         return t.Ns.AncestorAt(1).Id;
     }
 
     /// <summary>The acting task of an event, when the model knows it and where it lives.</summary>
     private TaskStruct? Current(PidEvent ev, Outcome o)
     {
-        if (_tasks.TryGetValue(ev.Tid, out var t) && t.Hashed && !t.Exited && t.Signal?.Leader is not null)
+        if (_host.Idr.TryGetValue(ev.Tid, out var t) && t.Hashed && !t.Exited && t.Signal?.Leader is not null)
         {
             if (t.Placed) return t;
             Unknown(o, "the acting task's namespace is not known (first seen without a snapshot)");

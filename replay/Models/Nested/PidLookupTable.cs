@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Replayer.Replay.Models.Nested;
 
@@ -198,6 +199,13 @@ internal sealed class PidIdr
     private readonly PidNamespace _ns;
     /// <summary>The model's lookup-cost table.</summary>
     private readonly PidLookupTable _table;
+    /// <summary>Where the last <see cref="FirstFree"/> search started, wrapped and stopped; <see cref="NotSearched"/> once a number came or went.</summary>
+    private int _searchStart = NotSearched, _searchMin, _searchMax;
+    /// <summary>What that search found.</summary>
+    private int _searchFound;
+
+    /// <summary>No search is remembered (no real start is negative).</summary>
+    private const int NotSearched = int.MinValue;
 
     public PidIdr(PidNamespace ns, PidLookupTable table)
     {
@@ -220,10 +228,13 @@ internal sealed class PidIdr
         get => _map[nr];
         set
         {
-            if (_map.TryAdd(nr, value))
-                _table.Add(nr, _ns);
-            else
-                _map[nr] = value;
+            // One probe of the map whether the number is new or the pid holding it is replaced.
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, nr, out bool held);
+            slot = value;
+            if (held)
+                return;
+            _table.Add(nr, _ns);
+            _searchStart = NotSearched;
         }
     }
 
@@ -232,7 +243,33 @@ internal sealed class PidIdr
         if (!_map.Remove(nr))
             return false;
         _table.Remove(nr, _ns);
+        _searchStart = NotSearched;
         return true;
+    }
+
+    /// <summary>
+    /// The first number not held from <paramref name="start"/> up to <paramref name="max"/>, else
+    /// from <paramref name="min"/> up to <paramref name="start"/>; 0 when every one is held. The
+    /// answer is kept until a number comes or goes: a fork after an unnamed setns asks every
+    /// namespace, most of which have not changed since the last such fork asked.
+    /// </summary>
+    public int FirstFree(int start, int min, int max)
+    {
+        if (start != _searchStart || min != _searchMin || max != _searchMax)
+        {
+            _searchFound = Search(start, min, max);
+            (_searchStart, _searchMin, _searchMax) = (start, min, max);
+        }
+        return _searchFound;
+    }
+
+    private int Search(int start, int min, int max)
+    {
+        for (int nr = start; nr < max; nr++)
+            if (!_map.ContainsKey(nr)) return nr;
+        for (int nr = min; nr < start && nr < max; nr++)
+            if (!_map.ContainsKey(nr)) return nr;
+        return 0;
     }
 
     public Dictionary<int, TaskStruct>.Enumerator GetEnumerator() => _map.GetEnumerator();

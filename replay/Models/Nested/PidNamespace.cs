@@ -40,6 +40,9 @@ internal sealed class PidNamespace
     /// <summary>Neighbours among the namespaces below the host still adding, by Id (the model's list of setns candidates).</summary>
     public PidNamespace? PrevAdding, NextAdding;
 
+    /// <summary>The fork after an unnamed setns that last saved this namespace's cursor (its count), so an ancestor of many candidates is saved once.</summary>
+    public long SavedBy;
+
     /// <summary>The namespace existed before the capture began (seen in a snapshot), so unknown tasks may live in it.</summary>
     public bool PreExisting;
 

@@ -97,7 +97,16 @@ internal sealed class TaskStruct
     /// <summary>The global tid of the tracer its stop notices went to; a tracer detaches its tracees when it exits (exit_ptrace).</summary>
     public int TracerTid;
 
+    /// <summary>
+    /// Children on its list whose process is dead with this parent told and not yet seen to hear
+    /// of it (SignalStruct.UnseenNotice): a SIGCHLD taken walks the children only when some are.
+    /// </summary>
+    public int UnseenChildren;
+
     public bool IsLeader => Signal is not null && Signal.Leader == this;
+
+    /// <summary>On its parent's children list (a thread's real_parent is not linked).</summary>
+    public bool OnParentsList => Parent is { } p && (PrevSibling is not null || p.FirstChild == this);
 
     /// <summary>The pid is referenced as some process group's id.</summary>
     public bool IsPgrp => PgrpHead is not null;
@@ -123,6 +132,7 @@ internal sealed class TaskStruct
         Born = false;
         Traced = Tri.No;
         TracerTid = 0;
+        UnseenChildren = 0;
     }
 }
 
@@ -184,6 +194,40 @@ internal sealed class SignalStruct
 
     /// <summary>Some task's ptrace stop notices came to this process: its waits report its tracees too.</summary>
     public bool IsTracer;
+
+    /// <summary>Dead, the parent told, and not yet seen to hear of it: counted in the parent's TaskStruct.UnseenChildren.</summary>
+    public bool UnseenNotice => Dead && Notified && !NotifySeen;
+
+    /// <summary>Every thread has exited.</summary>
+    public void MarkDead()
+    {
+        bool was = UnseenNotice;
+        Dead = true;
+        TellParent(was);
+    }
+
+    /// <summary>do_notify_parent ran.</summary>
+    public void MarkNotified()
+    {
+        bool was = UnseenNotice;
+        Notified = true;
+        TellParent(was);
+    }
+
+    /// <summary>The parent is known to have been told.</summary>
+    public void MarkNotifySeen()
+    {
+        bool was = UnseenNotice;
+        NotifySeen = true;
+        TellParent(was);
+    }
+
+    /// <summary>The leader's parent, while the leader is on its children list, counts it when its notice is unseen.</summary>
+    private void TellParent(bool was)
+    {
+        bool now = UnseenNotice;
+        if (now != was && Leader.OnParentsList) Leader.Parent!.UnseenChildren += now ? 1 : -1;
+    }
 
     /// <summary>A process that predates the capture: nothing of its signal state is known.</summary>
     public void MarkAllUnknown()
