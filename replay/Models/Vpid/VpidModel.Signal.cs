@@ -18,9 +18,13 @@ public sealed partial class VpidModel
     /// the process is dead, else delivered. The signal is added to the outcome; a result that
     /// depends on a disposition the capture did not show is marked unknown, not guessed.
     /// </summary>
-    private SignalResult SendTo(VpidTask recipient, int to, int sig, int code, Outcome o)
+    private SignalResult SendTo(VpidTask recipient, int to, int sig, int code, Outcome o) =>
+        SendToProcess(recipient.Leader, to, sig, code, o);
+
+    /// <summary><see cref="SendTo"/> a thread of a process, given the process's leader.</summary>
+    private SignalResult SendToProcess(VpidTask leader, int to, int sig, int code, Outcome o)
     {
-        var result = ResultFor(recipient, to, sig, out bool unknown);
+        var result = ResultFor(leader, to, sig, out bool unknown);
         if (unknown)
         {
             o.UnknownResults.Add(o.Signals.Count);
@@ -30,14 +34,16 @@ public sealed partial class VpidModel
         return result;
     }
 
-    /// <summary>The result <see cref="SendTo"/> reports; <paramref name="unknown"/> when it rests on a disposition not shown.</summary>
-    private SignalResult ResultFor(VpidTask recipient, int to, int sig, out bool unknown)
+    /// <summary>
+    /// The result <see cref="SendTo"/> reports; <paramref name="unknown"/> when it rests on a
+    /// disposition not shown. Whether the process is a VPS init is asked only of a recorded
+    /// result that it can overrule: kill(-1) asks this of every process on the host.
+    /// </summary>
+    private SignalResult ResultFor(VpidTask leader, int to, int sig, out bool unknown)
     {
         unknown = false;
-        var leader = recipient.Leader;
-        bool init = leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);
         foreach (var r in _recorded.Span)
-            if (r.Sig == sig && r.To == to && (!init || r.Result is not (SignalResult.Delivered or SignalResult.Ignored)))
+            if (r.Sig == sig && r.To == to && (r.Result is not (SignalResult.Delivered or SignalResult.Ignored) || !IsVpsInit(leader)))
                 return r.Result;
         if (leader.State == TaskState.Zombie)
             return SignalResult.Ignored;
@@ -51,6 +57,8 @@ public sealed partial class VpidModel
             return SignalResult.Ignored;
         return SignalResult.Delivered;
     }
+
+    private static bool IsVpsInit(VpidTask leader) => leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);
 
     private void Send(VpidTask process, int sig, Outcome o)
     {
@@ -175,12 +183,26 @@ public sealed partial class VpidModel
         }
         else
         {
-            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+            // In batches: a first loop picks the processes reached, reading one cache line of
+            // each, and its loads overlap; the second then sends to them from the cache. One loop
+            // doing both waits on memory for every process in turn.
+            var self = caller.Leader;
+            var batch = _killBatch;
+            for (int from = 0; from < _processes.End; from += batch.Length)
             {
-                if (p.VPid <= 1 || ReferenceEquals(p, caller.Leader) || Fenced(caller, p))
-                    continue;
-                count++;
-                Send(p, sig, o);
+                int to = Math.Min(from + batch.Length, _processes.End), n = 0;
+                for (int i = from; i < to; i++)
+                    if (_processes[i] is { VPid: > 1 } p && !ReferenceEquals(p, self))
+                        batch[n++] = p;
+                for (int i = 0; i < n; i++)
+                {
+                    var p = batch[i];
+                    if (Fenced(caller, p))
+                        continue;
+                    count++;
+                    if (sig != 0)
+                        SendToProcess(p, p.Tid, sig, 0, o); // a process on the list is its own leader
+                }
             }
         }
         o.Return(count > 0 ? 0 : -ESRCH);

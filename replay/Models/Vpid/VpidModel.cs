@@ -91,7 +91,9 @@ public sealed partial class VpidModel : IPidModel
     /// <summary>Snapshot tasks whose parent has not been seen yet, by the parent's identity.</summary>
     private readonly Dictionary<int, List<VpidTask>> _awaitingParent = new();
     /// <summary>The host's process list (for_each_process), creation order.</summary>
-    private VpidTask? _firstProcess, _lastProcess;
+    private readonly ProcessList _processes = new();
+    /// <summary>Processes a kill(-1) reaches, a batch at a time (<see cref="KillAll"/>).</summary>
+    private readonly VpidTask[] _killBatch = new VpidTask[64];
     /// <summary>The last creation number given to a task (VpidTask.Seq).</summary>
     private long _seq;
     /// <summary>
@@ -208,8 +210,8 @@ public sealed partial class VpidModel : IPidModel
                 tids.Add(t.Tid);
             return tids;
         }
-        for (var p = _firstProcess; p is not null; p = p.NextProcess)
-            for (var t = p; t is not null; t = t.NextThread)
+        for (int i = 0; i < _processes.End; i++)
+            for (var t = _processes[i]; t is not null; t = t.NextThread)
                 if (t.Vps == vps)
                     tids.Add(t.Tid);
         return tids;
@@ -273,10 +275,7 @@ public sealed partial class VpidModel : IPidModel
         t.Parent = parent;
         if (parent is not null)
             AddChild(parent, t);
-        t.PrevProcess = _lastProcess;
-        if (_lastProcess is null) _firstProcess = t;
-        else _lastProcess.NextProcess = t;
-        _lastProcess = t;
+        _processes.Add(t);
         t.Listed = true;
         t.ProcessSeq = t.Seq;
         return t;
@@ -452,10 +451,8 @@ public sealed partial class VpidModel : IPidModel
         Unlist(t);
         if (t.IsLeader)
         {
-            if (t.PrevProcess is null) _firstProcess = t.NextProcess;
-            else t.PrevProcess.NextProcess = t.NextProcess;
-            if (t.NextProcess is null) _lastProcess = t.PrevProcess;
-            else t.NextProcess.PrevProcess = t.PrevProcess;
+            if (t.ProcessSlot >= 0)
+                _processes.Remove(t);
             // Threads released after their process are walked no more (until the object is reused).
             for (var th = t.NextThread; th is not null; th = th.NextThread)
             {

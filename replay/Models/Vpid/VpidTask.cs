@@ -1,7 +1,7 @@
 namespace Replayer.Replay.Models.Vpid;
 
-/// <summary>How far a task has gone toward release_task.</summary>
-internal enum TaskState : byte
+/// <summary>How far a task has gone toward release_task. An int, to sit with the other ints kill(-1) reads (VpidTask).</summary>
+internal enum TaskState
 {
     Running,
     /// <summary>A group leader whose own thread exited while other threads of its process live on.</summary>
@@ -18,14 +18,25 @@ internal enum TaskState : byte
 /// </summary>
 internal sealed class VpidTask
 {
+    /// <summary>Position in the host walk: the creation number of the process it is walked under, then its own.</summary>
+    public long ProcessSeq, Seq;
+    // What kill(-1) reads of every process on the host, declared together: the runtime lays out a
+    // class's fields by size, then in declaration order, so these (the last longs, the first
+    // ints) share a cache line instead of costing one miss each per process.
+    /// <summary>On the leader: signals whose action is SIG_IGN, and signals with a handler (bit n = signal n).</summary>
+    public ulong Ignored, Caught;
+    /// <summary>On the leader: signals whose disposition changed in a way the capture did not show.</summary>
+    public ulong UnknownDisposition;
     /// <summary>The identity: the global tid the trace knows the task by.</summary>
     public int Tid;
+    /// <summary>pids[PIDTYPE_PID].vnr: what the task is called inside a VPS (equal to Pid on the host).</summary>
+    public int VPid;
+    /// <summary>On the leader: how far the process has gone toward release.</summary>
+    public TaskState State;
     /// <summary>The global pid this design gives the task (the trace's tid when the design could have allocated it).</summary>
     public int Pid;
     /// <summary>The number the trace's kernel showed for the task at its VPS's level (or its global tid on the host): fork's return to a parent there, its own getpid, NSpid; 0 until shown.</summary>
     public int TraceNr;
-    /// <summary>pids[PIDTYPE_PID].vnr: what the task is called inside a VPS (equal to Pid on the host).</summary>
-    public int VPid;
     /// <summary>pids[PIDTYPE_TGID].vnr.</summary>
     public int VTgid;
     /// <summary>pids[PIDTYPE_PGID].vnr: per task, set from the parent at fork, by setsid only on the group leader.</summary>
@@ -50,19 +61,12 @@ internal sealed class VpidTask
     public int Session;
     /// <summary>On a leader: neighbours in its process group's list, in attach order.</summary>
     public VpidTask? PrevInGroup, NextInGroup;
-    /// <summary>On a leader: neighbours in the host's process list (for_each_process), creation order.</summary>
-    public VpidTask? PrevProcess, NextProcess;
+    /// <summary>On a leader: its slot in the host's process list (VpidModel._processes); -1 when it is not on it.</summary>
+    public int ProcessSlot = -1;
     /// <summary>Reached by the host walk (for_each_process, then each process's threads): a released task, or a thread whose process was released before it, is not.</summary>
     public bool Listed;
-    /// <summary>Position in the host walk: the creation number of the process it is walked under, then its own.</summary>
-    public long ProcessSeq, Seq;
     /// <summary>Neighbours among its VPS's tasks on the host walk, in walk order (so a VPS's own walks skip the rest of the host).</summary>
     public VpidTask? PrevMember, NextMember;
-    public TaskState State;
-    /// <summary>On the leader: signals whose action is SIG_IGN, and signals with a handler (bit n = signal n).</summary>
-    public ulong Ignored, Caught;
-    /// <summary>On the leader: signals whose disposition changed in a way the capture did not show.</summary>
-    public ulong UnknownDisposition;
     /// <summary>On the leader: SA_NOCLDWAIT set for SIGCHLD.</summary>
     public bool NoCldWait;
     /// <summary>After unshare(CLONE_NEWPID) from the host: the next child founds a VPS.</summary>
@@ -97,7 +101,8 @@ internal sealed class VpidTask
         LiveThreads = 0;
         Parent = FirstChild = LastChild = PrevSibling = NextSibling = null;
         Pgrp = Session = 0;
-        PrevInGroup = NextInGroup = PrevProcess = NextProcess = null;
+        PrevInGroup = NextInGroup = null;
+        ProcessSlot = -1;
         Listed = false;
         ProcessSeq = Seq = 0;
         PrevMember = NextMember = null;
