@@ -92,10 +92,10 @@ public sealed partial class VpidModel
                 foreach (var t in list) w.Write(t.Tid);
             }
             w.Write(_insideNumbers.Count);
-            // Sorted: entries come and go, and a dictionary's order then depends on its history.
-            foreach (var ((vps, nr), (pid, tid, _)) in _insideNumbers.OrderBy(kv => kv.Key))
+            // Sorted: entries come and go, and a table's order then depends on its history.
+            foreach (var (vps, nr, shown) in _insideNumbers.Entries().OrderBy(e => (e.Vps, e.Nr)))
             {
-                w.Write(vps); w.Write(nr); w.Write(pid); w.Write(tid);
+                w.Write(vps); w.Write(nr); w.Write(shown.Pid); w.Write(shown.Tid);
             }
             w.Write(_notices.Count);
             foreach (var (from, (to, result, child)) in _notices.OrderBy(kv => kv.Key))

@@ -74,7 +74,7 @@ public sealed partial class VpidModel : IPidModel
     /// passes the numbers it was shown; under this design it was shown others for the same tasks
     /// (fork's global pid as posted, getpid's virtual one) and would have passed those.
     /// </summary>
-    private readonly Dictionary<(int Vps, int Nr), (int Pid, int Tid, int Next)> _insideNumbers = new();
+    private readonly InsideNumberTable _insideNumbers = new();
     /// <summary>The signal_generate lines the trace recorded for the event being replayed.</summary>
     private ReadOnlyMemory<SignalRecord> _recorded;
     /// <summary>Holds a lone kernel signal's record for <see cref="_recorded"/>, so that no event allocates.</summary>
@@ -640,7 +640,7 @@ public sealed partial class VpidModel : IPidModel
 
     private void ShowInside(Vps vps, int nr, int pid, int tid)
     {
-        ref var held = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_insideNumbers, (vps.Id, nr), out bool shown);
+        ref var held = ref _insideNumbers.GetOrAdd(vps.Id, nr, out bool shown);
         if (!shown)
         {
             // Chained from the VPS, newest first, through the entries themselves: no list to grow.
@@ -656,7 +656,7 @@ public sealed partial class VpidModel : IPidModel
     {
         for (int nr = vps.LastShown; nr != 0;)
         {
-            _insideNumbers.Remove((vps.Id, nr), out var held);
+            _insideNumbers.Remove(vps.Id, nr, out var held);
             nr = held.Next;
         }
         vps.LastShown = 0;
@@ -669,7 +669,7 @@ public sealed partial class VpidModel : IPidModel
     /// </summary>
     private int FromTraceInside(VpidTask caller, int nr)
     {
-        if (caller.Vps is not { } vps || caller.NestedNs || nr <= 0 || !_insideNumbers.TryGetValue((vps.Id, nr), out var held))
+        if (caller.Vps is not { } vps || caller.NestedNs || nr <= 0 || !_insideNumbers.TryGet(vps.Id, nr, out var held))
             return nr;
         return _traceOf[held.Pid] == held.Tid ? held.Pid : 0;
     }
