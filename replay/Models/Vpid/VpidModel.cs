@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Replay.Models.Vpid;
@@ -252,15 +253,20 @@ public sealed partial class VpidModel : IPidModel
 
     private VpidTask NewTask(int tid, int pid)
     {
-        if (_tasks.TryGetValue(tid, out var stale))
-            ReleaseTask(stale); // the trace reused a tid whose reaping it did not show
+        // One lookup finds a stale holder and makes the new entry; nothing below touches _tasks.
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_tasks, tid, out bool stale);
+        if (stale)
+        {
+            ReleaseTask(entry!); // the trace reused a tid whose reaping it did not show; its entry goes
+            entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_tasks, tid, out _);
+        }
         _notices.Remove(tid); // its earlier holder is gone in the trace's kernel: it sends nothing more
         var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
         t.Clear();
         t.Tid = tid;
         t.Pid = pid;
         t.Seq = ++_seq;
-        _tasks.Add(tid, t);
+        entry = t;
         _byPid[pid] = t;
         _traceOf[pid] = tid;
         _uses[pid]++; // PIDTYPE_PID
