@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Replay.Models.Vpid;
@@ -18,13 +19,16 @@ public sealed partial class VpidModel
     /// the process is dead, else delivered. The signal is added to the outcome; a result that
     /// depends on a disposition the capture did not show is marked unknown, not guessed.
     /// </summary>
-    private SignalResult SendTo(VpidTask recipient, int to, int sig, int code, Outcome o) =>
-        SendToProcess(recipient.Leader, to, sig, code, o);
-
-    /// <summary><see cref="SendTo"/> a thread of a process, given the process's leader.</summary>
-    private SignalResult SendToProcess(VpidTask leader, int to, int sig, int code, Outcome o)
+    private SignalResult SendTo(VpidTask recipient, int to, int sig, int code, Outcome o)
     {
-        var result = ResultFor(leader, to, sig, out bool unknown);
+        var leader = recipient.Leader;
+        return SendToProcess(leader, leader.Signals, to, sig, code, o);
+    }
+
+    /// <summary><see cref="SendTo"/> a thread of a process, given the process's leader and what the result depends on (kill(-1) passes the process list's copy).</summary>
+    private SignalResult SendToProcess(VpidTask leader, in SignalView view, int to, int sig, int code, Outcome o)
+    {
+        var result = ResultFor(leader, view, to, sig, out bool unknown);
         if (unknown)
         {
             o.UnknownResults.Add(o.Signals.Count);
@@ -39,21 +43,21 @@ public sealed partial class VpidModel
     /// disposition not shown. Whether the process is a VPS init is asked only of a recorded
     /// result that it can overrule: kill(-1) asks this of every process on the host.
     /// </summary>
-    private SignalResult ResultFor(VpidTask leader, int to, int sig, out bool unknown)
+    private SignalResult ResultFor(VpidTask leader, in SignalView view, int to, int sig, out bool unknown)
     {
         unknown = false;
         foreach (var r in _recorded.Span)
             if (r.Sig == sig && r.To == to && (r.Result is not (SignalResult.Delivered or SignalResult.Ignored) || !IsVpsInit(leader)))
                 return r.Result;
-        if (leader.State == TaskState.Zombie)
+        if (view.State == TaskState.Zombie)
             return SignalResult.Ignored;
         if (_options.Ptraced && sig != SIGKILL)
             return SignalResult.Delivered;
         ulong bit = SigBit(sig);
-        unknown = (leader.UnknownDisposition & bit) != 0;
-        if ((leader.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
+        unknown = (view.UnknownDisposition & bit) != 0;
+        if ((view.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
             return SignalResult.Ignored;
-        if ((leader.Caught & bit) == 0 && (DefaultIgnored & bit) != 0)
+        if ((view.Caught & bit) == 0 && (DefaultIgnored & bit) != 0)
             return SignalResult.Ignored;
         return SignalResult.Delivered;
     }
@@ -183,26 +187,18 @@ public sealed partial class VpidModel
         }
         else
         {
-            // In batches: a first loop picks the processes reached, reading one cache line of
-            // each, and its loads overlap; the second then sends to them from the cache. One loop
-            // doing both waits on memory for every process in turn.
+            // From the list's copies: the task objects are not read unless the policy fences the
+            // caller or a recorded result names the process.
             var self = caller.Leader;
-            var batch = _killBatch;
-            for (int from = 0; from < _processes.End; from += batch.Length)
+            for (int i = 0; i < _processes.End; i++)
             {
-                int to = Math.Min(from + batch.Length, _processes.End), n = 0;
-                for (int i = from; i < to; i++)
-                    if (_processes[i] is { VPid: > 1 } p && !ReferenceEquals(p, self))
-                        batch[n++] = p;
-                for (int i = 0; i < n; i++)
-                {
-                    var p = batch[i];
-                    if (Fenced(caller, p))
-                        continue;
-                    count++;
-                    if (sig != 0)
-                        SendToProcess(p, p.Tid, sig, 0, o); // a process on the list is its own leader
-                }
+                ref readonly var e = ref _processes.Entry(i);
+                if (e.Task is not { } p || e.VPid <= 1 || ReferenceEquals(p, self) || Fenced(caller, p))
+                    continue;
+                Debug.Assert(e.Tid == p.Tid && e.VPid == p.VPid && e.Signals == p.Signals, "the process list's copy is current");
+                count++;
+                if (sig != 0)
+                    SendToProcess(p, e.Signals, e.Tid, sig, 0, o); // a process on the list is its own leader
             }
         }
         o.Return(count > 0 ? 0 : -ESRCH);

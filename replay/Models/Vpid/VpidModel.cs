@@ -93,8 +93,6 @@ public sealed partial class VpidModel : IPidModel
     private readonly Dictionary<int, List<VpidTask>> _awaitingParent = new();
     /// <summary>The host's process list (for_each_process), creation order.</summary>
     private readonly ProcessList _processes = new();
-    /// <summary>Processes a kill(-1) reaches, a batch at a time (<see cref="KillAll"/>).</summary>
-    private readonly VpidTask[] _killBatch = new VpidTask[64];
     /// <summary>The last creation number given to a task (VpidTask.Seq).</summary>
     private long _seq;
     /// <summary>

@@ -1,7 +1,7 @@
 namespace Replayer.Replay.Models.Vpid;
 
-/// <summary>How far a task has gone toward release_task. An int, to sit with the other ints kill(-1) reads (VpidTask).</summary>
-internal enum TaskState
+/// <summary>How far a task has gone toward release_task.</summary>
+internal enum TaskState : byte
 {
     Running,
     /// <summary>A group leader whose own thread exited while other threads of its process live on.</summary>
@@ -18,25 +18,18 @@ internal enum TaskState
 /// </summary>
 internal sealed class VpidTask
 {
-    /// <summary>Position in the host walk: the creation number of the process it is walked under, then its own.</summary>
-    public long ProcessSeq, Seq;
-    // What kill(-1) reads of every process on the host, declared together: the runtime lays out a
-    // class's fields by size, then in declaration order, so these (the last longs, the first
-    // ints) share a cache line instead of costing one miss each per process.
-    /// <summary>On the leader: signals whose action is SIG_IGN, and signals with a handler (bit n = signal n).</summary>
-    public ulong Ignored, Caught;
-    /// <summary>On the leader: signals whose disposition changed in a way the capture did not show.</summary>
-    public ulong UnknownDisposition;
     /// <summary>The identity: the global tid the trace knows the task by.</summary>
     public int Tid;
-    /// <summary>pids[PIDTYPE_PID].vnr: what the task is called inside a VPS (equal to Pid on the host).</summary>
-    public int VPid;
-    /// <summary>On the leader: how far the process has gone toward release.</summary>
-    public TaskState State;
     /// <summary>The global pid this design gives the task (the trace's tid when the design could have allocated it).</summary>
     public int Pid;
     /// <summary>The number the trace's kernel showed for the task at its VPS's level (or its global tid on the host): fork's return to a parent there, its own getpid, NSpid; 0 until shown.</summary>
     public int TraceNr;
+    /// <summary>pids[PIDTYPE_PID].vnr: what the task is called inside a VPS (equal to Pid on the host).</summary>
+    public int VPid
+    {
+        get => _vpid;
+        set { _vpid = value; Processes?.Refresh(this); }
+    }
     /// <summary>pids[PIDTYPE_TGID].vnr.</summary>
     public int VTgid;
     /// <summary>pids[PIDTYPE_PGID].vnr: per task, set from the parent at fork, by setsid only on the group leader.</summary>
@@ -61,12 +54,39 @@ internal sealed class VpidTask
     public int Session;
     /// <summary>On a leader: neighbours in its process group's list, in attach order.</summary>
     public VpidTask? PrevInGroup, NextInGroup;
-    /// <summary>On a leader: its slot in the host's process list (VpidModel._processes); -1 when it is not on it.</summary>
+    /// <summary>On a leader on the host's process list: that list, which keeps a copy of what kill(-1) reads (<see cref="Signals"/>, Tid, VPid); null otherwise.</summary>
+    public ProcessList? Processes;
+    /// <summary>On a leader: its slot in <see cref="Processes"/>; -1 when it is not on it.</summary>
     public int ProcessSlot = -1;
     /// <summary>Reached by the host walk (for_each_process, then each process's threads): a released task, or a thread whose process was released before it, is not.</summary>
     public bool Listed;
+    /// <summary>Position in the host walk: the creation number of the process it is walked under, then its own.</summary>
+    public long ProcessSeq, Seq;
     /// <summary>Neighbours among its VPS's tasks on the host walk, in walk order (so a VPS's own walks skip the rest of the host).</summary>
     public VpidTask? PrevMember, NextMember;
+    public TaskState State
+    {
+        get => _state;
+        set { _state = value; Processes?.Refresh(this); }
+    }
+    /// <summary>On the leader: signals whose action is SIG_IGN.</summary>
+    public ulong Ignored
+    {
+        get => _ignored;
+        set { _ignored = value; Processes?.Refresh(this); }
+    }
+    /// <summary>On the leader: signals with a handler (bit n = signal n).</summary>
+    public ulong Caught
+    {
+        get => _caught;
+        set { _caught = value; Processes?.Refresh(this); }
+    }
+    /// <summary>On the leader: signals whose disposition changed in a way the capture did not show.</summary>
+    public ulong UnknownDisposition
+    {
+        get => _unknownDisposition;
+        set { _unknownDisposition = value; Processes?.Refresh(this); }
+    }
     /// <summary>On the leader: SA_NOCLDWAIT set for SIGCHLD.</summary>
     public bool NoCldWait;
     /// <summary>After unshare(CLONE_NEWPID) from the host: the next child founds a VPS.</summary>
@@ -90,10 +110,20 @@ internal sealed class VpidTask
     /// <summary>The task was first seen mid-trace, without a snapshot: its history is unknown.</summary>
     public bool Adopted;
 
+    // Behind the properties that write through to the process list's copy.
+    private int _vpid;
+    private TaskState _state;
+    private ulong _ignored, _caught, _unknownDisposition;
+
     public bool IsLeader => ReferenceEquals(Leader, this);
+
+    /// <summary>What a signal's result depends on, of this task's process when it is the leader.</summary>
+    public SignalView Signals => new(_state, _ignored, _caught, _unknownDisposition);
 
     public void Clear()
     {
+        Processes = null;
+        ProcessSlot = -1;
         Tid = Pid = TraceNr = NestedNr = Notifier = VPid = VTgid = VPgid = VSid = 0;
         Vps = null;
         Leader = this;
@@ -102,7 +132,6 @@ internal sealed class VpidTask
         Parent = FirstChild = LastChild = PrevSibling = NextSibling = null;
         Pgrp = Session = 0;
         PrevInGroup = NextInGroup = null;
-        ProcessSlot = -1;
         Listed = false;
         ProcessSeq = Seq = 0;
         PrevMember = NextMember = null;

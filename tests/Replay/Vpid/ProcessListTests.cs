@@ -64,4 +64,28 @@ public sealed class ProcessListTests
         Assert.Equal(new[] { 3, 6, 9 }, Walk(list));
         Assert.Equal(3, list.Count);
     }
+
+    [Fact]
+    public void The_copy_kill_minus_one_reads_follows_the_leader_until_it_leaves()
+    {
+        var list = new ProcessList();
+        var p = new VpidTask();
+        p.Clear();
+        p.Tid = 42;
+        p.VPid = 42;
+        list.Add(p);
+        p.VPid = 1066;
+        p.Ignored |= 1UL << 15;
+        p.Caught = 1UL << 1;
+        p.UnknownDisposition = 1UL << 2;
+        p.State = TaskState.Zombie;
+        var e = list.Entry(p.ProcessSlot);
+        Assert.Equal((42, 1066), (e.Tid, e.VPid));
+        Assert.Equal(new SignalView(TaskState.Zombie, 1UL << 15, 1UL << 1, 1UL << 2), e.Signals);
+        int slot = p.ProcessSlot;
+        list.Remove(p);
+        p.VPid = 7; // off the list: nothing to keep current
+        Assert.Null(list.Entry(slot).Task);
+        Assert.Null(p.Processes);
+    }
 }
