@@ -419,8 +419,11 @@ public sealed partial class VpidModel : IPidModel
     {
         if (--_uses[nr] > 0)
             return;
-        if (_renumbered.TryGetValue(_traceOf[nr], out int mapped) && mapped == nr)
-            _renumbered.Remove(_traceOf[nr]);
+        // A number below pid_max held by its own trace number was never given in place of
+        // another (alloc_pidmap gives only a number the trace's could not be): nothing to look up.
+        int tid = _traceOf[nr];
+        if ((tid != nr || nr >= _options.PidMax) && _renumbered.TryGetValue(tid, out int mapped) && mapped == nr)
+            _renumbered.Remove(tid);
         FreeVpid(vnr, t);
     }
 
