@@ -37,9 +37,14 @@ internal sealed class InsideNumberTable
 
     public int Count { get; private set; }
 
-    /// <summary>The slot a key hashes to: Fibonacci hashing of the two halves (Knuth 6.4), top bits.</summary>
+    /// <summary>
+    /// The slot a key hashes to: Fibonacci hashing (Knuth 6.4, top bits) of the VPS and the number
+    /// divided by eight, then the number's low three bits. A VPS's numbers come in order (its
+    /// pid counter), so the next one shown, and the recent ones its callers pass back, mostly
+    /// land in slots already in the cache.
+    /// </summary>
     private int Home(int vps, int nr) =>
-        (int)((((ulong)(uint)vps << 32) | (uint)nr) * 0x9E3779B97F4A7C15UL >> (64 - _bits));
+        (int)(((((ulong)(uint)vps << 32) | (uint)(nr >> 3)) * 0x9E3779B97F4A7C15UL >> (64 - _bits)) & ~7UL) | (nr & 7);
 
     /// <summary>The slot holding the key, or the empty slot where it would go.</summary>
     private int Find(int vps, int nr)
