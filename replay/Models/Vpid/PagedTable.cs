@@ -44,14 +44,14 @@ internal sealed class PagedTable<T>
         {
             int p = index >> PageShift;
             ref var page = ref _pages[p];
-            bool isDefault = EqualityComparer<T>.Default.Equals(value, default!);
+            bool isDefault = IsDefault(value);
             if (page is null)
             {
                 if (isDefault) return;
                 page = _spare.TryPop(out var spare) ? spare : new T[PageSize];
             }
             ref var slot = ref page[index & (PageSize - 1)];
-            bool wasDefault = EqualityComparer<T>.Default.Equals(slot, default!);
+            bool wasDefault = IsDefault(slot);
             slot = value;
             if (wasDefault == isDefault) return;
             if (!isDefault) _set[p]++;
@@ -62,6 +62,13 @@ internal sealed class PagedTable<T>
             }
         }
     }
+
+    /// <summary>
+    /// A reference is the default when null; asked that way, the check compiles to a compare in
+    /// the code shared by reference types, where the comparer is looked up at run time.
+    /// </summary>
+    private static bool IsDefault(T value) =>
+        typeof(T).IsValueType ? EqualityComparer<T>.Default.Equals(value, default!) : value is null;
 
     /// <summary>The first index from <paramref name="index"/> on whose page holds anything (Length when none): lets a walk skip empty ranges.</summary>
     public int NextUsed(int index)

@@ -148,8 +148,8 @@ public sealed partial class VpidModel
         }
         else
         {
-            for (var p = _firstProcess; p is not null; p = p.NextProcess)
-                if (p.Vps == vps && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
+            for (int i = 0; i < _processes.End; i++)
+                if (_processes[i] is { } p && p.Vps == vps && !ReferenceEquals(p, spare) && p.State != TaskState.Zombie)
                     ids.Add(p.Pid);
         }
         ids.Sort();
@@ -200,13 +200,9 @@ public sealed partial class VpidModel
             }
             return;
         }
-        for (var p = _firstProcess; p is not null;)
-        {
-            var next = p.NextProcess;
-            if (p.Vps == vps && p.State == TaskState.Zombie && ReapedUnseen(p, vps))
+        for (int i = 0; i < _processes.End; i++)
+            if (_processes[i] is { } p && p.Vps == vps && p.State == TaskState.Zombie && ReapedUnseen(p, vps))
                 ReleaseTask(p);
-            p = next;
-        }
     }
 
     private bool ReapedUnseen(VpidTask zombie, Vps vps) =>

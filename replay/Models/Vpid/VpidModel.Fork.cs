@@ -199,17 +199,17 @@ public sealed partial class VpidModel
         int before = vps.Mappings, lookups = 0, probes = 0;
         if (hostWide || !_membersExact)
         {
-            for (var g = _firstProcess; g is not null; g = g.NextProcess)
-                for (var t = g; t is not null; t = t.NextThread)
+            for (int i = 0; i < _processes.End; i++)
+                for (var t = _processes[i]; t is not null; t = t.NextThread)
                 {
                     if (t.Pid == pid || (!hostWide && t.Vps != vps))
                         continue;
                     lookups++;
                     AddMapping(t.Pid, t.VPid, vps, ref probes);
                 }
-            for (var t = _firstProcess; t is not null; t = t.NextProcess)
+            for (int i = 0; i < _processes.End; i++)
             {
-                if (t.Pid == pid || (!hostWide && t.Vps != vps))
+                if (_processes[i] is not { } t || t.Pid == pid || (!hostWide && t.Vps != vps))
                     continue;
                 lookups += 3;
                 AddMapping(t.Pid, t.VTgid, vps, ref probes);

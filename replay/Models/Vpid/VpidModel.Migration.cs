@@ -104,8 +104,8 @@ public sealed partial class VpidModel
         }
         else
         {
-            for (var p = _firstProcess; p is not null; p = p.NextProcess)
-                for (var t = p; t is not null; t = t.NextThread)
+            for (int i = 0; i < _processes.End; i++)
+                for (var t = _processes[i]; t is not null; t = t.NextThread)
                     if (t.Vps == vps && !Image(t))
                         return;
         }

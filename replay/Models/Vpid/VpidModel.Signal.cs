@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Replay.Models.Vpid;
@@ -20,7 +21,14 @@ public sealed partial class VpidModel
     /// </summary>
     private SignalResult SendTo(VpidTask recipient, int to, int sig, int code, Outcome o)
     {
-        var result = ResultFor(recipient, to, sig, out bool unknown);
+        var leader = recipient.Leader;
+        return SendToProcess(leader, leader.Signals, to, sig, code, o);
+    }
+
+    /// <summary><see cref="SendTo"/> a thread of a process, given the process's leader and what the result depends on (kill(-1) passes the process list's copy).</summary>
+    private SignalResult SendToProcess(VpidTask leader, in SignalView view, int to, int sig, int code, Outcome o)
+    {
+        var result = ResultFor(leader, view, to, sig, out bool unknown);
         if (unknown)
         {
             o.UnknownResults.Add(o.Signals.Count);
@@ -30,27 +38,31 @@ public sealed partial class VpidModel
         return result;
     }
 
-    /// <summary>The result <see cref="SendTo"/> reports; <paramref name="unknown"/> when it rests on a disposition not shown.</summary>
-    private SignalResult ResultFor(VpidTask recipient, int to, int sig, out bool unknown)
+    /// <summary>
+    /// The result <see cref="SendTo"/> reports; <paramref name="unknown"/> when it rests on a
+    /// disposition not shown. Whether the process is a VPS init is asked only of a recorded
+    /// result that it can overrule: kill(-1) asks this of every process on the host.
+    /// </summary>
+    private SignalResult ResultFor(VpidTask leader, in SignalView view, int to, int sig, out bool unknown)
     {
         unknown = false;
-        var leader = recipient.Leader;
-        bool init = leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);
         foreach (var r in _recorded.Span)
-            if (r.Sig == sig && r.To == to && (!init || r.Result is not (SignalResult.Delivered or SignalResult.Ignored)))
+            if (r.Sig == sig && r.To == to && (r.Result is not (SignalResult.Delivered or SignalResult.Ignored) || !IsVpsInit(leader)))
                 return r.Result;
-        if (leader.State == TaskState.Zombie)
+        if (view.State == TaskState.Zombie)
             return SignalResult.Ignored;
         if (_options.Ptraced && sig != SIGKILL)
             return SignalResult.Delivered;
         ulong bit = SigBit(sig);
-        unknown = (leader.UnknownDisposition & bit) != 0;
-        if ((leader.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
+        unknown = (view.UnknownDisposition & bit) != 0;
+        if ((view.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
             return SignalResult.Ignored;
-        if ((leader.Caught & bit) == 0 && (DefaultIgnored & bit) != 0)
+        if ((view.Caught & bit) == 0 && (DefaultIgnored & bit) != 0)
             return SignalResult.Ignored;
         return SignalResult.Delivered;
     }
+
+    private static bool IsVpsInit(VpidTask leader) => leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);
 
     private void Send(VpidTask process, int sig, Outcome o)
     {
@@ -175,12 +187,18 @@ public sealed partial class VpidModel
         }
         else
         {
-            for (var p = _firstProcess; p is not null; p = p.NextProcess)
+            // From the list's copies: the task objects are not read unless the policy fences the
+            // caller or a recorded result names the process.
+            var self = caller.Leader;
+            for (int i = 0; i < _processes.End; i++)
             {
-                if (p.VPid <= 1 || ReferenceEquals(p, caller.Leader) || Fenced(caller, p))
+                ref readonly var e = ref _processes.Entry(i);
+                if (e.Task is not { } p || e.VPid <= 1 || ReferenceEquals(p, self) || Fenced(caller, p))
                     continue;
+                Debug.Assert(e.Tid == p.Tid && e.VPid == p.VPid && e.Signals == p.Signals, "the process list's copy is current");
                 count++;
-                Send(p, sig, o);
+                if (sig != 0)
+                    SendToProcess(p, e.Signals, e.Tid, sig, 0, o); // a process on the list is its own leader
             }
         }
         o.Return(count > 0 ? 0 : -ESRCH);

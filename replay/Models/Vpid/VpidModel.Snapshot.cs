@@ -43,8 +43,8 @@ public sealed partial class VpidModel
             // those known but on no list (a thread whose group is gone), by tid, to be restored off
             // the list as they were.
             var listed = new List<VpidTask>(_tasks.Count);
-            for (var p = _firstProcess; p is not null; p = p.NextProcess)
-                for (var t = p; t is not null; t = t.NextThread)
+            for (int i = 0; i < _processes.End; i++)
+                for (var t = _processes[i]; t is not null; t = t.NextThread)
                     listed.Add(t);
             var onList = new HashSet<VpidTask>(listed, ReferenceEqualityComparer.Instance);
             var unlisted = _tasks.Values.Where(t => !onList.Contains(t)).OrderBy(t => t.Tid).ToList();
@@ -53,8 +53,8 @@ public sealed partial class VpidModel
             w.Write(unlisted.Count);
             foreach (var t in unlisted) WriteTask(w, t);
             // Children lists in order (wait and reparenting walk them oldest first).
-            for (var p = _firstProcess; p is not null; p = p.NextProcess)
-                for (var t = p; t is not null; t = t.NextThread)
+            for (int i = 0; i < _processes.End; i++)
+                for (var t = _processes[i]; t is not null; t = t.NextThread)
                     if (t.FirstChild is not null)
                     {
                         w.Write(t.Tid);
@@ -65,8 +65,8 @@ public sealed partial class VpidModel
                     }
             w.Write(0);
             // Process groups in attach order.
-            for (var p = _firstProcess; p is not null; p = p.NextProcess)
-                if (p.Pgrp > 0 && ReferenceEquals(_groupHead[p.Pgrp], p))
+            for (int i = 0; i < _processes.End; i++)
+                if (_processes[i] is { Pgrp: > 0 } p && ReferenceEquals(_groupHead[p.Pgrp], p))
                 {
                     w.Write(p.Pgrp);
                     int n = 0;
@@ -92,10 +92,10 @@ public sealed partial class VpidModel
                 foreach (var t in list) w.Write(t.Tid);
             }
             w.Write(_insideNumbers.Count);
-            // Sorted: entries come and go, and a dictionary's order then depends on its history.
-            foreach (var ((vps, nr), (pid, tid, _)) in _insideNumbers.OrderBy(kv => kv.Key))
+            // Sorted: entries come and go, and a table's order then depends on its history.
+            foreach (var (vps, nr, shown) in _insideNumbers.Entries().OrderBy(e => (e.Vps, e.Nr)))
             {
-                w.Write(vps); w.Write(nr); w.Write(pid); w.Write(tid);
+                w.Write(vps); w.Write(nr); w.Write(shown.Pid); w.Write(shown.Tid);
             }
             w.Write(_notices.Count);
             foreach (var (from, (to, result, child)) in _notices.OrderBy(kv => kv.Key))
@@ -186,12 +186,7 @@ public sealed partial class VpidModel
             var t = ReadTask(r, out int leader, parents);
             order.Add(t);
             if (leader == t.Tid)
-            {
-                t.PrevProcess = _lastProcess;
-                if (_lastProcess is null) _firstProcess = t;
-                else _lastProcess.NextProcess = t;
-                _lastProcess = t;
-            }
+                _processes.Add(t);
             else
             {
                 var last = _tasks[leader];
@@ -257,8 +252,11 @@ public sealed partial class VpidModel
     /// </summary>
     private void ListMembers(bool exact)
     {
-        for (var p = _firstProcess; p is not null; p = p.NextProcess)
-            for (var t = p; t is not null; t = t.NextThread)
+        for (int i = 0; i < _processes.End; i++)
+        {
+            if (_processes[i] is not { } p)
+                continue;
+            for (VpidTask? t = p; t is not null; t = t.NextThread)
             {
                 t.Seq = ++_seq;
                 t.ProcessSeq = p.Seq;
@@ -267,6 +265,7 @@ public sealed partial class VpidModel
                 if (t.Vps is { } vps)
                     LinkMember(vps, t);
             }
+        }
         _membersExact = exact;
     }
 
@@ -292,7 +291,7 @@ public sealed partial class VpidModel
         _renumbered.Clear();
         _notices.Clear();
         _insideNumbers.Clear();
-        _firstProcess = _lastProcess = null;
+        _processes.Clear();
         _seq = 0;
         _membersExact = true;
     }

@@ -116,8 +116,8 @@ public sealed partial class VpidModel
 
     private bool SessionExists(int session)
     {
-        for (var p = _firstProcess; p is not null; p = p.NextProcess)
-            if (p.Session == session)
+        for (int i = 0; i < _processes.End; i++)
+            if (_processes[i] is { } p && p.Session == session)
                 return true;
         return false;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Replay.Models.Vpid;
@@ -74,7 +75,7 @@ public sealed partial class VpidModel : IPidModel
     /// passes the numbers it was shown; under this design it was shown others for the same tasks
     /// (fork's global pid as posted, getpid's virtual one) and would have passed those.
     /// </summary>
-    private readonly Dictionary<(int Vps, int Nr), (int Pid, int Tid, int Next)> _insideNumbers = new();
+    private readonly InsideNumberTable _insideNumbers = new();
     /// <summary>The signal_generate lines the trace recorded for the event being replayed.</summary>
     private ReadOnlyMemory<SignalRecord> _recorded;
     /// <summary>Holds a lone kernel signal's record for <see cref="_recorded"/>, so that no event allocates.</summary>
@@ -91,7 +92,7 @@ public sealed partial class VpidModel : IPidModel
     /// <summary>Snapshot tasks whose parent has not been seen yet, by the parent's identity.</summary>
     private readonly Dictionary<int, List<VpidTask>> _awaitingParent = new();
     /// <summary>The host's process list (for_each_process), creation order.</summary>
-    private VpidTask? _firstProcess, _lastProcess;
+    private readonly ProcessList _processes = new();
     /// <summary>The last creation number given to a task (VpidTask.Seq).</summary>
     private long _seq;
     /// <summary>
@@ -208,8 +209,8 @@ public sealed partial class VpidModel : IPidModel
                 tids.Add(t.Tid);
             return tids;
         }
-        for (var p = _firstProcess; p is not null; p = p.NextProcess)
-            for (var t = p; t is not null; t = t.NextThread)
+        for (int i = 0; i < _processes.End; i++)
+            for (var t = _processes[i]; t is not null; t = t.NextThread)
                 if (t.Vps == vps)
                     tids.Add(t.Tid);
         return tids;
@@ -250,15 +251,20 @@ public sealed partial class VpidModel : IPidModel
 
     private VpidTask NewTask(int tid, int pid)
     {
-        if (_tasks.TryGetValue(tid, out var stale))
-            ReleaseTask(stale); // the trace reused a tid whose reaping it did not show
+        // One lookup finds a stale holder and makes the new entry; nothing below touches _tasks.
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_tasks, tid, out bool stale);
+        if (stale)
+        {
+            ReleaseTask(entry!); // the trace reused a tid whose reaping it did not show; its entry goes
+            entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_tasks, tid, out _);
+        }
         _notices.Remove(tid); // its earlier holder is gone in the trace's kernel: it sends nothing more
         var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
         t.Clear();
         t.Tid = tid;
         t.Pid = pid;
         t.Seq = ++_seq;
-        _tasks.Add(tid, t);
+        entry = t;
         _byPid[pid] = t;
         _traceOf[pid] = tid;
         _uses[pid]++; // PIDTYPE_PID
@@ -273,10 +279,7 @@ public sealed partial class VpidModel : IPidModel
         t.Parent = parent;
         if (parent is not null)
             AddChild(parent, t);
-        t.PrevProcess = _lastProcess;
-        if (_lastProcess is null) _firstProcess = t;
-        else _lastProcess.NextProcess = t;
-        _lastProcess = t;
+        _processes.Add(t);
         t.Listed = true;
         t.ProcessSeq = t.Seq;
         return t;
@@ -416,8 +419,11 @@ public sealed partial class VpidModel : IPidModel
     {
         if (--_uses[nr] > 0)
             return;
-        if (_renumbered.TryGetValue(_traceOf[nr], out int mapped) && mapped == nr)
-            _renumbered.Remove(_traceOf[nr]);
+        // A number below pid_max held by its own trace number was never given in place of
+        // another (alloc_pidmap gives only a number the trace's could not be): nothing to look up.
+        int tid = _traceOf[nr];
+        if ((tid != nr || nr >= _options.PidMax) && _renumbered.TryGetValue(tid, out int mapped) && mapped == nr)
+            _renumbered.Remove(tid);
         FreeVpid(vnr, t);
     }
 
@@ -452,10 +458,8 @@ public sealed partial class VpidModel : IPidModel
         Unlist(t);
         if (t.IsLeader)
         {
-            if (t.PrevProcess is null) _firstProcess = t.NextProcess;
-            else t.PrevProcess.NextProcess = t.NextProcess;
-            if (t.NextProcess is null) _lastProcess = t.PrevProcess;
-            else t.NextProcess.PrevProcess = t.PrevProcess;
+            if (t.ProcessSlot >= 0)
+                _processes.Remove(t);
             // Threads released after their process are walked no more (until the object is reused).
             for (var th = t.NextThread; th is not null; th = th.NextThread)
             {
@@ -643,7 +647,7 @@ public sealed partial class VpidModel : IPidModel
 
     private void ShowInside(Vps vps, int nr, int pid, int tid)
     {
-        ref var held = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_insideNumbers, (vps.Id, nr), out bool shown);
+        ref var held = ref _insideNumbers.GetOrAdd(vps.Id, nr, out bool shown);
         if (!shown)
         {
             // Chained from the VPS, newest first, through the entries themselves: no list to grow.
@@ -659,7 +663,7 @@ public sealed partial class VpidModel : IPidModel
     {
         for (int nr = vps.LastShown; nr != 0;)
         {
-            _insideNumbers.Remove((vps.Id, nr), out var held);
+            _insideNumbers.Remove(vps.Id, nr, out var held);
             nr = held.Next;
         }
         vps.LastShown = 0;
@@ -672,7 +676,7 @@ public sealed partial class VpidModel : IPidModel
     /// </summary>
     private int FromTraceInside(VpidTask caller, int nr)
     {
-        if (caller.Vps is not { } vps || caller.NestedNs || nr <= 0 || !_insideNumbers.TryGetValue((vps.Id, nr), out var held))
+        if (caller.Vps is not { } vps || caller.NestedNs || nr <= 0 || !_insideNumbers.TryGet(vps.Id, nr, out var held))
             return nr;
         return _traceOf[held.Pid] == held.Tid ? held.Pid : 0;
     }

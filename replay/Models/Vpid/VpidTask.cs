@@ -25,7 +25,11 @@ internal sealed class VpidTask
     /// <summary>The number the trace's kernel showed for the task at its VPS's level (or its global tid on the host): fork's return to a parent there, its own getpid, NSpid; 0 until shown.</summary>
     public int TraceNr;
     /// <summary>pids[PIDTYPE_PID].vnr: what the task is called inside a VPS (equal to Pid on the host).</summary>
-    public int VPid;
+    public int VPid
+    {
+        get => _vpid;
+        set { _vpid = value; Processes?.Refresh(this); }
+    }
     /// <summary>pids[PIDTYPE_TGID].vnr.</summary>
     public int VTgid;
     /// <summary>pids[PIDTYPE_PGID].vnr: per task, set from the parent at fork, by setsid only on the group leader.</summary>
@@ -50,19 +54,39 @@ internal sealed class VpidTask
     public int Session;
     /// <summary>On a leader: neighbours in its process group's list, in attach order.</summary>
     public VpidTask? PrevInGroup, NextInGroup;
-    /// <summary>On a leader: neighbours in the host's process list (for_each_process), creation order.</summary>
-    public VpidTask? PrevProcess, NextProcess;
+    /// <summary>On a leader on the host's process list: that list, which keeps a copy of what kill(-1) reads (<see cref="Signals"/>, Tid, VPid); null otherwise.</summary>
+    public ProcessList? Processes;
+    /// <summary>On a leader: its slot in <see cref="Processes"/>; -1 when it is not on it.</summary>
+    public int ProcessSlot = -1;
     /// <summary>Reached by the host walk (for_each_process, then each process's threads): a released task, or a thread whose process was released before it, is not.</summary>
     public bool Listed;
     /// <summary>Position in the host walk: the creation number of the process it is walked under, then its own.</summary>
     public long ProcessSeq, Seq;
     /// <summary>Neighbours among its VPS's tasks on the host walk, in walk order (so a VPS's own walks skip the rest of the host).</summary>
     public VpidTask? PrevMember, NextMember;
-    public TaskState State;
-    /// <summary>On the leader: signals whose action is SIG_IGN, and signals with a handler (bit n = signal n).</summary>
-    public ulong Ignored, Caught;
+    public TaskState State
+    {
+        get => _state;
+        set { _state = value; Processes?.Refresh(this); }
+    }
+    /// <summary>On the leader: signals whose action is SIG_IGN.</summary>
+    public ulong Ignored
+    {
+        get => _ignored;
+        set { _ignored = value; Processes?.Refresh(this); }
+    }
+    /// <summary>On the leader: signals with a handler (bit n = signal n).</summary>
+    public ulong Caught
+    {
+        get => _caught;
+        set { _caught = value; Processes?.Refresh(this); }
+    }
     /// <summary>On the leader: signals whose disposition changed in a way the capture did not show.</summary>
-    public ulong UnknownDisposition;
+    public ulong UnknownDisposition
+    {
+        get => _unknownDisposition;
+        set { _unknownDisposition = value; Processes?.Refresh(this); }
+    }
     /// <summary>On the leader: SA_NOCLDWAIT set for SIGCHLD.</summary>
     public bool NoCldWait;
     /// <summary>After unshare(CLONE_NEWPID) from the host: the next child founds a VPS.</summary>
@@ -86,10 +110,20 @@ internal sealed class VpidTask
     /// <summary>The task was first seen mid-trace, without a snapshot: its history is unknown.</summary>
     public bool Adopted;
 
+    // Behind the properties that write through to the process list's copy.
+    private int _vpid;
+    private TaskState _state;
+    private ulong _ignored, _caught, _unknownDisposition;
+
     public bool IsLeader => ReferenceEquals(Leader, this);
+
+    /// <summary>What a signal's result depends on, of this task's process when it is the leader.</summary>
+    public SignalView Signals => new(_state, _ignored, _caught, _unknownDisposition);
 
     public void Clear()
     {
+        Processes = null;
+        ProcessSlot = -1;
         Tid = Pid = TraceNr = NestedNr = Notifier = VPid = VTgid = VPgid = VSid = 0;
         Vps = null;
         Leader = this;
@@ -97,7 +131,7 @@ internal sealed class VpidTask
         LiveThreads = 0;
         Parent = FirstChild = LastChild = PrevSibling = NextSibling = null;
         Pgrp = Session = 0;
-        PrevInGroup = NextInGroup = PrevProcess = NextProcess = null;
+        PrevInGroup = NextInGroup = null;
         Listed = false;
         ProcessSeq = Seq = 0;
         PrevMember = NextMember = null;
