@@ -7,10 +7,12 @@ public sealed partial class NestedPidModel
 
     public byte[] Snapshot()
     {
-        var tasks = new Dictionary<TaskStruct, int>(ReferenceEqualityComparer.Instance);
-        var signals = new Dictionary<SignalStruct, int>(ReferenceEqualityComparer.Instance);
-        var order = new List<TaskStruct>();
-        var sigOrder = new List<SignalStruct>();
+        // Sized for every task hashed on the host: grown by doubling, the maps cost as much as the walk.
+        int known = _host.Idr.Count;
+        var tasks = new Dictionary<TaskStruct, int>(known, ReferenceEqualityComparer.Instance);
+        var signals = new Dictionary<SignalStruct, int>(known, ReferenceEqualityComparer.Instance);
+        var order = new List<TaskStruct>(known);
+        var sigOrder = new List<SignalStruct>(known);
         void Visit(TaskStruct? t)
         {
             if (t is null || tasks.ContainsKey(t)) return;
@@ -43,8 +45,9 @@ public sealed partial class NestedPidModel
             }
         }
         int Ix(TaskStruct? t) => t is null ? -1 : tasks[t];
+        Func<TaskStruct?, int> ix = Ix;
 
-        using var buffer = new MemoryStream();
+        using var buffer = new MemoryStream(order.Count * 128 + 4096);
         using (var w = new BinaryWriter(buffer))
         {
             w.Write(StateVersion);
@@ -80,7 +83,7 @@ public sealed partial class NestedPidModel
                 w.Write((byte)s.HasChildSubreaper);
                 w.Write((byte)s.SessionLeader);
                 w.Write(s.SharedPending);
-                foreach (var a in s.Action) w.Write((byte)a);
+                w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(s.Action.AsSpan()));
                 w.Write((byte)s.NoCldWait);
                 w.Write(s.Dead);
                 w.Write(s.AutoreapUnknown);
@@ -115,11 +118,11 @@ public sealed partial class NestedPidModel
                 w.Write(t.Born);
                 w.Write((byte)t.Traced);
                 w.Write(t.TracerTid);
-                WriteList(w, t.FirstChild, c => c.NextSibling, Ix);
-                WriteList(w, t.PgrpHead, m => m.PgrpNext, Ix);
+                WriteList(w, t.FirstChild, c => c.NextSibling, ix);
+                WriteList(w, t.PgrpHead, m => m.PgrpNext, ix);
             }
-            WriteList(w, _firstProcess, p => p.NextProcess, Ix);
-            WriteSetnsChildren(w, Ix);
+            WriteList(w, _firstProcess, p => p.NextProcess, ix);
+            WriteSetnsChildren(w, ix);
         }
         return buffer.ToArray();
     }
