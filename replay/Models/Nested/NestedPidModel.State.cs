@@ -7,20 +7,22 @@ public sealed partial class NestedPidModel
 
     public byte[] Snapshot()
     {
-        // Sized for every task hashed on the host: grown by doubling, the maps cost as much as the walk.
+        // Records are numbered in the order the walk meets them, the number kept on the record
+        // (maps from record to number cost as much as the whole walk at 150,000 tasks).
+        long mark = ++_snapshots;
         int known = _host.Idr.Count;
-        var tasks = new Dictionary<TaskStruct, int>(known, ReferenceEqualityComparer.Instance);
-        var signals = new Dictionary<SignalStruct, int>(known, ReferenceEqualityComparer.Instance);
         var order = new List<TaskStruct>(known);
         var sigOrder = new List<SignalStruct>(known);
         void Visit(TaskStruct? t)
         {
-            if (t is null || tasks.ContainsKey(t)) return;
-            tasks[t] = order.Count;
+            if (t is null || t.SnapshotMark == mark) return;
+            t.SnapshotMark = mark;
+            t.SnapshotIndex = order.Count;
             order.Add(t);
-            if (t.Signal is { Leader: not null } s && !signals.ContainsKey(s))
+            if (t.Signal is { Leader: not null } s && s.SnapshotMark != mark)
             {
-                signals[s] = sigOrder.Count;
+                s.SnapshotMark = mark;
+                s.SnapshotIndex = sigOrder.Count;
                 sigOrder.Add(s);
             }
         }
@@ -44,7 +46,9 @@ public sealed partial class NestedPidModel
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) Visit(th);
             }
         }
-        int Ix(TaskStruct? t) => t is null ? -1 : tasks[t];
+        int Ix(TaskStruct? t) => t is null ? -1
+            : t.SnapshotMark == mark ? t.SnapshotIndex
+            : throw new InvalidOperationException($"task {t.Tid} is referenced but was not reached by the snapshot's walk");
         Func<TaskStruct?, int> ix = Ix;
 
         using var buffer = new MemoryStream(order.Count * 128 + 4096);
@@ -106,7 +110,7 @@ public sealed partial class NestedPidModel
                 w.Write(t.Placed);
                 w.Write(t.Hashed);
                 w.Write(t.Exited);
-                w.Write(t.Signal is { Leader: not null } ? signals[t.Signal] : -1);
+                w.Write(t.Signal is { Leader: not null } signal ? signal.SnapshotIndex : -1);
                 w.Write(Ix(t.Parent));
                 w.Write(Ix(t.Pgrp));
                 w.Write(Ix(t.Session));

@@ -68,6 +68,9 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>The last TaskStruct.ProcessSeq given.</summary>
     private long _processSeq;
 
+    /// <summary>Snapshots taken: each one's walk marks the records it numbers with its own count.</summary>
+    private long _snapshots;
+
     /// <summary>The initial namespace; its idr, by global tid, is every pid the model knows.</summary>
     private PidNamespace _host;
 

@@ -10,6 +10,10 @@ internal enum Tri : byte { Unknown, No, Yes }
 /// </summary>
 internal sealed class TaskStruct
 {
+    /// <summary>Scratch of a snapshot's walk: the walk that last numbered this record, and the number it gave.</summary>
+    public long SnapshotMark;
+    public int SnapshotIndex;
+
     /// <summary>A number at a level the capture has not shown (a namespace that predates it).</summary>
     public const int UnknownNr = -1;
 
@@ -142,6 +146,10 @@ internal sealed class TaskStruct
 /// </summary>
 internal sealed class SignalStruct
 {
+    /// <summary>Scratch of a snapshot's walk, as <see cref="TaskStruct.SnapshotMark"/>.</summary>
+    public long SnapshotMark;
+    public int SnapshotIndex;
+
     /// <summary>The thread group leader, whose pid is the tgid.</summary>
     public TaskStruct Leader = null!;
 
