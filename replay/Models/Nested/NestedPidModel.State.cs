@@ -3,7 +3,7 @@ namespace Replayer.Replay.Models.Nested;
 /// <summary>Snapshot and Restore: the whole state, records by index so that every list keeps its order.</summary>
 public sealed partial class NestedPidModel
 {
-    private const int StateVersion = 4;
+    private const int StateVersion = 5;
 
     public byte[] Snapshot()
     {
@@ -127,6 +127,7 @@ public sealed partial class NestedPidModel
             }
             WriteList(w, _firstProcess, p => p.NextProcess, ix);
             WriteSetnsChildren(w, ix);
+            _lookups.Write(w, _namespaces);
         }
         return buffer.ToArray();
     }
@@ -285,6 +286,7 @@ public sealed partial class NestedPidModel
             foreach (var (nr, t) in idrs[i]) ns.Idr[nr] = all[t];
         }
         ReadSetnsChildren(r, At);
+        _lookups.Read(r, _namespaces);
         _freeTasks.Clear();
         _freeSignals.Clear();
     }

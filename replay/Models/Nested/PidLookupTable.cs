@@ -33,6 +33,16 @@ internal abstract class PidLookupTable
     public abstract int Probes(int nr, PidNamespace ns);
 
     public abstract void Clear();
+
+    /// <summary>
+    /// What the costs depend on beyond the numbers held (a snapshot's part): a restore that added
+    /// the numbers back in another order, or without the numbers since freed, would cost lookups
+    /// differently from the replay it resumes.
+    /// </summary>
+    public abstract void Write(BinaryWriter w, IReadOnlyList<PidNamespace> namespaces);
+
+    /// <summary>Puts back what <see cref="Write"/> wrote, once the idrs hold their numbers again.</summary>
+    public abstract void Read(BinaryReader r, IReadOnlyList<PidNamespace> namespaces);
 }
 
 /// <summary>
@@ -69,6 +79,17 @@ internal sealed class IdrHeights : PidLookupTable
     public static int Height(int max) => max <= 0 ? 0 : (BitOperations.Log2((uint)max) + ChunkShift) / ChunkShift;
 
     public override void Clear() => Entries = 0;
+
+    /// <summary>Each namespace's highest number held since it last held none: the tree does not shrink when numbers go.</summary>
+    public override void Write(BinaryWriter w, IReadOnlyList<PidNamespace> namespaces)
+    {
+        foreach (var ns in namespaces) w.Write(ns.IdrHighest);
+    }
+
+    public override void Read(BinaryReader r, IReadOnlyList<PidNamespace> namespaces)
+    {
+        foreach (var ns in namespaces) ns.IdrHighest = r.ReadInt32();
+    }
 }
 
 /// <summary>
@@ -167,6 +188,29 @@ internal sealed class PidHash2624 : PidLookupTable
         _free = -1;
         _used = 0;
         Entries = 0;
+    }
+
+    /// <summary>Every chain in order, head first: a lookup's cost is its place in the chain, and the newest upid is at the head.</summary>
+    public override void Write(BinaryWriter w, IReadOnlyList<PidNamespace> namespaces)
+    {
+        w.Write(Entries);
+        for (int b = 0; b < _heads.Length; b++)
+            for (int e = _heads[b]; e >= 0; e = _next[e])
+            {
+                w.Write(_nr[e]);
+                w.Write(_ns[e]);
+            }
+    }
+
+    /// <summary>The chains as they were: rebuilt from the tail, each entry going to its chain's head.</summary>
+    public override void Read(BinaryReader r, IReadOnlyList<PidNamespace> namespaces)
+    {
+        int n = r.ReadInt32();
+        if (n != Entries) throw new InvalidDataException($"the snapshot's pid hash holds {n} upids, its idrs {Entries}");
+        var entries = new (int Nr, int Ns)[n];
+        for (int i = 0; i < n; i++) entries[i] = (r.ReadInt32(), r.ReadInt32());
+        Clear();
+        for (int i = n - 1; i >= 0; i--) Add(entries[i].Nr, namespaces[entries[i].Ns]);
     }
 
     private int Find(int nr, int nsId, out int prev)

@@ -113,6 +113,34 @@ public sealed class ValidatorTests
         }
     }
 
+    [Theory]
+    [InlineData(KernelEra.Modern)]
+    [InlineData(KernelEra.Linux2_6_24)]
+    public void A_model_restored_from_a_snapshot_costs_every_later_lookup_as_the_one_it_was_taken_from(KernelEra kernel)
+    {
+        // A thousand containers over half a million events: idrs that held high numbers hold fewer (an idr's tree does
+        // not shrink), and the pid hash's chains are in the order the upids came.
+        var spec = WorkloadSpec.Named("mixed") with { Hosts = 1, Containers = 1000, TasksPerContainer = 50, Events = 500_000, Seed = 1 };
+        var events = NestedKernel.Trace(spec).ToList();
+        var options = new NestedOptions { Kernel = kernel, PidMax = spec.PidMax };
+        var straight = new NestedPidModel(options);
+        var o = new Outcome();
+        int half = events.Count / 2;
+        for (int i = 0; i < half; i++) straight.Apply(events[i], o);
+        var restored = new NestedPidModel(options);
+        restored.Restore(straight.Snapshot());
+        var p = new Outcome();
+        long probes = 0;
+        for (int i = half; i < events.Count; i++)
+        {
+            straight.Apply(events[i], o);
+            restored.Apply(events[i], p);
+            Assert.Equal((o.Probes, o.TranslationsIn, o.TranslationsOut), (p.Probes, p.TranslationsIn, p.TranslationsOut));
+            probes += o.Probes;
+        }
+        Assert.True(probes > 0);
+    }
+
     [Fact]
     public void Replay_allocates_only_to_grow_its_state()
     {
