@@ -53,8 +53,8 @@ public sealed class HostActor : Actor
 
     /// <summary>
     /// The smallest batch: at 5,400 containers, 64 bookings each hold about 55 MB of bookings and
-    /// their events, and cut the mailbox turns to a fourth of what batches of 16 cost (8 of the
-    /// replay's 50 CPU seconds; docs/performance.md).
+    /// their events, and cut the mailbox turns to a fourth of what batches of 16 cost (about 9 of
+    /// the 10M replay's 50 CPU seconds; docs/performance.md).
     /// </summary>
     private const int MinBatch = 64;
 
