@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Replayer.Actors.Runtime;
@@ -87,6 +86,9 @@ public sealed class HostActor : Actor
 
     /// <summary>The stream cut into segments, the second model run ahead on them (<see cref="ModelLane"/>).</summary>
     private ModelLane? _lane;
+
+    /// <summary>Segments the lane made past a failure on an event it had taken ahead, to be stepped whole after the failing one's.</summary>
+    private List<LaneSegment>? _drained;
     private CancellationTokenSource? _reading;
     private long _resumedFrom;
 
@@ -249,9 +251,6 @@ public sealed class HostActor : Actor
         }
         return true;
     }
-
-    /// <summary>Segments the lane made past a failure on an event it had taken ahead, to be stepped whole after the failing one's.</summary>
-    private List<LaneSegment>? _drained;
 
     /// <summary>
     /// Takes an event the lane took ahead and books it, without waiting: returns what the models
