@@ -46,16 +46,32 @@ public sealed class EventChunk
     /// <summary>Appends one event, growing the buffers when it does not fit.</summary>
     public void Add(long revision, ReadOnlySpan<byte> data)
     {
+        int start = Reserve(data.Length);
+        data.CopyTo(_data.AsSpan(start));
+        _revisions[Count] = revision;
+        _starts[++Count] = start + data.Length;
+    }
+
+    /// <summary>Appends one event whose data is <paramref name="length"/> bytes of native memory (a row SQLite holds).</summary>
+    internal void Add(long revision, IntPtr data, int length)
+    {
+        int start = Reserve(length);
+        if (length > 0) System.Runtime.InteropServices.Marshal.Copy(data, _data, start, length);
+        _revisions[Count] = revision;
+        _starts[++Count] = start + length;
+    }
+
+    /// <summary>Room for one more event of <paramref name="length"/> bytes; where its data starts.</summary>
+    private int Reserve(int length)
+    {
         if (Count == _revisions.Length)
         {
             Array.Resize(ref _revisions, Count * 2);
             Array.Resize(ref _starts, Count * 2 + 1);
         }
         int start = _starts[Count];
-        if (start + data.Length > _data.Length)
-            Array.Resize(ref _data, Math.Max(_data.Length * 2, start + data.Length));
-        data.CopyTo(_data.AsSpan(start));
-        _revisions[Count] = revision;
-        _starts[++Count] = start + data.Length;
+        if (start + length > _data.Length)
+            Array.Resize(ref _data, Math.Max(_data.Length * 2, start + length));
+        return start;
     }
 }

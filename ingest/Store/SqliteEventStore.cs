@@ -168,7 +168,7 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <summary>
-    /// The replay's read: straight from SQLite's row to the chunk (sqlite3_column_blob, one copy),
+    /// The replay's read: straight from SQLite's row to the chunk (SqliteRows, one copy),
     /// with no envelope and nothing allocated per event. Microsoft.Data.Sqlite's reader would make
     /// a byte array per blob; at millions of events a replay, that garbage is most of its GC.
     /// </summary>
@@ -187,8 +187,7 @@ public sealed class SqliteEventStore : IEventStore
             raw.sqlite3_bind_text(statement, 1, stream);
             raw.sqlite3_bind_int64(statement, 2, from.Value);
             raw.sqlite3_bind_int64(statement, 3, maxCount);
-            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
-                into.Add(raw.sqlite3_column_int64(statement, 0), raw.sqlite3_column_blob(statement, 1));
+            rc = SqliteRows.ReadInto(statement, into);
             if (rc != raw.SQLITE_DONE) throw Failure(db, rc);
         }
         return into.Count;
