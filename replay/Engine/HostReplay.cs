@@ -350,10 +350,11 @@ public sealed class HostReplay
             // host of 5,000 containers is 40 MB of models, half a second when written one after the other).
             // The wait runs a model's task here if no other thread has taken it yet. The lineage,
             // which nothing changes while the snapshot is written, is written meanwhile too.
-            var lineage = Task.Run(LineageBytes);
-            var others = _models.Skip(1).Select(m => Task.Run(m.Snapshot)).ToArray();
-            WriteBytes(w, _models[0].Snapshot());
-            foreach (var m in others) WriteBytes(w, m.GetAwaiter().GetResult());
+            var lineage = Task.Run(() => Buffered(WriteLineage));
+            var others = _models.Skip(1).Select(m => Task.Run(() => Buffered(m.WriteSnapshot))).ToArray();
+            using (var first = Buffered(_models[0].WriteSnapshot)) WriteBuffer(w, first);
+            foreach (var m in others)
+                using (var b = m.GetAwaiter().GetResult()) WriteBuffer(w, b);
             foreach (var o in _oracles) WriteCounts(w, o.Report.Totals);
             w.Write(_containerIndex.Count);
             foreach (var (id, index) in _containerIndex.OrderBy(kv => kv.Value)) { w.Write(id); w.Write(index); }
@@ -368,14 +369,39 @@ public sealed class HostReplay
             });
             WriteMap(w, _checkpoints.OrderBy(kv => kv.Key, StringComparer.Ordinal), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
             WriteMap(w, _restores.OrderBy(kv => kv.Key, StringComparer.Ordinal), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
-            w.Write(lineage.GetAwaiter().GetResult());
+            w.Flush();
+            using var l = lineage.GetAwaiter().GetResult();
+            l.CopyOut(output);
         }
     }
 
-    /// <summary>The lineage map as a snapshot holds it: every live task's last events, as canonical JSON.</summary>
-    private byte[] LineageBytes()
+    /// <summary>What <paramref name="write"/> writes, held in blocks.</summary>
+    private static SnapshotBuffer Buffered(Action<Stream> write)
     {
-        using var output = new MemoryStream();
+        var buffer = new SnapshotBuffer();
+        try
+        {
+            write(buffer);
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A buffer's length, then its bytes: what <see cref="WriteBytes"/> writes of an array.</summary>
+    private static void WriteBuffer(BinaryWriter w, SnapshotBuffer buffer)
+    {
+        w.Write(checked((int)buffer.Length));
+        w.Flush();
+        buffer.CopyOut(w.BaseStream);
+    }
+
+    /// <summary>The lineage map as a snapshot holds it: every live task's last events, as canonical JSON.</summary>
+    private void WriteLineage(Stream output)
+    {
         using (var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true))
         {
             // One writer for every lineage event: a live task's four events each, thousands of tasks.
@@ -396,7 +422,6 @@ public sealed class HostReplay
                 }
             });
         }
-        return output.ToArray();
     }
 
     /// <summary>Continues from a <see cref="Snapshot"/> made under the same settings.</summary>

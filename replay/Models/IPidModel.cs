@@ -44,5 +44,8 @@ public interface IPidModel
     /// <summary>The whole model state, to restart a replay from a position.</summary>
     byte[] Snapshot();
 
+    /// <summary>Writes the bytes <see cref="Snapshot"/> gives to a stream, without holding them whole in memory.</summary>
+    void WriteSnapshot(Stream output);
+
     void Restore(ReadOnlySpan<byte> snapshot);
 }

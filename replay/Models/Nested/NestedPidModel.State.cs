@@ -7,6 +7,13 @@ public sealed partial class NestedPidModel
 
     public byte[] Snapshot()
     {
+        using var buffer = new MemoryStream(_host.Idr.Count * 128 + 4096);
+        WriteSnapshot(buffer);
+        return buffer.ToArray();
+    }
+
+    public void WriteSnapshot(Stream output)
+    {
         // Records are numbered in the order the walk meets them, the number kept on the record
         // (maps from record to number cost as much as the whole walk at 150,000 tasks).
         long mark = ++_snapshots;
@@ -51,8 +58,7 @@ public sealed partial class NestedPidModel
             : throw new InvalidOperationException($"task {t.Tid} is referenced but was not reached by the snapshot's walk");
         Func<TaskStruct?, int> ix = Ix;
 
-        using var buffer = new MemoryStream(order.Count * 128 + 4096);
-        using (var w = new BinaryWriter(buffer))
+        using (var w = new BinaryWriter(output, Snapshots.Utf8, leaveOpen: true))
         {
             w.Write(StateVersion);
             w.Write(_allKnown);
@@ -129,7 +135,6 @@ public sealed partial class NestedPidModel
             WriteSetnsChildren(w, ix);
             _lookups.Write(w, _namespaces);
         }
-        return buffer.ToArray();
     }
 
     private static void WriteList(BinaryWriter w, TaskStruct? first, Func<TaskStruct, TaskStruct?> next, Func<TaskStruct?, int> ix)

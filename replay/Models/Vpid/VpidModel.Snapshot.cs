@@ -18,7 +18,13 @@ public sealed partial class VpidModel
     public byte[] Snapshot()
     {
         using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms))
+        WriteSnapshot(ms);
+        return ms.ToArray();
+    }
+
+    public void WriteSnapshot(Stream output)
+    {
+        using (var w = new BinaryWriter(output, Snapshots.Utf8, leaveOpen: true))
         {
             w.Write(SnapshotVersion);
             w.Write(_options.PidMax);
@@ -104,7 +110,6 @@ public sealed partial class VpidModel
             }
             _hash.Write(w);
         }
-        return ms.ToArray();
     }
 
     /// <summary>One task as <see cref="WriteTask"/> wrote it, entered in the task tables; its leader's tid and its parent's (into <paramref name="parents"/>) are linked later.</summary>
