@@ -396,7 +396,10 @@ public static partial class NativeJson
         public string Create(ReadOnlySpan<byte> ascii) => Encoding.ASCII.GetString(ascii);
     }
 
-    /// <summary>Every key of an event line: Fields.Set keeps each one's value.</summary>
+    /// <summary>
+    /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
+    /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber.
+    /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
@@ -422,7 +425,7 @@ public static partial class NativeJson
     /// <summary>Each key's JSON name, by Key.</summary>
     private static readonly JsonEncodedText[] KeyNames = EventKeys.Json;
 
-    /// <summary>Every key of a signal record, spelled as its name in lower case.</summary>
+    /// <summary>Every key of a signal record, spelled as its name in lower case; the binary form flags each by its number.</summary>
     private enum SignalKey { Sig, To, Res, Code, Group }
 
     private static readonly Spellings SignalKeys = new([.. Enum.GetNames<SignalKey>().Select(n => n.ToLowerInvariant())]);
