@@ -398,7 +398,8 @@ public static partial class NativeJson
 
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
-    /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber.
+    /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
+    /// and keep Task the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
@@ -425,7 +426,7 @@ public static partial class NativeJson
     /// <summary>Each key's JSON name, by Key.</summary>
     private static readonly JsonEncodedText[] KeyNames = EventKeys.Json;
 
-    /// <summary>Every key of a signal record, spelled as its name in lower case; the binary form flags each by its number.</summary>
+    /// <summary>Every key of a signal record, spelled as its name in lower case; the binary form flags each by its number (Group the last).</summary>
     private enum SignalKey { Sig, To, Res, Code, Group }
 
     private static readonly Spellings SignalKeys = new([.. Enum.GetNames<SignalKey>().Select(n => n.ToLowerInvariant())]);

@@ -96,6 +96,23 @@ public sealed partial class BinaryEventTests
         }
     }
 
+    /// <summary>Every magnitude a varint can have, from one byte to ten, signed and not, with and without its neighbours.</summary>
+    private static IEnumerable<PidEvent> Magnitudes()
+    {
+        for (int bits = 0; bits <= 64; bits++)
+        {
+            ulong u = bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
+            foreach (ulong value in new[] { u, u + 1, u / 2 + 1 })
+            {
+                long signed = (long)value;
+                yield return new Prctl { Option = (int)value, Arg2 = value, Time = signed, Ret = -signed, Seq = signed & long.MaxValue };
+                // Last before the end byte, where fewer than eight bytes are left.
+                yield return new Prctl { Arg2 = value };
+                yield return new SetSid { Ret = signed };
+            }
+        }
+    }
+
     /// <summary>Events both forms refuse: the same rules, checked once, reject them either way.</summary>
     private static IEnumerable<PidEvent> Refused() =>
     [
@@ -123,6 +140,8 @@ public sealed partial class BinaryEventTests
             events++;
         }
         Assert.Equal(16 + 2 * 17, events);
+        foreach (var ev in Magnitudes())
+            Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
 
     [Fact]
@@ -280,6 +299,8 @@ public sealed partial class BinaryEventTests
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         Assert.Contains("longer than 64 bits", Reason([Tid, .. Enumerable.Repeat((byte)0xFF, 9), 0x02, End]));
         Assert.Contains("not in its shortest form", Reason(Tid, 0x8A, 0x00, Kind, 5, End));
+        Assert.Contains("not in its shortest form at byte 2", Reason([Tid, 0x8A, 0x80, 0x00, Comm, 8, .. "abcdefgh"u8, Kind, 5, End]));
+        Assert.Equal(64, NativeJson.ParseBinary([NativeJson.BinaryTag, Tid, 0x80, 0x01, Comm, 8, .. "abcdefgh"u8, Kind, 5, End], File, 7).Tid);
         Assert.Contains("does not fit 32 bits", Reason(Tid, 0x80, 0x80, 0x80, 0x80, 0x10, Kind, 5, End));
         Assert.Contains("is not a pid", Reason(Tid, 1, Kind, 5, End));
         Assert.Contains("missing \"tid\"", Reason(Kind, 5, End));
