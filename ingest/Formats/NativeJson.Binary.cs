@@ -80,7 +80,7 @@ public static partial class NativeJson
                 // Fields keeps the last of a key met twice, as a JSON line may have it; the writer
                 // never repeats one, so here a repeat is damage.
                 ulong bit = 1UL << key;
-                if ((seen & bit) != 0) throw new FormatException($"a second value at byte {source.At - 1}");
+                if ((seen & bit) != 0) throw Twice(source.At - 1);
                 seen |= bit;
                 f.Set((Key)key, ref source);
             }
@@ -89,10 +89,16 @@ public static partial class NativeJson
         }
         catch (FormatException e)
         {
-            string where = key >= 0 ? $" (key \"{Spelling((Key)key)}\")" : "";
-            throw new TraceFormatException(file, lineNo, $"binary event: {e.Message}{where}");
+            throw Damaged(file, lineNo, e, key);
         }
     }
+
+    // The messages are made out of line: their formatting would otherwise widen the frame
+    // ParseBinary clears on every call.
+    private static FormatException Twice(int at) => new($"a second value at byte {at}");
+
+    private static TraceFormatException Damaged(string file, long lineNo, FormatException e, int key) =>
+        new(file, lineNo, $"binary event: {e.Message}{(key >= 0 ? $" (key \"{Spelling((Key)key)}\")" : "")}");
 
     /// <summary>
     /// The fields as bytes, straight into the output's memory: it asks for room only when the
