@@ -56,18 +56,13 @@ public static partial class NativeJson
     {
         if (!data.IsEmpty && data[0] == (byte)'{') return ParseEvent(data, file, lineNo);
         if (!data.IsEmpty && data[0] == BinaryTag) return ParseBinary(data, file, lineNo);
-        throw new TraceFormatException(file, lineNo, data.IsEmpty
-            ? "a stored event with no bytes"
-            : $"a stored event begins with byte 0x{data[0]:x2}: neither a JSON object nor the binary form (0x{BinaryTag:x2})");
+        throw NeitherForm(data, file, lineNo);
     }
 
     /// <summary>Reads one event's binary form; every problem is reported as file:line, with the byte and key at fault.</summary>
     public static PidEvent ParseBinary(ReadOnlySpan<byte> data, string file, long lineNo)
     {
-        if (data.IsEmpty || data[0] != BinaryTag)
-            throw new TraceFormatException(file, lineNo, data.IsEmpty
-                ? "binary event: no bytes"
-                : $"binary event: begins with byte 0x{data[0]:x2}, not the binary form's tag 0x{BinaryTag:x2}");
+        if (data.IsEmpty || data[0] != BinaryTag) throw NotBinary(data, file, lineNo);
         var f = new Fields();
         var source = new BinarySource(data);
         int key = -1;
@@ -84,7 +79,7 @@ public static partial class NativeJson
                 seen |= bit;
                 f.Set((Key)key, ref source);
             }
-            if (!source.AtEnd) throw new FormatException($"{data.Length - source.At} bytes after the event's end, at byte {source.At}");
+            if (!source.AtEnd) throw AfterEnd(data.Length - source.At, source.At);
             return f.Build();
         }
         catch (FormatException e)
@@ -93,9 +88,21 @@ public static partial class NativeJson
         }
     }
 
-    // The messages are made out of line: their formatting would otherwise widen the frame
-    // ParseBinary clears on every call.
+    // The messages are made out of line: their formatting would otherwise widen the frames
+    // ParseStored and ParseBinary clear on every call.
+    private static TraceFormatException NeitherForm(ReadOnlySpan<byte> data, string file, long lineNo) =>
+        new(file, lineNo, data.IsEmpty
+            ? "a stored event with no bytes"
+            : $"a stored event begins with byte 0x{data[0]:x2}: neither a JSON object nor the binary form (0x{BinaryTag:x2})");
+
+    private static TraceFormatException NotBinary(ReadOnlySpan<byte> data, string file, long lineNo) =>
+        new(file, lineNo, data.IsEmpty
+            ? "binary event: no bytes"
+            : $"binary event: begins with byte 0x{data[0]:x2}, not the binary form's tag 0x{BinaryTag:x2}");
+
     private static FormatException Twice(int at) => new($"a second value at byte {at}");
+
+    private static FormatException AfterEnd(int bytes, int at) => new($"{bytes} bytes after the event's end, at byte {at}");
 
     private static TraceFormatException Damaged(string file, long lineNo, FormatException e, int key) =>
         new(file, lineNo, $"binary event: {e.Message}{(key >= 0 ? $" (key \"{Spelling((Key)key)}\")" : "")}");
