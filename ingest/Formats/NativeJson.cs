@@ -43,125 +43,171 @@ public static partial class NativeJson
     public static void WriteEvent(Utf8JsonWriter w, PidEvent ev)
     {
         w.WriteStartObject();
-        if (ev.Seq >= 0) w.WriteNumber("seq"u8, ev.Seq);
-        w.WriteNumber("t"u8, ev.Time);
-        w.WriteString("host"u8, ev.Host);
-        w.WriteNumber("tid"u8, ev.Tid);
-        w.WriteString("comm"u8, ev.Comm);
-        w.WriteString("kind"u8, KindName(ev.Kind));
+        var sink = new JsonSink(w);
+        WriteFields(ref sink, ev);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Where WriteFields puts an event's fields: JSON text (WriteEvent) or the store's binary form
+    /// (WriteBinary). One walk feeds both, so the two can never carry different fields.
+    /// </summary>
+    private interface IFieldSink
+    {
+        void Number(Key key, long value);
+        void Unsigned(Key key, ulong value);
+        void String(Key key, string value);
+
+        /// <summary>An enum's value: the <paramref name="index"/>th of <paramref name="names"/>.</summary>
+        void Name(Key key, Spellings names, int index);
+
+        /// <summary>A flag that is set (a flag at its default, false, is omitted).</summary>
+        void True(Key key);
+
+        void Numbers(Key key, int[] values);
+        void Signals(Key key, SignalRecord[] signals);
+        void Signal(Key key, SignalRecord signal);
+    }
+
+    /// <summary>
+    /// An event's fields in the writer's one order, each omitted at its default as the native
+    /// format says, so one event always gives the same fields in the same order.
+    /// </summary>
+    private static void WriteFields<TSink>(ref TSink sink, PidEvent ev) where TSink : IFieldSink, allows ref struct
+    {
+        if (ev.Seq >= 0) sink.Number(Key.Seq, ev.Seq);
+        sink.Number(Key.T, ev.Time);
+        sink.String(Key.Host, ev.Host);
+        sink.Number(Key.Tid, ev.Tid);
+        sink.String(Key.Comm, ev.Comm);
+        sink.Name(Key.Kind, Kinds, (int)ev.Kind);
         switch (ev)
         {
             case TaskSnapshot s:
-                w.WriteNumber("tgid"u8, s.Tgid);
-                w.WriteNumber("ppid"u8, s.PPid);
-                w.WriteNumber("pgid"u8, s.Pgid);
-                w.WriteNumber("sid"u8, s.Sid);
-                Ints(w, "nspid"u8, s.NsPid);
-                Ints(w, "nspgid"u8, s.NsPgid);
-                Ints(w, "nssid"u8, s.NsSid);
-                if (s.PidNs != 0) w.WriteNumber("pidns"u8, s.PidNs);
-                if (s.Adopted) w.WriteBoolean("adopted"u8, true);
+                sink.Number(Key.Tgid, s.Tgid);
+                sink.Number(Key.PPid, s.PPid);
+                sink.Number(Key.Pgid, s.Pgid);
+                sink.Number(Key.Sid, s.Sid);
+                if (s.NsPid is not null) sink.Numbers(Key.NsPid, s.NsPid);
+                if (s.NsPgid is not null) sink.Numbers(Key.NsPgid, s.NsPgid);
+                if (s.NsSid is not null) sink.Numbers(Key.NsSid, s.NsSid);
+                if (s.PidNs != 0) sink.Unsigned(Key.PidNs, s.PidNs);
+                if (s.Adopted) sink.True(Key.Adopted);
                 break;
             case Fork f:
-                w.WriteString("call"u8, Names.ForkCalls[(int)f.Call]);
-                w.WriteNumber("child"u8, f.Child);
-                w.WriteNumber("flags"u8, f.Flags);
-                Ints(w, "set_tid"u8, f.SetTid);
+                sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
+                sink.Number(Key.Child, f.Child);
+                sink.Unsigned(Key.Flags, f.Flags);
+                if (f.SetTid is not null) sink.Numbers(Key.SetTid, f.SetTid);
                 break;
             case Exec e:
-                w.WriteString("file"u8, e.Filename);
-                if (e.OldTid != 0) w.WriteNumber("old_tid"u8, e.OldTid);
+                sink.String(Key.File, e.Filename);
+                if (e.OldTid != 0) sink.Number(Key.OldTid, e.OldTid);
                 break;
             case Exit x:
-                if (x.Code is int code) w.WriteNumber("code"u8, code);
-                if (x.Group) w.WriteBoolean("group"u8, true);
-                Signals(w, x.Signals);
+                if (x.Code is int code) sink.Number(Key.Code, code);
+                if (x.Group) sink.True(Key.Group);
+                if (x.Signals.Length != 0) sink.Signals(Key.Signals, x.Signals);
                 break;
             case SetPgid p:
-                w.WriteNumber("pid"u8, p.Pid);
-                w.WriteNumber("pgid"u8, p.Pgid);
+                sink.Number(Key.Pid, p.Pid);
+                sink.Number(Key.Pgid, p.Pgid);
                 break;
             case SetSid:
                 break;
             case SigAction a:
-                w.WriteNumber("sig"u8, a.Sig);
-                w.WriteString("handler"u8, Names.Handlers[(int)a.Handler]);
-                if (a.SaFlags != 0) w.WriteNumber("sa_flags"u8, a.SaFlags);
+                sink.Number(Key.Sig, a.Sig);
+                sink.Name(Key.Handler, Handlers, (int)a.Handler);
+                if (a.SaFlags != 0) sink.Unsigned(Key.SaFlags, a.SaFlags);
                 break;
             case Prctl p:
-                w.WriteNumber("option"u8, p.Option);
-                w.WriteNumber("arg2"u8, p.Arg2);
+                sink.Number(Key.Option, p.Option);
+                sink.Unsigned(Key.Arg2, p.Arg2);
                 break;
             case GetId g:
-                w.WriteString("call"u8, Names.GetIdCalls[(int)g.Call]);
-                if (g.Arg != 0) w.WriteNumber("arg"u8, g.Arg);
+                sink.Name(Key.Call, AllCalls, GetIdCallsAt + (int)g.Call);
+                if (g.Arg != 0) sink.Number(Key.Arg, g.Arg);
                 break;
             case Kill k:
-                w.WriteString("call"u8, Names.KillCalls[(int)k.Call]);
-                w.WriteNumber("pid"u8, k.Pid);
-                if (k.ThreadArg != 0) w.WriteNumber("thread"u8, k.ThreadArg);
-                w.WriteNumber("sig"u8, k.Sig);
-                Signals(w, k.Signals);
+                sink.Name(Key.Call, AllCalls, KillCallsAt + (int)k.Call);
+                sink.Number(Key.Pid, k.Pid);
+                if (k.ThreadArg != 0) sink.Number(Key.Thread, k.ThreadArg);
+                sink.Number(Key.Sig, k.Sig);
+                if (k.Signals.Length != 0) sink.Signals(Key.Signals, k.Signals);
                 break;
             case Wait wt:
-                w.WriteString("call"u8, Names.WaitCalls[(int)wt.Call]);
-                w.WriteNumber("pid"u8, wt.Pid);
-                w.WriteNumber("options"u8, wt.Options);
+                sink.Name(Key.Call, AllCalls, WaitCallsAt + (int)wt.Call);
+                sink.Number(Key.Pid, wt.Pid);
+                sink.Number(Key.Options, wt.Options);
                 break;
             case Unshare u:
-                w.WriteNumber("flags"u8, u.Flags);
+                sink.Unsigned(Key.Flags, u.Flags);
                 break;
             case SetNs n:
-                w.WriteNumber("fd"u8, n.Fd);
-                w.WriteNumber("nstype"u8, n.NsType);
-                if (n.TargetNs != 0) w.WriteNumber("target_ns"u8, n.TargetNs);
+                sink.Number(Key.Fd, n.Fd);
+                sink.Unsigned(Key.NsType, n.NsType);
+                if (n.TargetNs != 0) sink.Unsigned(Key.TargetNs, n.TargetNs);
                 break;
             case Signal s:
-                w.WritePropertyName("signal"u8);
-                Signal(w, s.Record);
+                sink.Signal(Key.Signal, s.Record);
                 break;
             case Deliver d:
-                w.WriteNumber("sig"u8, d.Sig);
-                w.WriteString("handler"u8, Names.Handlers[(int)d.Handler]);
+                sink.Number(Key.Sig, d.Sig);
+                sink.Name(Key.Handler, Handlers, (int)d.Handler);
                 break;
             case Container c:
-                w.WriteString("action"u8, Names.ContainerActions[(int)c.Action]);
-                w.WriteString("id"u8, c.Id);
-                if (c.Peer is not null) w.WriteString("peer"u8, c.Peer);
-                if (c.Task != 0) w.WriteNumber("task"u8, c.Task);
+                sink.Name(Key.Action, ContainerActions, (int)c.Action);
+                sink.String(Key.Id, c.Id);
+                if (c.Peer is not null) sink.String(Key.Peer, c.Peer);
+                if (c.Task != 0) sink.Number(Key.Task, c.Task);
                 break;
             default:
                 throw new InvalidOperationException($"no native encoding for {ev.GetType().Name}");
         }
-        if (ev.Ret is long ret) w.WriteNumber("ret"u8, ret);
-        w.WriteEndObject();
+        if (ev.Ret is long ret) sink.Number(Key.Ret, ret);
     }
 
-    private static void Ints(Utf8JsonWriter w, ReadOnlySpan<byte> name, int[]? values)
+    /// <summary>The fields as JSON members, the keys and enum values spelled once, ahead of time.</summary>
+    private readonly struct JsonSink(Utf8JsonWriter w) : IFieldSink
     {
-        if (values is null) return;
-        w.WriteStartArray(name);
-        foreach (var v in values) w.WriteNumberValue(v);
-        w.WriteEndArray();
-    }
+        private readonly Utf8JsonWriter _w = w;   // positioned inside the event's object
 
-    private static void Signals(Utf8JsonWriter w, SignalRecord[] signals)
-    {
-        if (signals.Length == 0) return;
-        w.WriteStartArray("signals"u8);
-        foreach (var s in signals) Signal(w, s);
-        w.WriteEndArray();
-    }
+        public void Number(Key key, long value) => _w.WriteNumber(KeyNames[(int)key], value);
+        public void Unsigned(Key key, ulong value) => _w.WriteNumber(KeyNames[(int)key], value);
+        public void String(Key key, string value) => _w.WriteString(KeyNames[(int)key], value);
+        public void Name(Key key, Spellings names, int index) => _w.WriteString(KeyNames[(int)key], names.Json[index]);
+        public void True(Key key) => _w.WriteBoolean(KeyNames[(int)key], true);
 
-    private static void Signal(Utf8JsonWriter w, SignalRecord s)
-    {
-        w.WriteStartObject();
-        w.WriteNumber("sig"u8, s.Sig);
-        w.WriteNumber("to"u8, s.To);
-        w.WriteNumber("res"u8, (int)s.Result);
-        if (s.Code != 0) w.WriteNumber("code"u8, s.Code);
-        if (s.Group) w.WriteBoolean("group"u8, true);
-        w.WriteEndObject();
+        public void Numbers(Key key, int[] values)
+        {
+            _w.WriteStartArray(KeyNames[(int)key]);
+            foreach (var v in values) _w.WriteNumberValue(v);
+            _w.WriteEndArray();
+        }
+
+        public void Signals(Key key, SignalRecord[] signals)
+        {
+            _w.WriteStartArray(KeyNames[(int)key]);
+            foreach (var s in signals) Signal(s);
+            _w.WriteEndArray();
+        }
+
+        public void Signal(Key key, SignalRecord signal)
+        {
+            _w.WritePropertyName(KeyNames[(int)key]);
+            Signal(signal);
+        }
+
+        private void Signal(SignalRecord s)
+        {
+            _w.WriteStartObject();
+            _w.WriteNumber("sig"u8, s.Sig);
+            _w.WriteNumber("to"u8, s.To);
+            _w.WriteNumber("res"u8, (int)s.Result);
+            if (s.Code != 0) _w.WriteNumber("code"u8, s.Code);
+            if (s.Group) _w.WriteBoolean("group"u8, true);
+            _w.WriteEndObject();
+        }
     }
 
     public static string KindName(EventKind kind) => Names.Kinds[(int)kind];
@@ -350,7 +396,11 @@ public static partial class NativeJson
         public string Create(ReadOnlySpan<byte> ascii) => Encoding.ASCII.GetString(ascii);
     }
 
-    /// <summary>Every key of an event line: Fields.Set keeps each one's value.</summary>
+    /// <summary>
+    /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
+    /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
+    /// and keep Task the last or move NativeJson.Binary's KeyCount with it.
+    /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
@@ -373,7 +423,10 @@ public static partial class NativeJson
 
     private static readonly Spellings EventKeys = new([.. Enum.GetValues<Key>().Select(Spelling)]);
 
-    /// <summary>Every key of a signal record, spelled as its name in lower case.</summary>
+    /// <summary>Each key's JSON name, by Key.</summary>
+    private static readonly JsonEncodedText[] KeyNames = EventKeys.Json;
+
+    /// <summary>Every key of a signal record, spelled as its name in lower case; the binary form flags each by its number (Group the last).</summary>
     private enum SignalKey { Sig, To, Res, Code, Group }
 
     private static readonly Spellings SignalKeys = new([.. Enum.GetNames<SignalKey>().Select(n => n.ToLowerInvariant())]);
@@ -386,6 +439,12 @@ public static partial class NativeJson
     // spelling's index in the union of all call names, and map it once the kind is known.
     private static readonly Spellings AllCalls =
         new([.. Names.ForkCalls, .. Names.GetIdCalls, .. Names.KillCalls, .. Names.WaitCalls]);
+
+    // Where each kind's calls begin in AllCalls.
+    private const int ForkCallsAt = 0;
+    private static readonly int GetIdCallsAt = Names.ForkCalls.Length;
+    private static readonly int KillCallsAt = GetIdCallsAt + Names.GetIdCalls.Length;
+    private static readonly int WaitCallsAt = KillCallsAt + Names.KillCalls.Length;
 
     /// <summary>
     /// A fixed set of ASCII spellings (keys, enum names) found by their UTF-8 bytes or their chars
@@ -402,9 +461,13 @@ public static partial class NativeJson
         /// <summary>The spellings, by index.</summary>
         public string[] Names { get; }
 
+        /// <summary>The same, as the JSON writer spells them.</summary>
+        public JsonEncodedText[] Json { get; }
+
         public Spellings(string[] names)
         {
             Names = names;
+            Json = [.. names.Select(n => JsonEncodedText.Encode(n))];
             for (int i = 0; i < names.Length; i++)
             {
                 bool ascii = Pack(names[i].AsSpan(), out ulong lo, out ulong hi);
