@@ -11,6 +11,9 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>What the store is, for messages: the file, or the server and database.</summary>
     string Description { get; }
 
+    /// <summary>How the trace events ingested into this store are kept (the ingest writes them so, every reader reads either).</summary>
+    EventEncoding Encoding { get; }
+
     /// <summary>Starts an atomic unit of appends, to one stream or many: all of it lands, or none.</summary>
     Task<IAppendSession> BeginAppendAsync(CancellationToken ct = default);
 

@@ -13,7 +13,6 @@ namespace Replayer.Ingest.Store;
 /// </summary>
 public sealed class PostgresEventStore : IEventStore
 {
-    private const int SchemaVersion = 1;
     /// <summary>The advisory lock every append session and deletion holds: "replayer" in ASCII.</summary>
     internal const long AppendLock = 0x7265706c61796572;
     /// <summary>Held while creating the schema: CREATE TABLE IF NOT EXISTS races with itself in PostgreSQL.</summary>
@@ -38,6 +37,8 @@ public sealed class PostgresEventStore : IEventStore
     }
 
     public string Description { get; }
+
+    public EventEncoding Encoding { get; private set; }
 
     /// <summary>Opens a store from a postgres:// URI or an Npgsql connection string, creating its schema if need be.</summary>
     public static async Task<PostgresEventStore> OpenAsync(string spec, CancellationToken ct = default)
@@ -101,8 +102,7 @@ public sealed class PostgresEventStore : IEventStore
             // A store already made is only checked, so that a read-only server (a standby) can be read.
             if (await SchemaVersionAsync(c, ct) is { } existing)
             {
-                if (existing != SchemaVersion.ToString())
-                    throw new StoreException($"{Description} has schema version {existing}; this replayer knows version {SchemaVersion}");
+                Encoding = StoreSchema.EncodingOf(existing) ?? throw StoreSchema.Unknown(Description, existing);
                 return;
             }
             await using var tx = await c.BeginTransactionAsync(ct);
@@ -127,12 +127,12 @@ public sealed class PostgresEventStore : IEventStore
                 CREATE TABLE IF NOT EXISTS checkpoints(name text COLLATE "C" PRIMARY KEY, position bigint NOT NULL);
                 CREATE TABLE IF NOT EXISTS snapshots(stream text COLLATE "C" NOT NULL, revision bigint NOT NULL, type text NOT NULL,
                     state bytea NOT NULL, PRIMARY KEY(stream, revision));
-                INSERT INTO store_info(key, value) VALUES('schema', '1') ON CONFLICT DO NOTHING;
+                INSERT INTO store_info(key, value) VALUES('schema', @current) ON CONFLICT DO NOTHING;
                 SELECT value FROM store_info WHERE key = 'schema';
                 """, c, tx);
+            cmd.Parameters.AddWithValue("current", StoreSchema.Current.ToString());
             var v = await cmd.ExecuteScalarAsync(ct) as string;
-            if (v != SchemaVersion.ToString())
-                throw new StoreException($"{Description} has schema version {v}; this replayer knows version {SchemaVersion}");
+            Encoding = StoreSchema.EncodingOf(v) ?? throw StoreSchema.Unknown(Description, v);
             await tx.CommitAsync(ct);
         }
         catch (NpgsqlException e)

@@ -18,7 +18,6 @@ namespace Replayer.Ingest.Store;
 /// </summary>
 public sealed class SqliteEventStore : IEventStore
 {
-    private const int SchemaVersion = 1;
     private readonly string _connectionString;
 
     /// <summary>
@@ -43,6 +42,8 @@ public sealed class SqliteEventStore : IEventStore
 
     public string Path { get; }
     public string Description => $"SQLite store {Path}";
+
+    public EventEncoding Encoding { get; private set; }
 
     public static async Task<SqliteEventStore> OpenAsync(string path, CancellationToken ct = default)
     {
@@ -128,12 +129,12 @@ public sealed class SqliteEventStore : IEventStore
                 CREATE TABLE IF NOT EXISTS checkpoints(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS snapshots(stream TEXT NOT NULL, revision INTEGER NOT NULL, type TEXT NOT NULL,
                     state BLOB NOT NULL, PRIMARY KEY(stream, revision));
-                INSERT OR IGNORE INTO store_info(key, value) VALUES('schema', '1');
+                INSERT OR IGNORE INTO store_info(key, value) VALUES('schema', $current);
                 SELECT value FROM store_info WHERE key = 'schema';
                 """;
-            var v = Convert.ToInt32(await cmd.ExecuteScalarAsync(ct) as string);
-            if (v != SchemaVersion)
-                throw new StoreException($"{Description} has schema version {v}; this replayer knows version {SchemaVersion}");
+            cmd.Parameters.AddWithValue("$current", StoreSchema.Current.ToString());
+            var v = await cmd.ExecuteScalarAsync(ct) as string;
+            Encoding = StoreSchema.EncodingOf(v) ?? throw StoreSchema.Unknown(Description, v);
             await tx.CommitAsync(ct);
         }
         catch (SqliteException e)

@@ -89,3 +89,36 @@ public sealed class StoreException(string message, Exception? inner = null) : Ex
     /// <summary>The same request may work if tried again: the server restarting, a dropped connection, no connection free.</summary>
     public bool Transient { get; init; }
 }
+
+/// <summary>
+/// How a store keeps the data of the trace events ingested into it. A store records it once, in
+/// its schema version, when it is made, and keeps it: an ingest of the same capture again must give
+/// the same bytes to be recognised as events already there.
+/// </summary>
+public enum EventEncoding
+{
+    /// <summary>Native JSON, one event a line as in a native trace file: stores of schema version 1.</summary>
+    Json = 1,
+
+    /// <summary>The binary form (NativeJson.WriteBinary): stores of schema version 2, every store made since.</summary>
+    Binary = 2,
+}
+
+/// <summary>The schema versions this replayer reads and what each means.</summary>
+public static class StoreSchema
+{
+    /// <summary>The version a new store is made at.</summary>
+    public const int Current = (int)EventEncoding.Binary;
+
+    /// <summary>How a store of this schema version keeps its events; null for a version this replayer does not know.</summary>
+    public static EventEncoding? EncodingOf(string? version) => version switch
+    {
+        "1" => EventEncoding.Json,
+        "2" => EventEncoding.Binary,
+        _ => null,
+    };
+
+    /// <summary>The error for a store of a version this replayer does not know (one made by a newer replayer).</summary>
+    public static StoreException Unknown(string description, string? version) =>
+        new($"{description} has schema version {version ?? "(none)"}; this replayer knows versions 1 and 2");
+}

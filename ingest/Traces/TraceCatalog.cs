@@ -94,15 +94,16 @@ public sealed class TraceCatalog(IEventStore store)
             yield return Decode(e);
     }
 
+    /// <summary>A stored event, in either form a store keeps (native JSON, or the binary form).</summary>
     public static PidEvent Decode(RecordedEvent e) =>
-        NativeJson.ParseEvent(e.Data.Span, Where(e.Stream), e.Revision.Value + 1);
+        NativeJson.ParseStored(e.Data.Span, Where(e.Stream), e.Revision.Value + 1);
 
     /// <summary>Decodes a chunk of a stream read with <see cref="IEventStore.ReadStreamDataAsync"/>.</summary>
     public static PidEvent[] Decode(EventChunk chunk)
     {
         var where = Where(chunk.Stream);
         var events = new PidEvent[chunk.Count];
-        for (int i = 0; i < events.Length; i++) events[i] = NativeJson.ParseEvent(chunk.Data(i), where, chunk.Revision(i) + 1);
+        for (int i = 0; i < events.Length; i++) events[i] = NativeJson.ParseStored(chunk.Data(i), where, chunk.Revision(i) + 1);
         return events;
     }
 
@@ -117,8 +118,8 @@ public sealed class TraceCatalog(IEventStore store)
     {
         var streams = await HostStreamsAsync(trace, ct);
         if (streams.Count == 0) throw new KeyNotFoundException($"no trace '{trace}' in {store.Description}");
-        using (var writer = new NativeWriter(output))
-            writer.WriteHeader(new TraceHeader(trace, await SourcesAsync(trace, ct)));
+        using var writer = new NativeWriter(output);
+        writer.WriteHeader(new TraceHeader(trace, await SourcesAsync(trace, ct)));
         var cursors = new List<IAsyncEnumerator<RecordedEvent>>();
         try
         {
@@ -135,8 +136,13 @@ public sealed class TraceCatalog(IEventStore store)
                 for (int i = 1; i < cursors.Count; i++)
                     if (cursors[i].Current.Position.Value < cursors[min].Current.Position.Value) min = i;
                 var c = cursors[min];
-                output.Write(c.Current.Data.Span);
-                output.WriteByte((byte)'\n');
+                // Native JSON as stored (a store of schema 1); the binary form is written as the line it stands for.
+                if (c.Current.Data.Span is [(byte)'{', ..])
+                {
+                    output.Write(c.Current.Data.Span);
+                    output.WriteByte((byte)'\n');
+                }
+                else writer.Write(Decode(c.Current));
                 n++;
                 if (!await c.MoveNextAsync())
                 {

@@ -51,7 +51,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
         {
             try
             {
-                var outcome = await EncodeAsync(writer, source, format, events, new ReadContext(lenient: false), null, request, progress, token);
+                var outcome = await EncodeAsync(store.Encoding, writer, source, format, events, new ReadContext(lenient: false), null, request, progress, token);
                 writer.Complete();
                 return [outcome];
             }
@@ -172,7 +172,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
             return outcomes;
         }
         var context = new ReadContext(request.Lenient);
-        return [await EncodeAsync(writer, input.Name, reader.Format, perPid.ReadPerPid(input.Files, context), context, null, request, progress, ct)];
+        return [await EncodeAsync(store.Encoding, writer, input.Name, reader.Format, perPid.ReadPerPid(input.Files, context), context, null, request, progress, ct)];
     }
 
     private async Task<FileOutcome> ProduceFileAsync(ChannelWriter<Pending[]> writer, string file, IngestRequest request,
@@ -182,7 +182,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
         var reader = Pick(input, request.Format);
         var context = new ReadContext(request.Lenient);
         using (input.Stream)
-            return await EncodeAsync(writer, file, reader.Format, reader.Read(input, context), context, input, request, progress, ct);
+            return await EncodeAsync(store.Encoding, writer, file, reader.Format, reader.Read(input, context), context, input, request, progress, ct);
     }
 
     /// <summary>
@@ -190,7 +190,7 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
     /// appending side in batches. <paramref name="file"/> names the capture (a path, or the prefix
     /// of per-pid files); <paramref name="input"/>, when there is one file, gives progress in bytes.
     /// </summary>
-    private static async Task<FileOutcome> EncodeAsync(ChannelWriter<Pending[]> writer, string file, string format,
+    private static async Task<FileOutcome> EncodeAsync(EventEncoding encoding, ChannelWriter<Pending[]> writer, string file, string format,
         IEnumerable<PidEvent> events, ReadContext context, InputFile? input, IngestRequest request,
         IProgress<IngestProgress>? progress, CancellationToken ct)
     {
@@ -226,9 +226,14 @@ public sealed class TraceIngest(IEventStore store, IReadOnlyList<ICaptureReader>
             }
             var ev = raw with { Host = host, Seq = cursor.Next++ };
             lineBuffer.ResetWrittenCount();
-            json.Reset(lineBuffer);
-            NativeJson.WriteEvent(json, ev);
-            json.Flush();
+            if (encoding == EventEncoding.Binary)
+                NativeJson.WriteBinary(lineBuffer, ev);
+            else
+            {
+                json.Reset(lineBuffer);
+                NativeJson.WriteEvent(json, ev);
+                json.Flush();
+            }
             var id = TraceStreams.EventId(cursor.HostKey, ev.Seq);
             batch[filled++] = new Pending(cursor.Stream, new EventData(id, NativeJson.KindName(ev.Kind), chunks.Copy(lineBuffer.WrittenSpan)));
             if (filled == BatchSize)

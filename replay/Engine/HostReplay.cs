@@ -404,9 +404,8 @@ public sealed class HostReplay
     {
         using (var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true))
         {
-            // One writer for every lineage event: a live task's four events each, thousands of tasks.
+            // One buffer for every lineage event: a live task's four events each, thousands of tasks.
             var buffer = new ArrayBufferWriter<byte>(256);
-            using var json = new System.Text.Json.Utf8JsonWriter(buffer);
             WriteMap(w, _lineage.OrderBy(kv => kv.Key), (w, kv) =>
             {
                 w.Write(kv.Key);
@@ -415,9 +414,7 @@ public sealed class HostReplay
                 {
                     w.Write(kv.Value.Positions[i]);
                     buffer.ResetWrittenCount();
-                    json.Reset(buffer);
-                    NativeJson.WriteEvent(json, kv.Value.Events[i]);
-                    json.Flush();
+                    NativeJson.WriteBinary(buffer, kv.Value.Events[i]);
                     WriteBytes(w, buffer.WrittenSpan);
                 }
             });
@@ -460,7 +457,7 @@ public sealed class HostReplay
             for (int m = r.ReadInt32(), j = 0; j < m; j++)
             {
                 long position = r.ReadInt64();
-                lineage.Add(NativeJson.ParseEvent(ReadBytes(r), "snapshot", j + 1), position);
+                lineage.Add(NativeJson.ParseStored(ReadBytes(r), "snapshot", j + 1), position);
             }
             _lineage[tid] = lineage;
         }

@@ -46,6 +46,63 @@ public sealed class TraceIngestTests : IDisposable
         Assert.Single(await new TraceCatalog(store).SourcesAsync("cap"));
     }
 
+    [Theory]
+    [InlineData("traces/captures/f-nsenter.txt")]
+    [InlineData("traces/captures/i-hostile-comm.txt")]
+    [InlineData("traces/captures/g-threads.perf.txt")]
+    public async Task A_store_of_schema_1_goes_on_keeping_native_JSON_and_both_forms_read_and_export_the_same_events(string capture)
+    {
+        var file = Repo.PathOf(capture);
+        var (binary, binaryIngest) = await OpenAsync("binary.db");
+        await using var _ = binary;
+        var older = _dir.File("json.db");
+        await (await SqliteEventStore.OpenAsync(older)).DisposeAsync();
+        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={older};Pooling=False"))
+        {
+            await c.OpenAsync();
+            using var q = c.CreateCommand();
+            q.CommandText = "UPDATE store_info SET value = '1' WHERE key = 'schema'";
+            await q.ExecuteNonQueryAsync();
+        }
+        var (json, jsonIngest) = await OpenAsync("json.db");
+        await using var __ = json;
+        Assert.Equal(EventEncoding.Json, json.Encoding);
+
+        var trace = Assert.Single((await binaryIngest.RunAsync(new IngestRequest([file]))).Traces);
+        Assert.Equal(trace, Assert.Single((await jsonIngest.RunAsync(new IngestRequest([file]))).Traces));
+        var stream = TraceStreams.HostStream(trace, Assert.Single((await new TraceCatalog(binary).ShowAsync(trace))!.Hosts).Host);
+        Assert.All(await binary.ReadStreamAsync(stream, StreamRevision.Start).ToListAsync(), e => Assert.Equal(NativeJson.BinaryTag, e.Data.Span[0]));
+        Assert.All(await json.ReadStreamAsync(stream, StreamRevision.Start).ToListAsync(), e => Assert.Equal((byte)'{', e.Data.Span[0]));
+
+        // The same events, line for line, and the same native file out of either store.
+        Assert.Equal(await Lines(json, trace), await Lines(binary, trace));
+        Assert.Equal(await Export(json, trace), await Export(binary, trace));
+        // The older store still recognises the capture as already there: its events keep their bytes.
+        var again = await jsonIngest.RunAsync(new IngestRequest([file]));
+        Assert.Equal(0, again.Added);
+    }
+
+    private static async Task<List<string>> Lines(IEventStore store, string trace)
+    {
+        var catalog = new TraceCatalog(store);
+        var lines = new List<string>();
+        foreach (var h in (await catalog.ShowAsync(trace))!.Hosts)
+            await foreach (var e in catalog.ReadHostAsync(trace, h.Host))
+            {
+                using var ms = new MemoryStream();
+                using (var w = new NativeWriter(ms)) w.Write(e);
+                lines.Add(Encoding.UTF8.GetString(ms.ToArray()));
+            }
+        return lines;
+    }
+
+    private static async Task<string> Export(IEventStore store, string trace)
+    {
+        using var ms = new MemoryStream();
+        await new TraceCatalog(store).ExportAsync(trace, ms);
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
     [Fact]
     public async Task Events_made_in_process_go_in_atomically_and_a_failure_midway_leaves_the_store_as_it_was()
     {

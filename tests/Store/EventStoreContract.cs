@@ -20,6 +20,9 @@ public abstract class EventStoreContract : IAsyncLifetime
     /// <summary>Opens the store of this test a second time, as another process would: its own connections.</summary>
     protected abstract Task<IEventStore> ReopenAsync();
 
+    /// <summary>Records another schema version in this test's store, as an older or newer replayer would have made it.</summary>
+    protected abstract Task SetSchemaVersionAsync(string version);
+
     public async Task InitializeAsync() => Store = await CreateAsync();
 
     public virtual async Task DisposeAsync() => await Store.DisposeAsync();
@@ -404,6 +407,30 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task A_new_store_keeps_trace_events_in_the_binary_form_and_says_so_when_reopened()
+    {
+        Assert.Equal(EventEncoding.Binary, Store.Encoding);
+        await using var again = await ReopenAsync();
+        Assert.Equal(EventEncoding.Binary, again.Encoding);
+    }
+
+    [StoreFact]
+    public async Task A_store_of_schema_version_1_keeps_native_JSON_and_one_of_an_unknown_version_is_refused_by_name()
+    {
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(2));
+        await SetSchemaVersionAsync("1");
+        await using (var old = await ReopenAsync())
+        {
+            Assert.Equal(EventEncoding.Json, old.Encoding);
+            Assert.Equal(2, (await old.ReadStreamAsync("a", StreamRevision.Start).ToListAsync()).Count);
+        }
+        await SetSchemaVersionAsync("3");
+        var e = await Assert.ThrowsAsync<StoreException>(ReopenAsync);
+        Assert.Contains("schema version 3", e.Message);
+        Assert.Contains(Store.Description, e.Message);
+    }
+
+    [StoreFact]
     public async Task Listing_by_prefix_takes_percent_and_underscore_literally_and_sorts_by_bytes()
     {
         foreach (var name in new[] { "trace/x_1/b", "trace/x_1/a", "trace/xa1/a", "trace/x%/a", "trace/x_1/B" })
@@ -421,6 +448,16 @@ public sealed class SqliteEventStoreContract : EventStoreContract
 
     protected override async Task<IEventStore> CreateAsync() => await SqliteEventStore.OpenAsync(File);
     protected override async Task<IEventStore> ReopenAsync() => await SqliteEventStore.OpenAsync(File);
+
+    protected override async Task SetSchemaVersionAsync(string version)
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Pooling=False");
+        await c.OpenAsync();
+        using var q = c.CreateCommand();
+        q.CommandText = "UPDATE store_info SET value = $v WHERE key = 'schema'";
+        q.Parameters.AddWithValue("$v", version);
+        Assert.Equal(1, await q.ExecuteNonQueryAsync());
+    }
 
     [Fact]
     public async Task A_new_store_file_has_16_KiB_pages()
@@ -453,4 +490,13 @@ public sealed class PostgresEventStoreContract(PostgresServer server) : EventSto
     }
 
     protected override async Task<IEventStore> ReopenAsync() => await PostgresEventStore.OpenAsync(_uri);
+
+    protected override async Task SetSchemaVersionAsync(string version)
+    {
+        await using var c = new Npgsql.NpgsqlConnection(PostgresConnectionSpec.Parse(_uri).ConnectionString);
+        await c.OpenAsync();
+        await using var q = new Npgsql.NpgsqlCommand("UPDATE store_info SET value = @v WHERE key = 'schema'", c);
+        q.Parameters.AddWithValue("v", version);
+        Assert.Equal(1, await q.ExecuteNonQueryAsync());
+    }
 }

@@ -6,6 +6,7 @@ namespace Replayer.Tests.Actors.Fleet;
 public sealed class FailingStore(IEventStore inner, Func<string, bool> failSave) : IEventStore
 {
     public string Description => inner.Description;
+    public EventEncoding Encoding => inner.Encoding;
     public Task<IAppendSession> BeginAppendAsync(CancellationToken ct = default) => inner.BeginAppendAsync(ct);
     public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(string stream, StreamRevision from, long maxCount = long.MaxValue, CancellationToken ct = default) =>
         inner.ReadStreamAsync(stream, from, maxCount, ct);
