@@ -387,16 +387,16 @@ public sealed partial class NestedPidModel
         int unseen = 0;
         for (var th = parent.FirstThread; th is not null; th = th.NextThread) unseen += th.UnseenChildren;
         Debug.Assert(unseen == UnseenOnLists(parent), "the threads' counts of unseen notices agree with their children lists");
-        if (unseen == 0) return;
-        SignalStruct? only = null;
+        // The counts are exact (asserted above): with two or more unseen, which one the SIGCHLD
+        // was for cannot be told, and the lists need no walk; with one, the walk stops at it.
+        if (unseen != 1) return;
         for (var th = parent.FirstThread; th is not null; th = th.NextThread)
             for (var c = th.FirstChild; c is not null; c = c.NextSibling)
-            {
-                if (c.Signal is not { UnseenNotice: true } cs) continue;
-                if (only is not null) return;
-                only = cs;
-            }
-        if (only is not null) only.MarkNotifySeen();
+                if (c.Signal is { UnseenNotice: true } only)
+                {
+                    only.MarkNotifySeen();
+                    return;
+                }
     }
 
     /// <summary>The children of the process's threads whose notice is unseen, counted on the lists themselves.</summary>
