@@ -1,4 +1,4 @@
-namespace Replayer.Replay.Models.Vpid;
+namespace Replayer.Replay.Models;
 
 /// <summary>
 /// A table indexed by pid, from 0 to twice pid_max, whose pages are made on the first write of a
@@ -9,8 +9,8 @@ namespace Replayer.Replay.Models.Vpid;
 /// </summary>
 internal sealed class PagedTable<T>
 {
-    private const int PageShift = 12;
-    private const int PageSize = 1 << PageShift;
+    public const int PageShift = 12;
+    public const int PageSize = 1 << PageShift;
 
     /// <summary>Emptied pages kept to be used again, so that a warm replay allocates none.</summary>
     private const int SparePages = 16;
@@ -23,6 +23,9 @@ internal sealed class PagedTable<T>
 
     private readonly Stack<T[]> _spare = new();
 
+    /// <summary>Slots other than the default, over every page.</summary>
+    private int _count;
+
     public PagedTable(int length)
     {
         Length = length;
@@ -32,6 +35,9 @@ internal sealed class PagedTable<T>
 
     /// <summary>Slots: valid indexes are 0 to Length - 1.</summary>
     public int Length { get; }
+
+    /// <summary>Slots holding something other than the default.</summary>
+    public int Count => _count;
 
     public T this[int index]
     {
@@ -54,8 +60,14 @@ internal sealed class PagedTable<T>
             bool wasDefault = IsDefault(slot);
             slot = value;
             if (wasDefault == isDefault) return;
-            if (!isDefault) _set[p]++;
-            else if (--_set[p] == 0)
+            if (!isDefault)
+            {
+                _set[p]++;
+                _count++;
+                return;
+            }
+            _count--;
+            if (--_set[p] == 0)
             {
                 if (_spare.Count < SparePages) _spare.Push(page);
                 page = null;
@@ -67,7 +79,7 @@ internal sealed class PagedTable<T>
     /// A reference is the default when null; asked that way, the check compiles to a compare in
     /// the code shared by reference types, where the comparer is looked up at run time.
     /// </summary>
-    private static bool IsDefault(T value) =>
+    public static bool IsDefault(T value) =>
         typeof(T).IsValueType ? EqualityComparer<T>.Default.Equals(value, default!) : value is null;
 
     /// <summary>The first index from <paramref name="index"/> on whose page holds anything (Length when none): lets a walk skip empty ranges.</summary>
@@ -89,5 +101,6 @@ internal sealed class PagedTable<T>
             _pages[p] = null;
             _set[p] = 0;
         }
+        _count = 0;
     }
 }

@@ -1,0 +1,96 @@
+namespace Replayer.Replay.Models;
+
+/// <summary>
+/// The order a Dictionary&lt;int, T&gt; enumerates its keys in, kept beside a map that has no order
+/// of its own: insertion order, except that a new key takes the entry the latest removed key left
+/// (Dictionary's free list is last in, first out). Whatever is written in this order (a
+/// snapshot) reads as it did when the map was a Dictionary.
+/// </summary>
+internal sealed class InsertionOrder
+{
+    /// <summary>Marks an entry that holds a key in <see cref="_next"/>.</summary>
+    private const int Held = -2;
+
+    /// <summary>Per entry: its key.</summary>
+    private int[] _keys = new int[16];
+
+    /// <summary>Per entry: <see cref="Held"/>, or for a free one the next free entry (-1 ends the list).</summary>
+    private int[] _next = new int[16];
+
+    /// <summary>Entries ever used: the walk's end.</summary>
+    private int _used;
+
+    /// <summary>The entry the latest removal freed; -1 when none is free.</summary>
+    private int _free = -1;
+
+    /// <summary>Each key's entry, plus one (0: the key is not held).</summary>
+    private readonly TidMap<int> _entryOf = new();
+
+    public int Count => _entryOf.Count;
+
+    /// <summary>A key not held goes where Dictionary.Add would put it.</summary>
+    public void Add(int key)
+    {
+        int e = _free;
+        if (e >= 0)
+            _free = _next[e];
+        else
+        {
+            if (_used == _keys.Length)
+            {
+                Array.Resize(ref _keys, _used * 2);
+                Array.Resize(ref _next, _used * 2);
+            }
+            e = _used++;
+        }
+        _keys[e] = key;
+        _next[e] = Held;
+        _entryOf[key] = e + 1;
+    }
+
+    public void Remove(int key)
+    {
+        if (!_entryOf.Remove(key, out int held)) return;
+        int e = held - 1;
+        _next[e] = _free;
+        _free = e;
+    }
+
+    public void Clear()
+    {
+        _entryOf.Clear();
+        _used = 0;
+        _free = -1;
+    }
+
+    /// <summary>The keys in order.</summary>
+    public Enumerator GetEnumerator() => new(this);
+
+    public struct Enumerator
+    {
+        private readonly InsertionOrder _order;
+        /// <summary>The entry after the current one.</summary>
+        private int _e;
+
+        internal Enumerator(InsertionOrder order)
+        {
+            _order = order;
+            _e = 0;
+            Current = 0;
+        }
+
+        public int Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            while (_e < _order._used)
+            {
+                int e = _e++;
+                if (_order._next[e] != Held) continue;
+                Current = _order._keys[e];
+                return true;
+            }
+            return false;
+        }
+    }
+}
