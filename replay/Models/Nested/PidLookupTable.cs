@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
-using System.Runtime.InteropServices;
 
 namespace Replayer.Replay.Models.Nested;
 
@@ -232,13 +231,17 @@ internal sealed class PidHash2624 : PidLookupTable
 }
 
 /// <summary>
-/// A namespace's idr (number to pid): a dictionary that reports every number it gains or loses to
-/// the model's <see cref="PidLookupTable"/>, so lookup costs follow the kernel's structures.
+/// A namespace's idr (number to pid): a map that reports every number it gains or loses to the
+/// model's <see cref="PidLookupTable"/>, so lookup costs follow the kernel's structures. The
+/// host's, by global tid and looked up on nearly every event, is paged by number; the others hold
+/// a few small numbers each and there are thousands of them, so theirs are Dictionaries.
 /// </summary>
 internal sealed class PidIdr
 {
     /// <summary>The numbers of this namespace and the pid holding each.</summary>
-    private readonly Dictionary<int, TaskStruct> _map = new();
+    private readonly TidMap<TaskStruct> _map;
+    /// <summary>The host's numbers in the order its Dictionary held them, which its snapshots are written in; null below the host, whose map keeps that order itself.</summary>
+    private readonly InsertionOrder? _order;
     /// <summary>The namespace this idr belongs to.</summary>
     private readonly PidNamespace _ns;
     /// <summary>The model's lookup-cost table.</summary>
@@ -255,13 +258,16 @@ internal sealed class PidIdr
     {
         _ns = ns;
         _table = table;
+        if (ns.Level == 0)
+        {
+            _map = new TidMap<TaskStruct>();
+            _order = new InsertionOrder();
+        }
+        else
+            _map = new TidMap<TaskStruct>(0);
     }
 
     public int Count => _map.Count;
-
-    public Dictionary<int, TaskStruct>.KeyCollection Keys => _map.Keys;
-
-    public Dictionary<int, TaskStruct>.ValueCollection Values => _map.Values;
 
     public bool TryGetValue(int nr, [MaybeNullWhen(false)] out TaskStruct pid) => _map.TryGetValue(nr, out pid);
 
@@ -272,11 +278,11 @@ internal sealed class PidIdr
         get => _map[nr];
         set
         {
-            // One probe of the map whether the number is new or the pid holding it is replaced.
-            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_map, nr, out bool held);
-            slot = value;
+            bool held = _map.ContainsKey(nr);
+            _map[nr] = value;
             if (held)
                 return;
+            _order?.Add(nr);
             _table.Add(nr, _ns);
             _searchStart = NotSearched;
         }
@@ -286,6 +292,7 @@ internal sealed class PidIdr
     {
         if (!_map.Remove(nr))
             return false;
+        _order?.Remove(nr);
         _table.Remove(nr, _ns);
         _searchStart = NotSearched;
         return true;
@@ -316,5 +323,36 @@ internal sealed class PidIdr
         return 0;
     }
 
-    public Dictionary<int, TaskStruct>.Enumerator GetEnumerator() => _map.GetEnumerator();
+    /// <summary>The numbers and their pids in the order a Dictionary would give them (snapshots are written in it).</summary>
+    public Enumerator GetEnumerator() => new(this);
+
+    public struct Enumerator
+    {
+        private readonly PidIdr _idr;
+        private TidMap<TaskStruct>.Enumerator _map;
+        private InsertionOrder.Enumerator _order;
+
+        internal Enumerator(PidIdr idr)
+        {
+            _idr = idr;
+            _map = idr._map.GetEnumerator();
+            _order = idr._order?.GetEnumerator() ?? default;
+        }
+
+        public KeyValuePair<int, TaskStruct> Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (_idr._order is null)
+            {
+                if (!_map.MoveNext()) return false;
+                Current = _map.Current;
+                return true;
+            }
+            if (!_order.MoveNext()) return false;
+            int nr = _order.Current;
+            Current = new(nr, _idr._map[nr]);
+            return true;
+        }
+    }
 }
