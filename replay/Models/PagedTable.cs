@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Replayer.Replay.Models;
 
 /// <summary>
@@ -41,6 +43,7 @@ internal sealed class PagedTable<T>
 
     public T this[int index]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             var page = _pages[index >> PageShift];
@@ -79,6 +82,7 @@ internal sealed class PagedTable<T>
     /// A reference is the default when null; asked that way, the check compiles to a compare in
     /// the code shared by reference types, where the comparer is looked up at run time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsDefault(T value) =>
         typeof(T).IsValueType ? EqualityComparer<T>.Default.Equals(value, default!) : value is null;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace Replayer.Replay.Models;
 
@@ -25,6 +26,7 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
 
     public int Count => _table.Count + _others.Count;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGetValue(int key, [MaybeNullWhen(false)] out T value)
     {
         if ((uint)key < (uint)_table.Length)
