@@ -344,9 +344,9 @@ internal sealed class PidIdr
     private int Search(int start, int min, int max)
     {
         for (int nr = start; nr < max; nr++)
-            if (!_map.ContainsKey(nr)) return nr;
+            if (!ContainsKey(nr)) return nr;
         for (int nr = min; nr < start && nr < max; nr++)
-            if (!_map.ContainsKey(nr)) return nr;
+            if (!ContainsKey(nr)) return nr;
         return 0;
     }
 
