@@ -8,14 +8,11 @@ namespace Replayer.Replay.Models;
 /// </summary>
 internal sealed class InsertionOrder
 {
-    /// <summary>Marks an entry that holds a key in <see cref="_next"/>.</summary>
+    /// <summary>Marks an entry that holds a key (<see cref="Entry.Next"/>).</summary>
     private const int Held = -2;
 
-    /// <summary>Per entry: its key.</summary>
-    private int[] _keys = new int[16];
-
-    /// <summary>Per entry: <see cref="Held"/>, or for a free one the next free entry (-1 ends the list).</summary>
-    private int[] _next = new int[16];
+    /// <summary>The entries, side by side so that adding or removing one touches one cache line.</summary>
+    private Entry[] _entries = new Entry[16];
 
     /// <summary>Entries ever used: the walk's end.</summary>
     private int _used;
@@ -24,7 +21,10 @@ internal sealed class InsertionOrder
     private int _free = -1;
 
     /// <summary>Each key's entry, plus one (0: the key is not held).</summary>
-    private readonly TidMap<int> _entryOf = new();
+    private readonly TidMap<int> _entryOf;
+
+    /// <param name="entryOf">Where each key's entry is kept: a map shaped like the one whose order this is.</param>
+    public InsertionOrder(TidMap<int> entryOf) => _entryOf = entryOf;
 
     public int Count => _entryOf.Count;
 
@@ -32,19 +32,14 @@ internal sealed class InsertionOrder
     public void Add(int key)
     {
         int e = _free;
-        if (e >= 0)
-            _free = _next[e];
-        else
+        if (e < 0)
         {
-            if (_used == _keys.Length)
-            {
-                Array.Resize(ref _keys, _used * 2);
-                Array.Resize(ref _next, _used * 2);
-            }
+            if (_used == _entries.Length) Array.Resize(ref _entries, _used * 2);
             e = _used++;
         }
-        _keys[e] = key;
-        _next[e] = Held;
+        else
+            _free = _entries[e].Next;
+        _entries[e] = new Entry(key, Held);
         _entryOf[key] = e + 1;
     }
 
@@ -52,7 +47,7 @@ internal sealed class InsertionOrder
     {
         if (!_entryOf.Remove(key, out int held)) return;
         int e = held - 1;
-        _next[e] = _free;
+        _entries[e].Next = _free;
         _free = e;
     }
 
@@ -61,6 +56,13 @@ internal sealed class InsertionOrder
         _entryOf.Clear();
         _used = 0;
         _free = -1;
+    }
+
+    /// <summary>A key, and <see cref="Held"/> or for a free entry the next free one (-1 ends the list).</summary>
+    private struct Entry(int key, int next)
+    {
+        public int Key = key;
+        public int Next = next;
     }
 
     /// <summary>The keys in order.</summary>
@@ -86,8 +88,9 @@ internal sealed class InsertionOrder
             while (_e < _order._used)
             {
                 int e = _e++;
-                if (_order._next[e] != Held) continue;
-                Current = _order._keys[e];
+                ref var entry = ref _order._entries[e];
+                if (entry.Next != Held) continue;
+                Current = entry.Key;
                 return true;
             }
             return false;

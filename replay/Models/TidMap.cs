@@ -1,40 +1,62 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Replayer.Replay.Models;
 
 /// <summary>
-/// A map keyed by a host's tids: a key a kernel can give (0 up to PID_MAX_LIMIT) indexes a
-/// <see cref="PagedTable{T}"/>, one load where a Dictionary makes two (bucket, then entry) in
-/// tables far bigger than the cache; any other key a trace names (negative, or past the limit)
-/// goes to a Dictionary. A slot holding the default is empty, so the default is never a value.
+/// A map keyed by a host's tids or a namespace's numbers. A key a kernel can give indexes a table:
+/// for tids (0 up to PID_MAX_LIMIT) a <see cref="PagedTable{T}"/>, one load where a Dictionary
+/// makes two (bucket, then entry) in tables far bigger than the cache; for the small numbers of a
+/// namespace below the host, an array grown only as high as the keys held, up to a limit. Any
+/// other key a trace names (negative, or past the limit) goes to a Dictionary. A slot holding the
+/// default is empty, so the default is never a value.
 /// </summary>
 internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
 {
     /// <summary>PID_MAX_LIMIT on 64-bit kernels (include/linux/threads.h): no kernel gives a higher tid.</summary>
     public const int PidMaxLimit = 4 * 1024 * 1024;
 
-    /// <summary>Keys from 0 to the table's length.</summary>
-    private readonly PagedTable<T> _table;
+    /// <summary>The smallest array a small map grows to.</summary>
+    private const int SmallestArray = 16;
 
-    /// <summary>Keys outside the table.</summary>
+    /// <summary>Keys below this are in the table (paged) or the array (small); the others in <see cref="_others"/>.</summary>
+    private readonly int _limit;
+
+    /// <summary>The paged table; null for a small map.</summary>
+    private readonly PagedTable<T>? _table;
+
+    /// <summary>A small map's slots, as many as its highest key needs (a power of two up to the limit).</summary>
+    private T[] _small = [];
+
+    /// <summary>Values held in <see cref="_small"/>.</summary>
+    private int _smallCount;
+
+    /// <summary>Keys outside the table or array.</summary>
     private readonly Dictionary<int, T> _others = new();
 
-    /// <param name="length">Keys below this are paged: <see cref="PidMaxLimit"/> for tids, 0 for a map of a few small numbers (a Dictionary in all but name).</param>
-    public TidMap(int length = PidMaxLimit) => _table = new PagedTable<T>(length);
+    private TidMap(int limit, bool paged)
+    {
+        _limit = limit;
+        if (paged) _table = new PagedTable<T>(limit);
+    }
 
-    public int Count => _table.Count + _others.Count;
+    /// <summary>A map by host tid: keys 0 to <see cref="PidMaxLimit"/> paged.</summary>
+    public TidMap() : this(PidMaxLimit, paged: true) { }
+
+    /// <summary>A map of small numbers: keys below <paramref name="limit"/> in an array that grows with the highest held.</summary>
+    public static TidMap<T> Small(int limit) => new(limit, paged: false);
+
+    public int Count => (_table?.Count ?? _smallCount) + _others.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGetValue(int key, [MaybeNullWhen(false)] out T value)
     {
-        if ((uint)key < (uint)_table.Length)
-        {
-            value = _table[key];
-            return !PagedTable<T>.IsDefault(value);
-        }
-        return _others.TryGetValue(key, out value);
+        if ((uint)key >= (uint)_limit) return _others.TryGetValue(key, out value);
+        if (_table is not null) value = _table[key];
+        else value = (uint)key < (uint)_small.Length ? _small[key] : default;
+        return !PagedTable<T>.IsDefault(value!);
     }
 
     public bool ContainsKey(int key) => TryGetValue(key, out _);
@@ -46,8 +68,15 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
         set
         {
             Debug.Assert(!PagedTable<T>.IsDefault(value), "the default marks an empty slot: Remove the key instead");
-            if ((uint)key < (uint)_table.Length) _table[key] = value;
-            else _others[key] = value;
+            if ((uint)key >= (uint)_limit) _others[key] = value;
+            else if (_table is not null) _table[key] = value;
+            else
+            {
+                if (key >= _small.Length) Array.Resize(ref _small, Math.Clamp((int)BitOperations.RoundUpToPowerOf2((uint)key + 1), SmallestArray, _limit));
+                ref var slot = ref _small[key];
+                if (PagedTable<T>.IsDefault(slot)) _smallCount++;
+                slot = value;
+            }
         }
     }
 
@@ -62,23 +91,33 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
 
     public bool Remove(int key, [MaybeNullWhen(false)] out T value)
     {
-        if ((uint)key < (uint)_table.Length)
+        if ((uint)key >= (uint)_limit) return _others.Remove(key, out value);
+        if (_table is not null)
         {
             value = _table[key];
             if (PagedTable<T>.IsDefault(value)) return false;
             _table[key] = default!;
             return true;
         }
-        return _others.Remove(key, out value);
+        if ((uint)key >= (uint)_small.Length || PagedTable<T>.IsDefault(value = _small[key]))
+        {
+            value = default;
+            return false;
+        }
+        _small[key] = default!;
+        _smallCount--;
+        return true;
     }
 
     public void Clear()
     {
-        _table.Clear();
+        _table?.Clear();
+        Array.Clear(_small);
+        _smallCount = 0;
         _others.Clear();
     }
 
-    /// <summary>Paged keys in ascending order, then the others in their Dictionary's order.</summary>
+    /// <summary>Keys of the table or array in ascending order, then the others in their Dictionary's order.</summary>
     public Enumerator GetEnumerator() => new(this);
 
     IEnumerator<KeyValuePair<int, T>> IEnumerable<KeyValuePair<int, T>>.GetEnumerator() => new Boxed(this);
@@ -104,7 +143,7 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
     public struct Enumerator
     {
         private readonly TidMap<T> _map;
-        /// <summary>The next paged key to look at; the table's length once they are done.</summary>
+        /// <summary>The next key of the table or array to look at; past them once they are done.</summary>
         private int _next;
         private Dictionary<int, T>.Enumerator _others;
 
@@ -120,14 +159,18 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
         public bool MoveNext()
         {
             var table = _map._table;
-            while ((_next = table.NextUsed(_next)) < table.Length)
+            var small = _map._small;
+            int end = table?.Length ?? small.Length;
+            while (_next < end)
             {
+                if (table is not null && (_next = table.NextUsed(_next)) >= end) break;
                 int key = _next++;
-                var value = table[key];
+                var value = table is not null ? table[key] : small[key];
                 if (PagedTable<T>.IsDefault(value)) continue;
                 Current = new(key, value);
                 return true;
             }
+            _next = end;
             if (!_others.MoveNext()) return false;
             Current = _others.Current;
             return true;

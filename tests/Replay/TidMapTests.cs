@@ -26,15 +26,25 @@ public sealed class TidMapTests
     }
 
     [Fact]
-    public void A_map_of_length_zero_keeps_every_key_in_its_dictionary_order()
+    public void A_small_map_grows_its_array_to_the_highest_key_and_keeps_the_rest_beside_it()
     {
-        var map = new TidMap<int>(0);
-        var reference = new Dictionary<int, int>();
-        foreach (int k in new[] { 5, 3, 9, 1 }) { map[k] = k + 100; reference[k] = k + 100; }
-        map.Remove(3); reference.Remove(3);
-        map.Remove(9); reference.Remove(9);
-        map[7] = 107; reference[7] = 107;
-        Assert.Equal(reference.ToList(), map.ToList());
+        var map = TidMap<string>.Small(1024);
+        int[] keys = [3, 1023, 1024, int.MaxValue, -1, 0, 700];
+        foreach (int k in keys) map[k] = $"v{k}";
+        Assert.Equal(keys.Length, map.Count);
+        foreach (int k in keys) Assert.Equal($"v{k}", map[k]);
+        Assert.False(map.ContainsKey(4));
+        Assert.False(map.ContainsKey(1022));
+        Assert.Equal([0, 3, 700, 1023, 1024, int.MaxValue, -1], map.Select(kv => kv.Key));
+        Assert.True(map.Remove(1023));
+        Assert.False(map.Remove(1023));
+        Assert.False(map.Remove(5));
+        Assert.True(map.Remove(1024));
+        Assert.Equal(keys.Length - 2, map.Count);
+        map.Clear();
+        Assert.Equal(0, map.Count);
+        Assert.Empty(map);
+        Assert.False(map.ContainsKey(3));
     }
 
     [Fact]
@@ -90,11 +100,13 @@ public sealed class TidMapTests
 
 public sealed class InsertionOrderTests
 {
-    [Fact]
-    public void Keys_come_in_the_order_a_dictionary_enumerates_them_after_any_adds_and_removes()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Keys_come_in_the_order_a_dictionary_enumerates_them_after_any_adds_and_removes(bool small)
     {
         var rng = new Random(7);
-        var order = new InsertionOrder();
+        var order = new InsertionOrder(small ? TidMap<int>.Small(200) : new TidMap<int>());
         var reference = new Dictionary<int, bool>();
         for (int step = 0; step < 20_000; step++)
         {

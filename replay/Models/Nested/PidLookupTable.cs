@@ -234,20 +234,20 @@ internal sealed class PidHash2624 : PidLookupTable
 /// A namespace's idr (number to pid): a map that reports every number it gains or loses to the
 /// model's <see cref="PidLookupTable"/>, so lookup costs follow the kernel's structures. The
 /// host's, by global tid and looked up on nearly every event, is paged by number. The others
-/// number a few tasks each and there are thousands of them: theirs are Dictionaries, and their
-/// low numbers (all of them in the traces measured: under 1024 over 5M events and 1,000
-/// containers) are also found in a small array, grown only as high as the numbers held.
+/// number a few tasks each and there are thousands of them: their numbers under 1024 (all of them
+/// in the traces measured: 5M events, 1,000 containers) are in an array grown only as high as the
+/// numbers held, the rest in a Dictionary. Both keep the order a Dictionary of every number would
+/// have, which snapshots are written in.
 /// </summary>
 internal sealed class PidIdr
 {
+    /// <summary>A namespace below the host keeps numbers under this in an array: 8 KiB of pids and 4 KiB of entries at most, thousands of namespaces.</summary>
+    private const int SmallLimit = 1024;
+
     /// <summary>The numbers of this namespace and the pid holding each.</summary>
     private readonly TidMap<TaskStruct> _map;
-    /// <summary>The host's numbers in the order its Dictionary held them, which its snapshots are written in; null below the host, whose map keeps that order itself.</summary>
-    private readonly InsertionOrder? _order;
-    /// <summary>Below the host: the pid holding each number under <see cref="_denseLimit"/>, by number; also in <see cref="_map"/>, which keeps their order.</summary>
-    private TaskStruct?[] _dense = [];
-    /// <summary>Numbers below this are in <see cref="_dense"/>: <see cref="DenseLimit"/> below the host, 0 in the host's.</summary>
-    private readonly int _denseLimit;
+    /// <summary>The numbers in the order a Dictionary of them would hold them.</summary>
+    private readonly InsertionOrder _order;
     /// <summary>The namespace this idr belongs to.</summary>
     private readonly PidNamespace _ns;
     /// <summary>The model's lookup-cost table.</summary>
@@ -260,55 +260,31 @@ internal sealed class PidIdr
     /// <summary>No search is remembered (no real start is negative).</summary>
     private const int NotSearched = int.MinValue;
 
-    /// <summary>The array of a namespace below the host covers numbers up to this: 8 KiB at most, thousands of namespaces.</summary>
-    private const int DenseLimit = 1024;
-
     public PidIdr(PidNamespace ns, PidLookupTable table)
     {
         _ns = ns;
         _table = table;
-        if (ns.Level == 0)
-        {
-            _map = new TidMap<TaskStruct>();
-            _order = new InsertionOrder();
-        }
-        else
-        {
-            _map = new TidMap<TaskStruct>(0);
-            _denseLimit = DenseLimit;
-        }
+        bool host = ns.Level == 0;
+        _map = host ? new TidMap<TaskStruct>() : TidMap<TaskStruct>.Small(SmallLimit);
+        _order = new InsertionOrder(host ? new TidMap<int>() : TidMap<int>.Small(SmallLimit));
     }
 
     public int Count => _map.Count;
 
-    /// <summary>A number under the array's limit that it does not reach is not held: the array grows to cover every one that is.</summary>
-    public bool TryGetValue(int nr, [MaybeNullWhen(false)] out TaskStruct pid)
-    {
-        if ((uint)nr >= (uint)_denseLimit) return _map.TryGetValue(nr, out pid);
-        pid = (uint)nr < (uint)_dense.Length ? _dense[nr] : null;
-        return pid is not null;
-    }
+    public bool TryGetValue(int nr, [MaybeNullWhen(false)] out TaskStruct pid) => _map.TryGetValue(nr, out pid);
 
-    public bool ContainsKey(int nr) => TryGetValue(nr, out _);
+    public bool ContainsKey(int nr) => _map.ContainsKey(nr);
 
     public TaskStruct this[int nr]
     {
-        get => TryGetValue(nr, out var pid) ? pid : throw new KeyNotFoundException($"{nr} is not held in namespace {_ns.Id}");
+        get => _map[nr];
         set
         {
-            bool held;
-            if ((uint)nr < (uint)_denseLimit)
-            {
-                if (nr >= _dense.Length) Array.Resize(ref _dense, Math.Clamp((int)BitOperations.RoundUpToPowerOf2((uint)nr + 1), 16, _denseLimit));
-                held = _dense[nr] is not null;
-                _dense[nr] = value;
-            }
-            else
-                held = _map.ContainsKey(nr);
+            bool held = _map.ContainsKey(nr);
             _map[nr] = value;
             if (held)
                 return;
-            _order?.Add(nr);
+            _order.Add(nr);
             _table.Add(nr, _ns);
             _searchStart = NotSearched;
         }
@@ -318,8 +294,7 @@ internal sealed class PidIdr
     {
         if (!_map.Remove(nr))
             return false;
-        if ((uint)nr < (uint)_dense.Length) _dense[nr] = null;
-        _order?.Remove(nr);
+        _order.Remove(nr);
         _table.Remove(nr, _ns);
         _searchStart = NotSearched;
         return true;
@@ -344,9 +319,9 @@ internal sealed class PidIdr
     private int Search(int start, int min, int max)
     {
         for (int nr = start; nr < max; nr++)
-            if (!ContainsKey(nr)) return nr;
+            if (!_map.ContainsKey(nr)) return nr;
         for (int nr = min; nr < start && nr < max; nr++)
-            if (!ContainsKey(nr)) return nr;
+            if (!_map.ContainsKey(nr)) return nr;
         return 0;
     }
 
@@ -356,26 +331,18 @@ internal sealed class PidIdr
     public struct Enumerator
     {
         private readonly PidIdr _idr;
-        private TidMap<TaskStruct>.Enumerator _map;
         private InsertionOrder.Enumerator _order;
 
         internal Enumerator(PidIdr idr)
         {
             _idr = idr;
-            _map = idr._map.GetEnumerator();
-            _order = idr._order?.GetEnumerator() ?? default;
+            _order = idr._order.GetEnumerator();
         }
 
         public KeyValuePair<int, TaskStruct> Current { get; private set; }
 
         public bool MoveNext()
         {
-            if (_idr._order is null)
-            {
-                if (!_map.MoveNext()) return false;
-                Current = _map.Current;
-                return true;
-            }
             if (!_order.MoveNext()) return false;
             int nr = _order.Current;
             Current = new(nr, _idr._map[nr]);
