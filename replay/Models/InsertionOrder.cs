@@ -70,6 +70,7 @@ internal sealed class InsertionOrder
 
     public struct Enumerator
     {
+        /// <summary>The order walked.</summary>
         private readonly InsertionOrder _order;
         /// <summary>The entry after the current one.</summary>
         private int _e;

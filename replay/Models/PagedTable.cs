@@ -3,7 +3,8 @@ using System.Runtime.CompilerServices;
 namespace Replayer.Replay.Models;
 
 /// <summary>
-/// A table indexed by pid, from 0 to twice pid_max, whose pages are made on the first write of a
+/// A table indexed by pid or tid (the virtual-pid model's from 0 to twice pid_max, a
+/// <see cref="TidMap{T}"/>'s to PID_MAX_LIMIT), whose pages are made on the first write of a
 /// value other than the default and let go when they hold none again: the kernel's pidmap is
 /// paged the same way (a page of bitmap per 32K pids, allocated when a pid in it is first used).
 /// With pid_max at 4194304, today's default on 64-bit machines, dense tables would hold hundreds
@@ -11,7 +12,9 @@ namespace Replayer.Replay.Models;
 /// </summary>
 internal sealed class PagedTable<T>
 {
+    /// <summary>log2 of the slots in a page.</summary>
     public const int PageShift = 12;
+    /// <summary>Slots in a page: 32 KiB of references, 16 KiB of ints.</summary>
     public const int PageSize = 1 << PageShift;
 
     /// <summary>Emptied pages kept to be used again, so that a warm replay allocates none.</summary>
@@ -23,6 +26,7 @@ internal sealed class PagedTable<T>
     /// <summary>Slots other than the default, per page: a page that falls to none is let go (pids cycle through the whole range over a long run).</summary>
     private readonly int[] _set;
 
+    /// <summary>Pages let go, kept for the next page made (at most <see cref="SparePages"/>).</summary>
     private readonly Stack<T[]> _spare = new();
 
     /// <summary>Slots other than the default, over every page.</summary>

@@ -127,6 +127,7 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
     /// <summary>The walk for LINQ (snapshots sort what they take from it): off the hot path, so it may allocate.</summary>
     private sealed class Boxed(TidMap<T> map) : IEnumerator<KeyValuePair<int, T>>
     {
+        /// <summary>The walk this one wraps.</summary>
         private Enumerator _walk = map.GetEnumerator();
 
         public KeyValuePair<int, T> Current => _walk.Current;
@@ -142,9 +143,11 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
 
     public struct Enumerator
     {
+        /// <summary>The map walked.</summary>
         private readonly TidMap<T> _map;
         /// <summary>The next key of the table or array to look at; past them once they are done.</summary>
         private int _next;
+        /// <summary>The walk of the keys outside the table or array, taken once those are done.</summary>
         private Dictionary<int, T>.Enumerator _others;
 
         internal Enumerator(TidMap<T> map)

@@ -330,7 +330,9 @@ internal sealed class PidIdr
 
     public struct Enumerator
     {
+        /// <summary>The idr walked.</summary>
         private readonly PidIdr _idr;
+        /// <summary>The walk of its numbers, in order.</summary>
         private InsertionOrder.Enumerator _order;
 
         internal Enumerator(PidIdr idr)
