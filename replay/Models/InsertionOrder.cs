@@ -4,7 +4,8 @@ namespace Replayer.Replay.Models;
 /// The order a Dictionary&lt;int, T&gt; enumerates its keys in, kept beside a map that has no order
 /// of its own: insertion order, except that a new key takes the entry the latest removed key left
 /// (Dictionary's free list is last in, first out). Whatever is written in this order (a
-/// snapshot) reads as it did when the map was a Dictionary.
+/// snapshot) reads as it did when the map was a Dictionary. The map keeps each key's entry
+/// beside its value, so that a key comes or goes with one lookup.
 /// </summary>
 internal sealed class InsertionOrder
 {
@@ -20,16 +21,11 @@ internal sealed class InsertionOrder
     /// <summary>The entry the latest removal freed; -1 when none is free.</summary>
     private int _free = -1;
 
-    /// <summary>Each key's entry, plus one (0: the key is not held).</summary>
-    private readonly TidMap<int> _entryOf;
+    /// <summary>Entries holding a key.</summary>
+    public int Count { get; private set; }
 
-    /// <param name="entryOf">Where each key's entry is kept: a map shaped like the one whose order this is.</param>
-    public InsertionOrder(TidMap<int> entryOf) => _entryOf = entryOf;
-
-    public int Count => _entryOf.Count;
-
-    /// <summary>A key not held goes where Dictionary.Add would put it.</summary>
-    public void Add(int key)
+    /// <summary>The entry Dictionary.Add would put a new key in; the map keeps it for <see cref="Remove"/>.</summary>
+    public int Add(int key)
     {
         int e = _free;
         if (e < 0)
@@ -40,22 +36,23 @@ internal sealed class InsertionOrder
         else
             _free = _entries[e].Next;
         _entries[e] = new Entry(key, Held);
-        _entryOf[key] = e + 1;
+        Count++;
+        return e;
     }
 
-    public void Remove(int key)
+    /// <summary>Frees the entry <see cref="Add"/> gave a key, for the next key to take.</summary>
+    public void Remove(int entry)
     {
-        if (!_entryOf.Remove(key, out int held)) return;
-        int e = held - 1;
-        _entries[e].Next = _free;
-        _free = e;
+        _entries[entry].Next = _free;
+        _free = entry;
+        Count--;
     }
 
     public void Clear()
     {
-        _entryOf.Clear();
         _used = 0;
         _free = -1;
+        Count = 0;
     }
 
     /// <summary>A key, and <see cref="Held"/> or for a free entry the next free one (-1 ends the list).</summary>

@@ -241,11 +241,11 @@ internal sealed class PidHash2624 : PidLookupTable
 /// </summary>
 internal sealed class PidIdr
 {
-    /// <summary>A namespace below the host keeps numbers under this in an array: 8 KiB of pids and 4 KiB of entries at most, thousands of namespaces.</summary>
+    /// <summary>A namespace below the host keeps numbers under this in an array: 16 KiB at most, thousands of namespaces.</summary>
     private const int SmallLimit = 1024;
 
-    /// <summary>The numbers of this namespace and the pid holding each.</summary>
-    private readonly TidMap<TaskStruct> _map;
+    /// <summary>The numbers of this namespace, the pid holding each and the number's entry in <see cref="_order"/>.</summary>
+    private readonly TidMap<Held> _map;
     /// <summary>The numbers in the order a Dictionary of them would hold them.</summary>
     private readonly InsertionOrder _order;
     /// <summary>The namespace this idr belongs to.</summary>
@@ -264,27 +264,47 @@ internal sealed class PidIdr
     {
         _ns = ns;
         _table = table;
-        bool host = ns.Level == 0;
-        _map = host ? new TidMap<TaskStruct>() : TidMap<TaskStruct>.Small(SmallLimit);
-        _order = new InsertionOrder(host ? new TidMap<int>() : TidMap<int>.Small(SmallLimit));
+        _map = ns.Level == 0 ? new TidMap<Held>() : TidMap<Held>.Small(SmallLimit);
+        _order = new InsertionOrder();
+    }
+
+    /// <summary>A number's pid, and the number's entry in the order (one slot, so a number comes or goes with one lookup).</summary>
+    private readonly struct Held(TaskStruct pid, int entry) : IEquatable<Held>
+    {
+        /// <summary>The pid holding the number.</summary>
+        public readonly TaskStruct Pid = pid;
+        /// <summary>The number's entry in the order.</summary>
+        public readonly int Entry = entry;
+
+        public bool Equals(Held other) => ReferenceEquals(Pid, other.Pid) && Entry == other.Entry;
+
+        public override bool Equals(object? obj) => obj is Held other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(Pid, Entry);
     }
 
     public int Count => _map.Count;
 
-    public bool TryGetValue(int nr, [MaybeNullWhen(false)] out TaskStruct pid) => _map.TryGetValue(nr, out pid);
+    public bool TryGetValue(int nr, [MaybeNullWhen(false)] out TaskStruct pid)
+    {
+        bool found = _map.TryGetValue(nr, out var held);
+        pid = held.Pid;
+        return found;
+    }
 
     public bool ContainsKey(int nr) => _map.ContainsKey(nr);
 
     public TaskStruct this[int nr]
     {
-        get => _map[nr];
+        get => _map[nr].Pid;
         set
         {
-            bool held = _map.ContainsKey(nr);
-            _map[nr] = value;
-            if (held)
+            if (_map.TryGetValue(nr, out var held))
+            {
+                _map[nr] = new Held(value, held.Entry);
                 return;
-            _order.Add(nr);
+            }
+            _map[nr] = new Held(value, _order.Add(nr));
             _table.Add(nr, _ns);
             _searchStart = NotSearched;
         }
@@ -292,9 +312,9 @@ internal sealed class PidIdr
 
     public bool Remove(int nr)
     {
-        if (!_map.Remove(nr))
+        if (!_map.Remove(nr, out var held))
             return false;
-        _order.Remove(nr);
+        _order.Remove(held.Entry);
         _table.Remove(nr, _ns);
         _searchStart = NotSearched;
         return true;
@@ -347,7 +367,7 @@ internal sealed class PidIdr
         {
             if (!_order.MoveNext()) return false;
             int nr = _order.Current;
-            Current = new(nr, _idr._map[nr]);
+            Current = new(nr, _idr._map[nr].Pid);
             return true;
         }
     }
