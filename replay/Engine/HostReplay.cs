@@ -44,8 +44,8 @@ public sealed class HostReplay
     /// <summary>Where the virtual-pid model leaves its checkpoints and finds what it restores.</summary>
     private readonly VpsMigrations _migrations = new();
 
-    /// <summary>Container index by the authority model's container id; the host is index 0.</summary>
-    private readonly Dictionary<int, int> _containerIndex = new() { [0] = 0 };
+    /// <summary>Container index plus one (0 marks an id not seen) by the authority model's container id; the host is index 0. Looked up on every event.</summary>
+    private readonly TidMap<int> _containerIndex = new() { [0] = 1 };
 
     /// <summary>Containers in order of birth; [0] is the host.</summary>
     private readonly List<ContainerInfo> _containers = [];
@@ -54,7 +54,7 @@ public sealed class HostReplay
     private readonly Dictionary<int, string> _namedInits = [];
 
     /// <summary>The last events that shaped each live task's ids (birth, group, session, namespace), oldest first.</summary>
-    private readonly Dictionary<int, Lineage> _lineage = [];
+    private readonly TidMap<Lineage> _lineage = new();
 
     /// <summary>Lineages of tasks gone, used again: a steady fork and exit load allocates none (they were 8% of a replay's garbage).</summary>
     private readonly Stack<Lineage> _spareLineages = new();
@@ -231,7 +231,7 @@ public sealed class HostReplay
     private int ContainerIndexOf(int tid)
     {
         int id = _models[_authority].ContainerOf(tid);
-        return _containerIndex.TryGetValue(id, out int index) ? index : 0;
+        return _containerIndex.TryGetValue(id, out int index) ? index - 1 : 0;
     }
 
     /// <summary>After the models have taken an event: containers born, names given, the tasks' lineage, images made.</summary>
@@ -294,7 +294,7 @@ public sealed class HostReplay
     {
         int id = _models[_authority].ContainerOf(tid);
         if (_containerIndex.ContainsKey(id)) return;
-        _containerIndex[id] = _containers.Count;
+        _containerIndex[id] = _containers.Count + 1;
         _containers.Add(new ContainerInfo(_containers.Count, comm, tid, position));
     }
 
@@ -357,7 +357,7 @@ public sealed class HostReplay
                 using (var b = m.GetAwaiter().GetResult()) WriteBuffer(w, b);
             foreach (var o in _oracles) WriteCounts(w, o.Report.Totals);
             w.Write(_containerIndex.Count);
-            foreach (var (id, index) in _containerIndex.OrderBy(kv => kv.Value)) { w.Write(id); w.Write(index); }
+            foreach (var (id, index) in _containerIndex.OrderBy(kv => kv.Value)) { w.Write(id); w.Write(index - 1); }
             w.Write(_containers.Count);
             foreach (var c in _containers) { w.Write(c.InitComm); w.Write(c.Init); w.Write(c.Born); }
             WriteMap(w, _namedInits.OrderBy(kv => kv.Key), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
@@ -432,7 +432,7 @@ public sealed class HostReplay
         foreach (var m in _models) m.Restore(ReadBytes(r));
         foreach (var o in _oracles) ReadCounts(r, o.Report.Totals);
         _containerIndex.Clear();
-        for (int n = r.ReadInt32(), i = 0; i < n; i++) _containerIndex[r.ReadInt32()] = r.ReadInt32();
+        for (int n = r.ReadInt32(), i = 0; i < n; i++) _containerIndex[r.ReadInt32()] = r.ReadInt32() + 1;
         _containers.Clear();
         for (int n = r.ReadInt32(), i = 0; i < n; i++) _containers.Add(new ContainerInfo(i, r.ReadString(), r.ReadInt32(), r.ReadInt64()));
         _namedInits.Clear();

@@ -34,7 +34,7 @@ public sealed partial class NestedPidModel
         for (int level = 1; level <= height; level++)
         {
             prefixes.Clear();
-            foreach (int nr in ns.Idr.Keys) prefixes.Add(nr >> (6 * level));
+            foreach (var (nr, _) in ns.Idr) prefixes.Add(nr >> (6 * level));
             nodes += prefixes.Count;
         }
         return nodes;

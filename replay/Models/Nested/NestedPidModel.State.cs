@@ -35,7 +35,7 @@ public sealed partial class NestedPidModel
         }
         foreach (var ns in _namespaces)
         {
-            foreach (var t in ns.Idr.Values) Visit(t);
+            foreach (var (_, t) in ns.Idr) Visit(t);
             Visit(ns.ChildReaper);
             Visit(ns.DyingInit);
         }

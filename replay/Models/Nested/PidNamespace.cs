@@ -63,9 +63,9 @@ internal sealed class PidNamespace
 
     public PidNamespace(int id, int level, PidNamespace? parent, int pidMax, PidLookupTable table)
     {
-        Idr = new PidIdr(this, table);
         Id = id;
         Level = level;
+        Idr = new PidIdr(this, table);
         Parent = parent;
         PidMax = pidMax;
         Cursor = UnknownCursor;

@@ -53,7 +53,7 @@ public sealed partial class VpidModel
                 for (var t = _processes[i]; t is not null; t = t.NextThread)
                     listed.Add(t);
             var onList = new HashSet<VpidTask>(listed, ReferenceEqualityComparer.Instance);
-            var unlisted = _tasks.Values.Where(t => !onList.Contains(t)).OrderBy(t => t.Tid).ToList();
+            var unlisted = _tasks.Select(kv => kv.Value).Where(t => !onList.Contains(t)).OrderBy(t => t.Tid).ToList();
             w.Write(listed.Count);
             foreach (var t in listed) WriteTask(w, t);
             w.Write(unlisted.Count);
@@ -277,7 +277,7 @@ public sealed partial class VpidModel
     /// <summary>Back to an empty host, keeping the arrays and pooled tasks.</summary>
     private void Clear()
     {
-        foreach (var t in _tasks.Values)
+        foreach (var (_, t) in _tasks)
         {
             t.Clear();
             _pool.Push(t);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Replay.Models.Vpid;
@@ -40,7 +39,7 @@ public sealed partial class VpidModel : IPidModel
     /// <summary>Checkpoints on their way between hosts; shared with the other hosts' models.</summary>
     private readonly VpsMigrations _migrations;
     /// <summary>Tasks not yet released, by identity (the trace's global tid).</summary>
-    private readonly Dictionary<int, VpidTask> _tasks = new(1024);
+    private readonly TidMap<VpidTask> _tasks = new();
     /// <summary>pid_hash[PIDTYPE_PID]: tasks by global pid; the upper half holds tasks this design could not have numbered.</summary>
     private readonly PagedTable<VpidTask?> _byPid;
     /// <summary>Per global number: id types attached (pid, tgid, pgid, sid); the number is free (free_pidmap) at 0.</summary>
@@ -68,7 +67,7 @@ public sealed partial class VpidModel : IPidModel
     /// above), to the global number it uses instead: a host caller passes the trace's number for a
     /// task it learned of from the trace's kernel, and would have passed this one.
     /// </summary>
-    private readonly Dictionary<int, int> _renumbered = new();
+    private readonly TidMap<int> _renumbered = new();
     /// <summary>
     /// Per VPS, each number the trace's kernel showed inside (a task's number in its namespace) to
     /// the global pid of the task that last held it, and that task's identity. A caller inside
@@ -86,7 +85,7 @@ public sealed partial class VpidModel : IPidModel
     /// thread's context before the process can be reaped: once the process is released, or the
     /// thread's tid is given again, the notice can no longer be shown and goes.
     /// </summary>
-    private readonly Dictionary<int, (int To, SignalResult Result, int Child)> _notices = new();
+    private readonly TidMap<(int To, SignalResult Result, int Child)> _notices = new();
     /// <summary>The thread whose exit is being replayed; 0 outside an exit.</summary>
     private int _exiting;
     /// <summary>Snapshot tasks whose parent has not been seen yet, by the parent's identity.</summary>
@@ -251,20 +250,15 @@ public sealed partial class VpidModel : IPidModel
 
     private VpidTask NewTask(int tid, int pid)
     {
-        // One lookup finds a stale holder and makes the new entry; nothing below touches _tasks.
-        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_tasks, tid, out bool stale);
-        if (stale)
-        {
-            ReleaseTask(entry!); // the trace reused a tid whose reaping it did not show; its entry goes
-            entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_tasks, tid, out _);
-        }
+        if (_tasks.TryGetValue(tid, out var stale))
+            ReleaseTask(stale); // the trace reused a tid whose reaping it did not show; its entry goes
         _notices.Remove(tid); // its earlier holder is gone in the trace's kernel: it sends nothing more
         var t = _pool.Count > 0 ? _pool.Pop() : new VpidTask();
         t.Clear();
         t.Tid = tid;
         t.Pid = pid;
         t.Seq = ++_seq;
-        entry = t;
+        _tasks[tid] = t;
         _byPid[pid] = t;
         _traceOf[pid] = tid;
         _uses[pid]++; // PIDTYPE_PID

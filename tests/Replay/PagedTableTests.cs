@@ -1,7 +1,7 @@
-using Replayer.Replay.Models.Vpid;
+using Replayer.Replay.Models;
 using Xunit;
 
-namespace Replayer.Tests.Replay.Vpid;
+namespace Replayer.Tests.Replay;
 
 public sealed class PagedTableTests
 {

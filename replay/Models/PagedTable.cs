@@ -1,7 +1,10 @@
-namespace Replayer.Replay.Models.Vpid;
+using System.Runtime.CompilerServices;
+
+namespace Replayer.Replay.Models;
 
 /// <summary>
-/// A table indexed by pid, from 0 to twice pid_max, whose pages are made on the first write of a
+/// A table indexed by pid or tid (the virtual-pid model's from 0 to twice pid_max, a
+/// <see cref="TidMap{T}"/>'s to PID_MAX_LIMIT), whose pages are made on the first write of a
 /// value other than the default and let go when they hold none again: the kernel's pidmap is
 /// paged the same way (a page of bitmap per 32K pids, allocated when a pid in it is first used).
 /// With pid_max at 4194304, today's default on 64-bit machines, dense tables would hold hundreds
@@ -9,8 +12,10 @@ namespace Replayer.Replay.Models.Vpid;
 /// </summary>
 internal sealed class PagedTable<T>
 {
-    private const int PageShift = 12;
-    private const int PageSize = 1 << PageShift;
+    /// <summary>log2 of the slots in a page.</summary>
+    public const int PageShift = 12;
+    /// <summary>Slots in a page: 32 KiB of references, 16 KiB of ints.</summary>
+    public const int PageSize = 1 << PageShift;
 
     /// <summary>Emptied pages kept to be used again, so that a warm replay allocates none.</summary>
     private const int SparePages = 16;
@@ -21,7 +26,11 @@ internal sealed class PagedTable<T>
     /// <summary>Slots other than the default, per page: a page that falls to none is let go (pids cycle through the whole range over a long run).</summary>
     private readonly int[] _set;
 
+    /// <summary>Pages let go, kept for the next page made (at most <see cref="SparePages"/>).</summary>
     private readonly Stack<T[]> _spare = new();
+
+    /// <summary>Slots other than the default, over every page.</summary>
+    private int _count;
 
     public PagedTable(int length)
     {
@@ -33,8 +42,12 @@ internal sealed class PagedTable<T>
     /// <summary>Slots: valid indexes are 0 to Length - 1.</summary>
     public int Length { get; }
 
+    /// <summary>Slots holding something other than the default.</summary>
+    public int Count => _count;
+
     public T this[int index]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             var page = _pages[index >> PageShift];
@@ -54,8 +67,14 @@ internal sealed class PagedTable<T>
             bool wasDefault = IsDefault(slot);
             slot = value;
             if (wasDefault == isDefault) return;
-            if (!isDefault) _set[p]++;
-            else if (--_set[p] == 0)
+            if (!isDefault)
+            {
+                _set[p]++;
+                _count++;
+                return;
+            }
+            _count--;
+            if (--_set[p] == 0)
             {
                 if (_spare.Count < SparePages) _spare.Push(page);
                 page = null;
@@ -67,7 +86,8 @@ internal sealed class PagedTable<T>
     /// A reference is the default when null; asked that way, the check compiles to a compare in
     /// the code shared by reference types, where the comparer is looked up at run time.
     /// </summary>
-    private static bool IsDefault(T value) =>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsDefault(T value) =>
         typeof(T).IsValueType ? EqualityComparer<T>.Default.Equals(value, default!) : value is null;
 
     /// <summary>The first index from <paramref name="index"/> on whose page holds anything (Length when none): lets a walk skip empty ranges.</summary>
@@ -89,5 +109,6 @@ internal sealed class PagedTable<T>
             _pages[p] = null;
             _set[p] = 0;
         }
+        _count = 0;
     }
 }
