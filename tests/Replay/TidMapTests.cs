@@ -78,10 +78,11 @@ public sealed class TidMapTests
     [Fact]
     public void Keys_sharing_a_home_slot_are_each_found_and_removing_one_keeps_the_others_findable()
     {
-        // Five tids whose hash (hash_32, include/linux/hash.h) starts them at the last of a new table's 16 slots: they
-        // hold one run that wraps to the first slots, which removes must shift back across.
+        // Five tids that start their probe at the last of a new table's 16 slots: the last of a run of 8 (tid & 7 == 7)
+        // whose run hashes (hash_32, include/linux/hash.h) to the second half. They hold one run of slots that wraps to
+        // the first, which removes must shift back across.
         var map = new TidMap<int>();
-        var keys = Enumerable.Range(0, 1_000).Where(k => (uint)k * 0x61C88647u >> 28 == 15).Take(5).ToArray();
+        var keys = Enumerable.Range(0, 1_000).Where(k => (k & 7) == 7 && ((uint)k >> 3) * 0x61C88647u >> 31 == 1).Take(5).ToArray();
         Assert.Equal(5, keys.Length);
         for (int i = 0; i < keys.Length; i++) map[keys[i]] = i + 1;
         Assert.True(map.Remove(keys[1]));
