@@ -3,7 +3,8 @@ using System.Runtime.CompilerServices;
 namespace Replayer.Replay.Models;
 
 /// <summary>
-/// A table indexed by pid or tid (the virtual-pid model's, from 0 to twice pid_max), whose pages are made on the first write of a
+/// A table indexed by pid or tid (the virtual-pid model's from 0 to twice pid_max, a
+/// <see cref="TidMap{T}"/>'s to PID_MAX_LIMIT), whose pages are made on the first write of a
 /// value other than the default and let go when they hold none again: the kernel's pidmap is
 /// paged the same way (a page of bitmap per 32K pids, allocated when a pid in it is first used).
 /// With pid_max at 4194304, today's default on 64-bit machines, dense tables would hold hundreds

@@ -233,8 +233,7 @@ internal sealed class PidHash2624 : PidLookupTable
 /// <summary>
 /// A namespace's idr (number to pid): a map that reports every number it gains or loses to the
 /// model's <see cref="PidLookupTable"/>, so lookup costs follow the kernel's structures. The
-/// host's, by global tid and looked up on nearly every event, is a hash table sized by the tids
-/// held (they are spread over the whole of pid_max once pids have cycled). The others
+/// host's, by global tid and looked up on nearly every event, is paged by number. The others
 /// number a few tasks each and there are thousands of them: their numbers under 1024 (all of them
 /// in the traces measured: 5M events, 1,000 containers) are in an array grown only as high as the
 /// numbers held, the rest in a Dictionary. Both keep the order a Dictionary of every number would

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using Replayer.Ingest.Events;
@@ -152,14 +151,15 @@ public sealed class ValidatorTests
         int half = events.Count / 2;
         ModelBench.AllocatedBytes(model, events.Take(half).ToList());
         var rest = events.Skip(half).ToList();
-        // What remains is new records when the host reaches a new peak of tasks (about 200 bytes a task), and the host's
-        // idr table made again twice as big if its tids pass a new peak: at most twice a table for every tid the events
-        // name, held at most half full in slots of a number, a reference and an insertion-order entry (24 bytes); not
-        // per-event garbage.
-        int tids = events.SelectMany(e => e is Fork f ? new[] { e.Tid, f.Child } : [e.Tid]).Distinct().Count();
-        long tables = 2L * (long)BitOperations.RoundUpToPowerOf2((uint)tids * 2) * (8 + 2 * IntPtr.Size);
+        // What remains is new records when the host reaches a new peak of tasks (about 200 bytes a task), and a page of
+        // the host's idr (a reference and an insertion-order entry per tid, 16 bytes) for each range of tids first used now, as the
+        // kernel's pidmap gains a page; not per-event garbage.
+        static IEnumerable<int> Ranges(IEnumerable<PidEvent> evs) =>
+            evs.SelectMany(e => e is Fork f ? new[] { e.Tid, f.Child } : [e.Tid]).Select(tid => tid >> PagedTable<object>.PageShift);
+        int newRanges = Ranges(rest).Distinct().Except(Ranges(events.Take(half))).Count();
+        long pages = newRanges * (long)PagedTable<object>.PageSize * 2 * IntPtr.Size;
         long bytes = ModelBench.AllocatedBytes(model, rest);
-        Assert.True(bytes < rest.Count * 2 + tables, $"{bytes} bytes for {rest.Count} events, {tids} tids");
+        Assert.True(bytes < rest.Count * 2 + pages, $"{bytes} bytes for {rest.Count} events, {newRanges} new tid pages");
     }
 
     private static string Describe(Outcome o)
