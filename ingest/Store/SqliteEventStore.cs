@@ -192,20 +192,50 @@ public sealed class SqliteEventStore : IEventStore
         into.Reset(stream);
         await using var c = await OpenConnectionAsync(ct);
         var db = c.Handle!;
-        int rc = raw.sqlite3_prepare_v2(db, """
-            SELECT e.revision, e.data FROM events e JOIN streams s ON s.id = e.stream
-            WHERE s.name = ?1 AND e.revision >= ?2 ORDER BY e.revision LIMIT ?3
-            """, out sqlite3_stmt statement);
+        // A stream's events follow one another in position as in revision, and those appended in
+        // one run have consecutive positions: the rows from the first one asked, as many positions
+        // on as events are asked, are read along the table itself. Only when other streams'
+        // appends came between does that give fewer, and the rest is read through the (stream,
+        // revision) index, which costs a lookup of the row for every event (about a tenth of a
+        // 10M-event replay's reading).
+        ReadRows(db, ContiguousRows, stream, from.Value, maxCount, into);
+        if (into.Count < maxCount)
+            ReadRows(db, IndexedRows, stream, from.Value + into.Count, maxCount - into.Count, into);
+        return into.Count;
+    }
+
+    /// <summary>
+    /// The stream's rows among the positions from that of the revision asked up to as many more as
+    /// are asked for. The unary plus keeps the planner on the table's own order: on the index of
+    /// streams it would sort every row again.
+    /// </summary>
+    private const string ContiguousRows = """
+        WITH first AS (SELECT e.stream AS sid, e.position AS p FROM events e JOIN streams s ON s.id = e.stream
+                       WHERE s.name = ?1 AND e.revision = ?2)
+        SELECT e.revision, e.data FROM first CROSS JOIN events e
+        WHERE e.position BETWEEN first.p AND first.p + ?3 - 1 AND +e.stream = first.sid
+        ORDER BY e.position
+        """;
+
+    /// <summary>The stream's rows from the revision asked, by the (stream, revision) index.</summary>
+    private const string IndexedRows = """
+        SELECT e.revision, e.data FROM events e JOIN streams s ON s.id = e.stream
+        WHERE s.name = ?1 AND e.revision >= ?2 ORDER BY e.revision LIMIT ?3
+        """;
+
+    /// <summary>Appends the rows of one of the two queries above to the chunk.</summary>
+    private void ReadRows(sqlite3 db, string sql, string stream, long from, int count, EventChunk into)
+    {
+        int rc = raw.sqlite3_prepare_v2(db, sql, out sqlite3_stmt statement);
         using (statement)
         {
             if (rc != raw.SQLITE_OK) throw Failure(db, rc);
             raw.sqlite3_bind_text(statement, 1, stream);
-            raw.sqlite3_bind_int64(statement, 2, from.Value);
-            raw.sqlite3_bind_int64(statement, 3, maxCount);
+            raw.sqlite3_bind_int64(statement, 2, from);
+            raw.sqlite3_bind_int64(statement, 3, count);
             rc = SqliteRows.ReadInto(statement, into);
             if (rc != raw.SQLITE_DONE) throw Failure(db, rc);
         }
-        return into.Count;
     }
 
     private StoreException Failure(sqlite3 db, int rc) => Translate(new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc));

@@ -80,6 +80,33 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task A_replay_read_across_appends_interleaved_with_other_streams_gives_every_revision_in_order()
+    {
+        // a: 0-4, b, a: 5-9, c, a: 10-10, b, a: 11-13: runs of a's positions broken by others'.
+        var a = Evs(14);
+        var runs = new[] { (0, 5), (5, 5), (10, 1), (11, 3) };
+        var others = new[] { "b", "c", "b", null };
+        for (int r = 0; r < runs.Length; r++)
+        {
+            var (start, n) = runs[r];
+            await Store.AppendToStreamAsync("a", ExpectedRevision.Any, a.Skip(start).Take(n));
+            if (others[r] is { } other) await Store.AppendToStreamAsync(other, ExpectedRevision.Any, Evs(2));
+        }
+        var chunk = new EventChunk(capacity: 2, bytesPerEvent: 8);
+        for (int from = 0; from < 14; from++)
+            for (int count = 1; count <= 15 - from; count++)
+            {
+                int expected = Math.Min(count, 14 - from);
+                Assert.Equal(expected, await Store.ReadStreamDataAsync("a", new StreamRevision(from), count, chunk));
+                Assert.Equal(Enumerable.Range(from, expected).Select(i => (long)i), Enumerable.Range(0, chunk.Count).Select(chunk.Revision));
+                Assert.Equal(a.Skip(from).Take(expected).Select(e => Encoding.UTF8.GetString(e.Data.Span)),
+                    Enumerable.Range(0, chunk.Count).Select(i => Encoding.UTF8.GetString(chunk.Data(i))));
+            }
+        Assert.Equal(4, await Store.ReadStreamDataAsync("b", StreamRevision.Start, 10, chunk));
+        Assert.Equal([0L, 1L, 2L, 3L], Enumerable.Range(0, chunk.Count).Select(chunk.Revision));
+    }
+
+    [StoreFact]
     public async Task A_snapshot_saved_from_a_stream_reads_back_whole_from_where_the_stream_stood()
     {
         var state = new byte[3_000_000];
