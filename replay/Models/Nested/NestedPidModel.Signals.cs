@@ -388,8 +388,16 @@ public sealed partial class NestedPidModel
         for (var th = parent.FirstThread; th is not null; th = th.NextThread) unseen += th.UnseenChildren;
         Debug.Assert(unseen == UnseenOnLists(parent), "the threads' counts of unseen notices agree with their children lists");
         // The counts are exact (asserted above): with two or more unseen, which one the SIGCHLD
-        // was for cannot be told, and the lists need no walk; with one, the walk stops at it.
+        // was for cannot be told, and the lists need no walk. With one, it is the one a thread
+        // saw become unseen last, when that one is still unseen on that thread's list; else the
+        // walk finds it and stops there.
         if (unseen != 1) return;
+        for (var th = parent.FirstThread; th is not null; th = th.NextThread)
+            if (th.LastUnseen is { UnseenNotice: true, Leader: { } leader } last && leader.Parent == th && leader.OnParentsList)
+            {
+                last.MarkNotifySeen();
+                return;
+            }
         for (var th = parent.FirstThread; th is not null; th = th.NextThread)
             for (var c = th.FirstChild; c is not null; c = c.NextSibling)
                 if (c.Signal is { UnseenNotice: true } only)

@@ -16,7 +16,9 @@ public sealed partial class NestedPidModel
         if (parent.LastChild is null) parent.FirstChild = child;
         else parent.LastChild.NextSibling = child;
         parent.LastChild = child;
-        if (child.Signal!.UnseenNotice) parent.UnseenChildren++;
+        if (!child.Signal!.UnseenNotice) return;
+        parent.UnseenChildren++;
+        parent.LastUnseen = child.Signal;
     }
 
     private static void RemoveChild(TaskStruct child)

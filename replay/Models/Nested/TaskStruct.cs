@@ -107,6 +107,12 @@ internal sealed class TaskStruct
     /// </summary>
     public int UnseenChildren;
 
+    /// <summary>
+    /// The child process whose notice last became unseen on this task's list: where a SIGCHLD
+    /// taken with one unseen notice looks first (SeeOnlyNotice checks it before it trusts it).
+    /// </summary>
+    public SignalStruct? LastUnseen;
+
     public bool IsLeader => Signal is not null && Signal.Leader == this;
 
     /// <summary>On its parent's children list (a thread's real_parent is not linked).</summary>
@@ -137,6 +143,7 @@ internal sealed class TaskStruct
         Traced = Tri.No;
         TracerTid = 0;
         UnseenChildren = 0;
+        LastUnseen = null;
     }
 }
 
@@ -234,7 +241,10 @@ internal sealed class SignalStruct
     private void TellParent(bool was)
     {
         bool now = UnseenNotice;
-        if (now != was && Leader.OnParentsList) Leader.Parent!.UnseenChildren += now ? 1 : -1;
+        if (now == was || !Leader.OnParentsList) return;
+        var parent = Leader.Parent!;
+        parent.UnseenChildren += now ? 1 : -1;
+        if (now) parent.LastUnseen = this;
     }
 
     /// <summary>A process that predates the capture: nothing of its signal state is known.</summary>

@@ -206,6 +206,40 @@ public sealed class SignalTests
     }
 
     [Fact]
+    public void A_SIGCHLD_taken_with_one_unseen_death_notice_makes_that_child_a_known_zombie()
+    {
+        const int WNOHANG = 1;
+        var s = Host();
+        s.Fork(100, 200);
+        s.Fork(100, 201);
+        s.Exit(200);
+        // Told, not yet known to have heard: a WNOHANG wait may still find 200 running.
+        Assert.False(s.Wait(100, -1, WNOHANG).HasRet);
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Unknown);
+        Assert.Equal(200, s.Wait(100, -1, WNOHANG).Ret);
+    }
+
+    [Fact]
+    public void A_SIGCHLD_taken_after_the_last_unseen_child_was_reaped_finds_the_one_left()
+    {
+        const int WNOHANG = 1;
+        var s = Host();
+        s.Fork(100, 200);
+        s.Fork(100, 201);
+        s.Fork(100, 202);
+        s.Exit(200);
+        s.Exit(201);
+        // Two unseen: the signal could be for either, and marks neither.
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Unknown);
+        Assert.False(s.Wait(100, -1, WNOHANG).HasRet);
+        Assert.False(s.Wait(100, 201, WNOHANG).HasRet);
+        // 201, the last to become unseen, is reaped by number: 200's is the only notice left.
+        Assert.Equal(201, s.Wait(100, 201).Ret);
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Unknown);
+        Assert.Equal(200, s.Wait(100, -1, WNOHANG).Ret);
+    }
+
+    [Fact]
     public void Tgkill_uses_the_threads_own_queue_and_checks_the_tgid()
     {
         var s = Host();
