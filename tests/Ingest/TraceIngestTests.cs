@@ -57,13 +57,7 @@ public sealed class TraceIngestTests : IDisposable
         await using var _ = binary;
         var older = _dir.File("json.db");
         await (await SqliteEventStore.OpenAsync(older)).DisposeAsync();
-        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={older};Pooling=False"))
-        {
-            await c.OpenAsync();
-            using var q = c.CreateCommand();
-            q.CommandText = "UPDATE store_info SET value = '1' WHERE key = 'schema'";
-            await q.ExecuteNonQueryAsync();
-        }
+        await SqliteStoreFile.SetSchemaVersionAsync(older, "1");
         var (json, jsonIngest) = await OpenAsync("json.db");
         await using var __ = json;
         Assert.Equal(EventEncoding.Json, json.Encoding);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Replayer.Ingest.Store;
+using Replayer.Tests.Support;
 using Xunit;
 
 namespace Replayer.Tests.Store;
@@ -476,15 +477,7 @@ public sealed class SqliteEventStoreContract : EventStoreContract
     protected override async Task<IEventStore> CreateAsync() => await SqliteEventStore.OpenAsync(File);
     protected override async Task<IEventStore> ReopenAsync() => await SqliteEventStore.OpenAsync(File);
 
-    protected override async Task SetSchemaVersionAsync(string version)
-    {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Pooling=False");
-        await c.OpenAsync();
-        using var q = c.CreateCommand();
-        q.CommandText = "UPDATE store_info SET value = $v WHERE key = 'schema'";
-        q.Parameters.AddWithValue("$v", version);
-        Assert.Equal(1, await q.ExecuteNonQueryAsync());
-    }
+    protected override Task SetSchemaVersionAsync(string version) => SqliteStoreFile.SetSchemaVersionAsync(File, version);
 
     [Fact]
     public async Task A_new_store_file_has_16_KiB_pages()
