@@ -295,15 +295,27 @@ public sealed partial class VpidModel
     }
 
     /// <summary>
-    /// The zombie a host caller's wait reaped in the trace, found by its tid instead of over every
-    /// child (a host manager has one per container): when it is an eligible child of the caller's
-    /// process, the walk would pick it too. Null when the walk must decide. Children lists match
-    /// their tasks' parents only while every task is on the host walk (<see cref="_membersExact"/>).
+    /// The zombie a wait reaped in the trace, found by the number the trace's kernel returned
+    /// instead of over every child (a host manager has one per container, a VPS's init one per
+    /// service): a host caller's answer is the zombie's tid, a caller inside a VPS was shown the
+    /// zombie's number there (<see cref="_insideNumbers"/>). When that task is an eligible child of
+    /// the caller's process, the walk would pick it too. Null when the walk must decide. Children
+    /// lists match their tasks' parents only while every task is on the host walk
+    /// (<see cref="_membersExact"/>).
     /// </summary>
     private VpidTask? RecordedZombie(VpidTask caller, int pid, long? ret)
     {
-        if (caller.Vps is not null || ret is not > 0 || ret > int.MaxValue || !_membersExact
-            || !_tasks.TryGetValue((int)ret, out var c) || !c.IsLeader || c.State != TaskState.Zombie
+        if (ret is not > 0 || ret > int.MaxValue || !_membersExact || caller.NestedNs)
+            return null;
+        int nr = (int)ret, tid = nr;
+        if (caller.Vps is { } vps)
+        {
+            if (!_insideNumbers.TryGet(vps.Id, nr, out var held))
+                return null;
+            tid = held.Tid;
+        }
+        if (!_tasks.TryGetValue(tid, out var c) || !c.IsLeader || c.State != TaskState.Zombie
+            || (caller.Vps is null ? c.Tid : c.TraceNr) != nr
             || c.Parent is not { } parent || !EligibleChild(caller, pid, c))
             return null;
         for (var th = caller.Leader; th is not null; th = th.NextThread)

@@ -88,6 +88,25 @@ public sealed class VpidTraceFollowingTests
     }
 
     [Fact]
+    public void A_wait_inside_a_VPS_reaps_the_zombie_whose_number_the_trace_returned()
+    {
+        // The trace's kernel showed the init its children as 2 and 3; its wait returned 3 first.
+        var host = new VpidHost().Boot();
+        host.StartVps(100, 300, "101");
+        host.Apply(new Fork { Tid = 300, Child = 301, Ret = 2 });
+        host.Apply(new Fork { Tid = 300, Child = 302, Ret = 3 });
+        host.Exit(301);
+        host.Exit(302);
+        int shown = host.Model.NumberOf(300, 302, IdKind.Pid);
+        var first = host.Apply(new Wait { Tid = 300, Pid = -1, Ret = 3 });
+        Assert.Equal(302, first.RetTarget);
+        Assert.Equal(shown, first.Ret);
+        var second = host.Apply(new Wait { Tid = 300, Pid = -1, Ret = 2 });
+        Assert.Equal(301, second.RetTarget);
+        Assert.Equal(-10, host.Apply(new Wait { Tid = 300, Pid = -1, Ret = -10 }).Ret);
+    }
+
+    [Fact]
     public void A_WNOHANG_wait_before_exit_notify_finds_no_zombie_and_reaps_nothing()
     {
         // fresh/pool.capture: wait4(pid, WNOHANG) = 0 between a child's exit and its SIGCHLD.
