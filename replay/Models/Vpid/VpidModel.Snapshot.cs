@@ -89,7 +89,8 @@ public sealed partial class VpidModel
             w.Write(-1);
             // Renumberings as they are, reservations for tasks not seen yet included.
             w.Write(_renumbered.Count);
-            foreach (var (tid, nr) in _renumbered.OrderBy(kv => kv.Key)) { w.Write(tid); w.Write(nr); }
+            var (renumberedTids, renumberedTo) = ByKey(_renumbered);
+            for (int i = 0; i < renumberedTids.Length; i++) { w.Write(renumberedTids[i]); w.Write(renumberedTo[i]); }
             w.Write(_awaitingParent.Count);
             foreach (var (ppid, list) in _awaitingParent)
             {
@@ -98,18 +99,44 @@ public sealed partial class VpidModel
                 foreach (var t in list) w.Write(t.Tid);
             }
             w.Write(_insideNumbers.Count);
-            // Sorted: entries come and go, and a table's order then depends on its history.
-            foreach (var (vps, nr, shown) in _insideNumbers.Entries().OrderBy(e => (e.Vps, e.Nr)))
+            // Sorted by VPS, then number: entries come and go, and a table's order then depends on its history.
+            var insideKeys = new long[_insideNumbers.Count];
+            var inside = new (int Vps, int Nr, ShownNumber Shown)[insideKeys.Length];
+            int at = 0;
+            foreach (var e in _insideNumbers.Entries())
+            {
+                insideKeys[at] = ((long)e.Vps << 32) | (uint)(e.Nr ^ int.MinValue);
+                inside[at++] = e;
+            }
+            Array.Sort(insideKeys, inside);
+            foreach (var (vps, nr, shown) in inside)
             {
                 w.Write(vps); w.Write(nr); w.Write(shown.Pid); w.Write(shown.Tid);
             }
             w.Write(_notices.Count);
-            foreach (var (from, (to, result, child)) in _notices.OrderBy(kv => kv.Key))
+            var (noticeFrom, notices) = ByKey(_notices);
+            for (int i = 0; i < noticeFrom.Length; i++)
             {
-                w.Write(from); w.Write(to); w.Write((byte)result); w.Write(child);
+                var (to, result, child) = notices[i];
+                w.Write(noticeFrom[i]); w.Write(to); w.Write((byte)result); w.Write(child);
             }
             _hash.Write(w);
         }
+    }
+
+    /// <summary>A map's keys in ascending order and the values that go with them: its own order is its history's. Keys are unique, so the order is that of a stable sort.</summary>
+    private static (int[] Keys, T[] Values) ByKey<T>(TidMap<T> map)
+    {
+        var keys = new int[map.Count];
+        var values = new T[keys.Length];
+        int at = 0;
+        foreach (var (key, value) in map)
+        {
+            keys[at] = key;
+            values[at++] = value;
+        }
+        Array.Sort(keys, values);
+        return (keys, values);
     }
 
     /// <summary>One task as <see cref="WriteTask"/> wrote it, entered in the task tables; its leader's tid and its parent's (into <paramref name="parents"/>) are linked later.</summary>
