@@ -24,24 +24,28 @@ public static class ReplayStreams
         $"{TraceStreams.MetaStream(trace)}#image/{settings.Key}/{key.Source}/{key.Destination}/{key.Name}/{key.Occurrence}";
 
     /// <summary>
-    /// Writes a host's replay state: the replay's own state, the host's books, each container's
-    /// books, each with its length first. Straight to the stream, which must be seekable (the
-    /// replay's length is written once it is known): at a thousand containers the state is
-    /// hundreds of megabytes, never held whole in memory.
+    /// Puts together a host's replay state: the replay's own state (<see cref="HostReplay.WriteSnapshot"/>),
+    /// the host's books, each container's books, each with its length first. Into blocks, every
+    /// part moved in rather than copied (at 5,000 containers the state is 55 MB): the store reads
+    /// it from there. <paramref name="replay"/> is left empty.
     /// </summary>
-    public static void WriteHost(Stream output, HostReplay replay, byte[] hostLedger, IReadOnlyList<byte[]> containers)
+    public static void WriteHost(SnapshotBuffer output, SnapshotBuffer replay, byte[] hostLedger, IReadOnlyList<byte[]> containers)
     {
         using var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true);
-        long at = output.Position;
-        w.Write(0);
-        replay.WriteSnapshot(output);
-        long end = output.Position;
-        output.Position = at;
-        w.Write(checked((int)(end - at - 4)));
-        output.Position = end;
-        Write(w, hostLedger);
+        w.Write(checked((int)replay.Length));
+        w.Flush();
+        output.Append(replay);
+        Put(w, output, hostLedger);
         w.Write(containers.Count);
-        foreach (var c in containers) Write(w, c);
+        foreach (var c in containers) Put(w, output, c);
+    }
+
+    /// <summary>An array's length, then the array itself, put in without copying it.</summary>
+    private static void Put(BinaryWriter w, SnapshotBuffer output, byte[] bytes)
+    {
+        w.Write(bytes.Length);
+        w.Flush();
+        output.Append(bytes);
     }
 
     public static (byte[] Host, byte[] HostLedger, List<byte[]> Containers) DecodeHost(ReadOnlySpan<byte> state)
@@ -83,12 +87,6 @@ public static class ReplayStreams
         for (int i = 0; i < tasks.Length; i++)
             tasks[i] = new ImageTask(r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadBoolean());
         return new VpsImage(name, source, tasks);
-    }
-
-    private static void Write(BinaryWriter w, byte[] bytes)
-    {
-        w.Write(bytes.Length);
-        w.Write(bytes);
     }
 
     private static byte[] Read(BinaryReader r) => r.ReadBytes(r.ReadInt32());

@@ -371,8 +371,15 @@ public sealed class HostReplay
             WriteMap(w, _restores.OrderBy(kv => kv.Key, StringComparer.Ordinal), (w, kv) => { w.Write(kv.Key); w.Write(kv.Value); });
             w.Flush();
             using var l = lineage.GetAwaiter().GetResult();
-            l.CopyOut(output);
+            PutOut(l, output);
         }
+    }
+
+    /// <summary>A part's bytes to the output: moved over when the output is a buffer too, copied otherwise.</summary>
+    private static void PutOut(SnapshotBuffer part, Stream output)
+    {
+        if (output is SnapshotBuffer whole) whole.Append(part);
+        else part.CopyOut(output);
     }
 
     /// <summary>What <paramref name="write"/> writes, held in blocks.</summary>
@@ -396,7 +403,7 @@ public sealed class HostReplay
     {
         w.Write(checked((int)buffer.Length));
         w.Flush();
-        buffer.CopyOut(w.BaseStream);
+        PutOut(buffer, w.BaseStream);
     }
 
     /// <summary>The lineage map as a snapshot holds it: every live task's last events, as canonical JSON.</summary>
