@@ -12,14 +12,7 @@ public sealed partial class NestedPidModel
     }
 
     /// <summary>A namespace below the host that takes new tasks joins the end of the adding list (Ids only grow).</summary>
-    private void ListAdding(PidNamespace ns)
-    {
-        ns.PrevAdding = _lastAdding;
-        ns.NextAdding = null;
-        if (_lastAdding is null) _firstAdding = ns;
-        else _lastAdding.NextAdding = ns;
-        _lastAdding = ns;
-    }
+    private void ListAdding(PidNamespace ns) => _adding.Add(ns);
 
     /// <summary>disable_pid_allocation: the namespace takes no new task, and leaves the adding list.</summary>
     private void DisablePidAllocation(PidNamespace ns)
@@ -27,11 +20,16 @@ public sealed partial class NestedPidModel
         if (!ns.Adding) return;
         ns.Adding = false;
         if (ns.Level == 0) return;
-        if (ns.PrevAdding is null) _firstAdding = ns.NextAdding;
-        else ns.PrevAdding.NextAdding = ns.NextAdding;
-        if (ns.NextAdding is null) _lastAdding = ns.PrevAdding;
-        else ns.NextAdding.PrevAdding = ns.PrevAdding;
-        ns.PrevAdding = ns.NextAdding = null;
+        int at = _adding.BinarySearch(ns, ById.Instance);
+        if (at >= 0) _adding.RemoveAt(at);
+    }
+
+    /// <summary>Namespaces in the order of their Ids (the adding list's order).</summary>
+    private sealed class ById : IComparer<PidNamespace>
+    {
+        public static readonly ById Instance = new();
+
+        public int Compare(PidNamespace? a, PidNamespace? b) => a!.Id.CompareTo(b!.Id);
     }
 
     /// <summary>create_pid_namespace for clone(CLONE_NEWPID) or unshare: empty, complete, cursor at 0.</summary>

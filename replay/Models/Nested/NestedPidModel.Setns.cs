@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Replayer.Ingest.Events;
 
 namespace Replayer.Replay.Models.Nested;
@@ -77,7 +78,7 @@ public sealed partial class NestedPidModel
         // Into its own namespace: the host's number is the global tid the trace gives.
         pending.Candidates.Add((_host, 0));
         numbers.Add(f.Child);
-        for (var ns = _firstAdding; ns is not null; ns = ns.NextAdding)
+        foreach (var ns in CollectionsMarshal.AsSpan(_adding))
         {
             int start = numbers.Count;
             numbers.Add(f.Child);

@@ -155,7 +155,7 @@ public sealed partial class NestedPidModel
         _firstProcess = _lastProcess = null;
         _processes = _unplacedProcesses = 0;
         _processSeq = 0;
-        _firstAdding = _lastAdding = null;
+        _adding.Clear();
         _allKnown = r.ReadBoolean();
 
         int nsCount = r.ReadInt32();

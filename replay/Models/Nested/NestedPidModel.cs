@@ -49,8 +49,12 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>Every namespace seen, by Id (index); never shrinks, so Ids stay stable.</summary>
     private readonly List<PidNamespace> _namespaces = [];
 
-    /// <summary>The namespaces below the host still adding (PidNamespace.Adding), by Id: where an unnamed setns may have led.</summary>
-    private PidNamespace? _firstAdding, _lastAdding;
+    /// <summary>
+    /// The namespaces below the host still adding (PidNamespace.Adding), by Id: where an unnamed
+    /// setns may have led. An array, not a list linked through the namespaces: a fork after such a
+    /// setns reads every one of them, and the next is then known before the last is loaded.
+    /// </summary>
+    private readonly List<PidNamespace> _adding = [];
 
     /// <summary>Namespaces by inode, for snapshots and setns.</summary>
     private readonly Dictionary<ulong, PidNamespace> _byInode = new();

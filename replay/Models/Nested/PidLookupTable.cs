@@ -252,13 +252,6 @@ internal sealed class PidIdr
     private readonly PidNamespace _ns;
     /// <summary>The model's lookup-cost table.</summary>
     private readonly PidLookupTable _table;
-    /// <summary>Where the last <see cref="FirstFree"/> search started, wrapped and stopped; <see cref="NotSearched"/> once a number came or went.</summary>
-    private int _searchStart = NotSearched, _searchMin, _searchMax;
-    /// <summary>What that search found.</summary>
-    private int _searchFound;
-
-    /// <summary>No search is remembered (no real start is negative).</summary>
-    private const int NotSearched = int.MinValue;
 
     public PidIdr(PidNamespace ns, PidLookupTable table)
     {
@@ -306,7 +299,7 @@ internal sealed class PidIdr
             }
             _map[nr] = new Held(value, _order.Add(nr));
             _table.Add(nr, _ns);
-            _searchStart = NotSearched;
+            _ns.ForgetSearch();
         }
     }
 
@@ -316,7 +309,7 @@ internal sealed class PidIdr
             return false;
         _order.Remove(held.Entry);
         _table.Remove(nr, _ns);
-        _searchStart = NotSearched;
+        _ns.ForgetSearch();
         return true;
     }
 
@@ -328,12 +321,13 @@ internal sealed class PidIdr
     /// </summary>
     public int FirstFree(int start, int min, int max)
     {
-        if (start != _searchStart || min != _searchMin || max != _searchMax)
+        var ns = _ns;
+        if (start != ns.SearchStart || min != ns.SearchMin || max != ns.SearchMax)
         {
-            _searchFound = Search(start, min, max);
-            (_searchStart, _searchMin, _searchMax) = (start, min, max);
+            ns.SearchFound = Search(start, min, max);
+            (ns.SearchStart, ns.SearchMin, ns.SearchMax) = (start, min, max);
         }
-        return _searchFound;
+        return ns.SearchFound;
     }
 
     private int Search(int start, int min, int max)

@@ -37,9 +37,6 @@ internal sealed class PidNamespace
     /// <summary>For a container (level 1): the processes on the task list placed in it or below, in task list order.</summary>
     public TaskStruct? FirstProcess, LastProcess;
 
-    /// <summary>Neighbours among the namespaces below the host still adding, by Id (the model's list of setns candidates).</summary>
-    public PidNamespace? PrevAdding, NextAdding;
-
     /// <summary>The fork after an unnamed setns that last saved this namespace's cursor (its count), so an ancestor of many candidates is saved once.</summary>
     public long SavedBy;
 
@@ -60,6 +57,18 @@ internal sealed class PidNamespace
 
     /// <summary>The highest number the idr has held since it was last empty: how tall its tree is.</summary>
     public int IdrHighest;
+
+    /// <summary>
+    /// The idr's last first-free search (<see cref="PidIdr.FirstFree"/>): where it started, wrapped
+    /// and stopped, and what it found; <see cref="NotSearched"/> once a number came or went.
+    /// </summary>
+    public int SearchStart = NotSearched, SearchMin, SearchMax, SearchFound;
+
+    /// <summary>No search is remembered (no real start is negative).</summary>
+    public const int NotSearched = int.MinValue;
+
+    /// <summary>A number came or went: the last search's answer no longer holds.</summary>
+    public void ForgetSearch() => SearchStart = NotSearched;
 
     public PidNamespace(int id, int level, PidNamespace? parent, int pidMax, PidLookupTable table)
     {
