@@ -9,8 +9,8 @@ namespace Replayer.Replay.Engine;
 /// heap: for the 67 MB snapshot of a host of 5,000 containers, that made arrays of 128 MB in all,
 /// copied each time it doubled and once more to hand the bytes on, and every one of them asked for
 /// a collection of the whole heap (two of 0.1 to 0.3 s each at the end of a 10M-event replay).
-/// Blocks below the large-object threshold come from the shared pool and go back to it when the
-/// buffer is disposed. A part is put into the whole by <see cref="Append"/>, which moves its
+/// Blocks below the large-object threshold come from a pool of their own and go back to it when
+/// the buffer is disposed. A part is put into the whole by <see cref="Append"/>, which moves its
 /// blocks over instead of copying them, and the whole goes to the store through
 /// <see cref="OpenRead"/>: a snapshot is never copied through a file or into one array.
 /// </summary>
@@ -19,8 +19,17 @@ public sealed class SnapshotBuffer : Stream
     private const int BlockSize = 1 << 16;
 
     /// <summary>
+    /// The blocks of every buffer, kept when given back: a replay that saves a snapshot every
+    /// million events needs the same 60 MB each time at 5,000 containers, and the shared pool keeps
+    /// a few dozen arrays of a size, so each snapshot left 60 MB of garbage that lived long enough
+    /// to be promoted (the 10M-event replay with ten snapshots peaked at 1.04 GB; 0.84 GB with
+    /// this pool). Up to 2,048 blocks (128 MB) are kept.
+    /// </summary>
+    private static readonly ArrayPool<byte> Blocks = ArrayPool<byte>.Create(BlockSize, 2048);
+
+    /// <summary>
     /// A run of bytes: [Start, End) of an array. Pooled marks the run that returns its array to
-    /// the shared pool (an array handed over by <see cref="Append(byte[])"/> goes back to no pool).
+    /// the blocks' pool (an array handed over by <see cref="Append(byte[])"/> goes back to no pool).
     /// </summary>
     private struct Run
     {
@@ -83,7 +92,7 @@ public sealed class SnapshotBuffer : Stream
         bool fresh = _blockUsed == BlockSize;
         if (fresh)
         {
-            _block = ArrayPool<byte>.Shared.Rent(BlockSize);
+            _block = Blocks.Rent(BlockSize);
             _blockUsed = 0;
         }
         _runs.Add(new Run { Bytes = _block, Start = _blockUsed, Pooled = fresh });
@@ -148,7 +157,7 @@ public sealed class SnapshotBuffer : Stream
     protected override void Dispose(bool disposing)
     {
         foreach (var run in _runs)
-            if (run.Pooled) ArrayPool<byte>.Shared.Return(run.Bytes);
+            if (run.Pooled) Blocks.Return(run.Bytes);
         _runs.Clear();
         _block = [];
         _blockUsed = BlockSize;
