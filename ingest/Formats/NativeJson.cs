@@ -201,11 +201,11 @@ public static partial class NativeJson
         private void Signal(SignalRecord s)
         {
             _w.WriteStartObject();
-            _w.WriteNumber("sig"u8, s.Sig);
-            _w.WriteNumber("to"u8, s.To);
-            _w.WriteNumber("res"u8, (int)s.Result);
-            if (s.Code != 0) _w.WriteNumber("code"u8, s.Code);
-            if (s.Group) _w.WriteBoolean("group"u8, true);
+            _w.WriteNumber(SignalKeyNames[(int)SignalKey.Sig], s.Sig);
+            _w.WriteNumber(SignalKeyNames[(int)SignalKey.To], s.To);
+            _w.WriteNumber(SignalKeyNames[(int)SignalKey.Res], (int)s.Result);
+            if (s.Code != 0) _w.WriteNumber(SignalKeyNames[(int)SignalKey.Code], s.Code);
+            if (s.Group) _w.WriteBoolean(SignalKeyNames[(int)SignalKey.Group], true);
             _w.WriteEndObject();
         }
     }
@@ -430,6 +430,9 @@ public static partial class NativeJson
     private enum SignalKey { Sig, To, Res, Code, Group }
 
     private static readonly Spellings SignalKeys = new([.. Enum.GetNames<SignalKey>().Select(n => n.ToLowerInvariant())]);
+
+    /// <summary>Each signal key's JSON name, by SignalKey: the spellings the reader finds them by.</summary>
+    private static readonly JsonEncodedText[] SignalKeyNames = SignalKeys.Json;
 
     private static readonly Spellings Kinds = new(Names.Kinds);
     private static readonly Spellings Handlers = new(Names.Handlers);
