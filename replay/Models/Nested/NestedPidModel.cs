@@ -24,8 +24,10 @@ public sealed record NestedOptions
 /// then the state follows what the trace says happened (MODELS.md, "Divergence"). Where the
 /// answer depends on what the capture cannot show, the verdict is UnknownState.
 ///
-/// Assumptions a capture cannot check: the caller is privileged (no EPERM, as in every capture
-/// here, made as root), and no signal is blocked (sigprocmask is not traced).
+/// Assumptions a capture cannot check: the caller is privileged (no EPERM: credentials are not
+/// captured; every capture here ran as root but traces/captures/j-hostkill1.txt, whose kill(-1) as
+/// nobody the machine's other processes refuse), and no signal is blocked (sigprocmask is not
+/// traced).
 /// </summary>
 public sealed partial class NestedPidModel : IPidModel
 {

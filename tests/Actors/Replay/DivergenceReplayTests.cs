@@ -67,6 +67,26 @@ public sealed class DivergenceReplayTests : IDisposable
     }
 
     [Fact]
+    public async Task Kill_minus_one_from_the_host_shows_in_the_report_as_a_signal_set_divergence_at_the_namespace_init()
+    {
+        // Both kill(-1) calls from the host (SIGTERM, then SIGKILL) reach the namespace init under
+        // nested and spare it under the patch, whatever the policy: the host is not fenced.
+        foreach (var policy in new[] { KillPolicy.OpenVz, KillPolicy.VpidOnly })
+        {
+            var report = await ReplayAsync("traces/captures/j-hostkill1.txt", new ReplaySettings { Policy = policy });
+            var c1 = report.Containers.Single(c => c.Id == "c1");
+            foreach (var sig in new[] { "SIGTERM", "SIGKILL" })
+            {
+                var kill = report.Details.Single(d => d.Event.Text.StartsWith($"kill(-1, {sig}) = 0", StringComparison.Ordinal));
+                Assert.Equal("host", kill.Container);
+                Assert.Equal(DivergenceCategory.SignalSet, kill.Category);
+                Assert.Contains($" to {c1.Init}", kill.Left);
+                Assert.DoesNotContain($" to {c1.Init}", kill.Right);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_namespace_inits_exit_kills_its_tasks_under_nested_and_orphans_them_to_the_host_init_under_the_patch()
     {
         var report = await ReplayAsync("traces/strace/initdeath.txt", new ReplaySettings { Ptraced = true });

@@ -126,6 +126,57 @@ public sealed class CaptureDivergenceTests
         Assert.True(second.Has(DivergenceCategory.Identity) && second.Has(DivergenceCategory.SignalSet), second.ToString());
     }
 
+    [Fact]
+    public void Kill_minus_one_from_the_host_reaches_a_namespace_init_under_nested_and_spares_a_VPS_init()
+    {
+        // j-hostkill1: a shell on the host, run as nobody, calls kill(-1) with SIGTERM, then with
+        // SIGKILL, while a user+pid namespace's init and its sleeps live. Nested: the init has a host
+        // number above 1, so it is a target; a SIGTERM from an ancestor namespace it ignores (its
+        // action is the default), a SIGKILL it takes. Flat: its virtual pid is 1, so it is spared
+        // both times. What the kernel did is in the capture's signal_generate records.
+        var (events, replay) = Replay("traces/captures/j-hostkill1.txt");
+        int init = InitAfterUnshare(events);
+        var kills = replay.Events.Where(e => e.Event is Kill { Pid: -1 }).ToList();
+        Assert.Equal([SIGTERM, SIGKILL], kills.Select(k => ((Kill)k.Event).Sig));
+        int shell = kills[0].Event.Tid;
+
+        foreach (var kill in kills)
+        {
+            var ev = (Kill)kill.Event;
+            var recorded = ev.Signals.Where(r => r.Sig == ev.Sig).ToList();
+            var signalled = new SortedSet<int>(recorded.Select(r => r.To));
+            Assert.Contains(init, signalled);
+            Assert.Equal(0L, ev.Ret);
+            Assert.Equal(0L, kill.Nested.Ret);
+            Assert.Equal(0L, kill.Vpid.Ret);
+
+            // Every process the kernel signalled, nested signals too, with the kernel's result
+            // where it can know it. For SIGTERM it cannot: the chain of execs from the capturing
+            // process down to the init may have left SIGTERM ignored (only a handler is reset by
+            // exec), and the kernel's "ignored" fits either that or the init's protection. SIGKILL
+            // from an ancestor namespace is delivered, to an init too.
+            var nested = kill.Nested.Signals.Select((x, i) => (x, i)).Where(p => p.x.Sig == ev.Sig)
+                .ToDictionary(p => p.x.To, p => (p.x.Result, Known: !kill.Nested.UnknownResults.Contains(p.i)));
+            foreach (var r in recorded)
+                Assert.True(!nested[r.To].Known || nested[r.To].Result == r.Result, $"{r}: nested {nested[r.To]}");
+            if (ev.Sig == SIGKILL) Assert.Equal((SignalResult.Delivered, true), nested[init]);
+
+            // The same processes under the patch, but for the init.
+            var vpid = Recipients(kill.Vpid, ev.Sig);
+            Assert.DoesNotContain(init, vpid);
+            Assert.Superset(new SortedSet<int>(signalled.Where(t => t != init)), vpid);
+            Assert.True(kill.Has(DivergenceCategory.SignalSet), kill.ToString());
+
+            // The shell runs as nobody: the machine's other processes refused it (EPERM), and the
+            // kernel generated nothing for them. Both models assume a privileged caller (credentials
+            // are not captured), so they count those as recipients too, the same in both designs.
+            var refused = new SortedSet<int>(nested.Keys.Where(t => !signalled.Contains(t)));
+            Assert.NotEmpty(refused);
+            Assert.Equal(refused, new SortedSet<int>(vpid.Where(t => !signalled.Contains(t))));
+            Assert.DoesNotContain(refused, t => LiveDescendants(events, shell, replay.Events.IndexOf(kill)).Contains(t));
+        }
+    }
+
     [Theory]
     [InlineData("traces/captures/c-orphan.txt")]
     [InlineData("traces/strace/orphan.txt")]
