@@ -108,9 +108,14 @@ public sealed class Validator
             counts.Unrecorded++;
             Report.Totals.Unrecorded++;
             var p = o.Signals[i];
-            if (Keeping) Disagree(ev, kind, position, "no such signal", Describe(p.Sig, p.To, p.Result), o.Note ?? "the model sends a signal the kernel did not");
+            // The model's note explains its answer, not this signal: the kernel generated none.
+            if (Keeping) Disagree(ev, kind, position, "no such signal", Describe(p.Sig, p.To, p.Result), ev is Kill ? UnsentByKill : "the model sends a signal the kernel did not");
         }
     }
+
+    /// <summary>Why a kill's predicted signal may be missing: a target that refuses the caller gets none, and the models cannot tell.</summary>
+    private const string UnsentByKill = "the model sends a signal the kernel did not; a target that refuses the caller (EPERM) gets none, " +
+        "and the models, with no credentials in the capture, take every caller to be privileged";
 
     /// <summary>The counts of a kind of event, looked up once per kind rather than by name per event.</summary>
     private AnswerCounts CountsOf(EventKind kind)

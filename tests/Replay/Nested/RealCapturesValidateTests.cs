@@ -90,6 +90,7 @@ public sealed class RealCapturesValidateTests(ITestOutputHelper output)
             var kill = Assert.IsType<Kill>(events.Where(e => e.Host == d.Host).ElementAt((int)d.Position)); // positions count per host
             Assert.Equal(-1, kill.Pid);
             Assert.Equal("no such signal", d.Recorded);
+            Assert.Contains("refuses the caller (EPERM)", d.Why); // the user is told why it may be missing
             var target = System.Text.RegularExpressions.Regex.Match(d.Predicted, @"^sig \d+ to (\d+):");
             Assert.True(target.Success, d.ToString());
             int to = int.Parse(target.Groups[1].Value);
