@@ -19,3 +19,5 @@ strace -f -tt -e $E -o $T/nsenter.txt -- sh $W/f-nsenter.sh
 strace -f -tt -e $E -o $T/subreaper.txt -- /usr/bin/python3 $W/c2-subreaper.py
 strace -f -tt -e $E -o $T/waitid.txt -- unshare --pid --fork /usr/bin/python3 $W/waitid.py
 strace -f -tt -e $E -o $T/initdeath.txt -- unshare --pid --fork sh $W/d-initdeath.sh
+# As nobody, never as root: kill(-1) reaches every process its caller may signal.
+strace -f -tt -e $E -o $T/hostkill1.txt -- runuser -u nobody -- sh $W/j-hostkill1.sh
