@@ -125,9 +125,14 @@ public sealed partial class VpidModel
     }
 
     /// <summary>A map's keys in ascending order and the values that go with them: its own order is its history's. Keys are unique, so the order is that of a stable sort.</summary>
-    private static (int[] Keys, T[] Values) ByKey<T>(TidMap<T> map)
+    private static (int[] Keys, T[] Values) ByKey<T>(TidMap<T> map) => ByKey(map, map.Count);
+
+    /// <inheritdoc cref="ByKey{T}(TidMap{T})"/>
+    private static (int[] Keys, T[] Values) ByKey<T>(Dictionary<int, T> map) => ByKey(map, map.Count);
+
+    private static (int[] Keys, T[] Values) ByKey<T>(IEnumerable<KeyValuePair<int, T>> map, int count)
     {
-        var keys = new int[map.Count];
+        var keys = new int[count];
         var values = new T[keys.Length];
         int at = 0;
         foreach (var (key, value) in map)
