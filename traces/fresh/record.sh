@@ -17,6 +17,10 @@ setsid -w $R capture --follow --out $F/nsenter-kill0.capture -- sh $W/nsenter-ki
 setsid -w $R capture --follow --out $F/pgkill.capture -- bash $W/pgkill.sh
 setsid -w $R capture --follow --out $F/subreaper.capture -- /usr/bin/python3 $W/subreaper.py
 setsid -w $R capture --follow --out $F/exitgroup.capture -- /usr/bin/python3 $W/exitgroup.py
+# PostgreSQL as its own user, in a pid namespace, from a fresh data directory (initdb refuses root).
+P=$(mktemp -d); chown postgres "$P"; runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$P/data" -A trust >/dev/null
+setsid -w $R capture --follow --out $F/postgres-ns.capture -- unshare --pid --fork --mount-proc sh $W/postgres-ns.sh "$P/data" && gzip -9f $F/postgres-ns.capture
+rm -rf "$P"
 E=trace=clone,clone3,fork,vfork,execve,exit,exit_group,wait4,waitid,setpgid,setsid,getpid,getppid,getpgid,getpgrp,getsid,gettid,kill,tkill,tgkill,unshare,setns,rt_sigaction,prctl
 setsid -w strace -f -tt -e $E -o $F/nest3.strace -- unshare --pid --fork sh $W/nest3.sh
 setsid -w strace -f -tt -e $E -o $F/pipes.strace -- bash $W/pipes.sh
