@@ -95,6 +95,42 @@ public sealed partial class NestedPidModel
         DoNotifyParent(leader, code, o, reapWhenEmpty: false);
     }
 
+    /// <summary>
+    /// A dying init's notice to its parent, seen in the trace: the kernel sends it only once
+    /// zap_pid_ns_processes has waited for every other task of the namespace to be reaped
+    /// (pid_allocated back to the init's own), so whatever the model still holds there is gone,
+    /// reaped where the capture shows nothing: an orphan of the init's last threads goes to the
+    /// zapping thread, whose kernel_wait4 reaps it (kernel/exit.c, find_child_reaper and
+    /// find_new_reaper; fresh/chromium-ns.capture: a zygote's children orphaned while the
+    /// browser's threads die). Threads go before their leaders. A task the model held alive there
+    /// makes the event's answer unknown: the model missed its end.
+    /// </summary>
+    private void EmptyDyingNamespace(PidNamespace ns, TaskStruct init, Outcome o)
+    {
+        var gone = new List<(int Nr, TaskStruct Task)>();
+        foreach (var (nr, t) in ns.Idr)
+            if (t.Hashed && t.Signal != init.Signal) gone.Add((nr, t));
+        if (gone.Count == 0) return;
+        gone.Sort((a, b) => (a.Task.IsLeader, a.Nr).CompareTo((b.Task.IsLeader, b.Nr)));
+        foreach (var (_, t) in gone)
+        {
+            if (!t.Hashed) continue;
+            if (t.Signal is not { Dead: true }) Unknown(o, "the dying init's notice came while the model held a task of its namespace alive");
+            ReleaseTask(t, o);
+        }
+    }
+
+    /// <summary>
+    /// Whether a dying init's namespace holds a task whose reaping the model cannot follow (an
+    /// orphan whose new parent was not known): then when the init becomes reapable is not known.
+    /// </summary>
+    private static bool EmptyingUnknown(PidNamespace ns, TaskStruct init)
+    {
+        foreach (var (_, t) in ns.Idr)
+            if (t.Hashed && t.Signal != init.Signal && t.Signal?.Leader == t && t.Parent is null) return true;
+        return false;
+    }
+
     /// <summary>After a release: an init waiting for its namespace to empty becomes reapable once only its own pid is left.</summary>
     private void NotifyDyingInits(PidNamespace ns, Outcome o)
     {

@@ -280,6 +280,7 @@ public sealed partial class NestedPidModel
         {
             var leader = ss.Leader;
             ss.MarkNotifySeen();
+            if (leader.Placed && leader.Ns.DyingInit == leader) EmptyDyingNamespace(leader.Ns, leader, o);
             if (ss.Notified)
             {
                 // Predicted with the exit, where the model ran do_notify_parent; the line came on its own.

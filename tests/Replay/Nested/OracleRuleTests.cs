@@ -99,6 +99,53 @@ public sealed class OracleRuleTests
         Assert.Equal(-10, s.Wait(300).Ret);
     }
 
+    /// <summary>
+    /// fresh/chromium-ns.capture's shape: the init (301) leaves a thread (310) as the namespace's
+    /// reaper and exits; the thread forks 320, which forks 321. When 310 dies, its process is all
+    /// dead: the namespace is torn down, and 320 is left with no parent the model can name.
+    /// </summary>
+    private static Scenario ThreadedDyingInit()
+    {
+        var s = DyingInit(Handler.Default);
+        s.Exit(302);
+        s.Exit(303);
+        s.Wait(301, ret: 2);
+        s.Wait(301, ret: 3);
+        s.Thread(301, 310, ret: 4);
+        s.Exit(301, group: false);
+        s.Fork(310, 320, ret: 5);
+        s.Fork(320, 321, ret: 6);
+        s.Exit(310, group: true);
+        s.Exit(320, code: 9);
+        return s;
+    }
+
+    [Fact]
+    public void A_wait_for_a_dying_init_whose_namespace_holds_an_orphan_of_no_known_parent_has_an_unknown_answer()
+    {
+        // Who reaps 321 (and so when the namespace is empty) is not known: neither is whether the
+        // init is a zombie yet. Said otherwise, the wait would be predicted to sleep.
+        var s = ThreadedDyingInit();
+        s.Exit(321, code: 9);
+        var wait = s.Wait(300, pid: 301, ret: 301);
+        Assert.Equal(Verdict.UnknownState, wait.Verdict);
+    }
+
+    [Fact]
+    public void A_dying_inits_recorded_notice_says_its_namespace_is_empty_and_its_parent_then_reaps_it()
+    {
+        // The kernel tells the init's parent only once zap_pid_ns_processes has seen every other
+        // task of the namespace reaped: what the model still holds there is gone (here 321, whose
+        // exit the capture did not show), and the init is a zombie.
+        var s = ThreadedDyingInit();
+        var notice = s.Apply(new Signal { Tid = 310, Comm = "sh", Record = new(Scenario.SIGCHLD, 300, I, 1, true) });
+        Assert.Equal(Verdict.UnknownState, notice.Verdict); // the model held 321 alive
+        var wait = s.Wait(300, pid: 301, ret: 301);
+        Assert.Equal(301, wait.Ret);
+        Assert.NotEqual(Verdict.UnknownState, wait.Verdict);
+        Assert.Equal(-10, s.Wait(300, ret: -10).Ret);
+    }
+
     [Fact]
     public void The_recorded_d_initdeath_teardown_agrees_event_by_event()
     {
