@@ -21,6 +21,10 @@ setsid -w $R capture --follow --out $F/exitgroup.capture -- /usr/bin/python3 $W/
 P=$(mktemp -d); chown postgres "$P"; runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$P/data" -A trust >/dev/null
 setsid -w $R capture --follow --out $F/postgres-ns.capture -- unshare --pid --fork --mount-proc sh $W/postgres-ns.sh "$P/data" && gzip -9f $F/postgres-ns.capture
 rm -rf "$P"
+# Chromium as root needs --no-sandbox and a fresh profile.
+U=$(mktemp -d)
+setsid -w $R capture --follow --out $F/chromium-ns.capture -- unshare --pid --fork --mount-proc chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --user-data-dir=$U --dump-dom about:blank && gzip -9f $F/chromium-ns.capture
+rm -rf "$U"
 E=trace=clone,clone3,fork,vfork,execve,exit,exit_group,wait4,waitid,setpgid,setsid,getpid,getppid,getpgid,getpgrp,getsid,gettid,kill,tkill,tgkill,unshare,setns,rt_sigaction,prctl
 setsid -w strace -f -tt -e $E -o $F/nest3.strace -- unshare --pid --fork sh $W/nest3.sh
 setsid -w strace -f -tt -e $E -o $F/pipes.strace -- bash $W/pipes.sh

@@ -11,8 +11,9 @@ namespace Replayer.Ingest.Formats.Tracepoints;
 /// the signal_generate lines a kill caused to the Kill and those an exit caused (SIGCHLD, a
 /// namespace init's teardown SIGKILLs) to the Exit, and adopts tasks it has no snapshot of.
 ///
-/// Order: events leave in an order a replay can consume. A fork and a kill are placed at their
-/// sys_enter (so a child's first act and a victim's death come after them), an exit at
+/// Order: events leave in an order a replay can consume. A fork is placed at sched_process_fork,
+/// right after its pid is allocated and before the child can run (at its sys_enter if it fails
+/// before), a kill at its sys_enter (so a victim's death comes after it), an exit at
 /// sched_process_exit, every other call at its sys_exit, where its effect is known to be done.
 /// An event placed before its answer is known holds back the ones after it; so that memory stays
 /// bounded, at most <see cref="MaxHeld"/> events wait, and the oldest is let go without its
@@ -244,7 +245,12 @@ public sealed class TracepointAssembler
         Fork fork;
         if (parent.CallSlot is { Event: Fork pending } slot)
         {
-            slot.Event = fork = pending with { Child = childTid };
+            // The fork moves here, where its pid has just been allocated: copy_process allocates it
+            // after copying the memory, which takes milliseconds for a large process, so a fork
+            // entered first may allocate second (fresh/chromium-ns.capture: a clone entered at
+            // .038617 got 103 at .054636, a clone3 entered at .039819 got 102 at .039857).
+            slot.Event = fork = pending with { Child = childTid, Time = line.Time };
+            parent.CallSlot = Move(slot, parent);
         }
         else
         {
@@ -460,6 +466,17 @@ public sealed class TracepointAssembler
         var slot = new Slot(ev, owner);
         _out.Enqueue(new Entry(null, slot));
         return slot;
+    }
+
+    // A held event leaves its place for one at the end of the output: the old place is let go.
+    private Slot Move(Slot slot, TaskState owner)
+    {
+        var moved = Hold(slot.Event, owner);
+        moved.Before = slot.Before;
+        slot.Before = null;
+        slot.Dropped = true;
+        slot.Done = true;
+        return moved;
     }
 
     /// <summary>One place in the output: an event complete when it came, or a slot still filling in.</summary>

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Replayer.Tests.Ingest.Formats;
 
-/// <summary>What the tracepoint assembler attaches to an exit, on real captures of traces/fresh.</summary>
+/// <summary>What the tracepoint assembler attaches to an exit, and where it places a fork, on real captures of traces/fresh.</summary>
 public sealed class TracepointExitTests
 {
     private static List<PidEvent> Read(string relative)
@@ -34,5 +34,20 @@ public sealed class TracepointExitTests
         var events = Read("traces/fresh/pgkill.capture");
         var exit = Assert.Single(events.OfType<Exit>(), x => x.Tid == 26567);
         Assert.Equal([(17, 1), (17, 1), (17, 26565)], exit.Signals.Select(r => (r.Sig, r.To)));
+    }
+
+    [Fact]
+    public void Forks_come_in_the_order_their_pids_were_allocated_not_the_order_they_were_entered()
+    {
+        // Two chromium processes fork at once in the namespace: 30548's clone is entered at
+        // .038617 but copies a large address space first and allocates 103 (30628) at .054647;
+        // 30616's clone3, entered at .039819, allocates 102 (30627) at .039862. Placed at their
+        // sys_enter, the forks would say 30548 took the lower number.
+        var events = Read("traces/fresh/chromium-ns.capture.gz");
+        int first = events.FindIndex(e => e is Fork { Child: 30627 });
+        int second = events.FindIndex(e => e is Fork { Child: 30628 });
+        Assert.True(first >= 0 && second > first, $"fork of 30627 at {first}, of 30628 at {second}");
+        Assert.Equal((30616, 102L, 48_285_039_862_000L), (events[first].Tid, events[first].Ret, events[first].Time));
+        Assert.Equal((30548, 103L, 48_285_054_647_000L), (events[second].Tid, events[second].Ret, events[second].Time));
     }
 }
