@@ -116,6 +116,7 @@ public sealed record Fork : PidEvent
 public static class CloneFlags
 {
     public const ulong Vm = 0x100;
+    public const ulong Vfork = 0x4000;
     public const ulong Parent = 0x8000;
     public const ulong Thread = 0x10000;
     public const ulong NewPid = 0x20000000;

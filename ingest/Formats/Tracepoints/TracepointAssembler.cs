@@ -132,7 +132,7 @@ public sealed class TracepointAssembler
                     },
                     // clone's flags word is its first argument (exit signal in the low byte); clone3's,
                     // fork's and vfork's flags are known only from task_newtask.
-                    Flags = line.Sys == Syscall.Clone ? (ulong)line.A0 : line.Sys == Syscall.VFork ? CloneFlags.Vm | Vfork : 0,
+                    Flags = line.Sys == Syscall.Clone ? (ulong)line.A0 : line.Sys == Syscall.VFork ? CloneFlags.Vm | CloneFlags.Vfork : 0,
                 }, task, line), task);
                 break;
             case Syscall.Kill or Syscall.Tkill or Syscall.Tgkill:
@@ -153,8 +153,6 @@ public sealed class TracepointAssembler
                 break;
         }
     }
-
-    private const ulong Vfork = 0x4000;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SysExit(in TraceLine line)

@@ -26,6 +26,7 @@ public sealed partial class NestedPidModel
 
         // Follow the trace: the child exists when sched_process_fork says so.
         if (f.Child <= 0) return;
+        if ((f.Flags & CloneFlags.Vfork) != 0) cur.MayBlockAll = true;
         if (err != 0)
         {
             o.Note ??= "the kernel created a child where this model fails the call";

@@ -205,6 +205,8 @@ public sealed partial class NestedPidModel
         var traced = sig == Sig.SIGKILL ? Tri.No : IsTraced(t);
         if (traced == Tri.Yes) return 0;
         int ignored = SigTaskIgnored(sig, t, force);
+        // Blocked, it would be queued: SIGKILL and SIGSTOP cannot be.
+        if (ignored != 0 && t.MayBlockAll && !Sig.KernelOnly(sig)) return -1;
         return ignored > 0 && traced == Tri.Unknown ? -1 : ignored;
     }
 
@@ -370,6 +372,7 @@ public sealed partial class NestedPidModel
         o.Verdict = Verdict.NotApplicable;
         if (!_host.Idr.TryGetValue(d.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null || !Sig.Valid(d.Sig) || d.Sig == 0) return;
         var s = t.Signal;
+        t.MayBlockAll = false;
         t.Pending &= ~Sig.Bit(d.Sig);
         s.SharedPending &= ~Sig.Bit(d.Sig);
         if (d.Sig == Sig.SIGCHLD) SeeOnlyNotice(s);

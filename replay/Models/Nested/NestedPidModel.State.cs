@@ -3,7 +3,7 @@ namespace Replayer.Replay.Models.Nested;
 /// <summary>Snapshot and Restore: the whole state, records by index so that every list keeps its order.</summary>
 public sealed partial class NestedPidModel
 {
-    private const int StateVersion = 5;
+    private const int StateVersion = 6;
 
     public byte[] Snapshot()
     {
@@ -128,6 +128,7 @@ public sealed partial class NestedPidModel
                 w.Write(t.Born);
                 w.Write((byte)t.Traced);
                 w.Write(t.TracerTid);
+                w.Write(t.MayBlockAll);
                 WriteList(w, t.FirstChild, c => c.NextSibling, ix);
                 WriteList(w, t.PgrpHead, m => m.PgrpNext, ix);
             }
@@ -238,6 +239,7 @@ public sealed partial class NestedPidModel
             t.Born = r.ReadBoolean();
             t.Traced = (Tri)r.ReadByte();
             t.TracerTid = r.ReadInt32();
+            t.MayBlockAll = r.ReadBoolean();
             children[i] = ReadList(r);
             members[i] = ReadList(r);
         }

@@ -27,7 +27,9 @@ public sealed record NestedOptions
 /// Assumptions a capture cannot check: the caller is privileged (no EPERM: credentials are not
 /// captured; every capture here ran as root but traces/captures/j-hostkill1.txt, whose kill(-1) as
 /// nobody the machine's other processes refuse), and no signal is blocked (sigprocmask is not
-/// traced).
+/// traced), except around a vfork: glibc's posix_spawn and CPython block every signal there, so
+/// a signal to a thread that has made a vfork child and done nothing since has an unknown result
+/// (TaskStruct.MayBlockAll).
 /// </summary>
 public sealed partial class NestedPidModel : IPidModel
 {
@@ -173,6 +175,7 @@ public sealed partial class NestedPidModel : IPidModel
     {
         if (_host.Idr.TryGetValue(ev.Tid, out var t) && t.Hashed && !t.Exited && t.Signal?.Leader is not null)
         {
+            t.MayBlockAll = false; // it acts: its vfork has returned
             if (t.Placed) return t;
             Unknown(o, "the acting task's namespace is not known (first seen without a snapshot)");
             return null;

@@ -113,6 +113,15 @@ internal sealed class TaskStruct
     /// </summary>
     public SignalStruct? LastUnseen;
 
+    /// <summary>
+    /// Made a vfork child (CLONE_VFORK) and has done nothing the capture shows since: glibc's
+    /// posix_spawn and CPython's subprocess block every signal around the vfork and restore the
+    /// mask after it returns, and sigprocmask is not traced. A blocked signal is never ignored at
+    /// generation (sig_ignored, kernel/signal.c), so whether one sent to it now is ignored is not
+    /// known (a child that exits before its vfork parent resumes: its SIGCHLD is queued, res=0).
+    /// </summary>
+    public bool MayBlockAll;
+
     public bool IsLeader => Signal is not null && Signal.Leader == this;
 
     /// <summary>On its parent's children list (a thread's real_parent is not linked).</summary>
@@ -144,6 +153,7 @@ internal sealed class TaskStruct
         TracerTid = 0;
         UnseenChildren = 0;
         LastUnseen = null;
+        MayBlockAll = false;
     }
 }
 

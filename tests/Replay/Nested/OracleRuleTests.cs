@@ -1,5 +1,6 @@
 using Replayer.Ingest.Events;
 using Replayer.Replay.Models;
+using Replayer.Replay.Models.Nested;
 using Replayer.Replay.Validation;
 using Xunit;
 
@@ -97,6 +98,40 @@ public sealed class OracleRuleTests
         Assert.Equal(0, s.Wait(300, options: 1).Ret);
         s.Exit(303, code: 9);
         Assert.Equal(-10, s.Wait(300).Ret);
+    }
+
+    [Fact]
+    public void A_signal_to_a_thread_waiting_in_its_vfork_may_be_blocked_so_whether_it_is_ignored_is_not_known()
+    {
+        // fresh/threads-spawn.capture: CPython (as glibc's posix_spawn) blocks every signal around
+        // its vfork and restores the mask once the call returns; a child that exits before its
+        // parent resumes has its SIGCHLD queued (res=0) where SIG_DFL would have it ignored.
+        var s = new Scenario().WithHost();
+        s.SigAction(100, Scenario.SIGCHLD, Handler.Default);
+        s.Fork(100, 200, flags: CloneFlags.Vm | CloneFlags.Vfork, call: ForkCall.VFork);
+        s.Exec(200);
+
+        // The state survives a snapshot: a replay resumed here predicts the same.
+        var resumed = new NestedPidModel();
+        resumed.Restore(s.Model.Snapshot());
+        Assert.Equal(s.Model.Snapshot(), resumed.Snapshot());
+        var exit = new Exit { Host = "h", Tid = 200, Comm = "true", Group = true, Signals = [] };
+        var fromResumed = new Outcome();
+        resumed.Apply(exit, fromResumed);
+
+        var early = s.Exit(200);
+        Assert.Equal([100], early.Signals.Select(x => x.To));
+        Assert.Equal([0], early.UnknownResults);
+        Assert.Equal([0], fromResumed.UnknownResults);
+
+        // Once the parent acts, its vfork has returned and its mask is back: SIG_DFL SIGCHLD is ignored.
+        s.Wait(100, ret: 200);
+        s.Fork(100, 201, flags: CloneFlags.Vm | CloneFlags.Vfork, call: ForkCall.VFork);
+        s.Exec(201);
+        s.Get(100, GetIdCall.GetPid, ret: 100);
+        var later = s.Exit(201);
+        Assert.Equal([(100, I)], Scenario.Sent(later, Scenario.SIGCHLD));
+        Assert.Empty(later.UnknownResults);
     }
 
     /// <summary>
