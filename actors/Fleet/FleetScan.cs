@@ -50,7 +50,7 @@ public static class FleetScan
             foreach (var s in streams)
             {
                 TraceStreams.TryParse(s.Name, out _, out var host);
-                var snapshot = await store.LoadSnapshotAsync(ReplayStreams.Snapshot(trace, host, traceSettings), ct);
+                var snapshot = await ReplayStreams.LoadHostAsync(store, ReplayStreams.Snapshot(trace, host, traceSettings), ct);
                 hosts.Add(new HostStatus(trace, host, traceSettings, s.Last, snapshot?.Revision));
             }
         }

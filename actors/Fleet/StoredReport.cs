@@ -22,7 +22,7 @@ public static class StoredReport
         var results = new List<HostResult>(hosts.Count);
         foreach (var h in hosts)
         {
-            var snapshot = await store.LoadSnapshotAsync(ReplayStreams.Snapshot(trace, h.Host, settings), ct);
+            var snapshot = await ReplayStreams.LoadHostAsync(store, ReplayStreams.Snapshot(trace, h.Host, settings), ct);
             if (snapshot is null || snapshot.Revision != h.Last)
                 throw new ReplayIncompleteException($"host {h.Host} of trace {trace}: its replay is at event {(snapshot?.Revision.Value ?? -1) + 1} of {h.Last.Value + 1}");
             results.Add(Restore(trace, h.Host, settings, snapshot));

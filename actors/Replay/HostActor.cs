@@ -121,7 +121,7 @@ public sealed class HostActor : Actor
 
     private async ValueTask StartAsync()
     {
-        var snapshot = _job.FromStart ? null : await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Token);
+        var snapshot = _job.FromStart ? null : await ReplayStreams.LoadHostAsync(_job.Store, _snapshotStream, _job.Token);
         if (snapshot is not null) Restore(snapshot);
         _resumedFrom = _saved = _replay.Position;
         Interlocked.Add(ref _job.Progress, _resumedFrom);
@@ -359,7 +359,7 @@ public sealed class HostActor : Actor
     private async ValueTask<byte[]> LastSnapshotAsync()
     {
         if (_saved == 0) return new HostReplay(_host, _job.Settings, _job.Trace).Snapshot();
-        var snapshot = await _job.Store.LoadSnapshotAsync(_snapshotStream, _job.Token);
+        var snapshot = await ReplayStreams.LoadHostAsync(_job.Store, _snapshotStream, _job.Token);
         if (snapshot is null || snapshot.Revision.Value + 1 != _saved)
             throw new InvalidOperationException($"host {_host}: the snapshot at position {_saved} to recover the models from is no longer in the store");
         return ReplayStreams.DecodeHost(snapshot.State.Span).Host;

@@ -1,6 +1,8 @@
 using System.Text;
+using Replayer.Ingest.Store;
 using Replayer.Ingest.Traces;
 using Replayer.Replay.Engine;
+using Replayer.Replay.Models.Nested;
 using Replayer.Replay.Models.Vpid;
 
 namespace Replayer.Actors.Replay;
@@ -12,12 +14,22 @@ namespace Replayer.Actors.Replay;
 /// </summary>
 public static class ReplayStreams
 {
-    public const string SnapshotType = "replay-host/1";
+    /// <summary>
+    /// The type a host's snapshot is saved with: this layout and each model's state version. One
+    /// of another type was written by another version of replayer and is not resumed from: the
+    /// host's stream is replayed from its start instead, as a replay that has none (the events are
+    /// the record; a snapshot only saves the work).
+    /// </summary>
+    public static readonly string SnapshotType = $"replay-host/1 nested/{NestedPidModel.StateVersion} vpid/{VpidModel.SnapshotVersion}";
     public const string ImageType = "vps-image/1";
 
     /// <summary>The snapshots of one host's replay under one set of settings.</summary>
     public static string Snapshot(string trace, string host, ReplaySettings settings) =>
         $"{TraceStreams.HostStream(trace, host)}#replay/{settings.Key}";
+
+    /// <summary>A host's latest snapshot under <paramref name="stream"/>, or null when it has none this version can resume from (<see cref="SnapshotType"/>).</summary>
+    public static async Task<Snapshot?> LoadHostAsync(IEventStore store, string stream, CancellationToken ct) =>
+        await store.LoadSnapshotAsync(stream, ct) is { } s && s.Type == SnapshotType ? s : null;
 
     /// <summary>Where a checkpoint's image waits for its restore (kept with the trace's metadata).</summary>
     public static string Image(string trace, ReplaySettings settings, ImageKey key) =>

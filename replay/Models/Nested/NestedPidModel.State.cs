@@ -3,7 +3,8 @@ namespace Replayer.Replay.Models.Nested;
 /// <summary>Snapshot and Restore: the whole state, records by index so that every list keeps its order.</summary>
 public sealed partial class NestedPidModel
 {
-    private const int StateVersion = 6;
+    /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
+    public const int StateVersion = 6;
 
     public byte[] Snapshot()
     {

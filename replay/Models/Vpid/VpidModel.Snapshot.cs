@@ -5,7 +5,8 @@ namespace Replayer.Replay.Models.Vpid;
 public sealed partial class VpidModel
 {
     /// <summary>Format version of <see cref="Snapshot"/>.</summary>
-    private const int SnapshotVersion = 5;
+    /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
+    public const int SnapshotVersion = 5;
 
     /// <summary>The first number from <paramref name="nr"/> on that may be in use or renumbered: the snapshot skips the empty pages.</summary>
     private int NextNumberUsed(int nr) => Math.Min(_uses.NextUsed(nr), _traceOf.NextUsed(nr));
