@@ -26,6 +26,7 @@ U=$(mktemp -d)
 setsid -w $R capture --follow --out $F/chromium-ns.capture -- unshare --pid --fork --mount-proc chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --user-data-dir=$U --dump-dom about:blank && gzip -9f $F/chromium-ns.capture
 rm -rf "$U"
 setsid -w $R capture --follow --out $F/threads-spawn.capture -- unshare --pid --fork --mount-proc /usr/bin/python3 $W/threads-spawn.py && gzip -9f $F/threads-spawn.capture
+setsid -w $R capture --follow --out $F/twostorms.capture -- unshare --pid --fork --mount-proc sh $W/twostorms.sh && gzip -9f $F/twostorms.capture
 E=trace=clone,clone3,fork,vfork,execve,exit,exit_group,wait4,waitid,setpgid,setsid,getpid,getppid,getpgid,getpgrp,getsid,gettid,kill,tkill,tgkill,unshare,setns,rt_sigaction,prctl
 setsid -w strace -f -tt -e $E -o $F/nest3.strace -- unshare --pid --fork sh $W/nest3.sh
 setsid -w strace -f -tt -e $E -o $F/pipes.strace -- bash $W/pipes.sh

@@ -24,6 +24,18 @@ public sealed class TracepointAssembler
     /// <summary>Most events held back behind one still waiting for its answer.</summary>
     public const int MaxHeld = 1 << 16;
 
+    /// <summary>
+    /// Two forks whose sched_process_fork lines are this close (trace time) and next to each other
+    /// in the output are put in the order of the numbers their calls returned, the order alloc_pid
+    /// gave them out in the callers' namespace: the pid is allocated a little before the line, on
+    /// each CPU, so the lines of two forks at once may come in the other order (fresh/twostorms:
+    /// 290 at .283406 on CPU 0, 289 at .283413 on CPU 1). Not by the children's global tids: alloc_pid
+    /// takes the namespace's number before the global one, and two calls may interleave between
+    /// them (1162 with global 28316, 1163 with 28315). A fork waits this long before it leaves, so
+    /// that the one after it can still go first.
+    /// </summary>
+    public const long ForkOrderNs = 100_000;
+
     /// <summary>How long (trace time) an exit waits for the SIGCHLD its context sends, unless it is tearing down a namespace.</summary>
     public const long ExitGraceNs = 50_000_000;
 
@@ -35,6 +47,15 @@ public sealed class TracepointAssembler
     private Slot? _lastGroupExit;
     // Trace time of the latest line, to let exits that wait too long go.
     private long _now;
+    // Entries put in the output so far, to tell whether anything came between two of them.
+    private long _entries;
+    // The latest fork placed, and the entry count after it: the next fork may be its neighbour.
+    private Slot? _lastFork;
+    private long _lastForkEntries;
+    // Two neighbouring forks close in time, to be put in the order of their answers once both are known (ForkOrderNs).
+    private (Slot Earlier, Slot Later)? _forkPair;
+    // Finish was called: nothing waits any more.
+    private bool _finished;
 
     /// <summary>A task's state from a /proc snapshot: it is known, and later events need no adoption.</summary>
     public void Snapshot(TaskSnapshot snap)
@@ -83,14 +104,16 @@ public sealed class TracepointAssembler
                 return true;
             }
             // Too many wait behind the head: it leaves without its answer.
-            if (_out.Count > MaxHeld) slot.Close();
-            if (!slot.Done)
+            bool full = _out.Count > MaxHeld;
+            if (full) slot.Close();
+            if (!slot.Done || (_now < slot.ReadyAt && !full && !_finished))
             {
                 ev = null!;
                 return false;
             }
             if (slot.TakeBefore(out ev)) return true;
             _out.Dequeue();
+            slot.Left = true;
             if (slot.Dropped) continue;
             ev = slot.Take();
             return true;
@@ -100,6 +123,7 @@ public sealed class TracepointAssembler
     /// <summary>At the end of the input: everything still waiting leaves as it is.</summary>
     public void Finish()
     {
+        _finished = true;
         foreach (var entry in _out) entry.Slot?.Close();
     }
 
@@ -174,6 +198,7 @@ public sealed class TracepointAssembler
             slot.Close();
             task.CallSlot = null;
             task.Call = Syscall.Other;
+            if (_forkPair is var (earlier, later) && (slot == earlier || slot == later)) OrderForks(earlier, later);
             return;
         }
         var ev = restarted ? null : CallEvent(task, ret);
@@ -248,7 +273,17 @@ public sealed class TracepointAssembler
             // entered first may allocate second (fresh/chromium-ns.capture: a clone entered at
             // .038617 got 103 at .054636, a clone3 entered at .039819 got 102 at .039857).
             slot.Event = fork = pending with { Child = childTid, Time = line.Time };
-            parent.CallSlot = Move(slot, parent);
+            var before = _lastFork;
+            bool neighbour = before is { Left: false } && _entries == _lastForkEntries && line.Time - before.Event.Time <= ForkOrderNs;
+            var moved = parent.CallSlot = Move(slot, parent);
+            moved.ReadyAt = line.Time + ForkOrderNs;
+            _lastFork = moved;
+            _lastForkEntries = _entries;
+            if (neighbour)
+            {
+                before!.ReadyAt = Math.Max(before.ReadyAt, moved.ReadyAt);
+                _forkPair = (before, moved);
+            }
         }
         else
         {
@@ -456,13 +491,33 @@ public sealed class TracepointAssembler
 
     // ---- output ---------------------------------------------------------------------------
 
-    private void Append(PidEvent ev) => _out.Enqueue(new Entry(ev, null));
+    /// <summary>
+    /// Once both neighbouring forks have their answers: the one that returned the lower number
+    /// goes first, when both callers' numbers are of one kind (both global tids, a caller on the
+    /// host, or both not) and neither has left yet.
+    /// </summary>
+    private void OrderForks(Slot earlier, Slot later)
+    {
+        if (!earlier.Done || !later.Done) return;
+        _forkPair = null;
+        if (earlier.Left || later.Left) return;
+        if (earlier.Event is Fork { Child: > 0, Ret: long a } first && later.Event is Fork { Child: > 0, Ret: long b } second
+            && a > 0 && b > 0 && b < a && (a == first.Child) == (b == second.Child))
+            earlier.SwapWith(later);
+    }
+
+    private void Append(PidEvent ev)
+    {
+        _out.Enqueue(new Entry(ev, null));
+        _entries++;
+    }
 
     // An event that will learn more (its answer, its signals) before it may leave.
     private Slot Hold(PidEvent ev, TaskState owner)
     {
         var slot = new Slot(ev, owner);
         _out.Enqueue(new Entry(null, slot));
+        _entries++;
         return slot;
     }
 
@@ -505,6 +560,10 @@ public sealed class TracepointAssembler
         public bool Done;
         /// <summary>An exit that has sent a namespace teardown's SIGKILLs and may wait long for its SIGCHLD.</summary>
         public bool Teardown;
+        /// <summary>Trace time before which it may not leave, done or not (a fork: <see cref="ForkOrderNs"/>).</summary>
+        public long ReadyAt;
+        /// <summary>It has left the output.</summary>
+        public bool Left;
         // The task whose pending call or exit this is, so that a closed slot is forgotten by it.
         private TaskState? _owner = owner;
         // Set once Take has handed out Before: the event itself comes next.
@@ -520,6 +579,32 @@ public sealed class TracepointAssembler
                 if (o.ExitSlot == this) o.ExitSlot = null;
                 _owner = null;
             }
+        }
+
+        /// <summary>
+        /// Trades places with <paramref name="other"/>: each takes the other's event and all that
+        /// goes with it, and the tasks waiting on them follow.
+        /// </summary>
+        public void SwapWith(Slot other)
+        {
+            (Event, other.Event) = (other.Event, Event);
+            (_signals, other._signals) = (other._signals, _signals);
+            (Before, other.Before) = (other.Before, Before);
+            (Dropped, other.Dropped) = (other.Dropped, Dropped);
+            (Done, other.Done) = (other.Done, Done);
+            (Teardown, other.Teardown) = (other.Teardown, Teardown);
+            (ReadyAt, other.ReadyAt) = (other.ReadyAt, ReadyAt);
+            (_taken, other._taken) = (other._taken, _taken);
+            (_owner, other._owner) = (other._owner, _owner);
+            Repoint(_owner, other, this);
+            Repoint(other._owner, this, other);
+        }
+
+        private static void Repoint(TaskState? owner, Slot from, Slot to)
+        {
+            if (owner is null) return;
+            if (owner.CallSlot == from) owner.CallSlot = to;
+            if (owner.ExitSlot == from) owner.ExitSlot = to;
         }
 
         public PidEvent Take()

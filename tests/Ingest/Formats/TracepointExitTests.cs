@@ -50,4 +50,18 @@ public sealed class TracepointExitTests
         Assert.Equal((30616, 102L, 48_285_039_862_000L), (events[first].Tid, events[first].Ret, events[first].Time));
         Assert.Equal((30548, 103L, 48_285_054_647_000L), (events[second].Tid, events[second].Ret, events[second].Time));
     }
+
+    [Fact]
+    public void Two_forks_at_once_come_in_the_order_of_the_numbers_they_returned()
+    {
+        // Three shells fork at once in one namespace: sh 27161's sched_process_fork (child 27190)
+        // and sh 27154's (child 27189) carry the same microsecond, 27161's line first, but 27154's
+        // call returned 36 and 27161's 37: the namespace's idr gave 36 first.
+        var events = Read("traces/fresh/twostorms.capture.gz");
+        int first = events.FindIndex(e => e is Fork { Child: 27189 });
+        int second = events.FindIndex(e => e is Fork { Child: 27190 });
+        Assert.Equal(first + 1, second);
+        Assert.Equal((27154, 36L), (events[first].Tid, events[first].Ret));
+        Assert.Equal((27161, 37L), (events[second].Tid, events[second].Ret));
+    }
 }
