@@ -363,6 +363,18 @@ public sealed class TracepointAssembler
         }
         if (task is { Dead: true, ExitSlot: { Done: false } exit })
         {
+            if (record.Code == SiKernel && !exit.Teardown && exit.PlacedAt != _entries)
+            {
+                // A dying init's teardown (zap_pid_ns_processes, from exit_notify) can come long
+                // after its sched_process_exit: the exit moves here, so that the tasks of its
+                // namespace that died in between are dead when the teardown signals them
+                // (fresh/chromium-ns2.capture: two zygotes exit 20 ms after the last browser
+                // thread's sched_process_exit and 3 ms before its SIGKILLs, which find them exiting).
+                var moved = Move(exit, task);
+                moved.Event = moved.Event with { Time = line.Time };
+                if (_lastGroupExit == exit) _lastGroupExit = moved;
+                task.ExitSlot = exit = moved;
+            }
             exit.Signals.Add(record);
             if (record.Code == SiKernel) exit.Teardown = true;
             if (Unknown(record)) (exit.Before ??= []).Add(AdoptRecipient(record.To, line));
@@ -517,7 +529,7 @@ public sealed class TracepointAssembler
     {
         var slot = new Slot(ev, owner);
         _out.Enqueue(new Entry(null, slot));
-        _entries++;
+        slot.PlacedAt = ++_entries;
         return slot;
     }
 
@@ -527,6 +539,7 @@ public sealed class TracepointAssembler
         var moved = Hold(slot.Event, owner);
         moved.Before = slot.Before;
         slot.Before = null;
+        slot.MoveSignalsTo(moved);
         slot.Dropped = true;
         slot.Done = true;
         return moved;
@@ -564,6 +577,15 @@ public sealed class TracepointAssembler
         public long ReadyAt;
         /// <summary>It has left the output.</summary>
         public bool Left;
+        /// <summary>The count of entries in the output once it was placed: more since means it is no longer the last.</summary>
+        public long PlacedAt;
+
+        /// <summary>Hands the signals attached so far to the slot that takes this one's place.</summary>
+        public void MoveSignalsTo(Slot other)
+        {
+            other._signals = _signals;
+            _signals = null;
+        }
         // The task whose pending call or exit this is, so that a closed slot is forgotten by it.
         private TaskState? _owner = owner;
         // Set once Take has handed out Before: the event itself comes next.

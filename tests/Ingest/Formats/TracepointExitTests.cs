@@ -64,4 +64,20 @@ public sealed class TracepointExitTests
         Assert.Equal((27154, 36L), (events[first].Tid, events[first].Ret));
         Assert.Equal((27161, 37L), (events[second].Tid, events[second].Ret));
     }
+
+    [Fact]
+    public void A_dying_inits_exit_comes_where_its_teardown_began_after_the_exits_before_it()
+    {
+        // The last browser thread (16749) passes sched_process_exit at .160642; two zygotes
+        // (16742, 16743) exit at .180241 and .180267; its SIGKILLs to the namespace follow from
+        // .183904 and find them exiting (res=1). Placed at its sched_process_exit, the exit would
+        // have the teardown signal two live processes.
+        var events = Read("traces/fresh/chromium-ns2.capture.gz");
+        int teardown = events.FindIndex(e => e is Exit { Tid: 16749 });
+        var exit = (Exit)events[teardown];
+        Assert.Contains(exit.Signals, r => r.Sig == 9 && r.Code == 128 && r.To == 16742 && r.Result == SignalResult.Ignored);
+        Assert.Equal(50_379_183_904_000L, exit.Time);
+        Assert.True(events.FindIndex(e => e is Exit { Tid: 16742 }) < teardown);
+        Assert.True(events.FindIndex(e => e is Exit { Tid: 16743 }) < teardown);
+    }
 }
