@@ -36,6 +36,13 @@ public sealed class TracepointAssembler
     /// </summary>
     public const long ForkOrderNs = 100_000;
 
+    /// <summary>
+    /// How long (trace time) the earlier of two such forks waits for the later one's answer: a
+    /// vfork returns only once its child has exec'd or exited (fresh/make-j: two dash vforks in
+    /// the same microsecond, answered about a millisecond later).
+    /// </summary>
+    public const long ForkPairWaitNs = 50_000_000;
+
     /// <summary>How long (trace time) an exit waits for the SIGCHLD its context sends, unless it is tearing down a namespace.</summary>
     public const long ExitGraceNs = 50_000_000;
 
@@ -52,8 +59,8 @@ public sealed class TracepointAssembler
     // The latest fork placed, and the entry count after it: the next fork may be its neighbour.
     private Slot? _lastFork;
     private long _lastForkEntries;
-    // Two neighbouring forks close in time, to be put in the order of their answers once both are known (ForkOrderNs).
-    private (Slot Earlier, Slot Later)? _forkPair;
+    // Runs of neighbouring forks close in time, each to be put in the order of its answers once all are known (ForkOrderNs).
+    private readonly List<List<Slot>> _forkRuns = [];
     // Finish was called: nothing waits any more.
     private bool _finished;
 
@@ -198,7 +205,7 @@ public sealed class TracepointAssembler
             slot.Close();
             task.CallSlot = null;
             task.Call = Syscall.Other;
-            if (_forkPair is var (earlier, later) && (slot == earlier || slot == later)) OrderForks(earlier, later);
+            if (slot.Event is Fork && _forkRuns.Count > 0) OrderForks();
             return;
         }
         var ev = restarted ? null : CallEvent(task, ret);
@@ -281,8 +288,11 @@ public sealed class TracepointAssembler
             _lastForkEntries = _entries;
             if (neighbour)
             {
-                before!.ReadyAt = Math.Max(before.ReadyAt, moved.ReadyAt);
-                _forkPair = (before, moved);
+                // The run the earlier one ends (or a new one), held until every answer is in.
+                var run = _forkRuns.Count > 0 && _forkRuns[^1][^1] == before ? _forkRuns[^1] : null;
+                if (run is null) _forkRuns.Add(run = [before!]);
+                run.Add(moved);
+                foreach (var member in run) member.ReadyAt = Math.Max(member.ReadyAt, line.Time + ForkPairWaitNs);
             }
         }
         else
@@ -504,18 +514,32 @@ public sealed class TracepointAssembler
     // ---- output ---------------------------------------------------------------------------
 
     /// <summary>
-    /// Once both neighbouring forks have their answers: the one that returned the lower number
-    /// goes first, when both callers' numbers are of one kind (both global tids, a caller on the
-    /// host, or both not) and neither has left yet.
+    /// Each run of neighbouring forks whose answers are all in: its forks take the run's places
+    /// in the order of the numbers they returned, when all callers' numbers are of one kind (all
+    /// global tids, callers on the host, or none) and none has left yet; then they may leave.
     /// </summary>
-    private void OrderForks(Slot earlier, Slot later)
+    private void OrderForks()
     {
-        if (!earlier.Done || !later.Done) return;
-        _forkPair = null;
-        if (earlier.Left || later.Left) return;
-        if (earlier.Event is Fork { Child: > 0, Ret: long a } first && later.Event is Fork { Child: > 0, Ret: long b } second
-            && a > 0 && b > 0 && b < a && (a == first.Child) == (b == second.Child))
-            earlier.SwapWith(later);
+        for (int r = _forkRuns.Count - 1; r >= 0; r--)
+        {
+            var run = _forkRuns[r];
+            if (!run.TrueForAll(s => s.Done || s.Left)) continue;
+            _forkRuns.RemoveAt(r);
+            foreach (var s in run) s.ReadyAt = s.Event.Time + ForkOrderNs;
+            if (!run.TrueForAll(s => !s.Left && s.Event is Fork { Child: > 0, Ret: > 0 })) continue;
+            bool global = Answer(run[0]) == ((Fork)run[0].Event).Child;
+            if (!run.TrueForAll(s => (Answer(s) == ((Fork)s.Event).Child) == global)) continue;
+            // Selection by answer: each place takes the lowest answer among those from it on.
+            for (int i = 0; i < run.Count - 1; i++)
+            {
+                int lowest = i;
+                for (int j = i + 1; j < run.Count; j++)
+                    if (Answer(run[j]) < Answer(run[lowest])) lowest = j;
+                if (lowest != i) run[i].SwapWith(run[lowest]);
+            }
+        }
+
+        static long Answer(Slot s) => s.Event.Ret ?? 0;
     }
 
     private void Append(PidEvent ev)
