@@ -25,14 +25,14 @@ public sealed class TracepointAssembler
     public const int MaxHeld = 1 << 16;
 
     /// <summary>
-    /// Two forks whose sched_process_fork lines are this close (trace time) and next to each other
-    /// in the output are put in the order of the numbers their calls returned, the order alloc_pid
+    /// Forks whose sched_process_fork lines are this close (trace time) to the one before and next
+    /// to it in the output are put in the order of the numbers their calls returned, the order alloc_pid
     /// gave them out in the callers' namespace: the pid is allocated a little before the line, on
     /// each CPU, so the lines of two forks at once may come in the other order (fresh/twostorms:
     /// 290 at .283406 on CPU 0, 289 at .283413 on CPU 1). Not by the children's global tids: alloc_pid
     /// takes the namespace's number before the global one, and two calls may interleave between
     /// them (1162 with global 28316, 1163 with 28315). A fork waits this long before it leaves, so
-    /// that the one after it can still go first.
+    /// that the one after it can still go first; one in such a run waits for the run's answers.
     /// </summary>
     public const long ForkOrderNs = 100_000;
 
