@@ -37,9 +37,9 @@ public sealed class TracepointAssembler
     public const long ForkOrderNs = 100_000;
 
     /// <summary>
-    /// How long (trace time) the earlier of two such forks waits for the later one's answer: a
-    /// vfork returns only once its child has exec'd or exited (fresh/make-j: two dash vforks in
-    /// the same microsecond, answered about a millisecond later).
+    /// How long (trace time) the forks of such a run wait for all of the run's answers: a vfork
+    /// returns only once its child has exec'd or exited (make -j of dash recipes: vforks in the
+    /// same microsecond, answered about a millisecond later).
     /// </summary>
     public const long ForkPairWaitNs = 50_000_000;
 
