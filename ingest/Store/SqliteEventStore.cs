@@ -245,12 +245,6 @@ public sealed class SqliteEventStore : IEventStore
     {
         await using var c = await OpenConnectionAsync(ct);
         var names = new Dictionary<long, string>();
-        using (var s = c.CreateCommand())
-        {
-            s.CommandText = "SELECT id, name FROM streams";
-            await using var sr = await s.ExecuteReaderAsync(ct);
-            while (await sr.ReadAsync(ct)) names[sr.GetInt64(0)] = sr.GetString(1);
-        }
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
             SELECT stream, revision, position, id, type, data, created FROM events
@@ -261,13 +255,26 @@ public sealed class SqliteEventStore : IEventStore
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            // A stream created after the names were read: the one read transaction still sees it.
+            // Each stream's name is looked up when its first event comes, on this connection, so in
+            // the events read's own snapshot, which has it (a stream's row commits with its first
+            // event). The names were once read first, in a snapshot of their own: an event of a
+            // stream created in between was skipped, and a catch-up subscription, going on after
+            // the later events it yielded, lost it for good.
             long sid = r.GetInt64(0);
-            if (!names.TryGetValue(sid, out var name)) continue;
+            if (!names.TryGetValue(sid, out var name)) names[sid] = name = await StreamNameAsync(c, sid, ct);
             yield return new RecordedEvent(name, new StreamRevision(r.GetInt64(1)), new Position(r.GetInt64(2)),
                 new Guid(r.GetFieldValue<byte[]>(3)), r.GetString(4), r.GetFieldValue<byte[]>(5),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)));
         }
+    }
+
+    private static async Task<string> StreamNameAsync(SqliteConnection c, long id, CancellationToken ct)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT name FROM streams WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", id);
+        return await cmd.ExecuteScalarAsync(ct) as string
+            ?? throw new InvalidDataException($"event of stream id {id}, which the streams table does not name");
     }
 
     public async Task<IReadOnlyList<StreamInfo>> ListStreamsAsync(string prefix, CancellationToken ct = default)
