@@ -19,7 +19,11 @@ namespace Replayer.Tests.Store;
 public abstract class KillNineAtomicityContract : IAsyncLifetime
 {
     private const string Trace = "killed";
-    private const int Events = 300_000;
+    /// <summary>
+    /// Enough that the ingest runs for a second or more: with the binary store form an ingest of
+    /// 300,000 events was sometimes over before the test saw it a third of the way through.
+    /// </summary>
+    private const int Events = 1_000_000;
 
     /// <summary>The folder of the generated capture (and of the SQLite store).</summary>
     protected string Dir { get; } = Directory.CreateTempSubdirectory("replayer-kill-").FullName;
@@ -130,7 +134,7 @@ public abstract class KillNineAtomicityContract : IAsyncLifetime
                 Assert.Fail($"the ingest ended ({ingest.ExitCode}) before it could be killed mid-session: {await ingest.StandardError.ReadToEndAsync()}");
             if (deadline.Elapsed > TimeSpan.FromMinutes(2)) Assert.Fail("the ingest never got a third of the way through its capture");
             if (BytesRead(ingest.Id) > size / 3 && await WriterUnderWayAsync(store)) return;
-            await Task.Delay(10);
+            await Task.Delay(2);
         }
     }
 
