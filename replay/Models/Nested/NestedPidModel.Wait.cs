@@ -159,12 +159,13 @@ public sealed partial class NestedPidModel
         var cs = c.Signal!;
         // A zombie is one whose parent was told: a dying init still waiting for its namespace is not
         // one yet, and when it becomes one is not known while an orphan there has no known parent.
-        if (c.Placed && c.Ns.DyingInit == c && cs.Dead && exited && EmptyingUnknown(c.Ns, c))
+        bool dyingInit = c.Placed && c.Ns.DyingInit == c;
+        if (dyingInit && cs.Dead && exited && EmptyingUnknown(c.Ns, c))
         {
             scan.Unknown = true;
             return;
         }
-        if (!cs.Dead || !cs.Notified || (c.Placed && c.Ns.DyingInit == c) || !exited) return;
+        if (!cs.Dead || !cs.Notified || dyingInit || !exited) return;
         scan.Dead++;
         if (scan.Zombie is not null) return;
         if (cs.AutoreapUnknown) scan.Unknown = true;

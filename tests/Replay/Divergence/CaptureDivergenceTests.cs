@@ -23,7 +23,7 @@ public sealed class CaptureDivergenceTests
     }
 
     /// <summary>Who forked each process (threads aside), as the capture records it.</summary>
-    private static Dictionary<int, int> ParentOf(List<PidEvent> events)
+    internal static Dictionary<int, int> ParentOf(List<PidEvent> events)
     {
         var parent = new Dictionary<int, int>();
         foreach (var f in events.OfType<Fork>())

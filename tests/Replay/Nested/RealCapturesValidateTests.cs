@@ -82,9 +82,7 @@ public sealed class RealCapturesValidateTests(ITestOutputHelper output)
     {
         Assert.True(report.Totals.Unrecorded > 0, "an unprivileged kill(-1) with no refused target: the capture no longer shows what it was kept for");
         Assert.Equal(report.Totals.Unrecorded, report.Disagreements.Count);
-        var parent = new Dictionary<int, int>();
-        foreach (var f in events.OfType<Fork>())
-            if (f.Child > 0 && !f.IsThread) parent[f.Child] = f.Tid;
+        var parent = Replayer.Tests.Replay.Divergence.CaptureDivergenceTests.ParentOf(events);
         foreach (var d in report.Disagreements)
         {
             var kill = Assert.IsType<Kill>(events.Where(e => e.Host == d.Host).ElementAt((int)d.Position)); // positions count per host
