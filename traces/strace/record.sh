@@ -21,3 +21,6 @@ strace -f -tt -e $E -o $T/waitid.txt -- unshare --pid --fork /usr/bin/python3 $W
 strace -f -tt -e $E -o $T/initdeath.txt -- unshare --pid --fork sh $W/d-initdeath.sh
 # As nobody, never as root: kill(-1) reaches every process its caller may signal.
 strace -f -tt -e $E -o $T/hostkill1.txt -- runuser -u nobody -- sh $W/j-hostkill1.sh
+# --decode-pids=pidns: each pid returned inside the namespace is followed by its tid.
+strace -f -tt --decode-pids=pidns -e $E -o $T/storms-pidns.txt -- unshare --pid --fork sh $W/k-storms.sh
+gzip -9f $T/storms-pidns.txt

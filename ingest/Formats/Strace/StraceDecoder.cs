@@ -29,6 +29,12 @@ internal sealed class StraceDecoder
     private readonly List<PendingFork> _unpaired = [];
     /// <summary>Forks paired with a child by guess, among several that could have made it; settled by the child's own number.</summary>
     private readonly List<PendingFork> _unconfirmed = [];
+    /// <summary>Forks entered and not returned, oldest first.</summary>
+    private readonly List<PendingFork> _inCall = [];
+    /// <summary>Forks returned with a number whose event has not gone out, in the order they entered.</summary>
+    private readonly List<PendingFork> _numbered = [];
+    /// <summary>Events that go out right behind the slot just taken (forks placed in allocation order).</summary>
+    private readonly Queue<PidEvent> _behind = new();
     /// <summary>Counts forks entered and tasks first seen, to know which forks a new task could come from.</summary>
     private long _sightings;
     /// <summary>Events in output order; the head goes out once it is complete.</summary>
@@ -52,6 +58,10 @@ internal sealed class StraceDecoder
         public PidEvent? Event;
         /// <summary>True once nothing more will be learned about the event.</summary>
         public bool Done;
+        /// <summary>True once the slot went out.</summary>
+        public bool Out;
+        /// <summary>Fork events moved behind this slot's own, in the order their numbers were allocated.</summary>
+        public List<Fork>? Behind;
     }
 
     /// <summary>A clone/clone3/fork/vfork that has entered: its child and its return are learned separately, in either order.</summary>
@@ -74,10 +84,26 @@ internal sealed class StraceDecoder
         public long? Ret;
         /// <summary>True once the parent's return line was read (Ret stays null when it was "?").</summary>
         public bool Returned;
+        /// <summary>The child's global tid as the return line named it (--decode-pids=pidns); 0 when it did not.</summary>
+        public int RetTid;
         /// <summary>When the fork entered, in <see cref="_sightings"/>: only forks entered before a task first showed can have made it.</summary>
         public long Entered;
         /// <summary>False while the child was picked among several forks and nothing has borne the pick out yet.</summary>
         public bool Confirmed;
+        /// <summary>Forks of the same namespace that entered after this one and are still in the call: its event waits for their numbers.</summary>
+        public int Waiting;
+        /// <summary>Forks whose events wait for this one's number.</summary>
+        public List<PendingFork>? Waiters;
+        /// <summary>The fork, entered later, whose number was allocated before this one's, last in the stream: this one's event goes behind it.</summary>
+        public PendingFork? After;
+        /// <summary>Forks whose events go behind this one's and wait for its place to be final.</summary>
+        public List<PendingFork>? Dependents;
+        /// <summary>True once the Fork event is built.</summary>
+        public bool Completed;
+        /// <summary>True once the event took its final place (its own slot, or behind another's).</summary>
+        public bool Placed;
+        /// <summary>The slot the event went out with: its own, or the one it was moved behind.</summary>
+        public Slot? Home;
     }
 
     /// <summary>Signal dispositions, shared by the tasks that share a sighand_struct (CLONE_SIGHAND).</summary>
@@ -108,13 +134,14 @@ internal sealed class StraceDecoder
     {
         /// <summary>The global tid; changes only when an exec'ing thread takes over its leader's.</summary>
         public int Tid = tid;
-        public readonly int Tgid = tgid;
+        /// <summary>The thread group's id; changes only when the task is found to be another fork's child (<see cref="Rebind"/>).</summary>
+        public int Tgid = tgid;
         /// <summary>What it shares with the other threads of its process.</summary>
-        public readonly ThreadGroup Group = group;
+        public ThreadGroup Group = group;
         /// <summary>The kernel's comm as far as the capture shows it: inherited at fork, the file's base name after exec.</summary>
         public string Comm = comm;
         /// <summary>The pid namespace the task is in (the view its numbers are in).</summary>
-        public readonly int Ns = ns;
+        public int Ns = ns;
         /// <summary>The namespace its next children go into (changed by unshare/setns of CLONE_NEWPID).</summary>
         public int ChildNs = childNs;
         /// <summary>The tid before a non-leader thread's exec made it the leader; else 0.</summary>
@@ -159,7 +186,7 @@ internal sealed class StraceDecoder
                 if (call == StraceCall.Other) return;
                 if (task.Pending != StraceCall.Other) CutShort(task);
                 Enter(task, call, line.Args, time);
-                Return(task, call, line.Args, line.RetKind, line.Ret, time);
+                Return(task, call, line.Args, line.RetKind, line.Ret, time, line.RetPidInStraceNs);
                 break;
             }
             case LineKind.Unfinished:
@@ -182,7 +209,7 @@ internal sealed class StraceDecoder
                 Append(task, line.Args);
                 if (line.Kind == LineKind.ResumedUnfinished) return;
                 task.Pending = StraceCall.Other;
-                Return(task, call, task.PendingArgs.AsSpan(0, task.PendingLength), line.RetKind, line.Ret, time);
+                Return(task, call, task.PendingArgs.AsSpan(0, task.PendingLength), line.RetKind, line.Ret, time, line.RetPidInStraceNs);
                 break;
             }
             case LineKind.Signal:
@@ -231,6 +258,11 @@ internal sealed class StraceDecoder
     /// <summary>The next event whose place and answer are known.</summary>
     public bool TryTake(out PidEvent ev)
     {
+        if (_behind.Count > 0)
+        {
+            ev = _behind.Dequeue();
+            return true;
+        }
         while (_queue.Count > 0)
         {
             var head = _queue.Peek();
@@ -240,7 +272,11 @@ internal sealed class StraceDecoder
                 GiveUp(head);
             }
             _queue.Dequeue();
+            head.Out = true;
+            if (head.Behind is { } behind)
+                foreach (var f in behind) _behind.Enqueue(f);
             if (head.Event is { } e) { ev = e; return true; }
+            if (_behind.Count > 0) { ev = _behind.Dequeue(); return true; }
         }
         ev = null!;
         return false;
@@ -307,14 +343,23 @@ internal sealed class StraceDecoder
     /// namespace returns a number that is not the tid) the oldest fork still waiting for a child
     /// whose return cannot name another task: a child's first line always follows its parent's entry
     /// into the fork. When several forks could have made it, the pick stays unconfirmed until the
-    /// child's getpid/gettid shows its number (see <see cref="Settle"/>).
+    /// child's getpid/gettid shows its number (see <see cref="Settle"/>), or the fork's return names
+    /// the child's tid (see <see cref="Claim"/>). Only forks entered before sighting
+    /// <paramref name="before"/> are considered.
     /// </summary>
-    private PendingFork? PairWithFork(int tid)
+    private PendingFork? PairWithFork(int tid, long before = long.MaxValue)
     {
         int pick = -1, candidates = 0;
+        bool named = false;
         for (int i = 0; i < _unpaired.Count; i++)
         {
             var f = _unpaired[i];
+            if (f.Entered >= before) continue;
+            if (f.Returned && f.RetTid != 0)
+            {
+                if (f.RetTid == tid) { pick = i; candidates = 1; named = true; break; }
+                continue;
+            }
             if (f.Returned && f.Ret == tid) { pick = i; candidates = 1; break; }
             if (f.Returned && f.Parent.Ns == 0) continue;
             candidates++;
@@ -324,7 +369,7 @@ internal sealed class StraceDecoder
         var fork = _unpaired[pick];
         _unpaired.RemoveAt(pick);
         // The only fork left may still trade children with a guessed sibling (allocation order, getpid).
-        fork.Confirmed = candidates == 1 && !_unconfirmed.Exists(u => u.Parent == fork.Parent && SameKind(u, fork));
+        fork.Confirmed = named || (candidates == 1 && !_unconfirmed.Exists(u => u.Parent == fork.Parent && SameKind(u, fork)));
         if (!fork.Confirmed) _unconfirmed.Add(fork);
         return fork;
     }
@@ -486,6 +531,7 @@ internal sealed class StraceDecoder
                     SetTid = call == StraceCall.Clone3 ? SetTid(args) : null, Entered = ++_sightings,
                 };
                 _unpaired.Add(fork);
+                _inCall.Add(fork);
                 task.PendingFork = fork;
                 break;
             }
@@ -504,12 +550,13 @@ internal sealed class StraceDecoder
     }
 
     // The call returned (or will never): its event is completed in the place Enter gave it.
-    private void Return(StraceTask task, StraceCall call, ReadOnlySpan<byte> args, RetKind kind, long ret, long time)
+    // retTid: the returned pid in strace's namespace, when --decode-pids=pidns printed it; else 0.
+    private void Return(StraceTask task, StraceCall call, ReadOnlySpan<byte> args, RetKind kind, long ret, long time, int retTid = 0)
     {
         switch (call)
         {
             case StraceCall.Clone or StraceCall.Clone3 or StraceCall.Fork or StraceCall.VFork:
-                if (task.PendingFork is { } fork) ReturnFromFork(fork, kind, ret);
+                if (task.PendingFork is { } fork) ReturnFromFork(fork, kind, ret, retTid);
                 break;
             case StraceCall.Exit or StraceCall.Exit_Group:
                 break;
@@ -541,23 +588,31 @@ internal sealed class StraceDecoder
         task.PendingFork = null;
     }
 
-    private void ReturnFromFork(PendingFork fork, RetKind kind, long ret)
+    private void ReturnFromFork(PendingFork fork, RetKind kind, long ret, int retTid)
     {
         fork.Returned = true;
-        if (kind == RetKind.Restart || (kind == RetKind.Unknown && fork.Child == 0))
+        bool none = kind == RetKind.Restart || (kind == RetKind.Unknown && fork.Child == 0);
+        fork.Ret = kind == RetKind.Value && !none ? ret : null;
+        Order(fork);
+        if (none)
         {
             // No child came of it (restarted, or the parent died in the call before one showed).
             _unpaired.Remove(fork);
             fork.Slot.Done = true;
             fork.Slot.Event = null;
+            fork.Placed = true;
             return;
         }
-        fork.Ret = kind == RetKind.Value ? ret : null;
         if (ret < 0)
         {
             _unpaired.Remove(fork);
             fork.Confirmed = true;
             Complete(fork);
+            return;
+        }
+        if (retTid > 0 && ret > 0)
+        {
+            Claim(fork, retTid);
             return;
         }
         if (fork.Child != 0)
@@ -577,6 +632,133 @@ internal sealed class StraceDecoder
         SettleAll();
     }
 
+    /// <summary>
+    /// The fork's return named its child's tid (strace's --decode-pids=pidns): that settles the
+    /// pairing, whatever was guessed. A child this fork was given by guess goes to another fork
+    /// that could have made it; the fork that was given this child by guess takes the child this
+    /// fork gave up, or waits for one again. Each child moved takes what it has of its true
+    /// parent (namespace, dispositions, comm), as far as it has not changed them itself.
+    /// </summary>
+    private void Claim(PendingFork fork, int tid)
+    {
+        fork.RetTid = tid;
+        int guessed = fork.Child;
+        _unpaired.Remove(fork);
+        _unconfirmed.Remove(fork);
+        fork.Confirmed = true;
+        if (guessed == tid)
+        {
+            if (_tasks.TryGetValue(tid, out var same) && same.BornOf == fork) same.BornOf = null;
+            Complete(fork);
+            SettleAll();
+            return;
+        }
+        var holder = Holder(tid, fork);
+        if (_tasks.TryGetValue(tid, out var child))
+        {
+            Rebind(child, holder ?? child.BornOf, fork);
+            child.BornOf = null;
+            fork.Child = tid;
+            Complete(fork);
+        }
+        else if (holder is null)
+        {
+            // Not seen yet: the return is the first word of it.
+            Born(fork, tid);
+        }
+        else
+        {
+            // Seen, taken for another fork's child, and gone already.
+            fork.Child = tid;
+            Complete(fork);
+        }
+        if (holder is not null)
+        {
+            _unconfirmed.Remove(holder);
+            holder.Confirmed = false;
+            holder.Child = 0;
+            if (guessed != 0 && SameKind(holder, fork) && !(holder.Returned && holder.RetTid != 0))
+            {
+                // The two guesses were crossed: each fork takes the other's child.
+                holder.Child = guessed;
+                if (_tasks.TryGetValue(guessed, out var other))
+                {
+                    Rebind(other, fork, holder);
+                    other.BornOf = holder;
+                }
+                _unconfirmed.Add(holder);
+                guessed = 0;
+            }
+            else
+            {
+                _unpaired.Add(holder);
+                _unpaired.Sort((a, b) => a.Entered.CompareTo(b.Entered));
+            }
+        }
+        if (guessed != 0 && _tasks.TryGetValue(guessed, out var orphan))
+        {
+            // The child guessed for this fork came of another, entered before it showed.
+            orphan.BornOf = null;
+            if (PairWithFork(guessed, orphan.SeenAt) is { } real)
+            {
+                Rebind(orphan, fork, real);
+                real.Child = guessed;
+                if (real.Confirmed)
+                {
+                    if (real.Returned) Complete(real);
+                }
+                else
+                {
+                    orphan.BornOf = real;
+                    _unconfirmed.Add(real);
+                }
+            }
+        }
+        SettleAll();
+    }
+
+    /// <summary>The fork, other than <paramref name="except"/>, that holds <paramref name="tid"/> as its child and has not gone out yet.</summary>
+    private PendingFork? Holder(int tid, PendingFork except)
+    {
+        if (_tasks.TryGetValue(tid, out var child) && child.BornOf is { } bornOf && bornOf != except && bornOf.Child == tid) return bornOf;
+        foreach (var f in _unconfirmed)
+            if (f != except && f.Child == tid) return f;
+        // A guess the child's exit let stand, its parent still in the call.
+        foreach (var t in _tasks.Values)
+            if (t.PendingFork is { } f && f != except && f.Child == tid && !f.Slot.Done) return f;
+        return null;
+    }
+
+    /// <summary>
+    /// A task first taken for the child of <paramref name="from"/> came of <paramref name="to"/>:
+    /// it takes from its true parent what copy_process gives (namespace, thread group or a copy of
+    /// the dispositions, comm), wherever it still has what it took from the wrong one.
+    /// </summary>
+    private void Rebind(StraceTask child, PendingFork? from, PendingFork to)
+    {
+        var parent = to.Parent;
+        // Without the fork it was taken for, what it took from whom is not known: it keeps what it has.
+        if (from?.Parent is not { } was || parent == was) return;
+        bool thread = (to.Flags & CloneFlags.Thread) != 0;
+        int ns = thread ? parent.Ns : (to.Flags & CloneFlags.NewPid) != 0 ? child.Ns : parent.ChildNs;
+        if (child.ChildNs == child.Ns) child.ChildNs = thread ? parent.ChildNs : ns;
+        child.Ns = ns;
+        if (thread && child.Group != parent.Group)
+        {
+            child.Group.Live--;
+            parent.Group.Live++;
+            child.Group = parent.Group;
+            child.Tgid = parent.Tgid;
+        }
+        if (child.Comm == was.Comm) child.Comm = parent.Comm;
+        if (!thread)
+        {
+            if ((to.Flags & CloneFlagsSigHand) != 0) child.Group.SigHand = parent.Group.SigHand;
+            else if (child.Group.SigHand.Handlers.AsSpan().SequenceEqual(was.Group.SigHand.Handlers))
+                child.Group.SigHand = parent.Group.SigHand.CopyForFork();
+        }
+    }
+
     private void Complete(PendingFork fork)
     {
         var p = fork.Parent;
@@ -585,8 +767,92 @@ internal sealed class StraceDecoder
             Seq = NoSeq, Time = fork.Time, Tid = p.Tid, Comm = p.Comm, Ret = fork.Ret, Call = fork.Call,
             Child = fork.Ret < 0 ? 0 : fork.Child, Flags = fork.Flags, SetTid = fork.SetTid,
         };
-        fork.Slot.Done = true;
+        fork.Completed = true;
         if (fork.Ret is > 0 and <= int.MaxValue && fork.Child != 0) _numbers[(p.Ns, (int)fork.Ret.Value)] = fork.Child;
+        Place(fork);
+    }
+
+    /// <summary>
+    /// Orders the forks of one namespace as alloc_pid numbered them. A fork's event stands where it
+    /// entered, but the kernel takes the child's number later in the call (copy_process, after
+    /// copying the memory), so of two forks in the call at once the later one may get the smaller
+    /// number; strace shows both entries before either number. A fork whose number came after that
+    /// of a fork entered later goes behind it (behind the last such one): no child of it existed
+    /// before that later entry, since its number was taken after the later fork's, itself taken
+    /// after its entry. Called when the fork returns: its event waits for the numbers of the forks
+    /// of its namespace entered after it and still in the call.
+    /// </summary>
+    private void Order(PendingFork fork)
+    {
+        _inCall.Remove(fork);
+        int ns = fork.Parent.Ns;
+        if (fork.Waiters is { } waiters)
+        {
+            fork.Waiters = null;
+            foreach (var w in waiters)
+            {
+                if (fork.Ret is long r && w.Ret is long wr && AllocatedBefore(r, wr) && fork.Entered > w.Entered && (w.After is null || w.After.Entered < fork.Entered))
+                    w.After = fork;
+                if (--w.Waiting == 0) Place(w);
+            }
+        }
+        if (fork.Ret is not > 0 || ns == 0) return;
+        while (_numbered.Count > 0 && (_numbered[0].Placed && (_numbered[0].Home?.Out ?? true))) _numbered.RemoveAt(0);
+        for (int i = _numbered.Count - 1; i >= 0 && _numbered[i].Entered > fork.Entered; i--)
+        {
+            var y = _numbered[i];
+            if (y.Parent.Ns == ns && y.Ret is long yr && AllocatedBefore(yr, fork.Ret.Value) && (fork.After is null || fork.After.Entered < y.Entered))
+                fork.After = y;
+        }
+        foreach (var y in _inCall)
+        {
+            if (y.Entered <= fork.Entered || y.Parent.Ns != ns) continue;
+            (y.Waiters ??= []).Add(fork);
+            fork.Waiting++;
+        }
+        int at = _numbered.Count;
+        while (at > 0 && _numbered[at - 1].Entered > fork.Entered) at--;
+        _numbered.Insert(at, fork);
+    }
+
+    /// <summary>Whether number a was allocated before b in one namespace: smaller, and not so far below that the numbers wrapped around.</summary>
+    private static bool AllocatedBefore(long a, long b) => a < b && b - a < 4096;
+
+    /// <summary>Puts a complete fork's event in its final place once no fork it waits for is in the call.</summary>
+    private void Place(PendingFork fork)
+    {
+        if (fork.Placed || !fork.Completed) return;
+        if (fork.Slot.Done && fork.Slot.Event is not null)
+        {
+            // Given up on (held back too long): it stays where it entered.
+            fork.After = null;
+        }
+        else if (fork.Waiting > 0)
+        {
+            return;
+        }
+        if (fork.After is { } after && !after.Placed)
+        {
+            (after.Dependents ??= []).Add(fork);
+            return;
+        }
+        fork.Placed = true;
+        fork.Home = fork.Slot;
+        if (fork.After is { Home: { Out: false } home } && fork.Slot.Event is Fork moved)
+        {
+            var behind = home.Behind ??= [];
+            int at = behind.Count;
+            while (at > 0 && behind[at - 1].Ret > moved.Ret) at--;
+            behind.Insert(at, moved);
+            fork.Slot.Event = null;
+            fork.Home = home;
+        }
+        fork.Slot.Done = true;
+        if (fork.Dependents is { } dependents)
+        {
+            fork.Dependents = null;
+            foreach (var d in dependents) Place(d);
+        }
     }
 
     private PidEvent? CallEvent(StraceTask task, StraceCall call, ReadOnlySpan<byte> args, long? ret, long time)
@@ -777,8 +1043,8 @@ internal sealed class StraceDecoder
             _unconfirmed.Remove(fork);
             fork.Confirmed = true;
             Complete(fork);
-            return;
         }
+        // Out as it stands: a fork's event waiting for its place stays in its own.
         slot.Done = true;
     }
 

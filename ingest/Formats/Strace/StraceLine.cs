@@ -61,6 +61,12 @@ internal ref struct StraceLine
     public RetKind RetKind;
     /// <summary>The return value: a negative errno when strace printed <c>-1 EXXX (...)</c>.</summary>
     public long Ret;
+    /// <summary>
+    /// What <c>--decode-pids=pidns</c> prints after a pid returned from inside a pid namespace:
+    /// the same task's pid in strace's namespace (the initial one, where the leading pid is the
+    /// tid), as in <c>= 3 /* 5987 in strace's PID NS */</c>; 0 when the line has none.
+    /// </summary>
+    public int RetPidInStraceNs;
     /// <summary>The exit status of Exited, the signal of Killed, the pid of Superseded.</summary>
     public int Number;
     public bool CoreDumped;
@@ -216,6 +222,16 @@ internal ref struct StraceLine
             var name = end < 0 ? tail : tail[..end];
             if (!StraceNames.TryErrno(name, out int errno)) return "unknown errno name after '= -1'";
             p.Ret = -errno;
+        }
+        else if (!tail.IsEmpty && tail.StartsWith("/* "u8))
+        {
+            var note = tail[3..];
+            int space = note.IndexOf((byte)' ');
+            if (space > 0 && note[space..].StartsWith(" in strace's PID NS */"u8))
+            {
+                if (!StraceArgs.TryInt(note[..space], out p.RetPidInStraceNs) || p.RetPidInStraceNs <= 0)
+                    return "the pid in strace's PID namespace after the return value is not a pid";
+            }
         }
         return null;
     }
