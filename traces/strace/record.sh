@@ -24,3 +24,5 @@ strace -f -tt -e $E -o $T/hostkill1.txt -- runuser -u nobody -- sh $W/j-hostkill
 # --decode-pids=pidns: each pid returned inside the namespace is followed by its tid.
 strace -f -tt --decode-pids=pidns -e $E -o $T/storms-pidns.txt -- unshare --pid --fork sh $W/k-storms.sh
 gzip -9f $T/storms-pidns.txt
+rm -rf $T/ff-storms && mkdir -p $T/ff-storms
+strace -ff -tt --decode-pids=pidns -e $E -o $T/ff-storms/trace -- unshare --pid --fork sh $W/k-storms.sh 20

@@ -37,7 +37,7 @@ internal sealed class PerPidMerge : IDisposable
     private const int LineBufferBytes = 4096;
 
     private readonly ReadContext _context;
-    private readonly StraceDecoder _decoder = new();
+    private readonly StraceDecoder _decoder = new() { WholeCalls = true };
     /// <summary>Files not opened yet, the latest-starting first (taken from the end).</summary>
     private readonly List<Source> _unopened = [];
     /// <summary>Open files by their current line's time.</summary>

@@ -33,6 +33,8 @@ internal sealed class StraceDecoder
     private readonly List<PendingFork> _inCall = [];
     /// <summary>Forks returned with a number whose event has not gone out, in the order they entered.</summary>
     private readonly List<PendingFork> _numbered = [];
+    /// <summary>Children that exited while taken for the child of a fork whose return then named another: their own fork's return will name them.</summary>
+    private readonly HashSet<int> _dropped = [];
     /// <summary>Events that go out right behind the slot just taken (forks placed in allocation order).</summary>
     private readonly Queue<PidEvent> _behind = new();
     /// <summary>Counts forks entered and tasks first seen, to know which forks a new task could come from.</summary>
@@ -45,6 +47,16 @@ internal sealed class StraceDecoder
     private int _nextNs = 1;
     /// <summary>True once a line was decoded: only the capture's first line can show strace starting its command.</summary>
     private bool _started;
+
+    /// <summary>
+    /// True when each line holds a whole call, shown at its entry time (-ff files merged by time):
+    /// a fork's return is read with its entry, before the forks entered after it, so its event waits
+    /// for its child's first line instead, by which time its number had been taken.
+    /// </summary>
+    public bool WholeCalls { get; init; }
+
+    /// <summary>Forks whose events wait for their child's first line (<see cref="WholeCalls"/>), by the child's tid.</summary>
+    private readonly Dictionary<int, PendingFork> _awaitingChild = [];
 
     /// <summary>The file being decoded, for errors.</summary>
     public string File { get; set; } = "";
@@ -152,6 +164,8 @@ internal sealed class StraceDecoder
         public int Number;
         /// <summary>When the task first showed, in sightings (forks entered and tasks seen, counted together).</summary>
         public long SeenAt;
+        /// <summary>True once a line of the task's own was read.</summary>
+        public bool Shown;
         /// <summary>The call shown as unfinished, waiting for its resumed line.</summary>
         public StraceCall Pending;
         /// <summary>The event place the current call took when it entered (null for waits and calls that make no event).</summary>
@@ -178,6 +192,11 @@ internal sealed class StraceDecoder
         bool first = !_started;
         _started = true;
         if (!_tasks.TryGetValue(tid, out var task)) task = FirstSight(tid, line, first, time);
+        if (!task.Shown)
+        {
+            task.Shown = true;
+            if (_awaitingChild.Count > 0 && _awaitingChild.Remove(tid, out var made)) ChildShown(made);
+        }
         switch (line.Kind)
         {
             case LineKind.Call:
@@ -285,6 +304,8 @@ internal sealed class StraceDecoder
     /// <summary>The end of the capture: what is still unfinished goes out with what is known.</summary>
     public void Finish()
     {
+        foreach (var fork in _awaitingChild.Values) ChildShown(fork);
+        _awaitingChild.Clear();
         foreach (var task in _tasks.Values)
         {
             if (task.Pending != StraceCall.Other) CutShort(task);
@@ -593,7 +614,7 @@ internal sealed class StraceDecoder
         fork.Returned = true;
         bool none = kind == RetKind.Restart || (kind == RetKind.Unknown && fork.Child == 0);
         fork.Ret = kind == RetKind.Value && !none ? ret : null;
-        Order(fork);
+        Order(fork, retTid);
         if (none)
         {
             // No child came of it (restarted, or the parent died in the call before one showed).
@@ -661,7 +682,7 @@ internal sealed class StraceDecoder
             fork.Child = tid;
             Complete(fork);
         }
-        else if (holder is null)
+        else if (holder is null && !_dropped.Remove(tid))
         {
             // Not seen yet: the return is the first word of it.
             Born(fork, tid);
@@ -695,6 +716,7 @@ internal sealed class StraceDecoder
                 _unpaired.Sort((a, b) => a.Entered.CompareTo(b.Entered));
             }
         }
+        if (guessed != 0 && !_tasks.ContainsKey(guessed)) _dropped.Add(guessed);
         if (guessed != 0 && _tasks.TryGetValue(guessed, out var orphan))
         {
             // The child guessed for this fork came of another, entered before it showed.
@@ -782,7 +804,7 @@ internal sealed class StraceDecoder
     /// after its entry. Called when the fork returns: its event waits for the numbers of the forks
     /// of its namespace entered after it and still in the call.
     /// </summary>
-    private void Order(PendingFork fork)
+    private void Order(PendingFork fork, int retTid)
     {
         _inCall.Remove(fork);
         int ns = fork.Parent.Ns;
@@ -798,12 +820,9 @@ internal sealed class StraceDecoder
         }
         if (fork.Ret is not > 0 || ns == 0) return;
         while (_numbered.Count > 0 && (_numbered[0].Placed && (_numbered[0].Home?.Out ?? true))) _numbered.RemoveAt(0);
-        for (int i = _numbered.Count - 1; i >= 0 && _numbered[i].Entered > fork.Entered; i--)
-        {
-            var y = _numbered[i];
-            if (y.Parent.Ns == ns && y.Ret is long yr && AllocatedBefore(yr, fork.Ret.Value) && (fork.After is null || fork.After.Entered < y.Entered))
-                fork.After = y;
-        }
+        FindAfter(fork);
+        if (WholeCalls && retTid > 0 && !(_tasks.TryGetValue(retTid, out var child) && child.Shown) && _awaitingChild.TryAdd(retTid, fork))
+            fork.Waiting++;
         foreach (var y in _inCall)
         {
             if (y.Entered <= fork.Entered || y.Parent.Ns != ns) continue;
@@ -813,6 +832,25 @@ internal sealed class StraceDecoder
         int at = _numbered.Count;
         while (at > 0 && _numbered[at - 1].Entered > fork.Entered) at--;
         _numbered.Insert(at, fork);
+    }
+
+    /// <summary>The last fork of the namespace, entered after this one and numbered already, whose number is smaller: this one's goes behind it.</summary>
+    private void FindAfter(PendingFork fork)
+    {
+        int ns = fork.Parent.Ns;
+        for (int i = _numbered.Count - 1; i >= 0 && _numbered[i].Entered > fork.Entered; i--)
+        {
+            var y = _numbered[i];
+            if (y.Parent.Ns == ns && y.Ret is long yr && AllocatedBefore(yr, fork.Ret!.Value) && (fork.After is null || fork.After.Entered < y.Entered))
+                fork.After = y;
+        }
+    }
+
+    /// <summary>A fork's child read its first line (<see cref="WholeCalls"/>): every fork that took its number before the child's did has been read.</summary>
+    private void ChildShown(PendingFork fork)
+    {
+        FindAfter(fork);
+        if (--fork.Waiting == 0) Place(fork);
     }
 
     /// <summary>Whether number a was allocated before b in one namespace: smaller, and not so far below that the numbers wrapped around.</summary>

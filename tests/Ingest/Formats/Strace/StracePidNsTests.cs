@@ -104,6 +104,26 @@ public sealed class StracePidNsTests
         Assert.True(report.ByKind["wait"].Agreed >= 600, $"{report.ByKind["wait"].Agreed} waits agreed");
     }
 
+    [Fact]
+    public void In_a_real_storm_recorded_one_file_per_task_every_fork_goes_out_before_its_child_in_the_order_of_its_number()
+    {
+        // strace -ff: each line is a whole call at its entry time; a fork is read with its return,
+        // before the forks of other shells entered after it, which may have taken smaller numbers.
+        var named = new Dictionary<(int Parent, long Nr), int>();
+        var files = Directory.GetFiles(StraceCaptures.PathOf("traces/strace/ff-storms"));
+        foreach (var file in files)
+            foreach (var text in File.ReadLines(file))
+                if (text.Contains("clone") && StraceLine.TryParse(System.Text.Encoding.UTF8.GetBytes(text), out var line) is null && line.RetPidInStraceNs > 0)
+                    named[(PerPidCaptures.TidOf(file), line.Ret)] = line.RetPidInStraceNs;
+        var events = StraceCaptures.ReadPerPid("traces/strace/ff-storms");
+        var forks = events.OfType<Fork>().Where(f => f.Ret > 0 && named.ContainsKey((f.Tid, f.Ret!.Value))).ToList();
+        Assert.Equal(named.Count, forks.Count);
+        Assert.All(forks, f => Assert.Equal(named[(f.Tid, f.Ret!.Value)], f.Child));
+        var report = Validator.Run("ff-storms", "nested", events);
+        Assert.True(report.Clean, string.Join("\n", report.Disagreements.Take(10)));
+        Assert.True(report.ByKind["fork"].Agreed >= 60, $"{report.ByKind["fork"].Agreed} forks agreed");
+    }
+
     private static List<PidEvent> Read(string[] lines)
     {
         var path = Path.GetTempFileName();
