@@ -15,7 +15,11 @@ public static class Run
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
-            return await root.Parse(args).InvokeAsync(config);
+            var parsed = root.Parse(args);
+            int code = await parsed.InvokeAsync(config);
+            // A command line that does not parse (unknown option, missing argument, a validator's
+            // error) is bad input, not "found": System.CommandLine itself would exit 1.
+            return parsed.Errors.Count > 0 && code != ExitCodes.Ok ? ExitCodes.BadInput : code;
         }
         catch (Exception e)
         {

@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace Replayer.Cli.Commands;
 
-/// <summary>`replayer validate FILE|--trace ID [--model nested] [--json]`: a model against every answer the kernel recorded.</summary>
+/// <summary>`replayer validate FILE...|--trace ID [--model nested] [--json]`: a model against every answer the kernel recorded.</summary>
 public static class ValidateCommand
 {
     /// <summary>How many disagreements the human output lists.</summary>
@@ -16,10 +16,10 @@ public static class ValidateCommand
 
     public static Command Create()
     {
-        var file = new Argument<string?>("FILE")
+        var file = new Argument<string[]>("FILE")
         {
-            Description = "A capture file (format recognised as ingest does; '-' reads standard input); not stored",
-            Arity = ArgumentArity.ZeroOrOne,
+            Description = "A capture file (format recognised as ingest does; '-' reads standard input), or the per-task files of one strace -ff capture (PREFIX.PID); not stored",
+            Arity = ArgumentArity.ZeroOrMore,
         };
         var trace = new Option<string?>("--trace") { Description = "A trace in the store, instead of a file" };
         var model = new Option<string>("--model")
@@ -33,7 +33,10 @@ public static class ValidateCommand
         };
         cmd.Validators.Add(r =>
         {
-            if ((r.GetValue(file) is null) == (r.GetValue(trace) is null)) r.AddError("give either FILE or --trace ID");
+            bool files = r.GetValue(file) is { Length: > 0 };
+            if (files == (r.GetValue(trace) is not null)) r.AddError("give either FILE or --trace ID");
+            else if (files && PerPidCaptures.Group(r.GetValue(file)!).Count > 1)
+                r.AddError("validate reads one capture: one file, or the PREFIX.PID files of one strace -ff capture (ingest takes several, then validate --trace)");
         });
         cmd.SetAction(async (parse, ct) =>
         {
@@ -58,7 +61,7 @@ public static class ValidateCommand
             }
             else
             {
-                report = ValidateFile(parse.GetValue(file)!, name, ct);
+                report = ValidateFiles(PerPidCaptures.Group(parse.GetValue(file)!)[0], name, ct);
             }
             if (parse.GetValue(StoreOptions.Json)) Terminal.Json(report.WriteJson);
             else Print(report);
@@ -67,24 +70,29 @@ public static class ValidateCommand
         return cmd;
     }
 
-    /// <summary>Reads a capture with the format its first bytes show, without the store.</summary>
-    private static ValidationReport ValidateFile(string path, string model, CancellationToken ct)
+    /// <summary>Reads a capture (a file, or the files of one -ff capture) with the format its first bytes show, without the store.</summary>
+    private static ValidationReport ValidateFiles(PerPidCaptures.Input capture, string model, CancellationToken ct)
     {
-        var input = InputFile.Open(path);
+        var input = InputFile.Open(capture.Files[0]);
         using (input.Stream)
         {
             var reader = CaptureFormats.All.FirstOrDefault(r => r.Recognises(input.Head))
                 ?? throw new TraceFormatException(input.Name, 1, $"not a capture format this replayer knows ({string.Join(", ", CaptureFormats.Names)})");
             var context = new ReadContext(lenient: false);
+            IEnumerable<PidEvent> events;
+            if (!capture.IsPerPid) events = reader.Read(input, context);
+            else if (reader is IPerPidCaptureReader perPid) events = perPid.ReadPerPid(capture.Files, context);
+            else throw new TraceFormatException(input.Name, 1, $"{capture.Files.Count} files named {Path.GetFileName(capture.Name)}.PID, but {reader.Format} captures are not written one file per task");
+            var name = context.Header?.Trace ?? Path.GetFileName(capture.Name);
             var settings = new ModelSettings { Ptraced = reader.Format == "strace" };
             Validator? validator = null;
-            foreach (var ev in reader.Read(input, context))
+            foreach (var ev in events)
             {
                 ct.ThrowIfCancellationRequested();
-                validator ??= new Validator(context.Header?.Trace ?? Path.GetFileName(path), model, () => ModelCatalog.Create(model, settings));
+                validator ??= new Validator(context.Header?.Trace ?? name, model, () => ModelCatalog.Create(model, settings));
                 validator.Check(ev.Host.Length > 0 ? ev : ev with { Host = TraceIngest.DefaultHost });
             }
-            return validator?.Report ?? new ValidationReport(context.Header?.Trace ?? Path.GetFileName(path), model);
+            return validator?.Report ?? new ValidationReport(context.Header?.Trace ?? name, model);
         }
     }
 

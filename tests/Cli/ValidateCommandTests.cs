@@ -43,6 +43,25 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_command_line_that_does_not_parse_is_bad_input_not_a_disagreement()
+    {
+        var path = Write(NestedKernel.Trace(WorkloadSpec.Named("mixed") with { Events = 200 }));
+        Assert.Equal(ExitCodes.BadInput, await Validate());
+        Assert.Equal(ExitCodes.BadInput, await Validate(path, "--no-such-option"));
+        Assert.Equal(ExitCodes.BadInput, await Validate(path, "--trace", "t"));
+        Assert.Equal(ExitCodes.Ok, await Validate("--help"));
+    }
+
+    [Fact]
+    public async Task The_files_of_one_strace_ff_capture_are_validated_together_and_two_captures_are_refused()
+    {
+        var files = Directory.GetFiles(Path.Combine(Replayer.Tests.Support.Repo.Root, "traces/strace/ff-storms"));
+        Assert.Equal(ExitCodes.Ok, await Validate(files));
+        // The -ff files and another file are two captures: validate reads one.
+        Assert.Equal(ExitCodes.BadInput, await Validate([.. files, Path.Combine(Replayer.Tests.Support.Repo.Root, "traces/strace/jobctl.txt")]));
+    }
+
+    [Fact]
     public async Task An_unknown_model_is_bad_input()
     {
         var path = Write(NestedKernel.Trace(WorkloadSpec.Named("mixed") with { Events = 200 }));
