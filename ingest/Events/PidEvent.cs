@@ -254,6 +254,12 @@ public sealed record Deliver : PidEvent
     public override EventKind Kind => EventKind.Deliver;
     public int Sig { get; init; }
     public Handler Handler { get; init; }
+
+    /// <summary>
+    /// The sa_flags of the action the signal found (signal_deliver prints them; SA_NOCLDWAIT is 2);
+    /// null when the capture does not show them (strace).
+    /// </summary>
+    public ulong? SaFlags { get; init; }
     public override int RecordedAnswers => 0;
 }
 

@@ -154,6 +154,7 @@ public static partial class NativeJson
             case Deliver d:
                 sink.Number(Key.Sig, d.Sig);
                 sink.Name(Key.Handler, Handlers, (int)d.Handler);
+                if (d.SaFlags is { } saFlags) sink.Unsigned(Key.SaFlags, saFlags);
                 break;
             case Container c:
                 sink.Name(Key.Action, ContainerActions, (int)c.Action);
@@ -606,7 +607,7 @@ public static partial class NativeJson
         private bool _adopted, _group;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
-        private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild;
+        private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
 
         public Fields()
         {
@@ -645,7 +646,7 @@ public static partial class NativeJson
                 case Key.Signal: _signal = ReadSignal(ref v); break;
                 case Key.Pid: _pid = v.GetInt32(); _sawPid = true; break;
                 case Key.Handler: _handler = v.GetName(Handlers, "handler"); break;
-                case Key.SaFlags: _saFlags = v.GetUInt64(); break;
+                case Key.SaFlags: _saFlags = v.GetUInt64(); _sawSaFlags = true; break;
                 case Key.Sig: _sig = Sig(v.GetInt32()); _sawSig = true; break;
                 case Key.Option: _option = v.GetInt32(); break;
                 case Key.Arg2: _arg2 = v.GetUInt64(); break;
@@ -729,6 +730,7 @@ public static partial class NativeJson
                 {
                     Sig = _sawSig ? _sig : throw new FormatException("deliver without \"sig\""),
                     Handler = _handler < 0 ? Handler.Unknown : (Handler)_handler,
+                    SaFlags = _sawSaFlags ? _saFlags : null,
                 },
                 EventKind.Container => new Container
                 {

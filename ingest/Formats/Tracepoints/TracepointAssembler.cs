@@ -425,7 +425,10 @@ public sealed class TracepointAssembler
         {
             if (task.Group.FatalSig == sig) task.Group.FatalSig = 0;
         }
-        Append(Stamp(new Deliver { Sig = sig, Handler = handler switch { 0 => Handler.Default, 1 => Handler.Ignore, _ => Handler.Catch } }, task, line));
+        Append(Stamp(new Deliver
+        {
+            Sig = sig, Handler = handler switch { 0 => Handler.Default, 1 => Handler.Ignore, _ => Handler.Catch }, SaFlags = (ulong)line.A4,
+        }, task, line));
     }
 
     // Remembers a signal that kills its recipient unless caught, to give the exit its code.

@@ -204,6 +204,11 @@ public sealed partial class NestedPidModel
         if (sig > 0 && Sig.Valid(sig))
         {
             int cld = code is int c && (c & 0x7f) != 0 ? Sig.CLD_KILLED : Sig.CLD_EXITED;
+            if (sig == Sig.SIGCHLD)
+            {
+                ls.NoticeBehindPending = (ps.SharedPending & Sig.Bit(Sig.SIGCHLD)) != 0;
+                ls.NoticeEpoch = ps.SigchldTaken;
+            }
             ls.NotifyResult = SendSignal(sig, parent, group: true, Tri.No, cld, o, unordered: HasOtherChild(parent, leader));
         }
         if (!autoreap) return;

@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 6;
+    public const int StateVersion = 7;
 
     public byte[] Snapshot()
     {
@@ -103,6 +103,9 @@ public sealed partial class NestedPidModel
                 w.Write(s.IsTracer);
                 w.Write(s.NotifySeen);
                 w.Write(s.NotifyResult);
+                w.Write(s.SigchldTaken);
+                w.Write(s.NoticeBehindPending);
+                w.Write(s.NoticeEpoch);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -208,6 +211,9 @@ public sealed partial class NestedPidModel
             s.IsTracer = r.ReadBoolean();
             s.NotifySeen = r.ReadBoolean();
             s.NotifyResult = r.ReadInt32();
+            s.SigchldTaken = r.ReadInt32();
+            s.NoticeBehindPending = r.ReadBoolean();
+            s.NoticeEpoch = r.ReadInt32();
             sigThreads[i] = ReadList(r);
         }
 

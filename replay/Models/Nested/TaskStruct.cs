@@ -197,6 +197,20 @@ internal sealed class SignalStruct
     /// <summary>SA_NOCLDWAIT on SIGCHLD.</summary>
     public Tri NoCldWait;
 
+    /// <summary>SIGCHLDs the process was seen to take (signal_deliver).</summary>
+    public int SigchldTaken;
+
+    /// <summary>
+    /// The parent's SIGCHLD was pending, as far as the model knows, when this death's notice was
+    /// sent at its exit event (where the model runs exit_notify): the next SIGCHLD the parent takes
+    /// may be that earlier one (the notice, sent a little after sched_process_exit, may come after
+    /// it), so only a later one shows that this notice came.
+    /// </summary>
+    public bool NoticeBehindPending;
+
+    /// <summary>The parent's <see cref="SigchldTaken"/> when this death's notice was sent.</summary>
+    public int NoticeEpoch;
+
     /// <summary>Every thread has exited; the leader waits to be reaped (or is being autoreaped).</summary>
     public bool Dead;
 
@@ -272,6 +286,8 @@ internal sealed class SignalStruct
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = 0;
+        SigchldTaken = NoticeEpoch = 0;
+        NoticeBehindPending = false;
         Array.Clear(Action);
     }
 }

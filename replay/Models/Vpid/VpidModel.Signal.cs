@@ -387,8 +387,9 @@ public sealed partial class VpidModel
     private void Delivered(Deliver ev, Outcome o)
     {
         o.Verdict = Verdict.NotApplicable;
-        if (ev.Handler != Handler.Unknown && _tasks.TryGetValue(ev.Tid, out var t))
-            SetDisposition(t.Leader, ev.Sig, ev.Handler);
+        if (ev.Handler == Handler.Unknown || !_tasks.TryGetValue(ev.Tid, out var t)) return;
+        SetDisposition(t.Leader, ev.Sig, ev.Handler);
+        if (ev.Sig == SIGCHLD && ev.SaFlags is { } flags) t.Leader.NoCldWait = (flags & 2) != 0;
     }
 
     /// <summary>PR_SET_CHILD_SUBREAPER came with Linux 3.4: a 2.6.16 kernel has no subreapers, so orphans skip them here.</summary>

@@ -86,6 +86,8 @@ public sealed partial class BinaryEventTests
             new SetNs { Fd = -1, NsType = ulong.MaxValue, TargetNs = 4026531836 },
             new Signal { Record = signals[1] },
             new Deliver { Sig = 9, Handler = Handler.Ignore },
+            new Deliver { Sig = 17, Handler = Handler.Catch, SaFlags = ulong.MaxValue },
+            new Deliver { Sig = 17, Handler = Handler.Catch, SaFlags = 0 },
             new Container { Action = ContainerAction.Stop, Id = "ct-ü", Peer = "host-b", Task = 4194304 },
         ];
         foreach (var ev in bare) yield return ev;
@@ -139,7 +141,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(16 + 2 * 17, events);
+        Assert.Equal(16 + 2 * 19, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }

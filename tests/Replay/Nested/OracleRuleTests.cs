@@ -61,6 +61,52 @@ public sealed class OracleRuleTests
         Assert.Empty(third.UnknownResults);
     }
 
+    private const int WNOHANG = 1, SA_RESTORER = 0x4000000;
+
+    [Fact]
+    public void A_SIGCHLD_taken_shows_its_actions_flags_and_the_waits_after_it_are_predicted()
+    {
+        // tracefs shows that rt_sigaction changed SIGCHLD, not to what: whether the shell's children
+        // are reaped at once (SIG_IGN, SA_NOCLDWAIT) is unknown until signal_deliver prints the
+        // action's sa_handler and sa_flags (traces/fresh/twostorms.capture: 1,212 waits unknown before).
+        var s = new Scenario().WithHost();
+        s.SigAction(100, Scenario.SIGCHLD, Handler.Unknown);
+        s.Fork(100, 200);
+        s.Exit(200);
+        Assert.Equal(Verdict.UnknownState, s.Wait(100, ret: 200).Verdict);
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch, saFlags: SA_RESTORER);
+        s.Fork(100, 201);
+        s.Exit(201);
+        var reaped = s.Wait(100, ret: 201);
+        Assert.Equal((Verdict.Predicted, 201L), (reaped.Verdict, reaped.Ret));
+        // SA_NOCLDWAIT: reaped at once, a wait finds no child.
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch, saFlags: SA_RESTORER | 2);
+        s.Fork(100, 202);
+        s.Exit(202);
+        var none = s.Wait(100, ret: -10);
+        Assert.Equal((Verdict.Predicted, -10L), (none.Verdict, none.Ret));
+    }
+
+    [Fact]
+    public void The_first_SIGCHLD_taken_after_a_notice_sent_while_one_was_pending_does_not_show_that_notice_came()
+    {
+        // fresh/pgkill.capture: bash's children 200 and 201 exit; 201's CLD_KILLED notice, sent a
+        // little after its sched_process_exit, came 44 us after bash took the CLD_EXITED pending
+        // from 200, and a WNOHANG wait between them returned 0.
+        var s = Shell();
+        s.Fork(100, 200);
+        s.Fork(100, 201);
+        s.Exit(200, signals: new SignalRecord(Scenario.SIGCHLD, 100, D, 1, true));
+        s.Exit(201, code: 9, signals: new SignalRecord(Scenario.SIGCHLD, 100, D, 2, true));
+        s.Wait(100, ret: 200);
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch);
+        Assert.Equal(Verdict.UnknownState, s.Wait(100, options: WNOHANG, ret: 0).Verdict);
+        // A second one can only come of a notice sent after the first was taken: 201's.
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch);
+        var reaped = s.Wait(100, options: WNOHANG, ret: 201);
+        Assert.Equal((Verdict.Predicted, 201L), (reaped.Verdict, reaped.Ret));
+    }
+
     /// <summary>d-initdeath's shape: 300 (SIGCHLD default) unshares and forks init 301, which forks 302 and 303.</summary>
     private static Scenario DyingInit(Handler parentSigchld)
     {

@@ -92,7 +92,7 @@ internal sealed class Scenario
 
     public Outcome Subreaper(int tid) => Apply(new Prctl { Tid = tid, Comm = "python3", Option = Prctl.SetChildSubreaper, Arg2 = 1, Ret = 0 });
 
-    public Outcome Deliver(int tid, int sig, Handler handler) => Apply(new Deliver { Tid = tid, Comm = "sh", Sig = sig, Handler = handler });
+    public Outcome Deliver(int tid, int sig, Handler handler, ulong? saFlags = null) => Apply(new Deliver { Tid = tid, Comm = "sh", Sig = sig, Handler = handler, SaFlags = saFlags });
 
     /// <summary>The signals an outcome predicts, as (recipient, result), in order.</summary>
     public static (int To, SignalResult Result)[] Sent(Outcome o, int sig) =>
