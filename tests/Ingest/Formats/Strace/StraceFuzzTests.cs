@@ -13,7 +13,12 @@ namespace Replayer.Tests.Ingest.Formats.Strace;
 public sealed class StraceFuzzTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
-    private static readonly string[] Captures = ["traces/strace/clonens.txt", "traces/strace/nested.txt", "traces/strace/jobctl.txt", "traces/strace/kill1.txt"];
+    private static readonly string[] Captures =
+    [
+        "traces/strace/clonens.txt", "traces/strace/nested.txt", "traces/strace/jobctl.txt", "traces/strace/kill1.txt",
+        // --decode-pids=pidns: returns that name children, forks put in allocation order.
+        "traces/strace/storms-pidns.txt.gz",
+    ];
     private readonly string _dir = Directory.CreateTempSubdirectory("strace-fuzz-").FullName;
     private int _runs;
 
@@ -102,9 +107,10 @@ public sealed class StraceFuzzTests : IDisposable
     public void Damaged_per_pid_files_read_or_name_the_line()
     {
         var rng = new Random(5);
-        var originals = Directory.GetFiles(StraceCaptures.PathOf("traces/strace/ff-orphan")).Order().ToArray();
-        for (int i = 0; i < 120; i++)
+        for (int i = 0; i < 160; i++)
         {
+            // ff-storms: forks named by their returns, each waiting for its child's first line.
+            var originals = Directory.GetFiles(StraceCaptures.PathOf(i % 4 == 3 ? "traces/strace/ff-storms" : "traces/strace/ff-orphan")).Order().ToArray();
             var dir = Path.Combine(_dir, "ff" + i);
             Directory.CreateDirectory(dir);
             var files = originals.Select(f => Path.Combine(dir, Path.GetFileName(f))).ToList();
@@ -152,5 +158,13 @@ public sealed class StraceFuzzTests : IDisposable
         }
     }
 
-    private static byte[] Bytes(string capture) => File.ReadAllBytes(StraceCaptures.PathOf(capture));
+    private static byte[] Bytes(string capture)
+    {
+        var bytes = File.ReadAllBytes(StraceCaptures.PathOf(capture));
+        if (!capture.EndsWith(".gz", StringComparison.Ordinal)) return bytes;
+        using var unzip = new System.IO.Compression.GZipStream(new MemoryStream(bytes), System.IO.Compression.CompressionMode.Decompress);
+        using var text = new MemoryStream();
+        unzip.CopyTo(text);
+        return text.ToArray();
+    }
 }
