@@ -21,17 +21,16 @@ public sealed class SqliteEventStore : IEventStore
     private readonly string _connectionString;
 
     /// <summary>
-    /// SQLite in multi-thread mode rather than serialized: a connection is never used by two threads
-    /// at once (Microsoft.Data.Sqlite's rule for its connections, and this store's), so the mutex
-    /// SQLite takes around every call on a connection guards nothing. A replay makes four such calls
-    /// a row; at 10M events the locking was 2% of the CPU. The mode can only be set before SQLite
-    /// first starts: if something in the process opened a database earlier, it stays serialized,
-    /// which is as correct and a little slower.
+    /// SQLite stays in its default, serialized mode: each connection takes its mutex around every
+    /// call. Multi-thread mode saved that (2% of a 10M-event replay's CPU) but makes any use of a
+    /// connection or statement from two threads at once undefined, the finalizer thread releasing a
+    /// lost statement included; a full test run once found a store that one process had just
+    /// written "malformed" in another (BatchCommandTests), and no cause in this code was found.
+    /// A store that is right matters more than 2%.
     /// </summary>
     static SqliteEventStore()
     {
         SQLitePCL.Batteries_V2.Init();
-        raw.sqlite3_config(raw.SQLITE_CONFIG_MULTITHREAD);
     }
 
     private SqliteEventStore(string path, string connectionString)
