@@ -54,10 +54,7 @@ public sealed class StracePidNsTests
             "102 10:00:00.000014 <... clone resumed>, child_tidptr=0x7f10) = 4 /* 104 in strace's PID NS */",
             "103 10:00:00.000015 <... clone resumed>, child_tidptr=0x7f10) = 5 /* 105 in strace's PID NS */",
         ]);
-        var forks = events.OfType<Fork>().Where(f => f.Tid is 102 or 103).Select(f => (f.Tid, f.Ret, f.Child));
-        Assert.Equal([(102, 4L, 104), (103, 5L, 105)], forks);
-        var report = Validator.Run("crossed", "nested", events);
-        Assert.True(report.Clean, string.Join("\n", report.Disagreements));
+        var report = AssertForksAndAgreement("crossed", events, [(102, 4L, 104), (103, 5L, 105)]);
         Assert.Equal(5, report.ByKind["getid"].Agreed);
     }
 
@@ -79,27 +76,17 @@ public sealed class StracePidNsTests
             "104 10:00:00.000014 getppid()         = 3 /* 103 in strace's PID NS */",
             "105 10:00:00.000015 getppid()         = 2 /* 102 in strace's PID NS */",
         ]);
-        var forks = events.OfType<Fork>().Where(f => f.Tid is 102 or 103).Select(f => (f.Tid, f.Ret, f.Child));
-        Assert.Equal([(103, 4L, 104), (102, 5L, 105)], forks);
-        var report = Validator.Run("inverted", "nested", events);
-        Assert.True(report.Clean, string.Join("\n", report.Disagreements));
+        var report = AssertForksAndAgreement("inverted", events, [(103, 4L, 104), (102, 5L, 105)]);
         Assert.Equal(5, report.ByKind["fork"].Agreed);
     }
 
     [Fact]
     public void In_a_real_storm_of_three_shells_every_fork_has_the_child_its_return_names_and_every_answer_agrees()
     {
-        var named = new Dictionary<(int Parent, long Nr), int>();
+        var lines = new List<(int, string)>();
         using (var reader = new StreamReader(new System.IO.Compression.GZipStream(File.OpenRead(StraceCaptures.PathOf(Capture)), System.IO.Compression.CompressionMode.Decompress)))
-            for (string? text; (text = reader.ReadLine()) is not null;)
-                if (text.Contains("clone") && StraceLine.TryParse(System.Text.Encoding.UTF8.GetBytes(text), out var line) is null && line.RetPidInStraceNs > 0)
-                    named[(line.Tid, line.Ret)] = line.RetPidInStraceNs;
-        var events = StraceCaptures.Read(Capture);
-        var forks = events.OfType<Fork>().Where(f => f.Ret > 0 && named.ContainsKey((f.Tid, f.Ret!.Value))).ToList();
-        Assert.Equal(named.Count, forks.Count);
-        Assert.All(forks, f => Assert.Equal(named[(f.Tid, f.Ret!.Value)], f.Child));
-        var report = Validator.Run(Capture, "nested", events);
-        Assert.True(report.Clean, string.Join("\n", report.Disagreements.Take(10)));
+            for (string? text; (text = reader.ReadLine()) is not null;) lines.Add((0, text));
+        var report = AssertNamedChildrenAndAgreement(Capture, lines, StraceCaptures.Read(Capture));
         Assert.True(report.ByKind["fork"].Agreed >= 300, $"{report.ByKind["fork"].Agreed} forks agreed");
         Assert.True(report.ByKind["wait"].Agreed >= 600, $"{report.ByKind["wait"].Agreed} waits agreed");
     }
@@ -109,19 +96,37 @@ public sealed class StracePidNsTests
     {
         // strace -ff: each line is a whole call at its entry time; a fork is read with its return,
         // before the forks of other shells entered after it, which may have taken smaller numbers.
+        var lines = Directory.GetFiles(StraceCaptures.PathOf("traces/strace/ff-storms"))
+            .SelectMany(file => File.ReadLines(file).Select(text => (PerPidCaptures.TidOf(file), text))).ToList();
+        var report = AssertNamedChildrenAndAgreement("ff-storms", lines, StraceCaptures.ReadPerPid("traces/strace/ff-storms"));
+        Assert.True(report.ByKind["fork"].Agreed >= 60, $"{report.ByKind["fork"].Agreed} forks agreed");
+    }
+
+    /// <summary>The forks of 102 and 103, as (parent, number, child), are these; and the nested model agrees with every answer.</summary>
+    private static ValidationReport AssertForksAndAgreement(string name, List<PidEvent> events, (int, long, int)[] forks)
+    {
+        Assert.Equal(forks, events.OfType<Fork>().Where(f => f.Tid is 102 or 103).Select(f => (f.Tid, f.Ret!.Value, f.Child)));
+        var report = Validator.Run(name, "nested", events);
+        Assert.True(report.Clean, string.Join("\n", report.Disagreements.Take(10)));
+        return report;
+    }
+
+    /// <summary>
+    /// Every fork whose return line named its child (lines as (tid, text); tid 0 when the line
+    /// leads with it) has that child; and the nested model agrees with every answer.
+    /// </summary>
+    private static ValidationReport AssertNamedChildrenAndAgreement(string name, List<(int Tid, string Text)> lines, List<PidEvent> events)
+    {
         var named = new Dictionary<(int Parent, long Nr), int>();
-        var files = Directory.GetFiles(StraceCaptures.PathOf("traces/strace/ff-storms"));
-        foreach (var file in files)
-            foreach (var text in File.ReadLines(file))
-                if (text.Contains("clone") && StraceLine.TryParse(System.Text.Encoding.UTF8.GetBytes(text), out var line) is null && line.RetPidInStraceNs > 0)
-                    named[(PerPidCaptures.TidOf(file), line.Ret)] = line.RetPidInStraceNs;
-        var events = StraceCaptures.ReadPerPid("traces/strace/ff-storms");
+        foreach (var (tid, text) in lines)
+            if (text.Contains("clone") && StraceLine.TryParse(System.Text.Encoding.UTF8.GetBytes(text), out var line) is null && line.RetPidInStraceNs > 0)
+                named[(tid != 0 ? tid : line.Tid, line.Ret)] = line.RetPidInStraceNs;
         var forks = events.OfType<Fork>().Where(f => f.Ret > 0 && named.ContainsKey((f.Tid, f.Ret!.Value))).ToList();
         Assert.Equal(named.Count, forks.Count);
         Assert.All(forks, f => Assert.Equal(named[(f.Tid, f.Ret!.Value)], f.Child));
-        var report = Validator.Run("ff-storms", "nested", events);
+        var report = Validator.Run(name, "nested", events);
         Assert.True(report.Clean, string.Join("\n", report.Disagreements.Take(10)));
-        Assert.True(report.ByKind["fork"].Agreed >= 60, $"{report.ByKind["fork"].Agreed} forks agreed");
+        return report;
     }
 
     private static List<PidEvent> Read(string[] lines)
