@@ -155,7 +155,10 @@ public sealed partial class NestedPidModel
         return nr == TaskStruct.UnknownNr ? Tri.Unknown : nr == 0 ? Tri.Yes : Tri.No;
     }
 
-    /// <summary>Predicts one signal_generate, records it, and applies its effects; returns the result, -1 when not known.</summary>
+    /// <summary>PrepareSignal's answer when the recipient's queue, not its disposition, leaves the result open.</summary>
+    private const int QueueUnknown = -2;
+
+    /// <summary>Predicts one signal_generate, records it, and applies its effects; returns the result, negative when not known.</summary>
     private int SendSignal(int sig, TaskStruct t, bool group, Tri force, int code, Outcome o, bool unordered = false)
     {
         int res = PrepareSignal(sig, t, group, force, unordered);
@@ -164,7 +167,9 @@ public sealed partial class NestedPidModel
         if (res < 0)
         {
             o.UnknownResults.Add(idx);
-            o.Note ??= "a recipient's disposition is not known";
+            o.Note ??= res == QueueUnknown
+                ? "whether the recipient still had this signal pending is not known (a sibling's notice may come first; a signal can be taken without a line)"
+                : "a recipient's disposition is not known";
         }
         else if (res == (int)SignalResult.Delivered)
         {
@@ -180,7 +185,8 @@ public sealed partial class NestedPidModel
     /// sigtimedwait and signalfd take it without a line, and set_event_pid drops an exiting
     /// task's lines once its pid has left the filter; so "already pending" is never predicted.
     /// An <paramref name="unordered"/> signal (an exit's SIGCHLD among siblings') may find one
-    /// the capture places after it, so for a standard signal it is not known either.
+    /// the capture places after it, so for a standard signal it is not known either. Not known: -1 for
+    /// the disposition, <see cref="QueueUnknown"/> for the queue.
     /// </summary>
     private int PrepareSignal(int sig, TaskStruct t, bool group, Tri force, bool unordered)
     {
@@ -189,7 +195,7 @@ public sealed partial class NestedPidModel
         int ignored = SigIgnored(sig, t, force);
         if (ignored != 0) return ignored > 0 ? (int)SignalResult.Ignored : -1;
         ulong queue = group ? s.SharedPending : t.Pending;
-        if (Sig.Legacy(sig) && ((queue & Sig.Bit(sig)) != 0 || unordered)) return -1;
+        if (Sig.Legacy(sig) && ((queue & Sig.Bit(sig)) != 0 || unordered)) return QueueUnknown;
         return (int)SignalResult.Delivered;
     }
 

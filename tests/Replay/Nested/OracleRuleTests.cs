@@ -33,6 +33,8 @@ public sealed class OracleRuleTests
         var first = s.Exit(200);
         Assert.Equal([100], first.Signals.Select(x => x.To));
         Assert.Equal([0], first.UnknownResults);
+        // The shell's disposition is known: the note says what is not.
+        Assert.StartsWith("whether the recipient still had this signal pending is not known", first.Note);
     }
 
     [Fact]
