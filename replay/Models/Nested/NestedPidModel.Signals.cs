@@ -167,9 +167,9 @@ public sealed partial class NestedPidModel
         if (res < 0)
         {
             o.UnknownResults.Add(idx);
-            o.Note ??= res == QueueUnknown
-                ? "whether the recipient still had this signal pending is not known (a sibling's notice may come first; a signal can be taken without a line)"
-                : "a recipient's disposition is not known";
+            o.Note ??= res != QueueUnknown ? "a recipient's disposition is not known"
+                : unordered ? "whether the recipient already had this signal pending is not known: a sibling's exit notice may come first"
+                : "whether the recipient still had this signal pending is not known: it may have been taken without a line (sigtimedwait, signalfd)";
         }
         else if (res == (int)SignalResult.Delivered)
         {
