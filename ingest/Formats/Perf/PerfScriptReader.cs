@@ -24,6 +24,12 @@ public sealed class PerfScriptReader : ICaptureReader
         return false;
     }
 
+    /// <summary>
+    /// The comm of the child `perf record -- COMMAND` forks for the command, until its exec: perf's
+    /// own namespace is the capture's view, so that task is known to live in it, at level 0.
+    /// </summary>
+    public const string CommandComm = "perf-exec";
+
     public IEnumerable<PidEvent> Read(InputFile input, ReadContext context) =>
-        TracepointPipeline.ReadInput(input, new PerfLineParser(new CommTable()), context);
+        TracepointPipeline.ReadInput(input, new PerfLineParser(new CommTable()), context, CommandComm);
 }

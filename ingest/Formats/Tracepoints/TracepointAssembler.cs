@@ -25,6 +25,14 @@ public sealed class TracepointAssembler
     public const int MaxHeld = 1 << 16;
 
     /// <summary>
+    /// The comm a recording tool gives the child it forks for its command, before the exec
+    /// (perf record: "perf-exec"); null when it has none. The tool runs in the capture's view, the
+    /// initial namespace of its numbers, and so does that child: first seen with this comm, a task
+    /// is adopted there (NSpid = its tid), as strace's command is, and not in a namespace unknown.
+    /// </summary>
+    public string? CommandComm { get; init; }
+
+    /// <summary>
     /// Forks whose sched_process_fork lines are this close (trace time) to the one before and next
     /// to it in the output are put in the order of the numbers their calls returned, the order alloc_pid
     /// gave them out in the callers' namespace: the pid is allocated a little before the line, on
@@ -466,7 +474,7 @@ public sealed class TracepointAssembler
         if (task is not null) task.Forget();
         var group = GroupFor(line.Tid, line.Tgid);
         group.Live++;
-        task = new TaskState(line.Tid, line.Comm, group) { Unannounced = true };
+        task = new TaskState(line.Tid, line.Comm, group) { Unannounced = true, ToolsCommand = CommandComm is not null && line.Comm == CommandComm };
         _tasks[line.Tid] = task;
         return task;
     }
@@ -487,7 +495,10 @@ public sealed class TracepointAssembler
         if (task.Unannounced)
         {
             task.Unannounced = false;
-            Append(Adoption(task.Tid, task.Comm, task.Group.Known ? task.Group.Tgid : 0, line.Time));
+            var adopted = Adoption(task.Tid, task.Comm, task.Group.Known ? task.Group.Tgid : 0, line.Time);
+            if (task.ToolsCommand && task.Tid == task.Group.Tgid)
+                adopted = adopted with { Tgid = task.Tid, NsPid = [task.Tid] };
+            Append(adopted);
         }
         return ev with { Seq = -1, Time = line.Time, Tid = task.Tid, Comm = task.Comm };
     }
@@ -707,6 +718,8 @@ public sealed class TracepointAssembler
         public int ParentTid;
         /// <summary>True until the first event names the task: it must be adopted then.</summary>
         public bool Unannounced;
+        /// <summary>First seen bearing <see cref="CommandComm"/>: the child the recording tool forked for its command.</summary>
+        public bool ToolsCommand;
 
         /// <summary>Ends the pending call without an answer.</summary>
         public void EndCall()

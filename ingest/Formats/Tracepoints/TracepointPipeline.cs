@@ -22,12 +22,12 @@ public interface ITraceLineParser
 /// AggressiveOptimization: a capture is read once, and with tiered compilation most of a first
 /// pass over a million lines ran unoptimized (0.7 M lines/s against 1.3 M; replayer bench read).
 /// </summary>
-public sealed class TracepointPipeline(ITraceLineParser parser, string file)
+public sealed class TracepointPipeline(ITraceLineParser parser, string file, string? commandComm = null)
 {
     private readonly LineWindow _window = new();
 
     /// <summary>The shared pairing logic, also fed the /proc snapshot of a capture bundle.</summary>
-    public TracepointAssembler Assembler { get; } = new();
+    public TracepointAssembler Assembler { get; } = new() { CommandComm = commandComm };
 
     /// <summary>Event lines seen (headers and comments aside).</summary>
     public long EventLines { get; private set; }
@@ -74,10 +74,11 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file)
     /// context (thrown unless lenient), events out as soon as they are complete.
     /// </summary>
     /// <summary>Reads a whole input of one line layout: what the tracefs and perf readers are.</summary>
-    public static IEnumerable<PidEvent> ReadInput(InputFile input, ITraceLineParser parser, ReadContext context)
+    /// <summary>Reads a whole input; <paramref name="commandComm"/> as <see cref="TracepointAssembler.CommandComm"/>.</summary>
+    public static IEnumerable<PidEvent> ReadInput(InputFile input, ITraceLineParser parser, ReadContext context, string? commandComm = null)
     {
         using var lines = new LineReader(input.Stream, input.Name);
-        foreach (var ev in Read(lines, new TracepointPipeline(parser, input.Name), context)) yield return ev;
+        foreach (var ev in Read(lines, new TracepointPipeline(parser, input.Name, commandComm), context)) yield return ev;
     }
 
     public static IEnumerable<PidEvent> Read(LineReader lines, TracepointPipeline pipe, ReadContext context)

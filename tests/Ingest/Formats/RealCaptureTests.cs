@@ -131,6 +131,22 @@ public sealed class RealCaptureTests
         Assert.DoesNotContain(events.OfType<Signal>(), s => s.Tid == -1 && s.Record.Sig == 17);
     }
 
+    [Theory]
+    [InlineData("g-threads.perf.txt", 40)]
+    [InlineData("d-initdeath.perf.txt", 40)]
+    public void The_child_perf_forks_for_its_command_is_adopted_at_level_0_and_the_answers_below_it_are_checked(string name, int agreed)
+    {
+        // perf record -- COMMAND: the child is "perf-exec" until its exec, in perf's namespace, the
+        // capture's view. Adopted with no namespace, nothing it made could be placed (9 and 16 agreed).
+        var events = CaptureFiles.Events(name);
+        var command = events.OfType<TaskSnapshot>().Single(s => s.NsPid is not null);
+        Assert.Equal([command.Tid], command.NsPid!);
+        Assert.Contains(events, e => e is Exec x && x.Tid == command.Tid);
+        var report = Replayer.Replay.Validation.Validator.Run(name, "nested", events);
+        Assert.True(report.Clean, string.Join("\n", report.Disagreements));
+        Assert.True(report.Agreed >= agreed, $"{name}: {report.Agreed} agreed, {report.UnknownState} unknown");
+    }
+
     [Fact]
     public void Restarted_clones_leave_no_event_in_a_fork_storm()
     {
