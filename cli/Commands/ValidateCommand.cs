@@ -83,7 +83,8 @@ public static class ValidateCommand
             if (!capture.IsPerPid) events = reader.Read(input, context);
             else if (reader is IPerPidCaptureReader perPid) events = perPid.ReadPerPid(capture.Files, context);
             else throw new TraceFormatException(input.Name, 1, $"{capture.Files.Count} files named {Path.GetFileName(capture.Name)}.PID, but {reader.Format} captures are not written one file per task");
-            var name = context.Header?.Trace ?? Path.GetFileName(capture.Name);
+            // A native file's header, read with its first event, names the trace; else the file (or the -ff prefix) does.
+            var name = Path.GetFileName(capture.Name);
             var settings = new ModelSettings { Ptraced = reader.Format == "strace" };
             Validator? validator = null;
             foreach (var ev in events)

@@ -716,23 +716,30 @@ internal sealed class StraceDecoder
                 _unpaired.Sort((a, b) => a.Entered.CompareTo(b.Entered));
             }
         }
-        if (guessed != 0 && !_tasks.ContainsKey(guessed)) _dropped.Add(guessed);
-        if (guessed != 0 && _tasks.TryGetValue(guessed, out var orphan))
+        if (guessed != 0)
         {
-            // The child guessed for this fork came of another, entered before it showed.
-            orphan.BornOf = null;
-            if (PairWithFork(guessed, orphan.SeenAt) is { } real)
+            if (!_tasks.TryGetValue(guessed, out var orphan))
             {
-                Rebind(orphan, fork, real);
-                real.Child = guessed;
-                if (real.Confirmed)
+                // Gone already: its own fork's return will name it.
+                _dropped.Add(guessed);
+            }
+            else
+            {
+                // The child guessed for this fork came of another, entered before it showed.
+                orphan.BornOf = null;
+                if (PairWithFork(guessed, orphan.SeenAt) is { } real)
                 {
-                    if (real.Returned) Complete(real);
-                }
-                else
-                {
-                    orphan.BornOf = real;
-                    _unconfirmed.Add(real);
+                    Rebind(orphan, fork, real);
+                    real.Child = guessed;
+                    if (real.Confirmed)
+                    {
+                        if (real.Returned) Complete(real);
+                    }
+                    else
+                    {
+                        orphan.BornOf = real;
+                        _unconfirmed.Add(real);
+                    }
                 }
             }
         }
