@@ -8,7 +8,10 @@ namespace Replayer.Ingest.Store;
 /// SafeHandle, so each one adds and releases a reference and goes through a marshalling stub:
 /// four calls a row (step, the revision, the blob and its length), about 40 million at a 10M-event
 /// replay, were a few percent of its CPU. Here the statement is held once for the whole loop, and
-/// the column reads, which neither block nor call back, skip the GC transition.
+/// the column reads, which neither block nor call back, skip the GC transition. And the
+/// connection's own mutex is held across the loop: in SQLite's serialized mode every call takes
+/// it, and taking it again while holding it (it is recursive) costs no atomic operation; that was
+/// 2.5% of a 10M-event replay's CPU. Nothing else uses the connection while its rows are read.
 /// </summary>
 internal static class SqliteRows
 {
@@ -23,16 +26,38 @@ internal static class SqliteRows
         {
             statement.DangerousAddRef(ref added);
             IntPtr st = statement.DangerousGetHandle();
-            int rc;
-            while ((rc = Step(st)) == raw.SQLITE_ROW)
-                into.Add(ColumnInt64(st, 0), ColumnBlob(st, 1), ColumnBytes(st, 1));
-            return rc;
+            // Null when the connection is not serialized; entering null does nothing.
+            IntPtr mutex = DbMutex(DbHandle(st));
+            MutexEnter(mutex);
+            try
+            {
+                int rc;
+                while ((rc = Step(st)) == raw.SQLITE_ROW)
+                    into.Add(ColumnInt64(st, 0), ColumnBlob(st, 1), ColumnBytes(st, 1));
+                return rc;
+            }
+            finally
+            {
+                MutexLeave(mutex);
+            }
         }
         finally
         {
             if (added) statement.DangerousRelease();
         }
     }
+
+    [DllImport(Library, EntryPoint = "sqlite3_db_handle", ExactSpelling = true)]
+    private static extern IntPtr DbHandle(IntPtr statement);
+
+    [DllImport(Library, EntryPoint = "sqlite3_db_mutex", ExactSpelling = true)]
+    private static extern IntPtr DbMutex(IntPtr db);
+
+    [DllImport(Library, EntryPoint = "sqlite3_mutex_enter", ExactSpelling = true)]
+    private static extern void MutexEnter(IntPtr mutex);
+
+    [DllImport(Library, EntryPoint = "sqlite3_mutex_leave", ExactSpelling = true)]
+    private static extern void MutexLeave(IntPtr mutex);
 
     [DllImport(Library, EntryPoint = "sqlite3_step", ExactSpelling = true)]
     private static extern int Step(IntPtr statement);
