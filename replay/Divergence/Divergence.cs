@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Replayer.Replay.Models;
 
 namespace Replayer.Replay.Divergence;
@@ -120,8 +121,20 @@ public static class DivergenceClassifier
         return true;
     }
 
-    private static bool SameSet<T>(List<T> a, List<T> b) =>
-        a.Count == b.Count && (a.Count == 0 || a.ToHashSet().SetEquals(b));
+    /// <summary>
+    /// The same elements, whatever the order: each of one is in the other. The lists hold a few
+    /// (the orphans of one exit), so they are searched, not hashed into a set made for each event.
+    /// </summary>
+    private static bool SameSet<T>(List<T> a, List<T> b) where T : IEquatable<T>
+    {
+        if (a.Count != b.Count) return false;
+        var x = CollectionsMarshal.AsSpan(a);
+        var y = CollectionsMarshal.AsSpan(b);
+        if (x.Length > 32) return a.ToHashSet().SetEquals(b);
+        foreach (var e in x) if (!y.Contains(e)) return false;
+        foreach (var e in y) if (!x.Contains(e)) return false;
+        return true;
+    }
 
     private static string Describe(Outcome o) => o.Verdict switch
     {

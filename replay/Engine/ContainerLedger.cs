@@ -210,7 +210,8 @@ public sealed class ContainerLedger
         m.Open.Clear();
         foreach (var d in _open) m.Open.Add((d, d.After.Count));
         m.Recent.Clear();
-        m.Recent.AddRange(_recent);
+        // Not AddRange: a Queue is no ICollection<T>, so that would box an enumerator every batch.
+        foreach (var e in _recent) m.Recent.Add(e);
     }
 
     /// <summary>Puts the books back where a <see cref="Mark"/> took them down: whatever was booked since is gone.</summary>
