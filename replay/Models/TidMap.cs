@@ -36,17 +36,21 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
     /// <summary>Keys outside the table or array.</summary>
     private readonly Dictionary<int, T> _others = new();
 
-    private TidMap(int limit, bool paged)
+    /// <summary>Where a small map takes the arrays it grows into and leaves the ones it outgrew; null: made and dropped.</summary>
+    private readonly ArrayShelf<T>? _shelf;
+
+    private TidMap(int limit, bool paged, ArrayShelf<T>? shelf)
     {
         _limit = limit;
         if (paged) _table = new PagedTable<T>(limit);
+        _shelf = shelf;
     }
 
     /// <summary>A map by host tid: keys 0 to <see cref="PidMaxLimit"/> paged.</summary>
-    public TidMap() : this(PidMaxLimit, paged: true) { }
+    public TidMap() : this(PidMaxLimit, paged: true, shelf: null) { }
 
-    /// <summary>A map of small numbers: keys below <paramref name="limit"/> in an array that grows with the highest held.</summary>
-    public static TidMap<T> Small(int limit) => new(limit, paged: false);
+    /// <summary>A map of small numbers: keys below <paramref name="limit"/> in an array that grows with the highest held (its arrays from and back to <paramref name="shelf"/>, when given).</summary>
+    public static TidMap<T> Small(int limit, ArrayShelf<T>? shelf = null) => new(limit, paged: false, shelf);
 
     public int Count => (_table?.Count ?? _smallCount) + _others.Count;
 
@@ -72,12 +76,30 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
             else if (_table is not null) _table[key] = value;
             else
             {
-                if (key >= _small.Length) Array.Resize(ref _small, Math.Clamp((int)BitOperations.RoundUpToPowerOf2((uint)key + 1), SmallestArray, _limit));
+                if (key >= _small.Length) Grow(key);
                 ref var slot = ref _small[key];
                 if (PagedTable<T>.IsDefault(slot)) _smallCount++;
                 slot = value;
             }
         }
+    }
+
+    /// <summary>A small map's array grown to hold <paramref name="key"/>: the next power of two, within the limit.</summary>
+    private void Grow(int key)
+    {
+        int length = Math.Clamp((int)BitOperations.RoundUpToPowerOf2((uint)key + 1), SmallestArray, _limit);
+        var bigger = _shelf?.Take(length) ?? new T[length];
+        _small.AsSpan().CopyTo(bigger);
+        if (_small.Length > 0) _shelf?.Give(_small);
+        _small = bigger;
+    }
+
+    /// <summary>A small map that holds nothing in its array gives the array back to its shelf; it grows again if a key comes.</summary>
+    public void Trim()
+    {
+        if (_shelf is null || _smallCount > 0 || _small.Length == 0) return;
+        _shelf.Give(_small);
+        _small = [];
     }
 
     /// <summary>Holds a key not held yet; one held already throws, as a Dictionary's Add does.</summary>

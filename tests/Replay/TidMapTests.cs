@@ -96,6 +96,32 @@ public sealed class TidMapTests
         for (int k = 12_000; k < 12_200; k++) map.Remove(k);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void A_small_map_emptied_and_trimmed_leaves_its_arrays_to_the_next_map_of_its_shelf()
+    {
+        var shelf = new ArrayShelf<string>();
+        var dead = TidMap<string>.Small(1024, shelf);
+        for (int k = 1; k < 1024; k++) dead[k] = $"v{k}";
+        for (int k = 1; k < 1024; k++) Assert.True(dead.Remove(k));
+        dead.Trim();
+        Assert.Equal(0, dead.Count);
+        Assert.Empty(dead);
+
+        // The next map grows through the sizes the first one did, into its arrays, which hold nothing.
+        var next = TidMap<string>.Small(1024, shelf);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 1; k < 1024; k++) next[k] = "x";
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1023, next.Count);
+        Assert.Equal(Enumerable.Range(1, 1023), next.Select(kv => kv.Key));
+
+        // A trimmed map still works: it grows again when a key comes.
+        dead[700] = "back";
+        Assert.Equal("back", dead[700]);
+        Assert.Equal(1, dead.Count);
+        Assert.False(dead.ContainsKey(699));
+    }
 }
 
 public sealed class InsertionOrderTests

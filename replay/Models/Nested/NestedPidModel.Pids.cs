@@ -5,7 +5,7 @@ public sealed partial class NestedPidModel
 {
     private PidNamespace NewNamespace(int level, PidNamespace? parent)
     {
-        var ns = new PidNamespace(_namespaces.Count, level, parent, parent?.PidMax ?? _options.PidMax, _lookups);
+        var ns = new PidNamespace(_namespaces.Count, level, parent, parent?.PidMax ?? _options.PidMax, _lookups, _idrArrays);
         _namespaces.Add(ns);
         if (level > 0) ListAdding(ns);
         return ns;
@@ -22,6 +22,7 @@ public sealed partial class NestedPidModel
         if (ns.Level == 0) return;
         int at = _adding.BinarySearch(ns, ById.Instance);
         if (at >= 0) _adding.RemoveAt(at);
+        if (ns.Idr.Count == 0) ns.Idr.Trim();
     }
 
     /// <summary>Namespaces in the order of their Ids (the adding list's order).</summary>
@@ -101,7 +102,8 @@ public sealed partial class NestedPidModel
             for (var ns = t.Ns; ns.Level > 0; ns = ns.Parent!)
             {
                 int nr = t.Nr[ns.Level];
-                if (nr > 0 && ns.Idr.TryGetValue(nr, out var held) && held == t) ns.Idr.Remove(nr);
+                if (nr > 0 && ns.Idr.TryGetValue(nr, out var held) && held == t && ns.Idr.Remove(nr) && !ns.Adding && ns.Idr.Count == 0)
+                    ns.Idr.Trim(); // the namespace is dead: its array goes to the next one made
             }
         }
         RemoveProcess(t);

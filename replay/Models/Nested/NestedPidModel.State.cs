@@ -170,7 +170,7 @@ public sealed partial class NestedPidModel
         {
             int level = r.ReadInt32();
             int parent = r.ReadInt32();
-            var ns = new PidNamespace(i, level, parent < 0 ? null : _namespaces[parent], 0, _lookups);
+            var ns = new PidNamespace(i, level, parent < 0 ? null : _namespaces[parent], 0, _lookups, _idrArrays);
             _namespaces.Add(ns);
             ns.Inode = r.ReadUInt64();
             ns.Cursor = r.ReadInt32();

@@ -87,6 +87,9 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>What find_pid_ns costs in the chosen kernel's structures; every idr reports to it.</summary>
     private readonly PidLookupTable _lookups;
 
+    /// <summary>The arrays of dead namespaces' idrs, for the namespaces made after them.</summary>
+    private readonly PidIdr.Shelf _idrArrays = new();
+
     /// <summary>Probes of the lookups made for the event being applied.</summary>
     private int _lookupProbes;
 

@@ -253,16 +253,25 @@ internal sealed class PidIdr
     /// <summary>The model's lookup-cost table.</summary>
     private readonly PidLookupTable _table;
 
-    public PidIdr(PidNamespace ns, PidLookupTable table)
+    public PidIdr(PidNamespace ns, PidLookupTable table, Shelf shelf)
     {
         _ns = ns;
         _table = table;
-        _map = ns.Level == 0 ? new TidMap<Held>() : TidMap<Held>.Small(SmallLimit);
+        _map = ns.Level == 0 ? new TidMap<Held>() : TidMap<Held>.Small(SmallLimit, shelf.Arrays);
         _order = new InsertionOrder();
     }
 
+    /// <summary>The arrays a model's namespaces below the host pass on, one to the next (<see cref="ArrayShelf{T}"/>).</summary>
+    public sealed class Shelf
+    {
+        internal readonly ArrayShelf<Held> Arrays = new();
+    }
+
+    /// <summary>A namespace that holds no number and takes no more gives its array to the shelf (<see cref="TidMap{T}.Trim"/>).</summary>
+    public void Trim() => _map.Trim();
+
     /// <summary>A number's pid, and the number's entry in the order (one slot, so a number comes or goes with one lookup).</summary>
-    private readonly struct Held(TaskStruct pid, int entry) : IEquatable<Held>
+    internal readonly struct Held(TaskStruct pid, int entry) : IEquatable<Held>
     {
         /// <summary>The pid holding the number.</summary>
         public readonly TaskStruct Pid = pid;

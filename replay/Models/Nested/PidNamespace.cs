@@ -70,11 +70,11 @@ internal sealed class PidNamespace
     /// <summary>A number came or went: the last search's answer no longer holds.</summary>
     public void ForgetSearch() => SearchStart = NotSearched;
 
-    public PidNamespace(int id, int level, PidNamespace? parent, int pidMax, PidLookupTable table)
+    public PidNamespace(int id, int level, PidNamespace? parent, int pidMax, PidLookupTable table, PidIdr.Shelf shelf)
     {
         Id = id;
         Level = level;
-        Idr = new PidIdr(this, table);
+        Idr = new PidIdr(this, table, shelf);
         Parent = parent;
         PidMax = pidMax;
         Cursor = UnknownCursor;

@@ -24,8 +24,8 @@ public sealed class PidIdrTests
     public void Numbers_are_found_and_walked_in_the_order_a_dictionary_keeps_on_either_side_of_each_table(int level)
     {
         var table = PidLookupTable.For(KernelEra.Modern, 4096);
-        var host = new PidNamespace(0, 0, null, 4_194_304, table);
-        var ns = level == 0 ? host : new PidNamespace(1, 1, host, 4_194_304, table);
+        var host = new PidNamespace(0, 0, null, 4_194_304, table, new PidIdr.Shelf());
+        var ns = level == 0 ? host : new PidNamespace(1, 1, host, 4_194_304, table, new PidIdr.Shelf());
         var reference = new Dictionary<int, TaskStruct>();
         var rng = new Random(3);
         for (int step = 0; step < 5_000; step++)
