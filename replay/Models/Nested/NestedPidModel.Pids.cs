@@ -22,7 +22,13 @@ public sealed partial class NestedPidModel
         if (ns.Level == 0) return;
         int at = _adding.BinarySearch(ns, ById.Instance);
         if (at >= 0) _adding.RemoveAt(at);
-        if (ns.Idr.Count == 0) ns.Idr.Trim();
+        TrimIfDead(ns);
+    }
+
+    /// <summary>A namespace that holds no number and takes no more is dead: its idr's array goes to the next namespace made.</summary>
+    private static void TrimIfDead(PidNamespace ns)
+    {
+        if (!ns.Adding && ns.Idr.Count == 0) ns.Idr.Trim();
     }
 
     /// <summary>Namespaces in the order of their Ids (the adding list's order).</summary>
@@ -102,8 +108,9 @@ public sealed partial class NestedPidModel
             for (var ns = t.Ns; ns.Level > 0; ns = ns.Parent!)
             {
                 int nr = t.Nr[ns.Level];
-                if (nr > 0 && ns.Idr.TryGetValue(nr, out var held) && held == t && ns.Idr.Remove(nr) && !ns.Adding && ns.Idr.Count == 0)
-                    ns.Idr.Trim(); // the namespace is dead: its array goes to the next one made
+                if (nr <= 0 || !ns.Idr.TryGetValue(nr, out var held) || held != t) continue;
+                ns.Idr.Remove(nr);
+                TrimIfDead(ns);
             }
         }
         RemoveProcess(t);
