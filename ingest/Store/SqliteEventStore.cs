@@ -338,23 +338,18 @@ public sealed class SqliteEventStore : IEventStore
     public async Task SaveSnapshotAsync(string stream, StreamRevision revision, string type, Stream state, CancellationToken ct = default)
     {
         long length = state.Length - state.Position;
+        // The snapshot saved last replaces the stream's others (a replay started again from the
+        // beginning must not resume from an older run's end). They go in a transaction of their
+        // own, committed first: pages freed and filled again in one transaction are journaled,
+        // since a rollback must restore what they held, and that wrote a 60 MB snapshot twice.
+        // Pages a committed transaction freed are free space, filled without a journal. A crash
+        // between the two leaves the stream without a snapshot, and its next replay starts from
+        // the beginning: the events are the record, a snapshot only saves work.
+        await ExecuteAsync("DELETE FROM snapshots WHERE stream = $s", ct, ("$s", stream));
         await using var c = await OpenConnectionAsync(ct);
         try
         {
-            // The snapshot saved last replaces the stream's others (a replay started again from the
-            // beginning must not resume from an older run's end). They go in a transaction of their
-            // own, committed first: pages freed and filled again in one transaction are journaled,
-            // since a rollback must restore what they held, and that wrote a 60 MB snapshot twice.
-            // Pages a committed transaction freed are free space, filled without a journal. A crash
-            // between the two leaves the stream without a snapshot, and its next replay starts from
-            // the beginning: the events are the record, a snapshot only saves work. The state goes
-            // in through incremental blob I/O, a megabyte at a time, never whole in memory.
-            using (var delete = c.CreateCommand())
-            {
-                delete.CommandText = "DELETE FROM snapshots WHERE stream = $s";
-                delete.Parameters.AddWithValue("$s", stream);
-                await delete.ExecuteNonQueryAsync(ct);
-            }
+            // The state goes in through incremental blob I/O, a megabyte at a time, never whole in memory.
             await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
             using var cmd = c.CreateCommand();
             cmd.Transaction = tx;
