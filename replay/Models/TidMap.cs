@@ -188,7 +188,7 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
             int end = table?.Length ?? small.Length;
             while (_next < end)
             {
-                if (table is not null && (_next = table.NextUsed(_next)) >= end) break;
+                if (table is not null && (_next = table.NextSet(_next)) >= end) break;
                 int key = _next++;
                 var value = table is not null ? table[key] : small[key];
                 if (PagedTable<T>.IsDefault(value)) continue;

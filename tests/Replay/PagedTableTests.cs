@@ -25,14 +25,17 @@ public sealed class PagedTableTests
         var t = new PagedTable<string?>(1 << 20);
         t[70_000] = "a";
         t[70_001] = "b";
-        Assert.Equal(70_000 & ~4095, t.NextUsed(0));
+        Assert.Equal(70_000, t.NextSet(0));
         t[70_000] = null;
-        Assert.Equal(70_000 & ~4095, t.NextUsed(0));
+        Assert.Equal(70_001, t.NextSet(0));
         t[70_001] = null;
-        Assert.Equal(t.Length, t.NextUsed(0));
+        Assert.Equal(t.Length, t.NextSet(0));
         Assert.Null(t[70_001]);
-        t[70_002] = "c";
-        Assert.Equal("c", t[70_002]);
+        // The page let go is the one the next page is made of: nothing is allocated.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        t[500_000] = "c";
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal("c", t[500_000]);
         Assert.Null(t[70_000]);
     }
 
@@ -41,7 +44,11 @@ public sealed class PagedTableTests
     {
         var t = new PagedTable<int>(1 << 20);
         t[123_456] = 0;
-        Assert.Equal(t.Length, t.NextUsed(0));
+        Assert.Equal(t.Length, t.NextSet(0));
+        // Had the default made a page, the first value written beside it would not need a new one.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        t[123_457] = 1;
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before >= 4096 * sizeof(int));
     }
 
     [Fact]
@@ -50,12 +57,34 @@ public sealed class PagedTableTests
         var t = new PagedTable<int>(1 << 20);
         for (int i = 0; i < 1 << 20; i += 4096) t[i] = 1;
         t.Clear();
-        Assert.Equal(t.Length, t.NextUsed(0));
+        Assert.Equal(t.Length, t.NextSet(0));
         Assert.Equal(0, t[4096]);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 16 * 4096; i += 4096) t[i + 1] = 2;
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(2, t[4097]);
         Assert.Equal(0, t[4096]);
+    }
+
+    [Fact]
+    public void The_next_set_slot_is_found_from_any_index_across_pages_and_past_the_end()
+    {
+        var ints = new PagedTable<int>(1 << 20);
+        var refs = new PagedTable<string?>(1 << 20);
+        foreach (int i in new[] { 3, 4095, 4096, 300_000, (1 << 20) - 1 })
+        {
+            ints[i] = -i;
+            refs[i] = i.ToString();
+        }
+        ints[5] = 1;
+        ints[5] = 0;  // set and cleared: its page stays for slot 3
+        foreach (var (from, expected) in new[] { (0, 3), (3, 3), (4, 4095), (4095, 4095), (4096, 4096), (4097, 300_000),
+                     (300_001, (1 << 20) - 1), ((1 << 20) - 1, (1 << 20) - 1), (1 << 20, 1 << 20) })
+        {
+            Assert.Equal(expected, ints.NextSet(from));
+            Assert.Equal(expected, refs.NextSet(from));
+        }
+        ints[(1 << 20) - 1] = 0;
+        Assert.Equal(ints.Length, ints.NextSet(300_001));
     }
 }

@@ -4,12 +4,8 @@ namespace Replayer.Replay.Models.Vpid;
 
 public sealed partial class VpidModel
 {
-    /// <summary>Format version of <see cref="Snapshot"/>.</summary>
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
     public const int SnapshotVersion = 5;
-
-    /// <summary>The first number from <paramref name="nr"/> on that may be in use or renumbered: the snapshot skips the empty pages.</summary>
-    private int NextNumberUsed(int nr) => Math.Min(_uses.NextUsed(nr), _traceOf.NextUsed(nr));
 
     /// <summary>
     /// The whole state: VPSs, tasks in process-list order with their threads, children and group
@@ -82,11 +78,15 @@ public sealed partial class VpidModel
                     for (var g = p; g is not null; g = g.NextInGroup) w.Write(g.Tid);
                 }
             w.Write(0);
-            for (int nr = NextNumberUsed(0); nr < _uses.Length; nr = NextNumberUsed(nr + 1))
-                if (_uses[nr] != 0 || _traceOf[nr] != 0)
-                {
-                    w.Write(nr); w.Write(_uses[nr]); w.Write(_traceOf[nr]);
-                }
+            // The numbers in use or renumbered, in order: each table is searched on from where it
+            // last had something, so a sparse one is not searched again for every number of the other.
+            for (int used = _uses.NextSet(0), traced = _traceOf.NextSet(0); Math.Min(used, traced) < _uses.Length;)
+            {
+                int nr = Math.Min(used, traced);
+                w.Write(nr); w.Write(_uses[nr]); w.Write(_traceOf[nr]);
+                if (used == nr) used = _uses.NextSet(nr + 1);
+                if (traced == nr) traced = _traceOf.NextSet(nr + 1);
+            }
             w.Write(-1);
             // Renumberings as they are, reservations for tasks not seen yet included.
             w.Write(_renumbered.Count);
