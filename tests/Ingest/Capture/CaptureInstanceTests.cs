@@ -85,10 +85,12 @@ public sealed class CaptureInstanceTests
         var cli = Path.Combine(AppContext.BaseDirectory, "replayer.dll");
         var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
         // bash starts the capture and signals it: its own child, seen the way it sees it. set -m
-        // keeps SIGINT from being ignored by the background job, as it would be in a plain script.
+        // keeps SIGINT from being ignored by the background job, as it would be in a plain script;
+        // env resets it too, for a test run that was itself started in the background, whose
+        // ignored SIGINT every child inherits (a shell cannot undo that, a capture rightly keeps it).
         const string Harness = """
             set -m
-            dotnet exec "$1" capture --buffer-kb 1024 --out "$2" -- sleep 30 >/dev/null 2>&1 &
+            env --default-signal=INT dotnet exec "$1" capture --buffer-kb 1024 --out "$2" -- sleep 30 >/dev/null 2>&1 &
             P=$!
             echo "$P"
             i=0
