@@ -820,8 +820,7 @@ internal sealed class StraceDecoder
             fork.Waiters = null;
             foreach (var w in waiters)
             {
-                if (fork.Ret is long r && w.Ret is long wr && AllocatedBefore(r, wr) && fork.Entered > w.Entered && (w.After is null || w.After.Entered < fork.Entered))
-                    w.After = fork;
+                GoBehindIfFirst(w, fork);
                 if (--w.Waiting == 0) Place(w);
             }
         }
@@ -844,13 +843,20 @@ internal sealed class StraceDecoder
     /// <summary>The last fork of the namespace, entered after this one and numbered already, whose number is smaller: this one's goes behind it.</summary>
     private void FindAfter(PendingFork fork)
     {
-        int ns = fork.Parent.Ns;
         for (int i = _numbered.Count - 1; i >= 0 && _numbered[i].Entered > fork.Entered; i--)
-        {
-            var y = _numbered[i];
-            if (y.Parent.Ns == ns && y.Ret is long yr && AllocatedBefore(yr, fork.Ret!.Value) && (fork.After is null || fork.After.Entered < y.Entered))
-                fork.After = y;
-        }
+            GoBehindIfFirst(fork, _numbered[i]);
+    }
+
+    /// <summary>
+    /// <paramref name="x"/>'s event goes behind <paramref name="y"/>'s when y, a fork of the same
+    /// namespace entered after x, took its number first; of several such forks, behind the one
+    /// entered last.
+    /// </summary>
+    private static void GoBehindIfFirst(PendingFork x, PendingFork y)
+    {
+        if (y.Parent.Ns == x.Parent.Ns && y.Entered > x.Entered && x.Ret is long xr && y.Ret is long yr
+            && AllocatedBefore(yr, xr) && (x.After is null || x.After.Entered < y.Entered))
+            x.After = y;
     }
 
     /// <summary>A fork's child read its first line (<see cref="WholeCalls"/>): every fork that took its number before the child's did has been read.</summary>
