@@ -19,4 +19,5 @@ root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(WhatIfCommand.Create());
+JitProfile.Start(root, args);
 return await Run.InvokeAsync(root, args);

@@ -60,7 +60,10 @@ public static class ReplayerProcess
 
     public static Running Start(string store, params string[] args) => new(store, args);
 
-    public static Result RunWith(string store, string? stdin, params string[] args)
+    public static Result RunWith(string store, string? stdin, params string[] args) => RunWith(store, stdin, null, args);
+
+    /// <summary>As <see cref="RunWith(string, string?, string[])"/>, with <paramref name="environment"/> set for the child too.</summary>
+    public static Result RunWith(string store, string? stdin, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -72,6 +75,7 @@ public static class ReplayerProcess
         psi.ArgumentList.Add(Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["REPLAYER_STORE"] = store;
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
