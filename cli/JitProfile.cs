@@ -10,8 +10,9 @@ namespace Replayer.Cli;
 /// snapshot writers again at its very end. The runtime's multicore JIT records which methods a
 /// command compiled into a profile when the process exits; the next run of that command reads
 /// the profile and compiles them on a background thread ahead of the command that needs them.
-/// Measured (docs/performance.md, "Eighth sitting"): a replay of 100,000 events took 1.07 s without
-/// a profile and 0.88 s with one (means of five alternated runs).
+/// Measured (docs/performance.md, "Eighth sitting"): a replay of 100,000 events took 1.06 s without
+/// a profile and 0.76 s with one, a replay of a real capture of 232 events 0.86 s and 0.69 s (means
+/// of five alternated runs).
 /// </summary>
 /// <remarks>
 /// One profile per command (`replay`, `bench-replay`, ...), kept under $XDG_CACHE_HOME/replayer/jit
