@@ -7,7 +7,7 @@ namespace Replayer.Cli;
 /// Compiles, on a second core, the methods a command compiled the last time it ran. The replayer
 /// runs without tiered compilation (every method optimised when first called), so a command
 /// spends its first few tenths of a second compiling on one core, and a replay compiles its
-/// snapshot writers again at its very end. The runtime's multicore JIT records which methods a
+/// snapshot writers only at its very end. The runtime's multicore JIT records which methods a
 /// command compiled into a profile when the process exits; the next run of that command reads
 /// the profile and compiles them on a background thread ahead of the command that needs them.
 /// Measured (docs/performance.md, "Eighth sitting"): a replay of 100,000 events took 1.06 s without
@@ -30,7 +30,8 @@ internal static class JitProfile
         try
         {
             var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            if (string.IsNullOrWhiteSpace(cache))
+            // The XDG spec: a relative path in the variable is ignored.
+            if (string.IsNullOrWhiteSpace(cache) || !Path.IsPathRooted(cache))
             {
                 var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
                 if (string.IsNullOrEmpty(home)) return;
