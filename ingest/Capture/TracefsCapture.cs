@@ -41,6 +41,7 @@ public static class TracefsCapture
         {
             "clone", "clone3", "fork", "vfork", "setpgid", "setsid", "getpid", "getppid", "getpgid", "getpgrp", "getsid", "gettid",
             "kill", "tkill", "tgkill", "wait4", "waitid", "unshare", "setns", "exit", "exit_group", "rt_sigaction", "prctl", "execve",
+            "setuid", "setreuid", "setresuid", "capset",
         }.SelectMany(s => new[] { $"syscalls/sys_enter_{s}", $"syscalls/sys_exit_{s}" }),
     ];
 

@@ -23,6 +23,8 @@ public enum EventKind : byte
     Deliver,
     /// <summary>Container lifecycle: create, enter, checkpoint, restore, stop.</summary>
     Container,
+    /// <summary>setuid, setreuid, setresuid, capset: the caller's credentials changed (or were asked to).</summary>
+    SetCred,
 }
 
 /// <summary>
@@ -93,6 +95,18 @@ public sealed record TaskSnapshot : PidEvent
     public ulong PidNs { get; init; }
     /// <summary>True when no snapshot had the task and it was adopted when first seen.</summary>
     public bool Adopted { get; init; }
+    /// <summary>Real, effective and saved uid (the Uid line of /proc/PID/status, in the capturing process's view); null when the capture has none.</summary>
+    public int[]? Uids { get; init; }
+    /// <summary>The permitted, effective, bounding and ambient capability sets (CapPrm, CapEff, CapBnd, CapAmb); null when not shown.</summary>
+    public ulong? CapPrm { get; init; }
+    public ulong? CapEff { get; init; }
+    public ulong? CapBnd { get; init; }
+    public ulong? CapAmb { get; init; }
+    /// <summary>
+    /// The task's user namespace is not the capturing process's: its capabilities count in that
+    /// namespace only, and the uids its own calls pass are that namespace's.
+    /// </summary>
+    public bool ForeignUserNs { get; init; }
     public override int RecordedAnswers => 0;
 }
 
@@ -119,6 +133,7 @@ public static class CloneFlags
     public const ulong Vfork = 0x4000;
     public const ulong Parent = 0x8000;
     public const ulong Thread = 0x10000;
+    public const ulong NewUser = 0x10000000;
     public const ulong NewPid = 0x20000000;
 }
 
@@ -181,7 +196,17 @@ public sealed record Prctl : PidEvent
     public override EventKind Kind => EventKind.Prctl;
     public int Option { get; init; }
     public ulong Arg2 { get; init; }
+    /// <summary>The third argument where it matters (PR_CAP_AMBIENT's capability); else 0.</summary>
+    public ulong Arg3 { get; init; }
     public const int SetChildSubreaper = 0x24;
+    /// <summary>Options that change the capabilities a later setuid or exec leaves (PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_CAP_AMBIENT).</summary>
+    public const int CapBsetDrop = 24, SetSecureBits = 28, CapAmbient = 47;
+    /// <summary>PR_CAP_AMBIENT's operations; PR_CAP_AMBIENT_IS_SET (1) only asks.</summary>
+    public const ulong AmbientRaise = 2, AmbientLower = 3, AmbientClearAll = 4;
+
+    /// <summary>A prctl that may change a capability set or the securebits (not one that only reads them).</summary>
+    public static bool ChangesCapabilities(int option, ulong arg2) =>
+        option is CapBsetDrop or SetSecureBits || (option == CapAmbient && arg2 is AmbientRaise or AmbientLower or AmbientClearAll);
 }
 
 public enum GetIdCall : byte { GetPid, GetPpid, GetPgid, GetPgrp, GetSid, GetTid }
@@ -261,6 +286,40 @@ public sealed record Deliver : PidEvent
     /// </summary>
     public ulong? SaFlags { get; init; }
     public override int RecordedAnswers => 0;
+}
+
+public enum CredCall : byte { SetUid, SetReUid, SetResUid, Capset }
+
+/// <summary>
+/// A change of the caller's user ids or capabilities. The uids are the arguments as passed, -1
+/// for "leave it" (setreuid's and setresuid's convention); setuid's one argument is in
+/// <see cref="Euid"/>, the others -1. capset carries no uid: its sets are behind a pointer the
+/// capture does not show.
+/// </summary>
+public sealed record SetCred : PidEvent
+{
+    public override EventKind Kind => EventKind.SetCred;
+    public CredCall Call { get; init; }
+    public int Ruid { get; init; } = -1;
+    public int Euid { get; init; } = -1;
+    public int Suid { get; init; } = -1;
+
+    /// <summary>
+    /// The event for a call's raw arguments, uid_t values as a tracer shows them (zero-extended or
+    /// sign-extended 32 bits, or -1 unmarked). A uid past int's range, which no id mapping gives,
+    /// is kept as what it does to the model: credentials no longer known, as a capset's are.
+    /// </summary>
+    public static SetCred FromArgs(CredCall call, long ruid, long euid, long suid, long? ret)
+    {
+        static int? Uid(long raw)
+        {
+            uint u = unchecked((uint)raw);
+            return u == uint.MaxValue ? -1 : u <= int.MaxValue ? (int)u : null;
+        }
+        if (Uid(ruid) is not int r || Uid(euid) is not int e || Uid(suid) is not int s)
+            return new SetCred { Call = CredCall.Capset, Ret = ret };
+        return new SetCred { Call = call, Ruid = r, Euid = e, Suid = s, Ret = ret };
+    }
 }
 
 public enum ContainerAction : byte { Create, Enter, Checkpoint, Restore, Stop }

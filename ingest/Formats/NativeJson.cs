@@ -93,6 +93,12 @@ public static partial class NativeJson
                 if (s.NsSid is not null) sink.Numbers(Key.NsSid, s.NsSid);
                 if (s.PidNs != 0) sink.Unsigned(Key.PidNs, s.PidNs);
                 if (s.Adopted) sink.True(Key.Adopted);
+                if (s.Uids is not null) sink.Numbers(Key.Uids, s.Uids);
+                if (s.CapPrm is { } capPrm) sink.Unsigned(Key.CapPrm, capPrm);
+                if (s.CapEff is { } capEff) sink.Unsigned(Key.CapEff, capEff);
+                if (s.CapBnd is { } capBnd) sink.Unsigned(Key.CapBnd, capBnd);
+                if (s.CapAmb is { } capAmb) sink.Unsigned(Key.CapAmb, capAmb);
+                if (s.ForeignUserNs) sink.True(Key.ForeignUserNs);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -123,6 +129,7 @@ public static partial class NativeJson
             case Prctl p:
                 sink.Number(Key.Option, p.Option);
                 sink.Unsigned(Key.Arg2, p.Arg2);
+                if (p.Arg3 != 0) sink.Unsigned(Key.Arg3, p.Arg3);
                 break;
             case GetId g:
                 sink.Name(Key.Call, AllCalls, GetIdCallsAt + (int)g.Call);
@@ -155,6 +162,12 @@ public static partial class NativeJson
                 sink.Number(Key.Sig, d.Sig);
                 sink.Name(Key.Handler, Handlers, (int)d.Handler);
                 if (d.SaFlags is { } saFlags) sink.Unsigned(Key.SaFlags, saFlags);
+                break;
+            case SetCred c:
+                sink.Name(Key.Call, AllCalls, CredCallsAt + (int)c.Call);
+                if (c.Ruid != -1) sink.Number(Key.Ruid, c.Ruid);
+                if (c.Euid != -1) sink.Number(Key.Euid, c.Euid);
+                if (c.Suid != -1) sink.Number(Key.Suid, c.Suid);
                 break;
             case Container c:
                 sink.Name(Key.Action, ContainerActions, (int)c.Action);
@@ -400,13 +413,13 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep Task the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep ForeignUserNs the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
-        Fd, NsType, TargetNs, Action, Id, Peer, Task,
+        Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs,
     }
 
     private static string Spelling(Key key) => key switch
@@ -419,6 +432,8 @@ public static partial class NativeJson
         Key.Handler => "handler", Key.SaFlags => "sa_flags", Key.Sig => "sig", Key.Option => "option", Key.Arg2 => "arg2",
         Key.Arg => "arg", Key.Thread => "thread", Key.Options => "options", Key.Fd => "fd", Key.NsType => "nstype",
         Key.TargetNs => "target_ns", Key.Action => "action", Key.Id => "id", Key.Peer => "peer", Key.Task => "task",
+        Key.Ruid => "ruid", Key.Euid => "euid", Key.Suid => "suid", Key.Uids => "uids", Key.CapPrm => "cap_prm",
+        Key.CapEff => "cap_eff", Key.CapBnd => "cap_bnd", Key.CapAmb => "cap_amb", Key.Arg3 => "arg3", Key.ForeignUserNs => "foreign_user_ns",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -442,13 +457,14 @@ public static partial class NativeJson
     // "call" means a different enum for each kind, and keys come in any order: keep the
     // spelling's index in the union of all call names, and map it once the kind is known.
     private static readonly Spellings AllCalls =
-        new([.. Names.ForkCalls, .. Names.GetIdCalls, .. Names.KillCalls, .. Names.WaitCalls]);
+        new([.. Names.ForkCalls, .. Names.GetIdCalls, .. Names.KillCalls, .. Names.WaitCalls, .. Names.CredCalls]);
 
     // Where each kind's calls begin in AllCalls.
     private const int ForkCallsAt = 0;
     private static readonly int GetIdCallsAt = Names.ForkCalls.Length;
     private static readonly int KillCallsAt = GetIdCallsAt + Names.GetIdCalls.Length;
     private static readonly int WaitCallsAt = KillCallsAt + Names.KillCalls.Length;
+    private static readonly int CredCallsAt = WaitCallsAt + Names.WaitCalls.Length;
 
     /// <summary>
     /// A fixed set of ASCII spellings (keys, enum names) found by their UTF-8 bytes or their chars
@@ -457,7 +473,7 @@ public static partial class NativeJson
     /// </summary>
     private sealed class Spellings
     {
-        private const int Slots = 128;              // a power of two, over twice the most spellings (42 keys)
+        private const int Slots = 128;              // a power of two, over twice the most spellings (52 keys)
         private readonly ulong[] _lo = new ulong[Slots];  // each slot's spelling, bytes 1 to 8, little-endian
         private readonly ulong[] _hi = new ulong[Slots];  // and bytes 9 to 16; zero past its end
         private readonly int[] _index = new int[Slots];   // its index in Names, plus one; 0 marks a free slot
@@ -602,9 +618,11 @@ public static partial class NativeJson
         private string? _host, _comm, _file, _id, _peer;
         private int _kind, _call, _handler, _action;
         private int _tgid, _ppid, _pgid, _sid, _child, _oldTid, _pid, _sig, _option, _arg, _thread, _options, _fd, _task;
-        private ulong _flags, _pidns, _saFlags, _arg2, _nstype, _targetNs;
-        private int[]? _nspid, _nspgid, _nssid, _setTid;
-        private bool _adopted, _group;
+        private int _ruid, _euid, _suid;
+        private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
+        private ulong? _capPrm, _capEff, _capBnd, _capAmb;
+        private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
+        private bool _adopted, _group, _foreignUserNs;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
@@ -612,6 +630,7 @@ public static partial class NativeJson
         public Fields()
         {
             _kind = _call = _handler = _action = -1;
+            _ruid = _euid = _suid = -1;
         }
 
         public void Set<T>(Key key, ref T v) where T : IValueSource, allows ref struct
@@ -650,6 +669,7 @@ public static partial class NativeJson
                 case Key.Sig: _sig = Sig(v.GetInt32()); _sawSig = true; break;
                 case Key.Option: _option = v.GetInt32(); break;
                 case Key.Arg2: _arg2 = v.GetUInt64(); break;
+                case Key.Arg3: _arg3 = v.GetUInt64(); break;
                 case Key.Arg: _arg = v.GetInt32(); break;
                 case Key.Thread: _thread = v.GetInt32(); break;
                 case Key.Options: _options = v.GetInt32(); break;
@@ -660,6 +680,18 @@ public static partial class NativeJson
                 case Key.Id: _id = v.GetString(MaxComm); break;
                 case Key.Peer: _peer = v.GetString(MaxComm); break;
                 case Key.Task: _task = Pid(v.GetInt32()); break;
+                case Key.Ruid: _ruid = Uid(v.GetInt32()); break;
+                case Key.Euid: _euid = Uid(v.GetInt32()); break;
+                case Key.Suid: _suid = Uid(v.GetInt32()); break;
+                case Key.Uids:
+                    _uids = IntArray(ref v, 3);
+                    if (_uids.Length != 3 || Array.Exists(_uids, u => u < 0)) throw new FormatException("\"uids\" is three uids: real, effective, saved");
+                    break;
+                case Key.CapPrm: _capPrm = v.GetUInt64(); break;
+                case Key.CapEff: _capEff = v.GetUInt64(); break;
+                case Key.CapBnd: _capBnd = v.GetUInt64(); break;
+                case Key.CapAmb: _capAmb = v.GetUInt64(); break;
+                case Key.ForeignUserNs: _foreignUserNs = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -682,7 +714,8 @@ public static partial class NativeJson
                 EventKind.Snapshot => new TaskSnapshot
                 {
                     Tgid = _tgid, PPid = _ppid, Pgid = _pgid, Sid = _sid, NsPid = _nspid, NsPgid = _nspgid,
-                    NsSid = _nssid, PidNs = _pidns, Adopted = _adopted,
+                    NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
+                    ForeignUserNs = _foreignUserNs,
                 },
                 EventKind.Fork => new Fork
                 {
@@ -703,7 +736,7 @@ public static partial class NativeJson
                     Sig = _sawSig ? _sig : throw new FormatException("sigaction without \"sig\""),
                     Handler = _handler < 0 ? Handler.Unknown : (Handler)_handler, SaFlags = _saFlags,
                 },
-                EventKind.Prctl => new Prctl { Option = _option, Arg2 = _arg2 },
+                EventKind.Prctl => new Prctl { Option = _option, Arg2 = _arg2, Arg3 = _arg3 },
                 EventKind.GetId => new GetId
                 {
                     Call = _call >= 0 ? Call(Names.GetIdCalls, GetIdCall.GetPid, "getid") : throw new FormatException("getid without \"call\""),
@@ -738,6 +771,11 @@ public static partial class NativeJson
                     Id = _id ?? throw new FormatException("container without \"id\""),
                     Peer = _peer, Task = _task,
                 },
+                EventKind.SetCred => new SetCred
+                {
+                    Call = _call >= 0 ? Call(Names.CredCalls, CredCall.SetUid, "setcred") : throw new FormatException("setcred without \"call\""),
+                    Ruid = _ruid, Euid = _euid, Suid = _suid,
+                },
                 _ => throw new FormatException("unknown kind"),
             };
             // The envelope is set on the one object made, rather than copied into a second.
@@ -754,6 +792,9 @@ public static partial class NativeJson
         // A tid or pid the kernel could have made: 0 (idle, or none) up to PID_MAX_LIMIT, 4194304.
         // The message is built out of line, so that the check itself is small enough to inline.
         private static int Pid(int v) => v is >= 0 and <= 4194304 ? v : throw NotA(v, "pid (0 to 4194304)");
+
+        // A uid as a call passes it: -1 (leave it) or a uid; (uid_t)-1 itself is never a uid.
+        private static int Uid(int v) => v >= -1 ? v : throw NotA(v, "uid (-1 to 2147483647)");
 
         private static int Sig(int v) => v is >= 0 and <= 64 ? v : throw NotA(v, "signal number (0 to 64)");
 
@@ -817,12 +858,13 @@ public static partial class NativeJson
     public static class Names
     {
         public static readonly string[] Kinds =
-            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container"];
+            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred"];
         public static readonly string[] ForkCalls = ["clone", "clone3", "fork", "vfork"];
         public static readonly string[] Handlers = ["unknown", "default", "ignore", "catch"];
         public static readonly string[] GetIdCalls = ["getpid", "getppid", "getpgid", "getpgrp", "getsid", "gettid"];
         public static readonly string[] KillCalls = ["kill", "tkill", "tgkill"];
         public static readonly string[] WaitCalls = ["wait4", "waitid"];
+        public static readonly string[] CredCalls = ["setuid", "setreuid", "setresuid", "capset"];
         public static readonly string[] ContainerActions = ["create", "enter", "checkpoint", "restore", "stop"];
     }
 }

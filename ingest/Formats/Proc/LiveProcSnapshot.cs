@@ -11,7 +11,7 @@ namespace Replayer.Ingest.Formats.Proc;
 public static class LiveProcSnapshot
 {
     // The /proc/TID/status lines a block keeps, in the kernel's order.
-    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "NStgid", "NSpid", "NSpgid", "NSsid"];
+    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "Uid", "NStgid", "NSpid", "NSpgid", "NSsid", "CapPrm", "CapEff", "CapBnd", "CapAmb"];
 
     /// <summary>Writes the header and one block per thread; returns how many blocks.</summary>
     public static int Write(TextWriter w, string proc = "/proc")
@@ -19,6 +19,7 @@ public static class LiveProcSnapshot
         long epochNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         w.Write($"# proc snapshot {epochNs / 1_000_000_000}.{epochNs % 1_000_000_000:D9} by pid {Environment.ProcessId} ({Link(Path.Combine(proc, "self/ns/pid"))})\n");
         w.Write($"# /proc/uptime: {Read(Path.Combine(proc, "uptime"))?.Trim()}\n");
+        w.Write($"# user_ns: {Link(Path.Combine(proc, "self/ns/user"))}\n");
         int blocks = 0;
         foreach (int pid in Numbered(proc))
         {
@@ -61,6 +62,7 @@ public static class LiveProcSnapshot
         b.Append("session: ").Append(fields[3]).Append('\n');
         b.Append("ns: ").Append(Link(Path.Combine(dir, "ns/pid"))).Append('\n');
         b.Append("ns_for_children: ").Append(Link(Path.Combine(dir, "ns/pid_for_children"))).Append('\n');
+        b.Append("user_ns: ").Append(Link(Path.Combine(dir, "ns/user"))).Append('\n');
         b.Append('\n');
         return b.ToString();
     }

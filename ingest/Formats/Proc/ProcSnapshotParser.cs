@@ -7,8 +7,9 @@ namespace Replayer.Ingest.Formats.Proc;
 /// <summary>
 /// Reads the /proc snapshot text (docs/trace-format.md, "/proc snapshot"), one block per thread:
 /// "task TID tgid TGID", then /proc/TID/status lines (Name, Tgid, Pid, PPid, NStgid, NSpid,
-/// NSpgid, NSsid), "pgrp:" and "session:" from /proc/TID/stat, "ns:" the pid namespace link,
-/// ended by a blank line. Lines are fed one at a time; a block comes out when it ends.
+/// NSpgid, NSsid, and Uid, CapPrm, CapEff, CapBnd, CapAmb in captures from version 2 on), "pgrp:" and "session:"
+/// from /proc/TID/stat, "ns:" the pid namespace link, "user_ns:" the user namespace link (set
+/// against the "# user_ns:" header, the capturing process's own), ended by a blank line. Lines are fed one at a time; a block comes out when it ends.
 /// </summary>
 public sealed class ProcSnapshotParser(string file)
 {
@@ -17,6 +18,9 @@ public sealed class ProcSnapshotParser(string file)
 
     // The block being read, or null between blocks.
     private Block? _block;
+
+    // The capturing process's user namespace link, from the "# user_ns:" header; null when not given.
+    private string? _userNs;
 
     /// <summary>Boot-relative time of the snapshot, from its "# /proc/uptime:" header line (trace_clock local counts from boot too).</summary>
     public long Time { get; private set; }
@@ -63,6 +67,12 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("pgrp"u8)) b.Pgid = Int(value, lineNo, "pgrp");
         else if (key.SequenceEqual("session"u8)) b.Sid = Int(value, lineNo, "session");
         else if (key.SequenceEqual("ns"u8)) b.PidNs = Inode(value, lineNo);
+        else if (key.SequenceEqual("Uid"u8)) b.Uids = Uids(value, lineNo);
+        else if (key.SequenceEqual("CapPrm"u8)) b.CapPrm = CapSet(value, lineNo, "CapPrm");
+        else if (key.SequenceEqual("CapEff"u8)) b.CapEff = CapSet(value, lineNo, "CapEff");
+        else if (key.SequenceEqual("CapBnd"u8)) b.CapBnd = CapSet(value, lineNo, "CapBnd");
+        else if (key.SequenceEqual("CapAmb"u8)) b.CapAmb = CapSet(value, lineNo, "CapAmb");
+        else if (key.SequenceEqual("user_ns"u8)) b.UserNs = Encoding.ASCII.GetString(value);
         // Pid, NStgid, State, ns_for_children and anything a later version adds carry nothing the event keeps.
         return null;
     }
@@ -73,15 +83,26 @@ public sealed class ProcSnapshotParser(string file)
         if (_block is not { } b) return null;
         _block = null;
         Tasks++;
+        // A task whose user namespace is not the capturer's (or not known to be) holds its
+        // capabilities there only; one whose link could not be read (it was exiting) is taken
+        // for the capturer's, as every task is in a capture without the header.
+        bool foreign = _userNs is not null && b.UserNs is not null && b.UserNs.Length != 0 && b.UserNs != _userNs;
         return new TaskSnapshot
         {
             Seq = -1, Time = Time, Tid = b.Tid, Comm = b.Comm, Tgid = b.Tgid, PPid = b.PPid, Pgid = b.Pgid, Sid = b.Sid,
             NsPid = b.NsPid, NsPgid = b.NsPgid, NsSid = b.NsSid, PidNs = b.PidNs,
+            Uids = b.Uids, CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign,
         };
     }
 
     private void Header(ReadOnlySpan<byte> text, long lineNo)
     {
+        if (text.StartsWith("# user_ns:"u8))
+        {
+            var link = text[10..].Trim((byte)' ');
+            _userNs = link.IsEmpty ? null : Encoding.ASCII.GetString(link);
+            return;
+        }
         // "# /proc/uptime: 346.95 612.30" (older captures: "# uptime 346.95 612.30 ...").
         ReadOnlySpan<byte> rest;
         if (text.StartsWith("# /proc/uptime:"u8)) rest = text[15..];
@@ -141,6 +162,33 @@ public sealed class ProcSnapshotParser(string file)
         return (ulong)v;
     }
 
+    // "Uid:\treal\teffective\tsaved\tfs": the first three. A uid past int's range (no id mapping
+    // gives one) leaves the task's uids unknown rather than wrong.
+    private int[]? Uids(ReadOnlySpan<byte> s, long lineNo)
+    {
+        var uids = new int[3];
+        for (int i = 0; i < 3; i++)
+        {
+            s = s.TrimStart("\t "u8);
+            int end = s.IndexOfAny((byte)'\t', (byte)' ');
+            var one = end < 0 ? s : s[..end];
+            if (!Numbers.TryParseDecimal(one, out long v) || v < 0 || v > uint.MaxValue)
+                throw new TraceFormatException(file, lineNo, "Uid is not 'real effective saved fs'");
+            if (v > int.MaxValue) return null;
+            uids[i] = (int)v;
+            s = end < 0 ? default : s[end..];
+        }
+        return uids;
+    }
+
+    // "CapEff:\t000001ffffffffff": sixteen hex digits.
+    private ulong CapSet(ReadOnlySpan<byte> s, long lineNo, string what)
+    {
+        if (s.IsEmpty || s.Length > 16 || !ulong.TryParse(s, System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong v))
+            throw new TraceFormatException(file, lineNo, $"{what} is not a capability set in hex");
+        return v;
+    }
+
     /// <summary>One block's fields as read so far.</summary>
     private sealed class Block
     {
@@ -154,5 +202,11 @@ public sealed class ProcSnapshotParser(string file)
         public int[]? NsPgid;
         public int[]? NsSid;
         public ulong PidNs;
+        public int[]? Uids;
+        public ulong? CapPrm;
+        public ulong? CapEff;
+        public ulong? CapBnd;
+        public ulong? CapAmb;
+        public string? UserNs;
     }
 }

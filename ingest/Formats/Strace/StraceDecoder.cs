@@ -964,12 +964,26 @@ internal sealed class StraceDecoder
             case StraceCall.Prctl:
             {
                 if (!StraceArgs.Nth(args, 0, out var option)) throw Bad("prctl without an option");
-                bool subreaper = option.SequenceEqual("PR_SET_CHILD_SUBREAPER"u8)
-                    || (StraceArgs.TryInt(option, out int o) && o == Prctl.SetChildSubreaper);
-                if (!subreaper) return null;
-                if (!StraceArgs.Nth(args, 1, out var arg2) || !StraceArgs.TryNumber(StraceArgs.StripDecoration(arg2), out long a2)) throw Bad("prctl's second argument is not a number");
-                return new Prctl { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Option = Prctl.SetChildSubreaper, Arg2 = (ulong)a2 };
+                int number = PrctlOption(option);
+                if (number == Prctl.SetChildSubreaper)
+                {
+                    if (!StraceArgs.Nth(args, 1, out var arg2) || !StraceArgs.TryNumber(StraceArgs.StripDecoration(arg2), out long a2)) throw Bad("prctl's second argument is not a number");
+                    return new Prctl { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Option = number, Arg2 = (ulong)a2 };
+                }
+                if (number is not (Prctl.CapBsetDrop or Prctl.SetSecureBits or Prctl.CapAmbient)) return null;
+                // The capability options, with the arguments that say what changed.
+                ulong arg2Value = PrctlArg(args, 1, number), arg3Value = number == Prctl.CapAmbient ? PrctlArg(args, 2, number) : 0;
+                if (!Prctl.ChangesCapabilities(number, arg2Value)) return null;
+                return new Prctl { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Option = number, Arg2 = arg2Value, Arg3 = arg3Value };
             }
+            case StraceCall.SetUid:
+                return Stamped(SetCred.FromArgs(CredCall.SetUid, -1, UidArg(args, 0), -1, ret), task, time);
+            case StraceCall.SetReUid:
+                return Stamped(SetCred.FromArgs(CredCall.SetReUid, UidArg(args, 0), UidArg(args, 1), -1, ret), task, time);
+            case StraceCall.SetResUid:
+                return Stamped(SetCred.FromArgs(CredCall.SetResUid, UidArg(args, 0), UidArg(args, 1), UidArg(args, 2), ret), task, time);
+            case StraceCall.Capset:
+                return new SetCred { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Call = CredCall.Capset };
             default:
                 return null;
         }
@@ -1184,6 +1198,40 @@ internal sealed class StraceDecoder
         if (!StraceArgs.Nth(args, index, out var arg) || !StraceArgs.TryInt(arg, out int v)) throw Bad($"{what} is not a number");
         return v;
     }
+
+    // A uid_t as strace prints it: decimal, or -1 for (uid_t)-1.
+    private long UidArg(ReadOnlySpan<byte> args, int index)
+    {
+        if (!StraceArgs.Nth(args, index, out var arg) || !StraceArgs.TryNumber(StraceArgs.StripDecoration(arg), out long v)
+            || v < -1 || v > uint.MaxValue)
+            throw Bad("a uid argument is not a uid");
+        return v;
+    }
+
+    // strace names what it knows: PR_CAP_AMBIENT_RAISE, CAP_KILL, SECBIT_KEEP_CAPS|...; a number otherwise.
+    private ulong PrctlArg(ReadOnlySpan<byte> args, int index, int option)
+    {
+        if (!StraceArgs.Nth(args, index, out var arg)) throw Bad("a prctl argument is missing");
+        arg = StraceArgs.StripDecoration(arg);
+        if (StraceArgs.TryNumber(arg, out long n)) return (ulong)n;
+        if (StraceNames.TryCapabilityWord(arg, out ulong v)) return v;
+        throw Bad($"prctl's argument '{Encoding.ASCII.GetString(arg[..Math.Min(arg.Length, 60)])}' is not a number or a name");
+    }
+
+    private static SetCred Stamped(SetCred ev, StraceTask task, long time)
+    {
+        ev.SetEnvelope(ev.Host, NoSeq, time, task.Tid, task.Comm, ev.Ret);
+        return ev;
+    }
+
+    private static int PrctlOption(ReadOnlySpan<byte> option) => option switch
+    {
+        _ when option.SequenceEqual("PR_SET_CHILD_SUBREAPER"u8) => Prctl.SetChildSubreaper,
+        _ when option.SequenceEqual("PR_CAPBSET_DROP"u8) => Prctl.CapBsetDrop,
+        _ when option.SequenceEqual("PR_SET_SECUREBITS"u8) => Prctl.SetSecureBits,
+        _ when option.SequenceEqual("PR_CAP_AMBIENT"u8) => Prctl.CapAmbient,
+        _ => StraceArgs.TryInt(option, out int o) ? o : -1,
+    };
 
     private int SignalArg(ReadOnlySpan<byte> args, int index)
     {

@@ -11,6 +11,7 @@ internal enum StraceCall : byte
     Other,
     Clone, Clone3, Fork, VFork, Execve, Exit, Exit_Group, Wait4, Waitid, SetPgid, SetSid,
     GetPid, GetPpid, GetPgid, GetPgrp, GetSid, GetTid, Kill, Tkill, Tgkill, Unshare, SetNs, Rt_Sigaction, Prctl,
+    SetUid, SetReUid, SetResUid, Capset,
 }
 
 internal static class StraceNames
@@ -90,6 +91,32 @@ internal static class StraceNames
     private static readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> CallLookup = Calls.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> SignalLookup = Signals.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> ErrnoLookup = Errnos.GetAlternateLookup<ReadOnlySpan<char>>();
+    /// <summary>
+    /// What strace names prctl's capability arguments by: PR_CAP_AMBIENT's operations
+    /// (include/uapi/linux/prctl.h), the capabilities (include/uapi/linux/capability.h), the
+    /// securebits (include/uapi/linux/securebits.h).
+    /// </summary>
+    private static readonly Dictionary<string, long> CapabilityWords = new(StringComparer.Ordinal)
+    {
+        ["PR_CAP_AMBIENT_IS_SET"] = 1, ["PR_CAP_AMBIENT_RAISE"] = 2, ["PR_CAP_AMBIENT_LOWER"] = 3, ["PR_CAP_AMBIENT_CLEAR_ALL"] = 4,
+        ["CAP_CHOWN"] = 0, ["CAP_DAC_OVERRIDE"] = 1, ["CAP_DAC_READ_SEARCH"] = 2, ["CAP_FOWNER"] = 3,
+        ["CAP_FSETID"] = 4, ["CAP_KILL"] = 5, ["CAP_SETGID"] = 6, ["CAP_SETUID"] = 7, ["CAP_SETPCAP"] = 8,
+        ["CAP_LINUX_IMMUTABLE"] = 9, ["CAP_NET_BIND_SERVICE"] = 10, ["CAP_NET_BROADCAST"] = 11,
+        ["CAP_NET_ADMIN"] = 12, ["CAP_NET_RAW"] = 13, ["CAP_IPC_LOCK"] = 14, ["CAP_IPC_OWNER"] = 15,
+        ["CAP_SYS_MODULE"] = 16, ["CAP_SYS_RAWIO"] = 17, ["CAP_SYS_CHROOT"] = 18, ["CAP_SYS_PTRACE"] = 19,
+        ["CAP_SYS_PACCT"] = 20, ["CAP_SYS_ADMIN"] = 21, ["CAP_SYS_BOOT"] = 22, ["CAP_SYS_NICE"] = 23,
+        ["CAP_SYS_RESOURCE"] = 24, ["CAP_SYS_TIME"] = 25, ["CAP_SYS_TTY_CONFIG"] = 26, ["CAP_MKNOD"] = 27,
+        ["CAP_LEASE"] = 28, ["CAP_AUDIT_WRITE"] = 29, ["CAP_AUDIT_CONTROL"] = 30, ["CAP_SETFCAP"] = 31,
+        ["CAP_MAC_OVERRIDE"] = 32, ["CAP_MAC_ADMIN"] = 33, ["CAP_SYSLOG"] = 34, ["CAP_WAKE_ALARM"] = 35,
+        ["CAP_BLOCK_SUSPEND"] = 36, ["CAP_AUDIT_READ"] = 37, ["CAP_PERFMON"] = 38, ["CAP_BPF"] = 39,
+        ["CAP_CHECKPOINT_RESTORE"] = 40,
+        ["SECBIT_NOROOT"] = 1, ["SECBIT_NOROOT_LOCKED"] = 2, ["SECBIT_NO_SETUID_FIXUP"] = 4, ["SECBIT_NO_SETUID_FIXUP_LOCKED"] = 8,
+        ["SECBIT_KEEP_CAPS"] = 16, ["SECBIT_KEEP_CAPS_LOCKED"] = 32, ["SECBIT_NO_CAP_AMBIENT_RAISE"] = 64,
+        ["SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED"] = 128,
+    };
+
+    private static readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> CapabilityLookup = CapabilityWords.GetAlternateLookup<ReadOnlySpan<char>>();
+
     private static readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> CloneLookup = CloneFlagNames.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> WaitLookup = WaitOptionNames.GetAlternateLookup<ReadOnlySpan<char>>();
     private static readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> SaLookup = SaFlagNames.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -114,6 +141,9 @@ internal static class StraceNames
 
     /// <summary>clone's flag word: names, hex, and the exit signal in the low byte (CSIGNAL).</summary>
     public static bool TryCloneFlags(ReadOnlySpan<byte> text, out ulong flags) => TryFlags(CloneLookup, text, allowSignal: true, out flags);
+
+    /// <summary>A prctl capability argument: a number, a name, or securebits joined by '|'.</summary>
+    public static bool TryCapabilityWord(ReadOnlySpan<byte> text, out ulong value) => TryFlags(CapabilityLookup, text, allowSignal: false, out value);
 
     public static bool TryWaitOptions(ReadOnlySpan<byte> text, out ulong options) => TryFlags(WaitLookup, text, allowSignal: false, out options);
 

@@ -31,6 +31,7 @@ public enum Syscall : byte
     Exit, ExitGroup,
     RtSigaction, Prctl,
     Execve, Execveat,
+    SetUid, SetReUid, SetResUid, Capset,
 }
 
 /// <summary>

@@ -243,6 +243,12 @@ public sealed class TracepointAssembler
         // act == NULL only reads the disposition: nothing changed.
         Syscall.RtSigaction when t.A1 != 0 => new SigAction { Sig = (int)t.A0, Handler = Handler.Unknown, Ret = ret },
         Syscall.Prctl when t.A0 == Prctl.SetChildSubreaper => new Prctl { Option = (int)t.A0, Arg2 = (ulong)t.A1, Ret = ret },
+        Syscall.Prctl when Prctl.ChangesCapabilities((int)t.A0, (ulong)t.A1) =>
+            new Prctl { Option = (int)t.A0, Arg2 = (ulong)t.A1, Arg3 = t.A0 == Prctl.CapAmbient ? (ulong)t.A2 : 0, Ret = ret },
+        Syscall.SetUid => SetCred.FromArgs(CredCall.SetUid, -1, t.A0, -1, ret),
+        Syscall.SetReUid => SetCred.FromArgs(CredCall.SetReUid, t.A0, t.A1, -1, ret),
+        Syscall.SetResUid => SetCred.FromArgs(CredCall.SetResUid, t.A0, t.A1, t.A2, ret),
+        Syscall.Capset => new SetCred { Call = CredCall.Capset, Ret = ret },
         _ => null,
     };
 

@@ -67,10 +67,16 @@ public sealed partial class BinaryEventTests
         [
             new TaskSnapshot(), new Fork(), new Exec(), new Exit(), new SetPgid(), new SetSid(), new SigAction(), new Prctl(),
             new GetId(), new Kill(), new Wait(), new Unshare(), new SetNs(), new Signal(), new Deliver(), new Container { Id = "" },
+            new SetCred(),
         ];
         PidEvent[] full =
         [
             new TaskSnapshot { Tgid = 4194304, PPid = 1, Pgid = -7, Sid = 3, NsPid = levels, NsPgid = [], NsSid = [0], PidNs = ulong.MaxValue, Adopted = true },
+            new TaskSnapshot { Uids = [0, int.MaxValue, 65534], CapPrm = ulong.MaxValue, CapEff = 0, CapBnd = 0x1ffffffffff, CapAmb = 1, ForeignUserNs = true },
+            new SetCred { Call = CredCall.SetResUid, Ruid = int.MaxValue, Euid = 0, Suid = -1 },
+            new SetCred { Call = CredCall.SetUid, Euid = 65534 },
+            new SetCred { Call = CredCall.Capset },
+            new Prctl { Option = Prctl.CapAmbient, Arg2 = Prctl.AmbientRaise, Arg3 = ulong.MaxValue },
             new Fork { Call = ForkCall.VFork, Child = 4194304, Flags = ulong.MaxValue, SetTid = [int.MinValue, int.MaxValue, 0] },
             new Exec { Filename = new string('f', 4096), OldTid = 4194304 },
             new Exec { Filename = "/usr/bin/" + string.Concat(Enumerable.Repeat("日本é", 300)) },
@@ -128,6 +134,9 @@ public sealed partial class BinaryEventTests
         new Signal { Record = new SignalRecord(9, 1, (SignalResult)5, 0, false) },
         new Signal { Record = new SignalRecord(9, -1, SignalResult.Delivered, 0, false) },
         new Fork { Child = -1 },
+        new SetCred { Call = CredCall.SetReUid, Ruid = -2 },
+        new TaskSnapshot { Uids = [0, 0] },
+        new TaskSnapshot { Uids = [0, -1, 0] },
     ];
 
     [Fact]
@@ -141,7 +150,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(16 + 2 * 19, events);
+        Assert.Equal(17 + 2 * 24, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -297,7 +306,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x2a at byte 1 is no key", Reason(42, 0, End));
+        Assert.Contains("byte 0x3c at byte 1 is no key", Reason(60, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         Assert.Contains("longer than 64 bits", Reason([Tid, .. Enumerable.Repeat((byte)0xFF, 9), 0x02, End]));
         Assert.Contains("not in its shortest form", Reason(Tid, 0x8A, 0x00, Kind, 5, End));
@@ -307,8 +316,8 @@ public sealed partial class BinaryEventTests
         Assert.Contains("is not a pid", Reason(Tid, 1, Kind, 5, End));
         Assert.Contains("missing \"tid\"", Reason(Kind, 5, End));
         Assert.Contains("missing \"kind\"", Reason(Tid, 10, End));
-        Assert.Contains("has no value number 16", Reason(Tid, 10, Kind, 16, End));
-        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 16, End));
+        Assert.Contains("has no value number 17", Reason(Tid, 10, Kind, 17, End));
+        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 17, End));
         Assert.Contains("not UTF-8", Reason(Tid, 10, Comm, 2, 0xC3, 0x28, Kind, 5, End));
         Assert.Contains("where 1 are left", Reason(Tid, 10, Comm, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, End));
         Assert.Contains("neither true (1) nor false (0)", Reason(Tid, 10, Adopted, 2, Kind, 0, End));

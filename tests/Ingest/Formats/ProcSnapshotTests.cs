@@ -32,11 +32,64 @@ public sealed class ProcSnapshotTests
             Assert.NotEmpty(steady);
             Assert.All(steady, tid => Assert.Contains(mine, t => t.Tid == tid));
             Assert.All(tasks, t => Assert.True(t.Time > 0, "the snapshot's time comes from /proc/uptime"));
+            // Its credentials as /proc/self/status shows them, in the capturer's own user namespace.
+            var status = File.ReadAllLines("/proc/self/status").ToDictionary(l => l[..l.IndexOf(':')], l => l[(l.IndexOf(':') + 1)..].Trim());
+            Assert.Equal(status["Uid"].Split('\t').Take(3).Select(int.Parse), leader.Uids!);
+            Assert.Equal(ulong.Parse(status["CapEff"], NumberStyles.HexNumber), leader.CapEff);
+            Assert.Equal(ulong.Parse(status["CapBnd"], NumberStyles.HexNumber), leader.CapBnd);
+            Assert.False(leader.ForeignUserNs);
         }
         finally
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Credentials_read_from_a_block_and_a_user_namespace_other_than_the_capturers_is_marked()
+    {
+        var text = string.Join("\n",
+            "# proc snapshot 1.000000000 by pid 9 (pid:[4026531836])",
+            "# /proc/uptime: 12.50 20.00",
+            "# user_ns: user:[4026531837]",
+            "task 40 tgid 40", "Name:\tsh", "Tgid:\t40", "PPid:\t1", "Uid:\t65534\t0\t65534\t65534", "NSpid:\t40",
+            "CapPrm:\t000001ffffffffff", "CapEff:\t0000000000000020", "CapBnd:\t000001ffffffffff", "CapAmb:\t0000000000000000",
+            "pgrp: 40", "session: 40", "ns: pid:[4026531836]", "user_ns: user:[4026531837]", "",
+            "task 41 tgid 41", "Name:\tsh", "Tgid:\t41", "PPid:\t40", "Uid:\t100000\t100000\t100000\t100000", "NSpid:\t41",
+            "pgrp: 40", "session: 40", "ns: pid:[4026531836]", "user_ns: user:[4026532500]", "",
+            "task 42 tgid 42", "Name:\tsh", "Tgid:\t42", "PPid:\t40", "Uid:\t4294967294\t0\t0\t0", "NSpid:\t42",
+            "pgrp: 40", "session: 40", "ns: pid:[4026531836]", "", "");
+        var tasks = Parse(text);
+        Assert.Equal([65534, 0, 65534], tasks[0].Uids!);
+        Assert.Equal((0x1ffffffffffUL, 0x20UL, 0x1ffffffffffUL, 0UL), (tasks[0].CapPrm, tasks[0].CapEff, tasks[0].CapBnd, tasks[0].CapAmb));
+        Assert.False(tasks[0].ForeignUserNs);
+        Assert.True(tasks[1].ForeignUserNs);
+        Assert.Null(tasks[1].CapEff);
+        Assert.Null(tasks[2].Uids); // past int's range: unknown, not wrong
+        Assert.False(tasks[2].ForeignUserNs); // no link: the capturer's
+    }
+
+    [Theory]
+    [InlineData("Uid:\t0\t0")]
+    [InlineData("Uid:\t0\tx\t0\t0")]
+    [InlineData("CapEff:\t00000000000000zz")]
+    [InlineData("CapBnd:\t0000000000000000000")]
+    public void A_garbled_credential_line_is_an_error_naming_its_line(string line)
+    {
+        var text = string.Join("\n", "# /proc/uptime: 1.00 1.00", "task 40 tgid 40", "Name:\tsh", line, "", "");
+        var e = Assert.Throws<TraceFormatException>(() => Parse(text));
+        Assert.Equal(4, e.Line);
+    }
+
+    private static List<TaskSnapshot> Parse(string text)
+    {
+        var parser = new ProcSnapshotParser("snap.txt");
+        var tasks = new List<TaskSnapshot>();
+        long n = 0;
+        foreach (var line in text.Split('\n'))
+            if (parser.Line(System.Text.Encoding.UTF8.GetBytes(line), ++n) is { } t) tasks.Add(t);
+        if (parser.End() is { } last) tasks.Add(last);
+        return tasks;
     }
 
     private static List<int> Threads() =>
