@@ -21,7 +21,7 @@ public static class EventText
         SetPgid p => $"setpgid({p.Pid}, {p.Pgid}) = {Ret(p.Ret)}",
         SetSid s => $"setsid() = {Ret(s.Ret)}",
         SigAction a => $"rt_sigaction({SignalName(a.Sig)}, {a.Handler.ToString().ToLowerInvariant()}) = {Ret(a.Ret)}",
-        Prctl p => $"prctl({(p.Option == Prctl.SetChildSubreaper ? "PR_SET_CHILD_SUBREAPER" : p.Option.ToString(CultureInfo.InvariantCulture))}, {p.Arg2}) = {Ret(p.Ret)}",
+        Prctl p => $"prctl({PrctlName(p.Option)}, {p.Arg2}) = {Ret(p.Ret)}",
         GetId g => g.Call is GetIdCall.GetPgid or GetIdCall.GetSid
             ? $"{GetIdName(g.Call)}({g.Arg}) = {Ret(g.Ret)}"
             : $"{GetIdName(g.Call)}() = {Ret(g.Ret)}",
@@ -36,8 +36,24 @@ public static class EventText
         SetNs s => $"setns({s.Fd}{(s.TargetNs != 0 ? $" ns {s.TargetNs}" : "")}) = {Ret(s.Ret)}",
         Signal s => $"signal {SignalName(s.Record.Sig)} to {s.Record.To} {ResultName(s.Record.Result)}",
         Deliver d => $"takes {SignalName(d.Sig)} ({d.Handler.ToString().ToLowerInvariant()})",
+        SetCred c => c.Call switch
+        {
+            CredCall.SetUid => $"setuid({c.Euid}) = {Ret(c.Ret)}",
+            CredCall.SetReUid => $"setreuid({c.Ruid}, {c.Euid}) = {Ret(c.Ret)}",
+            CredCall.SetResUid => $"setresuid({c.Ruid}, {c.Euid}, {c.Suid}) = {Ret(c.Ret)}",
+            _ => $"capset(...) = {Ret(c.Ret)}",
+        },
         Container c => $"container {c.Action.ToString().ToLowerInvariant()} {c.Id}{(c.Peer is null ? "" : $" peer {c.Peer}")}{(c.Task != 0 ? $" task {c.Task}" : "")}",
         _ => ev.Kind.ToString().ToLowerInvariant(),
+    };
+
+    private static string PrctlName(int option) => option switch
+    {
+        Prctl.SetChildSubreaper => "PR_SET_CHILD_SUBREAPER",
+        Prctl.CapBsetDrop => "PR_CAPBSET_DROP",
+        Prctl.SetSecureBits => "PR_SET_SECUREBITS",
+        Prctl.CapAmbient => "PR_CAP_AMBIENT",
+        _ => option.ToString(CultureInfo.InvariantCulture),
     };
 
     private static string Ret(long? ret) => ret switch

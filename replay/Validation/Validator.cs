@@ -115,7 +115,7 @@ public sealed class Validator
 
     /// <summary>Why a kill's predicted signal may be missing: a target that refuses the caller gets none, and the models cannot tell.</summary>
     private const string UnsentByKill = "the model sends a signal the kernel did not; a target that refuses the caller (EPERM) gets none, " +
-        "and the models, with no credentials in the capture, take every caller to be privileged";
+        "and a task the capture shows no credentials for is taken to be root";
 
     /// <summary>The counts of a kind of event, looked up once per kind rather than by name per event.</summary>
     private AnswerCounts CountsOf(EventKind kind)

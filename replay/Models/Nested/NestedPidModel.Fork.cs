@@ -201,6 +201,8 @@ public sealed partial class NestedPidModel
         child.Born = true;
         child.Traced = IsTraced(cur) == Tri.No ? Tri.No : Tri.Unknown;
         child.TracerTid = child.Traced == Tri.No ? 0 : cur.TracerTid;
+        child.Cred = cur.Cred;
+        if ((f.Flags & CloneFlags.NewUser) != 0) child.Cred.EnterNewUserNs();
         var cs = cur.Signal!;
         bool siblingOfCurrent = (f.Flags & (CloneFlags.Parent | CloneFlags.Thread)) != 0;
         var parent = siblingOfCurrent ? cur.Parent : cur;
@@ -230,6 +232,8 @@ public sealed partial class NestedPidModel
     private void AdoptChildUnplaced(TaskStruct cur, Fork f)
     {
         var child = AdoptUnplaced(f.Child);
+        child.Cred = cur.Cred;
+        if ((f.Flags & CloneFlags.NewUser) != 0) child.Cred.EnterNewUserNs();
         if (f.IsThread || child.Signal!.Leader != child) return;
         RemoveChild(child);
         AddChild(cur, child);
@@ -266,6 +270,10 @@ public sealed partial class NestedPidModel
         }
         var s = cur.Signal;
         var leader = s.Leader;
+        // The thread that exec'd keeps its credentials under the leader's pid.
+        if (e.OldTid != 0 && e.OldTid != e.Tid && _host.Idr.TryGetValue(e.OldTid, out var caller) && caller.Hashed && caller.Signal == s)
+            leader.Cred = caller.Cred;
+        leader.Cred.Exec();
         for (var t = s.FirstThread; t is not null;)
         {
             var next = t.NextThread;

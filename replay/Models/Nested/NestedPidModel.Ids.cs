@@ -183,6 +183,11 @@ public sealed partial class NestedPidModel
         if (p.Option != Prctl.SetChildSubreaper)
         {
             o.Verdict = Verdict.NotApplicable;
+            if (Prctl.ChangesCapabilities(p.Option, p.Arg2) && _host.Idr.TryGetValue(p.Tid, out var t) && t.Hashed)
+            {
+                if (p.Ret is null) t.Cred.Forget();
+                else if (p.Ret == 0) t.Cred.Prctl(p.Option, p.Arg2, p.Arg3);
+            }
             return;
         }
         // PR_SET_CHILD_SUBREAPER always succeeds (kernel/sys.c): the answer needs no state.
@@ -213,6 +218,8 @@ public sealed partial class NestedPidModel
     /// </summary>
     private void ApplyUnshare(Unshare u, Outcome o)
     {
+        if ((u.Flags & CloneFlags.NewUser) != 0 && u.Ret is 0 && _host.Idr.TryGetValue(u.Tid, out var t) && t.Hashed)
+            t.Cred.EnterNewUserNs();
         if ((u.Flags & CloneFlags.NewPid) == 0)
         {
             o.Verdict = Verdict.NotApplicable;
@@ -229,6 +236,19 @@ public sealed partial class NestedPidModel
         else o.Return(err);
         bool done = u.Ret.HasValue ? u.Ret == 0 : err == 0;
         if (done) cur.NsForChildren = CreatePidNamespace(cur.Ns);
+    }
+
+    /// <summary>
+    /// setuid, setreuid, setresuid, capset: the kernel's answer is followed, not predicted (it
+    /// rests on CAP_SETUID and the securebits as much as on the uids); a success changes the
+    /// caller's credentials as kernel/sys.c does.
+    /// </summary>
+    private void ApplySetCred(SetCred c, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (c.Ret is < 0 || !_host.Idr.TryGetValue(c.Tid, out var t) || !t.Hashed) return;
+        if (c.Ret is null) t.Cred.Forget();
+        else t.Cred.Apply(c);
     }
 
     /// <summary>setns to a pid namespace: only the caller's own or a descendant (pidns_install), for its children.</summary>

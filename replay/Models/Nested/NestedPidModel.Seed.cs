@@ -38,6 +38,7 @@ public sealed partial class NestedPidModel
             sig.MarkAllUnknown();
         }
         t.Hashed = true;
+        t.Cred = Creds.FromSnapshot(s);
         if (t != leader) RemoveProcess(t);
         AddThread(sig, t);
         if (t.Placed) Count(t, +1);

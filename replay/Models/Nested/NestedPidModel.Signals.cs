@@ -106,15 +106,16 @@ public sealed partial class NestedPidModel
     private int KillPgrpInfo(int sig, TaskStruct pgrp, TaskStruct cur, Outcome o)
     {
         if (!_allKnown && !pgrp.Born) return UnknownAnswer;
-        bool success = false;
+        bool success = false, open = false;
         int retval = -ESRCH;
         for (var p = pgrp.PgrpHead; p is not null; p = p.PgrpNext)
         {
             int err = GroupSendSigInfo(sig, p, cur, o);
             success |= err == 0;
+            open |= err == UnknownAnswer;
             retval = err;
         }
-        return success ? 0 : retval;
+        return success ? 0 : open ? UnknownAnswer : retval;
     }
 
     /// <summary>tkill and tgkill: one thread, named in the caller's namespace; its own pending queue.</summary>
@@ -133,6 +134,7 @@ public sealed partial class NestedPidModel
         }
         if (!Sig.Valid(sig)) return -EINVAL;
         o.RetTarget = p!.Tid;
+        if (MayKill(cur, p!, sig, o) is int refused) return refused;
         if (sig == 0) return 0;
         SendSignal(sig, p, group: false, SenderOutside(cur, p), Sig.SI_TKILL, o);
         return 0;
@@ -142,9 +144,30 @@ public sealed partial class NestedPidModel
     private int GroupSendSigInfo(int sig, TaskStruct p, TaskStruct cur, Outcome o)
     {
         if (!Sig.Valid(sig)) return -EINVAL;
+        if (MayKill(cur, p, sig, o) is int refused) return refused;
         if (sig == 0) return 0;
         SendSignal(sig, p, group: true, SenderOutside(cur, p), Sig.SI_USER, o);
         return 0;
+    }
+
+    /// <summary>
+    /// check_kill_permission past the signal's validity: null when the caller may signal the
+    /// task, else -EPERM, or <see cref="UnknownAnswer"/> when its credentials do not say.
+    /// </summary>
+    private static int? MayKill(TaskStruct cur, TaskStruct p, int sig, Outcome o)
+    {
+        if (cur.Signal == p.Signal) return null;
+        var mine = Leader(cur).Session;
+        var theirs = Leader(p).Session;
+        var sameSession = mine is null || theirs is null ? Tri.Unknown : mine == theirs ? Tri.Yes : Tri.No;
+        switch (Creds.MayKill(cur.Cred, p.Cred, sig, sameSession))
+        {
+            case Tri.Yes: return null;
+            case Tri.No: return -EPERM;
+            default:
+                o.Note ??= "whether the caller may signal the task is not known (its credentials, or the task's)";
+                return UnknownAnswer;
+        }
     }
 
     /// <summary>send_signal_locked's force: the sender has no number in the recipient's namespace (an ancestor namespace).</summary>

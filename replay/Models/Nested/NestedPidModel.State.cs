@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 7;
+    public const int StateVersion = 8;
 
     public byte[] Snapshot()
     {
@@ -133,6 +133,7 @@ public sealed partial class NestedPidModel
                 w.Write((byte)t.Traced);
                 w.Write(t.TracerTid);
                 w.Write(t.MayBlockAll);
+                t.Cred.Write(w);
                 WriteList(w, t.FirstChild, c => c.NextSibling, ix);
                 WriteList(w, t.PgrpHead, m => m.PgrpNext, ix);
             }
@@ -247,6 +248,7 @@ public sealed partial class NestedPidModel
             t.Traced = (Tri)r.ReadByte();
             t.TracerTid = r.ReadInt32();
             t.MayBlockAll = r.ReadBoolean();
+            t.Cred = Creds.Read(r);
             children[i] = ReadList(r);
             members[i] = ReadList(r);
         }

@@ -24,10 +24,9 @@ public sealed record NestedOptions
 /// then the state follows what the trace says happened (MODELS.md, "Divergence"). Where the
 /// answer depends on what the capture cannot show, the verdict is UnknownState.
 ///
-/// Assumptions a capture cannot check: the caller is privileged (no EPERM: credentials are not
-/// captured; every capture here ran as root but traces/captures/j-hostkill1.txt, whose kill(-1) as
-/// nobody the machine's other processes refuse), and no signal is blocked (sigprocmask is not
-/// traced), except around a vfork: glibc's posix_spawn and CPython block every signal there, so
+/// Assumptions a capture cannot check: those of <see cref="Creds"/> (a task without credentials
+/// in the capture is root; an exec'd file is not set-user-ID), and no signal is blocked
+/// (sigprocmask is not traced), except around a vfork: glibc's posix_spawn and CPython block every signal there, so
 /// a signal to a thread that has made a vfork child and done nothing since has an unknown result
 /// (TaskStruct.MayBlockAll).
 /// </summary>
@@ -134,6 +133,7 @@ public sealed partial class NestedPidModel : IPidModel
             case SetNs n: ApplySetNs(n, outcome); break;
             case Signal s: ApplySignal(s, outcome); break;
             case Deliver d: ApplyDeliver(d, outcome); break;
+            case SetCred c: ApplySetCred(c, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
         // pid_nr_ns is a level compare and one load in either era: one probe per number shown.

@@ -1,8 +1,5 @@
 namespace Replayer.Replay.Models.Nested;
 
-/// <summary>Yes, no, or not shown by the capture.</summary>
-internal enum Tri : byte { Unknown, No, Yes }
-
 /// <summary>
 /// One task and its struct pid together (include/linux/pid.h: a pid carries one number per level,
 /// from its own namespace up to level 0). The record outlives the task while its pid is still some
@@ -122,6 +119,9 @@ internal sealed class TaskStruct
     /// </summary>
     public bool MayBlockAll;
 
+    /// <summary>The credentials a kill's permission check reads (copied at fork, changed by exec and the setuid family).</summary>
+    public Creds Cred = Creds.Root;
+
     public bool IsLeader => Signal is not null && Signal.Leader == this;
 
     /// <summary>On its parent's children list (a thread's real_parent is not linked).</summary>
@@ -154,6 +154,7 @@ internal sealed class TaskStruct
         UnseenChildren = 0;
         LastUnseen = null;
         MayBlockAll = false;
+        Cred = Creds.Root;
     }
 }
 

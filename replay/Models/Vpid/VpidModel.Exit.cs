@@ -350,6 +350,10 @@ public sealed partial class VpidModel
         var leader = t.Leader;
         leader.Caught = 0;
         leader.DidExec = true;
+        // The thread that exec'd keeps its credentials under the leader's pid.
+        if (ev.OldTid != 0 && ev.OldTid != ev.Tid && _tasks.TryGetValue(ev.OldTid, out var caller) && ReferenceEquals(caller.Leader, leader))
+            leader.Cred = caller.Cred;
+        leader.Cred.Exec();
         if (ev.OldTid == 0 && leader.NextThread is null)
             return;
         for (var th = leader.NextThread; th is not null;)

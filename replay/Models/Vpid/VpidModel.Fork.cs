@@ -51,6 +51,8 @@ public sealed partial class VpidModel
             child.UnknownDisposition = parent.Leader.UnknownDisposition;
         }
         child.VPid = vpid;
+        child.Cred = parent.Cred;
+        if ((ev.Flags & CloneFlags.NewUser) != 0) child.Cred.EnterNewUserNs();
         child.Unplaced = parent.EnteredUnnamed && !ev.IsThread;
         child.VPgid = parent.VPgid;
         child.VSid = parent.VSid;
@@ -261,6 +263,8 @@ public sealed partial class VpidModel
     private void SysUnshare(Unshare ev, Outcome o)
     {
         var caller = Caller(ev, o);
+        if ((ev.Flags & CloneFlags.NewUser) != 0 && ev.Ret is 0)
+            caller.Cred.EnterNewUserNs();
         if ((ev.Flags & CloneFlags.NewPid) == 0)
         {
             o.Verdict = Verdict.NotApplicable;
@@ -405,6 +409,7 @@ public sealed partial class VpidModel
         t.NestedNs = levels > 2 && vps is not null;
         SetTraceNr(t, ev.NsPid is { Length: > 0 } nspid ? nspid[Math.Min(1, nspid.Length - 1)] : 0);
         t.Adopted = ev.Adopted;
+        t.Cred = Creds.FromSnapshot(ev);
         if (vps is not null)
         {
             VpsTaskAdd(vps);

@@ -128,6 +128,15 @@ public sealed partial class VpidModel
                 o.Return(-ESRCH);
                 return;
             }
+            switch (MayKill(caller, target, ev.Sig))
+            {
+                case Tri.No:
+                    o.Return(-EPERM);
+                    return;
+                case Tri.Unknown:
+                    PermissionUnknown(o);
+                    return;
+            }
             Send(target, ev.Sig, o);
             o.Return(0, target.Leader.Tid);
             return;
@@ -155,15 +164,31 @@ public sealed partial class VpidModel
     /// <summary>__kill_pg_info over the global group: every member, whichever VPS it is in (unless the policy fences it).</summary>
     private void KillPgrp(VpidTask caller, int pgrp, int sig, Outcome o)
     {
-        bool found = false;
+        bool success = false, open = false;
+        int last = -ESRCH;
+        bool any = caller.Cred.KillsAny;
         for (var p = pgrp > 0 ? _groupHead[pgrp] : null; p is not null; p = p.NextInGroup)
         {
             if (Fenced(caller, p))
                 continue;
-            found = true;
-            Send(p, sig, o);
+            var may = any ? Tri.Yes : MayKill(caller, p, sig);
+            if (may == Tri.Yes)
+            {
+                success = true;
+                last = 0;
+                Send(p, sig, o);
+            }
+            else if (may == Tri.No)
+                last = -EPERM;
+            else
+                open = true;
         }
-        o.Return(found ? 0 : -ESRCH, found ? IdentityOf(pgrp) : 0);
+        if (!success && open)
+        {
+            PermissionUnknown(o);
+            return;
+        }
+        o.Return(success ? 0 : last, success ? IdentityOf(pgrp) : 0);
     }
 
     /// <summary>
@@ -174,6 +199,7 @@ public sealed partial class VpidModel
     private void KillAll(VpidTask caller, int sig, Outcome o)
     {
         int count = 0;
+        bool open = false, any = caller.Cred.KillsAny;
         if (_membersExact && _options.Policy == KillPolicy.OpenVz && caller.Vps is { } vps)
         {
             // Fenced to its VPS: the host walk would reach only its members, in the same order.
@@ -182,7 +208,10 @@ public sealed partial class VpidModel
                 if (!p.IsLeader || p.VPid <= 1 || ReferenceEquals(p, caller.Leader))
                     continue;
                 count++;
-                Send(p, sig, o);
+                var may = any ? Tri.Yes : MayKill(caller, p, sig);
+                open |= may == Tri.Unknown;
+                if (may == Tri.Yes)
+                    Send(p, sig, o);
             }
         }
         else
@@ -197,9 +226,19 @@ public sealed partial class VpidModel
                     continue;
                 Debug.Assert(e.Tid == p.Tid && e.VPid == p.VPid && e.Signals == p.Signals, "the process list's copy is current");
                 count++;
-                if (sig != 0)
+                // A caller with CAP_KILL reads no target's credentials (the list's copies suffice).
+                var may = any ? Tri.Yes : MayKill(caller, p, sig);
+                open |= may == Tri.Unknown;
+                if (sig != 0 && may == Tri.Yes)
                     SendToProcess(p, e.Signals, e.Tid, sig, 0, o); // a process on the list is its own leader
             }
+        }
+        // Its answer never carries an EPERM (kill_something_info keeps only other errors), but
+        // which processes got the signal is open when some may have refused it.
+        if (open)
+        {
+            PermissionUnknown(o);
+            return;
         }
         o.Return(count > 0 ? 0 : -ESRCH);
     }
@@ -220,6 +259,15 @@ public sealed partial class VpidModel
             if (target is not null)
                 o.Note = "tgkill compares the tgid argument with the virtual tgid (posted do_tkill)";
             return;
+        }
+        switch (MayKill(caller, target, ev.Sig))
+        {
+            case Tri.No:
+                o.Return(-EPERM);
+                return;
+            case Tri.Unknown:
+                PermissionUnknown(o);
+                return;
         }
         if (ev.Sig != 0)
             SendTo(target, target.Tid, ev.Sig, 0, o);
@@ -395,9 +443,45 @@ public sealed partial class VpidModel
     /// <summary>PR_SET_CHILD_SUBREAPER came with Linux 3.4: a 2.6.16 kernel has no subreapers, so orphans skip them here.</summary>
     private void SysPrctl(PidEvent ev, Outcome o)
     {
-        Caller(ev, o);
-        o.Verdict = ((Prctl)ev).Option == Prctl.SetChildSubreaper ? Verdict.Unsupported : Verdict.NotApplicable;
+        var caller = Caller(ev, o);
+        var p = (Prctl)ev;
+        o.Verdict = p.Option == Prctl.SetChildSubreaper ? Verdict.Unsupported : Verdict.NotApplicable;
         if (o.Verdict == Verdict.Unsupported)
             o.Note = "no child subreaper in this design: orphans go to the VPS or host init";
+        else if (Prctl.ChangesCapabilities(p.Option, p.Arg2))
+        {
+            if (p.Ret is null) caller.Cred.Forget();
+            else if (p.Ret == 0) caller.Cred.Prctl(p.Option, p.Arg2, p.Arg3);
+        }
+    }
+
+    /// <summary>setuid, setreuid, setresuid, capset: the trace's answer followed, as the nested model does (Creds).</summary>
+    private void SysSetCred(SetCred ev, Outcome o)
+    {
+        var caller = Caller(ev, o);
+        if (o.Verdict != Verdict.UnknownState) o.Verdict = Verdict.NotApplicable;
+        if (ev.Ret is < 0) return;
+        if (ev.Ret is null) caller.Cred.Forget();
+        else caller.Cred.Apply(ev);
+    }
+
+    /// <summary>
+    /// check_kill_permission of the patch's kernel: the same uids and CAP_KILL rule as today's
+    /// (capable() where today's asks ns_capable), and the SIGCONT exception within a session.
+    /// </summary>
+    private static Tri MayKill(VpidTask caller, VpidTask target, int sig)
+    {
+        if (ReferenceEquals(caller.Leader, target.Leader)) return Tri.Yes;
+        var same = caller.Leader.Session == 0 || target.Leader.Session == 0 ? Tri.Unknown
+            : caller.Leader.Session == target.Leader.Session ? Tri.Yes : Tri.No;
+        return Creds.MayKill(caller.Cred, target.Cred, sig, same);
+    }
+
+    private const string PermissionNotKnown = "whether the caller may signal the task is not known (its credentials, or the task's)";
+
+    private static void PermissionUnknown(Outcome o)
+    {
+        o.Verdict = Verdict.UnknownState;
+        o.Note ??= PermissionNotKnown;
     }
 }

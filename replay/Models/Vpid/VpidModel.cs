@@ -180,6 +180,7 @@ public sealed partial class VpidModel : IPidModel
             case EventKind.Deliver: Delivered((Deliver)ev, outcome); break;
             case EventKind.Signal: KernelSignal((Signal)ev, outcome); break;
             case EventKind.Container: ContainerEvent((Container)ev, outcome); break;
+            case EventKind.SetCred: SysSetCred((SetCred)ev, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
     }

@@ -120,8 +120,12 @@ internal sealed class VpidTask
     /// <summary>What a signal's result depends on, of this task's process when it is the leader.</summary>
     public SignalView Signals => new(_state, _ignored, _caught, _unknownDisposition);
 
+    /// <summary>The credentials a kill's permission check reads (copied at fork, changed by exec and the setuid family).</summary>
+    public Creds Cred = Creds.Root;
+
     public void Clear()
     {
+        Cred = Creds.Root;
         Processes = null;
         ProcessSlot = -1;
         Tid = Pid = TraceNr = NestedNr = Notifier = VPid = VTgid = VPgid = VSid = 0;

@@ -167,14 +167,11 @@ public sealed class CaptureDivergenceTests
             Assert.Superset(new SortedSet<int>(signalled.Where(t => t != init)), vpid);
             Assert.True(kill.Has(DivergenceCategory.SignalSet), kill.ToString());
 
-            // The shell runs as nobody: the machine's other processes refused it (EPERM), and the
-            // kernel generated nothing for them. Both models assume a privileged caller (credentials
-            // are not captured), so they count those as recipients too, the same in both designs.
-            var refused = new SortedSet<int>(nested.Keys.Where(t => !signalled.Contains(t)));
-            Assert.NotEmpty(refused);
-            Assert.Equal(refused, new SortedSet<int>(vpid.Where(t => !signalled.Contains(t))));
-            var workload = LiveDescendants(events, shell, replay.Events.IndexOf(kill));
-            Assert.DoesNotContain(refused, workload.Contains);
+            // The shell runs as nobody: the machine's other processes refuse it (EPERM), and the
+            // kernel generates nothing for them. The capture's credentials tell both models so:
+            // they signal exactly the processes the kernel did.
+            Assert.Equal(signalled, new SortedSet<int>(nested.Keys));
+            Assert.True(vpid.Count > 0 && vpid.All(signalled.Contains), string.Join(",", vpid));
         }
     }
 
