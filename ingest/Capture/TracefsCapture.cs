@@ -195,6 +195,11 @@ public static class TracefsCapture
             w.WriteLine($"# events: {string.Join(' ', Events.Select(ev => ev.Replace('/', ':')))}");
             w.WriteLine($"# missing_events: {string.Join(' ', missing)}");
             foreach (var s in stats) w.WriteLine($"# {s}");
+            // What each exec'd file does to credentials (set-user-ID, file capabilities): the
+            // trace shows only names, so they are looked up now, once tracing has stopped.
+            using (var trace = instance.OpenTrace())
+                foreach (var name in ExecFileProbe.Named(trace))
+                    w.WriteLine($"# exec_file: {ExecFileProbe.Describe(name)}");
             w.Write(snapshot);
         }
         long lines = 0;

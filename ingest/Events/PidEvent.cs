@@ -107,6 +107,8 @@ public sealed record TaskSnapshot : PidEvent
     /// namespace only, and the uids its own calls pass are that namespace's.
     /// </summary>
     public bool ForeignUserNs { get; init; }
+    /// <summary>NoNewPrivs: exec gives no set-user-ID uid nor file capability.</summary>
+    public bool NoNewPrivs { get; init; }
     public override int RecordedAnswers => 0;
 }
 
@@ -137,12 +139,23 @@ public static class CloneFlags
     public const ulong NewPid = 0x20000000;
 }
 
+/// <summary>
+/// What an exec'd file does to the credentials, as the capture found it: not looked at (older
+/// captures, strace, perf), nothing, set-user-ID, file capabilities, or looked for and not
+/// readable (gone by then, or named by a relative path).
+/// </summary>
+public enum ExecFile : byte { Unknown, Plain, SetUid, FileCaps, Unreadable }
+
 public sealed record Exec : PidEvent
 {
     public override EventKind Kind => EventKind.Exec;
     public string Filename { get; init; } = "";
     /// <summary>The tid before exec when a non-leader thread exec'd (it takes the leader's tid); else 0.</summary>
     public int OldTid { get; init; }
+    /// <summary>The file as the capture found it (on a nosuid mount: Plain); Unknown when not looked at.</summary>
+    public ExecFile File { get; init; }
+    /// <summary>A set-user-ID file's owner, the effective uid it gives; 0 otherwise.</summary>
+    public int FileUid { get; init; }
 }
 
 /// <summary>A signal_generate the kernel recorded: who got which signal and what became of it.</summary>
@@ -200,13 +213,14 @@ public sealed record Prctl : PidEvent
     public ulong Arg3 { get; init; }
     public const int SetChildSubreaper = 0x24;
     /// <summary>Options that change the capabilities a later setuid or exec leaves (PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_CAP_AMBIENT).</summary>
-    public const int CapBsetDrop = 24, SetSecureBits = 28, CapAmbient = 47;
+    public const int CapBsetDrop = 24, SetSecureBits = 28, SetNoNewPrivs = 38, CapAmbient = 47;
     /// <summary>PR_CAP_AMBIENT's operations; PR_CAP_AMBIENT_IS_SET (1) only asks.</summary>
     public const ulong AmbientRaise = 2, AmbientLower = 3, AmbientClearAll = 4;
 
-    /// <summary>A prctl that may change a capability set or the securebits (not one that only reads them).</summary>
+    /// <summary>A prctl that may change a capability set, the securebits or no_new_privs (not one that only reads them).</summary>
     public static bool ChangesCapabilities(int option, ulong arg2) =>
-        option is CapBsetDrop or SetSecureBits || (option == CapAmbient && arg2 is AmbientRaise or AmbientLower or AmbientClearAll);
+        option is CapBsetDrop or SetSecureBits || (option == SetNoNewPrivs && arg2 == 1)
+        || (option == CapAmbient && arg2 is AmbientRaise or AmbientLower or AmbientClearAll);
 }
 
 public enum GetIdCall : byte { GetPid, GetPpid, GetPgid, GetPgrp, GetSid, GetTid }

@@ -99,6 +99,7 @@ public static partial class NativeJson
                 if (s.CapBnd is { } capBnd) sink.Unsigned(Key.CapBnd, capBnd);
                 if (s.CapAmb is { } capAmb) sink.Unsigned(Key.CapAmb, capAmb);
                 if (s.ForeignUserNs) sink.True(Key.ForeignUserNs);
+                if (s.NoNewPrivs) sink.True(Key.NoNewPrivs);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -109,6 +110,8 @@ public static partial class NativeJson
             case Exec e:
                 sink.String(Key.File, e.Filename);
                 if (e.OldTid != 0) sink.Number(Key.OldTid, e.OldTid);
+                if (e.File != ExecFile.Unknown) sink.Name(Key.FileKind, ExecFiles, (int)e.File);
+                if (e.FileUid != 0) sink.Number(Key.FileUid, e.FileUid);
                 break;
             case Exit x:
                 if (x.Code is int code) sink.Number(Key.Code, code);
@@ -413,13 +416,13 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep ForeignUserNs the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep NoNewPrivs the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
-        Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs,
+        Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
     }
 
     private static string Spelling(Key key) => key switch
@@ -434,6 +437,7 @@ public static partial class NativeJson
         Key.TargetNs => "target_ns", Key.Action => "action", Key.Id => "id", Key.Peer => "peer", Key.Task => "task",
         Key.Ruid => "ruid", Key.Euid => "euid", Key.Suid => "suid", Key.Uids => "uids", Key.CapPrm => "cap_prm",
         Key.CapEff => "cap_eff", Key.CapBnd => "cap_bnd", Key.CapAmb => "cap_amb", Key.Arg3 => "arg3", Key.ForeignUserNs => "foreign_user_ns",
+        Key.FileKind => "file_kind", Key.FileUid => "file_uid", Key.NoNewPrivs => "no_new_privs",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -453,6 +457,7 @@ public static partial class NativeJson
     private static readonly Spellings Kinds = new(Names.Kinds);
     private static readonly Spellings Handlers = new(Names.Handlers);
     private static readonly Spellings ContainerActions = new(Names.ContainerActions);
+    private static readonly Spellings ExecFiles = new(Names.ExecFiles);
 
     // "call" means a different enum for each kind, and keys come in any order: keep the
     // spelling's index in the union of all call names, and map it once the kind is known.
@@ -473,7 +478,7 @@ public static partial class NativeJson
     /// </summary>
     private sealed class Spellings
     {
-        private const int Slots = 128;              // a power of two, over twice the most spellings (52 keys)
+        private const int Slots = 128;              // a power of two, over twice the most spellings (55 keys)
         private readonly ulong[] _lo = new ulong[Slots];  // each slot's spelling, bytes 1 to 8, little-endian
         private readonly ulong[] _hi = new ulong[Slots];  // and bytes 9 to 16; zero past its end
         private readonly int[] _index = new int[Slots];   // its index in Names, plus one; 0 marks a free slot
@@ -616,13 +621,13 @@ public static partial class NativeJson
         private long? _seq, _t, _ret, _code;
         private int? _tid;
         private string? _host, _comm, _file, _id, _peer;
-        private int _kind, _call, _handler, _action;
+        private int _kind, _call, _handler, _action, _fileKind, _fileUid;
         private int _tgid, _ppid, _pgid, _sid, _child, _oldTid, _pid, _sig, _option, _arg, _thread, _options, _fd, _task;
         private int _ruid, _euid, _suid;
         private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
         private ulong? _capPrm, _capEff, _capBnd, _capAmb;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
-        private bool _adopted, _group, _foreignUserNs;
+        private bool _adopted, _group, _foreignUserNs, _noNewPrivs;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
@@ -692,6 +697,9 @@ public static partial class NativeJson
                 case Key.CapBnd: _capBnd = v.GetUInt64(); break;
                 case Key.CapAmb: _capAmb = v.GetUInt64(); break;
                 case Key.ForeignUserNs: _foreignUserNs = v.GetBoolean(); break;
+                case Key.FileKind: _fileKind = v.GetName(ExecFiles, "file_kind"); break;
+                case Key.FileUid: _fileUid = v.GetInt32() is >= 0 and var owner ? owner : throw new FormatException("\"file_uid\" is a uid, not negative"); break;
+                case Key.NoNewPrivs: _noNewPrivs = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -715,7 +723,7 @@ public static partial class NativeJson
                 {
                     Tgid = _tgid, PPid = _ppid, Pgid = _pgid, Sid = _sid, NsPid = _nspid, NsPgid = _nspgid,
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
-                    ForeignUserNs = _foreignUserNs,
+                    ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs,
                 },
                 EventKind.Fork => new Fork
                 {
@@ -723,7 +731,7 @@ public static partial class NativeJson
                     Child = _sawChild ? _child : throw new FormatException("fork without \"child\""),
                     Flags = _flags, SetTid = _setTid,
                 },
-                EventKind.Exec => new Exec { Filename = _file ?? "", OldTid = _oldTid },
+                EventKind.Exec => new Exec { Filename = _file ?? "", OldTid = _oldTid, File = (ExecFile)_fileKind, FileUid = _fileUid },
                 EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, Signals = _signals ?? [] },
                 EventKind.SetPgid => new SetPgid
                 {
@@ -865,6 +873,7 @@ public static partial class NativeJson
         public static readonly string[] KillCalls = ["kill", "tkill", "tgkill"];
         public static readonly string[] WaitCalls = ["wait4", "waitid"];
         public static readonly string[] CredCalls = ["setuid", "setreuid", "setresuid", "capset"];
+        public static readonly string[] ExecFiles = ["unknown", "plain", "setuid", "file_caps", "unreadable"];
         public static readonly string[] ContainerActions = ["create", "enter", "checkpoint", "restore", "stop"];
     }
 }

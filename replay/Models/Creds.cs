@@ -18,11 +18,13 @@ internal enum Tri : byte { Unknown, No, Yes }
 /// workloads) is root with every capability, the assumption the models made before credentials
 /// were captured.
 ///
-/// Assumed, because no tracepoint shows it: an exec'd file is neither set-user-ID nor carries
-/// file capabilities, and the securebits a task had before the capture began are the default.
-/// Not known, and so left unknown: capabilities after capset (its sets are behind a pointer) until
-/// the next exec, and after setuid or exec once the securebits changed; uids a task in another
-/// user namespace passes (they are that namespace's).
+/// Assumed, because the capture does not show it: an exec'd file that `replayer capture` did not
+/// look up (captures made before it did, strace and perf captures, a relative name) is neither
+/// set-user-ID nor file-capable; the securebits a task had before the capture began are the
+/// default. Not known, and so left unknown: capabilities after capset (its sets are behind a
+/// pointer) until the next exec, after an exec of a file with file capabilities, and after setuid
+/// or exec once the securebits changed; uids a task in another user namespace passes (they are
+/// that namespace's).
 /// </summary>
 internal struct Creds
 {
@@ -47,6 +49,9 @@ internal struct Creds
     /// <summary>The task's user namespace is not the capture's: its capabilities count there only.</summary>
     public bool Foreign;
 
+    /// <summary>no_new_privs: exec gives no set-user-ID uid nor file capability (inherited, never cleared).</summary>
+    public bool NoNewPrivs;
+
     /// <summary>CAP_KILL over every task: no target's credentials need reading.</summary>
     public readonly bool KillsAny => !Foreign && !CapsUnknown && (Eff & Kill) != 0;
 
@@ -55,7 +60,7 @@ internal struct Creds
     public static Creds FromSnapshot(TaskSnapshot s)
     {
         if (s.Uids is not { Length: 3 } u) return Root;
-        var c = new Creds { Ruid = u[0], Euid = u[1], Suid = u[2], Foreign = s.ForeignUserNs };
+        var c = new Creds { Ruid = u[0], Euid = u[1], Suid = u[2], Foreign = s.ForeignUserNs, NoNewPrivs = s.NoNewPrivs };
         if (s.CapPrm is { } prm && s.CapEff is { } eff && s.CapBnd is { } bnd && s.CapAmb is { } amb)
         {
             (c.Prm, c.Eff, c.Bnd, c.Amb) = (Pick(prm), Pick(eff), Pick(bnd), Pick(amb));
@@ -185,7 +190,7 @@ internal struct Creds
     {
         w.Write(Ruid); w.Write(Euid); w.Write(Suid);
         w.Write(Prm); w.Write(Eff); w.Write(Bnd); w.Write(Amb);
-        w.Write((byte)((CapsUnknown ? 1 : 0) | (RulesUnknown ? 2 : 0) | (Foreign ? 4 : 0)));
+        w.Write((byte)((CapsUnknown ? 1 : 0) | (RulesUnknown ? 2 : 0) | (Foreign ? 4 : 0) | (NoNewPrivs ? 8 : 0)));
     }
 
     public static Creds Read(BinaryReader r)
@@ -193,7 +198,7 @@ internal struct Creds
         var c = new Creds { Ruid = r.ReadInt32(), Euid = r.ReadInt32(), Suid = r.ReadInt32() };
         (c.Prm, c.Eff, c.Bnd, c.Amb) = (r.ReadByte(), r.ReadByte(), r.ReadByte(), r.ReadByte());
         int flags = r.ReadByte();
-        (c.CapsUnknown, c.RulesUnknown, c.Foreign) = ((flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0);
+        (c.CapsUnknown, c.RulesUnknown, c.Foreign, c.NoNewPrivs) = ((flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, (flags & 8) != 0);
         return c;
     }
 
@@ -220,6 +225,9 @@ internal struct Creds
             case Ingest.Events.Prctl.SetSecureBits:
                 if ((arg2 & 0x15) != 0) RulesUnknown = true;
                 break;
+            case Ingest.Events.Prctl.SetNoNewPrivs:
+                NoNewPrivs = true;
+                break;
             case Ingest.Events.Prctl.CapAmbient:
                 if (arg2 == Ingest.Events.Prctl.AmbientClearAll) Amb = 0;
                 else if (arg2 == Ingest.Events.Prctl.AmbientLower) Amb &= (byte)~Bit(arg3);
@@ -241,13 +249,33 @@ internal struct Creds
     }
 
     /// <summary>
-    /// cap_bprm_creds_from_file for a file that is neither set-user-ID nor carries file
-    /// capabilities: the saved uid becomes the effective one; root (real or effective) gets the
-    /// bounding set, effective only with an effective uid of 0; any other gets its ambient set.
+    /// bprm_fill_uid and cap_bprm_creds_from_file: a set-user-ID file gives its owner as the
+    /// effective uid (and empties the ambient set), unless no_new_privs; the saved uid becomes
+    /// the effective one; root (real or effective) gets the bounding set, effective only with an
+    /// effective uid of 0; any other gets its ambient set. File capabilities are not recorded:
+    /// the sets are then unknown. A file the capture did not look at is taken to be neither.
     /// </summary>
-    public void Exec()
+    public void Exec(ExecFile file = ExecFile.Unknown, int fileUid = 0)
     {
+        if (NoNewPrivs) file = ExecFile.Plain;
+        if (file == ExecFile.Unreadable)
+        {
+            // Set-user-ID or not, file capabilities or not: the capture could not tell.
+            Euid = Suid = UnknownUid;
+            CapsUnknown = true;
+            return;
+        }
+        if (file == ExecFile.SetUid)
+        {
+            Euid = fileUid;
+            Amb = 0;
+        }
         Suid = Euid;
+        if (file == ExecFile.FileCaps)
+        {
+            CapsUnknown = true;
+            return;
+        }
         if (RulesUnknown || Ruid == UnknownUid || Euid == UnknownUid)
         {
             CapsUnknown = true;

@@ -1,4 +1,6 @@
 using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats;
+using Replayer.Tests.Support;
 using Replayer.Replay.Models;
 using Replayer.Replay.Validation;
 using Replayer.Tests.Replay.Nested;
@@ -173,5 +175,79 @@ public sealed class CredentialTests
         Assert.True(noCaps.CapsUnknown);
         var foreign = Creds.FromSnapshot(new TaskSnapshot { Uids = [0, 0, 0], CapPrm = ulong.MaxValue, CapEff = ulong.MaxValue, CapBnd = ulong.MaxValue, CapAmb = 0, ForeignUserNs = true });
         Assert.False(foreign.KillsAny);
+    }
+
+    [Fact]
+    public void A_set_user_ID_file_gives_its_owner_as_the_effective_uid_unless_no_new_privs()
+    {
+        // m-setuid: nobody's kill -0 to root's sleep is refused; a set-user-ID root copy of kill
+        // (the capture looked it up: "# exec_file: setuid 0 /tmp/suid-kill") is allowed; the same
+        // copy under setpriv --no-new-privs is refused again.
+        const string capture = "traces/captures/m-setuid.txt";
+        var (events, _) = RealCapturesValidateTests.Read(capture);
+        var probes = events.OfType<Kill>().Where(k => k.Sig == 0).ToList();
+        Assert.Equal([-EPERM, 0, -EPERM], probes.Select(k => k.Ret ?? 1));
+        Assert.Contains(events.OfType<Exec>(), e => e is { File: ExecFile.SetUid, FileUid: 0 });
+        foreach (var name in new[] { "nested", "vpid" })
+            Assert.Equal([-EPERM, 0, -EPERM], Predicted(name, events, probes));
+        Assert.True(Validator.Run(capture, "nested", events).Clean);
+
+        // Without the lookup the file is taken to be plain, and the kernel disagrees; looked up
+        // and unreadable, the answer is not known.
+        var text = File.ReadAllText(Repo.PathOf(capture));
+        var blind = ReadText(text.Replace("# exec_file: setuid 0 /tmp/suid-kill\n", "", StringComparison.Ordinal));
+        Assert.Equal([-EPERM, -EPERM, -EPERM], Predicted("nested", blind, blind.OfType<Kill>().Where(k => k.Sig == 0).ToList()));
+        var unreadable = ReadText(text.Replace("# exec_file: setuid 0 /tmp/suid-kill", "# exec_file: unreadable 0 /tmp/suid-kill", StringComparison.Ordinal));
+        Assert.Equal([-EPERM, long.MinValue, -EPERM], Predicted("nested", unreadable, unreadable.OfType<Kill>().Where(k => k.Sig == 0).ToList()));
+    }
+
+    /// <summary>Each kill's predicted answer, long.MinValue where the model does not know it.</summary>
+    private static List<long> Predicted(string model, List<PidEvent> events, List<Kill> kills)
+    {
+        var m = ModelCatalog.Create(model);
+        var o = new Outcome();
+        var answers = new List<long>();
+        foreach (var ev in events)
+        {
+            m.Apply(ev, o);
+            if (ev is Kill k && kills.Contains(k)) answers.Add(o.Verdict == Verdict.Predicted && o.HasRet ? o.Ret : long.MinValue);
+        }
+        return answers;
+    }
+
+    private static List<PidEvent> ReadText(string text)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"replayer-cred-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(path, text);
+        try
+        {
+            var input = InputFile.Open(path);
+            using (input.Stream) return CaptureFormats.All.Single(r => r.Format == "capture").Read(input, new ReadContext(false)).ToList();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Exec_of_a_set_user_ID_file_file_capabilities_or_one_not_read()
+    {
+        var c = Nobody with { Bnd = Creds.Kill | Creds.SetUid };
+        c.Exec(ExecFile.SetUid, 0);
+        Assert.Equal((65534, 0, 0), (c.Ruid, c.Euid, c.Suid));
+        Assert.True(c.KillsAny); // an effective uid of 0: the bounding set, effective
+        c = Nobody with { NoNewPrivs = true };
+        c.Exec(ExecFile.SetUid, 0);
+        Assert.Equal(65534, c.Euid);
+        c = Creds.Root;
+        c.Exec(ExecFile.SetUid, 1000); // root's real uid keeps the permitted set, not the effective one
+        Assert.Equal((0, 1000, 1000, Creds.Kill | Creds.SetUid, 0), (c.Ruid, c.Euid, c.Suid, (int)c.Prm, (int)c.Eff));
+        c = Nobody;
+        c.Exec(ExecFile.FileCaps, 0);
+        Assert.True(c.CapsUnknown);
+        c = Creds.Root;
+        c.Exec(ExecFile.Unreadable, 0);
+        Assert.Equal(Tri.Unknown, May(c, Nobody));
     }
 }

@@ -23,6 +23,7 @@ public sealed class CaptureBundleReader : ICaptureReader
         using var lines = new LineReader(input.Stream, input.Name);
         var snapshot = new ProcSnapshotParser(input.Name);
         var pipe = new TracepointPipeline(new TracefsLineParser(new CommTable()), input.Name);
+        pipe.Assembler.ExecFiles = snapshot.ExecFiles; // filled by the header, before the first exec
         bool inTrace = false;
         while (!inTrace)
         {

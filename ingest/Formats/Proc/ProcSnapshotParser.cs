@@ -22,6 +22,30 @@ public sealed class ProcSnapshotParser(string file)
     // The capturing process's user namespace link, from the "# user_ns:" header; null when not given.
     private string? _userNs;
 
+    /// <summary>The files the capture's tasks exec'd, as `replayer capture` found them ("# exec_file:" headers), by path.</summary>
+    public Dictionary<string, (ExecFile Kind, int Uid)> ExecFiles { get; } = new(StringComparer.Ordinal);
+
+    // "# exec_file: KIND UID PATH": plain, setuid (UID its owner), file_caps or unreadable; the path runs to the line's end.
+    private void ExecFileLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        rest = rest.TrimStart((byte)' ');
+        int a = rest.IndexOf((byte)' ');
+        int b = a < 0 ? -1 : rest[(a + 1)..].IndexOf((byte)' ');
+        if (b < 0) throw new TraceFormatException(file, lineNo, "an exec_file line that is not 'KIND UID PATH'");
+        var kindText = rest[..a];
+        var uidText = rest[(a + 1)..(a + 1 + b)];
+        var path = rest[(a + 2 + b)..];
+        ExecFile kind = kindText.SequenceEqual("plain"u8) ? ExecFile.Plain
+            : kindText.SequenceEqual("setuid"u8) ? ExecFile.SetUid
+            : kindText.SequenceEqual("file_caps"u8) ? ExecFile.FileCaps
+            : kindText.SequenceEqual("unreadable"u8) ? ExecFile.Unreadable
+            : throw new TraceFormatException(file, lineNo, "an exec_file kind that is not plain, setuid, file_caps or unreadable");
+        if (!Numbers.TryParseDecimal(uidText, out long uid) || uid < 0 || uid > int.MaxValue)
+            throw new TraceFormatException(file, lineNo, "an exec_file uid that is not a uid");
+        if (path.IsEmpty) throw new TraceFormatException(file, lineNo, "an exec_file line without a path");
+        ExecFiles[Encoding.UTF8.GetString(path)] = (kind, (int)uid);
+    }
+
     /// <summary>Boot-relative time of the snapshot, from its "# /proc/uptime:" header line (trace_clock local counts from boot too).</summary>
     public long Time { get; private set; }
 
@@ -73,6 +97,7 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("CapBnd"u8)) b.CapBnd = CapSet(value, lineNo, "CapBnd");
         else if (key.SequenceEqual("CapAmb"u8)) b.CapAmb = CapSet(value, lineNo, "CapAmb");
         else if (key.SequenceEqual("user_ns"u8)) b.UserNs = Encoding.ASCII.GetString(value);
+        else if (key.SequenceEqual("NoNewPrivs"u8)) b.NoNewPrivs = value.SequenceEqual("1"u8);
         // Pid, NStgid, State, ns_for_children and anything a later version adds carry nothing the event keeps.
         return null;
     }
@@ -91,12 +116,17 @@ public sealed class ProcSnapshotParser(string file)
         {
             Seq = -1, Time = Time, Tid = b.Tid, Comm = b.Comm, Tgid = b.Tgid, PPid = b.PPid, Pgid = b.Pgid, Sid = b.Sid,
             NsPid = b.NsPid, NsPgid = b.NsPgid, NsSid = b.NsSid, PidNs = b.PidNs,
-            Uids = b.Uids, CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign,
+            Uids = b.Uids, CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
         };
     }
 
     private void Header(ReadOnlySpan<byte> text, long lineNo)
     {
+        if (text.StartsWith("# exec_file:"u8))
+        {
+            ExecFileLine(text[12..], lineNo);
+            return;
+        }
         if (text.StartsWith("# user_ns:"u8))
         {
             var link = text[10..].Trim((byte)' ');
@@ -208,5 +238,6 @@ public sealed class ProcSnapshotParser(string file)
         public ulong? CapBnd;
         public ulong? CapAmb;
         public string? UserNs;
+        public bool NoNewPrivs;
     }
 }

@@ -336,8 +336,13 @@ public sealed class TracepointAssembler
         }
         var task = Actor(line);
         if (task is null) return;
-        Append(Stamp(new Exec { Filename = line.Text ?? "", OldTid = oldTid != line.Tid ? oldTid : 0 }, task, line));
+        var name = line.Text ?? "";
+        var (kind, owner) = ExecFiles is not null && ExecFiles.TryGetValue(name, out var found) ? found : (ExecFile.Unknown, 0);
+        Append(Stamp(new Exec { Filename = name, OldTid = oldTid != line.Tid ? oldTid : 0, File = kind, FileUid = kind == ExecFile.SetUid ? owner : 0 }, task, line));
     }
+
+    /// <summary>The exec'd files as the capture found them, by path (a capture bundle's "# exec_file:" headers); null when not given.</summary>
+    public IReadOnlyDictionary<string, (ExecFile Kind, int Uid)>? ExecFiles { get; set; }
 
     private void ProcessExit(in TraceLine line)
     {

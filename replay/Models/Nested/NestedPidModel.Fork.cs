@@ -273,7 +273,7 @@ public sealed partial class NestedPidModel
         // The thread that exec'd keeps its credentials under the leader's pid.
         if (e.OldTid != 0 && e.OldTid != e.Tid && _host.Idr.TryGetValue(e.OldTid, out var caller) && caller.Hashed && caller.Signal == s)
             leader.Cred = caller.Cred;
-        leader.Cred.Exec();
+        leader.Cred.Exec(e.File, e.FileUid);
         for (var t = s.FirstThread; t is not null;)
         {
             var next = t.NextThread;

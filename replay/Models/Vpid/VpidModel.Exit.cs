@@ -353,7 +353,7 @@ public sealed partial class VpidModel
         // The thread that exec'd keeps its credentials under the leader's pid.
         if (ev.OldTid != 0 && ev.OldTid != ev.Tid && _tasks.TryGetValue(ev.OldTid, out var caller) && ReferenceEquals(caller.Leader, leader))
             leader.Cred = caller.Cred;
-        leader.Cred.Exec();
+        leader.Cred.Exec(ev.File, ev.FileUid);
         if (ev.OldTid == 0 && leader.NextThread is null)
             return;
         for (var th = leader.NextThread; th is not null;)

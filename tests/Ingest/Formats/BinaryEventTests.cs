@@ -76,6 +76,9 @@ public sealed partial class BinaryEventTests
             new SetCred { Call = CredCall.SetResUid, Ruid = int.MaxValue, Euid = 0, Suid = -1 },
             new SetCred { Call = CredCall.SetUid, Euid = 65534 },
             new SetCred { Call = CredCall.Capset },
+            new Exec { Filename = "/tmp/suid-kill", File = ExecFile.SetUid, FileUid = int.MaxValue },
+            new Exec { Filename = "rel", File = ExecFile.Unreadable },
+            new TaskSnapshot { NoNewPrivs = true },
             new Prctl { Option = Prctl.CapAmbient, Arg2 = Prctl.AmbientRaise, Arg3 = ulong.MaxValue },
             new Fork { Call = ForkCall.VFork, Child = 4194304, Flags = ulong.MaxValue, SetTid = [int.MinValue, int.MaxValue, 0] },
             new Exec { Filename = new string('f', 4096), OldTid = 4194304 },
@@ -137,6 +140,7 @@ public sealed partial class BinaryEventTests
         new SetCred { Call = CredCall.SetReUid, Ruid = -2 },
         new TaskSnapshot { Uids = [0, 0] },
         new TaskSnapshot { Uids = [0, -1, 0] },
+        new Exec { File = ExecFile.SetUid, FileUid = -1 },
     ];
 
     [Fact]
@@ -150,7 +154,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(17 + 2 * 24, events);
+        Assert.Equal(17 + 2 * 27, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }

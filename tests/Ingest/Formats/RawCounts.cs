@@ -141,8 +141,8 @@ public sealed partial class RawCounts
         "setns" => EventKind.SetNs,
         "rt_sigaction" when args.Length > 1 && args[1] != 0 => EventKind.SigAction,
         "prctl" when args.Length > 0 && args[0] == 0x24 => EventKind.Prctl,
-        // PR_CAPBSET_DROP, PR_SET_SECUREBITS, and PR_CAP_AMBIENT's raise, lower and clear (not its query).
-        "prctl" when args.Length > 1 && (args[0] is 24 or 28 || (args[0] == 47 && args[1] is 2 or 3 or 4)) => EventKind.Prctl,
+        // PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, and PR_CAP_AMBIENT's raise, lower and clear (not its query).
+        "prctl" when args.Length > 1 && (args[0] is 24 or 28 || (args[0] == 38 && args[1] == 1) || (args[0] == 47 && args[1] is 2 or 3 or 4)) => EventKind.Prctl,
         "setuid" or "setreuid" or "setresuid" or "capset" => EventKind.SetCred,
         _ => null,
     };
