@@ -16,8 +16,8 @@ namespace Replayer.Tests.Ingest.Capture;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ExecFileProbeTests : IDisposable
 {
-    // On the same file system as the repository: /tmp could be mounted nosuid elsewhere.
-    private readonly string _dir = Directory.CreateTempSubdirectory("replayer-exec-").FullName;
+    // Beside the test binaries, on the repository's file system: /tmp may be mounted nosuid.
+    private readonly string _dir = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, $"exec-probe-{Guid.NewGuid():N}")).FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
