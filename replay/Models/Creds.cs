@@ -43,7 +43,10 @@ internal struct Creds
     /// <summary>The sets are not known (capset, or a change to them the rules below cannot follow).</summary>
     public bool CapsUnknown;
 
-    /// <summary>Securebits, the ambient or the bounding set changed: what setuid and exec do to the sets is not known.</summary>
+    /// <summary>
+    /// What setuid and exec do to the sets is not known: the securebits changed, a capset may have
+    /// shrunk a non-empty ambient set, or the snapshot showed no sets.
+    /// </summary>
     public bool RulesUnknown;
 
     /// <summary>The task's user namespace is not the capture's: its capabilities count there only.</summary>
