@@ -121,6 +121,18 @@ internal struct Creds
     }
 
     /// <summary>
+    /// A setcred or capability prctl as the trace answered it: a success changes the credentials,
+    /// a failure nothing, and a call whose answer the capture lost leaves them not known.
+    /// </summary>
+    public void Follow(PidEvent call)
+    {
+        if (call.Ret is < 0) return;
+        if (call.Ret is null) Forget();
+        else if (call is SetCred c) Apply(c);
+        else if (call is Ingest.Events.Prctl { Ret: 0 } p && Ingest.Events.Prctl.ChangesCapabilities(p.Option, p.Arg2)) Prctl(p.Option, p.Arg2, p.Arg3);
+    }
+
+    /// <summary>
     /// A successful setuid, setreuid or setresuid (kernel/sys.c), then cap_emulate_setxuid. A
     /// capset leaves the sets unknown until an exec gives them again.
     /// </summary>
@@ -206,7 +218,7 @@ internal struct Creds
     }
 
     /// <summary>A call whose answer the capture lost: whether it changed anything is not known.</summary>
-    public void Forget()
+    private void Forget()
     {
         Ruid = Euid = Suid = UnknownUid;
         CapsUnknown = true;

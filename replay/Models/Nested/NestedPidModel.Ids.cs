@@ -184,10 +184,7 @@ public sealed partial class NestedPidModel
         {
             o.Verdict = Verdict.NotApplicable;
             if (Prctl.ChangesCapabilities(p.Option, p.Arg2) && _host.Idr.TryGetValue(p.Tid, out var t) && t.Hashed)
-            {
-                if (p.Ret is null) t.Cred.Forget();
-                else if (p.Ret == 0) t.Cred.Prctl(p.Option, p.Arg2, p.Arg3);
-            }
+                t.Cred.Follow(p);
             return;
         }
         // PR_SET_CHILD_SUBREAPER always succeeds (kernel/sys.c): the answer needs no state.
@@ -246,9 +243,7 @@ public sealed partial class NestedPidModel
     private void ApplySetCred(SetCred c, Outcome o)
     {
         o.Verdict = Verdict.NotApplicable;
-        if (c.Ret is < 0 || !_host.Idr.TryGetValue(c.Tid, out var t) || !t.Hashed) return;
-        if (c.Ret is null) t.Cred.Forget();
-        else t.Cred.Apply(c);
+        if (_host.Idr.TryGetValue(c.Tid, out var t) && t.Hashed) t.Cred.Follow(c);
     }
 
     /// <summary>setns to a pid namespace: only the caller's own or a descendant (pidns_install), for its children.</summary>

@@ -449,10 +449,7 @@ public sealed partial class VpidModel
         if (o.Verdict == Verdict.Unsupported)
             o.Note = "no child subreaper in this design: orphans go to the VPS or host init";
         else if (Prctl.ChangesCapabilities(p.Option, p.Arg2))
-        {
-            if (p.Ret is null) caller.Cred.Forget();
-            else if (p.Ret == 0) caller.Cred.Prctl(p.Option, p.Arg2, p.Arg3);
-        }
+            caller.Cred.Follow(p);
     }
 
     /// <summary>setuid, setreuid, setresuid, capset: the trace's answer followed, as the nested model does (Creds).</summary>
@@ -460,9 +457,7 @@ public sealed partial class VpidModel
     {
         var caller = Caller(ev, o);
         if (o.Verdict != Verdict.UnknownState) o.Verdict = Verdict.NotApplicable;
-        if (ev.Ret is < 0) return;
-        if (ev.Ret is null) caller.Cred.Forget();
-        else caller.Cred.Apply(ev);
+        caller.Cred.Follow(ev);
     }
 
     /// <summary>
