@@ -15,7 +15,7 @@ namespace Replayer.Ingest.Capture;
 /// </summary>
 public static class ExecFileProbe
 {
-    private static readonly byte[] Marker = "sched_process_exec: filename="u8.ToArray();
+    private const string Marker = "sched_process_exec: filename=";
 
     /// <summary>The distinct file names of the trace's sched_process_exec lines, in order.</summary>
     public static SortedSet<string> Named(Stream trace)
@@ -24,7 +24,7 @@ public static class ExecFileProbe
         using var reader = new StreamReader(trace, new UTF8Encoding(false), false, 1 << 16);
         while (reader.ReadLine() is { } line)
         {
-            int at = line.IndexOf("sched_process_exec: filename=", StringComparison.Ordinal);
+            int at = line.IndexOf(Marker, StringComparison.Ordinal);
             if (at < 0) continue;
             var rest = line.AsSpan(at + Marker.Length);
             int end = rest.LastIndexOf(" pid=");

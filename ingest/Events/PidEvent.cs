@@ -221,6 +221,9 @@ public sealed record Prctl : PidEvent
     public static bool ChangesCapabilities(int option, ulong arg2) =>
         option is CapBsetDrop or SetSecureBits || (option == SetNoNewPrivs && arg2 == 1)
         || (option == CapAmbient && arg2 is AmbientRaise or AmbientLower or AmbientClearAll);
+
+    /// <summary>The options <see cref="ChangesCapabilities"/> may say yes to, whatever their argument.</summary>
+    public static bool IsCapabilityOption(int option) => option is CapBsetDrop or SetSecureBits or SetNoNewPrivs or CapAmbient;
 }
 
 public enum GetIdCall : byte { GetPid, GetPpid, GetPgid, GetPgrp, GetSid, GetTid }

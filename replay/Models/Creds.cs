@@ -253,6 +253,14 @@ internal struct Creds
 
     private static byte Bit(ulong cap) => cap switch { CapKillBit => Kill, CapSetUidBit => SetUid, _ => 0 };
 
+    /// <summary>copy_creds: a child's credentials are its parent's, in a new user namespace with CLONE_NEWUSER.</summary>
+    public readonly Creds ForChild(ulong cloneFlags)
+    {
+        var child = this;
+        if ((cloneFlags & CloneFlags.NewUser) != 0) child.EnterNewUserNs();
+        return child;
+    }
+
     /// <summary>
     /// A new user namespace (clone or unshare with CLONE_NEWUSER): every capability there, none
     /// in the capture's namespace; the uids stay (unshare keeps the kuids).

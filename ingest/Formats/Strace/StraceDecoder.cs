@@ -970,7 +970,7 @@ internal sealed class StraceDecoder
                     if (!StraceArgs.Nth(args, 1, out var arg2) || !StraceArgs.TryNumber(StraceArgs.StripDecoration(arg2), out long a2)) throw Bad("prctl's second argument is not a number");
                     return new Prctl { Seq = NoSeq, Time = time, Tid = tid, Comm = comm, Ret = ret, Option = number, Arg2 = (ulong)a2 };
                 }
-                if (number is not (Prctl.CapBsetDrop or Prctl.SetSecureBits or Prctl.SetNoNewPrivs or Prctl.CapAmbient)) return null;
+                if (!Prctl.IsCapabilityOption(number)) return null;
                 // The capability options, with the arguments that say what changed.
                 ulong arg2Value = PrctlArg(args, 1, number), arg3Value = number == Prctl.CapAmbient ? PrctlArg(args, 2, number) : 0;
                 if (!Prctl.ChangesCapabilities(number, arg2Value)) return null;

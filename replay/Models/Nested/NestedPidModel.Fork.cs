@@ -201,8 +201,7 @@ public sealed partial class NestedPidModel
         child.Born = true;
         child.Traced = IsTraced(cur) == Tri.No ? Tri.No : Tri.Unknown;
         child.TracerTid = child.Traced == Tri.No ? 0 : cur.TracerTid;
-        child.Cred = cur.Cred;
-        if ((f.Flags & CloneFlags.NewUser) != 0) child.Cred.EnterNewUserNs();
+        child.Cred = cur.Cred.ForChild(f.Flags);
         var cs = cur.Signal!;
         bool siblingOfCurrent = (f.Flags & (CloneFlags.Parent | CloneFlags.Thread)) != 0;
         var parent = siblingOfCurrent ? cur.Parent : cur;
@@ -232,8 +231,7 @@ public sealed partial class NestedPidModel
     private void AdoptChildUnplaced(TaskStruct cur, Fork f)
     {
         var child = AdoptUnplaced(f.Child);
-        child.Cred = cur.Cred;
-        if ((f.Flags & CloneFlags.NewUser) != 0) child.Cred.EnterNewUserNs();
+        child.Cred = cur.Cred.ForChild(f.Flags);
         if (f.IsThread || child.Signal!.Leader != child) return;
         RemoveChild(child);
         AddChild(cur, child);
@@ -270,9 +268,10 @@ public sealed partial class NestedPidModel
         }
         var s = cur.Signal;
         var leader = s.Leader;
-        // The thread that exec'd keeps its credentials under the leader's pid.
-        if (e.OldTid != 0 && e.OldTid != e.Tid && _host.Idr.TryGetValue(e.OldTid, out var caller) && caller.Hashed && caller.Signal == s)
-            leader.Cred = caller.Cred;
+        // A non-leader thread that exec'd: it goes on under the leader's pid, with its own credentials.
+        TaskStruct? old = e.OldTid != 0 && e.OldTid != e.Tid && _host.Idr.TryGetValue(e.OldTid, out var thread) && thread.Hashed && thread.Signal == s
+            ? thread : null;
+        if (old is not null) leader.Cred = old.Cred;
         leader.Cred.Exec(e.File, e.FileUid);
         for (var t = s.FirstThread; t is not null;)
         {
@@ -280,7 +279,7 @@ public sealed partial class NestedPidModel
             if (t != leader && t.Tid != e.OldTid) KillThreadQuietly(t, leader);
             t = next;
         }
-        if (e.OldTid != 0 && e.OldTid != e.Tid && _host.Idr.TryGetValue(e.OldTid, out var old) && old.Hashed && old.Signal == s)
+        if (old is not null)
         {
             KillThreadQuietly(old, leader);
             leader.Exited = false;

@@ -51,8 +51,7 @@ public sealed partial class VpidModel
             child.UnknownDisposition = parent.Leader.UnknownDisposition;
         }
         child.VPid = vpid;
-        child.Cred = parent.Cred;
-        if ((ev.Flags & CloneFlags.NewUser) != 0) child.Cred.EnterNewUserNs();
+        child.Cred = parent.Cred.ForChild(ev.Flags);
         child.Unplaced = parent.EnteredUnnamed && !ev.IsThread;
         child.VPgid = parent.VPgid;
         child.VSid = parent.VSid;

@@ -128,15 +128,8 @@ public sealed partial class VpidModel
                 o.Return(-ESRCH);
                 return;
             }
-            switch (MayKill(caller, target, ev.Sig))
-            {
-                case Tri.No:
-                    o.Return(-EPERM);
-                    return;
-                case Tri.Unknown:
-                    PermissionUnknown(o);
-                    return;
-            }
+            if (Refused(caller, target, ev.Sig, o))
+                return;
             Send(target, ev.Sig, o);
             o.Return(0, target.Leader.Tid);
             return;
@@ -260,15 +253,8 @@ public sealed partial class VpidModel
                 o.Note = "tgkill compares the tgid argument with the virtual tgid (posted do_tkill)";
             return;
         }
-        switch (MayKill(caller, target, ev.Sig))
-        {
-            case Tri.No:
-                o.Return(-EPERM);
-                return;
-            case Tri.Unknown:
-                PermissionUnknown(o);
-                return;
-        }
+        if (Refused(caller, target, ev.Sig, o))
+            return;
         if (ev.Sig != 0)
             SendTo(target, target.Tid, ev.Sig, 0, o);
         o.Return(0, target.Tid);
@@ -478,5 +464,21 @@ public sealed partial class VpidModel
     {
         o.Verdict = Verdict.UnknownState;
         o.Note ??= PermissionNotKnown;
+    }
+
+    /// <summary>A kill naming one task: true, with the answer recorded (-EPERM, or not known), when the caller may not signal it.</summary>
+    private static bool Refused(VpidTask caller, VpidTask target, int sig, Outcome o)
+    {
+        switch (MayKill(caller, target, sig))
+        {
+            case Tri.No:
+                o.Return(-EPERM);
+                return true;
+            case Tri.Unknown:
+                PermissionUnknown(o);
+                return true;
+            default:
+                return false;
+        }
     }
 }
