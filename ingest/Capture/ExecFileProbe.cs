@@ -1,37 +1,31 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Replayer.Ingest.Capture;
 
 /// <summary>
-/// What each file the capture's tasks exec'd does to credentials, looked up once tracing has
-/// stopped: set-user-ID (and its owner), file capabilities (the security.capability attribute),
-/// or neither; a file on a nosuid mount is neither, as exec ignores both there. No tracepoint
+/// What each file the capture's tasks exec'd does to credentials, looked up as soon as the
+/// capture reads its sched_process_exec line (<see cref="TracePipeDrain"/>): set-user-ID (and
+/// its owner), file capabilities (the security.capability attribute), or neither; a file on a
+/// nosuid mount is neither, as exec ignores both there. No tracepoint
 /// shows a file's mode, so a capture without these lines leaves the models to assume "neither".
 /// Only absolute names are looked up (sched_process_exec prints the name as the caller passed
 /// it): a relative one, or a file gone by then, is "unreadable", which the models take as not
-/// known. A file changed between the exec and the lookup would be misread, a window the capture
-/// cannot close.
+/// known. A file changed between the exec and the lookup (a fraction of a second) would be
+/// misread, a window the capture narrows but cannot close.
 /// </summary>
 public static class ExecFileProbe
 {
     private const string Marker = "sched_process_exec: filename=";
 
-    /// <summary>The distinct file names of the trace's sched_process_exec lines, in order.</summary>
-    public static SortedSet<string> Named(Stream trace)
+    /// <summary>The file name of a sched_process_exec line; null for any other line.</summary>
+    public static string? NameIn(string line)
     {
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        using var reader = new StreamReader(trace, new UTF8Encoding(false), false, 1 << 16);
-        while (reader.ReadLine() is { } line)
-        {
-            int at = line.IndexOf(Marker, StringComparison.Ordinal);
-            if (at < 0) continue;
-            var rest = line.AsSpan(at + Marker.Length);
-            int end = rest.LastIndexOf(" pid=");
-            var name = (end < 0 ? rest : rest[..end]).ToString();
-            if (name.Length > 0) names.Add(name);
-        }
-        return names;
+        int at = line.IndexOf(Marker, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var rest = line.AsSpan(at + Marker.Length);
+        int end = rest.LastIndexOf(" pid=");
+        var name = end < 0 ? rest : rest[..end];
+        return name.IsEmpty ? null : name.ToString();
     }
 
     /// <summary>The header line for one file: "plain 0 PATH", "setuid UID PATH", "file_caps 0 PATH", or "unreadable 0 PATH".</summary>

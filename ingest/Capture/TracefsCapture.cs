@@ -22,8 +22,9 @@ public sealed record CaptureResult(string Output, string Instance, int? CommandE
 /// <summary>
 /// Records the pid tracepoints into one capture bundle (docs/trace-format.md, "Capture bundle"):
 /// a private tracing instance, the /proc snapshot taken while it is still stopped, tracing on for
-/// the command's life (or a duration), tracing off, then the snapshot and the instance's trace
-/// text written as one file. The instance is removed on every path out, cancellation included;
+/// the command's life (or a duration) with trace_pipe drained into a spool file meanwhile
+/// (<see cref="TracePipeDrain"/>), tracing off, then the snapshot and the trace text written as
+/// one file. The instance is removed on every path out, cancellation included;
 /// the caller adds process-exit and signal hooks (<see cref="RemoveOnExit"/>).
 /// </summary>
 public static class TracefsCapture
@@ -61,13 +62,19 @@ public static class TracefsCapture
     {
         if ((request.Command is null || request.Command.Count == 0) == (request.Duration is null))
             throw new ArgumentException("capture needs either --duration SECONDS or -- COMMAND ARGS...");
+        // Before anything runs: the trace is spooled beside the output as it comes.
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(request.Output));
+        if (dir is null || !Directory.Exists(dir))
+            throw new ArgumentException($"cannot write the capture to {request.Output}: there is no directory {dir}");
         var instance = TracingInstance.Create(request.TracefsRoot);
         Current = instance;
+        TracePipeDrain? drain = null;
         try
         {
             var missing = Configure(instance, request);
             var snapshot = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
             int tasks = LiveProcSnapshot.Write(snapshot);
+            drain = TracePipeDrain.Start(instance, SpoolPath(request.Output));
             instance.Write("tracing_on", "1");
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
@@ -77,15 +84,25 @@ public static class TracefsCapture
             await Task.Delay(Settle, ct);
             instance.Write("trace_marker", $"replayer-end wall={WallClock()}");
             instance.Write("tracing_on", "0");
+            drain.Finish();
             var (stats, overruns) = Stats(instance);
-            long lines = WriteBundle(request, instance, missing, stats, exit, snapshot.ToString());
-            return new CaptureResult(request.Output, instance.Path, exit, tasks, lines, missing, overruns);
+            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain);
+            return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns);
         }
         finally
         {
+            // trace_pipe closed first: the instance cannot be removed while a file of it is open.
+            drain?.Dispose();
             instance.Remove();
             Current = null;
         }
+    }
+
+    /// <summary>The spool beside the output (a trace may be larger than memory or /tmp), hidden, unique to this process.</summary>
+    private static string SpoolPath(string output)
+    {
+        var full = System.IO.Path.GetFullPath(output);
+        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.trace");
     }
 
     private static List<string> Configure(TracingInstance instance, CaptureRequest request)
@@ -161,11 +178,11 @@ public static class TracefsCapture
         return (lines, overruns);
     }
 
-    private static long WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot)
+    private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain)
     {
         try
         {
-            return WriteBundleTo(request, instance, missing, stats, exit, snapshot);
+            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain);
         }
         catch
         {
@@ -175,7 +192,7 @@ public static class TracefsCapture
         }
     }
 
-    private static long WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot)
+    private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -196,24 +213,15 @@ public static class TracefsCapture
             w.WriteLine($"# missing_events: {string.Join(' ', missing)}");
             foreach (var s in stats) w.WriteLine($"# {s}");
             // What each exec'd file does to credentials (set-user-ID, file capabilities): the
-            // trace shows only names, so they are looked up now, once tracing has stopped.
-            using (var trace = instance.OpenTrace())
-                foreach (var name in ExecFileProbe.Named(trace))
-                    w.WriteLine($"# exec_file: {ExecFileProbe.Describe(name)}");
+            // trace shows only names, so they were looked up as their exec lines came in.
+            foreach (var line in drain.ExecFiles)
+                w.WriteLine($"# exec_file: {line}");
             w.Write(snapshot);
+            // The trace section: trace_pipe's text, which has no header of its own.
+            w.WriteLine("# tracer: nop");
+            w.WriteLine("# read from trace_pipe while tracing ran");
         }
-        long lines = 0;
-        using (var trace = instance.OpenTrace())
-        {
-            var buffer = new byte[1 << 16];
-            int n;
-            while ((n = trace.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                lines += buffer.AsSpan(0, n).Count((byte)'\n');
-                file.Write(buffer, 0, n);
-            }
-        }
-        return lines;
+        drain.CopyTo(file);
     }
 
     private static string WallClock()

@@ -89,8 +89,6 @@ public sealed class TracingInstance
 
     public string Read(string file) => File.ReadAllText(System.IO.Path.Combine(Path, file));
 
-    public Stream OpenTrace() => new FileStream(System.IO.Path.Combine(Path, "trace"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
-
     /// <summary>
     /// Stops tracing, disables the events and removes the instance directory. rmdir fails with
     /// EBUSY while a file of the instance is open, so it is retried for a moment.
