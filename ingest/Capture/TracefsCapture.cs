@@ -62,10 +62,7 @@ public static class TracefsCapture
     {
         if ((request.Command is null || request.Command.Count == 0) == (request.Duration is null))
             throw new ArgumentException("capture needs either --duration SECONDS or -- COMMAND ARGS...");
-        // Before anything runs: the trace is spooled beside the output as it comes.
-        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(request.Output));
-        if (dir is null || !Directory.Exists(dir))
-            throw new ArgumentException($"cannot write the capture to {request.Output}: there is no directory {dir}");
+        var spool = SpoolPath(request.Output);
         var instance = TracingInstance.Create(request.TracefsRoot);
         Current = instance;
         TracePipeDrain? drain = null;
@@ -74,7 +71,7 @@ public static class TracefsCapture
             var missing = Configure(instance, request);
             var snapshot = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
             int tasks = LiveProcSnapshot.Write(snapshot);
-            drain = TracePipeDrain.Start(instance, SpoolPath(request.Output));
+            drain = TracePipeDrain.Start(instance, spool);
             instance.Write("tracing_on", "1");
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
@@ -98,11 +95,18 @@ public static class TracefsCapture
         }
     }
 
-    /// <summary>The spool beside the output (a trace may be larger than memory or /tmp), hidden, unique to this process.</summary>
+    /// <summary>
+    /// Where the trace is spooled as it is read: beside the output (a trace may be larger than
+    /// memory or /tmp), hidden, unique to this process. A missing directory is refused here,
+    /// before anything runs.
+    /// </summary>
     private static string SpoolPath(string output)
     {
         var full = System.IO.Path.GetFullPath(output);
-        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.trace");
+        var dir = System.IO.Path.GetDirectoryName(full);
+        if (dir is null || !Directory.Exists(dir))
+            throw new ArgumentException($"cannot write the capture to {output}: there is no directory {dir}");
+        return System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.trace");
     }
 
     private static List<string> Configure(TracingInstance instance, CaptureRequest request)
