@@ -17,7 +17,7 @@ public static class CaptureCommand
         var trace = new Option<string?>("--trace") { Description = "The trace id to ingest it as (default: the file's name)" };
         var duration = new Option<double?>("--duration") { Description = "Capture the whole system for this many seconds instead of running a command" };
         var follow = new Option<bool>("--follow") { Description = "Trace only this process's descendants (set_event_pid + options/event-fork), not the whole system" };
-        var bufferKb = new Option<int>("--buffer-kb") { Description = "Per-CPU ring buffer size in KiB", DefaultValueFactory = _ => 16384 };
+        var bufferKb = new Option<int>("--buffer-kb") { Description = "Per-CPU ring buffer size in KiB: it holds what comes between two reads of trace_pipe (the capture reads it while tracing runs)", DefaultValueFactory = _ => 16384 };
         var command = new Argument<string[]>("COMMAND") { Description = "The command to run and trace, after --", Arity = ArgumentArity.ZeroOrMore };
         var cmd = new Command("capture", """
             Record pid activity with ftrace into one capture file: a private tracing instance (instances/replayer-<pid>),
