@@ -92,8 +92,7 @@ public sealed class CaptureInstanceTests
         var dir = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, $"capture-exec-{Guid.NewGuid():N}")).FullName;
         var output = Path.Combine(dir, "capture.txt");
         var suid = Path.Combine(dir, "suid-true");
-        File.Copy("/usr/bin/true", suid);
-        File.SetUnixFileMode(suid, UnixFileMode.SetUser | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        ExecFileProbeTests.SetUidCopy(suid);
         try
         {
             // Looked up once the command had ended, the file was gone: "unreadable".

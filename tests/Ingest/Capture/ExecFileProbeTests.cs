@@ -28,14 +28,21 @@ public sealed class ExecFileProbeTests : IDisposable
         return path;
     }
 
+    /// <summary>A set-user-ID copy of true at <paramref name="path"/>, owned by whoever runs the tests (on a file system that honours the bit: not /tmp, which may be nosuid).</summary>
+    internal static void SetUidCopy(string path)
+    {
+        File.Copy("/usr/bin/true", path);
+        File.SetUnixFileMode(path, UnixFileMode.SetUser | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+    }
+
     [Fact]
     public void Each_kind_of_file_is_described_as_exec_would_treat_it()
     {
         Assert.Equal("plain 0 /usr/bin/true", ExecFileProbe.Describe("/usr/bin/true"));
         Assert.Equal("plain 0 /usr/bin/sh", ExecFileProbe.Describe("/usr/bin/sh")); // through the symlink, as exec goes
 
-        var suid = Copy("suid");
-        File.SetUnixFileMode(suid, UnixFileMode.SetUser | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        var suid = Path.Combine(_dir, "suid");
+        SetUidCopy(suid);
         string owner = RunText("stat", "-c", "%u", suid).Trim();
         Assert.Equal($"setuid {owner} {suid}", ExecFileProbe.Describe(suid));
 
