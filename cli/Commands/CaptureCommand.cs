@@ -18,13 +18,20 @@ public static class CaptureCommand
         var duration = new Option<double?>("--duration") { Description = "Capture the whole system for this many seconds instead of running a command" };
         var follow = new Option<bool>("--follow") { Description = "Trace only this process's descendants (set_event_pid + options/event-fork), not the whole system" };
         var bufferKb = new Option<int>("--buffer-kb") { Description = "Per-CPU ring buffer size in KiB: it holds what comes between two reads of trace_pipe (the capture reads it while tracing runs)", DefaultValueFactory = _ => 16384 };
+        var signalActions = new Option<string>("--signal-actions")
+        {
+            Description = "Read what each rt_sigaction call installs (handler, SA_NOCLDWAIT), which the tracepoint shows only as an address: " +
+                "auto (with bpftrace when it is installed and works), bpftrace (fail without it), off",
+            DefaultValueFactory = _ => "auto",
+        };
+        signalActions.AcceptOnlyFromAmong("auto", "bpftrace", "off");
         var command = new Argument<string[]>("COMMAND") { Description = "The command to run and trace, after --", Arity = ArgumentArity.ZeroOrMore };
         var cmd = new Command("capture", """
             Record pid activity with ftrace into one capture file: a private tracing instance (instances/replayer-<pid>),
             a /proc snapshot, then the trace of COMMAND's life or of --duration seconds. Needs root and tracefs.
             """)
         {
-            output, ingest, trace, duration, follow, bufferKb, command, StoreOptions.Json,
+            output, ingest, trace, duration, follow, bufferKb, signalActions, command, StoreOptions.Json,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -36,7 +43,12 @@ public static class CaptureCommand
             if (parse.GetValue(bufferKb) is < 64 or > 1 << 22) throw new ArgumentException("--buffer-kb must be between 64 and 4194304");
             var path = parse.GetValue(output) ?? $"replayer-capture-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.txt";
             var request = new CaptureRequest(path, args.Length > 0 ? args : null, seconds is { } s ? TimeSpan.FromSeconds(s) : null,
-                parse.GetValue(follow), parse.GetValue(bufferKb));
+                parse.GetValue(follow), parse.GetValue(bufferKb), SignalActions: parse.GetValue(signalActions) switch
+                {
+                    "bpftrace" => SignalActionsMode.Bpftrace,
+                    "off" => SignalActionsMode.Off,
+                    _ => SignalActionsMode.Auto,
+                });
 
             // The instance must go on every way out: Ctrl-C and SIGTERM/SIGHUP cancel the capture
             // (whose finally removes it), and process exit removes it if anything was left.
@@ -55,22 +67,53 @@ public static class CaptureCommand
             {
                 Console.CancelKeyPress -= onCtrlC;
             }
-            Console.Error.WriteLine($"captured {result.TraceLines:N0} trace lines and {result.SnapshotTasks:N0} snapshot tasks into {result.Output}" +
-                (result.CommandExit is { } rc ? $" (command exit {rc})" : "") +
-                (result.Overruns > 0 ? $"; WARNING: {result.Overruns:N0} events lost to buffer overruns, raise --buffer-kb" : "") +
-                (result.MissingEvents.Count > 0 ? $"; events this kernel lacks: {string.Join(' ', result.MissingEvents)}" : ""));
-            if (!parse.GetValue(ingest))
+            bool json = parse.GetValue(StoreOptions.Json);
+            if (!json)
+                Console.Error.WriteLine($"captured {result.TraceLines:N0} trace lines and {result.SnapshotTasks:N0} snapshot tasks into {result.Output}" +
+                    (result.CommandExit is { } rc ? $" (command exit {rc})" : "") +
+                    $"; signal actions: {result.SignalActions}" +
+                    (result.Overruns > 0 ? $"; WARNING: {result.Overruns:N0} events lost to buffer overruns, raise --buffer-kb" : "") +
+                    (result.MissingEvents.Count > 0 ? $"; events this kernel lacks: {string.Join(' ', result.MissingEvents)}" : ""));
+            IngestedSource? src = null;
+            string? storeName = null;
+            if (parse.GetValue(ingest))
             {
-                Console.WriteLine(result.Output);
-                return ExitCodes.Ok;
+                await using var store = await StoreOptions.OpenAsync(parse, ct);
+                var ingested = await new TraceIngest(store, CaptureFormats.All)
+                    .RunAsync(new IngestRequest([result.Output], "capture", parse.GetValue(trace)), null, ct);
+                src = ingested.Sources[0];
+                storeName = store.Description;
             }
-            await using var store = await StoreOptions.OpenAsync(parse, ct);
-            var ingested = await new TraceIngest(store, CaptureFormats.All)
-                .RunAsync(new IngestRequest([result.Output], "capture", parse.GetValue(trace)), null, ct);
-            var src = ingested.Sources[0];
-            Console.WriteLine($"{result.Output}: {src.Lines:N0} lines, {src.Events:N0} events -> trace {src.Trace} in {store.Description}");
+            if (json) Print(result, src, storeName);
+            else if (src is null) Console.WriteLine(result.Output);
+            else Console.WriteLine($"{result.Output}: {src.Lines:N0} lines, {src.Events:N0} events -> trace {src.Trace} in {storeName}");
             return ExitCodes.Ok;
         });
         return cmd;
     }
+
+    private static void Print(CaptureResult r, IngestedSource? src, string? store) => Terminal.Json(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("output", r.Output);
+        if (r.CommandExit is { } rc) w.WriteNumber("command_exit", rc);
+        else w.WriteNull("command_exit");
+        w.WriteNumber("trace_lines", r.TraceLines);
+        w.WriteNumber("snapshot_tasks", r.SnapshotTasks);
+        w.WriteNumber("overruns", r.Overruns);
+        w.WriteString("signal_actions", r.SignalActions);
+        w.WriteStartArray("missing_events");
+        foreach (var e in r.MissingEvents) w.WriteStringValue(e);
+        w.WriteEndArray();
+        if (src is not null)
+        {
+            w.WriteStartObject("ingested");
+            w.WriteString("trace", src.Trace);
+            w.WriteString("store", store);
+            w.WriteNumber("lines", src.Lines);
+            w.WriteNumber("events", src.Events);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    });
 }

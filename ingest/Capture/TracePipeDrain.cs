@@ -15,6 +15,7 @@ namespace Replayer.Ingest.Capture;
 internal sealed class TracePipeDrain : IDisposable
 {
     private static ReadOnlySpan<byte> ExecMarker => "sched_process_exec: filename="u8;
+    private static ReadOnlySpan<byte> SigactionMarker => ": sys_rt_sigaction(sig: "u8;
 
     /// <summary>How long a read that found the pipe empty waits for more (poll wakes it sooner when the buffer fills).</summary>
     private const int PollMs = 50;
@@ -24,6 +25,7 @@ internal sealed class TracePipeDrain : IDisposable
     private readonly Thread _thread;
     private readonly Dictionary<string, string> _execFiles = new(StringComparer.Ordinal);
     private readonly List<byte> _partial = [];
+    private readonly List<SigactionCall> _sigactions = [];
     private volatile bool _tracingOff, _abort;
     private Exception? _error;
 
@@ -79,6 +81,9 @@ internal sealed class TracePipeDrain : IDisposable
 
     /// <summary>One header line per exec'd file (<see cref="ExecFileProbe.Describe"/>), by name.</summary>
     public IEnumerable<string> ExecFiles => _execFiles.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value);
+
+    /// <summary>The rt_sigaction calls that install an action, in the trace's order, for <see cref="SignalActionProbe.Pair"/>.</summary>
+    public IReadOnlyList<SigactionCall> SigactionCalls => _sigactions;
 
     /// <summary>Copies the spool to <paramref name="to"/>.</summary>
     public void CopyTo(Stream to)
@@ -145,6 +150,11 @@ internal sealed class TracePipeDrain : IDisposable
 
     private void Line(ReadOnlySpan<byte> line)
     {
+        if (line.IndexOf(SigactionMarker) >= 0)
+        {
+            if (SigactionCall.In(Encoding.UTF8.GetString(line)) is { } call) _sigactions.Add(call);
+            return;
+        }
         if (line.IndexOf(ExecMarker) < 0) return;
         if (ExecFileProbe.NameIn(Encoding.UTF8.GetString(line)) is { } name && !_execFiles.ContainsKey(name))
             _execFiles[name] = ExecFileProbe.Describe(name);

@@ -13,11 +13,13 @@ public sealed record CaptureRequest(
     TimeSpan? Duration = null,
     bool Follow = false,
     int BufferKb = 16384,
-    string TracefsRoot = TracingInstance.DefaultRoot);
+    string TracefsRoot = TracingInstance.DefaultRoot,
+    SignalActionsMode SignalActions = SignalActionsMode.Off);
 
 /// <summary>What a capture wrote.</summary>
+/// <param name="SignalActions">How the new signal actions were read: "bpftrace (N of M calls read)", "off", or "none (why)".</param>
 public sealed record CaptureResult(string Output, string Instance, int? CommandExit, int SnapshotTasks, long TraceLines,
-    IReadOnlyList<string> MissingEvents, long Overruns);
+    IReadOnlyList<string> MissingEvents, long Overruns, string SignalActions);
 
 /// <summary>
 /// Records the pid tracepoints into one capture bundle (docs/trace-format.md, "Capture bundle"):
@@ -63,12 +65,25 @@ public static class TracefsCapture
         if ((request.Command is null || request.Command.Count == 0) == (request.Duration is null))
             throw new ArgumentException("capture needs either --duration SECONDS or -- COMMAND ARGS...");
         var spool = SpoolPath(request.Output);
-        var instance = TracingInstance.Create(request.TracefsRoot);
+        // Started before the instance follows this process's children, so that bpftrace is not traced.
+        var (probe, actions) = await SignalActionProbe.StartAsync(request.SignalActions, ct);
+        TracingInstance instance;
+        try
+        {
+            instance = TracingInstance.Create(request.TracefsRoot);
+        }
+        catch
+        {
+            probe?.Dispose();
+            throw;
+        }
         Current = instance;
         TracePipeDrain? drain = null;
         try
         {
-            var missing = Configure(instance, request);
+            // The probe's times are CLOCK_MONOTONIC; the trace's must be too, to pair them.
+            var clock = probe is null ? "local" : "mono";
+            var missing = Configure(instance, request, clock);
             var snapshot = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
             int tasks = LiveProcSnapshot.Write(snapshot);
             drain = TracePipeDrain.Start(instance, spool);
@@ -82,12 +97,29 @@ public static class TracefsCapture
             instance.Write("trace_marker", $"replayer-end wall={WallClock()}");
             instance.Write("tracing_on", "0");
             drain.Finish();
+            List<string> sigactions = [];
+            if (probe is not null)
+            {
+                await probe.StopAsync();
+                int calls = drain.SigactionCalls.Count;
+                if (probe.Lost > 0)
+                {
+                    actions = $"none (bpftrace lost {probe.Lost} of its records, so none is paired)";
+                }
+                else
+                {
+                    sigactions = SignalActionProbe.Pair(drain.SigactionCalls, probe.Records, probe.Unread > 0);
+                    int unread = sigactions.Count(l => l.EndsWith(" unread", StringComparison.Ordinal));
+                    actions = $"bpftrace ({sigactions.Count - unread} of {calls} calls read" + (unread > 0 ? $", {unread} unreadable)" : ")");
+                }
+            }
             var (stats, overruns) = Stats(instance);
-            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain);
-            return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns);
+            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain, clock, actions, sigactions);
+            return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions);
         }
         finally
         {
+            probe?.Dispose();
             // trace_pipe closed first: the instance cannot be removed while a file of it is open.
             drain?.Dispose();
             instance.Remove();
@@ -109,9 +141,9 @@ public static class TracefsCapture
         return System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.trace");
     }
 
-    private static List<string> Configure(TracingInstance instance, CaptureRequest request)
+    private static List<string> Configure(TracingInstance instance, CaptureRequest request, string clock)
     {
-        instance.Write("trace_clock", "local");
+        instance.Write("trace_clock", clock);
         instance.Write("buffer_size_kb", request.BufferKb.ToString(CultureInfo.InvariantCulture));
         var missing = new List<string>();
         foreach (var ev in Events)
@@ -182,11 +214,12 @@ public static class TracefsCapture
         return (lines, overruns);
     }
 
-    private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain)
+    private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
+        string clock, string actions, List<string> sigactions)
     {
         try
         {
-            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain);
+            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, sigactions);
         }
         catch
         {
@@ -196,7 +229,8 @@ public static class TracefsCapture
         }
     }
 
-    private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain)
+    private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
+        string clock, string actions, List<string> sigactions)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -209,7 +243,7 @@ public static class TracefsCapture
             w.WriteLine($"# hostname: {Environment.MachineName}");
             w.WriteLine($"# instance: {instance.Path}");
             w.WriteLine($"# capture_pid: {Environment.ProcessId}");
-            w.WriteLine("# clock: local");
+            w.WriteLine($"# clock: {clock}");
             w.WriteLine($"# follow: {(request.Follow ? "descendants (set_event_pid + options/event-fork)" : "whole system")}");
             w.WriteLine($"# buffer_size_kb: {request.BufferKb}");
             w.WriteLine($"# pid_max: {ReadTrimmed("/proc/sys/kernel/pid_max")}");
@@ -220,6 +254,11 @@ public static class TracefsCapture
             // trace shows only names, so they were looked up as their exec lines came in.
             foreach (var line in drain.ExecFiles)
                 w.WriteLine($"# exec_file: {line}");
+            // What each rt_sigaction call installed (the trace shows only the action's address),
+            // as SignalActionProbe read it at the call: one line per call paired with its trace line.
+            w.WriteLine($"# signal_actions: {actions}");
+            foreach (var line in sigactions)
+                w.WriteLine($"# sigaction: {line}");
             w.Write(snapshot);
             // The trace section: trace_pipe's text, which has no header of its own.
             w.WriteLine("# tracer: nop");

@@ -24,6 +24,7 @@ public sealed class CaptureBundleReader : ICaptureReader
         var snapshot = new ProcSnapshotParser(input.Name);
         var pipe = new TracepointPipeline(new TracefsLineParser(new CommTable()), input.Name);
         pipe.Assembler.ExecFiles = snapshot.ExecFiles; // filled by the header, before the first exec
+        pipe.Assembler.SignalActions = snapshot.SignalActions; // likewise
         bool inTrace = false;
         while (!inTrace)
         {

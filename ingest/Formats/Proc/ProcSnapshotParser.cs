@@ -46,6 +46,61 @@ public sealed class ProcSnapshotParser(string file)
         ExecFiles[Encoding.UTF8.GetString(path)] = (kind, (int)uid);
     }
 
+    /// <summary>
+    /// What each rt_sigaction call of the trace installed, as `replayer capture` read it
+    /// ("# sigaction:" headers), by (thread, time of its enter line, signal, the action's address).
+    /// </summary>
+    public Dictionary<SigactionKey, (Handler Handler, ulong Flags)> SignalActions { get; } = [];
+
+    // "# sigaction: TID TIME SIG ACT HANDLER FLAGS" (ACT, HANDLER, FLAGS as 0x hex), or "... ACT unread".
+    private void SigactionLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        Span<Range> parts = stackalloc Range[7];
+        var text = rest.Trim((byte)' ');
+        int n = Fields(text, parts);
+        bool unread = n == 5 && text[parts[4]].SequenceEqual("unread"u8);
+        if (n != 6 && !unread) throw new TraceFormatException(file, lineNo, "a sigaction line that is not 'TID TIME SIG ACT HANDLER FLAGS' or 'TID TIME SIG ACT unread'");
+        int tid = Int(text[parts[0]], lineNo, "a sigaction's thread");
+        if (!Numbers.TryParseTimestamp(text[parts[1]], out long time))
+            throw new TraceFormatException(file, lineNo, "a sigaction time that is not 'seconds.fraction'");
+        if (!Numbers.TryParseDecimal(text[parts[2]], out long sig) || sig < 0 || sig > 64)
+            throw new TraceFormatException(file, lineNo, "a sigaction signal that is not a signal number");
+        long act = Hex(text[parts[3]], lineNo, "action address");
+        var key = new SigactionKey(tid, time, (int)sig, act);
+        if (SignalActions.ContainsKey(key)) throw new TraceFormatException(file, lineNo, "a second sigaction line for the same call");
+        if (unread)
+        {
+            SignalActions[key] = (Handler.Unknown, 0);
+            return;
+        }
+        long handler = Hex(text[parts[4]], lineNo, "handler");
+        long flags = Hex(text[parts[5]], lineNo, "sa_flags");
+        // SIG_DFL is 0 and SIG_IGN 1 (include/uapi/asm-generic/signal-defs.h); anything else is a function.
+        SignalActions[key] = (handler switch { 0 => Handler.Default, 1 => Handler.Ignore, _ => Handler.Catch }, (ulong)flags);
+    }
+
+    /// <summary>The space-separated fields of <paramref name="text"/> into <paramref name="parts"/>; their number, at most its length (a line with more fills it, and is refused as one with too many).</summary>
+    private static int Fields(ReadOnlySpan<byte> text, Span<Range> parts)
+    {
+        int n = 0, i = 0;
+        while (i < text.Length && n < parts.Length)
+        {
+            while (i < text.Length && text[i] == ' ') i++;
+            if (i == text.Length) break;
+            int start = i;
+            while (i < text.Length && text[i] != ' ') i++;
+            parts[n++] = start..i;
+        }
+        return n;
+    }
+
+    private long Hex(ReadOnlySpan<byte> s, long lineNo, string what)
+    {
+        if (s.Length < 3 || s[0] != '0' || s[1] != 'x' || !Numbers.TryParseHex(s[2..], out long v))
+            throw new TraceFormatException(file, lineNo, $"a sigaction {what} that is not 0x hex");
+        return v;
+    }
+
     /// <summary>Boot-relative time of the snapshot, from its "# /proc/uptime:" header line (trace_clock local counts from boot too).</summary>
     public long Time { get; private set; }
 
@@ -125,6 +180,11 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# exec_file:"u8))
         {
             ExecFileLine(text[12..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# sigaction:"u8))
+        {
+            SigactionLine(text[12..], lineNo);
             return;
         }
         if (text.StartsWith("# user_ns:"u8))

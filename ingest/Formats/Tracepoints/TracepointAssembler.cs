@@ -157,8 +157,12 @@ public sealed class TracepointAssembler
         task.A1 = line.A1;
         task.A2 = line.A2;
         task.A3 = line.A3;
+        task.Action = (Handler.Unknown, 0);
         switch (line.Sys)
         {
+            case Syscall.RtSigaction when line.A1 != 0 && SignalActions is not null:
+                if (SignalActions.TryGetValue(new SigactionKey(line.Tid, line.Time, (int)line.A0, line.A1), out var action)) task.Action = action;
+                break;
             case Syscall.Clone or Syscall.Clone3 or Syscall.Fork or Syscall.VFork:
                 task.CallSlot = Hold(Stamp(new Fork
                 {
@@ -241,7 +245,7 @@ public sealed class TracepointAssembler
         Syscall.Unshare => new Unshare { Flags = (ulong)t.A0, Ret = ret },
         Syscall.SetNs => new SetNs { Fd = (int)t.A0, NsType = (ulong)t.A1, Ret = ret },
         // act == NULL only reads the disposition: nothing changed.
-        Syscall.RtSigaction when t.A1 != 0 => new SigAction { Sig = (int)t.A0, Handler = Handler.Unknown, Ret = ret },
+        Syscall.RtSigaction when t.A1 != 0 => new SigAction { Sig = (int)t.A0, Handler = t.Action.Handler, SaFlags = t.Action.Flags, Ret = ret },
         Syscall.Prctl when t.A0 == Prctl.SetChildSubreaper => new Prctl { Option = (int)t.A0, Arg2 = (ulong)t.A1, Ret = ret },
         Syscall.Prctl when Prctl.ChangesCapabilities((int)t.A0, (ulong)t.A1) =>
             new Prctl { Option = (int)t.A0, Arg2 = (ulong)t.A1, Arg3 = t.A0 == Prctl.CapAmbient ? (ulong)t.A2 : 0, Ret = ret },
@@ -343,6 +347,9 @@ public sealed class TracepointAssembler
 
     /// <summary>The exec'd files as the capture found them, by path (a capture bundle's "# exec_file:" headers); null when not given.</summary>
     public IReadOnlyDictionary<string, (ExecFile Kind, int Uid)>? ExecFiles { get; set; }
+
+    /// <summary>What each rt_sigaction call installed, as the capture read it (a capture bundle's "# sigaction:" headers); null when not given, and a call without one stays unknown.</summary>
+    public IReadOnlyDictionary<SigactionKey, (Handler Handler, ulong Flags)>? SignalActions { get; set; }
 
     private void ProcessExit(in TraceLine line)
     {
@@ -715,6 +722,8 @@ public sealed class TracepointAssembler
         public Syscall Call;
         /// <summary>The pending call's first arguments.</summary>
         public long A0, A1, A2, A3;
+        /// <summary>The pending rt_sigaction's new action, when the capture read it; else unknown.</summary>
+        public (Handler Handler, ulong Flags) Action;
         /// <summary>The fork or kill placed at its enter, waiting for its exit.</summary>
         public Slot? CallSlot;
         /// <summary>The exit waiting for the signals its context sends.</summary>
@@ -763,3 +772,6 @@ public sealed class TracepointAssembler
         public int FatalSig;
     }
 }
+
+/// <summary>One rt_sigaction call of a trace: its thread, the time of its enter line (ns), the signal, the action's address.</summary>
+public readonly record struct SigactionKey(int Tid, long Time, int Sig, long Act);

@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Replayer.Ingest.Capture;
+
+/// <summary>Whether a capture reads the signal actions rt_sigaction installs (<see cref="SignalActionProbe"/>).</summary>
+public enum SignalActionsMode
+{
+    /// <summary>With bpftrace when it is installed and works; without, the capture says why in its header.</summary>
+    Auto,
+    /// <summary>With bpftrace, or not at all: the capture fails when bpftrace cannot run.</summary>
+    Bpftrace,
+    Off,
+}
+
+/// <summary>One rt_sigaction call as the probe read it: when (CLOCK_MONOTONIC), who, which signal, the action's address, and the handler and sa_flags found there.</summary>
+public readonly record struct SignalActionRecord(long Nanos, int Tid, int Sig, ulong Act, ulong Handler, ulong Flags);
+
+/// <summary>
+/// Reads what each rt_sigaction call installs. The syscall tracepoint shows the new action only as
+/// a user-space address, so a capture could not tell SIG_IGN from a handler, nor see
+/// SA_NOCLDWAIT, and every answer that hangs on whether a parent ignores SIGCHLD (an exit's
+/// autoreap, which children a wait may reap) stayed "unknown state". This runs a bpftrace program
+/// on the same tracepoint that reads the action's handler and flags from the caller's memory at
+/// the call's entry, before the kernel copies it: the values the kernel took, with no race.
+/// It prints each call with its CLOCK_MONOTONIC time, the clock the capture's instance then
+/// uses too, so that each record is paired with its trace line (<see cref="Pair"/>).
+///
+/// A read of the caller's memory can fail (the page not resident); bpftrace's -kk prints a
+/// warning for each, and the record reads as zeros, which are then not taken for SIG_DFL.
+/// Records bpftrace lost (its output buffer full) are counted; with any lost, no record is
+/// trusted. A call the probe did not see at all (a BPF program does not run while another runs
+/// on the same CPU) leaves its thread's calls unpaired, hence unknown, as without the probe.
+/// </summary>
+public sealed class SignalActionProbe : IDisposable
+{
+    /// <summary>The program: the handler and sa_flags, the first two words of the kernel's struct sigaction as rt_sigaction takes it.</summary>
+    public const string Program = """
+        struct replayer_sigaction { unsigned long handler; unsigned long flags; }
+        tracepoint:syscalls:sys_enter_rt_sigaction /args->act != 0/ {
+          $a = *(struct replayer_sigaction *)uptr(args->act);
+          printf("sa %llu %d %d %lx %lx %lx\n", nsecs, tid, args->sig, (uint64)args->act, $a.handler, $a.flags);
+        }
+        """;
+
+    /// <summary>How long bpftrace gets to compile and attach its probe.</summary>
+    public static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long bpftrace gets to print what it holds and end after SIGINT.</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly Process _process;
+    private readonly List<SignalActionRecord> _records = [];
+    private readonly List<string> _stderr = [];
+    private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _stdout, _stderrTask;
+
+    /// <summary>Calls read, in bpftrace's order (per CPU, not strictly by time).</summary>
+    public IReadOnlyList<SignalActionRecord> Records => _records;
+
+    /// <summary>Records bpftrace said it lost.</summary>
+    public long Lost { get; private set; }
+
+    /// <summary>Reads of a caller's memory that failed (their records read as zeros).</summary>
+    public long Unread { get; private set; }
+
+    private SignalActionProbe(Process process)
+    {
+        _process = process;
+        _stdout = Task.Run(() => ReadOut(process.StandardOutput));
+        _stderrTask = Task.Run(() => ReadErr(process.StandardError));
+    }
+
+    /// <summary>Where bpftrace is on PATH; null when it is not.</summary>
+    public static string? FindBpftrace()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var path = System.IO.Path.Combine(dir, "bpftrace");
+            if (File.Exists(path)) return path;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Starts bpftrace and waits until its probe is attached. Under <see cref="SignalActionsMode.Auto"/>
+    /// a bpftrace that is missing or fails gives null and the reason; under
+    /// <see cref="SignalActionsMode.Bpftrace"/> it throws <see cref="CaptureUnavailableException"/>.
+    /// </summary>
+    public static async Task<(SignalActionProbe? Probe, string Status)> StartAsync(SignalActionsMode mode, CancellationToken ct)
+    {
+        if (mode == SignalActionsMode.Off) return (null, "off");
+        var bpftrace = FindBpftrace();
+        if (bpftrace is null) return Unavailable(mode, "bpftrace is not installed");
+        var start = new ProcessStartInfo(bpftrace, ["-kk", "-B", "line", "-e", Program])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("no process");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return Unavailable(mode, $"bpftrace could not start: {e.Message}");
+        }
+        var probe = new SignalActionProbe(process);
+        try
+        {
+            var exited = process.WaitForExitAsync(ct);
+            var done = await Task.WhenAny(probe._attached.Task, exited, Task.Delay(AttachTimeout, ct));
+            ct.ThrowIfCancellationRequested();
+            if (done == probe._attached.Task) return (probe, "bpftrace");
+            string why = done == exited
+                ? $"bpftrace ended before its probe was attached (exit {process.ExitCode}): {await probe.ErrorTextAsync()}"
+                : $"bpftrace did not attach its probe within {AttachTimeout.TotalSeconds:0} s";
+            probe.Dispose();
+            return Unavailable(mode, why);
+        }
+        catch
+        {
+            probe.Dispose();
+            throw;
+        }
+    }
+
+    private static (SignalActionProbe?, string) Unavailable(SignalActionsMode mode, string why) =>
+        mode == SignalActionsMode.Bpftrace
+            ? throw new CaptureUnavailableException($"--signal-actions bpftrace: {why}")
+            : (null, $"none ({why})");
+
+    /// <summary>Stops bpftrace (SIGINT, as its own Ctrl-C) and waits for everything it printed.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited) _ = kill(_process.Id, SigInt);
+        using var timeout = new CancellationTokenSource(StopTimeout);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill();
+            throw new IOException($"bpftrace did not end within {StopTimeout.TotalSeconds:0} s of SIGINT");
+        }
+        await Task.WhenAll(_stdout, _stderrTask);
+    }
+
+    private async Task<string> ErrorTextAsync()
+    {
+        await Task.WhenAny(Task.WhenAll(_stdout, _stderrTask), Task.Delay(2000));
+        lock (_stderr)
+        {
+            var lines = _stderr.Where(l => l.Contains("ERROR", StringComparison.Ordinal) && !l.Contains("RLIMIT_MEMLOCK", StringComparison.Ordinal)).ToList();
+            return string.Join(" ", (lines.Count > 0 ? lines : _stderr).Take(3)).Trim();
+        }
+    }
+
+    private void ReadOut(StreamReader output)
+    {
+        while (output.ReadLine() is { } line)
+        {
+            if (line.StartsWith("sa ", StringComparison.Ordinal))
+            {
+                if (ParseRecord(line) is { } r) _records.Add(r);
+            }
+            else if (line.StartsWith("Attaching ", StringComparison.Ordinal)) _attached.TrySetResult();
+            else Count(line);
+        }
+    }
+
+    private void ReadErr(StreamReader error)
+    {
+        while (error.ReadLine() is { } line)
+        {
+            lock (_stderr) _stderr.Add(line);
+            // Some versions print their warnings and lost counts here.
+            Count(line);
+        }
+    }
+
+    /// <summary>A failed read's warning or a lost count, from either stream.</summary>
+    private void Count(string line)
+    {
+        lock (_records)
+        {
+            if (line.Contains("Failed to probe_read_user", StringComparison.Ordinal)) Unread++;
+            else if (LostIn(line) is long lost) Lost += lost;
+        }
+    }
+
+    /// <summary>"sa NANOS TID SIG ACT HANDLER FLAGS", the last three in hex; null for anything else.</summary>
+    public static SignalActionRecord? ParseRecord(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length != 7 || f[0] != "sa") return null;
+        return long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ns)
+            && int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int tid)
+            && int.TryParse(f[3], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int sig)
+            && ulong.TryParse(f[4], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong act)
+            && ulong.TryParse(f[5], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong handler)
+            && ulong.TryParse(f[6], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong flags)
+            ? new SignalActionRecord(ns, tid, sig, act, handler, flags)
+            : null;
+    }
+
+    /// <summary>bpftrace's "Lost N events" line; null for any other.</summary>
+    private static long? LostIn(string line)
+    {
+        const string Marker = "Lost ";
+        int at = line.IndexOf(Marker, StringComparison.Ordinal);
+        if (at < 0 || !line.Contains(" events", StringComparison.Ordinal)) return null;
+        var rest = line.AsSpan(at + Marker.Length);
+        int end = rest.IndexOf(' ');
+        return end > 0 && long.TryParse(rest[..end], NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : null;
+    }
+
+    /// <summary>How far before a thread's first traced call and after its last one its records are still taken as its own (tracing starts and stops around them).</summary>
+    public const long EdgeNs = 100_000;
+
+    /// <summary>
+    /// The header line for each traced call the probe read: "TID TIME SIG ACT HANDLER FLAGS",
+    /// TIME as the trace line has it, or "TID TIME SIG ACT unread" when the read failed; in the
+    /// trace's order. Paired thread by thread, in order: a thread's records from its first traced
+    /// call to its last (give or take <see cref="EdgeNs"/>) must be as many as its calls and name
+    /// the same signal and address in the same order, call for call. Times alone cannot pair
+    /// them: the probe and the trace event run one after the other on the same tracepoint, in
+    /// either order, tens of microseconds apart at times, about as far apart as a thread's calls.
+    /// A thread whose records do not line up (the probe missed one) gets no lines: its calls
+    /// stay unknown rather than take a neighbour's action.
+    /// </summary>
+    public static List<string> Pair(IReadOnlyList<SigactionCall> calls, IReadOnlyList<SignalActionRecord> records, bool readsFailed)
+    {
+        var recordsOf = records.GroupBy(r => r.Tid).ToDictionary(g => g.Key, g => g.OrderBy(r => r.Nanos).ToList());
+        var lineOf = new Dictionary<SigactionCall, string>();
+        foreach (var thread in calls.GroupBy(c => c.Tid))
+        {
+            var mine = thread.OrderBy(c => c.TimeNs).ToList();
+            if (!recordsOf.TryGetValue(thread.Key, out var all)) continue;
+            long lo = mine[0].TimeNs - EdgeNs, hi = mine[^1].TimeNs + EdgeNs;
+            var theirs = all.Where(r => r.Nanos >= lo && r.Nanos <= hi).ToList();
+            if (theirs.Count != mine.Count) continue;
+            bool same = true;
+            for (int i = 0; i < mine.Count && same; i++) same = theirs[i].Sig == mine[i].Sig && theirs[i].Act == mine[i].Act;
+            if (!same) continue;
+            for (int i = 0; i < mine.Count; i++)
+            {
+                var (c, r) = (mine[i], theirs[i]);
+                var what = readsFailed && r.Handler == 0 && r.Flags == 0 ? "unread" : $"0x{r.Handler:x} 0x{r.Flags:x}";
+                lineOf[c] = string.Create(CultureInfo.InvariantCulture, $"{c.Tid} {c.TimeText} {c.Sig} 0x{c.Act:x} {what}");
+            }
+        }
+        return calls.Where(lineOf.ContainsKey).Select(c => lineOf[c]).ToList();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill();
+        }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+    }
+
+    private const int SigInt = 2;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+}
+
+/// <summary>A traced rt_sigaction call that installs an action (act not NULL): its thread, its time as the trace line printed it, the signal and the action's address.</summary>
+public readonly record struct SigactionCall(int Tid, string TimeText, long TimeNs, int Sig, ulong Act)
+{
+    private static readonly System.Text.RegularExpressions.Regex Line = new(
+        @"-(\d+)\s+\[\d+\](?:\s+\S+)?\s+(\d+\.\d+): sys_rt_sigaction\(sig: (0x[0-9a-f]+|\d+), act: (0x[0-9a-f]+)",
+        System.Text.RegularExpressions.RegexOptions.RightToLeft | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>The call on a trace line, when it is an rt_sigaction enter line with an action; null otherwise.</summary>
+    public static SigactionCall? In(string line)
+    {
+        if (!line.Contains(": sys_rt_sigaction(sig: ", StringComparison.Ordinal)) return null;
+        var m = Line.Match(line);
+        if (!m.Success) return null;
+        var time = m.Groups[2].Value;
+        if (!int.TryParse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int tid)
+            || !TryTime(time, out long ns)
+            || !TryNumber(m.Groups[3].Value, out ulong sig) || sig > int.MaxValue
+            || !TryNumber(m.Groups[4].Value, out ulong act))
+            return null;
+        return new SigactionCall(tid, time, ns, (int)sig, act);
+    }
+
+    private static bool TryNumber(string s, out ulong value) => s.StartsWith("0x", StringComparison.Ordinal)
+        ? ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
+        : ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>"SECONDS.FRACTION" in nanoseconds.</summary>
+    public static bool TryTime(string s, out long ns)
+    {
+        ns = 0;
+        int dot = s.IndexOf('.');
+        if (dot <= 0 || dot == s.Length - 1 || s.Length - dot - 1 > 9) return false;
+        if (!long.TryParse(s.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out long sec)
+            || !long.TryParse(s.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long frac)) return false;
+        for (int digits = s.Length - dot - 1; digits < 9; digits++) frac *= 10;
+        ns = sec * 1_000_000_000 + frac;
+        return true;
+    }
+}
