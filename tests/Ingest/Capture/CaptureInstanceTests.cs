@@ -110,6 +110,58 @@ public sealed class CaptureInstanceTests
         }
     }
 
+    /// <summary>Whether bpftrace is here for the signal actions. CI installs it, so there its absence fails.</summary>
+    private static bool BpftraceAvailable()
+    {
+        if (SignalActionProbe.FindBpftrace() is not null) return true;
+        if (Environment.GetEnvironmentVariable("CI") is not null)
+            Assert.Fail("the signal-action tests need bpftrace, and CI installs it: this run has none");
+        return false;
+    }
+
+    [Fact]
+    public async Task Capture_reads_the_action_each_rt_sigaction_installs_and_the_reaping_it_decides_is_checked()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        // A parent that ignores SIGCHLD: its children are reaped as they exit, and its wait finds none.
+        var request = new CaptureRequest(output, ["perl", "-e", "$SIG{CHLD} = 'IGNORE'; for (1..3) { fork or exit 0 } select(undef, undef, undef, 0.3); exit(wait == -1 ? 0 : 1)"],
+            Follow: true, BufferKb: 1024, SignalActions: SignalActionsMode.Bpftrace);
+        if (!BpftraceAvailable())
+        {
+            var e = await Assert.ThrowsAsync<CaptureUnavailableException>(() => TracefsCapture.RunAsync(request, default));
+            Assert.Contains("bpftrace", e.Message);
+            return;
+        }
+        try
+        {
+            var result = await TracefsCapture.RunAsync(request, default);
+            Assert.Equal(0, result.CommandExit);
+            Assert.StartsWith("bpftrace (", result.SignalActions);
+            Assert.Contains("# clock: mono", File.ReadLines(output));
+            var (_, events) = CaptureFiles.Read(output);
+            int perl = events.OfType<Exec>().Single(x => x.Filename.EndsWith("/perl", StringComparison.Ordinal)).Tid;
+            var chld = events.OfType<SigAction>().Last(a => a.Tid == perl && a.Sig == 17);
+            Assert.Equal(Handler.Ignore, chld.Handler);
+            Assert.Equal(3, events.OfType<Fork>().Count(f => f.Tid == perl && f.Child > 0));
+            Assert.Contains(events.OfType<Wait>(), w => w.Tid == perl && w.Ret == -10);
+            // perl's wait found its children gone (ECHILD): predicted with the action read,
+            // unknown without it (the same capture, its sigaction lines taken out).
+            var with = Replayer.Replay.Validation.Validator.Run("live", "nested", events);
+            var stripped = output + ".stripped";
+            File.WriteAllLines(stripped, File.ReadLines(output).Where(l => !l.StartsWith("# sigaction:", StringComparison.Ordinal)));
+            var without = Replayer.Replay.Validation.Validator.Run("live", "nested", CaptureFiles.Read(stripped).Events);
+            File.Delete(stripped);
+            Assert.Equal(0, with.Disagreed);
+            Assert.True(with.ByKind["wait"].Agreed > without.ByKind["wait"].Agreed,
+                $"waits agreed: {with.ByKind["wait"].Agreed} with the actions, {without.ByKind["wait"].Agreed} without");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
     [Fact]
     public async Task Capture_cancelled_mid_command_removes_its_instance_and_writes_nothing()
     {
