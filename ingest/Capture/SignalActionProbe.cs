@@ -35,13 +35,18 @@ public readonly record struct SignalActionRecord(long Nanos, int Tid, int Sig, u
 /// </summary>
 public sealed class SignalActionProbe : IDisposable
 {
-    /// <summary>The program: the handler and sa_flags, the first two words of the kernel's struct sigaction as rt_sigaction takes it.</summary>
+    /// <summary>
+    /// The program: the handler and sa_flags, the first two words of the kernel's struct sigaction
+    /// as rt_sigaction takes it. It ends itself when the capturing process's main thread exits
+    /// (CAPTURER is its pid), so that a capture killed outright (SIGKILL) does not leave it running.
+    /// </summary>
     public const string Program = """
         struct replayer_sigaction { unsigned long handler; unsigned long flags; }
         tracepoint:syscalls:sys_enter_rt_sigaction /args->act != 0/ {
           $a = *(struct replayer_sigaction *)uptr(args->act);
           printf("sa %llu %d %d %lx %lx %lx\n", nsecs, tid, args->sig, (uint64)args->act, $a.handler, $a.flags);
         }
+        tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
         """;
 
     /// <summary>How long bpftrace gets to compile and attach its probe.</summary>
@@ -93,7 +98,8 @@ public sealed class SignalActionProbe : IDisposable
         if (mode == SignalActionsMode.Off) return (null, "off");
         var bpftrace = FindBpftrace();
         if (bpftrace is null) return Unavailable(mode, "bpftrace is not installed");
-        var start = new ProcessStartInfo(bpftrace, ["-kk", "-B", "line", "-e", Program])
+        var program = Program.Replace("CAPTURER", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var start = new ProcessStartInfo(bpftrace, ["-kk", "-B", "line", "-e", program])
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,

@@ -163,6 +163,67 @@ public sealed class CaptureInstanceTests
     }
 
     [Fact]
+    public async Task A_capture_killed_outright_leaves_no_bpftrace_running()
+    {
+        if (!CaptureAvailable() || !BpftraceAvailable()) return;
+        var cli = Path.Combine(AppContext.BaseDirectory, "replayer.dll");
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        var marker = $"replayer-kill-test-{Guid.NewGuid():N}";
+        using var capture = Process.Start(new ProcessStartInfo("dotnet", ["exec", cli, "capture", "--signal-actions", "bpftrace", "--buffer-kb", "1024", "--out", output, "--", "sh", "-c", "sleep 30; true", marker])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var instance = Path.Combine(Instances, TracingInstance.NameFor(capture.Id));
+        int bpftrace = 0;
+        try
+        {
+            await WaitFor(() => Directory.Exists(instance) && (bpftrace = ChildNamed(capture.Id, "bpftrace")) > 0, "the capture's instance and its bpftrace");
+            capture.Kill(); // SIGKILL: no finally, no handler runs
+            await capture.WaitForExitAsync();
+            // Its program ends itself when the capturing process's main thread exits.
+            await WaitFor(() => !Running(bpftrace), $"bpftrace {bpftrace} to end after its capture was killed");
+        }
+        finally
+        {
+            if (bpftrace > 0 && Running(bpftrace)) Process.GetProcessById(bpftrace).Kill();
+            foreach (var p in Process.GetProcessesByName("sh").Where(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(marker, StringComparison.Ordinal)))
+                p.Kill(entireProcessTree: true);
+            // What SIGKILL leaves, as it would of any capture: the instance (nothing is left to remove it).
+            if (Directory.Exists(instance)) Directory.Delete(instance);
+            File.Delete(output);
+        }
+    }
+
+    /// <summary>A child of <paramref name="pid"/> whose comm is <paramref name="comm"/>; 0 when none.</summary>
+    private static int ChildNamed(int pid, string comm)
+    {
+        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            string children;
+            try { children = File.ReadAllText(Path.Combine(task, "children")); }
+            catch (IOException) { continue; }
+            foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
+                if (Running(child) && File.ReadAllText($"/proc/{child}/comm").Trim() == comm) return child;
+        }
+        return 0;
+    }
+
+    /// <summary>Whether a process exists and is not a zombie.</summary>
+    private static bool Running(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task Capture_cancelled_mid_command_removes_its_instance_and_writes_nothing()
     {
         if (!CaptureAvailable()) return;
