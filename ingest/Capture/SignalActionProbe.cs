@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using Replayer.Ingest.Formats.Tracepoints;
 
 namespace Replayer.Ingest.Capture;
 
@@ -142,7 +143,7 @@ public sealed class SignalActionProbe : IDisposable
     /// <summary>Stops bpftrace (SIGINT, as its own Ctrl-C) and waits for everything it printed.</summary>
     public async Task StopAsync()
     {
-        if (!_process.HasExited) _ = kill(_process.Id, SigInt);
+        if (!_process.HasExited) _ = TracefsCapture.kill(_process.Id, TracefsCapture.SigInt);
         using var timeout = new CancellationTokenSource(StopTimeout);
         try
         {
@@ -237,7 +238,8 @@ public sealed class SignalActionProbe : IDisposable
     /// them: the probe and the trace event run one after the other on the same tracepoint, in
     /// either order, tens of microseconds apart at times, about as far apart as a thread's calls.
     /// A thread whose records do not line up (the probe missed one) gets no lines: its calls
-    /// stay unknown rather than take a neighbour's action.
+    /// stay unknown rather than take a neighbour's action; so do two calls the reader could not
+    /// tell apart (the same thread, signal and address at the same printed microsecond).
     /// </summary>
     public static List<string> Pair(IReadOnlyList<SigactionCall> calls, IReadOnlyList<SignalActionRecord> records, bool readsFailed)
     {
@@ -256,6 +258,9 @@ public sealed class SignalActionProbe : IDisposable
             for (int i = 0; i < mine.Count; i++)
             {
                 var (c, r) = (mine[i], theirs[i]);
+                // Two calls with the same signal and address printed at the same microsecond: the
+                // reader could not tell which line is whose, so neither gets one.
+                if (mine.Count(o => o.TimeNs == c.TimeNs && o.Sig == c.Sig && o.Act == c.Act) > 1) continue;
                 var what = readsFailed && r.Handler == 0 && r.Flags == 0 ? "unread" : $"0x{r.Handler:x} 0x{r.Flags:x}";
                 lineOf[c] = string.Create(CultureInfo.InvariantCulture, $"{c.Tid} {c.TimeText} {c.Sig} 0x{c.Act:x} {what}");
             }
@@ -272,19 +277,14 @@ public sealed class SignalActionProbe : IDisposable
         catch (InvalidOperationException) { }
         _process.Dispose();
     }
-
-    private const int SigInt = 2;
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
 }
 
 /// <summary>A traced rt_sigaction call that installs an action (act not NULL): its thread, its time as the trace line printed it, the signal and the action's address.</summary>
 public readonly record struct SigactionCall(int Tid, string TimeText, long TimeNs, int Sig, ulong Act)
 {
-    private static readonly System.Text.RegularExpressions.Regex Line = new(
+    private static readonly Regex Line = new(
         @"-(\d+)\s+\[\d+\](?:\s+\S+)?\s+(\d+\.\d+): sys_rt_sigaction\(sig: (0x[0-9a-f]+|\d+), act: (0x[0-9a-f]+)",
-        System.Text.RegularExpressions.RegexOptions.RightToLeft | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        RegexOptions.RightToLeft | RegexOptions.CultureInvariant);
 
     /// <summary>The call on a trace line, when it is an rt_sigaction enter line with an action; null otherwise.</summary>
     public static SigactionCall? In(string line)
@@ -293,28 +293,13 @@ public readonly record struct SigactionCall(int Tid, string TimeText, long TimeN
         var m = Line.Match(line);
         if (!m.Success) return null;
         var time = m.Groups[2].Value;
+        // The numbers as the trace readers take them (Numbers: decimal, or 0x hex).
+        static byte[] Bytes(Group g) => System.Text.Encoding.ASCII.GetBytes(g.Value);
         if (!int.TryParse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int tid)
-            || !TryTime(time, out long ns)
-            || !TryNumber(m.Groups[3].Value, out ulong sig) || sig > int.MaxValue
-            || !TryNumber(m.Groups[4].Value, out ulong act))
+            || !Numbers.TryParseTimestamp(Bytes(m.Groups[2]), out long ns)
+            || !Numbers.TryParseValue(Bytes(m.Groups[3]), out long sig) || sig is < 0 or > int.MaxValue
+            || !Numbers.TryParseValue(Bytes(m.Groups[4]), out long act))
             return null;
-        return new SigactionCall(tid, time, ns, (int)sig, act);
-    }
-
-    private static bool TryNumber(string s, out ulong value) => s.StartsWith("0x", StringComparison.Ordinal)
-        ? ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value)
-        : ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-
-    /// <summary>"SECONDS.FRACTION" in nanoseconds.</summary>
-    public static bool TryTime(string s, out long ns)
-    {
-        ns = 0;
-        int dot = s.IndexOf('.');
-        if (dot <= 0 || dot == s.Length - 1 || s.Length - dot - 1 > 9) return false;
-        if (!long.TryParse(s.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out long sec)
-            || !long.TryParse(s.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long frac)) return false;
-        for (int digits = s.Length - dot - 1; digits < 9; digits++) frac *= 10;
-        ns = sec * 1_000_000_000 + frac;
-        return true;
+        return new SigactionCall(tid, time, ns, (int)sig, (ulong)act);
     }
 }

@@ -285,8 +285,9 @@ public static class TracefsCapture
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    private const int SigTerm = 15;
+    internal const int SigTerm = 15, SigInt = 2;
 
+    /// <summary>kill(2): the capture's signals to its command and to bpftrace.</summary>
     [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
+    internal static extern int kill(int pid, int sig);
 }

@@ -82,6 +82,16 @@ public sealed class SignalActionProbeTests
     }
 
     [Fact]
+    public void Two_calls_the_reader_could_not_tell_apart_get_no_line()
+    {
+        // The same thread, signal and address within one printed microsecond: a line each would
+        // give the reader two lines for one key. The thread's other call keeps its line.
+        var calls = new[] { Call(10, 5_000_000, 2, 0x100), Call(10, 5_000_000, 2, 0x100), Call(10, 5_000_020, 17, 0x100) };
+        var records = new[] { Record(10, 5_000_000_100, 2, 0x100, 0x4000), Record(10, 5_000_000_700, 2, 0x100, 0), Record(10, 5_000_020_000, 17, 0x100, 1) };
+        Assert.Equal(["10 5.000020 17 0x100 0x1 0x4000000"], SignalActionProbe.Pair(calls, records, readsFailed: false));
+    }
+
+    [Fact]
     public void Zeros_from_a_read_that_may_have_failed_are_unread_not_SIG_DFL()
     {
         var calls = new[] { Call(10, 5_000_000, 17, 0x100), Call(10, 5_000_010, 2, 0x100) };
