@@ -108,10 +108,8 @@ public static class CaptureCommand
         if (src is not null)
         {
             w.WriteStartObject("ingested");
-            w.WriteString("trace", src.Trace);
             w.WriteString("store", store);
-            w.WriteNumber("lines", src.Lines);
-            w.WriteNumber("events", src.Events);
+            IngestCommand.WriteSource(w, src);
             w.WriteEndObject();
         }
         w.WriteEndObject();

@@ -65,6 +65,23 @@ public static class IngestCommand
         return cmd;
     }
 
+    /// <summary>One ingested file's fields, as `ingest --json` and `capture --ingest --json` print them.</summary>
+    internal static void WriteSource(System.Text.Json.Utf8JsonWriter w, IngestedSource s)
+    {
+        w.WriteString("file", s.File);
+        w.WriteString("format", s.Format);
+        w.WriteString("trace", s.Trace);
+        w.WriteStartArray("hosts");
+        foreach (var h in s.Hosts) w.WriteStringValue(h);
+        w.WriteEndArray();
+        w.WriteNumber("lines", s.Lines);
+        w.WriteNumber("events", s.Events);
+        w.WriteNumber("skipped", s.Skipped);
+        w.WriteStartArray("first_errors");
+        foreach (var e in s.FirstErrors) w.WriteStringValue(e);
+        w.WriteEndArray();
+    }
+
     private static void Print(IngestResult r, TimeSpan elapsed, bool json, string store)
     {
         if (json)
@@ -80,18 +97,7 @@ public static class IngestCommand
                 foreach (var s in r.Sources)
                 {
                     w.WriteStartObject();
-                    w.WriteString("file", s.File);
-                    w.WriteString("format", s.Format);
-                    w.WriteString("trace", s.Trace);
-                    w.WriteStartArray("hosts");
-                    foreach (var h in s.Hosts) w.WriteStringValue(h);
-                    w.WriteEndArray();
-                    w.WriteNumber("lines", s.Lines);
-                    w.WriteNumber("events", s.Events);
-                    w.WriteNumber("skipped", s.Skipped);
-                    w.WriteStartArray("first_errors");
-                    foreach (var e in s.FirstErrors) w.WriteStringValue(e);
-                    w.WriteEndArray();
+                    WriteSource(w, s);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();

@@ -255,12 +255,13 @@ public sealed class SignalActionProbe : IDisposable
             bool same = true;
             for (int i = 0; i < mine.Count && same; i++) same = theirs[i].Sig == mine[i].Sig && theirs[i].Act == mine[i].Act;
             if (!same) continue;
+            // Two calls with the same signal and address printed at the same microsecond: the
+            // reader could not tell which line is whose, so neither gets one.
+            var twins = mine.GroupBy(c => (c.TimeNs, c.Sig, c.Act)).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
             for (int i = 0; i < mine.Count; i++)
             {
                 var (c, r) = (mine[i], theirs[i]);
-                // Two calls with the same signal and address printed at the same microsecond: the
-                // reader could not tell which line is whose, so neither gets one.
-                if (mine.Count(o => o.TimeNs == c.TimeNs && o.Sig == c.Sig && o.Act == c.Act) > 1) continue;
+                if (twins.Contains((c.TimeNs, c.Sig, c.Act))) continue;
                 var what = readsFailed && r.Handler == 0 && r.Flags == 0 ? "unread" : $"0x{r.Handler:x} 0x{r.Flags:x}";
                 lineOf[c] = string.Create(CultureInfo.InvariantCulture, $"{c.Tid} {c.TimeText} {c.Sig} 0x{c.Act:x} {what}");
             }

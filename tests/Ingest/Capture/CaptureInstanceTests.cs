@@ -224,6 +224,40 @@ public sealed class CaptureInstanceTests
     }
 
     [Fact]
+    public async Task Capture_json_says_what_was_written_and_ingested()
+    {
+        if (!CaptureAvailable()) return;
+        var cli = Path.Combine(AppContext.BaseDirectory, "replayer.dll");
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        var store = output + ".db";
+        try
+        {
+            using var capture = Process.Start(new ProcessStartInfo("dotnet", ["exec", cli, "capture", "--json", "--signal-actions", "off", "--follow", "--buffer-kb", "1024",
+                "--ingest", "--trace", "json-test", "--store", store, "--out", output, "--", "true"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var text = await capture.StandardOutput.ReadToEndAsync();
+            var errors = await capture.StandardError.ReadToEndAsync();
+            await capture.WaitForExitAsync();
+            Assert.True(capture.ExitCode == 0, errors);
+            Assert.Equal("", errors); // the summary line is for terminals; --json prints only the JSON
+            using var json = System.Text.Json.JsonDocument.Parse(text);
+            var root = json.RootElement;
+            Assert.Equal(output, root.GetProperty("output").GetString());
+            Assert.Equal(0, root.GetProperty("command_exit").GetInt32());
+            Assert.Equal("off", root.GetProperty("signal_actions").GetString());
+            Assert.True(root.GetProperty("trace_lines").GetInt64() > 0);
+            var ingested = root.GetProperty("ingested");
+            Assert.Equal("json-test", ingested.GetProperty("trace").GetString());
+            Assert.Equal("capture", ingested.GetProperty("format").GetString());
+            Assert.True(ingested.GetProperty("events").GetInt64() > 0);
+        }
+        finally
+        {
+            File.Delete(output);
+            File.Delete(store);
+        }
+    }
+
+    [Fact]
     public async Task Capture_cancelled_mid_command_removes_its_instance_and_writes_nothing()
     {
         if (!CaptureAvailable()) return;
