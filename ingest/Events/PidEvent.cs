@@ -25,6 +25,8 @@ public enum EventKind : byte
     Container,
     /// <summary>setuid, setreuid, setresuid, capset: the caller's credentials changed (or were asked to).</summary>
     SetCred,
+    /// <summary>The acting thread's mask of blocked signals, as the capture read it from the kernel.</summary>
+    SigMask,
 }
 
 /// <summary>
@@ -109,6 +111,11 @@ public sealed record TaskSnapshot : PidEvent
     public bool ForeignUserNs { get; init; }
     /// <summary>NoNewPrivs: exec gives no set-user-ID uid nor file capability.</summary>
     public bool NoNewPrivs { get; init; }
+    /// <summary>
+    /// The thread's blocked signals (SigBlk: bit sig-1 for signal sig) when the capture follows
+    /// masks (its <see cref="SigMask"/> events); null when it does not.
+    /// </summary>
+    public ulong? Blocked { get; init; }
     public override int RecordedAnswers => 0;
 }
 
@@ -280,6 +287,21 @@ public sealed record SetNs : PidEvent
     public ulong NsType { get; init; }
     /// <summary>Inode of the namespace entered, when the capture knows it; else 0.</summary>
     public ulong TargetNs { get; init; }
+}
+
+/// <summary>
+/// The acting thread's mask of blocked signals from this point on, as the capture read it from
+/// the kernel (task_struct.blocked; bit sig-1 for signal sig, as /proc's SigBlk shows it). A
+/// capture that follows masks gives one wherever the mask may have changed: after
+/// rt_sigprocmask and rt_sigreturn, the temporary mask of rt_sigsuspend, ppoll, pselect6 and
+/// epoll_pwait, and a mask found changed at any later system call (a handler's). A blocked
+/// signal is never ignored when it is generated (sig_ignored, kernel/signal.c).
+/// </summary>
+public sealed record SigMask : PidEvent
+{
+    public override EventKind Kind => EventKind.SigMask;
+    public ulong Blocked { get; init; }
+    public override int RecordedAnswers => 0;
 }
 
 /// <summary>A signal the kernel generated that no traced call of the acting task explains.</summary>

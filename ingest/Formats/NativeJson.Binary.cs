@@ -17,7 +17,7 @@ namespace Replayer.Ingest.Formats;
 /// event   = 0x01 field* 0xFF      0x01 is BinaryTag, the form's version: no JSON text starts with it
 /// field   = key value             key: the Key's number, one byte (seq 0, t 1, host 2, tid 3, ...)
 /// signed  = varint of the zigzag  (n &lt;&lt; 1) ^ (n >> 63): seq, t, ret, every pid and small number
-/// unsigned= varint                flags, pidns, sa_flags, arg2, nstype, target_ns
+/// unsigned= varint                flags, pidns, sa_flags, arg2, nstype, target_ns, cap_*, arg3, blocked
 /// string  = varint n, n bytes     UTF-8
 /// enum    = one byte              kind, handler, action: the index in Names; call: the index in
 ///                                 fork's, getid's, kill's and wait's calls one after the other
@@ -436,8 +436,8 @@ public static partial class NativeJson
         }
     }
 
-    // How many keys and signal members there are (Task and Group are the last): a byte or bit
+    // How many keys and signal members there are (Blocked and Group are the last): a byte or bit
     // beyond them is none. Constants, so that no read of them waits on NativeJson's statics.
-    private const int KeyCount = (int)Key.NoNewPrivs + 1;
+    private const int KeyCount = (int)Key.Blocked + 1;
     private const int SignalKeyCount = (int)SignalKey.Group + 1;
 }

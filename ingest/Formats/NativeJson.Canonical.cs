@@ -151,7 +151,8 @@ public static partial class NativeJson
 
         /// <summary>
         /// An integer's sign and magnitude. Utf8JsonWriter writes neither -0 nor a leading zero;
-        /// a fraction, an exponent or a 20th digit is left unread for the caller's next Take to fail on.
+        /// a fraction, an exponent or a 20th digit is left unread for the caller's next Take to fail on
+        /// (GetUInt64 takes a 20th itself: a 64-bit mask with its high bits set has one).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private bool Integer(out ulong magnitude, out bool negative)
@@ -188,6 +189,13 @@ public static partial class NativeJson
         public ulong GetUInt64()
         {
             if (!Integer(out ulong m, out bool negative) || negative) return Fail(0UL);
+            // A digit still there follows 19 others: take it if the whole fits, up to 18446744073709551615.
+            if (_at < _line.Length && (uint)(_line[_at] - '0') is var d and <= 9)
+            {
+                if (m > (ulong.MaxValue - d) / 10) return Fail(0UL);
+                m = m * 10 + d;
+                _at++;
+            }
             return m;
         }
 

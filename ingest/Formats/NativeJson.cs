@@ -100,6 +100,7 @@ public static partial class NativeJson
                 if (s.CapAmb is { } capAmb) sink.Unsigned(Key.CapAmb, capAmb);
                 if (s.ForeignUserNs) sink.True(Key.ForeignUserNs);
                 if (s.NoNewPrivs) sink.True(Key.NoNewPrivs);
+                if (s.Blocked is { } blocked) sink.Unsigned(Key.Blocked, blocked);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -171,6 +172,9 @@ public static partial class NativeJson
                 if (c.Ruid != -1) sink.Number(Key.Ruid, c.Ruid);
                 if (c.Euid != -1) sink.Number(Key.Euid, c.Euid);
                 if (c.Suid != -1) sink.Number(Key.Suid, c.Suid);
+                break;
+            case SigMask m:
+                sink.Unsigned(Key.Blocked, m.Blocked);
                 break;
             case Container c:
                 sink.Name(Key.Action, ContainerActions, (int)c.Action);
@@ -416,13 +420,14 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep NoNewPrivs the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep Blocked the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
+        Blocked,
     }
 
     private static string Spelling(Key key) => key switch
@@ -438,6 +443,7 @@ public static partial class NativeJson
         Key.Ruid => "ruid", Key.Euid => "euid", Key.Suid => "suid", Key.Uids => "uids", Key.CapPrm => "cap_prm",
         Key.CapEff => "cap_eff", Key.CapBnd => "cap_bnd", Key.CapAmb => "cap_amb", Key.Arg3 => "arg3", Key.ForeignUserNs => "foreign_user_ns",
         Key.FileKind => "file_kind", Key.FileUid => "file_uid", Key.NoNewPrivs => "no_new_privs",
+        Key.Blocked => "blocked",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -478,7 +484,7 @@ public static partial class NativeJson
     /// </summary>
     private sealed class Spellings
     {
-        private const int Slots = 128;              // a power of two, over twice the most spellings (55 keys)
+        private const int Slots = 128;              // a power of two, over twice the most spellings (56 keys)
         private readonly ulong[] _lo = new ulong[Slots];  // each slot's spelling, bytes 1 to 8, little-endian
         private readonly ulong[] _hi = new ulong[Slots];  // and bytes 9 to 16; zero past its end
         private readonly int[] _index = new int[Slots];   // its index in Names, plus one; 0 marks a free slot
@@ -625,7 +631,7 @@ public static partial class NativeJson
         private int _tgid, _ppid, _pgid, _sid, _child, _oldTid, _pid, _sig, _option, _arg, _thread, _options, _fd, _task;
         private int _ruid, _euid, _suid;
         private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
-        private ulong? _capPrm, _capEff, _capBnd, _capAmb;
+        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
         private bool _adopted, _group, _foreignUserNs, _noNewPrivs;
         private SignalRecord[]? _signals;
@@ -700,6 +706,7 @@ public static partial class NativeJson
                 case Key.FileKind: _fileKind = v.GetName(ExecFiles, "file_kind"); break;
                 case Key.FileUid: _fileUid = v.GetInt32() is >= 0 and var owner ? owner : throw new FormatException("\"file_uid\" is a uid, not negative"); break;
                 case Key.NoNewPrivs: _noNewPrivs = v.GetBoolean(); break;
+                case Key.Blocked: _blocked = v.GetUInt64(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -723,7 +730,7 @@ public static partial class NativeJson
                 {
                     Tgid = _tgid, PPid = _ppid, Pgid = _pgid, Sid = _sid, NsPid = _nspid, NsPgid = _nspgid,
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
-                    ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs,
+                    ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs, Blocked = _blocked,
                 },
                 EventKind.Fork => new Fork
                 {
@@ -784,6 +791,7 @@ public static partial class NativeJson
                     Call = _call >= 0 ? Call(Names.CredCalls, CredCall.SetUid, "setcred") : throw new FormatException("setcred without \"call\""),
                     Ruid = _ruid, Euid = _euid, Suid = _suid,
                 },
+                EventKind.SigMask => new SigMask { Blocked = _blocked ?? throw new FormatException("sigmask without \"blocked\"") },
                 _ => throw new FormatException("unknown kind"),
             };
             // The envelope is set on the one object made, rather than copied into a second.
@@ -866,7 +874,7 @@ public static partial class NativeJson
     public static class Names
     {
         public static readonly string[] Kinds =
-            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred"];
+            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask"];
         public static readonly string[] ForkCalls = ["clone", "clone3", "fork", "vfork"];
         public static readonly string[] Handlers = ["unknown", "default", "ignore", "catch"];
         public static readonly string[] GetIdCalls = ["getpid", "getppid", "getpgid", "getpgrp", "getsid", "gettid"];

@@ -43,6 +43,7 @@ public static class EventText
             CredCall.SetResUid => $"setresuid({c.Ruid}, {c.Euid}, {c.Suid}) = {Ret(c.Ret)}",
             _ => $"capset(...) = {Ret(c.Ret)}",
         },
+        SigMask m => $"sigmask blocked=0x{m.Blocked:x}",
         Container c => $"container {c.Action.ToString().ToLowerInvariant()} {c.Id}{(c.Peer is null ? "" : $" peer {c.Peer}")}{(c.Task != 0 ? $" task {c.Task}" : "")}",
         _ => ev.Kind.ToString().ToLowerInvariant(),
     };

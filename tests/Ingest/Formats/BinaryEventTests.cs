@@ -67,7 +67,7 @@ public sealed partial class BinaryEventTests
         [
             new TaskSnapshot(), new Fork(), new Exec(), new Exit(), new SetPgid(), new SetSid(), new SigAction(), new Prctl(),
             new GetId(), new Kill(), new Wait(), new Unshare(), new SetNs(), new Signal(), new Deliver(), new Container { Id = "" },
-            new SetCred(),
+            new SetCred(), new SigMask(),
         ];
         PidEvent[] full =
         [
@@ -79,6 +79,10 @@ public sealed partial class BinaryEventTests
             new Exec { Filename = "/tmp/suid-kill", File = ExecFile.SetUid, FileUid = int.MaxValue },
             new Exec { Filename = "rel", File = ExecFile.Unreadable },
             new TaskSnapshot { NoNewPrivs = true },
+            new TaskSnapshot { Blocked = 0 },
+            new TaskSnapshot { Uids = [0, 0, 0], CapPrm = 0, NoNewPrivs = true, Blocked = ulong.MaxValue },
+            new SigMask { Blocked = ulong.MaxValue },
+            new SigMask { Blocked = 1UL << 16 | 1UL << 1 },
             new Prctl { Option = Prctl.CapAmbient, Arg2 = Prctl.AmbientRaise, Arg3 = ulong.MaxValue },
             new Fork { Call = ForkCall.VFork, Child = 4194304, Flags = ulong.MaxValue, SetTid = [int.MinValue, int.MaxValue, 0] },
             new Exec { Filename = new string('f', 4096), OldTid = 4194304 },
@@ -154,7 +158,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(17 + 2 * 27, events);
+        Assert.Equal(18 + 2 * 31, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -320,8 +324,8 @@ public sealed partial class BinaryEventTests
         Assert.Contains("is not a pid", Reason(Tid, 1, Kind, 5, End));
         Assert.Contains("missing \"tid\"", Reason(Kind, 5, End));
         Assert.Contains("missing \"kind\"", Reason(Tid, 10, End));
-        Assert.Contains("has no value number 17", Reason(Tid, 10, Kind, 17, End));
-        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 17, End));
+        Assert.Contains("has no value number 18", Reason(Tid, 10, Kind, 18, End));
+        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 18, End));
         Assert.Contains("not UTF-8", Reason(Tid, 10, Comm, 2, 0xC3, 0x28, Kind, 5, End));
         Assert.Contains("where 1 are left", Reason(Tid, 10, Comm, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, End));
         Assert.Contains("neither true (1) nor false (0)", Reason(Tid, 10, Adopted, 2, Kind, 0, End));
