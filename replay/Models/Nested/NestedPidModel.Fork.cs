@@ -26,7 +26,7 @@ public sealed partial class NestedPidModel
 
         // Follow the trace: the child exists when sched_process_fork says so.
         if (f.Child <= 0) return;
-        if ((f.Flags & CloneFlags.Vfork) != 0) cur.MayBlockAll = true;
+        if ((f.Flags & CloneFlags.Vfork) != 0 && !cur.MaskKnown) cur.MayBlockAll = true;
         if (err != 0)
         {
             o.Note ??= "the kernel created a child where this model fails the call";
@@ -202,6 +202,8 @@ public sealed partial class NestedPidModel
         child.Traced = IsTraced(cur) == Tri.No ? Tri.No : Tri.Unknown;
         child.TracerTid = child.Traced == Tri.No ? 0 : cur.TracerTid;
         child.Cred = cur.Cred.ForChild(f.Flags);
+        child.Blocked = cur.Blocked;
+        child.MaskKnown = cur.MaskKnown;
         var cs = cur.Signal!;
         bool siblingOfCurrent = (f.Flags & (CloneFlags.Parent | CloneFlags.Thread)) != 0;
         var parent = siblingOfCurrent ? cur.Parent : cur;
@@ -232,6 +234,8 @@ public sealed partial class NestedPidModel
     {
         var child = AdoptUnplaced(f.Child);
         child.Cred = cur.Cred.ForChild(f.Flags);
+        child.Blocked = cur.Blocked;
+        child.MaskKnown = cur.MaskKnown;
         if (f.IsThread || child.Signal!.Leader != child) return;
         RemoveChild(child);
         AddChild(cur, child);
@@ -271,7 +275,12 @@ public sealed partial class NestedPidModel
         // A non-leader thread that exec'd: it goes on under the leader's pid, with its own credentials.
         TaskStruct? old = e.OldTid != 0 && e.OldTid != e.Tid && _host.Idr.TryGetValue(e.OldTid, out var thread) && thread.Hashed && thread.Signal == s
             ? thread : null;
-        if (old is not null) leader.Cred = old.Cred;
+        if (old is not null)
+        {
+            leader.Cred = old.Cred;
+            leader.Blocked = old.Blocked;
+            leader.MaskKnown = old.MaskKnown;
+        }
         leader.Cred.Exec(e.File, e.FileUid);
         for (var t = s.FirstThread; t is not null;)
         {

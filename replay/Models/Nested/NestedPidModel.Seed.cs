@@ -39,6 +39,8 @@ public sealed partial class NestedPidModel
         }
         t.Hashed = true;
         t.Cred = Creds.FromSnapshot(s);
+        t.MaskKnown = s.Blocked.HasValue;
+        t.Blocked = s.Blocked ?? 0;
         if (t != leader) RemoveProcess(t);
         AddThread(sig, t);
         if (t.Placed) Count(t, +1);

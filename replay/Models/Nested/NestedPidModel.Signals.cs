@@ -234,8 +234,15 @@ public sealed partial class NestedPidModel
         var traced = sig == Sig.SIGKILL ? Tri.No : IsTraced(t);
         if (traced == Tri.Yes) return 0;
         int ignored = SigTaskIgnored(sig, t, force);
-        // Blocked, it would be queued: SIGKILL and SIGSTOP cannot be.
-        if (ignored != 0 && t.MayBlockAll && !Sig.KernelOnly(sig)) return -1;
+        // Blocked, it is queued, not ignored: SIGKILL and SIGSTOP cannot be blocked.
+        if (ignored != 0 && !Sig.KernelOnly(sig))
+        {
+            if (t.MaskKnown)
+            {
+                if ((t.Blocked & Sig.Bit(sig)) != 0) return 0;
+            }
+            else if (t.MayBlockAll) return -1;
+        }
         return ignored > 0 && traced == Tri.Unknown ? -1 : ignored;
     }
 
@@ -393,6 +400,17 @@ public sealed partial class NestedPidModel
                 : d is Disposition.Unknown or Disposition.NotCaught ? Disposition.NotCaught : d,
             _ => d,
         };
+    }
+
+    /// <summary>The thread's blocked mask from here on, as the capture read it (the probe's SigMask).</summary>
+    private void ApplySigMask(SigMask m, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (!_host.Idr.TryGetValue(m.Tid, out var t) || !t.Hashed || t.Exited) return;
+        // SIGKILL and SIGSTOP are never blocked (sigprocmask drops them).
+        t.Blocked = m.Blocked & ~(Sig.Bit(Sig.SIGKILL) | Sig.Bit(Sig.SIGSTOP));
+        t.MaskKnown = true;
+        t.MayBlockAll = false;
     }
 
     /// <summary>signal_deliver: the signal left the queue; its handler (when shown) is a fact.</summary>

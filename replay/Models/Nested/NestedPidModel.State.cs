@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 8;
+    public const int StateVersion = 9;
 
     public byte[] Snapshot()
     {
@@ -133,6 +133,8 @@ public sealed partial class NestedPidModel
                 w.Write((byte)t.Traced);
                 w.Write(t.TracerTid);
                 w.Write(t.MayBlockAll);
+                w.Write(t.MaskKnown);
+                w.Write(t.Blocked);
                 t.Cred.Write(w);
                 WriteList(w, t.FirstChild, c => c.NextSibling, ix);
                 WriteList(w, t.PgrpHead, m => m.PgrpNext, ix);
@@ -248,6 +250,8 @@ public sealed partial class NestedPidModel
             t.Traced = (Tri)r.ReadByte();
             t.TracerTid = r.ReadInt32();
             t.MayBlockAll = r.ReadBoolean();
+            t.MaskKnown = r.ReadBoolean();
+            t.Blocked = r.ReadUInt64();
             t.Cred = Creds.Read(r);
             children[i] = ReadList(r);
             members[i] = ReadList(r);

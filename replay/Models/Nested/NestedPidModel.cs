@@ -25,10 +25,11 @@ public sealed record NestedOptions
 /// answer depends on what the capture cannot show, the verdict is UnknownState.
 ///
 /// Assumptions a capture cannot check: those of <see cref="Creds"/> (a task without credentials
-/// in the capture is root; an exec'd file is not set-user-ID), and no signal is blocked
-/// (sigprocmask is not traced), except around a vfork: glibc's posix_spawn and CPython block every signal there, so
-/// a signal to a thread that has made a vfork child and done nothing since has an unknown result
-/// (TaskStruct.MayBlockAll).
+/// in the capture is root; an exec'd file is not set-user-ID), and, in a capture that does not
+/// follow blocked masks (SigMask events), no signal is blocked, except around a vfork: glibc's
+/// posix_spawn and CPython block every signal there, so a signal to a thread that has made a
+/// vfork child and done nothing since has an unknown result (TaskStruct.MayBlockAll). Where the
+/// capture follows masks, a thread's own (TaskStruct.Blocked) decides.
 /// </summary>
 public sealed partial class NestedPidModel : IPidModel
 {
@@ -134,6 +135,7 @@ public sealed partial class NestedPidModel : IPidModel
             case Signal s: ApplySignal(s, outcome); break;
             case Deliver d: ApplyDeliver(d, outcome); break;
             case SetCred c: ApplySetCred(c, outcome); break;
+            case SigMask m: ApplySigMask(m, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
         // pid_nr_ns is a level compare and one load in either era: one probe per number shown.

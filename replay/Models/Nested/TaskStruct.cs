@@ -119,6 +119,16 @@ internal sealed class TaskStruct
     /// </summary>
     public bool MayBlockAll;
 
+    /// <summary>
+    /// The signals this thread blocks (task_struct.blocked; Sig.Bit), when <see cref="MaskKnown"/>:
+    /// from a capture that follows masks (the snapshot's SigBlk, then its SigMask events), copied
+    /// at fork. Unknown otherwise, and then taken to block nothing but around a vfork (<see cref="MayBlockAll"/>).
+    /// </summary>
+    public ulong Blocked;
+
+    /// <summary>The capture gave this thread's mask: <see cref="Blocked"/> holds it, and <see cref="MayBlockAll"/> is not needed.</summary>
+    public bool MaskKnown;
+
     /// <summary>The credentials a kill's permission check reads (copied at fork, changed by exec and the setuid family).</summary>
     public Creds Cred = Creds.Root;
 
@@ -154,6 +164,8 @@ internal sealed class TaskStruct
         UnseenChildren = 0;
         LastUnseen = null;
         MayBlockAll = false;
+        Blocked = 0;
+        MaskKnown = false;
         Cred = Creds.Root;
     }
 }

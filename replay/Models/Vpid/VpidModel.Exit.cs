@@ -352,7 +352,11 @@ public sealed partial class VpidModel
         leader.DidExec = true;
         // The thread that exec'd keeps its credentials under the leader's pid.
         if (ev.OldTid != 0 && ev.OldTid != ev.Tid && _tasks.TryGetValue(ev.OldTid, out var caller) && ReferenceEquals(caller.Leader, leader))
+        {
             leader.Cred = caller.Cred;
+            leader.Blocked = caller.Blocked;
+            leader.MaskKnown = caller.MaskKnown;
+        }
         leader.Cred.Exec(ev.File, ev.FileUid);
         if (ev.OldTid == 0 && leader.NextThread is null)
             return;

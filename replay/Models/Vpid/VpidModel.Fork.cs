@@ -52,6 +52,8 @@ public sealed partial class VpidModel
         }
         child.VPid = vpid;
         child.Cred = parent.Cred.ForChild(ev.Flags);
+        child.Blocked = parent.Blocked;
+        child.MaskKnown = parent.MaskKnown;
         child.Unplaced = parent.EnteredUnnamed && !ev.IsThread;
         child.VPgid = parent.VPgid;
         child.VSid = parent.VSid;
@@ -409,6 +411,8 @@ public sealed partial class VpidModel
         SetTraceNr(t, ev.NsPid is { Length: > 0 } nspid ? nspid[Math.Min(1, nspid.Length - 1)] : 0);
         t.Adopted = ev.Adopted;
         t.Cred = Creds.FromSnapshot(ev);
+        t.MaskKnown = ev.Blocked.HasValue;
+        t.Blocked = ev.Blocked ?? 0;
         if (vps is not null)
         {
             VpsTaskAdd(vps);

@@ -55,11 +55,29 @@ public sealed partial class VpidModel
             return SignalResult.Delivered;
         ulong bit = SigBit(sig);
         unknown = (view.UnknownDisposition & bit) != 0;
-        if ((view.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
-            return SignalResult.Ignored;
-        if ((view.Caught & bit) == 0 && (DefaultIgnored & bit) != 0)
-            return SignalResult.Ignored;
-        return SignalResult.Delivered;
+        bool ignored = ((view.Ignored & bit) != 0 && sig != SIGKILL && sig != 19)
+            || ((view.Caught & bit) == 0 && (DefaultIgnored & bit) != 0);
+        // sig_ignored (2.6.16 as now): a blocked signal is queued, whatever its action.
+        if ((ignored || unknown) && BlockedBy(to, sig))
+        {
+            unknown = false;
+            return SignalResult.Delivered;
+        }
+        return ignored ? SignalResult.Ignored : SignalResult.Delivered;
+    }
+
+    /// <summary>The thread <paramref name="tid"/> blocks <paramref name="sig"/>, as the capture's masks say (SIGKILL and SIGSTOP never are).</summary>
+    private bool BlockedBy(int tid, int sig) =>
+        sig is > 0 and <= 64 and not SIGKILL and not 19
+        && _tasks.TryGetValue(tid, out var t) && t.MaskKnown && (t.Blocked & (1UL << (sig - 1))) != 0;
+
+    /// <summary>The thread's blocked mask from here on, as the capture read it.</summary>
+    private void SetMask(SigMask ev, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (!_tasks.TryGetValue(ev.Tid, out var t)) return;
+        t.Blocked = ev.Blocked;
+        t.MaskKnown = true;
     }
 
     private static bool IsVpsInit(VpidTask leader) => leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);

@@ -5,7 +5,7 @@ namespace Replayer.Replay.Models.Vpid;
 public sealed partial class VpidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int SnapshotVersion = 6;
+    public const int SnapshotVersion = 7;
 
     /// <summary>
     /// The whole state: VPSs, tasks in process-list order with their threads, children and group
@@ -168,6 +168,8 @@ public sealed partial class VpidModel
         t.EnteredUnnamed = r.ReadBoolean(); t.Unplaced = r.ReadBoolean(); t.NestedNs = r.ReadBoolean(); t.ChildrenNested = r.ReadBoolean();
         t.NestedNr = r.ReadInt32(); t.Notifier = r.ReadInt32();
         t.Cred = Creds.Read(r);
+        t.MaskKnown = r.ReadBoolean();
+        t.Blocked = r.ReadUInt64();
         _tasks.Add(t.Tid, t);
         _byPid[t.Pid] = t;
         return t;
@@ -190,6 +192,7 @@ public sealed partial class VpidModel
         w.Write(t.EnteredUnnamed); w.Write(t.Unplaced); w.Write(t.NestedNs); w.Write(t.ChildrenNested);
         w.Write(t.NestedNr); w.Write(t.Notifier);
         t.Cred.Write(w);
+        w.Write(t.MaskKnown); w.Write(t.Blocked);
     }
 
     public void Restore(ReadOnlySpan<byte> snapshot)

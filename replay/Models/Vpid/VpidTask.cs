@@ -122,6 +122,10 @@ internal sealed class VpidTask
 
     /// <summary>The credentials a kill's permission check reads (copied at fork, changed by exec and the setuid family).</summary>
     public Creds Cred = Creds.Root;
+    /// <summary>This thread's blocked signals (bit sig-1 for signal sig, as the capture gives them), when <see cref="MaskKnown"/>; copied at fork.</summary>
+    public ulong Blocked;
+    /// <summary>The capture follows masks and gave this thread's: a blocked signal is never ignored.</summary>
+    public bool MaskKnown;
 
     public void Clear()
     {
@@ -147,5 +151,7 @@ internal sealed class VpidTask
         Adopted = false;
         DidExec = false;
         EnteredUnnamed = Unplaced = NestedNs = ChildrenNested = false;
+        Blocked = 0;
+        MaskKnown = false;
     }
 }

@@ -183,6 +183,71 @@ public sealed class OracleRuleTests
         Assert.Empty(later.UnknownResults);
     }
 
+    [Fact]
+    public void A_blocked_signal_is_queued_not_ignored_where_the_capture_follows_masks()
+    {
+        // traces/captures/o-sigmask.txt: perl blocks SIGCHLD (SIG_DFL), and its child's SIGCHLD is
+        // queued (res=0) where an unblocked one is ignored; runuser's watching parent likewise.
+        const ulong Chld = 1UL << (Scenario.SIGCHLD - 1);
+        var s = new Scenario().WithHost();
+        s.SigAction(100, Scenario.SIGCHLD, Handler.Default);
+        s.Apply(new SigMask { Tid = 100, Comm = "perl", Blocked = Chld });
+        s.Fork(100, 200);
+        var blocked = s.Exit(200);
+        Assert.Equal([(100, D)], Scenario.Sent(blocked, Scenario.SIGCHLD));
+        Assert.Empty(blocked.UnknownResults);
+
+        // The child inherits the mask (copy_process): its own child's SIGCHLD is queued too.
+        s.Wait(100, ret: 200);
+        s.Fork(100, 201);
+        s.Fork(201, 202);
+        Assert.Equal([(201, D)], Scenario.Sent(s.Exit(202), Scenario.SIGCHLD));
+
+        // Waiting under an empty temporary mask (sigsuspend): the parent ignores it again.
+        s.Apply(new SigMask { Tid = 100, Comm = "perl", Blocked = 0 });
+        // Unblocked, the SIGCHLD queued before leaves the queue (signal_deliver, SIG_DFL).
+        s.Apply(new Deliver { Tid = 100, Comm = "perl", Sig = Scenario.SIGCHLD, Handler = Handler.Default });
+        var waiting = s.Exit(201);
+        Assert.Equal([(100, I)], Scenario.Sent(waiting, Scenario.SIGCHLD));
+        s.Wait(100, ret: 201);
+
+        // With masks known, a vfork leaves nothing unknown: the mask the capture gives decides.
+        s.Apply(new SigMask { Tid = 100, Comm = "perl", Blocked = ulong.MaxValue });
+        s.Fork(100, 203, flags: CloneFlags.Vm | CloneFlags.Vfork, call: ForkCall.VFork);
+        s.Exec(203);
+        var resumed = new NestedPidModel();
+        resumed.Restore(s.Model.Snapshot());
+        Assert.Equal(s.Model.Snapshot(), resumed.Snapshot());
+        var early = s.Exit(203);
+        Assert.Equal([(100, D)], Scenario.Sent(early, Scenario.SIGCHLD));
+        Assert.Empty(early.UnknownResults);
+        // SIGKILL cannot be blocked, whatever the mask says.
+        s.Fork(100, 204);
+        s.Apply(new SigMask { Tid = 204, Comm = "sleep", Blocked = ulong.MaxValue });
+        var kill = s.Apply(new Kill { Tid = 100, Comm = "perl", Call = KillCall.Kill, Pid = 204, Sig = Scenario.SIGKILL, Ret = 0 });
+        Assert.Equal([(204, D)], Scenario.Sent(kill, Scenario.SIGKILL));
+    }
+
+    [Fact]
+    public void Without_masks_in_the_capture_no_signal_is_taken_to_be_blocked()
+    {
+        var s = new Scenario().WithHost();
+        s.SigAction(100, Scenario.SIGCHLD, Handler.Default);
+        s.Fork(100, 200);
+        Assert.Equal([(100, I)], Scenario.Sent(s.Exit(200), Scenario.SIGCHLD));
+        // A snapshot that gives the mask (a capture that follows masks) is taken at its word.
+        var t = new Scenario();
+        t.Host(1, ppid: 0);
+        t.Apply(new TaskSnapshot
+        {
+            Tid = 100, Comm = "su", Tgid = 100, PPid = 1, Pgid = 100, Sid = 100, NsPid = [100], NsPgid = [100], NsSid = [100],
+            PidNs = Scenario.HostNs, Blocked = 0xfffffffe7ffbfeff,
+        });
+        t.SigAction(100, Scenario.SIGCHLD, Handler.Default);
+        t.Fork(100, 200);
+        Assert.Equal([(100, D)], Scenario.Sent(t.Exit(200), Scenario.SIGCHLD));
+    }
+
     /// <summary>
     /// fresh/chromium-ns.capture's shape: the init (301) leaves a thread (310) as the namespace's
     /// reaper and exits; the thread forks 320, which forks 321. When 310 dies, its process is all
