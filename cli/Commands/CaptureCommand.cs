@@ -20,7 +20,8 @@ public static class CaptureCommand
         var bufferKb = new Option<int>("--buffer-kb") { Description = "Per-CPU ring buffer size in KiB: it holds what comes between two reads of trace_pipe (the capture reads it while tracing runs)", DefaultValueFactory = _ => 16384 };
         var signalActions = new Option<string>("--signal-actions")
         {
-            Description = "Read what each rt_sigaction call installs (handler, SA_NOCLDWAIT), which the tracepoint shows only as an address: " +
+            Description = "Read what each rt_sigaction call installs (handler, SA_NOCLDWAIT), which the tracepoint shows only as an address, " +
+                "and follow every thread's mask of blocked signals (a blocked signal is never ignored): " +
                 "auto (with bpftrace when it is installed and works), bpftrace (fail without it), off",
             DefaultValueFactory = _ => "auto",
         };
@@ -71,7 +72,7 @@ public static class CaptureCommand
             if (!json)
                 Console.Error.WriteLine($"captured {result.TraceLines:N0} trace lines and {result.SnapshotTasks:N0} snapshot tasks into {result.Output}" +
                     (result.CommandExit is { } rc ? $" (command exit {rc})" : "") +
-                    $"; signal actions: {result.SignalActions}" +
+                    $"; signal actions: {result.SignalActions}; signal masks: {result.SignalMasks}" +
                     (result.Overruns > 0 ? $"; WARNING: {result.Overruns:N0} events lost to buffer overruns, raise --buffer-kb" : "") +
                     (result.MissingEvents.Count > 0 ? $"; events this kernel lacks: {string.Join(' ', result.MissingEvents)}" : ""));
             IngestedSource? src = null;
@@ -102,6 +103,7 @@ public static class CaptureCommand
         w.WriteNumber("snapshot_tasks", r.SnapshotTasks);
         w.WriteNumber("overruns", r.Overruns);
         w.WriteString("signal_actions", r.SignalActions);
+        w.WriteString("signal_masks", r.SignalMasks);
         w.WriteStartArray("missing_events");
         foreach (var e in r.MissingEvents) w.WriteStringValue(e);
         w.WriteEndArray();

@@ -19,6 +19,13 @@ public enum SignalActionsMode
 public readonly record struct SignalActionRecord(long Nanos, int Tid, int Sig, ulong Act, ulong Handler, ulong Flags);
 
 /// <summary>
+/// A thread's blocked mask as the probe found it (CLOCK_MONOTONIC time; bit sig-1 for signal
+/// sig): a change seen at a system call ("sm"), or the temporary mask a waiting call installs,
+/// read from the caller's memory (<paramref name="Temporary"/>, "st").
+/// </summary>
+public readonly record struct SignalMaskRecord(long Nanos, int Tid, ulong Mask, bool Temporary);
+
+/// <summary>
 /// Reads what each rt_sigaction call installs. The syscall tracepoint shows the new action only as
 /// a user-space address, so a capture could not tell SIG_IGN from a handler, nor see
 /// SA_NOCLDWAIT, and every answer that hangs on whether a parent ignores SIGCHLD (an exit's
@@ -37,17 +44,57 @@ public readonly record struct SignalActionRecord(long Nanos, int Tid, int Sig, u
 public sealed class SignalActionProbe : IDisposable
 {
     /// <summary>
-    /// The program: the handler and sa_flags, the first two words of the kernel's struct sigaction
-    /// as rt_sigaction takes it. It ends itself when the capturing process's main thread exits
-    /// (CAPTURER is its pid), so that a capture killed outright (SIGKILL) does not leave it running.
+    /// The program. "sa": the handler and sa_flags, the first two words of the kernel's struct
+    /// sigaction as rt_sigaction takes it. "sm": a thread's blocked mask (task_struct.blocked)
+    /// wherever it may have changed, read from the kernel at every system call's entry and exit
+    /// and printed when it differs from the one last printed or inherited (a fork's child starts
+    /// with its parent's, copied by copy_process before sched_process_fork). The map keeps the
+    /// complement: SIGKILL and SIGSTOP can never be blocked, so it is never 0, which a tid not in
+    /// the map reads as. "st": the temporary mask rt_sigsuspend, ppoll, pselect6, epoll_pwait,
+    /// epoll_pwait2 and io_pgetevents install inside the call (set_user_sigmask), read from the
+    /// caller's memory at its entry, since the thread waits under it; their entry is not
+    /// compared, and their exit prints the mask once the kernel has restored it. The program
+    /// ends itself when the capturing process's main thread exits (CAPTURER is its pid), so that
+    /// a capture killed outright (SIGKILL) does not leave it running.
     /// </summary>
     public const string Program = """
         struct replayer_sigaction { unsigned long handler; unsigned long flags; }
+        struct replayer_sigset_arg { unsigned long set; unsigned long size; }
         tracepoint:syscalls:sys_enter_rt_sigaction /args->act != 0/ {
           $a = *(struct replayer_sigaction *)uptr(args->act);
           printf("sa %llu %d %d %lx %lx %lx\n", nsecs, tid, args->sig, (uint64)args->act, $a.handler, $a.flags);
         }
+        tracepoint:sched:sched_process_fork {
+          @m[args->child_pid] = ~curtask->blocked.sig[0];
+        }
+        tracepoint:raw_syscalls:sys_enter {
+          $id = args->id;
+          if ($id == 130 || $id == 270 || $id == 271 || $id == 281 || $id == 333 || $id == 441) {
+            $set = (uint64)0; $size = (uint64)0;
+            if ($id == 130) { $set = args->args[0]; $size = args->args[1]; }
+            if ($id == 271) { $set = args->args[3]; $size = args->args[4]; }
+            if ($id == 281 || $id == 441) { $set = args->args[4]; $size = args->args[5]; }
+            if (($id == 270 || $id == 333) && args->args[5] != 0) {
+              $arg = *(struct replayer_sigset_arg *)uptr(args->args[5]);
+              $set = $arg.set; $size = $arg.size;
+            }
+            if ($set != 0 && $size == 8) {
+              $t = *(uint64 *)uptr($set) & ~((uint64)0x40100);
+              @m[tid] = ~$t;
+              printf("st %llu %d %lx\n", nsecs, tid, $t);
+            }
+          } else {
+            $b = curtask->blocked.sig[0];
+            if (@m[tid] != ~$b) { @m[tid] = ~$b; printf("sm %llu %d %lx\n", nsecs, tid, $b); }
+          }
+        }
+        tracepoint:raw_syscalls:sys_exit {
+          $b = curtask->blocked.sig[0];
+          if (@m[tid] != ~$b) { @m[tid] = ~$b; printf("sm %llu %d %lx\n", nsecs, tid, $b); }
+        }
+        tracepoint:sched:sched_process_exit { delete(@m[tid]); }
         tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
+        END { clear(@m); }
         """;
 
     /// <summary>How long bpftrace gets to compile and attach its probe.</summary>
@@ -64,6 +111,10 @@ public sealed class SignalActionProbe : IDisposable
 
     /// <summary>Calls read, in bpftrace's order (per CPU, not strictly by time).</summary>
     public IReadOnlyList<SignalActionRecord> Records => _records;
+
+    /// <summary>Masks read, in bpftrace's order (per CPU, not strictly by time).</summary>
+    public IReadOnlyList<SignalMaskRecord> Masks => _masks;
+    private readonly List<SignalMaskRecord> _masks = [];
 
     /// <summary>Records bpftrace said it lost.</summary>
     public long Lost { get; private set; }
@@ -105,6 +156,9 @@ public sealed class SignalActionProbe : IDisposable
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            // The masks' map holds a key per live thread (4,096 by default, too few for a busy
+            // machine; a thread left out is only printed at every call, never wrongly).
+            Environment = { ["BPFTRACE_MAP_KEYS_MAX"] = "131072" },
         };
         Process process;
         try
@@ -175,6 +229,10 @@ public sealed class SignalActionProbe : IDisposable
             {
                 if (ParseRecord(line) is { } r) _records.Add(r);
             }
+            else if (line.StartsWith("sm ", StringComparison.Ordinal) || line.StartsWith("st ", StringComparison.Ordinal))
+            {
+                if (ParseMask(line) is { } m) _masks.Add(m);
+            }
             else if (line.StartsWith("Attaching ", StringComparison.Ordinal)) _attached.TrySetResult();
             else Count(line);
         }
@@ -213,6 +271,37 @@ public sealed class SignalActionProbe : IDisposable
             && ulong.TryParse(f[6], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong flags)
             ? new SignalActionRecord(ns, tid, sig, act, handler, flags)
             : null;
+    }
+
+    /// <summary>"sm NANOS TID MASK" or "st NANOS TID MASK", the mask in hex; null for anything else.</summary>
+    public static SignalMaskRecord? ParseMask(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length != 4 || f[0] is not ("sm" or "st")) return null;
+        return long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ns)
+            && int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int tid)
+            && ulong.TryParse(f[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong mask)
+            ? new SignalMaskRecord(ns, tid, mask, f[0] == "st")
+            : null;
+    }
+
+    /// <summary>
+    /// The "# sigmask:" header lines, "TID TIME MASK" (TIME as the trace prints it, seconds and
+    /// microseconds of CLOCK_MONOTONIC; MASK 0x hex), in time order, a thread's own records in the
+    /// order bpftrace printed them; and the status line for the "# signal_masks:" header. None
+    /// when bpftrace lost records (a change missed would stand for the rest of the capture), or
+    /// when a read of the caller's memory failed while some temporary mask was read (that mask
+    /// may be the zeros of a failed read).
+    /// </summary>
+    public static (List<string> Lines, string Status) MaskLines(IReadOnlyList<SignalMaskRecord> masks, long lost, long unread)
+    {
+        if (lost > 0) return ([], $"none (bpftrace lost {lost} of its records)");
+        if (unread > 0 && masks.Any(m => m.Temporary))
+            return ([], $"none ({unread} reads of a caller's memory failed, and a temporary mask may be one)");
+        var lines = masks.Select((m, i) => (m, i)).OrderBy(x => x.m.Nanos).ThenBy(x => x.i)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.m.Tid} {x.m.Nanos / 1_000_000_000}.{x.m.Nanos / 1000 % 1_000_000:D6} 0x{x.m.Mask:x}"))
+            .ToList();
+        return (lines, $"bpftrace ({lines.Count} changes)");
     }
 
     /// <summary>bpftrace's "Lost N events" line; null for any other.</summary>

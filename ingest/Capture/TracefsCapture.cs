@@ -18,8 +18,9 @@ public sealed record CaptureRequest(
 
 /// <summary>What a capture wrote.</summary>
 /// <param name="SignalActions">How the new signal actions were read: "bpftrace (N of M calls read)", "off", or "none (why)".</param>
+/// <param name="SignalMasks">How the threads' blocked masks were followed: "bpftrace (N changes)", "off", or "none (why)".</param>
 public sealed record CaptureResult(string Output, string Instance, int? CommandExit, int SnapshotTasks, long TraceLines,
-    IReadOnlyList<string> MissingEvents, long Overruns, string SignalActions);
+    IReadOnlyList<string> MissingEvents, long Overruns, string SignalActions, string SignalMasks);
 
 /// <summary>
 /// Records the pid tracepoints into one capture bundle (docs/trace-format.md, "Capture bundle"):
@@ -98,6 +99,8 @@ public static class TracefsCapture
             instance.Write("tracing_on", "0");
             drain.Finish();
             List<string> sigactions = [];
+            List<string> sigmasks = [];
+            string masks = actions;
             if (probe is not null)
             {
                 await probe.StopAsync();
@@ -112,10 +115,11 @@ public static class TracefsCapture
                     int unread = sigactions.Count(l => l.EndsWith(" unread", StringComparison.Ordinal));
                     actions = $"bpftrace ({sigactions.Count - unread} of {calls} calls read" + (unread > 0 ? $", {unread} unreadable)" : ")");
                 }
+                (sigmasks, masks) = SignalActionProbe.MaskLines(probe.Masks, probe.Lost, probe.Unread);
             }
             var (stats, overruns) = Stats(instance);
-            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain, clock, actions, sigactions);
-            return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions);
+            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain, clock, (actions, sigactions), (masks, sigmasks));
+            return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks);
         }
         finally
         {
@@ -215,11 +219,11 @@ public static class TracefsCapture
     }
 
     private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, string actions, List<string> sigactions)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks)
     {
         try
         {
-            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, sigactions);
+            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks);
         }
         catch
         {
@@ -230,7 +234,7 @@ public static class TracefsCapture
     }
 
     private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, string actions, List<string> sigactions)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -256,9 +260,14 @@ public static class TracefsCapture
                 w.WriteLine($"# exec_file: {line}");
             // What each rt_sigaction call installed (the trace shows only the action's address),
             // as SignalActionProbe read it at the call: one line per call paired with its trace line.
-            w.WriteLine($"# signal_actions: {actions}");
-            foreach (var line in sigactions)
+            w.WriteLine($"# signal_actions: {actions.Status}");
+            foreach (var line in actions.Lines)
                 w.WriteLine($"# sigaction: {line}");
+            // Each thread's blocked mask wherever it changed, as SignalActionProbe read it from the
+            // kernel; the snapshot's SigBlk lines give the masks the capture began with.
+            w.WriteLine($"# signal_masks: {masks.Status}");
+            foreach (var line in masks.Lines)
+                w.WriteLine($"# sigmask: {line}");
             w.Write(snapshot);
             // The trace section: trace_pipe's text, which has no header of its own.
             w.WriteLine("# tracer: nop");

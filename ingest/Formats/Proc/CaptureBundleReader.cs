@@ -25,6 +25,7 @@ public sealed class CaptureBundleReader : ICaptureReader
         var pipe = new TracepointPipeline(new TracefsLineParser(new CommTable()), input.Name);
         pipe.Assembler.ExecFiles = snapshot.ExecFiles; // filled by the header, before the first exec
         pipe.Assembler.SignalActions = snapshot.SignalActions; // likewise
+        pipe.Assembler.SignalMasks = snapshot.SignalMasks; // likewise, and empty unless the capture follows masks
         bool inTrace = false;
         while (!inTrace)
         {

@@ -11,7 +11,7 @@ namespace Replayer.Ingest.Formats.Proc;
 public static class LiveProcSnapshot
 {
     // The /proc/TID/status lines a block keeps, in the kernel's order.
-    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "Uid", "NStgid", "NSpid", "NSpgid", "NSsid", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"];
+    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "Uid", "NStgid", "NSpid", "NSpgid", "NSsid", "SigBlk", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"];
 
     /// <summary>Writes the header and one block per thread; returns how many blocks.</summary>
     public static int Write(TextWriter w, string proc = "/proc")

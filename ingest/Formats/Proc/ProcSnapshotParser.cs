@@ -7,7 +7,8 @@ namespace Replayer.Ingest.Formats.Proc;
 /// <summary>
 /// Reads the /proc snapshot text (docs/trace-format.md, "/proc snapshot"), one block per thread:
 /// "task TID tgid TGID", then /proc/TID/status lines (Name, Tgid, Pid, PPid, NStgid, NSpid,
-/// NSpgid, NSsid, and Uid, CapPrm, CapEff, CapBnd, CapAmb in captures from version 2 on), "pgrp:" and "session:"
+/// NSpgid, NSsid, and Uid, CapPrm, CapEff, CapBnd, CapAmb in captures from version 2 on; SigBlk, taken
+/// only where the capture follows masks), "pgrp:" and "session:"
 /// from /proc/TID/stat, "ns:" the pid namespace link, "user_ns:" the user namespace link (set
 /// against the "# user_ns:" header, the capturing process's own), ended by a blank line. Lines are fed one at a time; a block comes out when it ends.
 /// </summary>
@@ -77,6 +78,33 @@ public sealed class ProcSnapshotParser(string file)
         long flags = Hex(text[parts[5]], lineNo, "sa_flags");
         // SIG_DFL is 0 and SIG_IGN 1 (include/uapi/asm-generic/signal-defs.h); anything else is a function.
         SignalActions[key] = (handler switch { 0 => Handler.Default, 1 => Handler.Ignore, _ => Handler.Catch }, (ulong)flags);
+    }
+
+    /// <summary>
+    /// The capture follows every thread's blocked mask ("# signal_masks: bpftrace ..."): its
+    /// snapshot's SigBlk lines and its "# sigmask:" lines are taken; otherwise neither is.
+    /// </summary>
+    public bool MasksFollowed { get; private set; }
+
+    /// <summary>Each thread's blocked mask wherever it changed ("# sigmask:" headers), in time order.</summary>
+    public List<MaskRecord> SignalMasks { get; } = [];
+
+    // "# sigmask: TID TIME MASK" (MASK as 0x hex), in time order.
+    private void SigmaskLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        if (!MasksFollowed) throw new TraceFormatException(file, lineNo, "a sigmask line in a capture whose signal_masks header does not say bpftrace");
+        Span<Range> parts = stackalloc Range[4];
+        var text = rest.Trim((byte)' ');
+        if (Fields(text, parts) != 3) throw new TraceFormatException(file, lineNo, "a sigmask line that is not 'TID TIME MASK'");
+        int tid = Int(text[parts[0]], lineNo, "a sigmask's thread");
+        if (!Numbers.TryParseTimestamp(text[parts[1]], out long time))
+            throw new TraceFormatException(file, lineNo, "a sigmask time that is not 'seconds.fraction'");
+        var m = text[parts[2]];
+        if (m.Length < 3 || m.Length > 18 || m[0] != '0' || m[1] != 'x' || !ulong.TryParse(m[2..], System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong mask))
+            throw new TraceFormatException(file, lineNo, "a sigmask mask that is not 0x hex");
+        if (SignalMasks.Count > 0 && time < SignalMasks[^1].Time)
+            throw new TraceFormatException(file, lineNo, "a sigmask line out of time order");
+        SignalMasks.Add(new MaskRecord(tid, time, mask));
     }
 
     /// <summary>The space-separated fields of <paramref name="text"/> into <paramref name="parts"/>; their number, at most its length (a line with more fills it, and is refused as one with too many).</summary>
@@ -153,6 +181,7 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("CapAmb"u8)) b.CapAmb = CapSet(value, lineNo, "CapAmb");
         else if (key.SequenceEqual("user_ns"u8)) b.UserNs = Encoding.ASCII.GetString(value);
         else if (key.SequenceEqual("NoNewPrivs"u8)) b.NoNewPrivs = value.SequenceEqual("1"u8);
+        else if (key.SequenceEqual("SigBlk"u8)) b.Blocked = CapSet(value, lineNo, "SigBlk");
         // Pid, NStgid, State, ns_for_children and anything a later version adds carry nothing the event keeps.
         return null;
     }
@@ -172,6 +201,7 @@ public sealed class ProcSnapshotParser(string file)
             Seq = -1, Time = Time, Tid = b.Tid, Comm = b.Comm, Tgid = b.Tgid, PPid = b.PPid, Pgid = b.Pgid, Sid = b.Sid,
             NsPid = b.NsPid, NsPgid = b.NsPgid, NsSid = b.NsSid, PidNs = b.PidNs,
             Uids = b.Uids, CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
+            Blocked = MasksFollowed ? b.Blocked : null,
         };
     }
 
@@ -185,6 +215,16 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# sigaction:"u8))
         {
             SigactionLine(text[12..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# signal_masks:"u8))
+        {
+            MasksFollowed = text[15..].Trim((byte)' ').StartsWith("bpftrace"u8);
+            return;
+        }
+        if (text.StartsWith("# sigmask:"u8))
+        {
+            SigmaskLine(text[10..], lineNo);
             return;
         }
         if (text.StartsWith("# user_ns:"u8))
@@ -271,11 +311,11 @@ public sealed class ProcSnapshotParser(string file)
         return uids;
     }
 
-    // "CapEff:\t000001ffffffffff": sixteen hex digits.
+    // "CapEff:\t000001ffffffffff", "SigBlk:\t0000000000010000": sixteen hex digits.
     private ulong CapSet(ReadOnlySpan<byte> s, long lineNo, string what)
     {
         if (s.IsEmpty || s.Length > 16 || !ulong.TryParse(s, System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong v))
-            throw new TraceFormatException(file, lineNo, $"{what} is not a capability set in hex");
+            throw new TraceFormatException(file, lineNo, $"{what} is not a set in hex");
         return v;
     }
 
@@ -299,5 +339,6 @@ public sealed class ProcSnapshotParser(string file)
         public ulong? CapAmb;
         public string? UserNs;
         public bool NoNewPrivs;
+        public ulong? Blocked;
     }
 }

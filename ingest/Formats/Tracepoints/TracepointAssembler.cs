@@ -76,7 +76,7 @@ public sealed class TracepointAssembler
     public void Snapshot(TaskSnapshot snap)
     {
         var group = GroupFor(snap.Tid, snap.Tgid);
-        var task = new TaskState(snap.Tid, snap.Comm, group) { ParentTid = snap.PPid };
+        var task = new TaskState(snap.Tid, snap.Comm, group) { ParentTid = snap.PPid, Mask = snap.Blocked };
         group.Live++;
         _tasks[snap.Tid] = task;
         Append(snap with { Seq = -1 });
@@ -86,6 +86,7 @@ public sealed class TracepointAssembler
     public void Feed(in TraceLine line)
     {
         if (line.Time > _now) _now = line.Time;
+        if (SignalMasks is { } masks && _nextMask < masks.Count && masks[_nextMask].Time <= line.Time) EmitMasks(masks, line.Time);
         switch (line.Point)
         {
             case Tracepoint.SysEnter: SysEnter(line); break;
@@ -324,7 +325,36 @@ public sealed class TracepointAssembler
         group.Live++;
         // real_parent: the forking thread, or its own parent's with CLONE_PARENT or CLONE_THREAD.
         int parentTid = (fork.Flags & (CloneFlags.Parent | CloneFlags.Thread)) != 0 ? parent.ParentTid : parent.Tid;
-        _tasks[childTid] = new TaskState(childTid, line.Text ?? parent.Comm, group) { ParentTid = parentTid };
+        // copy_process copies the blocked mask: the child starts with its parent's.
+        _tasks[childTid] = new TaskState(childTid, line.Text ?? parent.Comm, group) { ParentTid = parentTid, Mask = parent.Mask };
+    }
+
+    /// <summary>
+    /// Each thread's blocked mask wherever it changed, as the capture read it (a capture bundle's
+    /// "# sigmask:" headers), in time order; empty or null when the capture does not follow masks.
+    /// </summary>
+    public IReadOnlyList<MaskRecord>? SignalMasks { get; set; }
+
+    // The next of SignalMasks to place.
+    private int _nextMask;
+
+    /// <summary>
+    /// Places the masks read up to <paramref name="time"/>, before the line of that time: a
+    /// SigMask event for a thread the trace knows, when its mask is not the one it had (the probe
+    /// prints a thread's mask at its first call after it started, whatever it was).
+    /// </summary>
+    private void EmitMasks(IReadOnlyList<MaskRecord> masks, long time)
+    {
+        while (_nextMask < masks.Count && masks[_nextMask].Time <= time)
+        {
+            var m = masks[_nextMask++];
+            if (!_tasks.TryGetValue(m.Tid, out var task) || task.Dead || task.Unannounced || task.Mask == m.Mask) continue;
+            task.Mask = m.Mask;
+            var ev = new SigMask { Blocked = m.Mask };
+            ev.SetEnvelope("", -1, m.Time, task.Tid, task.Comm, null);
+            // Not counted in _entries: a mask between two forks leaves them neighbours (ForkOrderNs).
+            _out.Enqueue(new Entry(ev, null));
+        }
     }
 
     private void ProcessExec(in TraceLine line)
@@ -740,6 +770,8 @@ public sealed class TracepointAssembler
         public bool Unannounced;
         /// <summary>First seen bearing <see cref="CommandComm"/>: the child the recording tool forked for its command.</summary>
         public bool ToolsCommand;
+        /// <summary>The blocked mask as the capture last gave it (snapshot, inherited at fork, or read); null when not known.</summary>
+        public ulong? Mask;
 
         /// <summary>Ends the pending call without an answer.</summary>
         public void EndCall()
@@ -775,3 +807,6 @@ public sealed class TracepointAssembler
 
 /// <summary>One rt_sigaction call of a trace: its thread, the time of its enter line (ns), the signal, the action's address.</summary>
 public readonly record struct SigactionKey(int Tid, long Time, int Sig, long Act);
+
+/// <summary>A thread's blocked mask from <see cref="Time"/> on (a capture bundle's "# sigmask:" line; bit sig-1 for signal sig).</summary>
+public readonly record struct MaskRecord(int Tid, long Time, ulong Mask);

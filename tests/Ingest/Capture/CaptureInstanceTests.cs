@@ -163,6 +163,51 @@ public sealed class CaptureInstanceTests
     }
 
     [Fact]
+    public async Task Capture_follows_blocked_masks_and_a_SIGCHLD_queued_while_blocked_is_predicted()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        // perl blocks SIGCHLD (SIG_DFL) while its first child exits: queued, not ignored. Then it
+        // waits in sigsuspend with nothing blocked while the second exits: ignored. runuser's
+        // watching parent blocks every signal while it waits: its child's SIGCHLD is queued.
+        var script = "perl -MPOSIX -MTime::HiRes=ualarm -e 'my $c = POSIX::SigSet->new(SIGCHLD); sigprocmask(SIG_BLOCK, $c); " +
+            "my $a = fork; exit 0 unless $a; select(undef, undef, undef, 0.1); $SIG{ALRM} = sub {}; my $b = fork; " +
+            "if (!$b) { select(undef, undef, undef, 0.1); exit 0 } ualarm(300000); sigsuspend(POSIX::SigSet->new); waitpid($a, 0); waitpid($b, 0)'; " +
+            "runuser -u nobody -- true";
+        var request = new CaptureRequest(output, ["sh", "-c", script], Follow: true, BufferKb: 1024, SignalActions: SignalActionsMode.Bpftrace);
+        if (!BpftraceAvailable()) return;
+        try
+        {
+            var result = await TracefsCapture.RunAsync(request, default);
+            Assert.Equal(0, result.CommandExit);
+            Assert.StartsWith("bpftrace (", result.SignalMasks);
+            var (_, events) = CaptureFiles.Read(output);
+            int perl = events.OfType<Exec>().Single(x => x.Filename.EndsWith("/perl", StringComparison.Ordinal)).Tid;
+            // The masks perl went through: SIGCHLD blocked, then nothing while it waits in sigsuspend.
+            var masks = events.OfType<SigMask>().Where(m => m.Tid == perl).Select(m => m.Blocked).ToList();
+            Assert.Contains(1UL << 16, masks);
+            Assert.Contains(0UL, masks.SkipWhile(m => m != 1UL << 16));
+            var exits = events.OfType<Exit>().Where(x => x.Signals.Any(r => r.Sig == 17 && r.To == perl)).ToList();
+            Assert.Equal(2, exits.Count);
+            Assert.Equal(SignalResult.Delivered, exits[0].Signals.Single(r => r.Sig == 17).Result);
+            Assert.Equal(SignalResult.Ignored, exits[1].Signals.Single(r => r.Sig == 17).Result);
+            var with = Replayer.Replay.Validation.Validator.Run("live", "nested", events);
+            Assert.Equal(0, with.Disagreed);
+            // The same capture as one without masks: the queued SIGCHLDs are taken for ignored.
+            var stripped = output + ".stripped";
+            File.WriteAllLines(stripped, File.ReadLines(output).Where(l => !l.StartsWith("# sigmask:", StringComparison.Ordinal))
+                .Select(l => l.StartsWith("# signal_masks:", StringComparison.Ordinal) ? "# signal_masks: off" : l));
+            var without = Replayer.Replay.Validation.Validator.Run("live", "nested", CaptureFiles.Read(stripped).Events);
+            File.Delete(stripped);
+            Assert.True(without.Disagreed >= 2, $"{without.Disagreed} disagreed without the masks");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
     public async Task A_capture_killed_outright_leaves_no_bpftrace_running()
     {
         if (!CaptureAvailable() || !BpftraceAvailable()) return;
