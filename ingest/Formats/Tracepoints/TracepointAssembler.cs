@@ -14,7 +14,9 @@ namespace Replayer.Ingest.Formats.Tracepoints;
 /// Order: events leave in an order a replay can consume. A fork is placed at sched_process_fork,
 /// right after its pid is allocated and before the child can run (at its sys_enter if it fails
 /// before), a kill at its sys_enter (so a victim's death comes after it), an exit at
-/// sched_process_exit, every other call at its sys_exit, where its effect is known to be done.
+/// sched_process_exit (at its notice, where the child became a zombie, when a wait of its
+/// parent's or a dying init's teardown came in between), every other call at its sys_exit, where
+/// its effect is known to be done.
 /// An event placed before its answer is known holds back the ones after it; so that memory stays
 /// bounded, at most <see cref="MaxHeld"/> events wait, and the oldest is let go without its
 /// answer when more arrive.
@@ -225,6 +227,7 @@ public sealed class TracepointAssembler
         task.Call = Syscall.Other;
         if (ev is null) return;
         Append(Stamp(ev, task, line));
+        if (ev is Wait) task.Group.LastWait = _entries;
     }
 
     // The event for a call placed at its exit, or null for calls that have none (queries of
@@ -441,13 +444,25 @@ public sealed class TracepointAssembler
                 if (_lastGroupExit == exit) _lastGroupExit = moved;
                 task.ExitSlot = exit = moved;
             }
+            bool own = IsExitNotice(record) && IsOwnNotice(task, record);
+            if (own && !exit.Teardown && _tasks.TryGetValue(record.To, out var parent) && parent.Group.LastWait > exit.PlacedAt)
+            {
+                // The child is a zombie from exit_notify on, which sends this notice, not from its
+                // sched_process_exit: a wait of the parent's in between found it still running
+                // (a fork storm's sh: a child preempted for 10 ms between the two, the parent's
+                // WNOHANG waits answering 0 meanwhile). The exit moves here, after those waits.
+                var moved = Move(exit, task);
+                moved.Event = moved.Event with { Time = line.Time };
+                if (_lastGroupExit == exit) _lastGroupExit = moved;
+                task.ExitSlot = exit = moved;
+            }
             exit.Signals.Add(record);
             if (record.Code == SiKernel) exit.Teardown = true;
             if (Unknown(record)) (exit.Before ??= []).Add(AdoptRecipient(record.To, line));
             // do_notify_parent is the last thing an exit does (kernel/exit.c, exit_notify); the
             // zombie orphans forget_original_parent handed on just before are told of to their
             // new reaper first (fresh/pgkill.capture: sh-26567's two notices to 1, then its own).
-            if (IsExitNotice(record) && IsOwnNotice(task, record)) exit.Close();
+            if (own) exit.Close();
             return;
         }
         AppendSignal(record, line, task);
@@ -802,6 +817,8 @@ public sealed class TracepointAssembler
         public int? ExitCode;
         /// <summary>The latest delivered signal that kills by default, in case it is what kills the group.</summary>
         public int FatalSig;
+        /// <summary>The output position (_entries) of the latest wait a thread of the group made.</summary>
+        public long LastWait;
     }
 }
 

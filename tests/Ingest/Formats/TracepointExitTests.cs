@@ -66,6 +66,20 @@ public sealed class TracepointExitTests
     }
 
     [Fact]
+    public void A_child_is_a_zombie_from_its_notice_so_its_exit_comes_after_the_parents_waits_before_that()
+    {
+        // traces/captures/fork-storm.txt.gz: sh 746 passes sched_process_exit at 1512.830640; its
+        // parent 669's wait4(-1, WNOHANG) at .830663 answers 0, 746 being still in exit_notify; its
+        // notice (SIGCHLD to 669) follows at .830705. Placed at its sched_process_exit, the exit
+        // would have that wait find a zombie to reap.
+        var events = Read("traces/captures/fork-storm.txt.gz");
+        int exit = events.FindIndex(e => e is Exit { Tid: 746 });
+        int wait = events.FindIndex(e => e is Wait { Tid: 669, Ret: 0 } && e.Time == 1_512_830_663_000L);
+        Assert.True(wait >= 0 && exit > wait, $"wait at {wait}, exit at {exit}");
+        Assert.Equal(1_512_830_705_000L, events[exit].Time);
+    }
+
+    [Fact]
     public void A_dying_inits_exit_comes_where_its_teardown_began_after_the_exits_before_it()
     {
         // The last browser thread (16749) passes sched_process_exit at .160642; two zygotes
