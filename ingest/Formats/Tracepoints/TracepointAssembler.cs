@@ -439,10 +439,7 @@ public sealed class TracepointAssembler
                 // namespace that died in between are dead when the teardown signals them
                 // (fresh/chromium-ns2.capture: two zygotes exit 20 ms after the last browser
                 // thread's sched_process_exit and 3 ms before its SIGKILLs, which find them exiting).
-                var moved = Move(exit, task);
-                moved.Event = moved.Event with { Time = line.Time };
-                if (_lastGroupExit == exit) _lastGroupExit = moved;
-                task.ExitSlot = exit = moved;
+                exit = MoveExit(exit, task, line);
             }
             bool own = IsExitNotice(record) && IsOwnNotice(task, record);
             if (own && !exit.Teardown && _tasks.TryGetValue(record.To, out var parent) && parent.Group.LastWait > exit.PlacedAt)
@@ -451,10 +448,7 @@ public sealed class TracepointAssembler
                 // sched_process_exit: a wait of the parent's in between found it still running
                 // (a fork storm's sh: a child preempted for 10 ms between the two, the parent's
                 // WNOHANG waits answering 0 meanwhile). The exit moves here, after those waits.
-                var moved = Move(exit, task);
-                moved.Event = moved.Event with { Time = line.Time };
-                if (_lastGroupExit == exit) _lastGroupExit = moved;
-                task.ExitSlot = exit = moved;
+                exit = MoveExit(exit, task, line);
             }
             exit.Signals.Add(record);
             if (record.Code == SiKernel) exit.Teardown = true;
@@ -635,6 +629,15 @@ public sealed class TracepointAssembler
     }
 
     // A held event leaves its place for one at the end of the output: the old place is let go.
+    /// <summary>An exit placed again at <paramref name="line"/>, with its time: the exit happened there, not at sched_process_exit.</summary>
+    private Slot MoveExit(Slot exit, TaskState task, in TraceLine line)
+    {
+        var moved = Move(exit, task);
+        moved.Event = moved.Event with { Time = line.Time };
+        if (_lastGroupExit == exit) _lastGroupExit = moved;
+        return task.ExitSlot = moved;
+    }
+
     private Slot Move(Slot slot, TaskState owner)
     {
         var moved = Hold(slot.Event, owner);

@@ -148,10 +148,8 @@ public sealed class CaptureInstanceTests
             // perl's wait found its children gone (ECHILD): predicted with the action read,
             // unknown without it (the same capture, its sigaction lines taken out).
             var with = Replayer.Replay.Validation.Validator.Run("live", "nested", events);
-            var stripped = output + ".stripped";
-            File.WriteAllLines(stripped, File.ReadLines(output).Where(l => !l.StartsWith("# sigaction:", StringComparison.Ordinal)));
-            var without = Replayer.Replay.Validation.Validator.Run("live", "nested", CaptureFiles.Read(stripped).Events);
-            File.Delete(stripped);
+            var without = Replayer.Replay.Validation.Validator.Run("live", "nested",
+                CaptureFiles.ReadEdited(output, lines => lines.Where(l => !l.StartsWith("# sigaction:", StringComparison.Ordinal))));
             Assert.Equal(0, with.Disagreed);
             Assert.True(with.ByKind["wait"].Agreed > without.ByKind["wait"].Agreed,
                 $"waits agreed: {with.ByKind["wait"].Agreed} with the actions, {without.ByKind["wait"].Agreed} without");
@@ -194,11 +192,9 @@ public sealed class CaptureInstanceTests
             var with = Replayer.Replay.Validation.Validator.Run("live", "nested", events);
             Assert.Equal(0, with.Disagreed);
             // The same capture as one without masks: the queued SIGCHLDs are taken for ignored.
-            var stripped = output + ".stripped";
-            File.WriteAllLines(stripped, File.ReadLines(output).Where(l => !l.StartsWith("# sigmask:", StringComparison.Ordinal))
-                .Select(l => l.StartsWith("# signal_masks:", StringComparison.Ordinal) ? "# signal_masks: off" : l));
-            var without = Replayer.Replay.Validation.Validator.Run("live", "nested", CaptureFiles.Read(stripped).Events);
-            File.Delete(stripped);
+            var without = Replayer.Replay.Validation.Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines
+                .Where(l => !l.StartsWith("# sigmask:", StringComparison.Ordinal))
+                .Select(l => l.StartsWith("# signal_masks:", StringComparison.Ordinal) ? "# signal_masks: off" : l)));
             Assert.True(without.Disagreed >= 2, $"{without.Disagreed} disagreed without the masks");
         }
         finally

@@ -122,26 +122,17 @@ public sealed class SignalActionProbeTests
         var path = CaptureFiles.Path_("n-sigchld.txt");
         var with = Validator.Run("n-sigchld", "nested", CaptureFiles.Read(path).Events);
         // The same capture without its sigaction lines: what a capture without the probe gives.
-        var lines = File.ReadAllLines(path).Where(l => !l.StartsWith("# sigaction:", StringComparison.Ordinal));
-        var stripped = Path.Combine(Path.GetTempPath(), $"n-sigchld-{Guid.NewGuid():N}.txt");
-        File.WriteAllLines(stripped, lines);
-        try
-        {
-            var without = Validator.Run("n-sigchld", "nested", CaptureFiles.Read(stripped).Events);
-            Assert.Equal(0, with.Disagreed);
-            Assert.Equal(0, without.Disagreed);
-            // Every child's exit: reaped at once (SIG_IGN, SA_NOCLDWAIT) or left a zombie.
-            Assert.Equal(0, without.ByKind["exit"].Agreed);
-            Assert.True(with.ByKind["exit"].Agreed >= 6, $"{with.ByKind["exit"].Agreed} exits agreed");
-            Assert.True(with.Totals.UnknownState * 4 < without.Totals.UnknownState,
-                $"{with.Totals.UnknownState} answers unknown with the actions, {without.Totals.UnknownState} without");
-            // The parents' waits after their children were reaped at exit: ECHILD, predicted.
-            Assert.True(with.ByKind["wait"].Agreed > without.ByKind["wait"].Agreed + 4);
-        }
-        finally
-        {
-            File.Delete(stripped);
-        }
+        var without = Validator.Run("n-sigchld", "nested",
+            CaptureFiles.ReadEdited(path, lines => lines.Where(l => !l.StartsWith("# sigaction:", StringComparison.Ordinal))));
+        Assert.Equal(0, with.Disagreed);
+        Assert.Equal(0, without.Disagreed);
+        // Every child's exit: reaped at once (SIG_IGN, SA_NOCLDWAIT) or left a zombie.
+        Assert.Equal(0, without.ByKind["exit"].Agreed);
+        Assert.True(with.ByKind["exit"].Agreed >= 6, $"{with.ByKind["exit"].Agreed} exits agreed");
+        Assert.True(with.Totals.UnknownState * 4 < without.Totals.UnknownState,
+            $"{with.Totals.UnknownState} answers unknown with the actions, {without.Totals.UnknownState} without");
+        // The parents' waits after their children were reaped at exit: ECHILD, predicted.
+        Assert.True(with.ByKind["wait"].Agreed > without.ByKind["wait"].Agreed + 4);
     }
 
     [Theory]
@@ -156,17 +147,6 @@ public sealed class SignalActionProbeTests
         var lines = File.ReadAllLines(CaptureFiles.Path_("n-sigchld.txt")).ToList();
         int at = lines.FindIndex(l => l.StartsWith("# sigaction:", StringComparison.Ordinal));
         lines[at] = bad;
-        var path = Path.Combine(Path.GetTempPath(), $"garbled-{Guid.NewGuid():N}.txt");
-        File.WriteAllLines(path, lines);
-        try
-        {
-            var e = Assert.Throws<TraceFormatException>(() => CaptureFiles.Read(path));
-            Assert.Contains($"{Path.GetFileName(path)}:{at + 1}", e.Message);
-            Assert.Contains(says, e.Message);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        CaptureFiles.AssertRefused(lines, at, says);
     }
 }

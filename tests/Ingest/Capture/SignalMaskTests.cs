@@ -58,50 +58,36 @@ public sealed class SignalMaskTests
         Assert.Contains(masks, m => m.Comm == "perl" && m.Blocked == 1UL << 16);
         // Every snapshot task has its SigBlk; a capture without "# signal_masks: bpftrace" has none.
         Assert.All(events.OfType<TaskSnapshot>().Where(s => !s.Adopted), s => Assert.NotNull(s.Blocked));
-        var stripped = Stripped();
-        try
-        {
-            var without = CaptureFiles.Read(stripped).Events;
-            Assert.Empty(without.OfType<SigMask>());
-            Assert.All(without.OfType<TaskSnapshot>(), s => Assert.Null(s.Blocked));
-        }
-        finally
-        {
-            File.Delete(stripped);
-        }
+        var without = WithoutMasks();
+        Assert.Empty(without.OfType<SigMask>());
+        Assert.All(without.OfType<TaskSnapshot>(), s => Assert.Null(s.Blocked));
     }
 
     [Fact]
     public void With_the_masks_followed_the_kernel_queueing_a_blocked_SIGCHLD_is_predicted()
     {
-        var with = Validator.Run("o-sigmask", "nested", CaptureFiles.Read(CaptureFiles.Path_(Fixture)).Events);
-        var stripped = Stripped();
-        try
+        var events = CaptureFiles.Events(Fixture);
+        var stripped = WithoutMasks();
+        var with = Validator.Run("o-sigmask", "nested", events);
+        var without = Validator.Run("o-sigmask", "nested", stripped);
+        Assert.Equal(0, with.Disagreed);
+        // Without them, every SIGCHLD a parent blocking it queued is taken for ignored:
+        // perl's first child (and any other that exited while perl blocked everything around a
+        // fork), and the child of runuser's watching parent.
+        Assert.True(without.Disagreed >= 2, $"{without.Disagreed} disagreed without the masks");
+        Assert.All(without.Disagreements, d =>
         {
-            var without = Validator.Run("o-sigmask", "nested", CaptureFiles.Read(stripped).Events);
-            Assert.Equal(0, with.Disagreed);
-            // Without them, every SIGCHLD a parent blocking it queued is taken for ignored:
-            // perl's first child (and any other that exited while perl blocked everything around a
-            // fork), and the child of runuser's watching parent.
-            Assert.True(without.Disagreed >= 2, $"{without.Disagreed} disagreed without the masks");
-            Assert.All(without.Disagreements, d =>
-            {
-                Assert.Equal("exit", d.Kind);
-                Assert.EndsWith(": delivered", d.Recorded);
-                Assert.EndsWith(": ignored", d.Predicted);
-            });
-            Assert.Contains(without.Disagreements, d => d.Comm == "true");
-            // The virtual-pid model follows the same masks: where it differs from the kernel, it is
-            // by design (numbers in the namespace), not because a queued SIGCHLD was taken for ignored.
-            var vpid = Validator.Run("o-sigmask", "vpid", CaptureFiles.Read(CaptureFiles.Path_(Fixture)).Events);
-            var vpidWithout = Validator.Run("o-sigmask", "vpid", CaptureFiles.Read(stripped).Events);
-            Assert.DoesNotContain(vpid.Disagreements, d => d.Kind == "exit" && d.Recorded.EndsWith(": delivered", StringComparison.Ordinal) && d.Predicted.EndsWith(": ignored", StringComparison.Ordinal));
-            Assert.True(vpid.Disagreed <= vpidWithout.Disagreed, $"vpid: {vpid.Disagreed} disagreed with the masks, {vpidWithout.Disagreed} without");
-        }
-        finally
-        {
-            File.Delete(stripped);
-        }
+            Assert.Equal("exit", d.Kind);
+            Assert.EndsWith(": delivered", d.Recorded);
+            Assert.EndsWith(": ignored", d.Predicted);
+        });
+        Assert.Contains(without.Disagreements, d => d.Comm == "true");
+        // The virtual-pid model follows the same masks: where it differs from the kernel, it is
+        // by design (numbers in the namespace), not because a queued SIGCHLD was taken for ignored.
+        var vpid = Validator.Run("o-sigmask", "vpid", events);
+        var vpidWithout = Validator.Run("o-sigmask", "vpid", stripped);
+        Assert.DoesNotContain(vpid.Disagreements, d => d.Kind == "exit" && d.Recorded.EndsWith(": delivered", StringComparison.Ordinal) && d.Predicted.EndsWith(": ignored", StringComparison.Ordinal));
+        Assert.True(vpid.Disagreed <= vpidWithout.Disagreed, $"vpid: {vpid.Disagreed} disagreed with the masks, {vpidWithout.Disagreed} without");
     }
 
     [Theory]
@@ -117,7 +103,7 @@ public sealed class SignalMaskTests
         // The second: the first may be replaced by an earlier time and stay in order.
         int at = lines.FindIndex(l => l.StartsWith("# sigmask:", StringComparison.Ordinal)) + 1;
         lines[at] = bad;
-        Refused(lines, at, says);
+        CaptureFiles.AssertRefused(lines, at, says);
     }
 
     [Fact]
@@ -126,7 +112,7 @@ public sealed class SignalMaskTests
         var lines = File.ReadAllLines(CaptureFiles.Path_(Fixture)).ToList();
         int header = lines.FindIndex(l => l.StartsWith("# signal_masks:", StringComparison.Ordinal));
         lines[header] = "# signal_masks: off";
-        Refused(lines, header + 1, "does not say bpftrace");
+        CaptureFiles.AssertRefused(lines, header + 1, "does not say bpftrace");
     }
 
     [Fact]
@@ -135,33 +121,11 @@ public sealed class SignalMaskTests
         var lines = File.ReadAllLines(CaptureFiles.Path_(Fixture)).ToList();
         int at = lines.FindIndex(l => l.StartsWith("SigBlk:", StringComparison.Ordinal));
         lines[at] = "SigBlk:\tnot-a-mask";
-        Refused(lines, at, "SigBlk is not a set in hex");
+        CaptureFiles.AssertRefused(lines, at, "SigBlk is not a set in hex");
     }
 
-    private static void Refused(List<string> lines, int at, string says)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"garbled-{Guid.NewGuid():N}.txt");
-        File.WriteAllLines(path, lines);
-        try
-        {
-            var e = Assert.Throws<TraceFormatException>(() => CaptureFiles.Read(path));
-            Assert.Contains($"{Path.GetFileName(path)}:{at + 1}", e.Message);
-            Assert.Contains(says, e.Message);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
-
-    /// <summary>The fixture as a capture that does not follow masks would have it: no sigmask lines, the header off.</summary>
-    private static string Stripped()
-    {
-        var lines = File.ReadAllLines(CaptureFiles.Path_(Fixture))
-            .Where(l => !l.StartsWith("# sigmask:", StringComparison.Ordinal))
-            .Select(l => l.StartsWith("# signal_masks:", StringComparison.Ordinal) ? "# signal_masks: off" : l);
-        var path = Path.Combine(Path.GetTempPath(), $"o-sigmask-{Guid.NewGuid():N}.txt");
-        File.WriteAllLines(path, lines);
-        return path;
-    }
+    /// <summary>The fixture's events as a capture that does not follow masks would give them: no sigmask lines, the header off.</summary>
+    private static List<PidEvent> WithoutMasks() => CaptureFiles.ReadEdited(CaptureFiles.Path_(Fixture), lines => lines
+        .Where(l => !l.StartsWith("# sigmask:", StringComparison.Ordinal))
+        .Select(l => l.StartsWith("# signal_masks:", StringComparison.Ordinal) ? "# signal_masks: off" : l));
 }

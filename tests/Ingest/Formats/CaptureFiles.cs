@@ -29,6 +29,42 @@ public static class CaptureFiles
 
     public static List<PidEvent> Events(string name) => Read(Path_(name)).Events;
 
+    /// <summary>
+    /// The events of the capture at <paramref name="path"/> with its lines rewritten by
+    /// <paramref name="edit"/> (some taken out, some changed): what another capture of the same run
+    /// would have given. Read from a temporary file, deleted after.
+    /// </summary>
+    public static List<PidEvent> ReadEdited(string path, Func<IEnumerable<string>, IEnumerable<string>> edit)
+    {
+        var edited = Path.Combine(Path.GetTempPath(), $"edited-{Guid.NewGuid():N}-{Path.GetFileName(path)}");
+        File.WriteAllLines(edited, edit(File.ReadLines(path)));
+        try
+        {
+            return Read(edited).Events;
+        }
+        finally
+        {
+            File.Delete(edited);
+        }
+    }
+
+    /// <summary>Asserts that a capture of <paramref name="lines"/> is refused at line <paramref name="at"/> (0-based), its message naming the file and line and saying <paramref name="says"/>.</summary>
+    public static void AssertRefused(IReadOnlyList<string> lines, int at, string says)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"garbled-{Guid.NewGuid():N}.txt");
+        File.WriteAllLines(path, lines);
+        try
+        {
+            var e = Xunit.Assert.Throws<TraceFormatException>(() => Read(path));
+            Xunit.Assert.Contains($"{Path.GetFileName(path)}:{at + 1}", e.Message);
+            Xunit.Assert.Contains(says, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static string FindRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
