@@ -110,6 +110,13 @@ public static class ValidateCommand
                 table.AddRow(kind, c.Checked.ToString("N0"), c.Agreed.ToString("N0"), c.Disagreed.ToString("N0"), c.UnknownState.ToString("N0"), c.NotApplicable.ToString("N0"));
             Terminal.Out.Write(table);
         }
+        var reasons = r.UnknownReasons;
+        if (reasons.Count > 0)
+        {
+            Console.WriteLine(reasons.Count > Shown ? $"why answers are unknown (the {Shown} commonest of {reasons.Count} reasons; --json has all):" : "why answers are unknown:");
+            foreach (var u in reasons.Take(Shown))
+                Console.WriteLine($"  {u.Count,9:N0}  {u.Kind}: {u.Why}");
+        }
         if (r.Disagreements.Count == 0) return;
         Console.WriteLine($"first {Math.Min(Shown, r.Disagreements.Count)} disagreements:");
         foreach (var d in r.Disagreements.Take(Shown))

@@ -31,6 +31,9 @@ public sealed class AnswerCounts
 
 internal enum Answer : byte { Agreed, Disagreed, UnknownState, NotApplicable }
 
+/// <summary>How many answers of a kind the model left unknown for one reason (its note).</summary>
+public sealed record UnknownReason(string Kind, string Why, long Count);
+
 /// <summary>One recorded answer the model did not give (or one signal it gave that the capture lacks).</summary>
 public sealed record Disagreement(string Host, long Position, long Time, int Tid, string Comm, string Kind, string Recorded, string Predicted, string Why);
 
@@ -52,6 +55,34 @@ public sealed class ValidationReport
     public AnswerCounts Totals { get; } = new();
     public SortedDictionary<string, AnswerCounts> ByKind { get; } = new(StringComparer.Ordinal);
     public List<Disagreement> Disagreements { get; } = [];
+
+    /// <summary>
+    /// How many distinct (kind, reason) pairs are told apart; the answers of any further pair are
+    /// counted under <see cref="OtherReasons"/>. A model's notes are a few fixed sentences, so
+    /// this bounds only a note that names numbers.
+    /// </summary>
+    public const int KeptReasons = 64;
+
+    /// <summary>The reason of a model's unknown answer that gave none.</summary>
+    public const string NoReason = "the model gave no reason";
+
+    /// <summary>Reasons past <see cref="KeptReasons"/>.</summary>
+    public const string OtherReasons = "other reasons";
+
+    private readonly Dictionary<(string Kind, string Why), long> _unknown = new();
+
+    /// <summary>Why the model could not say: unknown answers by kind and the model's note, most first (ties by kind, then reason).</summary>
+    public IReadOnlyList<UnknownReason> UnknownReasons =>
+        _unknown.Select(kv => new UnknownReason(kv.Key.Kind, kv.Key.Why, kv.Value))
+            .OrderByDescending(r => r.Count).ThenBy(r => r.Kind, StringComparer.Ordinal).ThenBy(r => r.Why, StringComparer.Ordinal)
+            .ToList();
+
+    internal void CountUnknown(string kind, string? why)
+    {
+        var key = (kind, why ?? NoReason);
+        if (!_unknown.ContainsKey(key) && _unknown.Count >= KeptReasons) key = (kind, OtherReasons);
+        _unknown[key] = _unknown.GetValueOrDefault(key) + 1;
+    }
 
     public long Checked => Totals.Checked;
     public long Agreed => Totals.Agreed;
@@ -77,6 +108,16 @@ public sealed class ValidationReport
             w.WriteEndObject();
         }
         w.WriteEndObject();
+        w.WriteStartArray("unknown_reasons");
+        foreach (var u in UnknownReasons)
+        {
+            w.WriteStartObject();
+            w.WriteString("kind", u.Kind);
+            w.WriteString("why", u.Why);
+            w.WriteNumber("count", u.Count);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteStartArray("disagreements");
         foreach (var d in Disagreements)
         {

@@ -58,7 +58,7 @@ public sealed class Validator
         if (ev is not Signal && ev.Ret is long recorded)
         {
             var a = CompareRet(recorded, o);
-            Count(counts, a);
+            Count(counts, a, kind, o);
             if (a == Answer.Disagreed && Keeping)
                 Disagree(ev, kind, position, $"ret {Value(recorded)}", o.HasRet ? $"ret {Value(o.Ret)}" : "no answer", o.Note ?? "the model answers otherwise");
         }
@@ -94,7 +94,7 @@ public sealed class Validator
                     _ => Answer.Disagreed,
                 };
             }
-            Count(counts, a);
+            Count(counts, a, kind, o);
             if (a == Answer.Disagreed && Keeping)
                 Disagree(ev, kind, position, Describe(r.Sig, r.To, r.Result),
                     idx >= 0 ? Describe(o.Signals[idx].Sig, o.Signals[idx].To, o.Signals[idx].Result) : "no such signal",
@@ -138,10 +138,11 @@ public sealed class Validator
         };
     }
 
-    private void Count(AnswerCounts kind, Answer a)
+    private void Count(AnswerCounts counts, Answer a, string kind, Outcome o)
     {
-        kind.Add(a);
+        counts.Add(a);
         Report.Totals.Add(a);
+        if (a == Answer.UnknownState) Report.CountUnknown(kind, o.Note);
     }
 
     /// <summary>

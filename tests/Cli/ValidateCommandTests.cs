@@ -5,6 +5,7 @@ using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
 using Replayer.Ingest.Synthetic;
 using Replayer.Replay.Synthetic;
+using Replayer.Tests.Support;
 using Xunit;
 
 namespace Replayer.Tests.Cli;
@@ -40,6 +41,27 @@ public sealed class ValidateCommandTests : IDisposable
         int i = events.FindIndex(e => e is GetId { Ret: > 0 });
         events[i] = events[i] with { Ret = events[i].Ret + 1 };
         Assert.Equal(ExitCodes.Found, await Validate(Write(events)));
+    }
+
+    [Fact]
+    public void The_answers_left_unknown_are_counted_by_the_models_reason_in_text_and_in_json()
+    {
+        // traces/captures/n-sigchld.txt leaves two answers unknown; without its sigaction lines,
+        // the parents' SIGCHLD actions are among the reasons.
+        var capture = Repo.PathOf("traces/captures/n-sigchld.txt");
+        var edited = Path.Combine(_dir, "no-actions.txt");
+        File.WriteAllLines(edited, File.ReadLines(capture).Where(l => !l.StartsWith("# sigaction:", StringComparison.Ordinal)));
+        var text = ReplayerProcess.Run(Path.Combine(_dir, "store.db"), "validate", edited);
+        Assert.Contains("why answers are unknown:", text.Stdout);
+        Assert.Matches(@"\n +5  exit: whether the parent ignores SIGCHLD is not known\n", text.Stdout);
+        var json = ReplayerProcess.Run(Path.Combine(_dir, "store.db"), "validate", edited, "--json");
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        var reasons = doc.RootElement.GetProperty("unknown_reasons").EnumerateArray().ToList();
+        Assert.Equal(doc.RootElement.GetProperty("unknown_state").GetInt64(), reasons.Sum(r => r.GetProperty("count").GetInt64()));
+        Assert.Contains(reasons, r => r.GetProperty("kind").GetString() == "exit" && r.GetProperty("why").GetString() == "whether the parent ignores SIGCHLD is not known");
+        // Most first.
+        var counts = reasons.Select(r => r.GetProperty("count").GetInt64()).ToList();
+        Assert.Equal(counts.OrderByDescending(c => c), counts);
     }
 
     [Fact]
