@@ -179,6 +179,12 @@ public sealed record Exit : PidEvent
     public int? Code { get; init; }
     /// <summary>True for exit_group or the last thread of its process.</summary>
     public bool Group { get; init; }
+    /// <summary>
+    /// The exit stands where the kernel told the parent (exit_notify's own SIGCHLD, the last of
+    /// <see cref="Signals"/>), not at sched_process_exit: the child is a zombie, and its parent has
+    /// been told, from this event on. False for every exit a capture could not place there.
+    /// </summary>
+    public bool AtNotice { get; init; }
     public SignalRecord[] Signals { get => _signals; init => _signals = value; }
     private SignalRecord[] _signals = [];
     public override int RecordedAnswers => base.RecordedAnswers + Signals.Length;

@@ -21,7 +21,7 @@ namespace Replayer.Ingest.Formats;
 /// string  = varint n, n bytes     UTF-8
 /// enum    = one byte              kind, handler, action: the index in Names; call: the index in
 ///                                 fork's, getid's, kill's and wait's calls one after the other
-/// flag    = one byte, 1           adopted, group (0, false, is read but never written)
+/// flag    = one byte, 1           adopted, group, at_notice, ... (0, false, is read but never written)
 /// numbers = varint n, n signed    nspid, nspgid, nssid, set_tid
 /// signals = varint n, n signal
 /// signal  = one byte of members (bit k: SignalKey k, sig 0, to 1, res 2, code 3, group 4),
@@ -436,8 +436,8 @@ public static partial class NativeJson
         }
     }
 
-    // How many keys and signal members there are (Blocked and Group are the last): a byte or bit
+    // How many keys and signal members there are (AtNotice and Group are the last): a byte or bit
     // beyond them is none. Constants, so that no read of them waits on NativeJson's statics.
-    private const int KeyCount = (int)Key.Blocked + 1;
+    private const int KeyCount = (int)Key.AtNotice + 1;
     private const int SignalKeyCount = (int)SignalKey.Group + 1;
 }

@@ -117,6 +117,7 @@ public static partial class NativeJson
             case Exit x:
                 if (x.Code is int code) sink.Number(Key.Code, code);
                 if (x.Group) sink.True(Key.Group);
+                if (x.AtNotice) sink.True(Key.AtNotice);
                 if (x.Signals.Length != 0) sink.Signals(Key.Signals, x.Signals);
                 break;
             case SetPgid p:
@@ -420,14 +421,14 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep Blocked the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep AtNotice the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
-        Blocked,
+        Blocked, AtNotice,
     }
 
     private static string Spelling(Key key) => key switch
@@ -443,7 +444,7 @@ public static partial class NativeJson
         Key.Ruid => "ruid", Key.Euid => "euid", Key.Suid => "suid", Key.Uids => "uids", Key.CapPrm => "cap_prm",
         Key.CapEff => "cap_eff", Key.CapBnd => "cap_bnd", Key.CapAmb => "cap_amb", Key.Arg3 => "arg3", Key.ForeignUserNs => "foreign_user_ns",
         Key.FileKind => "file_kind", Key.FileUid => "file_uid", Key.NoNewPrivs => "no_new_privs",
-        Key.Blocked => "blocked",
+        Key.Blocked => "blocked", Key.AtNotice => "at_notice",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -633,7 +634,7 @@ public static partial class NativeJson
         private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
         private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
-        private bool _adopted, _group, _foreignUserNs, _noNewPrivs;
+        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
@@ -707,6 +708,7 @@ public static partial class NativeJson
                 case Key.FileUid: _fileUid = v.GetInt32() is >= 0 and var owner ? owner : throw new FormatException("\"file_uid\" is a uid, not negative"); break;
                 case Key.NoNewPrivs: _noNewPrivs = v.GetBoolean(); break;
                 case Key.Blocked: _blocked = v.GetUInt64(); break;
+                case Key.AtNotice: _atNotice = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -739,7 +741,7 @@ public static partial class NativeJson
                     Flags = _flags, SetTid = _setTid,
                 },
                 EventKind.Exec => new Exec { Filename = _file ?? "", OldTid = _oldTid, File = (ExecFile)_fileKind, FileUid = _fileUid },
-                EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, Signals = _signals ?? [] },
+                EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, AtNotice = _atNotice, Signals = _signals ?? [] },
                 EventKind.SetPgid => new SetPgid
                 {
                     Pid = _sawPid ? _pid : throw new FormatException("setpgid without \"pid\""),

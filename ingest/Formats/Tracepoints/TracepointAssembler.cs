@@ -392,6 +392,7 @@ public sealed class TracepointAssembler
         // A call still waiting for its exit line will not get one: the task died in it.
         task.EndCall();
         task.Group.Live--;
+        if (task.ParentTid > 0 && _tasks.TryGetValue(task.ParentTid, out var parent)) parent.LastChildExit = line.Time;
         bool group = line.A1 >= 0 ? line.A1 == 1 : task.Group.Live <= 0;
         var exit = Stamp(new Exit { Group = group, Code = task.ExitCode ?? task.Group.ExitCode }, task, line);
         // Only a whole-group exit notifies a parent (a leader with live threads waits for the last
@@ -411,6 +412,7 @@ public sealed class TracepointAssembler
     {
         var record = new SignalRecord((int)line.A0, (int)line.A3, (SignalResult)Math.Clamp(line.A5, 0, 255), (int)line.A2, line.A4 != 0);
         NoteFatal(record);
+        if (_tasks.TryGetValue(record.To, out var recipient)) recipient.Group.LastSignalled = line.Time;
         if (line.Tid < 0)
         {
             // perf's ":-1 -1": the final SIGCHLD of a group whose last thread already released its pid.
@@ -442,13 +444,30 @@ public sealed class TracepointAssembler
                 exit = MoveExit(exit, task, line);
             }
             bool own = IsExitNotice(record) && IsOwnNotice(task, record);
-            if (own && !exit.Teardown && _tasks.TryGetValue(record.To, out var parent) && parent.Group.LastWait > exit.PlacedAt)
+            if (own && !exit.Teardown && (!task.Group.SignalledAfter(exit.Event.Time) && task.LastChildExit <= exit.Event.Time
+                || _tasks.TryGetValue(record.To, out var parent) && parent.Group.LastWait > exit.PlacedAt))
             {
-                // The child is a zombie from exit_notify on, which sends this notice, not from its
-                // sched_process_exit: a wait of the parent's in between found it still running
-                // (a fork storm's sh: a child preempted for 10 ms between the two, the parent's
-                // WNOHANG waits answering 0 meanwhile). The exit moves here, after those waits.
+                // The child is a zombie, and its parent told, from exit_notify on, which sends this
+                // notice, not from its sched_process_exit: a wait of the parent's in between finds
+                // it still running (a fork storm's sh: a child preempted for 10 ms between the two,
+                // the parent's WNOHANG waits answering 0 meanwhile), and the notices of siblings
+                // dying together come in the order the parent's lock let them. The exit moves here
+                // and says so (at_notice). Not when a signal came to the dying process in between:
+                // the kernel saw it exiting (prepare_signal drops what comes to a group exiting),
+                // which only the earlier place shows; nor when a child of its died in between: a
+                // namespace init's exit_notify kills its namespace and waits for it to empty before
+                // the notice (traces/captures/j-hostkill1.txt: init 8557 passes sched_process_exit
+                // at .250091, its child 8577, SIGKILLed before, exits at .254388, 8557's notice
+                // comes at .254579; the teardown found 8577 with SIGKILL pending and sent nothing).
+                // Unless the parent waited in between too.
                 exit = MoveExit(exit, task, line);
+                // A wait of the parent's under way when the notice came (entered, not returned)
+                // may have looked at the children before it or after it (fork-storm.txt.gz: sh-883's
+                // notice at .868495, inside sh-669's wait4(-1, WNOHANG) of .868491 to .868498, which
+                // returned a younger child): there the exit stands here without saying so, and the
+                // model keeps not knowing whether the parent had been told.
+                if (_tasks.TryGetValue(record.To, out var told) && told.Group.OpenWaits == 0)
+                    exit.Event = (Exit)exit.Event with { AtNotice = true };
             }
             exit.Signals.Add(record);
             if (record.Code == SiKernel) exit.Teardown = true;
@@ -766,8 +785,18 @@ public sealed class TracepointAssembler
         public string Comm = comm;
         /// <summary>The thread group (process) the task belongs to.</summary>
         public readonly ThreadGroup Group = group;
-        /// <summary>The syscall entered and not yet exited, or Other.</summary>
-        public Syscall Call;
+        /// <summary>The syscall entered and not yet exited, or Other; a wait counts in its group's <see cref="ThreadGroup.OpenWaits"/>.</summary>
+        public Syscall Call
+        {
+            get => _call;
+            set
+            {
+                if (_call is Syscall.Wait4 or Syscall.Waitid) Group.OpenWaits--;
+                if (value is Syscall.Wait4 or Syscall.Waitid) Group.OpenWaits++;
+                _call = value;
+            }
+        }
+        private Syscall _call;
         /// <summary>The pending call's first arguments.</summary>
         public long A0, A1, A2, A3;
         /// <summary>The pending rt_sigaction's new action, when the capture read it; else unknown.</summary>
@@ -790,6 +819,8 @@ public sealed class TracepointAssembler
         public bool ToolsCommand;
         /// <summary>The blocked mask as the capture last gave it (snapshot, inherited at fork, or read); null when not known.</summary>
         public ulong? Mask;
+        /// <summary>The time of the latest sched_process_exit of a child of this task.</summary>
+        public long LastChildExit = long.MinValue;
 
         /// <summary>Ends the pending call without an answer.</summary>
         public void EndCall()
@@ -822,6 +853,12 @@ public sealed class TracepointAssembler
         public int FatalSig;
         /// <summary>The output position (_entries) of the latest wait a thread of the group made.</summary>
         public long LastWait;
+        /// <summary>The time of the latest signal generated for a thread of the group (its own exit notices go to others).</summary>
+        public long LastSignalled = long.MinValue;
+
+        public bool SignalledAfter(long time) => LastSignalled > time;
+        /// <summary>Threads of the group inside wait4 or waitid now (entered, not yet exited).</summary>
+        public int OpenWaits;
     }
 }
 

@@ -5,6 +5,9 @@ namespace Replayer.Replay.Models.Nested;
 /// <summary>Exits: do_exit, exit_notify, forget_original_parent, zap_pid_ns_processes (kernel/exit.c, kernel/pid_namespace.c).</summary>
 public sealed partial class NestedPidModel
 {
+    /// <summary>The exit being replayed stands at its notice (Exit.AtNotice): exit_notify runs here, not an unrecorded while later.</summary>
+    private bool _atNotice;
+
     private void ApplyExit(Exit x, Outcome o)
     {
         if (!_host.Idr.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal?.Leader is null)
@@ -18,7 +21,15 @@ public sealed partial class NestedPidModel
         if (!cur.Placed) Unknown(o, "the exiting task's namespace is not known");
         // A process whose parent is not known stays a zombie here; a recorded SIGCHLD will name the parent.
         var orphan = Leader(cur).Parent is null ? Leader(cur) : null;
-        DoExit(cur, x.Group, x.Code, o);
+        _atNotice = x.AtNotice;
+        try
+        {
+            DoExit(cur, x.Group, x.Code, o);
+        }
+        finally
+        {
+            _atNotice = false;
+        }
         OrphanedGroupNotices(x.Signals, o);
         FollowRecordedSignals(x.Signals, o, orphan);
     }
@@ -209,7 +220,9 @@ public sealed partial class NestedPidModel
                 ls.NoticeBehindPending = (ps.SharedPending & Sig.Bit(Sig.SIGCHLD)) != 0;
                 ls.NoticeEpoch = ps.SigchldTaken;
             }
-            ls.NotifyResult = SendSignal(sig, parent, group: true, Tri.No, cld, o, unordered: HasOtherChild(parent, leader));
+            // At its notice, the exit comes in the order the parent's siglock gave the notices.
+            ls.NotifyResult = SendSignal(sig, parent, group: true, Tri.No, cld, o, unordered: !_atNotice && HasOtherChild(parent, leader));
+            if (_atNotice) ls.MarkNotifySeen();
         }
         if (!autoreap) return;
         if (reapWhenEmpty) ls.AutoreapWhenEmpty = true;

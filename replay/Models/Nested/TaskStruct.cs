@@ -239,8 +239,9 @@ internal sealed class SignalStruct
 
     /// <summary>
     /// The parent is known to have been told by now: its SIGCHLD was recorded in order, or the
-    /// parent took a SIGCHLD only this death can explain. An exit's own event comes at
-    /// sched_process_exit, before exit_notify makes the zombie.
+    /// parent took a SIGCHLD only this death can explain, or the exit stands at its notice
+    /// (Exit.AtNotice). Otherwise an exit's own event comes at sched_process_exit, before
+    /// exit_notify makes the zombie.
     /// </summary>
     public bool NotifySeen;
 

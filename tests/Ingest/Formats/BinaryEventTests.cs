@@ -52,6 +52,26 @@ public sealed partial class BinaryEventTests
 
     private static string ThroughBinary(PidEvent ev) => Outcome(() => NativeJson.ParseBinary(Binary(ev), File, 7));
 
+    [Fact]
+    public void An_exit_at_its_notice_is_the_flag_at_notice_key_56_written_only_when_true()
+    {
+        var exit = new Exit { Tid = 5, Code = 0, Group = true, Signals = [new SignalRecord(17, 4, SignalResult.Delivered, 1, true)] };
+        string plain = Encoding.UTF8.GetString(Json(exit));
+        Assert.DoesNotContain("at_notice", plain);
+        Assert.Equal(plain.Replace(",\"signals\"", ",\"at_notice\":true,\"signals\""), Encoding.UTF8.GetString(Json(exit with { AtNotice = true })));
+        // In the binary form, the flag after group's: key 56, one byte 1.
+        byte[] without = Binary(exit), with = Binary(exit with { AtNotice = true });
+        int at = Array.IndexOf(without, (byte)24);  // the signals key
+        Assert.Equal([.. without[..at], 56, 1, .. without[at..]], with);
+        Assert.True(((Exit)NativeJson.ParseBinary(with, File, 7)).AtNotice);
+        Assert.False(((Exit)NativeJson.ParseBinary(without, File, 7)).AtNotice);
+        foreach (var garbled in new[] { """{"tid":5,"kind":"exit","at_notice":1}""", """{"tid":5,"kind":"exit","at_notice":"true"}""" })
+        {
+            var e = Assert.Throws<TraceFormatException>(() => NativeJson.ParseEvent(Encoding.UTF8.GetBytes(garbled), File, 7));
+            Assert.Contains("(key \"at_notice\")", e.Message);
+        }
+    }
+
     /// <summary>Every kind, with each optional field at its default and away from it, numbers at their extremes.</summary>
     private static IEnumerable<PidEvent> Built()
     {
@@ -89,6 +109,7 @@ public sealed partial class BinaryEventTests
             new Exec { Filename = "/usr/bin/" + string.Concat(Enumerable.Repeat("日本é", 300)) },
             new Exit { Code = int.MinValue, Group = true, Signals = signals },
             new Exit { Code = 0, Signals = [signals[0]] },
+            new Exit { Code = 9, Group = true, AtNotice = true, Signals = [signals[0]] },
             new SetPgid { Pid = int.MinValue, Pgid = int.MaxValue },
             new SigAction { Sig = 64, Handler = Handler.Catch, SaFlags = ulong.MaxValue },
             new Prctl { Option = int.MinValue, Arg2 = ulong.MaxValue },
@@ -158,7 +179,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(18 + 2 * 31, events);
+        Assert.Equal(18 + 2 * 32, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }

@@ -94,4 +94,52 @@ public sealed class TracepointExitTests
         Assert.True(events.FindIndex(e => e is Exit { Tid: 16742 }) < teardown);
         Assert.True(events.FindIndex(e => e is Exit { Tid: 16743 }) < teardown);
     }
+    [Fact]
+    public void An_exit_stands_at_its_notice_and_says_so_where_nothing_makes_that_unsure()
+    {
+        // fork-storm.txt.gz: sh 746 passes sched_process_exit at 1512.830640 and tells 669 at
+        // .830705, while 669 is between waits.
+        var events = Read("traces/captures/fork-storm.txt.gz");
+        var told = Assert.Single(events.OfType<Exit>(), x => x.Tid == 746);
+        Assert.Equal((1_512_830_705_000L, true), (told.Time, told.AtNotice));
+        // sh 883's notice (.868495) came inside 669's wait4(-1, WNOHANG) of .868491 to .868498,
+        // which returned the younger 924: the wait may have looked at 883 before the notice. The
+        // exit stands at the notice, before the wait, without saying the parent was told.
+        var during = Assert.Single(events.OfType<Exit>(), x => x.Tid == 883);
+        Assert.Equal((1_512_868_495_000L, false), (during.Time, during.AtNotice));
+        Assert.True(events.IndexOf(during) < events.FindIndex(e => e is Wait { Tid: 669, Ret: 924 }));
+        Assert.True(events.OfType<Exit>().Count(x => x.AtNotice) > 2900, "most of the storm's exits stand at their notices");
+    }
+
+    [Fact]
+    public void A_namespace_inits_exit_stays_where_it_began_when_a_child_died_before_its_notice()
+    {
+        // j-hostkill1.txt: init 8557 passes sched_process_exit at 69142.250091; its child 8577,
+        // SIGKILLed by kill(-1) before, exits at .254388; 8557's notice comes at .254579. Its
+        // exit_notify killed the namespace (8577 already had SIGKILL pending: no line) and waited
+        // for it to empty; at the notice the exit would come after 8577's and the model would
+        // send the teardown's SIGKILL to a zombie.
+        var events = Read("traces/captures/j-hostkill1.txt");
+        var init = Assert.Single(events.OfType<Exit>(), x => x.Tid == 8557);
+        Assert.Equal((69_142_250_091_000L, false), (init.Time, init.AtNotice));
+        Assert.True(events.IndexOf(init) < events.FindIndex(e => e is Exit { Tid: 8577 }));
+    }
+
+    [Fact]
+    public void An_exit_signalled_after_it_began_stays_where_it_began()
+    {
+        // o-sigmask.txt: perl 26053 passes sched_process_exit at 76721.013143 and tells its parent
+        // 26052 at .013426; its exit stands at the notice. prepare_signal drops what comes to a
+        // group exiting, which only sched_process_exit's place shows: with a SIGTERM from its
+        // parent in between (res=1), the exit stays where it began.
+        var path = CaptureFiles.Path_("o-sigmask.txt");
+        var told = Assert.Single(CaptureFiles.Read(path).Events.OfType<Exit>(), x => x.Tid == 26053);
+        Assert.Equal((76_721_013_426_000L, true), (told.Time, told.AtNotice));
+        var events = CaptureFiles.ReadEdited(path, lines => lines.SelectMany(l =>
+            l.Contains("perl-26053   [000] dN.2. 76721.013426: signal_generate", StringComparison.Ordinal)
+                ? new[] { "            perl-26052   [001] d..2. 76721.013300: signal_generate: sig=15 errno=0 code=0 comm=perl pid=26053 grp=1 res=1", l }
+                : [l]));
+        var exit = Assert.Single(events.OfType<Exit>(), x => x.Tid == 26053);
+        Assert.Equal((76_721_013_143_000L, false), (exit.Time, exit.AtNotice));
+    }
 }

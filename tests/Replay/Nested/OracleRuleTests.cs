@@ -38,6 +38,36 @@ public sealed class OracleRuleTests
     }
 
     [Fact]
+    public void An_exit_at_its_notice_comes_in_the_parents_order_so_its_SIGCHLD_and_the_next_WNOHANG_wait_are_known()
+    {
+        // traces/captures/fork-storm.txt.gz with the exits at their notices: sh 669's children die
+        // together; each exit stands where its SIGCHLD was generated, under the parent's lock.
+        var s = Shell();
+        s.Fork(100, 200);
+        s.Fork(100, 201);
+        s.Fork(100, 202);
+        var first = s.Apply(new Exit { Tid = 200, Comm = "sh", Group = true, Code = 0, AtNotice = true });
+        Assert.Equal([(100, D)], Scenario.Sent(first, Scenario.SIGCHLD));
+        Assert.Empty(first.UnknownResults);
+        // The second finds the first pending: "already pending" stays unknown (a silent dequeue).
+        var second = s.Apply(new Exit { Tid = 201, Comm = "sh", Group = true, Code = 0, AtNotice = true });
+        Assert.Equal([0], second.UnknownResults);
+        Assert.StartsWith("whether the recipient still had this signal pending is not known", second.Note);
+        // Two zombies the parent has been told of: a WNOHANG wait reaps the older, 200.
+        var reaped = s.Wait(100, options: WNOHANG, ret: 200);
+        Assert.Equal((Verdict.Predicted, 200L), (reaped.Verdict, reaped.Ret));
+        // 202 passed sched_process_exit only (no at_notice): whether it is a zombie yet is open.
+        s.Exit(202);
+        var told = s.Wait(100, options: WNOHANG, ret: 201);
+        Assert.Equal((Verdict.Predicted, 201L), (told.Verdict, told.Ret));
+        Assert.Equal(Verdict.UnknownState, s.Wait(100, options: WNOHANG, ret: 0).Verdict);
+        // Snapshot and restore keep what the notice settled.
+        var resumed = new NestedPidModel();
+        resumed.Restore(s.Model.Snapshot());
+        Assert.Equal(s.Model.Snapshot(), resumed.Snapshot());
+    }
+
+    [Fact]
     public void An_exits_SIGCHLD_to_a_parent_with_no_other_child_and_an_empty_queue_is_delivered()
     {
         var s = Shell();
