@@ -444,7 +444,7 @@ public sealed class TracepointAssembler
                 exit = MoveExit(exit, task, line);
             }
             bool own = IsExitNotice(record) && IsOwnNotice(task, record);
-            if (own && !exit.Teardown && (!task.Group.SignalledAfter(exit.Event.Time) && task.LastChildExit <= exit.Event.Time
+            if (own && !exit.Teardown && (task.Group.LastSignalled <= exit.Event.Time && task.LastChildExit <= exit.Event.Time
                 || _tasks.TryGetValue(record.To, out var parent) && parent.Group.LastWait > exit.PlacedAt))
             {
                 // The child is a zombie, and its parent told, from exit_notify on, which sends this
@@ -855,8 +855,6 @@ public sealed class TracepointAssembler
         public long LastWait;
         /// <summary>The time of the latest signal generated for a thread of the group (its own exit notices go to others).</summary>
         public long LastSignalled = long.MinValue;
-
-        public bool SignalledAfter(long time) => LastSignalled > time;
         /// <summary>Threads of the group inside wait4 or waitid now (entered, not yet exited).</summary>
         public int OpenWaits;
     }
