@@ -275,7 +275,8 @@ public sealed partial class VpidModel
             return;
         }
         o.Return(Shown(caller, found, IdKind.Pid, o), found.Tid);
-        if (ev.Ret is null || ev.Ret > 0)
+        // waitid's WNOWAIT reports the zombie and leaves it to be reaped later (2.6.9 on).
+        if ((ev.Options & WNOWAIT) == 0 && (ev.Ret is null || ev.Ret > 0))
             ReleaseTask(found);
     }
 
