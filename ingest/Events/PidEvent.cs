@@ -116,6 +116,17 @@ public sealed record TaskSnapshot : PidEvent
     /// masks (its <see cref="SigMask"/> events); null when it does not.
     /// </summary>
     public ulong? Blocked { get; init; }
+    /// <summary>
+    /// The process's ignored and caught signals (/proc's SigIgn and SigCgt: bit sig-1 for signal
+    /// sig; neither: SIG_DFL); null when the capture did not read them.
+    /// </summary>
+    public ulong? SigIgn { get; init; }
+    public ulong? SigCgt { get; init; }
+    /// <summary>
+    /// The sa_flags of the process's SIGCHLD action (SA_NOCLDWAIT is 2), which /proc does not
+    /// show: known only for the capturing process, which asked sigaction(2) itself; else null.
+    /// </summary>
+    public ulong? SigchldFlags { get; init; }
     public override int RecordedAnswers => 0;
 }
 

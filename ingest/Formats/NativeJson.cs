@@ -101,6 +101,9 @@ public static partial class NativeJson
                 if (s.ForeignUserNs) sink.True(Key.ForeignUserNs);
                 if (s.NoNewPrivs) sink.True(Key.NoNewPrivs);
                 if (s.Blocked is { } blocked) sink.Unsigned(Key.Blocked, blocked);
+                if (s.SigIgn is { } sigIgn) sink.Unsigned(Key.SigIgn, sigIgn);
+                if (s.SigCgt is { } sigCgt) sink.Unsigned(Key.SigCgt, sigCgt);
+                if (s.SigchldFlags is { } sigchldFlags) sink.Unsigned(Key.SigchldFlags, sigchldFlags);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -421,14 +424,14 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep AtNotice the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep SigchldFlags the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
-        Blocked, AtNotice,
+        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags,
     }
 
     private static string Spelling(Key key) => key switch
@@ -444,7 +447,8 @@ public static partial class NativeJson
         Key.Ruid => "ruid", Key.Euid => "euid", Key.Suid => "suid", Key.Uids => "uids", Key.CapPrm => "cap_prm",
         Key.CapEff => "cap_eff", Key.CapBnd => "cap_bnd", Key.CapAmb => "cap_amb", Key.Arg3 => "arg3", Key.ForeignUserNs => "foreign_user_ns",
         Key.FileKind => "file_kind", Key.FileUid => "file_uid", Key.NoNewPrivs => "no_new_privs",
-        Key.Blocked => "blocked", Key.AtNotice => "at_notice",
+        Key.Blocked => "blocked", Key.AtNotice => "at_notice", Key.SigIgn => "sig_ign", Key.SigCgt => "sig_cgt",
+        Key.SigchldFlags => "sigchld_flags",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -632,7 +636,7 @@ public static partial class NativeJson
         private int _tgid, _ppid, _pgid, _sid, _child, _oldTid, _pid, _sig, _option, _arg, _thread, _options, _fd, _task;
         private int _ruid, _euid, _suid;
         private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
-        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked;
+        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
         private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice;
         private SignalRecord[]? _signals;
@@ -709,6 +713,9 @@ public static partial class NativeJson
                 case Key.NoNewPrivs: _noNewPrivs = v.GetBoolean(); break;
                 case Key.Blocked: _blocked = v.GetUInt64(); break;
                 case Key.AtNotice: _atNotice = v.GetBoolean(); break;
+                case Key.SigIgn: _sigIgn = v.GetUInt64(); break;
+                case Key.SigCgt: _sigCgt = v.GetUInt64(); break;
+                case Key.SigchldFlags: _sigchldFlags = v.GetUInt64(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -733,6 +740,7 @@ public static partial class NativeJson
                     Tgid = _tgid, PPid = _ppid, Pgid = _pgid, Sid = _sid, NsPid = _nspid, NsPgid = _nspgid,
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
                     ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs, Blocked = _blocked,
+                    SigIgn = _sigIgn, SigCgt = _sigCgt, SigchldFlags = _sigchldFlags,
                 },
                 EventKind.Fork => new Fork
                 {

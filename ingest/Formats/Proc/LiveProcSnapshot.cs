@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Replayer.Ingest.Formats.Proc;
@@ -11,7 +12,7 @@ namespace Replayer.Ingest.Formats.Proc;
 public static class LiveProcSnapshot
 {
     // The /proc/TID/status lines a block keeps, in the kernel's order.
-    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "Uid", "NStgid", "NSpid", "NSpgid", "NSsid", "SigBlk", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"];
+    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "Uid", "NStgid", "NSpid", "NSpgid", "NSsid", "SigBlk", "SigIgn", "SigCgt", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"];
 
     /// <summary>Writes the header and one block per thread; returns how many blocks.</summary>
     public static int Write(TextWriter w, string proc = "/proc")
@@ -20,6 +21,10 @@ public static class LiveProcSnapshot
         w.Write($"# proc snapshot {epochNs / 1_000_000_000}.{epochNs % 1_000_000_000:D9} by pid {Environment.ProcessId} ({Link(Path.Combine(proc, "self/ns/pid"))})\n");
         w.Write($"# /proc/uptime: {Read(Path.Combine(proc, "uptime"))?.Trim()}\n");
         w.Write($"# user_ns: {Link(Path.Combine(proc, "self/ns/user"))}\n");
+        // SigCgt says the writer catches SIGCHLD, not whether with SA_NOCLDWAIT: it asks itself.
+        // The writer is the parent of a capture's command, so which of its children are reaped
+        // at once, and where their notices go, depend on these flags.
+        if (OwnSigchldFlags() is { } flags) w.Write($"# sigchld_flags: {Environment.ProcessId} 0x{flags:x}\n");
         int blocks = 0;
         foreach (int pid in Numbered(proc))
         {
@@ -66,6 +71,21 @@ public static class LiveProcSnapshot
         b.Append('\n');
         return b.ToString();
     }
+
+    /// <summary>The sa_flags of this process's SIGCHLD action, from sigaction(2); null when it fails.</summary>
+    private static ulong? OwnSigchldFlags()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        // glibc's struct sigaction on 64-bit Linux: the handler (8 bytes), sa_mask (128), then sa_flags (an int).
+        var old = new byte[SigactionSize];
+        if (sigaction(SigChld, IntPtr.Zero, old) != 0) return null;
+        return (uint)BitConverter.ToInt32(old, SaFlagsOffset);
+    }
+
+    private const int SigChld = 17, SigactionSize = 152, SaFlagsOffset = 136;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int sigaction(int sig, IntPtr act, [Out] byte[] oldact);
 
     private static IEnumerable<int> Numbered(string dir)
     {

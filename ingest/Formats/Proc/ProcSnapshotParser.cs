@@ -8,7 +8,7 @@ namespace Replayer.Ingest.Formats.Proc;
 /// Reads the /proc snapshot text (docs/trace-format.md, "/proc snapshot"), one block per thread:
 /// "task TID tgid TGID", then /proc/TID/status lines (Name, Tgid, Pid, PPid, NStgid, NSpid,
 /// NSpgid, NSsid, and Uid, CapPrm, CapEff, CapBnd, CapAmb in captures from version 2 on; SigBlk, taken
-/// only where the capture follows masks), "pgrp:" and "session:"
+/// only where the capture follows masks; SigIgn and SigCgt, taken when both are there), "pgrp:" and "session:"
 /// from /proc/TID/stat, "ns:" the pid namespace link, "user_ns:" the user namespace link (set
 /// against the "# user_ns:" header, the capturing process's own), ended by a blank line. Lines are fed one at a time; a block comes out when it ends.
 /// </summary>
@@ -129,6 +129,27 @@ public sealed class ProcSnapshotParser(string file)
         return v;
     }
 
+    /// <summary>
+    /// The sa_flags of a process's SIGCHLD action ("# sigchld_flags:" headers), by process id:
+    /// /proc shows whether a signal is caught or ignored, not SA_NOCLDWAIT, so the capturing
+    /// process reads its own with sigaction(2) as the snapshot is taken.
+    /// </summary>
+    public Dictionary<int, ulong> SigchldFlags { get; } = [];
+
+    // "# sigchld_flags: PID FLAGS" (FLAGS as 0x hex).
+    private void SigchldFlagsLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        Span<Range> parts = stackalloc Range[3];
+        var text = rest.Trim((byte)' ');
+        if (Fields(text, parts) != 2) throw new TraceFormatException(file, lineNo, "a sigchld_flags line that is not 'PID FLAGS'");
+        int pid = Int(text[parts[0]], lineNo, "a sigchld_flags process");
+        if (pid <= 0) throw new TraceFormatException(file, lineNo, "a sigchld_flags process that is not positive");
+        var f = text[parts[1]];
+        if (f.Length < 3 || f.Length > 18 || f[0] != '0' || f[1] != 'x' || !ulong.TryParse(f[2..], System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong flags))
+            throw new TraceFormatException(file, lineNo, "sigchld_flags that are not 0x hex");
+        if (!SigchldFlags.TryAdd(pid, flags)) throw new TraceFormatException(file, lineNo, "a second sigchld_flags line for the same process");
+    }
+
     /// <summary>Boot-relative time of the snapshot, from its "# /proc/uptime:" header line (trace_clock local counts from boot too).</summary>
     public long Time { get; private set; }
 
@@ -182,6 +203,8 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("user_ns"u8)) b.UserNs = Encoding.ASCII.GetString(value);
         else if (key.SequenceEqual("NoNewPrivs"u8)) b.NoNewPrivs = value.SequenceEqual("1"u8);
         else if (key.SequenceEqual("SigBlk"u8)) b.Blocked = CapSet(value, lineNo, "SigBlk");
+        else if (key.SequenceEqual("SigIgn"u8)) b.SigIgn = CapSet(value, lineNo, "SigIgn");
+        else if (key.SequenceEqual("SigCgt"u8)) b.SigCgt = CapSet(value, lineNo, "SigCgt");
         // Pid, NStgid, State, ns_for_children and anything a later version adds carry nothing the event keeps.
         return null;
     }
@@ -196,12 +219,17 @@ public sealed class ProcSnapshotParser(string file)
         // capabilities there only; one whose link could not be read (it was exiting) is taken
         // for the capturer's, as every task is in a capture without the header.
         bool foreign = _userNs is not null && b.UserNs is not null && b.UserNs.Length != 0 && b.UserNs != _userNs;
+        bool dispositions = b.SigIgn.HasValue && b.SigCgt.HasValue;
         return new TaskSnapshot
         {
             Seq = -1, Time = Time, Tid = b.Tid, Comm = b.Comm, Tgid = b.Tgid, PPid = b.PPid, Pgid = b.Pgid, Sid = b.Sid,
             NsPid = b.NsPid, NsPgid = b.NsPgid, NsSid = b.NsSid, PidNs = b.PidNs,
             Uids = b.Uids, CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
             Blocked = MasksFollowed ? b.Blocked : null,
+            // The actions are the process's (its threads share them); one without the other is not taken.
+            SigIgn = dispositions ? b.SigIgn : null,
+            SigCgt = dispositions ? b.SigCgt : null,
+            SigchldFlags = dispositions && SigchldFlags.TryGetValue(b.Tgid, out var flags) ? flags : null,
         };
     }
 
@@ -225,6 +253,11 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# sigmask:"u8))
         {
             SigmaskLine(text[10..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# sigchld_flags:"u8))
+        {
+            SigchldFlagsLine(text[16..], lineNo);
             return;
         }
         if (text.StartsWith("# user_ns:"u8))
@@ -340,5 +373,7 @@ public sealed class ProcSnapshotParser(string file)
         public string? UserNs;
         public bool NoNewPrivs;
         public ulong? Blocked;
+        public ulong? SigIgn;
+        public ulong? SigCgt;
     }
 }

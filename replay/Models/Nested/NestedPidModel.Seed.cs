@@ -37,6 +37,7 @@ public sealed partial class NestedPidModel
             leader.Signal = sig;
             sig.MarkAllUnknown();
         }
+        if (s.SigIgn is { } ignored && s.SigCgt is { } caught) SeedActions(sig, ignored, caught, s.SigchldFlags);
         t.Hashed = true;
         t.Cred = Creds.FromSnapshot(s);
         t.MaskKnown = s.Blocked.HasValue;
@@ -62,6 +63,24 @@ public sealed partial class NestedPidModel
             t.Ns.ChildReaper = t;
             sig.Unkillable = true;
         }
+    }
+
+    /// <summary>
+    /// The process's actions as /proc showed them (SigIgn, SigCgt: a signal in neither is
+    /// SIG_DFL), and SA_NOCLDWAIT when the capture read the flags of its SIGCHLD action (the
+    /// capturing process's own); else that stays unknown. SIGKILL and SIGSTOP are always SIG_DFL.
+    /// </summary>
+    private static void SeedActions(SignalStruct sig, ulong ignored, ulong caught, ulong? sigchldFlags)
+    {
+        for (int n = 1; n <= Sig.NSIG; n++)
+        {
+            ulong bit = Sig.Bit(n);
+            sig.Action[n] = Sig.KernelOnly(n) ? Disposition.Default
+                : (ignored & bit) != 0 ? Disposition.Ignore
+                : (caught & bit) != 0 ? Disposition.Catch
+                : Disposition.Default;
+        }
+        sig.NoCldWait = sigchldFlags is { } flags ? ((flags & Sig.SA_NOCLDWAIT) != 0 ? Tri.Yes : Tri.No) : Tri.Unknown;
     }
 
     /// <summary>Gives a record its namespace and numbers (NSpid, outermost first) and makes them findable.</summary>

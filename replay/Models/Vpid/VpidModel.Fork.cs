@@ -413,6 +413,16 @@ public sealed partial class VpidModel
         t.Cred = Creds.FromSnapshot(ev);
         t.MaskKnown = ev.Blocked.HasValue;
         t.Blocked = ev.Blocked ?? 0;
+        if (!thread && ev.SigIgn is { } ignored && ev.SigCgt is { } caught)
+        {
+            // /proc's actions (bit sig-1 for signal sig; a signal in neither set is SIG_DFL), in
+            // this model's masks (bit sig); SA_NOCLDWAIT where the capture read it.
+            ulong never = SigBit(SIGKILL) | SigBit(SIGSTOP);
+            t.Ignored = (ignored << 1) & ~never;
+            t.Caught = (caught << 1) & ~never;
+            t.UnknownDisposition = 0;
+            if (ev.SigchldFlags is { } flags) t.NoCldWait = (flags & 2) != 0;
+        }
         if (vps is not null)
         {
             VpsTaskAdd(vps);

@@ -28,7 +28,8 @@ public sealed partial class VpidModel : IPidModel
     private const int ReservedPids = 300;
 
     private const int EPERM = 1, ESRCH = 3, EACCES = 13, EAGAIN = 11, ECHILD = 10, EBUSY = 16, EEXIST = 17, EINVAL = 22;
-    private const int SIGKILL = 9, SIGCHLD = 17;
+    private const int SIGKILL = 9, SIGCHLD = 17, SIGSTOP = 19;
+    private const int WNOWAIT = 0x01000000;
     /// <summary>SIGCHLD's si_code for an exit: CLD_EXITED, CLD_KILLED, CLD_DUMPED.</summary>
     private const int CldExited = 1, CldDumped = 3;
     /// <summary>si_code SI_KERNEL as tracefs prints it for a teardown's SIGKILL.</summary>

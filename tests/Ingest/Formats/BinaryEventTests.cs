@@ -101,6 +101,9 @@ public sealed partial class BinaryEventTests
             new TaskSnapshot { NoNewPrivs = true },
             new TaskSnapshot { Blocked = 0 },
             new TaskSnapshot { Uids = [0, 0, 0], CapPrm = 0, NoNewPrivs = true, Blocked = ulong.MaxValue },
+            new TaskSnapshot { SigIgn = 0x1000, SigCgt = 0x344ff, SigchldFlags = 0x14000004 },
+            new TaskSnapshot { SigIgn = ulong.MaxValue, SigCgt = 0 },
+            new TaskSnapshot { Blocked = 1, SigIgn = 0, SigCgt = ulong.MaxValue, SigchldFlags = 2 },
             new SigMask { Blocked = ulong.MaxValue },
             new SigMask { Blocked = 1UL << 16 | 1UL << 1 },
             new Prctl { Option = Prctl.CapAmbient, Arg2 = Prctl.AmbientRaise, Arg3 = ulong.MaxValue },
@@ -179,7 +182,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(18 + 2 * 32, events);
+        Assert.Equal(18 + 2 * 35, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
