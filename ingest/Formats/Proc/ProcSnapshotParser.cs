@@ -99,13 +99,17 @@ public sealed class ProcSnapshotParser(string file)
         int tid = Int(text[parts[0]], lineNo, "a sigmask's thread");
         if (!Numbers.TryParseTimestamp(text[parts[1]], out long time))
             throw new TraceFormatException(file, lineNo, "a sigmask time that is not 'seconds.fraction'");
-        var m = text[parts[2]];
-        if (m.Length < 3 || m.Length > 18 || m[0] != '0' || m[1] != 'x' || !ulong.TryParse(m[2..], System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong mask))
+        if (ZeroXHex(text[parts[2]]) is not { } mask)
             throw new TraceFormatException(file, lineNo, "a sigmask mask that is not 0x hex");
         if (SignalMasks.Count > 0 && time < SignalMasks[^1].Time)
             throw new TraceFormatException(file, lineNo, "a sigmask line out of time order");
         SignalMasks.Add(new MaskRecord(tid, time, mask));
     }
+
+    /// <summary>"0x" and one to sixteen hex digits as a 64-bit value; null for anything else.</summary>
+    private static ulong? ZeroXHex(ReadOnlySpan<byte> s) =>
+        s.Length >= 3 && s.Length <= 18 && s[0] == '0' && s[1] == 'x'
+            && ulong.TryParse(s[2..], System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong v) ? v : null;
 
     /// <summary>The space-separated fields of <paramref name="text"/> into <paramref name="parts"/>; their number, at most its length (a line with more fills it, and is refused as one with too many).</summary>
     private static int Fields(ReadOnlySpan<byte> text, Span<Range> parts)
@@ -144,8 +148,7 @@ public sealed class ProcSnapshotParser(string file)
         if (Fields(text, parts) != 2) throw new TraceFormatException(file, lineNo, "a sigchld_flags line that is not 'PID FLAGS'");
         int pid = Int(text[parts[0]], lineNo, "a sigchld_flags process");
         if (pid <= 0) throw new TraceFormatException(file, lineNo, "a sigchld_flags process that is not positive");
-        var f = text[parts[1]];
-        if (f.Length < 3 || f.Length > 18 || f[0] != '0' || f[1] != 'x' || !ulong.TryParse(f[2..], System.Globalization.NumberStyles.AllowHexSpecifier, null, out ulong flags))
+        if (ZeroXHex(text[parts[1]]) is not { } flags)
             throw new TraceFormatException(file, lineNo, "sigchld_flags that are not 0x hex");
         if (!SigchldFlags.TryAdd(pid, flags)) throw new TraceFormatException(file, lineNo, "a second sigchld_flags line for the same process");
     }
