@@ -421,7 +421,7 @@ public sealed partial class VpidModel
             t.Ignored = (ignored << 1) & ~never;
             t.Caught = (caught << 1) & ~never;
             t.UnknownDisposition = 0;
-            if (ev.SigchldFlags is { } flags) t.NoCldWait = (flags & 2) != 0;
+            if (ev.SigchldFlags is { } flags) t.NoCldWait = (flags & SA_NOCLDWAIT) != 0;
         }
         if (vps is not null)
         {

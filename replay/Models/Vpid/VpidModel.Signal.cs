@@ -418,7 +418,7 @@ public sealed partial class VpidModel
         var leader = Caller(ev, o).Leader;
         SetDisposition(leader, ev.Sig, ev.Handler);
         if (ev.Sig == SIGCHLD && ev.Handler != Handler.Unknown)
-            leader.NoCldWait = (ev.SaFlags & 2) != 0;
+            leader.NoCldWait = (ev.SaFlags & SA_NOCLDWAIT) != 0;
     }
 
     private static void SetDisposition(VpidTask leader, int sig, Handler handler)
@@ -441,7 +441,7 @@ public sealed partial class VpidModel
         o.Verdict = Verdict.NotApplicable;
         if (ev.Handler == Handler.Unknown || !_tasks.TryGetValue(ev.Tid, out var t)) return;
         SetDisposition(t.Leader, ev.Sig, ev.Handler);
-        if (ev.Sig == SIGCHLD && ev.SaFlags is { } flags) t.Leader.NoCldWait = (flags & 2) != 0;
+        if (ev.Sig == SIGCHLD && ev.SaFlags is { } flags) t.Leader.NoCldWait = (flags & SA_NOCLDWAIT) != 0;
     }
 
     /// <summary>PR_SET_CHILD_SUBREAPER came with Linux 3.4: a 2.6.16 kernel has no subreapers, so orphans skip them here.</summary>

@@ -30,6 +30,8 @@ public sealed partial class VpidModel : IPidModel
     private const int EPERM = 1, ESRCH = 3, EACCES = 13, EAGAIN = 11, ECHILD = 10, EBUSY = 16, EEXIST = 17, EINVAL = 22;
     private const int SIGKILL = 9, SIGCHLD = 17, SIGSTOP = 19;
     private const int WNOWAIT = 0x01000000;
+    /// <summary>sa_flags' SA_NOCLDWAIT: children are reaped as they exit, never left as zombies.</summary>
+    private const ulong SA_NOCLDWAIT = 2;
     /// <summary>SIGCHLD's si_code for an exit: CLD_EXITED, CLD_KILLED, CLD_DUMPED.</summary>
     private const int CldExited = 1, CldDumped = 3;
     /// <summary>si_code SI_KERNEL as tracefs prints it for a teardown's SIGKILL.</summary>
