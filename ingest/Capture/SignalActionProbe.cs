@@ -25,6 +25,9 @@ public readonly record struct SignalActionRecord(long Nanos, int Tid, int Sig, u
 /// </summary>
 public readonly record struct SignalMaskRecord(long Nanos, int Tid, ulong Mask, bool Temporary);
 
+/// <summary>A process's SIGCHLD sa_flags as the probe read them from the kernel ("sc"), or its leader's exit ("sx", <paramref name="Exit"/>, no flags).</summary>
+public readonly record struct SigchldFlagsRecord(long Nanos, int Pid, ulong Flags, bool Exit);
+
 /// <summary>
 /// Reads what each rt_sigaction call installs. The syscall tracepoint shows the new action only as
 /// a user-space address, so a capture could not tell SIG_IGN from a handler, nor see
@@ -53,7 +56,12 @@ public sealed class SignalActionProbe : IDisposable
     /// the map reads as. "st": the temporary mask rt_sigsuspend, ppoll, pselect6, epoll_pwait,
     /// epoll_pwait2 and io_pgetevents install inside the call (set_user_sigmask), read from the
     /// caller's memory at its entry, since the thread waits under it; their entry is not
-    /// compared, and their exit prints the mask once the kernel has restored it. The program
+    /// compared, and their exit prints the mask once the kernel has restored it. "sc": a
+    /// process's SIGCHLD sa_flags (sighand's action, shared by its threads) at every system call's
+    /// entry and exit where they differ from the ones last printed for it, with the time taken
+    /// before the read; /proc does not show SA_NOCLDWAIT, and this is how a process older than
+    /// the capture has it read (<see cref="SigchldLines"/>). "sx": a process's leader exits, after
+    /// which its pid may name another process. The program
     /// ends itself when the capturing process's main thread exits (CAPTURER is its pid), so that
     /// a capture killed outright (SIGKILL) does not leave it running.
     /// </summary>
@@ -68,6 +76,9 @@ public sealed class SignalActionProbe : IDisposable
           @m[args->child_pid] = ~curtask->blocked.sig[0];
         }
         tracepoint:raw_syscalls:sys_enter {
+          $now = nsecs;
+          $c = curtask->sighand->action[16].sa.sa_flags;
+          if (@c[pid] != ~$c) { @c[pid] = ~$c; printf("sc %llu %d %lx\n", $now, pid, $c); }
           $id = args->id;
           if ($id == 130 || $id == 270 || $id == 271 || $id == 281 || $id == 333 || $id == 441) {
             $set = (uint64)0; $size = (uint64)0;
@@ -89,12 +100,16 @@ public sealed class SignalActionProbe : IDisposable
           }
         }
         tracepoint:raw_syscalls:sys_exit {
+          $now = nsecs;
+          $c = curtask->sighand->action[16].sa.sa_flags;
+          if (@c[pid] != ~$c) { @c[pid] = ~$c; printf("sc %llu %d %lx\n", $now, pid, $c); }
           $b = curtask->blocked.sig[0];
           if (@m[tid] != ~$b) { @m[tid] = ~$b; printf("sm %llu %d %lx\n", nsecs, tid, $b); }
         }
         tracepoint:sched:sched_process_exit { delete(@m[tid]); }
+        tracepoint:sched:sched_process_exit /tid == pid/ { delete(@c[pid]); printf("sx %llu %d\n", nsecs, pid); }
         tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
-        END { clear(@m); }
+        END { clear(@m); clear(@c); }
         """;
 
     /// <summary>How long bpftrace gets to compile and attach its probe.</summary>
@@ -115,6 +130,10 @@ public sealed class SignalActionProbe : IDisposable
     /// <summary>Masks read, in bpftrace's order (per CPU, not strictly by time).</summary>
     public IReadOnlyList<SignalMaskRecord> Masks => _masks;
     private readonly List<SignalMaskRecord> _masks = [];
+
+    /// <summary>Processes' SIGCHLD flags read, and leaders' exits, in bpftrace's order.</summary>
+    public IReadOnlyList<SigchldFlagsRecord> SigchldFlags => _sigchld;
+    private readonly List<SigchldFlagsRecord> _sigchld = [];
 
     /// <summary>Records bpftrace said it lost.</summary>
     public long Lost { get; private set; }
@@ -233,6 +252,10 @@ public sealed class SignalActionProbe : IDisposable
             {
                 if (ParseMask(line) is { } m) _masks.Add(m);
             }
+            else if (line.StartsWith("sc ", StringComparison.Ordinal) || line.StartsWith("sx ", StringComparison.Ordinal))
+            {
+                if (ParseSigchld(line) is { } c) _sigchld.Add(c);
+            }
             else if (line.StartsWith("Attaching ", StringComparison.Ordinal)) _attached.TrySetResult();
             else Count(line);
         }
@@ -283,6 +306,55 @@ public sealed class SignalActionProbe : IDisposable
             && ulong.TryParse(f[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong mask)
             ? new SignalMaskRecord(ns, tid, mask, f[0] == "st")
             : null;
+    }
+
+    /// <summary>"sc NANOS PID FLAGS" (FLAGS in hex) or "sx NANOS PID"; null for anything else.</summary>
+    public static SigchldFlagsRecord? ParseSigchld(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        bool exit = f.Length == 3 && f[0] == "sx";
+        if (!exit && (f.Length != 4 || f[0] != "sc")) return null;
+        ulong flags = 0;
+        return long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ns)
+            && int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+            && (exit || ulong.TryParse(f[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out flags))
+            ? new SigchldFlagsRecord(ns, pid, flags, exit)
+            : null;
+    }
+
+    /// <summary>
+    /// The "# sigchld_flags:" header lines, "PID 0xFLAGS" by pid, for the processes of the
+    /// snapshot but the capturer (which reads its own as the snapshot is taken): each one's
+    /// SIGCHLD sa_flags when tracing began, at <paramref name="tracingOn"/> (CLOCK_MONOTONIC).
+    /// The probe prints a process's flags at every system call's entry and exit where they
+    /// changed, and they change only inside a system call (rt_sigaction, execve), so they are the
+    /// last ones printed at or before that time; for a process that made no call between the
+    /// probe's start and then (asleep in one, say), the first printed after it, which a change
+    /// would have been preceded by. Records after the process's leader exited are not its own
+    /// (the pid may be another's by then). None when bpftrace lost records: a change missed would
+    /// stand.
+    /// </summary>
+    public static List<string> SigchldLines(IReadOnlyList<SigchldFlagsRecord> records, long tracingOn, IReadOnlySet<int> processes, int capturer, long lost)
+    {
+        var lines = new List<string>();
+        if (lost > 0) return lines;
+        foreach (var process in records.Select((r, i) => (r, i)).Where(x => x.r.Pid != capturer && processes.Contains(x.r.Pid))
+                     .GroupBy(x => x.r.Pid).OrderBy(g => g.Key))
+        {
+            ulong? at = null, after = null;
+            foreach (var (r, _) in process.OrderBy(x => x.r.Nanos).ThenBy(x => x.i))
+            {
+                if (r.Exit) break;
+                if (r.Nanos <= tracingOn) at = r.Flags;
+                else
+                {
+                    after = r.Flags;
+                    break;
+                }
+            }
+            if ((at ?? after) is { } flags) lines.Add(string.Create(CultureInfo.InvariantCulture, $"{process.Key} 0x{flags:x}"));
+        }
+        return lines;
     }
 
     /// <summary>

@@ -86,8 +86,11 @@ public static class TracefsCapture
             var clock = probe is null ? "local" : "mono";
             var missing = Configure(instance, request, clock);
             var snapshot = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
-            int tasks = LiveProcSnapshot.Write(snapshot);
+            var processes = new HashSet<int>();
+            int tasks = LiveProcSnapshot.Write(snapshot, processes: processes);
             drain = TracePipeDrain.Start(instance, spool);
+            // CLOCK_MONOTONIC, as the probe's times: the processes' SIGCHLD flags are taken as they were here.
+            long tracingOn = MonotonicNanos();
             instance.Write("tracing_on", "1");
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
@@ -100,6 +103,7 @@ public static class TracefsCapture
             drain.Finish();
             List<string> sigactions = [];
             List<string> sigmasks = [];
+            List<string> sigchld = [];
             string masks = actions;
             if (probe is not null)
             {
@@ -116,9 +120,10 @@ public static class TracefsCapture
                     actions = $"bpftrace ({sigactions.Count - unread} of {calls} calls read" + (unread > 0 ? $", {unread} unreadable)" : ")");
                 }
                 (sigmasks, masks) = SignalActionProbe.MaskLines(probe.Masks, probe.Lost, probe.Unread);
+                sigchld = SignalActionProbe.SigchldLines(probe.SigchldFlags, tracingOn, processes, Environment.ProcessId, probe.Lost);
             }
             var (stats, overruns) = Stats(instance);
-            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain, clock, (actions, sigactions), (masks, sigmasks));
+            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain, clock, (actions, sigactions), (masks, sigmasks), sigchld);
             return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks);
         }
         finally
@@ -219,11 +224,11 @@ public static class TracefsCapture
     }
 
     private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld)
     {
         try
         {
-            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks);
+            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld);
         }
         catch
         {
@@ -234,7 +239,7 @@ public static class TracefsCapture
     }
 
     private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -268,6 +273,10 @@ public static class TracefsCapture
             w.WriteLine($"# signal_masks: {masks.Status}");
             foreach (var line in masks.Lines)
                 w.WriteLine($"# sigmask: {line}");
+            // The SIGCHLD sa_flags of the snapshot's processes when tracing began, as the probe read
+            // them from the kernel (/proc does not show SA_NOCLDWAIT); the capturer's own are in the snapshot.
+            foreach (var line in sigchld)
+                w.WriteLine($"# sigchld_flags: {line}");
             w.Write(snapshot);
             // The trace section: trace_pipe's text, which has no header of its own.
             w.WriteLine("# tracer: nop");
@@ -299,4 +308,20 @@ public static class TracefsCapture
     /// <summary>kill(2): the capture's signals to its command and to bpftrace.</summary>
     [DllImport("libc", SetLastError = true)]
     internal static extern int kill(int pid, int sig);
+
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    private const int ClockMonotonic = 1;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int clock_gettime(int clock, out Timespec time);
+
+    /// <summary>CLOCK_MONOTONIC in nanoseconds: bpftrace's nsecs and the trace's "mono" clock.</summary>
+    internal static long MonotonicNanos() =>
+        clock_gettime(ClockMonotonic, out var t) == 0 ? t.Seconds * 1_000_000_000 + t.Nanoseconds
+            : throw new IOException($"clock_gettime(CLOCK_MONOTONIC) failed: errno {Marshal.GetLastPInvokeError()}");
 }

@@ -127,6 +127,12 @@ public sealed record TaskSnapshot : PidEvent
     /// show: known only for the capturing process, which asked sigaction(2) itself; else null.
     /// </summary>
     public ulong? SigchldFlags { get; init; }
+    /// <summary>
+    /// What the task's parent is sent when it exits (/proc's stat, field 38): SIGCHLD (17) for a
+    /// process forked as usual, another signal or 0 as clone's flags asked, -1 for a thread that is
+    /// not its group's leader; null when the capture did not read it.
+    /// </summary>
+    public int? ExitSignal { get; init; }
     public override int RecordedAnswers => 0;
 }
 
@@ -289,6 +295,12 @@ public sealed record Wait : PidEvent
     public WaitCall Call { get; init; }
     public int Pid { get; init; }
     public int Options { get; init; }
+    /// <summary>
+    /// True: the trace has the call's return and not its entry (it began before tracing did, or
+    /// the entry's line was lost), so <see cref="Pid"/> and <see cref="Options"/> are not known
+    /// (0); only <see cref="PidEvent.Ret"/> is: the child it returned.
+    /// </summary>
+    public bool EnterLost { get; init; }
 }
 
 public sealed record Unshare : PidEvent

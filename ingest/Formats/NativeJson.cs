@@ -104,6 +104,7 @@ public static partial class NativeJson
                 if (s.SigIgn is { } sigIgn) sink.Unsigned(Key.SigIgn, sigIgn);
                 if (s.SigCgt is { } sigCgt) sink.Unsigned(Key.SigCgt, sigCgt);
                 if (s.SigchldFlags is { } sigchldFlags) sink.Unsigned(Key.SigchldFlags, sigchldFlags);
+                if (s.ExitSignal is { } exitSignal) sink.Number(Key.ExitSignal, exitSignal);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -154,6 +155,7 @@ public static partial class NativeJson
                 sink.Name(Key.Call, AllCalls, WaitCallsAt + (int)wt.Call);
                 sink.Number(Key.Pid, wt.Pid);
                 sink.Number(Key.Options, wt.Options);
+                if (wt.EnterLost) sink.True(Key.EnterLost);
                 break;
             case Unshare u:
                 sink.Unsigned(Key.Flags, u.Flags);
@@ -424,14 +426,14 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep SigchldFlags the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep EnterLost the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
-        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags,
+        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost,
     }
 
     private static string Spelling(Key key) => key switch
@@ -448,7 +450,7 @@ public static partial class NativeJson
         Key.CapEff => "cap_eff", Key.CapBnd => "cap_bnd", Key.CapAmb => "cap_amb", Key.Arg3 => "arg3", Key.ForeignUserNs => "foreign_user_ns",
         Key.FileKind => "file_kind", Key.FileUid => "file_uid", Key.NoNewPrivs => "no_new_privs",
         Key.Blocked => "blocked", Key.AtNotice => "at_notice", Key.SigIgn => "sig_ign", Key.SigCgt => "sig_cgt",
-        Key.SigchldFlags => "sigchld_flags",
+        Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -637,8 +639,9 @@ public static partial class NativeJson
         private int _ruid, _euid, _suid;
         private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
         private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags;
+        private int? _exitSignal;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
-        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice;
+        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _enterLost;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
@@ -716,6 +719,8 @@ public static partial class NativeJson
                 case Key.SigIgn: _sigIgn = v.GetUInt64(); break;
                 case Key.SigCgt: _sigCgt = v.GetUInt64(); break;
                 case Key.SigchldFlags: _sigchldFlags = v.GetUInt64(); break;
+                case Key.ExitSignal: _exitSignal = v.GetInt32(); break;
+                case Key.EnterLost: _enterLost = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -740,7 +745,7 @@ public static partial class NativeJson
                     Tgid = _tgid, PPid = _ppid, Pgid = _pgid, Sid = _sid, NsPid = _nspid, NsPgid = _nspgid,
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
                     ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs, Blocked = _blocked,
-                    SigIgn = _sigIgn, SigCgt = _sigCgt, SigchldFlags = _sigchldFlags,
+                    SigIgn = _sigIgn, SigCgt = _sigCgt, SigchldFlags = _sigchldFlags, ExitSignal = _exitSignal,
                 },
                 EventKind.Fork => new Fork
                 {
@@ -780,6 +785,7 @@ public static partial class NativeJson
                     Call = Call(Names.WaitCalls, WaitCall.Wait4, "wait"),
                     Pid = _sawPid ? _pid : throw new FormatException("wait without \"pid\""),
                     Options = _options,
+                    EnterLost = _enterLost,
                 },
                 EventKind.Unshare => new Unshare { Flags = _sawFlags ? _flags : throw new FormatException("unshare without \"flags\"") },
                 EventKind.SetNs => new SetNs { Fd = _fd, NsType = _nstype, TargetNs = _targetNs },

@@ -62,6 +62,9 @@ public sealed class Outcome
     /// <summary>Why, in a few words, when the verdict is not Predicted or something unusual happened; a constant string.</summary>
     public string? Note;
 
+    /// <summary>The note of a wait whose entry the trace does not have (<see cref="Ingest.Events.Wait.EnterLost"/>): every model's.</summary>
+    public const string EnterLostNote = "the call began before tracing did: its arguments are not in the capture";
+
     /// <summary>Translations the event needed (MODELS.md, "Translation cost").</summary>
     public int TranslationsOut;
     public int TranslationsIn;

@@ -14,8 +14,8 @@ public static class LiveProcSnapshot
     // The /proc/TID/status lines a block keeps, in the kernel's order.
     private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "Uid", "NStgid", "NSpid", "NSpgid", "NSsid", "SigBlk", "SigIgn", "SigCgt", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"];
 
-    /// <summary>Writes the header and one block per thread; returns how many blocks.</summary>
-    public static int Write(TextWriter w, string proc = "/proc")
+    /// <summary>Writes the header and one block per thread; returns how many blocks, and adds the process of each to <paramref name="processes"/>.</summary>
+    public static int Write(TextWriter w, string proc = "/proc", ISet<int>? processes = null)
     {
         long epochNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         w.Write($"# proc snapshot {epochNs / 1_000_000_000}.{epochNs % 1_000_000_000:D9} by pid {Environment.ProcessId} ({Link(Path.Combine(proc, "self/ns/pid"))})\n");
@@ -34,6 +34,7 @@ public static class LiveProcSnapshot
                 if (Block(dir, pid, tid) is not { } block) continue;
                 w.Write(block);
                 blocks++;
+                processes?.Add(pid);
             }
         }
         return blocks;
@@ -65,6 +66,8 @@ public static class LiveProcSnapshot
         b.Append("State: ").Append(fields[0]).Append('\n');
         b.Append("pgrp: ").Append(fields[2]).Append('\n');
         b.Append("session: ").Append(fields[3]).Append('\n');
+        // stat's field 38: the signal the parent is sent at exit (-1 for a thread that is not the leader).
+        if (fields.Length > 35) b.Append("exit_signal: ").Append(fields[35]).Append('\n');
         b.Append("ns: ").Append(Link(Path.Combine(dir, "ns/pid"))).Append('\n');
         b.Append("ns_for_children: ").Append(Link(Path.Combine(dir, "ns/pid_for_children"))).Append('\n');
         b.Append("user_ns: ").Append(Link(Path.Combine(dir, "ns/user"))).Append('\n');

@@ -86,6 +86,13 @@ public sealed class ProcSnapshotParser(string file)
     /// </summary>
     public bool MasksFollowed { get; private set; }
 
+    /// <summary>
+    /// True when the capture traced only a command's descendants ("# follow: descendants"): the
+    /// snapshot's tasks are not traced then, and one may exit without a line, so their exit
+    /// signals are not taken (a wait that may find such a child a zombie stays unknown).
+    /// </summary>
+    public bool DescendantsOnly { get; private set; }
+
     /// <summary>Each thread's blocked mask wherever it changed ("# sigmask:" headers), in time order.</summary>
     public List<MaskRecord> SignalMasks { get; } = [];
 
@@ -208,6 +215,7 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("SigBlk"u8)) b.Blocked = CapSet(value, lineNo, "SigBlk");
         else if (key.SequenceEqual("SigIgn"u8)) b.SigIgn = CapSet(value, lineNo, "SigIgn");
         else if (key.SequenceEqual("SigCgt"u8)) b.SigCgt = CapSet(value, lineNo, "SigCgt");
+        else if (key.SequenceEqual("exit_signal"u8)) b.ExitSignal = ExitSignal(value, lineNo);
         // Pid, NStgid, State, ns_for_children and anything a later version adds carry nothing the event keeps.
         return null;
     }
@@ -233,6 +241,7 @@ public sealed class ProcSnapshotParser(string file)
             SigIgn = dispositions ? b.SigIgn : null,
             SigCgt = dispositions ? b.SigCgt : null,
             SigchldFlags = dispositions && SigchldFlags.TryGetValue(b.Tgid, out var flags) ? flags : null,
+            ExitSignal = DescendantsOnly ? null : b.ExitSignal,
         };
     }
 
@@ -246,6 +255,11 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# sigaction:"u8))
         {
             SigactionLine(text[12..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# follow:"u8))
+        {
+            DescendantsOnly = text[9..].Trim((byte)' ').StartsWith("descendants"u8);
             return;
         }
         if (text.StartsWith("# signal_masks:"u8))
@@ -298,6 +312,14 @@ public sealed class ProcSnapshotParser(string file)
     {
         if (!Numbers.TryParseDecimal(s, out long v) || v < 0 || v > int.MaxValue)
             throw new TraceFormatException(file, lineNo, $"{what} is not a pid number");
+        return (int)v;
+    }
+
+    /// <summary>stat's exit_signal: -1 (a thread), 0 (none), or a signal number.</summary>
+    private int ExitSignal(ReadOnlySpan<byte> s, long lineNo)
+    {
+        if (!Numbers.TryParseDecimal(s, out long v) || v is < -1 or > 64)
+            throw new TraceFormatException(file, lineNo, "an exit_signal that is not -1, 0 or a signal number");
         return (int)v;
     }
 
@@ -378,5 +400,6 @@ public sealed class ProcSnapshotParser(string file)
         public ulong? Blocked;
         public ulong? SigIgn;
         public ulong? SigCgt;
+        public int? ExitSignal;
     }
 }

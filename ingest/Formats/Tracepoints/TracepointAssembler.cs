@@ -207,6 +207,13 @@ public sealed class TracepointAssembler
         if (!_tasks.TryGetValue(line.Tid, out var task) || task.Call != line.Sys || line.Sys == Syscall.Other)
         {
             if (task is not null && task.Call != Syscall.Other && line.Sys != Syscall.Other) task.EndCall();
+            // A wait4 whose entry is not in the trace (a parent waiting since before tracing
+            // began) still reaped the child it returns: the models must not keep that zombie.
+            else if (task is not null && line.Sys == Syscall.Wait4 && line.A0 > 0)
+            {
+                Append(Stamp(new Wait { Call = WaitCall.Wait4, Ret = line.A0, EnterLost = true }, task, line));
+                task.Group.LastWait = _entries;
+            }
             return;
         }
         // -512..-516 (ERESTARTSYS and kin, include/linux/errno.h) never reach userspace: the call is

@@ -46,7 +46,7 @@ public sealed partial class NestedPidModel
         AddThread(sig, t);
         if (t.Placed) Count(t, +1);
         t.NsForChildren = t.Placed ? t.Ns : null;
-        t.ExitSignal = TaskStruct.UnknownExitSignal;
+        t.ExitSignal = s.ExitSignal ?? TaskStruct.UnknownExitSignal;
         if (t != leader) return;
 
         AddProcess(t);

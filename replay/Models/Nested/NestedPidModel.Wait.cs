@@ -15,9 +15,15 @@ public sealed partial class NestedPidModel
     {
         var cur = Current(w, o);
         if (cur is null) return;
-        var zombie = DoWait(cur, w, o, out int ret);
-        if (ret == UnknownAnswer) Unknown(o, o.Note ?? "which children the call may reap is not known");
-        else o.Return(ret, zombie?.Tid ?? 0);
+        TaskStruct? zombie = null;
+        int ret = UnknownAnswer;
+        if (w.EnterLost) Unknown(o, Outcome.EnterLostNote);
+        else
+        {
+            zombie = DoWait(cur, w, o, out ret);
+            if (ret == UnknownAnswer) Unknown(o, o.Note ?? "which children the call may reap is not known");
+            else o.Return(ret, zombie?.Tid ?? 0);
+        }
 
         // Follow the trace: the child it says was reaped goes.
         if ((w.Options & WNOWAIT) != 0) return;

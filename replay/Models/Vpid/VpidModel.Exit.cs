@@ -220,6 +220,14 @@ public sealed partial class VpidModel
     private void SysWait(Wait ev, Outcome o)
     {
         var caller = Caller(ev, o);
+        if (ev.EnterLost)
+        {
+            // Nothing to predict without its arguments; the child it returned was reaped.
+            o.Verdict = Verdict.UnknownState;
+            o.Note = Outcome.EnterLostNote;
+            if (ReturnedZombie(caller, ev.Ret) is { } gone) ReleaseTask(gone);
+            return;
+        }
         VpidTask? found = null, recorded = null;
         bool any = false;
         int pid = ev.Pid;
@@ -278,6 +286,18 @@ public sealed partial class VpidModel
         // waitid's WNOWAIT reports the zombie and leaves it to be reaped later (2.6.9 on).
         if ((ev.Options & WNOWAIT) == 0 && (ev.Ret is null || ev.Ret > 0))
             ReleaseTask(found);
+    }
+
+    /// <summary>The caller's zombie child the trace's kernel returned as <paramref name="ret"/> (wait4 cannot leave it unreaped); null when the model has none by that number.</summary>
+    private VpidTask? ReturnedZombie(VpidTask caller, long? ret)
+    {
+        if (RecordedZombie(caller, -1, ret) is { } named) return named;
+        if (ret is not > 0) return null;
+        for (var th = caller.Leader; th is not null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+                if (c.IsLeader && c.State == TaskState.Zombie && (caller.Vps is null ? c.Tid : caller.NestedNs ? c.NestedNr : c.TraceNr) == ret)
+                    return c;
+        return null;
     }
 
     /// <summary>

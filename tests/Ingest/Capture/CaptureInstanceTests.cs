@@ -209,6 +209,37 @@ public sealed class CaptureInstanceTests
     }
 
     [Fact]
+    public async Task A_whole_system_capture_reads_the_SIGCHLD_flags_of_a_process_older_than_it()
+    {
+        if (!CaptureAvailable() || !BpftraceAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        // Started before the capture with SA_NOCLDWAIT (which /proc does not show); it wakes every 0.1 s.
+        using var perl = Process.Start(new ProcessStartInfo("perl", ["-MPOSIX", "-e",
+            "sigaction(SIGCHLD, POSIX::SigAction->new(sub {}, POSIX::SigSet->new, SA_NOCLDWAIT)) or die; $| = 1; print \"ready\\n\"; " +
+            "for (1 .. 300) { select(undef, undef, undef, 0.1) }"]) { RedirectStandardOutput = true })!;
+        try
+        {
+            Assert.Equal("ready", await perl.StandardOutput.ReadLineAsync());
+            await TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1), BufferKb: 4096,
+                SignalActions: SignalActionsMode.Bpftrace), default);
+            var line = Assert.Single(File.ReadLines(output), l => l.StartsWith($"# sigchld_flags: {perl.Id} ", StringComparison.Ordinal));
+            Assert.Equal(2UL, ulong.Parse(line.Split(' ')[3][2..], System.Globalization.NumberStyles.HexNumber) & 2);
+            var (_, events) = CaptureFiles.Read(output);
+            var snapshot = events.OfType<TaskSnapshot>().Single(s => s.Tid == perl.Id && !s.Adopted);
+            Assert.Equal(2UL, snapshot.SigchldFlags!.Value & 2);
+            Assert.Equal(17, snapshot.ExitSignal);
+            // Its parent, this test's process and the capturer, has its own line: without SA_NOCLDWAIT.
+            var parent = events.OfType<TaskSnapshot>().Single(s => s.Tid == Environment.ProcessId && !s.Adopted);
+            Assert.Equal(0UL, parent.SigchldFlags!.Value & 2);
+        }
+        finally
+        {
+            if (!perl.HasExited) perl.Kill();
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
     public async Task A_capture_killed_outright_leaves_no_bpftrace_running()
     {
         if (!CaptureAvailable() || !BpftraceAvailable()) return;

@@ -25,6 +25,40 @@ public sealed class SignalActionProbeTests
     }
 
     [Fact]
+    public void A_SIGCHLD_flags_line_and_a_leaders_exit_are_read_and_anything_else_is_not()
+    {
+        Assert.Equal(new SigchldFlagsRecord(83180010000123, 7127, 0x4000002, false), SignalActionProbe.ParseSigchld("sc 83180010000123 7127 4000002"));
+        Assert.Equal(new SigchldFlagsRecord(83180010000999, 7127, 0, true), SignalActionProbe.ParseSigchld("sx 83180010000999 7127"));
+        Assert.Null(SignalActionProbe.ParseSigchld("sc 83180010000123 7127"));
+        Assert.Null(SignalActionProbe.ParseSigchld("sx 83180010000123 7127 0"));
+        Assert.Null(SignalActionProbe.ParseSigchld("sc 83180010000123 7127 xyz"));
+        Assert.Null(SignalActionProbe.ParseSigchld("sm 83180010000123 7127 0"));
+    }
+
+    [Fact]
+    public void Each_snapshot_processs_flags_are_the_ones_it_had_when_tracing_began()
+    {
+        const long On = 5_000;
+        SigchldFlagsRecord At(long ns, int pid, ulong flags) => new(ns, pid, flags, false);
+        SigchldFlagsRecord[] records =
+        [
+            // 10: changed before tracing began; the last printed by then counts.
+            At(1_000, 10, 0), At(4_000, 10, 2), At(6_000, 10, 0),
+            // 11: no call until after (asleep in wait4): the first printed after.
+            At(9_000, 11, 2), At(9_500, 11, 0),
+            // 12: its leader exited before its first record after tracing began: that pid is another process's.
+            new(7_000, 12, 0, true), At(8_000, 12, 2),
+            // 13: not in the snapshot; 14: the capturer, whose own line the snapshot has.
+            At(1_000, 13, 2), At(1_000, 14, 0),
+            // 15: printed on another CPU out of order.
+            At(5_000, 15, 2), At(2_000, 15, 0),
+        ];
+        var processes = new HashSet<int> { 10, 11, 12, 14, 15, 16 };
+        Assert.Equal(["10 0x2", "11 0x2", "15 0x2"], SignalActionProbe.SigchldLines(records, On, processes, capturer: 14, lost: 0));
+        Assert.Empty(SignalActionProbe.SigchldLines(records, On, processes, capturer: 14, lost: 1));
+    }
+
+    [Fact]
     public void A_trace_line_gives_the_call_it_makes_and_its_time_as_printed()
     {
         var call = SigactionCall.In("          dotnet-19814   [001] ..... 74140.238795: sys_rt_sigaction(sig: 0x11, act: 0x7fffd9c8d9f0, oact: 0x7fffd9c8da90, sigsetsize: 8)");

@@ -104,6 +104,10 @@ public sealed partial class BinaryEventTests
             new TaskSnapshot { SigIgn = 0x1000, SigCgt = 0x344ff, SigchldFlags = 0x14000004 },
             new TaskSnapshot { SigIgn = ulong.MaxValue, SigCgt = 0 },
             new TaskSnapshot { Blocked = 1, SigIgn = 0, SigCgt = ulong.MaxValue, SigchldFlags = 2 },
+            new TaskSnapshot { ExitSignal = -1 },
+            new TaskSnapshot { SigIgn = 0, SigCgt = 0x10000, ExitSignal = 17 },
+            new TaskSnapshot { ExitSignal = 0 },
+            new Wait { Call = WaitCall.Wait4, Ret = 4194304, EnterLost = true },
             new SigMask { Blocked = ulong.MaxValue },
             new SigMask { Blocked = 1UL << 16 | 1UL << 1 },
             new Prctl { Option = Prctl.CapAmbient, Arg2 = Prctl.AmbientRaise, Arg3 = ulong.MaxValue },
@@ -182,7 +186,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(18 + 2 * 35, events);
+        Assert.Equal(18 + 2 * 39, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -338,7 +342,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x3c at byte 1 is no key", Reason(60, 0, End));
+        Assert.Contains("byte 0x3e at byte 1 is no key", Reason(62, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         Assert.Contains("longer than 64 bits", Reason([Tid, .. Enumerable.Repeat((byte)0xFF, 9), 0x02, End]));
         Assert.Contains("not in its shortest form", Reason(Tid, 0x8A, 0x00, Kind, 5, End));

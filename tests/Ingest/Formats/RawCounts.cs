@@ -95,7 +95,14 @@ public sealed partial class RawCounts
                 if (Kills.Contains(name)) Add(EventKind.Kill, 1, answers: 0);
                 break;
             case "exit":
-                if (!pending.Remove(tid, out var call) || call.Name != name) break;
+                if (!pending.Remove(tid, out var call))
+                {
+                    // A wait4 that entered before tracing began: its return alone is a wait, whose child was reaped.
+                    if (name == "wait4" && (long)ulong.Parse(payload[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) > 0)
+                        Add(EventKind.Wait, 1, answers: 1);
+                    break;
+                }
+                if (call.Name != name) break;
                 long ret = (long)ulong.Parse(payload[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                 bool restarted = ret is >= -516 and <= -512;
                 if (Forks.Contains(name))
