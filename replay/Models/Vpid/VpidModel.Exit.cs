@@ -262,7 +262,7 @@ public sealed partial class VpidModel
                     if (c.State != TaskState.Zombie)
                         continue;
                     found ??= c;
-                    if (ev.Ret is long r && r > 0 && (caller.Vps is null ? c.Tid : caller.NestedNs ? c.NestedNr : c.TraceNr) == r)
+                    if (ev.Ret is long r && r > 0 && TraceNumber(caller, c) == r)
                         recorded = c;
                 }
         if (recorded is not null)
@@ -295,10 +295,13 @@ public sealed partial class VpidModel
         if (ret is not > 0) return null;
         for (var th = caller.Leader; th is not null; th = th.NextThread)
             for (var c = th.FirstChild; c is not null; c = c.NextSibling)
-                if (c.IsLeader && c.State == TaskState.Zombie && (caller.Vps is null ? c.Tid : caller.NestedNs ? c.NestedNr : c.TraceNr) == ret)
+                if (c.IsLeader && c.State == TaskState.Zombie && TraceNumber(caller, c) == ret)
                     return c;
         return null;
     }
+
+    /// <summary>The number the trace's kernel gave <paramref name="caller"/> for its child <paramref name="c"/>: global on the host, else as seen inside.</summary>
+    private static int TraceNumber(VpidTask caller, VpidTask c) => caller.Vps is null ? c.Tid : caller.NestedNs ? c.NestedNr : c.TraceNr;
 
     /// <summary>
     /// The global pid of the child a caller in a pid namespace nested in its VPS names by the
