@@ -27,6 +27,8 @@ public enum EventKind : byte
     SetCred,
     /// <summary>The acting thread's mask of blocked signals, as the capture read it from the kernel.</summary>
     SigMask,
+    /// <summary>The acting thread began a call that takes signals off its queues without a signal_deliver line (rt_sigtimedwait, signalfd).</summary>
+    SigWait,
 }
 
 /// <summary>
@@ -133,6 +135,13 @@ public sealed record TaskSnapshot : PidEvent
     /// not its group's leader; null when the capture did not read it.
     /// </summary>
     public int? ExitSignal { get; init; }
+    /// <summary>
+    /// Every way the process's signals can leave its queues without a signal_deliver line is in
+    /// the capture from here on: its calls are traced (the whole system, or the capturer's own),
+    /// rt_sigtimedwait and signalfd among them, it held no signalfd and no thread of it was
+    /// inside rt_sigtimedwait once tracing had begun. False when the capture does not say so.
+    /// </summary>
+    public bool DequeuesTraced { get; init; }
     public override int RecordedAnswers => 0;
 }
 
@@ -156,6 +165,7 @@ public sealed record Fork : PidEvent
 public static class CloneFlags
 {
     public const ulong Vm = 0x100;
+    public const ulong Files = 0x400;
     public const ulong Vfork = 0x4000;
     public const ulong Parent = 0x8000;
     public const ulong Thread = 0x10000;
@@ -330,6 +340,23 @@ public sealed record SigMask : PidEvent
 {
     public override EventKind Kind => EventKind.SigMask;
     public ulong Blocked { get; init; }
+    public override int RecordedAnswers => 0;
+}
+
+/// <summary>How a <see cref="SigWait"/> takes signals without a signal_deliver line.</summary>
+public enum SigWaitCall : byte { TimedWait, SignalFd }
+
+/// <summary>
+/// The acting thread began a call that takes signals off its queues without a signal_deliver
+/// line: rt_sigtimedwait (sigwaitinfo, sigtimedwait; dequeue_signal in do_sigtimedwait), placed
+/// at its entry, or at its return when its entry predates the trace; or signalfd and signalfd4,
+/// whose descriptor's reads dequeue the reader's signals (fs/signalfd.c), placed at their entry.
+/// From here on whether a standard signal is still on the process's queues is not known.
+/// </summary>
+public sealed record SigWait : PidEvent
+{
+    public override EventKind Kind => EventKind.SigWait;
+    public SigWaitCall Call { get; init; }
     public override int RecordedAnswers => 0;
 }
 

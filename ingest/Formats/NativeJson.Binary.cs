@@ -436,8 +436,8 @@ public static partial class NativeJson
         }
     }
 
-    // How many keys and signal members there are (EnterLost and Group are the last): a byte or bit
+    // How many keys and signal members there are (DequeuesTraced and Group are the last): a byte or bit
     // beyond them is none. Constants, so that no read of them waits on NativeJson's statics.
-    private const int KeyCount = (int)Key.EnterLost + 1;
+    private const int KeyCount = (int)Key.DequeuesTraced + 1;
     private const int SignalKeyCount = (int)SignalKey.Group + 1;
 }

@@ -105,6 +105,7 @@ public static partial class NativeJson
                 if (s.SigCgt is { } sigCgt) sink.Unsigned(Key.SigCgt, sigCgt);
                 if (s.SigchldFlags is { } sigchldFlags) sink.Unsigned(Key.SigchldFlags, sigchldFlags);
                 if (s.ExitSignal is { } exitSignal) sink.Number(Key.ExitSignal, exitSignal);
+                if (s.DequeuesTraced) sink.True(Key.DequeuesTraced);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -181,6 +182,9 @@ public static partial class NativeJson
                 break;
             case SigMask m:
                 sink.Unsigned(Key.Blocked, m.Blocked);
+                break;
+            case SigWait sw:
+                sink.Name(Key.Call, AllCalls, SigWaitCallsAt + (int)sw.Call);
                 break;
             case Container c:
                 sink.Name(Key.Action, ContainerActions, (int)c.Action);
@@ -426,14 +430,14 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep EnterLost the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep DequeuesTraced the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
-        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost,
+        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced,
     }
 
     private static string Spelling(Key key) => key switch
@@ -451,6 +455,7 @@ public static partial class NativeJson
         Key.FileKind => "file_kind", Key.FileUid => "file_uid", Key.NoNewPrivs => "no_new_privs",
         Key.Blocked => "blocked", Key.AtNotice => "at_notice", Key.SigIgn => "sig_ign", Key.SigCgt => "sig_cgt",
         Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
+        Key.DequeuesTraced => "dequeues_traced",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -475,7 +480,7 @@ public static partial class NativeJson
     // "call" means a different enum for each kind, and keys come in any order: keep the
     // spelling's index in the union of all call names, and map it once the kind is known.
     private static readonly Spellings AllCalls =
-        new([.. Names.ForkCalls, .. Names.GetIdCalls, .. Names.KillCalls, .. Names.WaitCalls, .. Names.CredCalls]);
+        new([.. Names.ForkCalls, .. Names.GetIdCalls, .. Names.KillCalls, .. Names.WaitCalls, .. Names.CredCalls, .. Names.SigWaitCalls]);
 
     // Where each kind's calls begin in AllCalls.
     private const int ForkCallsAt = 0;
@@ -483,6 +488,7 @@ public static partial class NativeJson
     private static readonly int KillCallsAt = GetIdCallsAt + Names.GetIdCalls.Length;
     private static readonly int WaitCallsAt = KillCallsAt + Names.KillCalls.Length;
     private static readonly int CredCallsAt = WaitCallsAt + Names.WaitCalls.Length;
+    private static readonly int SigWaitCallsAt = CredCallsAt + Names.CredCalls.Length;
 
     /// <summary>
     /// A fixed set of ASCII spellings (keys, enum names) found by their UTF-8 bytes or their chars
@@ -491,7 +497,7 @@ public static partial class NativeJson
     /// </summary>
     private sealed class Spellings
     {
-        private const int Slots = 128;              // a power of two, over twice the most spellings (56 keys)
+        private const int Slots = 128;              // a power of two, over twice the most spellings (63 keys)
         private readonly ulong[] _lo = new ulong[Slots];  // each slot's spelling, bytes 1 to 8, little-endian
         private readonly ulong[] _hi = new ulong[Slots];  // and bytes 9 to 16; zero past its end
         private readonly int[] _index = new int[Slots];   // its index in Names, plus one; 0 marks a free slot
@@ -641,7 +647,7 @@ public static partial class NativeJson
         private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags;
         private int? _exitSignal;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
-        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _enterLost;
+        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _enterLost, _dequeuesTraced;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
@@ -721,6 +727,7 @@ public static partial class NativeJson
                 case Key.SigchldFlags: _sigchldFlags = v.GetUInt64(); break;
                 case Key.ExitSignal: _exitSignal = v.GetInt32(); break;
                 case Key.EnterLost: _enterLost = v.GetBoolean(); break;
+                case Key.DequeuesTraced: _dequeuesTraced = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -746,6 +753,7 @@ public static partial class NativeJson
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
                     ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs, Blocked = _blocked,
                     SigIgn = _sigIgn, SigCgt = _sigCgt, SigchldFlags = _sigchldFlags, ExitSignal = _exitSignal,
+                    DequeuesTraced = _dequeuesTraced,
                 },
                 EventKind.Fork => new Fork
                 {
@@ -808,6 +816,10 @@ public static partial class NativeJson
                     Ruid = _ruid, Euid = _euid, Suid = _suid,
                 },
                 EventKind.SigMask => new SigMask { Blocked = _blocked ?? throw new FormatException("sigmask without \"blocked\"") },
+                EventKind.SigWait => new SigWait
+                {
+                    Call = _call >= 0 ? Call(Names.SigWaitCalls, SigWaitCall.TimedWait, "sigwait") : throw new FormatException("sigwait without \"call\""),
+                },
                 _ => throw new FormatException("unknown kind"),
             };
             // The envelope is set on the one object made, rather than copied into a second.
@@ -890,13 +902,14 @@ public static partial class NativeJson
     public static class Names
     {
         public static readonly string[] Kinds =
-            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask"];
+            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask", "sigwait"];
         public static readonly string[] ForkCalls = ["clone", "clone3", "fork", "vfork"];
         public static readonly string[] Handlers = ["unknown", "default", "ignore", "catch"];
         public static readonly string[] GetIdCalls = ["getpid", "getppid", "getpgid", "getpgrp", "getsid", "gettid"];
         public static readonly string[] KillCalls = ["kill", "tkill", "tgkill"];
         public static readonly string[] WaitCalls = ["wait4", "waitid"];
         public static readonly string[] CredCalls = ["setuid", "setreuid", "setresuid", "capset"];
+        public static readonly string[] SigWaitCalls = ["sigtimedwait", "signalfd"];
         public static readonly string[] ExecFiles = ["unknown", "plain", "setuid", "file_caps", "unreadable"];
         public static readonly string[] ContainerActions = ["create", "enter", "checkpoint", "restore", "stop"];
     }

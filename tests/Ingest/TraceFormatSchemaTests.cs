@@ -57,6 +57,6 @@ public sealed class TraceFormatSchemaTests
         Assert.Equal(NativeJson.Names.Handlers.ToHashSet(), Enum("handler"));
         Assert.Equal(NativeJson.Names.ContainerActions.ToHashSet(), Enum("action"));
         Assert.Equal(NativeJson.Names.ForkCalls.Concat(NativeJson.Names.GetIdCalls).Concat(NativeJson.Names.KillCalls)
-            .Concat(NativeJson.Names.WaitCalls).Concat(NativeJson.Names.CredCalls).ToHashSet(), Enum("call"));
+            .Concat(NativeJson.Names.WaitCalls).Concat(NativeJson.Names.CredCalls).Concat(NativeJson.Names.SigWaitCalls).ToHashSet(), Enum("call"));
     }
 }

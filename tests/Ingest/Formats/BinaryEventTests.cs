@@ -87,7 +87,7 @@ public sealed partial class BinaryEventTests
         [
             new TaskSnapshot(), new Fork(), new Exec(), new Exit(), new SetPgid(), new SetSid(), new SigAction(), new Prctl(),
             new GetId(), new Kill(), new Wait(), new Unshare(), new SetNs(), new Signal(), new Deliver(), new Container { Id = "" },
-            new SetCred(), new SigMask(),
+            new SetCred(), new SigMask(), new SigWait(),
         ];
         PidEvent[] full =
         [
@@ -110,6 +110,10 @@ public sealed partial class BinaryEventTests
             new Wait { Call = WaitCall.Wait4, Ret = 4194304, EnterLost = true },
             new SigMask { Blocked = ulong.MaxValue },
             new SigMask { Blocked = 1UL << 16 | 1UL << 1 },
+            new TaskSnapshot { DequeuesTraced = true },
+            new TaskSnapshot { SigIgn = 0, SigCgt = 0x10000, ExitSignal = 17, DequeuesTraced = true },
+            new SigWait { Call = SigWaitCall.SignalFd },
+            new SigWait { Call = SigWaitCall.TimedWait, Ret = 17 },
             new Prctl { Option = Prctl.CapAmbient, Arg2 = Prctl.AmbientRaise, Arg3 = ulong.MaxValue },
             new Fork { Call = ForkCall.VFork, Child = 4194304, Flags = ulong.MaxValue, SetTid = [int.MinValue, int.MaxValue, 0] },
             new Exec { Filename = new string('f', 4096), OldTid = 4194304 },
@@ -186,7 +190,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(18 + 2 * 39, events);
+        Assert.Equal(19 + 2 * 43, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -342,7 +346,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x3e at byte 1 is no key", Reason(62, 0, End));
+        Assert.Contains("byte 0x3f at byte 1 is no key", Reason(63, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         Assert.Contains("longer than 64 bits", Reason([Tid, .. Enumerable.Repeat((byte)0xFF, 9), 0x02, End]));
         Assert.Contains("not in its shortest form", Reason(Tid, 0x8A, 0x00, Kind, 5, End));
@@ -352,8 +356,9 @@ public sealed partial class BinaryEventTests
         Assert.Contains("is not a pid", Reason(Tid, 1, Kind, 5, End));
         Assert.Contains("missing \"tid\"", Reason(Kind, 5, End));
         Assert.Contains("missing \"kind\"", Reason(Tid, 10, End));
-        Assert.Contains("has no value number 18", Reason(Tid, 10, Kind, 18, End));
-        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 18, End));
+        Assert.Contains("has no value number 19", Reason(Tid, 10, Kind, 19, End));
+        Assert.Contains("sigwait without \"call\"", Reason(Tid, 10, Kind, 18, End));
+        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 19, End));
         Assert.Contains("not UTF-8", Reason(Tid, 10, Comm, 2, 0xC3, 0x28, Kind, 5, End));
         Assert.Contains("where 1 are left", Reason(Tid, 10, Comm, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, End));
         Assert.Contains("neither true (1) nor false (0)", Reason(Tid, 10, Adopted, 2, Kind, 0, End));
