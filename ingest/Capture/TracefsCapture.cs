@@ -45,7 +45,7 @@ public static class TracefsCapture
         {
             "clone", "clone3", "fork", "vfork", "setpgid", "setsid", "getpid", "getppid", "getpgid", "getpgrp", "getsid", "gettid",
             "kill", "tkill", "tgkill", "wait4", "waitid", "unshare", "setns", "exit", "exit_group", "rt_sigaction", "prctl", "execve",
-            "setuid", "setreuid", "setresuid", "capset",
+            "setuid", "setreuid", "setresuid", "capset", "rt_sigtimedwait", "signalfd", "signalfd4",
         }.SelectMany(s => new[] { $"syscalls/sys_enter_{s}", $"syscalls/sys_exit_{s}" }),
     ];
 
@@ -82,8 +82,10 @@ public static class TracefsCapture
         TracePipeDrain? drain = null;
         try
         {
-            // The probe's times are CLOCK_MONOTONIC; the trace's must be too, to pair them.
-            var clock = probe is null ? "local" : "mono";
+            // The probe's times are CLOCK_MONOTONIC; the trace's must be too, to pair them. And one
+            // clock for every CPU orders a signal_generate and a signal_deliver of two CPUs as the
+            // recipient's siglock did (the local clock may not), which a queue's state rests on.
+            const string clock = "mono";
             var missing = Configure(instance, request, clock);
             var snapshot = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
             var processes = new HashSet<int>();
@@ -94,6 +96,8 @@ public static class TracefsCapture
             instance.Write("tracing_on", "1");
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
+            // Read with tracing on: a call entered from here on has its line, one entered before is found now.
+            var dequeues = Dequeues(missing, LiveProcSnapshot.SilentDequeuers(processes));
             int? exit = request.Command is { Count: > 0 } command
                 ? await RunCommandAsync(command, ct)
                 : await WaitAsync(request.Duration!.Value, ct);
@@ -123,7 +127,7 @@ public static class TracefsCapture
                 sigchld = SignalActionProbe.SigchldLines(probe.SigchldFlags, tracingOn, processes, Environment.ProcessId, probe.Lost);
             }
             var (stats, overruns) = Stats(instance);
-            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain, clock, (actions, sigactions), (masks, sigmasks), sigchld);
+            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, dequeues);
             return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks);
         }
         finally
@@ -223,12 +227,25 @@ public static class TracefsCapture
         return (lines, overruns);
     }
 
+    /// <summary>
+    /// Whether the capture shows every way a signal leaves a queue without a signal_deliver line
+    /// (the "# dequeues:" header) and which snapshot processes it does not for (the
+    /// "# silent_dequeue:" lines): rt_sigtimedwait and signalfd must be traced.
+    /// </summary>
+    private static (string Status, List<string> Lines) Dequeues(List<string> missing, List<string>? silent)
+    {
+        var untraced = missing.Where(m => m.Contains("sigtimedwait", StringComparison.Ordinal) || m.Contains("signalfd", StringComparison.Ordinal)).ToList();
+        if (untraced.Count > 0) return ($"not followed ({string.Join(' ', untraced)} missing)", []);
+        if (silent is null) return ($"not followed (no rt_sigtimedwait number known for {RuntimeInformation.OSArchitecture})", []);
+        return ("followed", silent);
+    }
+
     private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> Lines) dequeues)
     {
         try
         {
-            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld);
+            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld, dequeues);
         }
         catch
         {
@@ -239,7 +256,7 @@ public static class TracefsCapture
     }
 
     private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> Lines) dequeues)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -277,6 +294,11 @@ public static class TracefsCapture
             // them from the kernel (/proc does not show SA_NOCLDWAIT); the capturer's own are in the snapshot.
             foreach (var line in sigchld)
                 w.WriteLine($"# sigchld_flags: {line}");
+            // Whether every signal taken off a queue shows in the trace (signal_deliver, or a
+            // traced rt_sigtimedwait or signalfd), and the snapshot's processes for which it may not.
+            w.WriteLine($"# dequeues: {dequeues.Status}");
+            foreach (var line in dequeues.Lines)
+                w.WriteLine($"# silent_dequeue: {line}");
             w.Write(snapshot);
             // The trace section: trace_pipe's text, which has no header of its own.
             w.WriteLine("# tracer: nop");

@@ -141,6 +141,35 @@ public sealed class ProcSnapshotParser(string file)
     }
 
     /// <summary>
+    /// The capture shows every way a signal leaves a queue without a signal_deliver line
+    /// ("# dequeues: followed"): rt_sigtimedwait and signalfd are traced, and its
+    /// "# silent_dequeue:" lines name the snapshot's processes that took signals some way it
+    /// cannot show (a signalfd held, an rt_sigtimedwait entered before tracing began).
+    /// </summary>
+    public bool DequeuesFollowed { get; private set; }
+
+    /// <summary>The capturing process ("# capture_pid:"): in a capture of a command's descendants, the one snapshot process traced.</summary>
+    public int? CapturePid { get; private set; }
+
+    /// <summary>The snapshot's processes that may take signals with no line in the trace ("# silent_dequeue:" lines).</summary>
+    public HashSet<int> SilentDequeuers { get; } = [];
+
+    // "# silent_dequeue: PID signalfd", "PID sigtimedwait TID" or "PID unreadable".
+    private void SilentDequeueLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        if (!DequeuesFollowed) throw new TraceFormatException(file, lineNo, "a silent_dequeue line in a capture whose dequeues header does not say followed");
+        Span<Range> parts = stackalloc Range[4];
+        var text = rest.Trim((byte)' ');
+        int n = Fields(text, parts);
+        int pid = n >= 2 ? Int(text[parts[0]], lineNo, "a silent_dequeue process") : 0;
+        var why = n >= 2 ? text[parts[1]] : default;
+        bool ok = pid > 0 && (n == 2 && (why.SequenceEqual("signalfd"u8) || why.SequenceEqual("unreadable"u8))
+            || n == 3 && why.SequenceEqual("sigtimedwait"u8) && Int(text[parts[2]], lineNo, "a silent_dequeue thread") > 0);
+        if (!ok) throw new TraceFormatException(file, lineNo, "a silent_dequeue line that is not 'PID signalfd', 'PID sigtimedwait TID' or 'PID unreadable'");
+        SilentDequeuers.Add(pid);
+    }
+
+    /// <summary>
     /// The sa_flags of a process's SIGCHLD action ("# sigchld_flags:" headers), by process id:
     /// /proc shows whether a signal is caught or ignored, not SA_NOCLDWAIT, so the capturing
     /// process reads its own with sigaction(2) as the snapshot is taken.
@@ -242,6 +271,8 @@ public sealed class ProcSnapshotParser(string file)
             SigCgt = dispositions ? b.SigCgt : null,
             SigchldFlags = dispositions && SigchldFlags.TryGetValue(b.Tgid, out var flags) ? flags : null,
             ExitSignal = DescendantsOnly ? null : b.ExitSignal,
+            // A snapshot process is traced in a whole-system capture; of a command's, only the capturer is.
+            DequeuesTraced = DequeuesFollowed && (!DescendantsOnly || b.Tgid == CapturePid) && !SilentDequeuers.Contains(b.Tgid),
         };
     }
 
@@ -275,6 +306,22 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# sigchld_flags:"u8))
         {
             SigchldFlagsLine(text[16..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# dequeues:"u8))
+        {
+            DequeuesFollowed = text[11..].Trim((byte)' ').SequenceEqual("followed"u8);
+            return;
+        }
+        if (text.StartsWith("# silent_dequeue:"u8))
+        {
+            SilentDequeueLine(text[17..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# capture_pid:"u8))
+        {
+            int pid = Int(text[14..].Trim((byte)' '), lineNo, "capture_pid");
+            CapturePid = pid > 0 ? pid : throw new TraceFormatException(file, lineNo, "a capture_pid that is not positive");
             return;
         }
         if (text.StartsWith("# user_ns:"u8))

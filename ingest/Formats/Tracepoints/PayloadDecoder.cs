@@ -276,9 +276,12 @@ public sealed class PayloadDecoder(CommTable texts)
         7 when n.SequenceEqual("unshare"u8) => Syscall.Unshare,
         8 when n.SequenceEqual("execveat"u8) => Syscall.Execveat,
         8 when n.SequenceEqual("setreuid"u8) => Syscall.SetReUid,
+        8 when n.SequenceEqual("signalfd"u8) => Syscall.Signalfd,
+        9 when n.SequenceEqual("signalfd4"u8) => Syscall.Signalfd4,
         9 when n.SequenceEqual("setresuid"u8) => Syscall.SetResUid,
         10 when n.SequenceEqual("exit_group"u8) => Syscall.ExitGroup,
         12 when n.SequenceEqual("rt_sigaction"u8) => Syscall.RtSigaction,
+        15 when n.SequenceEqual("rt_sigtimedwait"u8) => Syscall.RtSigtimedwait,
         _ => Syscall.Other,
     };
 }

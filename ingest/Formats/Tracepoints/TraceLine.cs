@@ -32,6 +32,7 @@ public enum Syscall : byte
     RtSigaction, Prctl,
     Execve, Execveat,
     SetUid, SetReUid, SetResUid, Capset,
+    RtSigtimedwait, Signalfd, Signalfd4,
 }
 
 /// <summary>

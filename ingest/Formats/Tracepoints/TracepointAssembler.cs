@@ -190,6 +190,11 @@ public sealed class TracepointAssembler
                     Sig = (int)(line.Sys == Syscall.Tgkill ? line.A2 : line.A1),
                 }, task, line), task);
                 break;
+            case Syscall.RtSigtimedwait or Syscall.Signalfd or Syscall.Signalfd4:
+                // From here the thread may take signals with no signal_deliver line: the call's
+                // dequeue (or a read of the descriptor made) may come before any line says so.
+                Append(Stamp(new SigWait { Call = line.Sys == Syscall.RtSigtimedwait ? SigWaitCall.TimedWait : SigWaitCall.SignalFd }, task, line));
+                break;
             case Syscall.ExitGroup:
                 // do_group_exit keeps the first group exit code (kernel/exit.c); the status a parent sees is code << 8.
                 task.Group.ExitCode ??= (int)((line.A0 & 0xff) << 8);
@@ -214,6 +219,9 @@ public sealed class TracepointAssembler
                 Append(Stamp(new Wait { Call = WaitCall.Wait4, Ret = line.A0, EnterLost = true }, task, line));
                 task.Group.LastWait = _entries;
             }
+            // Likewise an rt_sigtimedwait that took a signal: it did so without a signal_deliver line.
+            else if (task is not null && line.Sys == Syscall.RtSigtimedwait && line.A0 > 0)
+                Append(Stamp(new SigWait { Call = SigWaitCall.TimedWait }, task, line));
             return;
         }
         // -512..-516 (ERESTARTSYS and kin, include/linux/errno.h) never reach userspace: the call is

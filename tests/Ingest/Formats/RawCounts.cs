@@ -38,6 +38,10 @@ public sealed partial class RawCounts
 
     private static readonly HashSet<string> Forks = ["clone", "clone3", "fork", "vfork"];
     private static readonly HashSet<string> Kills = ["kill", "tkill", "tgkill"];
+    private static readonly HashSet<string> SilentTakers = ["rt_sigtimedwait", "signalfd", "signalfd4"];
+
+    /// <summary>"# sigmask:" lines of the bundle's header.</summary>
+    public int MaskLines;
 
     public static RawCounts Of(string path)
     {
@@ -54,6 +58,7 @@ public sealed partial class RawCounts
             {
                 if (line.StartsWith("# tracer:", StringComparison.Ordinal)) inTrace = true;
                 else if (line.StartsWith("task ", StringComparison.Ordinal)) counts.SnapshotTasks++;
+                else if (line.StartsWith("# sigmask:", StringComparison.Ordinal)) counts.MaskLines++;
                 continue;
             }
             if (line.StartsWith('#') || line.Length == 0) continue;
@@ -93,6 +98,8 @@ public sealed partial class RawCounts
             case "enter":
                 pending[tid] = (name, Args(payload));
                 if (Kills.Contains(name)) Add(EventKind.Kill, 1, answers: 0);
+                // A call that may take signals with no signal_deliver line: an event at its entry.
+                if (SilentTakers.Contains(name)) Add(EventKind.SigWait, 1, answers: 0);
                 break;
             case "exit":
                 if (!pending.Remove(tid, out var call))
@@ -100,6 +107,9 @@ public sealed partial class RawCounts
                     // A wait4 that entered before tracing began: its return alone is a wait, whose child was reaped.
                     if (name == "wait4" && (long)ulong.Parse(payload[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) > 0)
                         Add(EventKind.Wait, 1, answers: 1);
+                    // So did an rt_sigtimedwait that took a signal.
+                    if (name == "rt_sigtimedwait" && (long)ulong.Parse(payload[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) > 0)
+                        Add(EventKind.SigWait, 1, answers: 0);
                     break;
                 }
                 if (call.Name != name) break;

@@ -22,7 +22,7 @@ public sealed class RealCaptureTests
         foreach (var kind in events.Select(e => e.Kind).Distinct())
             Assert.True(kind is EventKind.Snapshot or EventKind.Signal or EventKind.SigMask || raw.Events.ContainsKey(kind), $"{kind} events the raw text has none of");
         // A mask line becomes an event where it changes a traced thread's mask: at most one each.
-        int maskLines = File.ReadLines(CaptureFiles.Path_(name)).Count(l => l.StartsWith("# sigmask:", StringComparison.Ordinal));
+        int maskLines = raw.MaskLines;
         int masks = events.Count(e => e.Kind == EventKind.SigMask);
         Assert.True(masks <= maskLines && (maskLines == 0) == (masks == 0), $"{masks} SigMask events of {maskLines} sigmask lines");
         Assert.Equal(raw.SnapshotTasks, events.OfType<TaskSnapshot>().Count(s => !s.Adopted));
