@@ -55,7 +55,7 @@ public sealed partial class NestedPidModel
     {
         var s = cur.Signal!;
         cur.Exited = true;
-        cur.Pending = 0;
+        cur.Pending = cur.PendingSure = 0;
         if (groupExit) s.GroupExit = true;
         bool groupDead = FindAliveThread(s, null) is null;
         if (groupDead)

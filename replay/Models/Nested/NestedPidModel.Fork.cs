@@ -216,6 +216,15 @@ public sealed partial class NestedPidModel
         }
         var s = NewSignal(child);
         Array.Copy(cs.Action, s.Action, s.Action.Length);
+        // The fd table is copied (a signalfd in it too), or with CLONE_FILES shared, and then
+        // what either process opens the other holds: neither can be followed from then on.
+        bool sharesFiles = (f.Flags & CloneFlags.Files) != 0;
+        s.DequeuesSeen = cs.DequeuesSeen && !sharesFiles;
+        if (sharesFiles && cs.DequeuesSeen)
+        {
+            cs.DequeuesSeen = false;
+            cs.DropSure();
+        }
         s.NoCldWait = cs.NoCldWait;
         s.HasChildSubreaper = Or(cs.HasChildSubreaper, cs.IsChildSubreaper);
         s.IsChildSubreaper = Tri.No;
@@ -280,7 +289,11 @@ public sealed partial class NestedPidModel
             leader.Cred = old.Cred;
             leader.Blocked = old.Blocked;
             leader.MaskKnown = old.MaskKnown;
+            // The thread goes on with its own private queue, and the leader's dies with it.
+            leader.Pending |= old.Pending;
         }
+        // flush_itimer_signals takes a POSIX timer's queued signals off at exec: nothing stays sure.
+        s.DropSure();
         leader.Cred.Exec(e.File, e.FileUid);
         for (var t = s.FirstThread; t is not null;)
         {

@@ -38,6 +38,7 @@ public sealed partial class NestedPidModel
             sig.MarkAllUnknown();
         }
         if (s.SigIgn is { } ignored && s.SigCgt is { } caught) SeedActions(sig, ignored, caught, s.SigchldFlags);
+        sig.DequeuesSeen = s.DequeuesTraced;
         t.Hashed = true;
         t.Cred = Creds.FromSnapshot(s);
         t.MaskKnown = s.Blocked.HasValue;

@@ -196,31 +196,56 @@ public sealed partial class NestedPidModel
         }
         else if (res == (int)SignalResult.Delivered)
         {
-            CompleteSignal(sig, t, group);
+            CompleteSignal(sig, t, group, code);
         }
         return res;
     }
 
     /// <summary>
     /// prepare_signal and the queue check of __send_signal_locked: dropped by a dying process,
-    /// ignored (sig_ignored), already pending on the queue it goes to (legacy_queue), else
-    /// delivered. A standard signal the model has on the queue is not known to be there still:
-    /// sigtimedwait and signalfd take it without a line, and set_event_pid drops an exiting
-    /// task's lines once its pid has left the filter; so "already pending" is never predicted.
-    /// An <paramref name="unordered"/> signal (an exit's SIGCHLD among siblings') may find one
-    /// the capture places after it, so for a standard signal it is not known either. Not known: -1 for
-    /// the disposition, <see cref="QueueUnknown"/> for the queue.
+    /// a stop signal's SIGCONT and a SIGCONT's stop signals flushed, ignored (sig_ignored),
+    /// already pending on the queue it goes to (legacy_queue), else delivered. A standard signal
+    /// the model has on the queue is known to be there still only where the capture shows every
+    /// way it could have left (<see cref="SignalStruct.QueueFollowed"/>: sigtimedwait and a
+    /// signalfd take one without a signal_deliver line, a tracer may cancel one); elsewhere
+    /// "already pending" is not predicted. An <paramref name="unordered"/> signal (an exit's
+    /// SIGCHLD among siblings') may find one the capture places after it, so for a standard
+    /// signal it is not known either. Not known: -1 for the disposition,
+    /// <see cref="QueueUnknown"/> for the queue.
     /// </summary>
     private int PrepareSignal(int sig, TaskStruct t, bool group, Tri force, bool unordered)
     {
         var s = t.Signal!;
         if (s.GroupExit || s.Dead) return (int)SignalResult.Ignored;
+        FlushStopOrContinue(sig, s);
         int ignored = SigIgnored(sig, t, force);
         if (ignored != 0) return ignored > 0 ? (int)SignalResult.Ignored : -1;
+        ulong bit = Sig.Bit(sig);
         ulong queue = group ? s.SharedPending : t.Pending;
-        if (Sig.Legacy(sig) && ((queue & Sig.Bit(sig)) != 0 || unordered)) return QueueUnknown;
+        if (Sig.Legacy(sig) && ((queue & bit) != 0 || unordered))
+        {
+            ulong sure = group ? s.SharedSure : t.PendingSure;
+            return !unordered && (sure & bit) != 0 && QueueFollowed(t) ? (int)SignalResult.AlreadyPending : QueueUnknown;
+        }
         return (int)SignalResult.Delivered;
     }
+
+    /// <summary>
+    /// prepare_signal before any check of the recipient: a stop signal takes a pending SIGCONT off
+    /// every queue of the process, and SIGCONT takes every pending stop signal off (kernel/signal.c).
+    /// </summary>
+    private static void FlushStopOrContinue(int sig, SignalStruct s)
+    {
+        if (Sig.KernelStop(sig)) s.Flush(Sig.Bit(Sig.SIGCONT));
+        else if (sig == Sig.SIGCONT) s.Flush(Sig.Bit(Sig.SIGSTOP) | Sig.Bit(Sig.SIGTSTP) | Sig.Bit(Sig.SIGTTIN) | Sig.Bit(Sig.SIGTTOU));
+    }
+
+    /// <summary>
+    /// Whether a signal queued on the task now stays there until a line of the capture takes it:
+    /// the process's dequeues are all in the capture, and no tracer may take it (ptrace_signal
+    /// may cancel a signal with no signal_deliver line).
+    /// </summary>
+    private bool QueueFollowed(TaskStruct t) => t.Signal is { QueueFollowed: true } && !_options.Ptraced && IsTraced(t) == Tri.No;
 
     /// <summary>
     /// sig_ignored and sig_task_ignored: a tracer sees everything but SIGKILL; the global init
@@ -281,12 +306,25 @@ public sealed partial class NestedPidModel
         };
     }
 
-    /// <summary>The signal is queued; a fatal one (SIG_DFL, not ignored, not stopping) kills the whole group now (complete_signal).</summary>
-    private void CompleteSignal(int sig, TaskStruct t, bool group)
+    /// <summary>
+    /// The signal is queued; a fatal one (SIG_DFL, not ignored, not stopping) kills the whole
+    /// group now (complete_signal). It is surely pending until a line takes it where the queue is
+    /// followed, unless a POSIX timer sent it (SI_TIMER: deleting or resetting the timer takes it off).
+    /// </summary>
+    private void CompleteSignal(int sig, TaskStruct t, bool group, int code)
     {
         var s = t.Signal!;
-        if (group) s.SharedPending |= Sig.Bit(sig);
-        else t.Pending |= Sig.Bit(sig);
+        ulong sure = code != Sig.SI_TIMER && QueueFollowed(t) ? Sig.Bit(sig) : 0;
+        if (group)
+        {
+            s.SharedPending |= Sig.Bit(sig);
+            s.SharedSure |= sure;
+        }
+        else
+        {
+            t.Pending |= Sig.Bit(sig);
+            t.PendingSure |= sure;
+        }
         bool fatal = !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)
             && (sig == Sig.SIGKILL || (s.Action[sig] == Disposition.Default && !_options.Ptraced && IsTraced(t) == Tri.No));
         if (!fatal || s.GroupExit) return;
@@ -343,12 +381,15 @@ public sealed partial class NestedPidModel
         // exec, then strace's SIGCONT to it is delivered, not ignored): it might be traced.
         if (r.Sig == Sig.SIGCHLD && r.Code == Sig.CLD_TRAPPED && sender is { Exited: false })
         {
+            // A tracer may have cancelled a signal the sender took: nothing of its queues is sure.
+            sender.Signal?.DropSure();
             sender.Traced = Tri.Yes;
             sender.TracerTid = t.Tid;
             t.Signal.IsTracer = true;
         }
         else if (r.Sig == Sig.SIGCHLD && r.Code == Sig.CLD_STOPPED && sender is { Exited: false, Traced: Tri.No })
         {
+            sender.Signal?.DropSure();
             sender.Traced = Tri.Unknown;
             sender.TracerTid = t.Tid;
         }
@@ -372,9 +413,29 @@ public sealed partial class NestedPidModel
             if (exiting?.Signal is { } es && r.Sig == Sig.SIGCHLD && es.Leader.Parent is null && es.Leader.IsLeader)
                 AddChild(t, es.Leader);
             if (!Sig.Valid(r.Sig) || r.Sig == 0) continue;
+            if (!s.GroupExit && !s.Dead) FlushStopOrContinue(r.Sig, s);
             if (!_options.Ptraced && IsTraced(t) == Tri.No && !s.Unkillable && !s.GroupExit && !s.Dead && !Sig.KernelOnly(r.Sig))
                 s.Action[r.Sig] = Learn(s.Action[r.Sig], r);
-            if (r.Result == SignalResult.Delivered) CompleteSignal(r.Sig, t, r.Group);
+            if (r.Result == SignalResult.Delivered) CompleteSignal(r.Sig, t, r.Group, r.Code);
+            // Found already pending: it is on the queue now, whatever the model had.
+            else if (r.Result == SignalResult.AlreadyPending && Sig.Legacy(r.Sig)) MarkPending(r.Sig, t, r.Group);
+        }
+    }
+
+    /// <summary>A standard signal the kernel found on the queue: pending, and surely so where the queue is followed.</summary>
+    private void MarkPending(int sig, TaskStruct t, bool group)
+    {
+        ulong bit = Sig.Bit(sig), sure = QueueFollowed(t) ? bit : 0;
+        var s = t.Signal!;
+        if (group)
+        {
+            s.SharedPending |= bit;
+            s.SharedSure |= sure;
+        }
+        else
+        {
+            t.Pending |= bit;
+            t.PendingSure |= sure;
         }
     }
 
@@ -413,6 +474,21 @@ public sealed partial class NestedPidModel
         t.MayBlockAll = false;
     }
 
+    /// <summary>
+    /// rt_sigtimedwait entered, or a signalfd made: from here the process may take its signals
+    /// with no line, so none of its queues is sure again (a signalfd for good: its descriptor
+    /// stays, and children inherit it).
+    /// </summary>
+    private void ApplySigWait(SigWait w, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (!_host.Idr.TryGetValue(w.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null) return;
+        var s = t.Signal;
+        if (w.Call == SigWaitCall.TimedWait) s.TimedWaited = true;
+        else s.DequeuesSeen = false;
+        s.DropSure();
+    }
+
     /// <summary>signal_deliver: the signal left the queue; its handler (when shown) is a fact.</summary>
     private void ApplyDeliver(Deliver d, Outcome o)
     {
@@ -420,8 +496,21 @@ public sealed partial class NestedPidModel
         if (!_host.Idr.TryGetValue(d.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null || !Sig.Valid(d.Sig) || d.Sig == 0) return;
         var s = t.Signal;
         t.MayBlockAll = false;
-        t.Pending &= ~Sig.Bit(d.Sig);
-        s.SharedPending &= ~Sig.Bit(d.Sig);
+        // dequeue_signal takes the thread's own queue first, then the process's. Taken from the
+        // thread's when it was surely there; when it only may have been, the shared one may have
+        // given it: that one is no longer sure.
+        ulong bit = Sig.Bit(d.Sig);
+        if ((t.Pending & bit) != 0)
+        {
+            if ((t.PendingSure & bit) == 0) s.SharedSure &= ~bit;
+            t.Pending &= ~bit;
+            t.PendingSure &= ~bit;
+        }
+        else
+        {
+            s.SharedPending &= ~bit;
+            s.SharedSure &= ~bit;
+        }
         if (d.Sig == Sig.SIGCHLD)
         {
             SeeOnlyNotice(s);
@@ -506,6 +595,15 @@ public sealed partial class NestedPidModel
         if (!_host.Idr.TryGetValue(a.Tid, out var t) || !t.Hashed || t.Signal?.Leader is null) return;
         var s = t.Signal;
         s.Action[a.Sig] = FromHandler(a.Handler);
+        // do_sigaction: an action that ignores the signal takes it off every queue of the
+        // process; one the capture did not show may have.
+        ulong bit = Sig.Bit(a.Sig);
+        if (a.Handler == Handler.Ignore || a.Handler == Handler.Default && Sig.KernelIgnore(a.Sig)) s.Flush(bit);
+        else if (a.Handler == Handler.Unknown)
+        {
+            s.SharedSure &= ~bit;
+            for (var th = s.FirstThread; th is not null; th = th.NextThread) th.PendingSure &= ~bit;
+        }
         if (a.Sig == Sig.SIGCHLD)
             s.NoCldWait = a.Handler == Handler.Unknown ? Tri.Unknown : (a.SaFlags & Sig.SA_NOCLDWAIT) != 0 ? Tri.Yes : Tri.No;
     }

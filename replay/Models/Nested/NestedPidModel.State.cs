@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 9;
+    public const int StateVersion = 10;
 
     public byte[] Snapshot()
     {
@@ -106,6 +106,9 @@ public sealed partial class NestedPidModel
                 w.Write(s.SigchldTaken);
                 w.Write(s.NoticeBehindPending);
                 w.Write(s.NoticeEpoch);
+                w.Write(s.SharedSure);
+                w.Write(s.DequeuesSeen);
+                w.Write(s.TimedWaited);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -126,6 +129,7 @@ public sealed partial class NestedPidModel
                 w.Write(Ix(t.Session));
                 w.Write(t.SessionRefs);
                 w.Write(t.Pending);
+                w.Write(t.PendingSure);
                 w.Write(t.ExitSignal);
                 w.Write(t.NsForChildren?.Id ?? -1);
                 w.Write((byte)t.ForkNoExec);
@@ -217,6 +221,9 @@ public sealed partial class NestedPidModel
             s.SigchldTaken = r.ReadInt32();
             s.NoticeBehindPending = r.ReadBoolean();
             s.NoticeEpoch = r.ReadInt32();
+            s.SharedSure = r.ReadUInt64();
+            s.DequeuesSeen = r.ReadBoolean();
+            s.TimedWaited = r.ReadBoolean();
             sigThreads[i] = ReadList(r);
         }
 
@@ -242,6 +249,7 @@ public sealed partial class NestedPidModel
             t.Session = At(r.ReadInt32());
             t.SessionRefs = r.ReadInt32();
             t.Pending = r.ReadUInt64();
+            t.PendingSure = r.ReadUInt64();
             t.ExitSignal = r.ReadInt32();
             int nsfc = r.ReadInt32();
             t.NsForChildren = nsfc < 0 ? null : _namespaces[nsfc];

@@ -74,8 +74,15 @@ internal sealed class TaskStruct
     /// <summary>On the task list and counted among the unplaced processes there.</summary>
     public bool ListedUnplaced;
 
-    /// <summary>The thread's private pending set (tkill, tgkill), one bit per signal.</summary>
+    /// <summary>The thread's private pending set (tkill, tgkill), one bit per signal: a bit clear is a signal surely not pending.</summary>
     public ulong Pending;
+
+    /// <summary>
+    /// The bits of <see cref="Pending"/> surely still pending: queued by a signal the capture
+    /// showed delivered, in a process whose every dequeue the capture shows
+    /// (<see cref="SignalStruct.QueueFollowed"/>), and not taken since.
+    /// </summary>
+    public ulong PendingSure;
 
     /// <summary>What the parent is sent at exit: SIGCHLD, another signal, 0 for none, -1 for a thread, or <see cref="UnknownExitSignal"/>.</summary>
     public int ExitSignal;
@@ -155,6 +162,7 @@ internal sealed class TaskStruct
         ListedIn = null;
         ListedUnplaced = false;
         Pending = 0;
+        PendingSure = 0;
         ExitSignal = 0;
         NsForChildren = null;
         ForkNoExec = Tri.Unknown;
@@ -201,8 +209,44 @@ internal sealed class SignalStruct
     /// <summary>signal->leader: this process called setsid and leads its session.</summary>
     public Tri SessionLeader;
 
-    /// <summary>The process-wide pending set (kill), one bit per signal.</summary>
+    /// <summary>The process-wide pending set (kill), one bit per signal: a bit clear is a signal surely not pending.</summary>
     public ulong SharedPending;
+
+    /// <summary>The bits of <see cref="SharedPending"/> surely still pending, as <see cref="TaskStruct.PendingSure"/>.</summary>
+    public ulong SharedSure;
+
+    /// <summary>
+    /// Every dequeue of this process's signals is in the capture, as far as its fd table goes:
+    /// the snapshot said so (TaskSnapshot.DequeuesTraced), or the parent's said so at fork, and
+    /// no thread made a signalfd since (a read of one takes signals with no line) nor shared its
+    /// descriptors with another process (CLONE_FILES without CLONE_THREAD).
+    /// </summary>
+    public bool DequeuesSeen;
+
+    /// <summary>A thread of this process entered rt_sigtimedwait, which takes signals with no line.</summary>
+    public bool TimedWaited;
+
+    /// <summary>Whether a signal queued on this process stays queued until a line of the capture shows it taken.</summary>
+    public bool QueueFollowed => DequeuesSeen && !TimedWaited;
+
+    /// <summary>Nothing of the process's queues is sure any more: its shared set's and every thread's.</summary>
+    public void DropSure()
+    {
+        SharedSure = 0;
+        for (var th = FirstThread; th is not null; th = th.NextThread) th.PendingSure = 0;
+    }
+
+    /// <summary>The signals of <paramref name="mask"/> leave every queue of the process (flush_sigqueue_mask on the shared set and each thread's).</summary>
+    public void Flush(ulong mask)
+    {
+        SharedPending &= ~mask;
+        SharedSure &= ~mask;
+        for (var th = FirstThread; th is not null; th = th.NextThread)
+        {
+            th.Pending &= ~mask;
+            th.PendingSure &= ~mask;
+        }
+    }
 
     /// <summary>sighand->action[sig-1], by signal number (index 0 unused).</summary>
     public readonly Disposition[] Action = new Disposition[Sig.NSIG + 1];
@@ -299,7 +343,8 @@ internal sealed class SignalStruct
         GroupExit = Unkillable = Dead = AutoreapUnknown = Notified = AutoreapWhenEmpty = IsTracer = NotifySeen = false;
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
-        SharedPending = 0;
+        SharedPending = SharedSure = 0;
+        DequeuesSeen = TimedWaited = false;
         SigchldTaken = NoticeEpoch = 0;
         NoticeBehindPending = false;
         Array.Clear(Action);

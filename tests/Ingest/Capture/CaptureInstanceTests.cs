@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Replayer.Ingest.Capture;
 using Replayer.Ingest.Events;
+using Replayer.Replay.Validation;
 using Replayer.Tests.Ingest.Formats;
 using Xunit;
 
@@ -397,6 +398,35 @@ public sealed class CaptureInstanceTests
         var request = new CaptureRequest("/dev/null", ["true"], TracefsRoot: "/nonexistent/tracing");
         var e = await Assert.ThrowsAsync<CaptureUnavailableException>(() => TracefsCapture.RunAsync(request, default));
         Assert.Contains(CanCapture ? "/nonexistent/tracing" : "root", e.Message);
+    }
+
+    [Fact]
+    /// <summary>traces/workloads/s-silent-dequeue.sh, captured now: see SilentDequeueCaptureTests for the fixture.</summary>
+    public async Task A_live_capture_follows_dequeues_and_predicts_what_it_can()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-dequeue-test-{Guid.NewGuid():N}.txt");
+        var workload = Path.Combine(CaptureFiles.Root, "traces", "workloads", "s-silent-dequeue.sh");
+        try
+        {
+            var result = await TracefsCapture.RunAsync(
+                new CaptureRequest(output, ["sh", workload], Follow: true, BufferKb: 4096), default);
+            Assert.Equal(0, result.CommandExit);
+            var lines = File.ReadAllLines(output);
+            Assert.Contains("# dequeues: followed", lines);
+            var (_, events) = CaptureFiles.Read(output);
+            Assert.Equal(4, events.OfType<SigWait>().Count(w => w.Call == SigWaitCall.TimedWait));
+            Assert.Single(events.OfType<SigWait>(), w => w.Call == SigWaitCall.SignalFd);
+            var with = Validator.Run("live", "nested", events);
+            Assert.Equal(0, with.Disagreed);
+            // The two SIGCHLDs that find the first one pending are predicted, not unknown.
+            var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, SilentDequeueCaptureTests.NotFollowed));
+            Assert.Equal(2, with.Agreed - without.Agreed);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 
     private static async Task WaitFor(Func<bool> condition, string what)

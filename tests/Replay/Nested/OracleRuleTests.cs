@@ -49,7 +49,8 @@ public sealed class OracleRuleTests
         var first = s.Apply(new Exit { Tid = 200, Comm = "sh", Group = true, Code = 0, AtNotice = true });
         Assert.Equal([(100, D)], Scenario.Sent(first, Scenario.SIGCHLD));
         Assert.Empty(first.UnknownResults);
-        // The second finds the first pending: "already pending" stays unknown (a silent dequeue).
+        // The second finds the first pending: "already pending" stays unknown (a silent dequeue: this
+        // capture does not say it follows them; SilentDequeueTests has one that does).
         var second = s.Apply(new Exit { Tid = 201, Comm = "sh", Group = true, Code = 0, AtNotice = true });
         Assert.Equal([0], second.UnknownResults);
         Assert.StartsWith("whether the recipient still had this signal pending is not known", second.Note);
@@ -78,7 +79,7 @@ public sealed class OracleRuleTests
     }
 
     [Fact]
-    public void Already_pending_is_never_predicted_since_a_queued_signal_can_be_taken_without_a_line()
+    public void Already_pending_is_not_predicted_where_a_queued_signal_may_have_been_taken_without_a_line()
     {
         var s = Shell();
         s.SigAction(100, Scenario.SIGUSR1, Handler.Catch);

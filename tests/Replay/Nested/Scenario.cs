@@ -32,18 +32,18 @@ internal sealed class Scenario
     }
 
     /// <summary>A host task from the /proc snapshot; by default its own group and session leader.</summary>
-    public Outcome Host(int tid, int ppid = 1, int? pgid = null, int? sid = null, int tgid = 0) =>
+    public Outcome Host(int tid, int ppid = 1, int? pgid = null, int? sid = null, int tgid = 0, bool dequeuesTraced = false) =>
         Apply(new TaskSnapshot
         {
             Tid = tid, Comm = "sh", Tgid = tgid == 0 ? tid : tgid, PPid = ppid, Pgid = pgid ?? tid, Sid = sid ?? tid,
-            NsPid = [tid], NsPgid = [pgid ?? tid], NsSid = [sid ?? tid], PidNs = HostNs,
+            NsPid = [tid], NsPgid = [pgid ?? tid], NsSid = [sid ?? tid], PidNs = HostNs, DequeuesTraced = dequeuesTraced,
         });
 
-    /// <summary>The global init and one shell: the usual start of a capture.</summary>
-    public Scenario WithHost(int shell = 100)
+    /// <summary>The global init and one shell: the usual start of a capture (one that follows every dequeue, with <paramref name="dequeuesTraced"/>).</summary>
+    public Scenario WithHost(int shell = 100, bool dequeuesTraced = false)
     {
-        Host(1, ppid: 0);
-        Host(shell, ppid: 1);
+        Host(1, ppid: 0, dequeuesTraced: dequeuesTraced);
+        Host(shell, ppid: 1, dequeuesTraced: dequeuesTraced);
         return this;
     }
 
