@@ -142,6 +142,11 @@ public sealed record TaskSnapshot : PidEvent
     /// inside rt_sigtimedwait once tracing had begun. False when the capture does not say so.
     /// </summary>
     public bool DequeuesTraced { get; init; }
+    /// <summary>
+    /// The task had exited and was a zombie (State Z): for a group leader with no live thread
+    /// listed, a dead process whose parent was told and has not reaped it yet.
+    /// </summary>
+    public bool Zombie { get; init; }
     public override int RecordedAnswers => 0;
 }
 

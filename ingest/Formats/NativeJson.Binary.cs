@@ -436,8 +436,8 @@ public static partial class NativeJson
         }
     }
 
-    // How many keys and signal members there are (DequeuesTraced and Group are the last): a byte or bit
+    // How many keys and signal members there are (Zombie and Group are the last; the 64-bit mask of keys met is full: a 65th key needs a wider one): a byte or bit
     // beyond them is none. Constants, so that no read of them waits on NativeJson's statics.
-    private const int KeyCount = (int)Key.DequeuesTraced + 1;
+    private const int KeyCount = (int)Key.Zombie + 1;
     private const int SignalKeyCount = (int)SignalKey.Group + 1;
 }

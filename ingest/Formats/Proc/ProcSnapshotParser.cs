@@ -245,7 +245,9 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("SigIgn"u8)) b.SigIgn = CapSet(value, lineNo, "SigIgn");
         else if (key.SequenceEqual("SigCgt"u8)) b.SigCgt = CapSet(value, lineNo, "SigCgt");
         else if (key.SequenceEqual("exit_signal"u8)) b.ExitSignal = ExitSignal(value, lineNo);
-        // Pid, NStgid, State, ns_for_children and anything a later version adds carry nothing the event keeps.
+        // "State: Z" (this snapshot's writer) or "State:\tZ (zombie)" (/proc/PID/status).
+        else if (key.SequenceEqual("State"u8)) b.Zombie = value.Length > 0 && value[0] == 'Z';
+        // Pid, NStgid, ns_for_children and anything a later version adds carry nothing the event keeps.
         return null;
     }
 
@@ -273,6 +275,7 @@ public sealed class ProcSnapshotParser(string file)
             ExitSignal = DescendantsOnly ? null : b.ExitSignal,
             // A snapshot process is traced in a whole-system capture; of a command's, only the capturer is.
             DequeuesTraced = DequeuesFollowed && (!DescendantsOnly || b.Tgid == CapturePid) && !SilentDequeuers.Contains(b.Tgid),
+            Zombie = b.Zombie,
         };
     }
 
@@ -448,5 +451,6 @@ public sealed class ProcSnapshotParser(string file)
         public ulong? SigIgn;
         public ulong? SigCgt;
         public int? ExitSignal;
+        public bool Zombie;
     }
 }

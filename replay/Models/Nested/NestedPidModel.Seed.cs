@@ -45,6 +45,7 @@ public sealed partial class NestedPidModel
         t.Blocked = s.Blocked ?? 0;
         if (t != leader) RemoveProcess(t);
         AddThread(sig, t);
+        SeedExitState(sig, t, s.Zombie);
         if (t.Placed) Count(t, +1);
         t.NsForChildren = t.Placed ? t.Ns : null;
         t.ExitSignal = s.ExitSignal ?? TaskStruct.UnknownExitSignal;
@@ -64,6 +65,22 @@ public sealed partial class NestedPidModel
             t.Ns.ChildReaper = t;
             sig.Unkillable = true;
         }
+    }
+
+    /// <summary>
+    /// A snapshot's zombie (State Z) has exited. A process whose leader has and whose threads
+    /// listed so far all have is dead, its parent told before the capture began (exit_notify
+    /// makes the zombie after do_notify_parent): a wait may reap it. A live thread listed later
+    /// shows it alive after all (a leader that exits before its threads stays a zombie while they
+    /// run). Set directly, not through MarkDead and MarkNotified: the notice is not unseen.
+    /// </summary>
+    private static void SeedExitState(SignalStruct s, TaskStruct t, bool zombie)
+    {
+        if (zombie) t.Exited = true;
+        bool dead = s.Leader is { Exited: true } && FindAliveThread(s, null) is null;
+        if (dead == s.Dead) return;
+        s.Dead = s.GroupExit = s.Notified = s.NotifySeen = dead;
+        s.NotifyResult = dead ? -1 : 0;
     }
 
     /// <summary>

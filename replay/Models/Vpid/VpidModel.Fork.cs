@@ -382,6 +382,8 @@ public sealed partial class VpidModel
             var leader = _tasks[ev.Tgid];
             t = NewTask(ev.Tid, pid);
             JoinThreadGroup(leader, t);
+            // A zombie leader with a live thread: the leader exited first, the process lives.
+            if (leader.State == TaskState.Zombie) leader.State = TaskState.LeaderGone;
             t.VTgid = leader.VTgid;
             t.VPgid = leader.VPgid;
             t.VSid = leader.VSid;
@@ -401,6 +403,12 @@ public sealed partial class VpidModel
             if (pgrp == 0 && ev.Pgid == ev.Tid) pgrp = pid;
             if (session == 0 && ev.Sid == ev.Tid) session = pid;
             AttachProcess(t, pgrp, session);
+            // A zombie in the snapshot (State Z): dead, its parent told, waiting to be reaped.
+            if (ev.Zombie)
+            {
+                t.State = TaskState.Zombie;
+                t.LiveThreads = 0;
+            }
             t.VTgid = vpid;
             t.VPgid = SnapshotVirtual(vps, pgrp, ev.NsPgid, levels);
             t.VSid = SnapshotVirtual(vps, session, ev.NsSid, levels);

@@ -111,6 +111,7 @@ public sealed partial class BinaryEventTests
             new SigMask { Blocked = ulong.MaxValue },
             new SigMask { Blocked = 1UL << 16 | 1UL << 1 },
             new TaskSnapshot { DequeuesTraced = true },
+            new TaskSnapshot { Zombie = true, ExitSignal = 17 },
             new TaskSnapshot { SigIgn = 0, SigCgt = 0x10000, ExitSignal = 17, DequeuesTraced = true },
             new SigWait { Call = SigWaitCall.SignalFd },
             new SigWait { Call = SigWaitCall.TimedWait, Ret = 17 },
@@ -190,7 +191,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(19 + 2 * 43, events);
+        Assert.Equal(19 + 2 * 44, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -346,7 +347,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x3f at byte 1 is no key", Reason(63, 0, End));
+        Assert.Contains("byte 0x40 at byte 1 is no key", Reason(64, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         Assert.Contains("longer than 64 bits", Reason([Tid, .. Enumerable.Repeat((byte)0xFF, 9), 0x02, End]));
         Assert.Contains("not in its shortest form", Reason(Tid, 0x8A, 0x00, Kind, 5, End));
