@@ -96,8 +96,9 @@ public static class TracefsCapture
             instance.Write("tracing_on", "1");
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
-            // Read with tracing on: a call entered from here on has its line, one entered before is found now.
-            var dequeues = Dequeues(missing, LiveProcSnapshot.SilentDequeuers(processes));
+            // Read with tracing on: a call entered from here on has its line, one entered before is
+            // found now. Following descendants, the capturer is the one snapshot process traced.
+            var dequeues = Dequeues(missing, LiveProcSnapshot.SilentDequeuers(request.Follow ? [Environment.ProcessId] : processes));
             int? exit = request.Command is { Count: > 0 } command
                 ? await RunCommandAsync(command, ct)
                 : await WaitAsync(request.Duration!.Value, ct);
