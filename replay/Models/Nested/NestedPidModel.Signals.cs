@@ -314,17 +314,7 @@ public sealed partial class NestedPidModel
     private void CompleteSignal(int sig, TaskStruct t, bool group, int code)
     {
         var s = t.Signal!;
-        ulong sure = code != Sig.SI_TIMER && QueueFollowed(t) ? Sig.Bit(sig) : 0;
-        if (group)
-        {
-            s.SharedPending |= Sig.Bit(sig);
-            s.SharedSure |= sure;
-        }
-        else
-        {
-            t.Pending |= Sig.Bit(sig);
-            t.PendingSure |= sure;
-        }
+        MarkPending(sig, t, group, sure: code != Sig.SI_TIMER);
         bool fatal = !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)
             && (sig == Sig.SIGKILL || (s.Action[sig] == Disposition.Default && !_options.Ptraced && IsTraced(t) == Tri.No));
         if (!fatal || s.GroupExit) return;
@@ -418,24 +408,24 @@ public sealed partial class NestedPidModel
                 s.Action[r.Sig] = Learn(s.Action[r.Sig], r);
             if (r.Result == SignalResult.Delivered) CompleteSignal(r.Sig, t, r.Group, r.Code);
             // Found already pending: it is on the queue now, whatever the model had.
-            else if (r.Result == SignalResult.AlreadyPending && Sig.Legacy(r.Sig)) MarkPending(r.Sig, t, r.Group);
+            else if (r.Result == SignalResult.AlreadyPending && Sig.Legacy(r.Sig)) MarkPending(r.Sig, t, r.Group, sure: true);
         }
     }
 
-    /// <summary>A standard signal the kernel found on the queue: pending, and surely so where the queue is followed.</summary>
-    private void MarkPending(int sig, TaskStruct t, bool group)
+    /// <summary>The signal is on the queue it went to: surely so where the queue is followed, unless <paramref name="sure"/> says it may leave unseen anyway.</summary>
+    private void MarkPending(int sig, TaskStruct t, bool group, bool sure)
     {
-        ulong bit = Sig.Bit(sig), sure = QueueFollowed(t) ? bit : 0;
+        ulong bit = Sig.Bit(sig), certain = sure && QueueFollowed(t) ? bit : 0;
         var s = t.Signal!;
         if (group)
         {
             s.SharedPending |= bit;
-            s.SharedSure |= sure;
+            s.SharedSure |= certain;
         }
         else
         {
             t.Pending |= bit;
-            t.PendingSure |= sure;
+            t.PendingSure |= certain;
         }
     }
 
@@ -599,11 +589,7 @@ public sealed partial class NestedPidModel
         // process; one the capture did not show may have.
         ulong bit = Sig.Bit(a.Sig);
         if (a.Handler == Handler.Ignore || a.Handler == Handler.Default && Sig.KernelIgnore(a.Sig)) s.Flush(bit);
-        else if (a.Handler == Handler.Unknown)
-        {
-            s.SharedSure &= ~bit;
-            for (var th = s.FirstThread; th is not null; th = th.NextThread) th.PendingSure &= ~bit;
-        }
+        else if (a.Handler == Handler.Unknown) s.DropSure(bit);
         if (a.Sig == Sig.SIGCHLD)
             s.NoCldWait = a.Handler == Handler.Unknown ? Tri.Unknown : (a.SaFlags & Sig.SA_NOCLDWAIT) != 0 ? Tri.Yes : Tri.No;
     }

@@ -229,11 +229,11 @@ internal sealed class SignalStruct
     /// <summary>Whether a signal queued on this process stays queued until a line of the capture shows it taken.</summary>
     public bool QueueFollowed => DequeuesSeen && !TimedWaited;
 
-    /// <summary>Nothing of the process's queues is sure any more: its shared set's and every thread's.</summary>
-    public void DropSure()
+    /// <summary>The signals of <paramref name="mask"/> (all, by default) are sure on none of the process's queues any more: its shared set's and every thread's.</summary>
+    public void DropSure(ulong mask = ulong.MaxValue)
     {
-        SharedSure = 0;
-        for (var th = FirstThread; th is not null; th = th.NextThread) th.PendingSure = 0;
+        SharedSure &= ~mask;
+        for (var th = FirstThread; th is not null; th = th.NextThread) th.PendingSure &= ~mask;
     }
 
     /// <summary>The signals of <paramref name="mask"/> leave every queue of the process (flush_sigqueue_mask on the shared set and each thread's).</summary>

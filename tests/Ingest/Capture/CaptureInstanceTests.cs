@@ -22,7 +22,7 @@ public sealed class CaptureInstanceTests
     /// Whether this test can use the real tracefs. Outside CI a machine without root may pass these
     /// by; CI runs as root with tracefs mounted, so there a missing privilege fails, never skips.
     /// </summary>
-    private static bool CaptureAvailable()
+    internal static bool CaptureAvailable()
     {
         if (CanCapture) return true;
         if (Environment.GetEnvironmentVariable("CI") is not null)

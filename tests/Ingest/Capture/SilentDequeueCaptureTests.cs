@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
 using Replayer.Ingest.Formats.Proc;
@@ -20,17 +19,10 @@ public sealed class SilentDequeueCaptureTests
     private const string Silent = "s-silent-dequeue.txt";
     private const string StillPending = "whether the recipient still had this signal pending is not known: it may have been taken without a line (sigtimedwait, signalfd)";
 
-    private static List<string> Lines(string name)
-    {
-        using Stream file = File.OpenRead(CaptureFiles.Path_(name));
-        using var text = new StreamReader(name.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file);
-        var lines = new List<string>();
-        for (string? l; (l = text.ReadLine()) is not null;) lines.Add(l);
-        return lines;
-    }
+    private static List<string> Lines(string name) => CaptureFiles.Lines(CaptureFiles.Path_(name));
 
     private static List<PidEvent> Edited(string name, Func<IEnumerable<string>, IEnumerable<string>> edit) =>
-        CaptureFiles.ReadEdited(CaptureFiles.Path_(name), _ => edit(Lines(name)));
+        CaptureFiles.ReadEdited(CaptureFiles.Path_(name), edit);
 
     /// <summary>The capture as one made before dequeues were followed gives it.</summary>
     internal static IEnumerable<string> NotFollowed(IEnumerable<string> lines) =>
@@ -115,11 +107,7 @@ public sealed class SilentDequeueCaptureTests
     [Fact]
     public void The_live_proc_names_a_process_holding_a_signalfd_and_one_inside_rt_sigtimedwait()
     {
-        if (!Environment.IsPrivilegedProcess)
-        {
-            Assert.True(Environment.GetEnvironmentVariable("CI") is null, "CI runs as root: /proc/PID/syscall needs it");
-            return;
-        }
+        if (!CaptureInstanceTests.CaptureAvailable()) return;
         const string Holder = """
             import ctypes, signal, sys, time
             mask = (ctypes.c_ulong * 16)(); mask[0] = 1 << 9

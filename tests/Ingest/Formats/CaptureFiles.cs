@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats;
 
@@ -29,6 +30,16 @@ public static class CaptureFiles
 
     public static List<PidEvent> Events(string name) => Read(Path_(name)).Events;
 
+    /// <summary>The text lines of the capture at <paramref name="path"/>, unzipped when it ends in .gz.</summary>
+    public static List<string> Lines(string path)
+    {
+        using Stream file = File.OpenRead(path);
+        using var text = new StreamReader(path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file);
+        var lines = new List<string>();
+        for (string? line; (line = text.ReadLine()) is not null;) lines.Add(line);
+        return lines;
+    }
+
     /// <summary>
     /// The events of the capture at <paramref name="path"/> with its lines rewritten by
     /// <paramref name="edit"/> (some taken out, some changed): what another capture of the same run
@@ -36,8 +47,10 @@ public static class CaptureFiles
     /// </summary>
     public static List<PidEvent> ReadEdited(string path, Func<IEnumerable<string>, IEnumerable<string>> edit)
     {
-        var edited = Path.Combine(Path.GetTempPath(), $"edited-{Guid.NewGuid():N}-{Path.GetFileName(path)}");
-        File.WriteAllLines(edited, edit(File.ReadLines(path)));
+        // Written as plain text: a .gz name would have the reader look for gzip.
+        var name = Path.GetFileName(path);
+        var edited = Path.Combine(Path.GetTempPath(), $"edited-{Guid.NewGuid():N}-{(name.EndsWith(".gz", StringComparison.Ordinal) ? name[..^3] : name)}");
+        File.WriteAllLines(edited, edit(Lines(path)));
         try
         {
             return Read(edited).Events;
