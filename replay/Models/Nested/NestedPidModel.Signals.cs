@@ -407,8 +407,9 @@ public sealed partial class NestedPidModel
             if (!_options.Ptraced && IsTraced(t) == Tri.No && !s.Unkillable && !s.GroupExit && !s.Dead && !Sig.KernelOnly(r.Sig))
                 s.Action[r.Sig] = Learn(s.Action[r.Sig], r);
             if (r.Result == SignalResult.Delivered) CompleteSignal(r.Sig, t, r.Group, r.Code);
-            // Found already pending: it is on the queue now, whatever the model had.
-            else if (r.Result == SignalResult.AlreadyPending && Sig.Legacy(r.Sig)) MarkPending(r.Sig, t, r.Group, sure: true);
+            // Found already pending: it is on the queue now, whatever the model had; not surely for
+            // long, as what queued it is not known (a POSIX timer's signal may leave unseen).
+            else if (r.Result == SignalResult.AlreadyPending && Sig.Legacy(r.Sig)) MarkPending(r.Sig, t, r.Group, sure: false);
         }
     }
 

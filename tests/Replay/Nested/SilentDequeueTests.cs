@@ -127,6 +127,9 @@ public sealed class SilentDequeueTests
         var timer = Shell();
         timer.Apply(new Signal { Tid = 100, Comm = "sh", Record = new SignalRecord(SIGUSR1, 100, D, -2, true) });
         Assert.Null(Result(Kill(timer, SIGUSR1), SIGUSR1));
+        // The kernel found it pending: so it is, but what queued it may still take it back.
+        timer.Kill(200, 100, SIGUSR1, 0, new SignalRecord(SIGUSR1, 100, P, 0, true));
+        Assert.Null(Result(Kill(timer, SIGUSR1), SIGUSR1));
 
         var exec = Shell();
         Kill(exec, SIGUSR1);
