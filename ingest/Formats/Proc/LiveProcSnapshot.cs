@@ -99,6 +99,7 @@ public static class LiveProcSnapshot
             if (!Directory.Exists(dir)) continue;
             if (HoldsSignalfd(Path.Combine(dir, "fd")) is not { } holds)
             {
+                // Unreadable because it exited meanwhile is no matter; otherwise it is not known.
                 if (Directory.Exists(dir)) lines.Add($"{pid} unreadable");
                 continue;
             }
