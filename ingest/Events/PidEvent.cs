@@ -147,6 +147,12 @@ public sealed record TaskSnapshot : PidEvent
     /// listed, a dead process whose parent was told and has not reaped it yet.
     /// </summary>
     public bool Zombie { get; init; }
+    /// <summary>
+    /// The thread's pending signals (SigPnd) and its process's (ShdPnd), bit sig-1 for signal
+    /// sig, as /proc showed them a moment before tracing began; null when not read.
+    /// </summary>
+    public ulong? SigPnd { get; init; }
+    public ulong? ShdPnd { get; init; }
     public override int RecordedAnswers => 0;
 }
 

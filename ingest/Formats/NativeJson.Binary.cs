@@ -68,15 +68,17 @@ public static partial class NativeJson
         int key = -1;
         try
         {
-            ulong seen = 0;
+            // The keys met, one bit each: 0 to 63 in the first word, 64 on in the second.
+            ulong seen = 0, seenHigh = 0;
             for (int next = source.NextKey(); next >= 0; next = source.NextKey(), key = -1)
             {
                 key = next;
                 // Fields keeps the last of a key met twice, as a JSON line may have it; the writer
                 // never repeats one, so here a repeat is damage.
-                ulong bit = 1UL << key;
-                if ((seen & bit) != 0) throw Twice(source.At - 1);
-                seen |= bit;
+                ref ulong word = ref key < 64 ? ref seen : ref seenHigh;
+                ulong bit = 1UL << (key & 63);
+                if ((word & bit) != 0) throw Twice(source.At - 1);
+                word |= bit;
                 f.Set((Key)key, ref source);
             }
             if (!source.AtEnd) throw AfterEnd(data.Length - source.At, source.At);
@@ -436,8 +438,8 @@ public static partial class NativeJson
         }
     }
 
-    // How many keys and signal members there are (Zombie and Group are the last; the 64-bit mask of keys met is full: a 65th key needs a wider one): a byte or bit
+    // How many keys and signal members there are (ShdPnd and Group are the last): a byte or bit
     // beyond them is none. Constants, so that no read of them waits on NativeJson's statics.
-    private const int KeyCount = (int)Key.Zombie + 1;
+    private const int KeyCount = (int)Key.ShdPnd + 1;
     private const int SignalKeyCount = (int)SignalKey.Group + 1;
 }

@@ -107,6 +107,8 @@ public static partial class NativeJson
                 if (s.ExitSignal is { } exitSignal) sink.Number(Key.ExitSignal, exitSignal);
                 if (s.DequeuesTraced) sink.True(Key.DequeuesTraced);
                 if (s.Zombie) sink.True(Key.Zombie);
+                if (s.SigPnd is { } sigPnd) sink.Unsigned(Key.SigPnd, sigPnd);
+                if (s.ShdPnd is { } shdPnd) sink.Unsigned(Key.ShdPnd, shdPnd);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -431,14 +433,14 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep Zombie the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep ShdPnd the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
-        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie,
+        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd,
     }
 
     private static string Spelling(Key key) => key switch
@@ -456,7 +458,7 @@ public static partial class NativeJson
         Key.FileKind => "file_kind", Key.FileUid => "file_uid", Key.NoNewPrivs => "no_new_privs",
         Key.Blocked => "blocked", Key.AtNotice => "at_notice", Key.SigIgn => "sig_ign", Key.SigCgt => "sig_cgt",
         Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
-        Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie",
+        Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -498,7 +500,7 @@ public static partial class NativeJson
     /// </summary>
     private sealed class Spellings
     {
-        private const int Slots = 128;              // a power of two, over twice the most spellings (64 keys)
+        private const int Slots = 256;              // a power of two, over twice the most spellings (66 keys)
         private readonly ulong[] _lo = new ulong[Slots];  // each slot's spelling, bytes 1 to 8, little-endian
         private readonly ulong[] _hi = new ulong[Slots];  // and bytes 9 to 16; zero past its end
         private readonly int[] _index = new int[Slots];   // its index in Names, plus one; 0 marks a free slot
@@ -645,7 +647,7 @@ public static partial class NativeJson
         private int _tgid, _ppid, _pgid, _sid, _child, _oldTid, _pid, _sig, _option, _arg, _thread, _options, _fd, _task;
         private int _ruid, _euid, _suid;
         private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
-        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags;
+        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags, _sigPnd, _shdPnd;
         private int? _exitSignal;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
         private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _enterLost, _dequeuesTraced, _zombie;
@@ -730,6 +732,8 @@ public static partial class NativeJson
                 case Key.EnterLost: _enterLost = v.GetBoolean(); break;
                 case Key.DequeuesTraced: _dequeuesTraced = v.GetBoolean(); break;
                 case Key.Zombie: _zombie = v.GetBoolean(); break;
+                case Key.SigPnd: _sigPnd = v.GetUInt64(); break;
+                case Key.ShdPnd: _shdPnd = v.GetUInt64(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -755,7 +759,7 @@ public static partial class NativeJson
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
                     ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs, Blocked = _blocked,
                     SigIgn = _sigIgn, SigCgt = _sigCgt, SigchldFlags = _sigchldFlags, ExitSignal = _exitSignal,
-                    DequeuesTraced = _dequeuesTraced, Zombie = _zombie,
+                    DequeuesTraced = _dequeuesTraced, Zombie = _zombie, SigPnd = _sigPnd, ShdPnd = _shdPnd,
                 },
                 EventKind.Fork => new Fork
                 {

@@ -12,7 +12,7 @@ namespace Replayer.Ingest.Formats.Proc;
 public static class LiveProcSnapshot
 {
     // The /proc/TID/status lines a block keeps, in the kernel's order.
-    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "Uid", "NStgid", "NSpid", "NSpgid", "NSsid", "SigBlk", "SigIgn", "SigCgt", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"];
+    private static readonly string[] StatusKeys = ["Name", "Tgid", "Pid", "PPid", "Uid", "NStgid", "NSpid", "NSpgid", "NSsid", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs"];
 
     /// <summary>Writes the header and one block per thread; returns how many blocks, and adds the process of each to <paramref name="processes"/>.</summary>
     public static int Write(TextWriter w, string proc = "/proc", ISet<int>? processes = null)

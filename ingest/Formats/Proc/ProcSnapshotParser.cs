@@ -242,6 +242,8 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("user_ns"u8)) b.UserNs = Encoding.ASCII.GetString(value);
         else if (key.SequenceEqual("NoNewPrivs"u8)) b.NoNewPrivs = value.SequenceEqual("1"u8);
         else if (key.SequenceEqual("SigBlk"u8)) b.Blocked = CapSet(value, lineNo, "SigBlk");
+        else if (key.SequenceEqual("SigPnd"u8)) b.SigPnd = CapSet(value, lineNo, "SigPnd");
+        else if (key.SequenceEqual("ShdPnd"u8)) b.ShdPnd = CapSet(value, lineNo, "ShdPnd");
         else if (key.SequenceEqual("SigIgn"u8)) b.SigIgn = CapSet(value, lineNo, "SigIgn");
         else if (key.SequenceEqual("SigCgt"u8)) b.SigCgt = CapSet(value, lineNo, "SigCgt");
         else if (key.SequenceEqual("exit_signal"u8)) b.ExitSignal = ExitSignal(value, lineNo);
@@ -276,6 +278,8 @@ public sealed class ProcSnapshotParser(string file)
             // A snapshot process is traced in a whole-system capture; of a command's, only the capturer is.
             DequeuesTraced = DequeuesFollowed && (!DescendantsOnly || b.Tgid == CapturePid) && !SilentDequeuers.Contains(b.Tgid),
             Zombie = b.Zombie,
+            SigPnd = b.SigPnd,
+            ShdPnd = b.ShdPnd,
         };
     }
 
@@ -452,5 +456,7 @@ public sealed class ProcSnapshotParser(string file)
         public ulong? SigCgt;
         public int? ExitSignal;
         public bool Zombie;
+        public ulong? SigPnd;
+        public ulong? ShdPnd;
     }
 }

@@ -112,6 +112,8 @@ public sealed partial class BinaryEventTests
             new SigMask { Blocked = 1UL << 16 | 1UL << 1 },
             new TaskSnapshot { DequeuesTraced = true },
             new TaskSnapshot { Zombie = true, ExitSignal = 17 },
+            new TaskSnapshot { SigPnd = 0, ShdPnd = 1UL << 16 },
+            new TaskSnapshot { Blocked = 1UL << 16, SigPnd = ulong.MaxValue, ShdPnd = 0, DequeuesTraced = true },
             new TaskSnapshot { SigIgn = 0, SigCgt = 0x10000, ExitSignal = 17, DequeuesTraced = true },
             new SigWait { Call = SigWaitCall.SignalFd },
             new SigWait { Call = SigWaitCall.TimedWait, Ret = 17 },
@@ -191,7 +193,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(19 + 2 * 44, events);
+        Assert.Equal(19 + 2 * 46, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -347,8 +349,11 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x40 at byte 1 is no key", Reason(64, 0, End));
+        Assert.Contains("byte 0x42 at byte 1 is no key", Reason(66, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
+        // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
+        Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));
+        Assert.Equal(4UL, Assert.IsType<TaskSnapshot>(NativeJson.ParseBinary([NativeJson.BinaryTag, 0, 0, Tid, 10, Kind, 0, 64, 4, End], File, 7)).SigPnd);
         Assert.Contains("longer than 64 bits", Reason([Tid, .. Enumerable.Repeat((byte)0xFF, 9), 0x02, End]));
         Assert.Contains("not in its shortest form", Reason(Tid, 0x8A, 0x00, Kind, 5, End));
         Assert.Contains("not in its shortest form at byte 2", Reason([Tid, 0x8A, 0x80, 0x00, Comm, 8, .. "abcdefgh"u8, Kind, 5, End]));

@@ -8,12 +8,32 @@ using Xunit;
 namespace Replayer.Tests.Ingest.Capture;
 
 /// <summary>
-/// A zombie in the /proc snapshot (State Z). traces/captures/u-preexisting-zombie.txt: a whole-system
-/// capture of a perl whose child exited before tracing began, reaped by perl's wait4 inside it.
+/// What the /proc snapshot says of a task's exit and its pending signals. Whole-system captures:
+/// traces/captures/u-preexisting-zombie.txt, a perl whose child exited before tracing began,
+/// reaped by perl's wait4 inside it (State Z); traces/captures/v-preexisting-pending.txt, a perl
+/// that blocks SIGCHLD with one pending since before tracing began (ShdPnd).
 /// </summary>
-public sealed class SnapshotZombieTests
+public sealed class SnapshotStateTests
 {
     private const string Name = "u-preexisting-zombie.txt";
+    private const string Pending = "v-preexisting-pending.txt";
+
+    [Fact]
+    public void A_signal_pending_before_tracing_began_may_still_be_so_a_second_is_not_predicted_delivered()
+    {
+        var events = CaptureFiles.Events(Pending);
+        var perl = Assert.Single(events.OfType<TaskSnapshot>(), s => s.Comm == "perl" && s.ShdPnd is { } p && (p & 1UL << 16) != 0);
+        Assert.True((perl.Blocked!.Value & 1UL << 16) != 0);
+        var exit = Assert.Single(events.OfType<Exit>(), x => x.Signals.Any(r => r.To == perl.Tid && r.Sig == 17));
+        Assert.Equal(SignalResult.AlreadyPending, exit.Signals.Single(r => r.To == perl.Tid).Result);
+        var with = Validator.Run("v", "nested", events);
+        Assert.Equal(0, with.Disagreed);
+        Assert.Contains(with.UnknownReasons, r => r.Kind == "exit" && r.Why.StartsWith("whether the recipient still had this signal pending is not known", StringComparison.Ordinal));
+        // Without the snapshot's pending sets (a capture before they were read) the queue looked empty.
+        var without = Validator.Run("v", "nested", CaptureFiles.ReadEdited(CaptureFiles.Path_(Pending),
+            lines => lines.Where(l => !l.StartsWith("SigPnd:", StringComparison.Ordinal) && !l.StartsWith("ShdPnd:", StringComparison.Ordinal))));
+        Assert.Equal(1, without.Disagreed);
+    }
 
     [Fact]
     public void A_zombie_older_than_the_capture_is_reaped_by_its_parents_wait_in_both_models()
