@@ -27,6 +27,7 @@ public sealed partial class NestedPidModel
 
         // Follow the trace: the child it says was reaped goes.
         if ((w.Options & WNOWAIT) != 0) return;
+        if (w.Ret == -ECHILD && !w.EnterLost) ForgetAutoreaped(cur, w, o);
         TaskStruct? reaped = null;
         if (w.Ret is long r && r > 0)
         {
@@ -41,7 +42,12 @@ public sealed partial class NestedPidModel
         {
             reaped = zombie;
         }
-        if (reaped is null) return;
+        if (reaped is not null) Reap(reaped, o);
+    }
+
+    /// <summary>release_task of a reaped child's process: every thread, then the leader.</summary>
+    private void Reap(TaskStruct reaped, Outcome o)
+    {
         var s = reaped.Signal!;
         for (var th = s.FirstThread; th is not null;)
         {
@@ -53,6 +59,28 @@ public sealed partial class NestedPidModel
         s.GroupExit = true;
         s.MarkDead();
         ReleaseTask(reaped, o);
+    }
+
+    /// <summary>
+    /// The kernel answered ECHILD: no child the call could wait for was left. A dead child the
+    /// model kept because whether its parent reaped it at once was not known (SIG_IGN or
+    /// SA_NOCLDWAIT unseen when it died) and that the call would have found was reaped then.
+    /// </summary>
+    private void ForgetAutoreaped(TaskStruct cur, Wait w, Outcome o)
+    {
+        if (w.Pid is 0 or < -1 or int.MinValue) return;
+        for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
+        {
+            if ((w.Options & WNOTHREAD) != 0 && th != cur) continue;
+            for (var c = th.FirstChild; c is not null;)
+            {
+                var next = c.NextSibling;
+                if (c.IsLeader && c.Hashed && c.Signal is { Dead: true, AutoreapUnknown: true } && EligibleChild(c, w.Options) != 0
+                    && (w.Pid == -1 || PidNrNs(c, cur.Ns) == w.Pid))
+                    Reap(c, o);
+                c = next;
+            }
+        }
     }
 
     private TaskStruct? DoWait(TaskStruct cur, Wait w, Outcome o, out int ret)

@@ -158,12 +158,13 @@ public sealed class SignalActionProbeTests
         // The same capture without its sigaction lines: what a capture without the probe gives.
         var without = Validator.Run("n-sigchld", "nested",
             CaptureFiles.ReadEdited(path, lines => lines.Where(l => !l.StartsWith("# sigaction:", StringComparison.Ordinal))));
-        Assert.Equal(0, with.Disagreed);
-        Assert.Equal(0, without.Disagreed);
+        Assert.True(with.Clean);
+        Assert.True(without.Clean, string.Join("\n", without.Disagreements));
         // Every perl child's exit: reaped at once (SIG_IGN, SA_NOCLDWAIT) or left a zombie. Without
-        // the actions only the exits told to a shell, whose handler its signal_deliver lines show, are known.
+        // the actions only the exits told to a shell, whose handler its signal_deliver lines show, are
+        // known, and those after a wait that answered ECHILD (the children before it were reaped at once).
         Assert.True(with.ByKind["exit"].Agreed >= 6, $"{with.ByKind["exit"].Agreed} exits agreed");
-        Assert.True(with.ByKind["exit"].Agreed >= without.ByKind["exit"].Agreed + 6,
+        Assert.True(with.ByKind["exit"].Agreed >= without.ByKind["exit"].Agreed + 4,
             $"{with.ByKind["exit"].Agreed} exits agreed with the actions, {without.ByKind["exit"].Agreed} without");
         Assert.True(with.Totals.UnknownState * 4 < without.Totals.UnknownState,
             $"{with.Totals.UnknownState} answers unknown with the actions, {without.Totals.UnknownState} without");

@@ -241,4 +241,25 @@ public sealed class ReapingTests
         Assert.Equal(Verdict.UnknownState, first.Verdict);
         Assert.Equal([(100, D)], Scenario.Sent(s.Exit(201), Scenario.SIGCHLD));
     }
+
+    [Fact]
+    public void An_ECHILD_wait_shows_that_a_child_whose_autoreap_was_not_known_was_reaped_at_exit()
+    {
+        // traces/captures/w-autoreap-unread.txt: perl's SA_NOCLDWAIT unread (a capture without
+        // bpftrace), its children die; its wait4 says ECHILD: they were reaped as they exited.
+        var s = Host();
+        s.Subreaper(100);
+        s.Fork(100, 200);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Unknown);
+        s.Fork(200, 201);
+        s.Fork(200, 202);
+        s.Exit(201);
+        s.Exit(202);
+        Assert.Equal(Verdict.UnknownState, s.Wait(200, ret: -10).Verdict);
+        // So perl's exit passes no zombie on to its reaper (100, a subreaper, which would hear of
+        // each): the one SIGCHLD is for perl's own death.
+        var exit = s.Exit(200);
+        Assert.Equal([(100, D)], Scenario.Sent(exit, Scenario.SIGCHLD));
+        Assert.Equal((Verdict.Predicted, -10L), (s.Wait(100, pid: 201, ret: -10).Verdict, s.Wait(100, pid: 202, ret: -10).Ret));
+    }
 }
