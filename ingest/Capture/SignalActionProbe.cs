@@ -63,7 +63,11 @@ public sealed class SignalActionProbe : IDisposable
     /// the capture has it read (<see cref="SigchldLines"/>). "sx": a process's leader exits, after
     /// which its pid may name another process. The program
     /// ends itself when the capturing process's main thread exits (CAPTURER is its pid), so that
-    /// a capture killed outright (SIGKILL) does not leave it running.
+    /// a capture killed outright (SIGKILL) does not leave it running. "ready": the capturing
+    /// process called getppid once every probe was attached. bpftrace prints "Attaching" before
+    /// it attaches its tracepoints, in the program's order, so the last one firing shows the
+    /// others live (a capture killed in between would leave bpftrace running; records of the
+    /// first calls would be missing).
     /// </summary>
     public const string Program = """
         struct replayer_sigaction { unsigned long handler; unsigned long flags; }
@@ -109,7 +113,8 @@ public sealed class SignalActionProbe : IDisposable
         tracepoint:sched:sched_process_exit { delete(@m[tid]); }
         tracepoint:sched:sched_process_exit /tid == pid/ { delete(@c[pid]); printf("sx %llu %d\n", nsecs, pid); }
         tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
-        END { clear(@m); clear(@c); }
+        tracepoint:syscalls:sys_enter_getppid /pid == CAPTURER && @ready == 0/ { @ready = 1; printf("ready\n"); }
+        END { clear(@m); clear(@c); clear(@ready); }
         """;
 
     /// <summary>How long bpftrace gets to compile and attach its probe.</summary>
@@ -122,6 +127,10 @@ public sealed class SignalActionProbe : IDisposable
     private readonly List<SignalActionRecord> _records = [];
     private readonly List<string> _stderr = [];
     private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int getppid();
     private readonly Task _stdout, _stderrTask;
 
     /// <summary>Calls read, in bpftrace's order (per CPU, not strictly by time).</summary>
@@ -192,9 +201,17 @@ public sealed class SignalActionProbe : IDisposable
         try
         {
             var exited = process.WaitForExitAsync(ct);
-            var done = await Task.WhenAny(probe._attached.Task, exited, Task.Delay(AttachTimeout, ct));
+            var timeout = Task.Delay(AttachTimeout, ct);
+            var done = await Task.WhenAny(probe._attached.Task, exited, timeout);
+            // Attaching has begun: call getppid until the last probe, attached last, says it fired.
+            while (done == probe._attached.Task && !probe._ready.Task.IsCompleted)
+            {
+                _ = getppid();
+                done = await Task.WhenAny(probe._ready.Task, exited, timeout, Task.Delay(10, ct));
+                if (done != exited && done != timeout) done = probe._attached.Task;
+            }
             ct.ThrowIfCancellationRequested();
-            if (done == probe._attached.Task) return (probe, "bpftrace");
+            if (probe._ready.Task.IsCompleted) return (probe, "bpftrace");
             string why = done == exited
                 ? $"bpftrace ended before its probe was attached (exit {process.ExitCode}): {await probe.ErrorTextAsync()}"
                 : $"bpftrace did not attach its probe within {AttachTimeout.TotalSeconds:0} s";
@@ -257,6 +274,7 @@ public sealed class SignalActionProbe : IDisposable
                 if (ParseSigchld(line) is { } c) _sigchld.Add(c);
             }
             else if (line.StartsWith("Attaching ", StringComparison.Ordinal)) _attached.TrySetResult();
+            else if (line == "ready") _ready.TrySetResult();
             else Count(line);
         }
     }
