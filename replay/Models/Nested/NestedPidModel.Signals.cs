@@ -317,9 +317,21 @@ public sealed partial class NestedPidModel
         MarkPending(sig, t, group, sure: code != Sig.SI_TIMER);
         bool fatal = !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)
             && (sig == Sig.SIGKILL || (s.Action[sig] == Disposition.Default && !_options.Ptraced && IsTraced(t) == Tri.No));
-        if (!fatal || s.GroupExit) return;
+        // complete_signal kills the group through a thread that takes the signal; one that
+        // blocks it only queues it, and the process dies when a thread takes it (get_signal).
+        if (!fatal || s.GroupExit || sig != Sig.SIGKILL && BlockedByAll(sig, t, group)) return;
         s.GroupExit = true;
         for (var th = s.FirstThread; th is not null; th = th.NextThread) th.Pending |= Sig.Bit(Sig.SIGKILL);
+    }
+
+    /// <summary>Every thread that could take the signal is known to block it: the task itself, or for a process-wide one every live thread.</summary>
+    private static bool BlockedByAll(int sig, TaskStruct t, bool group)
+    {
+        ulong bit = Sig.Bit(sig);
+        if (!group) return t.MaskKnown && (t.Blocked & bit) != 0;
+        for (var th = t.Signal!.FirstThread; th is not null; th = th.NextThread)
+            if (!th.Exited && !(th.MaskKnown && (th.Blocked & bit) != 0)) return false;
+        return true;
     }
 
     /// <summary>

@@ -143,4 +143,20 @@ public sealed class SilentDequeueTests
         traced.Apply(new Signal { Tid = 100, Comm = "sh", Record = new SignalRecord(Scenario.SIGCHLD, 1, D, 4, true) });
         Assert.Null(Result(Kill(traced, SIGUSR1), SIGUSR1));
     }
+
+    [Fact]
+    public void A_killing_signal_sent_while_blocked_is_queued_not_fatal_so_the_next_finds_it_pending()
+    {
+        // traces/captures/x-blocked-fatal.txt: python3 blocks SIGUSR2 (default action: terminate).
+        var s = Shell();
+        const int SIGUSR2 = 12;
+        s.SigAction(100, SIGUSR2, Handler.Default);
+        s.SigAction(100, Scenario.SIGTERM, Handler.Default);
+        s.Apply(new SigMask { Tid = 100, Comm = "sh", Blocked = 1UL << (SIGUSR2 - 1) });
+        Assert.Equal(D, Result(Kill(s, SIGUSR2), SIGUSR2));
+        Assert.Equal(P, Result(Kill(s, SIGUSR2), SIGUSR2));
+        // One not blocked kills at once: the process takes no more.
+        Assert.Equal(D, Result(Kill(s, Scenario.SIGTERM), Scenario.SIGTERM));
+        Assert.Equal(SignalResult.Ignored, Result(Kill(s, Scenario.SIGTERM), Scenario.SIGTERM));
+    }
 }
