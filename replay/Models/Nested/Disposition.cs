@@ -26,7 +26,7 @@ internal static class Sig
 {
     public const int SIGHUP = 1, SIGKILL = 9, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23, SIGWINCH = 28;
     public const int NSIG = 64;
-    public const int SI_KERNEL = 128, SI_USER = 0, SI_TIMER = -2, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_TRAPPED = 4, CLD_STOPPED = 5;
+    public const int SI_KERNEL = 128, SI_USER = 0, SI_TIMER = -2, SI_TKILL = -6, CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_TRAPPED = 4, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
     /// <summary>SA_NOCLDWAIT: children are reaped at once, SIGCHLD still sent.</summary>
     public const ulong SA_NOCLDWAIT = 2;

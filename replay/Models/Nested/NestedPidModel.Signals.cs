@@ -381,6 +381,8 @@ public sealed partial class NestedPidModel
         // A ptrace stop notice (CLD_TRAPPED): the sender is ptraced by its recipient. A group
         // stop's (CLD_STOPPED) may be a tracer's too (pair/tracefs: strace's child stops before
         // exec, then strace's SIGCONT to it is delivered, not ignored): it might be traced.
+        // A stop's or a continue's notice: the sender's process has stopped.
+        if (r.Sig == Sig.SIGCHLD && r.Code is Sig.CLD_STOPPED or Sig.CLD_CONTINUED && sender?.Signal is { } stopped) stopped.JobControlSeen = true;
         if (r.Sig == Sig.SIGCHLD && r.Code == Sig.CLD_TRAPPED && sender is { Exited: false })
         {
             // A tracer may have cancelled a signal the sender took: nothing of its queues is sure.
@@ -519,6 +521,8 @@ public sealed partial class NestedPidModel
             SeeOnlyNotice(s);
             s.SigchldTaken++;
         }
+        // A stop signal taken at its default action stops the process (do_signal_stop).
+        if (Sig.KernelStop(d.Sig) && d.Handler is Handler.Default or Handler.Unknown) s.JobControlSeen = true;
         // A fatal default action is reported as SIGKILL with handler 0 (NOTES.md): it says nothing of the real signal's handler.
         if (d.Sig == Sig.SIGKILL)
         {

@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 10;
+    public const int StateVersion = 11;
 
     public byte[] Snapshot()
     {
@@ -109,6 +109,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.SharedSure);
                 w.Write(s.DequeuesSeen);
                 w.Write(s.TimedWaited);
+                w.Write(s.JobControlSeen);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -224,6 +225,7 @@ public sealed partial class NestedPidModel
             s.SharedSure = r.ReadUInt64();
             s.DequeuesSeen = r.ReadBoolean();
             s.TimedWaited = r.ReadBoolean();
+            s.JobControlSeen = r.ReadBoolean();
             sigThreads[i] = ReadList(r);
         }
 

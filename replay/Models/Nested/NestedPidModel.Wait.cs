@@ -137,6 +137,11 @@ public sealed partial class NestedPidModel
                 }
             }
         }
+        if (scan.StopUnknown)
+        {
+            o.Note = "whether a stopped or continued child is reported (WUNTRACED, WCONTINUED) is not followed";
+            return null;
+        }
         var zombie = scan.Zombie;
         // exit_notify makes the zombie an unrecorded while after sched_process_exit, where the
         // exit's event stands (fresh/pool.capture: wait4(pid, WNOHANG) = 0 between a child's
@@ -170,6 +175,9 @@ public sealed partial class NestedPidModel
         /// <summary>Some child matched; some child's match depends on an exit signal not known; which one may be reaped is not known.</summary>
         public bool Eligible, MaybeEligible, Unknown;
 
+        /// <summary>A matching child has stopped or continued at some time: a WUNTRACED or WCONTINUED wait may report it.</summary>
+        public bool StopUnknown;
+
         /// <summary>Matching children that are zombies.</summary>
         public int Dead;
 
@@ -191,6 +199,9 @@ public sealed partial class NestedPidModel
         if (match == 0) return;
         scan.Eligible = true;
         var cs = c.Signal!;
+        // wait_task_stopped and wait_task_continued report a child that stopped or went on, once
+        // each, and reap nothing: which stop or continue is still unreported is not followed.
+        if ((options & (WUNTRACED | WCONTINUED)) != 0 && cs.JobControlSeen && !cs.Dead) scan.StopUnknown = true;
         // A zombie is one whose parent was told: a dying init still waiting for its namespace is not
         // one yet, and when it becomes one is not known while an orphan there has no known parent.
         bool dyingInit = c.Placed && c.Ns.DyingInit == c;

@@ -45,7 +45,7 @@ public sealed partial class NestedPidModel : IPidModel
     private const int EPERM = 1, ESRCH = 3, EINTR = 4, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17,
         EINVAL = 22, ENOSPC = 28, ERESTARTSYS = 512;
 
-    private const int WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000, WNOTHREAD = 0x20000000, WALL = 0x40000000, WCLONE = unchecked((int)0x80000000);
+    private const int WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000, WNOTHREAD = 0x20000000, WALL = 0x40000000, WCLONE = unchecked((int)0x80000000);
 
     /// <summary>Answers of the internal lookups: found, names nothing, or depends on what the capture did not show.</summary>
     private enum Lookup : byte { Found, None, Unknown }

@@ -226,6 +226,9 @@ internal sealed class SignalStruct
     /// <summary>A thread of this process entered rt_sigtimedwait, which takes signals with no line.</summary>
     public bool TimedWaited;
 
+    /// <summary>The process has stopped (a stop signal taken at its default action, or its CLD_STOPPED or CLD_CONTINUED notice seen).</summary>
+    public bool JobControlSeen;
+
     /// <summary>Whether a signal queued on this process stays queued until a line of the capture shows it taken.</summary>
     public bool QueueFollowed => DequeuesSeen && !TimedWaited;
 
@@ -344,7 +347,7 @@ internal sealed class SignalStruct
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = SharedSure = 0;
-        DequeuesSeen = TimedWaited = false;
+        DequeuesSeen = TimedWaited = JobControlSeen = false;
         SigchldTaken = NoticeEpoch = 0;
         NoticeBehindPending = false;
         Array.Clear(Action);

@@ -262,4 +262,24 @@ public sealed class ReapingTests
         Assert.Equal([(100, D)], Scenario.Sent(exit, Scenario.SIGCHLD));
         Assert.Equal((Verdict.Predicted, -10L), (s.Wait(100, pid: 201, ret: -10).Verdict, s.Wait(100, pid: 202, ret: -10).Ret));
     }
+
+    [Fact]
+    public void A_WUNTRACED_wait_among_children_that_have_stopped_is_unknown_as_it_may_report_a_stop()
+    {
+        // traces/captures/y-stopped-child.txt: bash (job control) stops its background job and
+        // lets it go on; its wait4(-1, WNOHANG|WUNTRACED|WCONTINUED) returns each stopped child.
+        const int WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, SIGSTOP = 19;
+        var s = Host();
+        s.Fork(100, 200);
+        // Before any stop: nothing to report, nothing to reap.
+        var none = s.Wait(100, options: WNOHANG | WUNTRACED | WCONTINUED, ret: 0);
+        Assert.Equal((Verdict.Predicted, 0L), (none.Verdict, none.Ret));
+        s.Deliver(200, SIGSTOP, Handler.Default);
+        var stopped = s.Wait(100, options: WNOHANG | WUNTRACED | WCONTINUED, ret: 200);
+        Assert.Equal(Verdict.UnknownState, stopped.Verdict);
+        Assert.StartsWith("whether a stopped or continued child is reported", stopped.Note);
+        // Without WUNTRACED or WCONTINUED a stop is never reported: the answer is known.
+        var running = s.Wait(100, options: WNOHANG, ret: 0);
+        Assert.Equal((Verdict.Predicted, 0L), (running.Verdict, running.Ret));
+    }
 }
