@@ -56,6 +56,14 @@ public sealed class TracepointAssembler
     /// <summary>How long (trace time) an exit waits for the SIGCHLD its context sends, unless it is tearing down a namespace.</summary>
     public const long ExitGraceNs = 50_000_000;
 
+    /// <summary>
+    /// How long (trace time) an exit stays after the notice taken for its own, for another to the
+    /// same process from its context: then the first was a zombie orphan's, told to its new reaper
+    /// (forget_original_parent, just before the exit's own do_notify_parent), which was the dying
+    /// task's parent too. Both come in one exit_notify, microseconds apart.
+    /// </summary>
+    public const long NoticeRunNs = 1_000_000;
+
     // Tasks by global tid: the living, and the dead whose exit may still collect signals.
     private readonly Dictionary<int, TaskState> _tasks = [];
     // Events in output order: complete ones as they are, the others in a slot; the head leaves once it is complete.
@@ -490,7 +498,20 @@ public sealed class TracepointAssembler
             // do_notify_parent is the last thing an exit does (kernel/exit.c, exit_notify); the
             // zombie orphans forget_original_parent handed on just before are told of to their
             // new reaper first (fresh/pgkill.capture: sh-26567's two notices to 1, then its own).
-            if (own) exit.Close();
+            if (own)
+            {
+                exit.Close();
+                task.ToldExit = exit;
+                exit.OwnNoticeTo = record.To;
+                exit.ReadyAt = Math.Max(exit.ReadyAt, line.Time + NoticeRunNs);
+            }
+            return;
+        }
+        if (task is { Dead: true, ToldExit: { Left: false } closed } && IsExitNotice(record) && record.To == closed.OwnNoticeTo && line.Time <= closed.ReadyAt)
+        {
+            // The notice taken for the exit's own was an orphan's: this one is (see NoticeRunNs).
+            closed.Signals.Add(record);
+            closed.ReadyAt = Math.Max(closed.ReadyAt, line.Time + NoticeRunNs);
             return;
         }
         AppendSignal(record, line, task);
@@ -715,6 +736,8 @@ public sealed class TracepointAssembler
         public long ReadyAt;
         /// <summary>It has left the output.</summary>
         public bool Left;
+        /// <summary>An exit closed on a notice taken for its own: the process that notice went to.</summary>
+        public int OwnNoticeTo;
         /// <summary>The count of entries in the output once it was placed: more since means it is no longer the last.</summary>
         public long PlacedAt;
 
@@ -754,6 +777,7 @@ public sealed class TracepointAssembler
             (Done, other.Done) = (other.Done, Done);
             (Teardown, other.Teardown) = (other.Teardown, Teardown);
             (ReadyAt, other.ReadyAt) = (other.ReadyAt, ReadyAt);
+            (OwnNoticeTo, other.OwnNoticeTo) = (other.OwnNoticeTo, OwnNoticeTo);
             (_taken, other._taken) = (other._taken, _taken);
             (_owner, other._owner) = (other._owner, _owner);
             Repoint(_owner, other, this);
@@ -820,6 +844,8 @@ public sealed class TracepointAssembler
         public Slot? CallSlot;
         /// <summary>The exit waiting for the signals its context sends.</summary>
         public Slot? ExitSlot;
+        /// <summary>The exit closed on the notice taken for its own, while it may still take another (<see cref="NoticeRunNs"/>).</summary>
+        public Slot? ToldExit;
         /// <summary>task_newtask's flags, for the fork line that follows.</summary>
         public ulong NewTaskFlags;
         /// <summary>This thread's own exit(code) status, when it called exit.</summary>

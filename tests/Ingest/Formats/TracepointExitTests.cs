@@ -37,6 +37,18 @@ public sealed class TracepointExitTests
     }
 
     [Fact]
+    public void An_exit_whose_parent_is_also_its_orphans_reaper_takes_both_notices()
+    {
+        // traces/captures/z-orphan-notices.txt: perl, whose parent is init, leaves a zombie child
+        // and is killed: init hears of the zombie (code 1), then of perl (code 2), 1 us apart. The
+        // first alone looked like perl's own, and the second went out as a signal of its own.
+        var events = Read("traces/captures/z-orphan-notices.txt");
+        var perl = Assert.Single(events.OfType<Exit>(), x => x.Comm == "perl" && x.Signals.Any(r => r.To == 1 && r.Code == 2));
+        Assert.Equal([(17, 1, 1), (17, 1, 2)], perl.Signals.Select(r => (r.Sig, r.To, r.Code)));
+        Assert.DoesNotContain(events.OfType<Signal>(), g => g.Tid == perl.Tid);
+    }
+
+    [Fact]
     public void Forks_come_in_the_order_their_pids_were_allocated_not_the_order_they_were_entered()
     {
         // Two chromium processes fork at once in the namespace: 30548's clone is entered at
