@@ -222,7 +222,12 @@ public sealed partial class NestedPidModel
             }
             // At its notice, the exit comes in the order the parent's siglock gave the notices.
             ls.NotifyResult = SendSignal(sig, parent, group: true, Tri.No, cld, o, unordered: !_atNotice && HasOtherChild(parent, leader));
-            if (_atNotice) ls.MarkNotifySeen();
+            if (_atNotice)
+            {
+                ls.MarkNotifySeen();
+                // The parent's next SIGCHLD taken may be this one: it tells nothing of another.
+                if (ls.NotifyResult == (int)SignalResult.Delivered) ps.SeenNoticePending = true;
+            }
         }
         if (!autoreap) return;
         if (reapWhenEmpty) ls.AutoreapWhenEmpty = true;

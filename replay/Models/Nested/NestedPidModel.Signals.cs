@@ -518,7 +518,10 @@ public sealed partial class NestedPidModel
         }
         if (d.Sig == Sig.SIGCHLD)
         {
-            SeeOnlyNotice(s);
+            // A SIGCHLD a notice the capture placed queued may be the one taken: then it shows
+            // nothing of a notice not seen yet.
+            if (!s.SeenNoticePending) SeeOnlyNotice(s);
+            s.SeenNoticePending = false;
             s.SigchldTaken++;
         }
         // A stop signal taken at its default action stops the process (do_signal_stop).

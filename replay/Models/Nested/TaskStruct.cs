@@ -229,6 +229,9 @@ internal sealed class SignalStruct
     /// <summary>The process has stopped (a stop signal taken at its default action, or its CLD_STOPPED or CLD_CONTINUED notice seen).</summary>
     public bool JobControlSeen;
 
+    /// <summary>A child's notice seen in its place (an exit at its notice) queued a SIGCHLD here that no SIGCHLD taken since can have used up.</summary>
+    public bool SeenNoticePending;
+
     /// <summary>Whether a signal queued on this process stays queued until a line of the capture shows it taken.</summary>
     public bool QueueFollowed => DequeuesSeen && !TimedWaited;
 
@@ -347,7 +350,7 @@ internal sealed class SignalStruct
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = SharedSure = 0;
-        DequeuesSeen = TimedWaited = JobControlSeen = false;
+        DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = false;
         SigchldTaken = NoticeEpoch = 0;
         NoticeBehindPending = false;
         Array.Clear(Action);

@@ -282,4 +282,26 @@ public sealed class ReapingTests
         var running = s.Wait(100, options: WNOHANG, ret: 0);
         Assert.Equal((Verdict.Predicted, 0L), (running.Verdict, running.Ret));
     }
+
+    [Fact]
+    public void A_SIGCHLD_taken_after_a_notice_seen_in_place_says_nothing_of_a_notice_not_seen()
+    {
+        // A namespace init's kill -1 ends a child and an orphan at once: the orphan passed
+        // sched_process_exit first, but the child's notice came first (its exit stands there);
+        // the SIGCHLD the init takes is that child's, and its WNOHANG wait finds the orphan not a
+        // zombie yet (a whole-system capture of `unshare --pid --fork sh -c 'sleep 0.2 &
+        // sh -c "sleep 0.1 &"; kill -TERM -1; wait'` among other workloads: wait4 answered 0).
+        const int WNOHANG = 1;
+        var s = Host();
+        s.Fork(100, 200);
+        s.Fork(100, 201);
+        s.Exit(201);
+        s.Apply(new Exit { Tid = 200, Comm = "sh", Group = true, Code = 0, AtNotice = true });
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch);
+        var first = s.Wait(100, options: WNOHANG, ret: 200);
+        Assert.Equal((Verdict.Predicted, 200L), (first.Verdict, first.Ret));
+        var next = s.Wait(100, options: WNOHANG, ret: 0);
+        Assert.Equal(Verdict.UnknownState, next.Verdict);
+        Assert.StartsWith("whether the dead child's parent had been told yet", next.Note);
+    }
 }
