@@ -170,8 +170,18 @@ public static class TracefsCapture
             // Only this process's threads and, through event-fork, their descendants: the command
             // and everything it starts. This process's own few calls come along.
             instance.Write("options/event-fork", "1");
-            var tids = Directory.GetDirectories("/proc/self/task").Select(System.IO.Path.GetFileName);
-            instance.Write("set_event_pid", string.Join(' ', tids));
+            // event-fork follows the children of listed tasks only: a thread the runtime starts
+            // while the list is read and written would escape it, and with it every signal it
+            // takes. So the list is written again until it holds every thread there is; a thread
+            // started after that is a listed thread's child.
+            var listed = new SortedSet<int>();
+            for (int round = 0; round < 16; round++)
+            {
+                var tids = Directory.GetDirectories("/proc/self/task").Select(d => int.Parse(System.IO.Path.GetFileName(d), CultureInfo.InvariantCulture)).ToList();
+                if (round > 0 && tids.All(listed.Contains)) break;
+                listed.UnionWith(tids);
+                instance.Write("set_event_pid", string.Join(' ', listed));
+            }
         }
         return missing;
     }

@@ -151,7 +151,7 @@ public sealed class CaptureInstanceTests
             var with = Replayer.Replay.Validation.Validator.Run("live", "nested", events);
             var without = Replayer.Replay.Validation.Validator.Run("live", "nested",
                 CaptureFiles.ReadEdited(output, lines => lines.Where(l => !l.StartsWith("# sigaction:", StringComparison.Ordinal))));
-            Assert.Equal(0, with.Disagreed);
+            Assert.True(with.Disagreed == 0, $"{with.Disagreed} disagreed, kept at {output}: " + string.Join("; ", with.Disagreements));
             Assert.True(with.ByKind["wait"].Agreed > without.ByKind["wait"].Agreed,
                 $"waits agreed: {with.ByKind["wait"].Agreed} with the actions, {without.ByKind["wait"].Agreed} without");
         }
@@ -191,7 +191,7 @@ public sealed class CaptureInstanceTests
             Assert.Equal(SignalResult.Delivered, exits[0].Signals.Single(r => r.Sig == 17).Result);
             Assert.Equal(SignalResult.Ignored, exits[1].Signals.Single(r => r.Sig == 17).Result);
             var with = Replayer.Replay.Validation.Validator.Run("live", "nested", events);
-            Assert.Equal(0, with.Disagreed);
+            Assert.True(with.Disagreed == 0, $"{with.Disagreed} disagreed, kept at {output}: " + string.Join("; ", with.Disagreements));
             // The same capture as one without masks: the queued SIGCHLDs are taken for ignored.
             var without = Replayer.Replay.Validation.Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines
                 .Where(l => !l.StartsWith("# sigmask:", StringComparison.Ordinal))
@@ -418,7 +418,7 @@ public sealed class CaptureInstanceTests
             Assert.Equal(4, events.OfType<SigWait>().Count(w => w.Call == SigWaitCall.TimedWait));
             Assert.Single(events.OfType<SigWait>(), w => w.Call == SigWaitCall.SignalFd);
             var with = Validator.Run("live", "nested", events);
-            Assert.Equal(0, with.Disagreed);
+            Assert.True(with.Disagreed == 0, $"{with.Disagreed} disagreed, kept at {output}: " + string.Join("; ", with.Disagreements));
             // The two SIGCHLDs that find the first one pending are predicted, not unknown.
             var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, SilentDequeueCaptureTests.NotFollowed));
             Assert.Equal(2, with.Agreed - without.Agreed);
