@@ -68,7 +68,7 @@ public sealed partial class NestedPidModel
     /// </summary>
     private void ForgetAutoreaped(TaskStruct cur, Wait w, Outcome o)
     {
-        if (w.Pid is 0 or < -1 or int.MinValue) return;
+        if (w.Pid is 0 or < -1) return;
         for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
         {
             if ((w.Options & WNOTHREAD) != 0 && th != cur) continue;
