@@ -29,6 +29,8 @@ public enum EventKind : byte
     SigMask,
     /// <summary>The acting thread began a call that takes signals off its queues without a signal_deliver line (rt_sigtimedwait, signalfd).</summary>
     SigWait,
+    /// <summary>The acting process began its group exit (exit_group) here, its Exit placed later: signals sent to it from here on are dropped.</summary>
+    Exiting,
 }
 
 /// <summary>
@@ -368,6 +370,20 @@ public sealed record SigWait : PidEvent
 {
     public override EventKind Kind => EventKind.SigWait;
     public SigWaitCall Call { get; init; }
+    public override int RecordedAnswers => 0;
+}
+
+/// <summary>
+/// The acting thread's process began its group exit here (do_group_exit sets SIGNAL_GROUP_EXIT,
+/// kernel/exit.c), and its <see cref="Exit"/> comes later in the stream: a namespace init's exit is
+/// placed where its teardown's SIGKILLs are (zap_pid_ns_processes, from exit_notify), and what
+/// came to it in between found it exiting: prepare_signal (kernel/signal.c) drops every signal
+/// sent to a group exiting, an orphan's exit notice among them. A capture writes one only where
+/// such a signal came; elsewhere the Exit stands where the exit began.
+/// </summary>
+public sealed record Exiting : PidEvent
+{
+    public override EventKind Kind => EventKind.Exiting;
     public override int RecordedAnswers => 0;
 }
 

@@ -189,6 +189,8 @@ public static partial class NativeJson
             case SigWait sw:
                 sink.Name(Key.Call, AllCalls, SigWaitCallsAt + (int)sw.Call);
                 break;
+            case Exiting:
+                break;
             case Container c:
                 sink.Name(Key.Action, ContainerActions, (int)c.Action);
                 sink.String(Key.Id, c.Id);
@@ -821,6 +823,7 @@ public static partial class NativeJson
                     Call = _call >= 0 ? Call(Names.CredCalls, CredCall.SetUid, "setcred") : throw new FormatException("setcred without \"call\""),
                     Ruid = _ruid, Euid = _euid, Suid = _suid,
                 },
+                EventKind.Exiting => new Exiting(),
                 EventKind.SigMask => new SigMask { Blocked = _blocked ?? throw new FormatException("sigmask without \"blocked\"") },
                 EventKind.SigWait => new SigWait
                 {
@@ -908,7 +911,7 @@ public static partial class NativeJson
     public static class Names
     {
         public static readonly string[] Kinds =
-            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask", "sigwait"];
+            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask", "sigwait", "exiting"];
         public static readonly string[] ForkCalls = ["clone", "clone3", "fork", "vfork"];
         public static readonly string[] Handlers = ["unknown", "default", "ignore", "catch"];
         public static readonly string[] GetIdCalls = ["getpid", "getppid", "getpgid", "getpgrp", "getsid", "gettid"];

@@ -87,7 +87,7 @@ public sealed partial class BinaryEventTests
         [
             new TaskSnapshot(), new Fork(), new Exec(), new Exit(), new SetPgid(), new SetSid(), new SigAction(), new Prctl(),
             new GetId(), new Kill(), new Wait(), new Unshare(), new SetNs(), new Signal(), new Deliver(), new Container { Id = "" },
-            new SetCred(), new SigMask(), new SigWait(),
+            new SetCred(), new SigMask(), new SigWait(), new Exiting(),
         ];
         PidEvent[] full =
         [
@@ -193,7 +193,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(19 + 2 * 46, events);
+        Assert.Equal(20 + 2 * 46, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -362,9 +362,9 @@ public sealed partial class BinaryEventTests
         Assert.Contains("is not a pid", Reason(Tid, 1, Kind, 5, End));
         Assert.Contains("missing \"tid\"", Reason(Kind, 5, End));
         Assert.Contains("missing \"kind\"", Reason(Tid, 10, End));
-        Assert.Contains("has no value number 19", Reason(Tid, 10, Kind, 19, End));
+        Assert.Contains("has no value number 20", Reason(Tid, 10, Kind, 20, End));
         Assert.Contains("sigwait without \"call\"", Reason(Tid, 10, Kind, 18, End));
-        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 19, End));
+        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 20, End));
         Assert.Contains("not UTF-8", Reason(Tid, 10, Comm, 2, 0xC3, 0x28, Kind, 5, End));
         Assert.Contains("where 1 are left", Reason(Tid, 10, Comm, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, End));
         Assert.Contains("neither true (1) nor false (0)", Reason(Tid, 10, Adopted, 2, Kind, 0, End));

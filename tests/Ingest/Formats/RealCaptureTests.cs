@@ -20,7 +20,9 @@ public sealed class RealCaptureTests
             Assert.True(raw.Answers[kind] == answers, $"{kind}: {answers} answers, the raw text has {raw.Answers[kind]}");
         }
         foreach (var kind in events.Select(e => e.Kind).Distinct())
-            Assert.True(kind is EventKind.Snapshot or EventKind.Signal or EventKind.SigMask || raw.Events.ContainsKey(kind), $"{kind} events the raw text has none of");
+            Assert.True(kind is EventKind.Snapshot or EventKind.Signal or EventKind.SigMask or EventKind.Exiting || raw.Events.ContainsKey(kind), $"{kind} events the raw text has none of");
+        // An Exiting event stands where a group exit began whose Exit moved on: at most one per group exit.
+        Assert.True(events.Count(e => e.Kind == EventKind.Exiting) <= events.OfType<Exit>().Count(x => x.Group), "more Exiting events than group exits");
         // A mask line becomes an event where it changes a traced thread's mask: at most one each.
         int maskLines = raw.MaskLines;
         int masks = events.Count(e => e.Kind == EventKind.SigMask);
