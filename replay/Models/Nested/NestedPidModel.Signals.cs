@@ -494,6 +494,13 @@ public sealed partial class NestedPidModel
         s.DropSure();
     }
 
+    /// <summary>do_group_exit begun, its Exit placed later: SIGNAL_GROUP_EXIT, and prepare_signal drops what comes from here on.</summary>
+    private void ApplyExiting(PidEvent ev, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (_host.Idr.TryGetValue(ev.Tid, out var t) && t.Hashed && t.Signal?.Leader is not null) t.Signal.GroupExit = true;
+    }
+
     /// <summary>signal_deliver: the signal left the queue; its handler (when shown) is a fact.</summary>
     private void ApplyDeliver(Deliver d, Outcome o)
     {

@@ -137,6 +137,7 @@ public sealed partial class NestedPidModel : IPidModel
             case SetCred c: ApplySetCred(c, outcome); break;
             case SigMask m: ApplySigMask(m, outcome); break;
             case SigWait w: ApplySigWait(w, outcome); break;
+            case Exiting: ApplyExiting(ev, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
         // pid_nr_ns is a level compare and one load in either era: one probe per number shown.

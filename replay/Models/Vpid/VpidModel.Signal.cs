@@ -49,7 +49,8 @@ public sealed partial class VpidModel
         foreach (var r in _recorded.Span)
             if (r.Sig == sig && r.To == to && (r.Result is not (SignalResult.Delivered or SignalResult.Ignored) || !IsVpsInit(leader)))
                 return r.Result;
-        if (view.State == TaskState.Zombie)
+        // prepare_signal: a process exiting (SIGNAL_GROUP_EXIT) drops what comes to it.
+        if (view.State == TaskState.Zombie || leader.GroupExiting)
             return SignalResult.Ignored;
         if (_options.Ptraced && sig != SIGKILL)
             return SignalResult.Delivered;
@@ -78,6 +79,13 @@ public sealed partial class VpidModel
         if (!_tasks.TryGetValue(ev.Tid, out var t)) return;
         t.Blocked = ev.Blocked;
         t.MaskKnown = true;
+    }
+
+    /// <summary>exit_group begun, its Exit placed later: from here the process drops every signal sent to it.</summary>
+    private void BeginGroupExit(PidEvent ev, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (_tasks.TryGetValue(ev.Tid, out var t)) t.Leader.GroupExiting = true;
     }
 
     private static bool IsVpsInit(VpidTask leader) => leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);

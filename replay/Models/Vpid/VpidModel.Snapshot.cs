@@ -5,7 +5,7 @@ namespace Replayer.Replay.Models.Vpid;
 public sealed partial class VpidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int SnapshotVersion = 7;
+    public const int SnapshotVersion = 8;
 
     /// <summary>
     /// The whole state: VPSs, tasks in process-list order with their threads, children and group
@@ -170,6 +170,7 @@ public sealed partial class VpidModel
         t.Cred = Creds.Read(r);
         t.MaskKnown = r.ReadBoolean();
         t.Blocked = r.ReadUInt64();
+        t.GroupExiting = r.ReadBoolean();
         _tasks.Add(t.Tid, t);
         _byPid[t.Pid] = t;
         return t;
@@ -193,6 +194,7 @@ public sealed partial class VpidModel
         w.Write(t.NestedNr); w.Write(t.Notifier);
         t.Cred.Write(w);
         w.Write(t.MaskKnown); w.Write(t.Blocked);
+        w.Write(t.GroupExiting);
     }
 
     public void Restore(ReadOnlySpan<byte> snapshot)

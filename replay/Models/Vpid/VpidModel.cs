@@ -185,6 +185,7 @@ public sealed partial class VpidModel : IPidModel
             case EventKind.Container: ContainerEvent((Container)ev, outcome); break;
             case EventKind.SetCred: SysSetCred((SetCred)ev, outcome); break;
             case EventKind.SigMask: SetMask((SigMask)ev, outcome); break;
+            case EventKind.Exiting: BeginGroupExit(ev, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
     }

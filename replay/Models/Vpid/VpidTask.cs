@@ -126,6 +126,8 @@ internal sealed class VpidTask
     public ulong Blocked;
     /// <summary>The capture follows masks and gave this thread's: a blocked signal is never ignored.</summary>
     public bool MaskKnown;
+    /// <summary>On a leader: the process began its group exit before the Exit the trace places later (an Exiting event): signals to it are dropped.</summary>
+    public bool GroupExiting;
 
     public void Clear()
     {
@@ -152,6 +154,6 @@ internal sealed class VpidTask
         DidExec = false;
         EnteredUnnamed = Unplaced = NestedNs = ChildrenNested = false;
         Blocked = 0;
-        MaskKnown = false;
+        MaskKnown = GroupExiting = false;
     }
 }
