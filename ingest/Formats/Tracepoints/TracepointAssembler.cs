@@ -415,7 +415,7 @@ public sealed class TracepointAssembler
         // A call still waiting for its exit line will not get one: the task died in it.
         task.EndCall();
         task.Group.Live--;
-        if (task.ParentTid > 0 && _tasks.TryGetValue(task.ParentTid, out var parent)) parent.LastChildExit = line.Time;
+        NoteChildExit(task, line.Time);
         bool group = line.A1 >= 0 ? line.A1 == 1 : task.Group.Live <= 0;
         var exit = Stamp(new Exit { Group = group, Code = task.ExitCode ?? task.Group.ExitCode }, task, line);
         // Only a whole-group exit notifies a parent (a leader with live threads waits for the last
@@ -428,6 +428,28 @@ public sealed class TracepointAssembler
         }
         task.ExitSlot = _lastGroupExit = Hold(exit, task);
     }
+
+    /// <summary>
+    /// Tells the exiting task's parent that a child of its died now, and, while that parent is dead
+    /// too, the parent's parent, and so on up to the first live one: a dead parent's children were
+    /// handed on (forget_original_parent) to an ancestor, a namespace init among them, whose exit
+    /// must then not move past this one (traces/captures/ab-orphan-teardown.txt: an init's orphan,
+    /// whose parent died earlier, takes its SIGKILL after the init's sched_process_exit and before its
+    /// notice; the teardown had found it dying and sent it nothing).
+    /// </summary>
+    private void NoteChildExit(TaskState task, long time)
+    {
+        int parentTid = task.ParentTid;
+        for (int depth = 0; depth < MaxReaperWalk && parentTid > 0 && _tasks.TryGetValue(parentTid, out var parent); depth++)
+        {
+            parent.LastChildExit = time;
+            if (!parent.Dead) break;
+            parentTid = parent.ParentTid;
+        }
+    }
+
+    /// <summary>Dead ancestors <see cref="NoteChildExit"/> looks through, at most.</summary>
+    private const int MaxReaperWalk = 64;
 
     // ---- signals --------------------------------------------------------------------------
 
@@ -464,7 +486,16 @@ public sealed class TracepointAssembler
                 // namespace that died in between are dead when the teardown signals them
                 // (fresh/chromium-ns2.capture: two zygotes exit 20 ms after the last browser
                 // thread's sched_process_exit and 3 ms before its SIGKILLs, which find them exiting).
+                // A signal that came to the init in between found it exiting and was dropped (an
+                // orphan's notice: traces/captures/aa-notice-to-dying-init.txt): where the exit was,
+                // an Exiting event says the group exit had begun.
+                var began = exit;
                 exit = MoveExit(exit, task, line);
+                if (task.Group.LastSignalled > began.Event.Time)
+                {
+                    began.Event = new Exiting { Host = began.Event.Host, Time = began.Event.Time, Tid = began.Event.Tid, Comm = began.Event.Comm };
+                    began.Dropped = false;
+                }
             }
             bool own = IsExitNotice(record) && IsOwnNotice(task, record);
             if (own && !exit.Teardown && (task.Group.LastSignalled <= exit.Event.Time && task.LastChildExit <= exit.Event.Time
