@@ -325,6 +325,9 @@ public sealed partial class NestedPidModel
         var alive = FindAliveThread(father.Signal!, father);
         if (alive is not null) return alive;
         var fs = father.Signal!;
+        // A namespace's init torn down keeps its children: the walk looks for a subreaper among
+        // ancestors at the father's level, and an init's parent is always outside its namespace.
+        if (childReaper is not null && childReaper.Signal == fs && father.Placed && father.Ns.Level > 0) return childReaper;
         if (fs.HasChildSubreaper != Tri.No)
         {
             int level = father.Ns.Level;
@@ -366,7 +369,8 @@ public sealed partial class NestedPidModel
     /// zap_pid_ns_processes: the dying init ignores SIGCHLD from now on (its killed children reap
     /// themselves), the namespace takes no new task, and every other task of it and of its
     /// descendants gets SIGKILL (SI_KERNEL) in ascending order of their numbers in it, from 2,
-    /// skipping those already dying of SIGKILL. The init's parent hears of it when the namespace is empty.
+    /// skipping those already dying of SIGKILL, and its zombie children are reaped. The init's parent
+    /// hears of it when the namespace is empty.
     /// </summary>
     private void ZapPidNsProcesses(PidNamespace ns, TaskStruct init, Outcome o)
     {
@@ -387,5 +391,15 @@ public sealed partial class NestedPidModel
             SendSignal(Sig.SIGKILL, t, group: true, Tri.Yes, Sig.SI_KERNEL, o);
             if (o.Signals.Count > before && o.Signals[before].Result == SignalResult.Delivered) o.Killed.Add(t.Tid);
         }
+        // Then kernel_wait4(-1, __WALL) until ECHILD: a child already a zombie is reaped at once. Its
+        // notice came before SIGCHLD was set to SIG_IGN above, or found the init exiting and was
+        // dropped (an orphan of the init dying of the same kill(-1)); the others reap themselves.
+        for (var th = s.FirstThread; th is not null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null;)
+            {
+                var next = c.NextSibling;
+                if (c.IsLeader && c.Hashed && c.Signal is { Dead: true }) Reap(c, o);
+                c = next;
+            }
     }
 }

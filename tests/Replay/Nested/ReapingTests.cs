@@ -304,4 +304,59 @@ public sealed class ReapingTests
         Assert.Equal(Verdict.UnknownState, next.Verdict);
         Assert.StartsWith("whether the dead child's parent had been told yet", next.Note);
     }
+
+    [Fact]
+    public void A_notice_to_an_init_that_began_its_exit_is_dropped_and_the_teardown_reaps_the_zombie_it_left()
+    {
+        // aa-notice-to-dying-init and a whole-system mix: an init's child dies after the init's
+        // exit_group and before its teardown. Its notice is dropped (SIGNAL_GROUP_EXIT), so it is
+        // no autoreap: the child stays a zombie until zap_pid_ns_processes' kernel_wait4 reaps it.
+        var s = Host();
+        s.Fork(100, 200);
+        s.Exec(200);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Default);
+        s.Unshare(200);
+        s.Fork(200, 201);
+        s.SigAction(201, Scenario.SIGCHLD, Handler.Catch);
+        Assert.Equal(2, s.Fork(201, 202).Ret);
+        // The host kills both (kill(-1, SIGKILL) as in the mix); the init takes it first.
+        Assert.Equal([(201, D), (202, D)], Scenario.Sent(s.Kill(100, -1, Scenario.SIGKILL), Scenario.SIGKILL).Where(x => x.To >= 201).ToArray());
+        s.Deliver(201, Scenario.SIGKILL, Handler.Default);
+        Assert.Equal(Verdict.NotApplicable, s.Apply(new Exiting { Tid = 201, Comm = "sh" }).Verdict);
+        s.Deliver(202, Scenario.SIGKILL, Handler.Default);
+        var notice = s.Apply(new Exit { Tid = 202, Comm = "sleep", Group = true, Code = 15, AtNotice = true });
+        Assert.Equal([(201, I)], Scenario.Sent(notice, Scenario.SIGCHLD));
+        var teardown = s.Exit(201);
+        Assert.Equal([(202, I)], Scenario.Sent(teardown, Scenario.SIGKILL));
+        Assert.Equal([(200, I)], Scenario.Sent(teardown, Scenario.SIGCHLD));
+        // Reaped, not handed on: the init keeps no zombie to reparent to itself.
+        Assert.Empty(teardown.Reparented);
+        // The zombie is gone with the teardown, and the init is a zombie its parent reaps.
+        Assert.Equal(-1, s.Model.NumberOf(100, 202, IdKind.Pid));
+        Assert.Equal(201, s.Wait(200).Ret);
+    }
+
+    [Fact]
+    public void A_torn_down_init_keeps_its_live_children_whatever_its_ancestors_subreapers()
+    {
+        // find_new_reaper looks for a subreaper among ancestors at the init's own level, and an
+        // init's parent is outside its namespace: its children stay with it, known, even where
+        // whether an ancestor is a subreaper is not (an init whose parent the capture lost).
+        var s = Host();
+        s.Fork(100, 200);
+        s.Unshare(200);
+        s.Fork(200, 201);
+        s.SigAction(201, Scenario.SIGCHLD, Handler.Catch);
+        Assert.Equal(2, s.Fork(201, 202).Ret);
+        // The unshare dies first: whether a host subreaper adopts the init is not known.
+        Assert.Contains("subreaper", s.Exit(200).Note ?? "", StringComparison.Ordinal);
+        var teardown = s.Exit(201);
+        Assert.Equal([202], teardown.Killed);
+        // Kept by the init, which reaps it: what the report shows as where it went.
+        Assert.Equal([new Reparent(202, 201)], teardown.Reparented);
+        Assert.DoesNotContain("subreaper", teardown.Note ?? "", StringComparison.Ordinal);
+        // Its child dies of the SIGKILL and reaps itself (SIGCHLD is SIG_IGN now).
+        Assert.Empty(s.Exit(202, code: 9).Signals);
+        Assert.Equal(-1, s.Model.NumberOf(100, 202, IdKind.Pid));
+    }
 }
