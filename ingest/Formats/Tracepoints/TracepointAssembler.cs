@@ -489,13 +489,7 @@ public sealed class TracepointAssembler
                 // A signal that came to the init in between found it exiting and was dropped (an
                 // orphan's notice: traces/captures/aa-notice-to-dying-init.txt): where the exit was,
                 // an Exiting event says the group exit had begun.
-                var began = exit;
-                exit = MoveExit(exit, task, line);
-                if (task.Group.LastSignalled > began.Event.Time)
-                {
-                    began.Event = new Exiting { Host = began.Event.Host, Time = began.Event.Time, Tid = began.Event.Tid, Comm = began.Event.Comm };
-                    began.Dropped = false;
-                }
+                exit = MoveGroupExit(exit, task, line);
             }
             bool own = IsExitNotice(record) && IsOwnNotice(task, record);
             if (own && !exit.Teardown && (task.Group.LastSignalled <= exit.Event.Time && task.LastChildExit <= exit.Event.Time
@@ -536,6 +530,15 @@ public sealed class TracepointAssembler
                 exit.OwnNoticeTo = record.To;
                 exit.ReadyAt = Math.Max(exit.ReadyAt, line.Time + NoticeRunNs);
             }
+            // A notice to a process that has passed sched_process_exit and whose exit still waits:
+            // that process's exit_notify, which hands its children on, has not run yet (it came to
+            // the process, not to the reaper it would have handed this child to). Its exit moves
+            // here, after the child's (traces/captures/ac-notice-to-exiting-parent.txt: an unshare
+            // killed by its namespace's teardown hears of its own child, the nested init, 0.9 ms
+            // after its sched_process_exit; placed there, the child went to the dying init, which
+            // ignores SIGCHLD, and the model predicted no notice).
+            if (IsExitNotice(record) && recipient is { Dead: true, ExitSlot: { Done: false, Event: Exit { Group: true } } held } && recipient != task)
+                MoveGroupExit(held, recipient, line);
             return;
         }
         if (task is { Dead: true, ToldExit: { Left: false } closed } && IsExitNotice(record) && record.To == closed.OwnNoticeTo && line.Time <= closed.ReadyAt)
@@ -716,6 +719,23 @@ public sealed class TracepointAssembler
 
     // A held event leaves its place for one at the end of the output: the old place is let go.
     /// <summary>An exit placed again at <paramref name="line"/>, with its time: the exit happened there, not at sched_process_exit.</summary>
+    /// <summary>
+    /// Moves a group exit here, later; a signal that came to the group since where it stood found
+    /// it exiting and was dropped (prepare_signal): there, an Exiting event says the group exit
+    /// had begun.
+    /// </summary>
+    private Slot MoveGroupExit(Slot exit, TaskState task, in TraceLine line)
+    {
+        var began = exit;
+        var moved = MoveExit(exit, task, line);
+        if (task.Group.LastSignalled > began.Event.Time)
+        {
+            began.Event = new Exiting { Host = began.Event.Host, Time = began.Event.Time, Tid = began.Event.Tid, Comm = began.Event.Comm };
+            began.Dropped = false;
+        }
+        return moved;
+    }
+
     private Slot MoveExit(Slot exit, TaskState task, in TraceLine line)
     {
         var moved = Move(exit, task);

@@ -16,13 +16,15 @@ public sealed class InitTeardownRaceTests
 {
     private const string Notice = "aa-notice-to-dying-init.txt";
     private const string Teardown = "ab-orphan-teardown.txt";
+    private const string Parent = "ac-notice-to-exiting-parent.txt";
 
     [Fact]
     public void An_orphans_notice_that_comes_after_the_init_began_its_exit_is_dropped_and_so_predicted()
     {
         // The init 5440 calls exit_group at .780751 (sched_process_exit .780763); the orphan 5443's
         // notice comes at .781410 and finds it exiting (res=1); the teardown's SIGKILL to 5443 at
-        // .781509, where the init's exit is placed. An Exiting event stands where the exit began.
+        // .781509. The init's exit comes after the orphan's (at that notice, nothing between it and
+        // the teardown), and an Exiting event stands where the exit began.
         var events = CaptureFiles.Events(Notice);
         var exiting = Assert.Single(events.OfType<Exiting>());
         Assert.Equal((5440, 707_780_763_000L), (exiting.Tid, exiting.Time));
@@ -59,5 +61,26 @@ public sealed class InitTeardownRaceTests
         Assert.Empty(events.OfType<Exiting>());
         var report = Validator.Run("ab", "nested", events);
         Assert.True(report.Clean, $"{report.Disagreed} disagreed, {report.Totals.Unrecorded} predicted signals not recorded");
+    }
+
+    [Fact]
+    public void A_notice_to_a_parent_that_has_not_handed_its_children_on_yet_comes_before_its_exit()
+    {
+        // d-initdeath: the teardown SIGKILLs sh 9122 and unshare 9123 with their children, sleep
+        // 9125 and the nested init 9126. 9122 and 9123 pass sched_process_exit first; their
+        // children's notices come to them 2 to 3 ms later, dropped (res=1): their exit_notify,
+        // which would have handed the children to the dying init (SIGCHLD ignored, so no notice at
+        // all), had not run. Their exits move after those notices, an Exiting event where they were.
+        var events = CaptureFiles.Events(Parent);
+        foreach (var (parent, child) in ((int, int)[])[(9122, 9125), (9123, 9126)])
+        {
+            var notice = Assert.Single(events.OfType<Exit>(), x => x.Tid == child);
+            Assert.Equal([(17, parent, SignalResult.Ignored)], notice.Signals.Select(r => (r.Sig, r.To, r.Result)));
+            var exit = Assert.Single(events.OfType<Exit>(), x => x.Tid == parent);
+            var exiting = Assert.Single(events.OfType<Exiting>(), x => x.Tid == parent);
+            int began = events.IndexOf(exiting), told = events.IndexOf(notice), ended = events.IndexOf(exit);
+            Assert.True(began < told && told < ended, $"{parent}: exiting at {began}, the child's notice at {told}, its exit at {ended}");
+        }
+        Assert.Equal(0, Validator.Run("ac", "nested", events).Disagreed);
     }
 }

@@ -97,12 +97,14 @@ public sealed class TracepointExitTests
         // The last browser thread (16749) passes sched_process_exit at .160642; two zygotes
         // (16742, 16743) exit at .180241 and .180267; its SIGKILLs to the namespace follow from
         // .183904 and find them exiting (res=1). Placed at its sched_process_exit, the exit would
-        // have the teardown signal two live processes.
+        // have the teardown signal two live processes. It stands at .183702, where 16742's notice
+        // came to it (its exit_notify had not run), nothing between that and the teardown.
         var events = Read("traces/fresh/chromium-ns2.capture.gz");
         int teardown = events.FindIndex(e => e is Exit { Tid: 16749 });
         var exit = (Exit)events[teardown];
         Assert.Contains(exit.Signals, r => r.Sig == 9 && r.Code == 128 && r.To == 16742 && r.Result == SignalResult.Ignored);
-        Assert.Equal(50_379_183_904_000L, exit.Time);
+        Assert.Equal(50_379_183_702_000L, exit.Time);
+        Assert.Equal(teardown - 1, events.FindIndex(e => e is Exit { Tid: 16742 }));
         Assert.True(events.FindIndex(e => e is Exit { Tid: 16742 }) < teardown);
         Assert.True(events.FindIndex(e => e is Exit { Tid: 16743 }) < teardown);
     }
