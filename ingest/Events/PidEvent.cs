@@ -225,6 +225,13 @@ public sealed record Exit : PidEvent
     /// been told, from this event on. False for every exit a capture could not place there.
     /// </summary>
     public bool AtNotice { get; init; }
+    /// <summary>
+    /// The exit stands at its notice, in the order the notices had, as with <see cref="AtNotice"/>,
+    /// but a wait of the parent's was under way when the notice came (entered, not returned): it
+    /// may have looked at the children before the notice or after it, so whether the parent's
+    /// wait saw the child dead is not known here. Never set with <see cref="AtNotice"/>.
+    /// </summary>
+    public bool NoticeInWait { get; init; }
     public SignalRecord[] Signals { get => _signals; init => _signals = value; }
     private SignalRecord[] _signals = [];
     public override int RecordedAnswers => base.RecordedAnswers + Signals.Length;

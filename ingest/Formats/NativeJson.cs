@@ -126,6 +126,7 @@ public static partial class NativeJson
                 if (x.Code is int code) sink.Number(Key.Code, code);
                 if (x.Group) sink.True(Key.Group);
                 if (x.AtNotice) sink.True(Key.AtNotice);
+                if (x.NoticeInWait) sink.True(Key.NoticeInWait);
                 if (x.Signals.Length != 0) sink.Signals(Key.Signals, x.Signals);
                 break;
             case SetPgid p:
@@ -435,14 +436,14 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep ShdPnd the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep NoticeInWait the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
         Seq, T, Host, Tid, Comm, Kind, Ret, Tgid, PPid, Pgid, Sid, NsPid, NsPgid, NsSid, PidNs, Adopted, Call, Child, Flags,
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
-        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd,
+        Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
     }
 
     private static string Spelling(Key key) => key switch
@@ -460,7 +461,7 @@ public static partial class NativeJson
         Key.FileKind => "file_kind", Key.FileUid => "file_uid", Key.NoNewPrivs => "no_new_privs",
         Key.Blocked => "blocked", Key.AtNotice => "at_notice", Key.SigIgn => "sig_ign", Key.SigCgt => "sig_cgt",
         Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
-        Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd",
+        Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -652,7 +653,7 @@ public static partial class NativeJson
         private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags, _sigPnd, _shdPnd;
         private int? _exitSignal;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
-        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _enterLost, _dequeuesTraced, _zombie;
+        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _noticeInWait, _enterLost, _dequeuesTraced, _zombie;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
@@ -736,6 +737,7 @@ public static partial class NativeJson
                 case Key.Zombie: _zombie = v.GetBoolean(); break;
                 case Key.SigPnd: _sigPnd = v.GetUInt64(); break;
                 case Key.ShdPnd: _shdPnd = v.GetUInt64(); break;
+                case Key.NoticeInWait: _noticeInWait = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -770,7 +772,7 @@ public static partial class NativeJson
                     Flags = _flags, SetTid = _setTid,
                 },
                 EventKind.Exec => new Exec { Filename = _file ?? "", OldTid = _oldTid, File = (ExecFile)_fileKind, FileUid = _fileUid },
-                EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, AtNotice = _atNotice, Signals = _signals ?? [] },
+                EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, AtNotice = _atNotice, NoticeInWait = _noticeInWait, Signals = _signals ?? [] },
                 EventKind.SetPgid => new SetPgid
                 {
                     Pid = _sawPid ? _pid : throw new FormatException("setpgid without \"pid\""),

@@ -512,10 +512,11 @@ public sealed class TracepointAssembler
                 // A wait of the parent's under way when the notice came (entered, not returned)
                 // may have looked at the children before it or after it (fork-storm.txt.gz: sh-883's
                 // notice at .868495, inside sh-669's wait4(-1, WNOHANG) of .868491 to .868498, which
-                // returned a younger child): there the exit stands here without saying so, and the
-                // model keeps not knowing whether the parent had been told.
-                if (_tasks.TryGetValue(record.To, out var told) && told.Group.OpenWaits == 0)
-                    exit.Event = (Exit)exit.Event with { AtNotice = true };
+                // returned a younger child): there the exit says only that it stands at its notice
+                // (notice_in_wait), and the model keeps not knowing whether the parent's wait
+                // saw it; the order of the notices is still known.
+                if (_tasks.TryGetValue(record.To, out var told))
+                    exit.Event = told.Group.OpenWaits == 0 ? (Exit)exit.Event with { AtNotice = true } : (Exit)exit.Event with { NoticeInWait = true };
             }
             exit.Signals.Add(record);
             if (record.Code == SiKernel) exit.Teardown = true;

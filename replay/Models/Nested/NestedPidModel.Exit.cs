@@ -8,6 +8,9 @@ public sealed partial class NestedPidModel
     /// <summary>The exit being replayed stands at its notice (Exit.AtNotice): exit_notify runs here, not an unrecorded while later.</summary>
     private bool _atNotice;
 
+    /// <summary>The exit being replayed stands at its notice, in the notices' order (Exit.AtNotice or Exit.NoticeInWait).</summary>
+    private bool _noticeOrdered;
+
     private void ApplyExit(Exit x, Outcome o)
     {
         if (!_host.Idr.TryGetValue(x.Tid, out var cur) || !cur.Hashed || cur.Exited || cur.Signal?.Leader is null)
@@ -22,13 +25,14 @@ public sealed partial class NestedPidModel
         // A process whose parent is not known stays a zombie here; a recorded SIGCHLD will name the parent.
         var orphan = Leader(cur).Parent is null ? Leader(cur) : null;
         _atNotice = x.AtNotice;
+        _noticeOrdered = x.AtNotice || x.NoticeInWait;
         try
         {
             DoExit(cur, x.Group, x.Code, o);
         }
         finally
         {
-            _atNotice = false;
+            _atNotice = _noticeOrdered = false;
         }
         OrphanedGroupNotices(x.Signals, o);
         FollowRecordedSignals(x.Signals, o, orphan);
@@ -221,7 +225,7 @@ public sealed partial class NestedPidModel
                 ls.NoticeEpoch = ps.SigchldTaken;
             }
             // At its notice, the exit comes in the order the parent's siglock gave the notices.
-            ls.NotifyResult = SendSignal(sig, parent, group: true, Tri.No, cld, o, unordered: !_atNotice && HasOtherChild(parent, leader));
+            ls.NotifyResult = SendSignal(sig, parent, group: true, Tri.No, cld, o, unordered: !_noticeOrdered && HasOtherChild(parent, leader));
             if (_atNotice)
             {
                 ls.MarkNotifySeen();

@@ -72,6 +72,24 @@ public sealed partial class BinaryEventTests
         }
     }
 
+    [Fact]
+    public void An_exit_at_its_notice_during_a_wait_is_the_flag_notice_in_wait_key_66_written_only_when_true()
+    {
+        var exit = new Exit { Tid = 5, Code = 0, Group = true, Signals = [new SignalRecord(17, 4, SignalResult.Delivered, 1, true)] };
+        string plain = Encoding.UTF8.GetString(Json(exit));
+        Assert.DoesNotContain("notice_in_wait", plain);
+        Assert.Equal(plain.Replace(",\"signals\"", ",\"notice_in_wait\":true,\"signals\""), Encoding.UTF8.GetString(Json(exit with { NoticeInWait = true })));
+        byte[] without = Binary(exit), with = Binary(exit with { NoticeInWait = true });
+        int at = Array.IndexOf(without, (byte)24);  // the signals key
+        Assert.Equal([.. without[..at], 66, 1, .. without[at..]], with);
+        var read = (Exit)NativeJson.ParseBinary(with, File, 7);
+        Assert.True(read.NoticeInWait);
+        Assert.False(read.AtNotice);
+        Assert.False(((Exit)NativeJson.ParseBinary(without, File, 7)).NoticeInWait);
+        var e = Assert.Throws<TraceFormatException>(() => NativeJson.ParseEvent("""{"tid":5,"kind":"exit","notice_in_wait":1}"""u8.ToArray(), File, 7));
+        Assert.Contains("(key \"notice_in_wait\")", e.Message);
+    }
+
     /// <summary>Every kind, with each optional field at its default and away from it, numbers at their extremes.</summary>
     private static IEnumerable<PidEvent> Built()
     {
@@ -349,7 +367,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x42 at byte 1 is no key", Reason(66, 0, End));
+        Assert.Contains("byte 0x43 at byte 1 is no key", Reason(67, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
         Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));

@@ -118,9 +118,11 @@ public sealed class TracepointExitTests
         Assert.Equal((1_512_830_705_000L, true), (told.Time, told.AtNotice));
         // sh 883's notice (.868495) came inside 669's wait4(-1, WNOHANG) of .868491 to .868498,
         // which returned the younger 924: the wait may have looked at 883 before the notice. The
-        // exit stands at the notice, before the wait, without saying the parent was told.
+        // exit stands at the notice, before the wait, without saying the parent was told: it says
+        // only that it stands at its notice, in the notices' order (notice_in_wait).
         var during = Assert.Single(events.OfType<Exit>(), x => x.Tid == 883);
-        Assert.Equal((1_512_868_495_000L, false), (during.Time, during.AtNotice));
+        Assert.Equal((1_512_868_495_000L, false, true), (during.Time, during.AtNotice, during.NoticeInWait));
+        Assert.False(told.NoticeInWait);
         Assert.True(events.IndexOf(during) < events.FindIndex(e => e is Wait { Tid: 669, Ret: 924 }));
         Assert.True(events.OfType<Exit>().Count(x => x.AtNotice) > 2900, "most of the storm's exits stand at their notices");
     }
