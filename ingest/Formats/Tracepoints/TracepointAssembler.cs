@@ -718,8 +718,6 @@ public sealed class TracepointAssembler
         return slot;
     }
 
-    // A held event leaves its place for one at the end of the output: the old place is let go.
-    /// <summary>An exit placed again at <paramref name="line"/>, with its time: the exit happened there, not at sched_process_exit.</summary>
     /// <summary>
     /// Moves a group exit here, later; a signal that came to the group since where it stood found
     /// it exiting and was dropped (prepare_signal): there, an Exiting event says the group exit
@@ -737,6 +735,8 @@ public sealed class TracepointAssembler
         return moved;
     }
 
+    // A held event leaves its place for one at the end of the output: the old place is let go.
+    /// <summary>An exit placed again at <paramref name="line"/>, with its time: the exit happened there, not at sched_process_exit.</summary>
     private Slot MoveExit(Slot exit, TaskState task, in TraceLine line)
     {
         var moved = Move(exit, task);
