@@ -189,6 +189,8 @@ public sealed partial class NestedPidModel
         o.Signals.Add(new SignalOutcome(sig, t.Tid, res < 0 ? SignalResult.Delivered : (SignalResult)res, code));
         if (res < 0)
         {
+            // Delivered, it may have been fatal: complete_signal would have begun the group's exit.
+            if (res != QueueUnknown && !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)) t.Signal!.MaybeDying = true;
             o.UnknownResults.Add(idx);
             o.Note ??= res != QueueUnknown ? "a recipient's disposition is not known"
                 : unordered ? "whether the recipient already had this signal pending is not known: a sibling's exit notice may come first"
@@ -539,6 +541,8 @@ public sealed partial class NestedPidModel
             s.GroupExit = true;
             return;
         }
+        // get_signal of a group exiting takes only SIGKILL: this one was not.
+        s.MaybeDying = false;
         if (d.Handler == Handler.Unknown) return;
         s.Action[d.Sig] = FromHandler(d.Handler);
         // The action's flags, when the capture shows them (signal_deliver): whether children are reaped at once.

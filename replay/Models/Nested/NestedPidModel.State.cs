@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 12;
+    public const int StateVersion = 13;
 
     public byte[] Snapshot()
     {
@@ -111,6 +111,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.TimedWaited);
                 w.Write(s.JobControlSeen);
                 w.Write(s.SeenNoticePending);
+                w.Write(s.MaybeDying);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -228,6 +229,7 @@ public sealed partial class NestedPidModel
             s.TimedWaited = r.ReadBoolean();
             s.JobControlSeen = r.ReadBoolean();
             s.SeenNoticePending = r.ReadBoolean();
+            s.MaybeDying = r.ReadBoolean();
             sigThreads[i] = ReadList(r);
         }
 

@@ -232,6 +232,13 @@ internal sealed class SignalStruct
     /// <summary>A child's notice seen in its place (an exit at its notice) queued a SIGCHLD here that no SIGCHLD taken since can have used up.</summary>
     public bool SeenNoticePending;
 
+    /// <summary>
+    /// A signal that kills by default came while its action was not known: complete_signal may
+    /// have begun the group's exit and queued SIGKILL on every thread. Ends when a thread takes
+    /// a signal other than SIGKILL (get_signal of a group exiting takes only SIGKILL).
+    /// </summary>
+    public bool MaybeDying;
+
     /// <summary>Whether a signal queued on this process stays queued until a line of the capture shows it taken.</summary>
     public bool QueueFollowed => DequeuesSeen && !TimedWaited;
 
@@ -350,7 +357,7 @@ internal sealed class SignalStruct
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = SharedSure = 0;
-        DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = false;
+        DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = false;
         SigchldTaken = NoticeEpoch = 0;
         NoticeBehindPending = false;
         Array.Clear(Action);

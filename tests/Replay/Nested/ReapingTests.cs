@@ -359,4 +359,35 @@ public sealed class ReapingTests
         Assert.Empty(s.Exit(202, code: 9).Signals);
         Assert.Equal(-1, s.Model.NumberOf(100, 202, IdKind.Pid));
     }
+
+    [Fact]
+    public void A_teardown_does_not_say_whether_it_kills_a_task_an_earlier_signal_of_unknown_action_may_have_killed()
+    {
+        // zap_pid_ns_processes skips a task with SIGKILL pending, as complete_signal leaves every
+        // thread of a group a fatal signal reached. Where the signal's action is not in the capture
+        // (perf, strace), whether it was fatal is not known, and so whether the teardown skips it.
+        var s = new Scenario().WithHost();
+        s.Fork(100, 200);
+        s.Unshare(200);
+        s.Fork(200, 201);
+        s.SigAction(201, Scenario.SIGCHLD, Handler.Catch);
+        s.SigAction(201, Scenario.SIGTERM, Handler.Unknown);
+        Assert.Equal(2, s.Fork(201, 202).Ret);
+        var kill = s.Kill(201, -1, Scenario.SIGTERM);
+        Assert.Contains(kill.UnknownResults, i => kill.Signals[i].To == 202);
+        var teardown = s.Exit(201);
+        Assert.Equal(Verdict.UnknownState, teardown.Verdict);
+        Assert.StartsWith("a task the teardown may skip as already dying", teardown.Note, StringComparison.Ordinal);
+        Assert.Empty(Scenario.Sent(teardown, Scenario.SIGKILL));
+        // Once a thread of it takes a signal other than SIGKILL, it was not dying: the next teardown would kill it.
+        var t = new Scenario().WithHost();
+        t.Fork(100, 300);
+        t.Unshare(300);
+        t.Fork(300, 301);
+        t.SigAction(301, Scenario.SIGTERM, Handler.Unknown);
+        t.Fork(301, 302);
+        t.Kill(301, -1, Scenario.SIGTERM);
+        t.Deliver(302, Scenario.SIGTERM, Handler.Catch);
+        Assert.Equal([(302, D)], Scenario.Sent(t.Exit(301), Scenario.SIGKILL));
+    }
 }
