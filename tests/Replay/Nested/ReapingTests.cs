@@ -18,8 +18,8 @@ public sealed class ReapingTests
         return s;
     }
 
-    /// <summary>d-initdeath: init 201 (a shell, SIGCHLD caught) with sleeps 202, 203, a shell 204 with its sleep 207, an unshare 205 with a nested init 208.</summary>
-    private static Scenario InitWithChildren()
+    /// <summary>An unshare 200 (SIGCHLD at its default) and the init 201 of its namespace, a shell that catches SIGCHLD.</summary>
+    private static Scenario Init()
     {
         var s = Host();
         s.Fork(100, 200);
@@ -28,6 +28,13 @@ public sealed class ReapingTests
         s.Unshare(200);
         s.Fork(200, 201);
         s.SigAction(201, Scenario.SIGCHLD, Handler.Catch);
+        return s;
+    }
+
+    /// <summary>d-initdeath: init 201 (a shell, SIGCHLD caught) with sleeps 202, 203, a shell 204 with its sleep 207, an unshare 205 with a nested init 208.</summary>
+    private static Scenario InitWithChildren()
+    {
+        var s = Init();
         s.Fork(201, 202);
         s.Fork(201, 203);
         s.Fork(201, 204);
@@ -311,13 +318,7 @@ public sealed class ReapingTests
         // aa-notice-to-dying-init and a whole-system mix: an init's child dies after the init's
         // exit_group and before its teardown. Its notice is dropped (SIGNAL_GROUP_EXIT), so it is
         // no autoreap: the child stays a zombie until zap_pid_ns_processes' kernel_wait4 reaps it.
-        var s = Host();
-        s.Fork(100, 200);
-        s.Exec(200);
-        s.SigAction(200, Scenario.SIGCHLD, Handler.Default);
-        s.Unshare(200);
-        s.Fork(200, 201);
-        s.SigAction(201, Scenario.SIGCHLD, Handler.Catch);
+        var s = Init();
         Assert.Equal(2, s.Fork(201, 202).Ret);
         // The host kills both (kill(-1, SIGKILL) as in the mix); the init takes it first.
         Assert.Equal([(201, D), (202, D)], Scenario.Sent(s.Kill(100, -1, Scenario.SIGKILL), Scenario.SIGKILL).Where(x => x.To >= 201).ToArray());
@@ -342,11 +343,7 @@ public sealed class ReapingTests
         // find_new_reaper looks for a subreaper among ancestors at the init's own level, and an
         // init's parent is outside its namespace: its children stay with it, known, even where
         // whether an ancestor is a subreaper is not (an init whose parent the capture lost).
-        var s = Host();
-        s.Fork(100, 200);
-        s.Unshare(200);
-        s.Fork(200, 201);
-        s.SigAction(201, Scenario.SIGCHLD, Handler.Catch);
+        var s = Init();
         Assert.Equal(2, s.Fork(201, 202).Ret);
         // The unshare dies first: whether a host subreaper adopts the init is not known.
         Assert.Contains("subreaper", s.Exit(200).Note ?? "", StringComparison.Ordinal);
@@ -366,11 +363,7 @@ public sealed class ReapingTests
         // zap_pid_ns_processes skips a task with SIGKILL pending, as complete_signal leaves every
         // thread of a group a fatal signal reached. Where the signal's action is not in the capture
         // (perf, strace), whether it was fatal is not known, and so whether the teardown skips it.
-        var s = new Scenario().WithHost();
-        s.Fork(100, 200);
-        s.Unshare(200);
-        s.Fork(200, 201);
-        s.SigAction(201, Scenario.SIGCHLD, Handler.Catch);
+        var s = Init();
         s.SigAction(201, Scenario.SIGTERM, Handler.Unknown);
         Assert.Equal(2, s.Fork(201, 202).Ret);
         var kill = s.Kill(201, -1, Scenario.SIGTERM);
