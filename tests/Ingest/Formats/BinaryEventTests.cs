@@ -53,41 +53,36 @@ public sealed partial class BinaryEventTests
     private static string ThroughBinary(PidEvent ev) => Outcome(() => NativeJson.ParseBinary(Binary(ev), File, 7));
 
     [Fact]
-    public void An_exit_at_its_notice_is_the_flag_at_notice_key_56_written_only_when_true()
-    {
-        var exit = new Exit { Tid = 5, Code = 0, Group = true, Signals = [new SignalRecord(17, 4, SignalResult.Delivered, 1, true)] };
-        string plain = Encoding.UTF8.GetString(Json(exit));
-        Assert.DoesNotContain("at_notice", plain);
-        Assert.Equal(plain.Replace(",\"signals\"", ",\"at_notice\":true,\"signals\""), Encoding.UTF8.GetString(Json(exit with { AtNotice = true })));
-        // In the binary form, the flag after group's: key 56, one byte 1.
-        byte[] without = Binary(exit), with = Binary(exit with { AtNotice = true });
-        int at = Array.IndexOf(without, (byte)24);  // the signals key
-        Assert.Equal([.. without[..at], 56, 1, .. without[at..]], with);
-        Assert.True(((Exit)NativeJson.ParseBinary(with, File, 7)).AtNotice);
-        Assert.False(((Exit)NativeJson.ParseBinary(without, File, 7)).AtNotice);
-        foreach (var garbled in new[] { """{"tid":5,"kind":"exit","at_notice":1}""", """{"tid":5,"kind":"exit","at_notice":"true"}""" })
-        {
-            var e = Assert.Throws<TraceFormatException>(() => NativeJson.ParseEvent(Encoding.UTF8.GetBytes(garbled), File, 7));
-            Assert.Contains("(key \"at_notice\")", e.Message);
-        }
-    }
+    public void An_exit_at_its_notice_is_the_flag_at_notice_key_56_written_only_when_true() =>
+        AnExitFlag("at_notice", 56, x => x with { AtNotice = true }, x => x.AtNotice, x => x.NoticeInWait);
 
     [Fact]
-    public void An_exit_at_its_notice_during_a_wait_is_the_flag_notice_in_wait_key_66_written_only_when_true()
+    public void An_exit_at_its_notice_during_a_wait_is_the_flag_notice_in_wait_key_66_written_only_when_true() =>
+        AnExitFlag("notice_in_wait", 66, x => x with { NoticeInWait = true }, x => x.NoticeInWait, x => x.AtNotice);
+
+    /// <summary>
+    /// A flag of an exit: written only when true, in JSON after "group", in the binary form as its
+    /// key and one byte 1 before the signals' key; read back alone (the other flag stays false);
+    /// a value not a boolean is refused, naming the key.
+    /// </summary>
+    private static void AnExitFlag(string name, byte key, Func<Exit, Exit> set, Func<Exit, bool> flag, Func<Exit, bool> other)
     {
         var exit = new Exit { Tid = 5, Code = 0, Group = true, Signals = [new SignalRecord(17, 4, SignalResult.Delivered, 1, true)] };
         string plain = Encoding.UTF8.GetString(Json(exit));
-        Assert.DoesNotContain("notice_in_wait", plain);
-        Assert.Equal(plain.Replace(",\"signals\"", ",\"notice_in_wait\":true,\"signals\""), Encoding.UTF8.GetString(Json(exit with { NoticeInWait = true })));
-        byte[] without = Binary(exit), with = Binary(exit with { NoticeInWait = true });
+        Assert.DoesNotContain(name, plain);
+        Assert.Equal(plain.Replace(",\"signals\"", $",\"{name}\":true,\"signals\""), Encoding.UTF8.GetString(Json(set(exit))));
+        byte[] without = Binary(exit), with = Binary(set(exit));
         int at = Array.IndexOf(without, (byte)24);  // the signals key
-        Assert.Equal([.. without[..at], 66, 1, .. without[at..]], with);
+        Assert.Equal([.. without[..at], key, 1, .. without[at..]], with);
         var read = (Exit)NativeJson.ParseBinary(with, File, 7);
-        Assert.True(read.NoticeInWait);
-        Assert.False(read.AtNotice);
-        Assert.False(((Exit)NativeJson.ParseBinary(without, File, 7)).NoticeInWait);
-        var e = Assert.Throws<TraceFormatException>(() => NativeJson.ParseEvent("""{"tid":5,"kind":"exit","notice_in_wait":1}"""u8.ToArray(), File, 7));
-        Assert.Contains("(key \"notice_in_wait\")", e.Message);
+        Assert.True(flag(read));
+        Assert.False(other(read));
+        Assert.False(flag((Exit)NativeJson.ParseBinary(without, File, 7)));
+        foreach (var garbled in new[] { $$"""{"tid":5,"kind":"exit","{{name}}":1}""", $$"""{"tid":5,"kind":"exit","{{name}}":"true"}""" })
+        {
+            var e = Assert.Throws<TraceFormatException>(() => NativeJson.ParseEvent(Encoding.UTF8.GetBytes(garbled), File, 7));
+            Assert.Contains($"(key \"{name}\")", e.Message);
+        }
     }
 
     /// <summary>Every kind, with each optional field at its default and away from it, numbers at their extremes.</summary>
