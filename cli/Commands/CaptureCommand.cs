@@ -72,7 +72,7 @@ public static class CaptureCommand
             if (!json)
                 Console.Error.WriteLine($"captured {result.TraceLines:N0} trace lines and {result.SnapshotTasks:N0} snapshot tasks into {result.Output}" +
                     (result.CommandExit is { } rc ? $" (command exit {rc})" : "") +
-                    $"; signal actions: {result.SignalActions}; signal masks: {result.SignalMasks}" +
+                    $"; signal actions: {result.SignalActions}; signal masks: {result.SignalMasks}; snapshot window: {result.Window}" +
                     (result.Overruns > 0 ? $"; WARNING: {result.Overruns:N0} events lost to buffer overruns, raise --buffer-kb" : "") +
                     (result.MissingEvents.Count > 0 ? $"; events this kernel lacks: {string.Join(' ', result.MissingEvents)}" : ""));
             IngestedSource? src = null;
@@ -104,6 +104,7 @@ public static class CaptureCommand
         w.WriteNumber("overruns", r.Overruns);
         w.WriteString("signal_actions", r.SignalActions);
         w.WriteString("signal_masks", r.SignalMasks);
+        w.WriteString("snapshot_window", r.Window);
         w.WriteStartArray("missing_events");
         foreach (var e in r.MissingEvents) w.WriteStringValue(e);
         w.WriteEndArray();

@@ -35,9 +35,13 @@ internal sealed class TracePipeDrain : IDisposable
     /// <summary>Lines read.</summary>
     public long Lines { get; private set; }
 
-    private TracePipeDrain(int fd, string spoolPath)
+    /// <summary>The lines up to the second /proc read, for the window check; null when it is not made.</summary>
+    private readonly EarlyLines? _early;
+
+    private TracePipeDrain(int fd, string spoolPath, EarlyLines? early)
     {
         _fd = fd;
+        _early = early;
         SpoolPath = spoolPath;
         _spool = new FileStream(spoolPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 16);
         // Started before tracing is on, so that this thread's own birth is not in the trace.
@@ -46,14 +50,14 @@ internal sealed class TracePipeDrain : IDisposable
     }
 
     /// <summary>Opens the instance's trace_pipe and starts draining it into <paramref name="spoolPath"/> (a new file).</summary>
-    public static TracePipeDrain Start(TracingInstance instance, string spoolPath)
+    public static TracePipeDrain Start(TracingInstance instance, string spoolPath, EarlyLines? early = null)
     {
         var pipe = Path.Combine(instance.Path, "trace_pipe");
         int fd = open(pipe, ORdOnly | ONonBlock | OCloExec);
         if (fd < 0) throw new IOException($"cannot open {pipe}: {Marshal.GetLastPInvokeErrorMessage()}");
         try
         {
-            return new TracePipeDrain(fd, spoolPath);
+            return new TracePipeDrain(fd, spoolPath, early);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -150,6 +154,7 @@ internal sealed class TracePipeDrain : IDisposable
 
     private void Line(ReadOnlySpan<byte> line)
     {
+        _early?.Offer(line);
         if (line.IndexOf(SigactionMarker) >= 0)
         {
             if (SigactionCall.In(Encoding.UTF8.GetString(line)) is { } call) _sigactions.Add(call);

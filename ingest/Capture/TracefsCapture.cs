@@ -14,13 +14,21 @@ public sealed record CaptureRequest(
     bool Follow = false,
     int BufferKb = 16384,
     string TracefsRoot = TracingInstance.DefaultRoot,
-    SignalActionsMode SignalActions = SignalActionsMode.Off);
+    SignalActionsMode SignalActions = SignalActionsMode.Off)
+{
+    /// <summary>
+    /// Called between the /proc snapshot and tracing_on, with the snapshot: the seam through which
+    /// a test changes a task in that window, which is otherwise a matter of luck.
+    /// </summary>
+    internal Action<ProcScan>? InWindow { get; init; }
+}
 
 /// <summary>What a capture wrote.</summary>
 /// <param name="SignalActions">How the new signal actions were read: "bpftrace (N of M calls read)", "off", or "none (why)".</param>
 /// <param name="SignalMasks">How the threads' blocked masks were followed: "bpftrace (N changes)", "off", or "none (why)".</param>
+/// <param name="Window">What the check of the window between the snapshot and tracing_on did to the snapshot (<see cref="SnapshotWindow"/>): "replaced N dropped N added N kept N", or "not checked (why)".</param>
 public sealed record CaptureResult(string Output, string Instance, int? CommandExit, int SnapshotTasks, long TraceLines,
-    IReadOnlyList<string> MissingEvents, long Overruns, string SignalActions, string SignalMasks);
+    IReadOnlyList<string> MissingEvents, long Overruns, string SignalActions, string SignalMasks, string Window);
 
 /// <summary>
 /// Records the pid tracepoints into one capture bundle (docs/trace-format.md, "Capture bundle"):
@@ -87,15 +95,27 @@ public static class TracefsCapture
             // recipient's siglock did (the local clock may not), which a queue's state rests on.
             const string clock = "mono";
             var missing = Configure(instance, request, clock);
-            var snapshot = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
-            var processes = new HashSet<int>();
-            int tasks = LiveProcSnapshot.Write(snapshot, processes: processes);
-            drain = TracePipeDrain.Start(instance, spool);
+            var before = LiveProcSnapshot.Scan();
+            // A whole-system capture reads /proc again once tracing is on (SnapshotWindow); one of a
+            // command's descendants traces none of the snapshot's tasks but itself, so there is
+            // nothing to check them against.
+            var early = request.Follow ? null : new EarlyLines();
+            drain = TracePipeDrain.Start(instance, spool, early);
+            request.InWindow?.Invoke(before);
             // CLOCK_MONOTONIC, as the probe's times: the processes' SIGCHLD flags are taken as they were here.
             long tracingOn = MonotonicNanos();
             instance.Write("tracing_on", "1");
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
+            ProcScan? after = null;
+            long readAgainBy = 0;
+            if (early is not null)
+            {
+                after = LiveProcSnapshot.Scan();
+                readAgainBy = MonotonicNanos();
+                early.EndAt(readAgainBy);
+            }
+            var processes = new HashSet<int>(before.Tasks.Select(t => t.Tgid).Concat(after?.Tasks.Select(t => t.Tgid) ?? []));
             // Read with tracing on: a call entered from here on has its line, one entered before is
             // found now. Following descendants, the capturer is the one snapshot process traced.
             var dequeues = Dequeues(missing, LiveProcSnapshot.SilentDequeuers(request.Follow ? [Environment.ProcessId] : processes));
@@ -128,8 +148,9 @@ public static class TracefsCapture
                 sigchld = SignalActionProbe.SigchldLines(probe.SigchldFlags, tracingOn, processes, Environment.ProcessId, probe.Lost);
             }
             var (stats, overruns) = Stats(instance);
-            WriteBundle(request, instance, missing, stats, exit, snapshot.ToString(), drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, dequeues);
-            return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks);
+            var (snapshot, tasks, window) = Window(before, after, early, tracingOn, readAgainBy);
+            WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, dequeues, window.Header);
+            return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks, window.Summary);
         }
         finally
         {
@@ -139,6 +160,21 @@ public static class TracefsCapture
             instance.Remove();
             Current = null;
         }
+    }
+
+    /// <summary>
+    /// The snapshot the bundle gets, its tasks, and the "# window:" header that says how it was
+    /// chosen (<see cref="SnapshotWindow"/>): the first read as it was when there is no second.
+    /// </summary>
+    private static (string Snapshot, int Tasks, (string Header, string Summary) Window) Window(ProcScan before, ProcScan? after, EarlyLines? early, long tracingOn, long readAgainBy)
+    {
+        string First() => before.Header + string.Concat(before.Tasks.Select(t => t.Block));
+        string? why = after is null || early is null ? "not checked (the capture follows a command's descendants)"
+            : early.Overflowed ? $"not checked (more than {EarlyLines.Limit} trace lines before /proc was read again)"
+            : null;
+        if (why is not null) return (First(), before.Tasks.Count, (why, why));
+        var o = SnapshotWindow.Reconcile(before, after!, early!.Lines);
+        return (o.Snapshot, o.Tasks, (SnapshotWindow.HeaderLine(o, tracingOn, readAgainBy), SnapshotWindow.Summary(o)));
     }
 
     /// <summary>
@@ -252,11 +288,11 @@ public static class TracefsCapture
     }
 
     private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> Lines) dequeues)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> Lines) dequeues, string window)
     {
         try
         {
-            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld, dequeues);
+            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld, dequeues, window);
         }
         catch
         {
@@ -267,7 +303,7 @@ public static class TracefsCapture
     }
 
     private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> Lines) dequeues)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> Lines) dequeues, string window)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -310,6 +346,9 @@ public static class TracefsCapture
             w.WriteLine($"# dequeues: {dequeues.Status}");
             foreach (var line in dequeues.Lines)
                 w.WriteLine($"# silent_dequeue: {line}");
+            // How the snapshot was made to stand for the moment tracing began: read before it, and
+            // again after it (SnapshotWindow); what happened in between is in no trace line.
+            w.WriteLine($"# window: {window}");
             w.Write(snapshot);
             // The trace section: trace_pipe's text, which has no header of its own.
             w.WriteLine("# tracer: nop");

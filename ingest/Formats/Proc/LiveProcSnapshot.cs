@@ -17,30 +17,41 @@ public static class LiveProcSnapshot
     /// <summary>Writes the header and one block per thread; returns how many blocks, and adds the process of each to <paramref name="processes"/>.</summary>
     public static int Write(TextWriter w, string proc = "/proc", ISet<int>? processes = null)
     {
+        var scan = Scan(proc);
+        w.Write(scan.Header);
+        foreach (var task in scan.Tasks)
+        {
+            w.Write(task.Block);
+            processes?.Add(task.Tgid);
+        }
+        return scan.Tasks.Count;
+    }
+
+    /// <summary>Reads the live /proc: the snapshot's header and every thread's block, in /proc's order.</summary>
+    public static ProcScan Scan(string proc = "/proc")
+    {
         long epochNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
-        w.Write($"# proc snapshot {epochNs / 1_000_000_000}.{epochNs % 1_000_000_000:D9} by pid {Environment.ProcessId} ({Link(Path.Combine(proc, "self/ns/pid"))})\n");
-        w.Write($"# /proc/uptime: {Read(Path.Combine(proc, "uptime"))?.Trim()}\n");
-        w.Write($"# user_ns: {Link(Path.Combine(proc, "self/ns/user"))}\n");
+        var header = new StringBuilder();
+        header.Append(CultureInfo.InvariantCulture, $"# proc snapshot {epochNs / 1_000_000_000}.{epochNs % 1_000_000_000:D9} by pid {Environment.ProcessId} ({Link(Path.Combine(proc, "self/ns/pid"))})\n");
+        header.Append(CultureInfo.InvariantCulture, $"# /proc/uptime: {Read(Path.Combine(proc, "uptime"))?.Trim()}\n");
+        header.Append(CultureInfo.InvariantCulture, $"# user_ns: {Link(Path.Combine(proc, "self/ns/user"))}\n");
         // SigCgt says the writer catches SIGCHLD, not whether with SA_NOCLDWAIT: it asks itself.
         // The writer is the parent of a capture's command, so which of its children are reaped
         // at once, and where their notices go, depend on these flags.
-        if (OwnSigchldFlags() is { } flags) w.Write($"# sigchld_flags: {Environment.ProcessId} 0x{flags:x}\n");
-        int blocks = 0;
+        if (OwnSigchldFlags() is { } flags) header.Append(CultureInfo.InvariantCulture, $"# sigchld_flags: {Environment.ProcessId} 0x{flags:x}\n");
+        var tasks = new List<ProcTask>();
         foreach (int pid in Numbered(proc))
         {
             foreach (int tid in Numbered(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task")))
             {
                 var dir = Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task", tid.ToString(CultureInfo.InvariantCulture));
-                if (Block(dir, pid, tid) is not { } block) continue;
-                w.Write(block);
-                blocks++;
-                processes?.Add(pid);
+                if (Block(dir, pid, tid) is { } task) tasks.Add(task);
             }
         }
-        return blocks;
+        return new ProcScan(header.ToString(), tasks);
     }
 
-    private static string? Block(string dir, int pid, int tid)
+    private static ProcTask? Block(string dir, int pid, int tid)
     {
         var status = Read(Path.Combine(dir, "status"));
         var stat = Read(Path.Combine(dir, "stat"));
@@ -52,6 +63,7 @@ public static class LiveProcSnapshot
         if (fields.Length < 4) return null;
         var b = new StringBuilder(512);
         b.Append("task ").Append(tid).Append(" tgid ").Append(pid).Append('\n');
+        int[]? nspid = null;
         foreach (var key in StatusKeys)
         {
             foreach (var line in status.AsSpan().EnumerateLines())
@@ -59,6 +71,7 @@ public static class LiveProcSnapshot
                 if (line.Length > key.Length && line.StartsWith(key) && line[key.Length] == ':')
                 {
                     b.Append(line).Append('\n');
+                    if (key == "NSpid") nspid = Levels(line[(key.Length + 1)..]);
                     break;
                 }
             }
@@ -72,7 +85,22 @@ public static class LiveProcSnapshot
         b.Append("ns_for_children: ").Append(Link(Path.Combine(dir, "ns/pid_for_children"))).Append('\n');
         b.Append("user_ns: ").Append(Link(Path.Combine(dir, "ns/user"))).Append('\n');
         b.Append('\n');
-        return b.ToString();
+        int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int ppid);
+        return new ProcTask(tid, pid, ppid, fields[0] is "Z" or "X", nspid, b.ToString());
+    }
+
+    /// <summary>An NSpid line's numbers, outermost first; null when one is not a number.</summary>
+    private static int[]? Levels(ReadOnlySpan<char> s)
+    {
+        var levels = new List<int>(2);
+        foreach (var part in s.Split('\t'))
+        {
+            var t = s[part].Trim();
+            if (t.IsEmpty) continue;
+            if (!int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out int n)) return null;
+            levels.Add(n);
+        }
+        return levels.Count > 0 ? levels.ToArray() : null;
     }
 
     /// <summary>
@@ -174,3 +202,12 @@ public static class LiveProcSnapshot
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
     }
 }
+
+/// <summary>A live /proc read: the snapshot's header text and its blocks.</summary>
+public sealed record ProcScan(string Header, IReadOnlyList<ProcTask> Tasks);
+
+/// <summary>
+/// One thread as /proc showed it: its block of snapshot text, and what the window check between
+/// two reads needs of it (its parent process, whether it had exited, its number at each level).
+/// </summary>
+public sealed record ProcTask(int Tid, int Tgid, int PPid, bool Zombie, int[]? NsPid, string Block);

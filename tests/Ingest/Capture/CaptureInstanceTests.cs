@@ -322,6 +322,7 @@ public sealed class CaptureInstanceTests
             Assert.Equal(output, root.GetProperty("output").GetString());
             Assert.Equal(0, root.GetProperty("command_exit").GetInt32());
             Assert.Equal("off", root.GetProperty("signal_actions").GetString());
+            Assert.StartsWith("not checked", root.GetProperty("snapshot_window").GetString()); // --follow
             Assert.True(root.GetProperty("trace_lines").GetInt64() > 0);
             var ingested = root.GetProperty("ingested");
             Assert.Equal("json-test", ingested.GetProperty("trace").GetString());
@@ -425,6 +426,59 @@ public sealed class CaptureInstanceTests
         }
         finally
         {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public async Task A_zombie_reaped_between_the_snapshot_and_tracing_on_is_left_out_of_the_snapshot()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-window-test-{Guid.NewGuid():N}.txt");
+        // Its child exits at once and stays a zombie until perl is told to reap it; told again, perl waits once more.
+        using var perl = Process.Start(new ProcessStartInfo("perl", ["-e",
+            "$| = 1; my $p = fork; exit 3 unless $p; print \"$p\\n\"; <STDIN>; print waitpid($p, 0), \"\\n\"; <STDIN>; print waitpid(-1, 0), \"\\n\"; <STDIN>"])
+            { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+        try
+        {
+            int zombie = int.Parse((await perl.StandardOutput.ReadLineAsync())!, System.Globalization.CultureInfo.InvariantCulture);
+            await WaitFor(() => File.ReadAllText($"/proc/{zombie}/stat").Split(") ")[1].StartsWith('Z'), "perl's child to be a zombie");
+            string? zombieBlock = null;
+            var tracing = new TaskCompletionSource();
+            var capture = TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1.5), BufferKb: 4096)
+            {
+                // With tracing off: the snapshot has the zombie, the trace will not have its reaping.
+                InWindow = before =>
+                {
+                    zombieBlock = before.Tasks.Single(t => t.Tid == zombie).Block;
+                    perl.StandardInput.WriteLine();
+                    Assert.Equal(zombie.ToString(System.Globalization.CultureInfo.InvariantCulture), perl.StandardOutput.ReadLine());
+                    tracing.SetResult();
+                },
+            }, default);
+            await tracing.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            await Task.Delay(400);
+            perl.StandardInput.WriteLine();
+            Assert.Equal("-1", await perl.StandardOutput.ReadLineAsync());
+
+            var result = await capture;
+            var window = Assert.Single(File.ReadLines(output), l => l.StartsWith("# window: ", StringComparison.Ordinal));
+            Assert.Matches(@" dropped [1-9]", window);
+            Assert.EndsWith(result.Window, window);
+            Assert.DoesNotContain($"task {zombie} tgid {zombie}", File.ReadLines(output));
+            var (_, events) = CaptureFiles.Read(output);
+            var wait = Assert.Single(events.OfType<Wait>(), w => w.Tid == perl.Id);
+            Assert.Equal(-10, wait.Ret); // ECHILD: its one child was reaped in the window
+            var checkedRun = Validator.Run("live", "nested", events);
+            Assert.DoesNotContain(checkedRun.Disagreements, d => d.Tid == perl.Id);
+            // The snapshot as first read, the zombie in it: its parent's wait is predicted to reap it.
+            var unchecked_ = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output,
+                lines => lines.SelectMany(l => l == "# tracer: nop" ? [.. zombieBlock!.TrimEnd('\n').Split('\n'), "", l] : new[] { l })));
+            Assert.Contains(unchecked_.Disagreements, d => d.Tid == perl.Id && d.Kind == "wait");
+        }
+        finally
+        {
+            if (!perl.HasExited) perl.Kill();
             File.Delete(output);
         }
     }

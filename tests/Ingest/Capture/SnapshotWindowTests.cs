@@ -1,0 +1,136 @@
+using Replayer.Ingest.Capture;
+using Replayer.Ingest.Formats.Proc;
+using Replayer.Ingest.Formats.Tracepoints;
+using Xunit;
+
+namespace Replayer.Tests.Ingest.Capture;
+
+/// <summary>
+/// The window check (<see cref="SnapshotWindow"/>): which of a task's two /proc reads the bundle
+/// keeps, by what the trace shows of it before the second read ended. The live case, a zombie
+/// reaped in the window, is CaptureInstanceTests.A_zombie_reaped_between_the_snapshot_and_tracing_on_is_left_out_of_the_snapshot.
+/// </summary>
+public sealed class SnapshotWindowTests
+{
+    private const string Header = "# proc snapshot 1.000000000 by pid 9 (pid:[1])\n";
+
+    /// <summary>A block as LiveProcSnapshot writes one, cut down to what tells the reads apart.</summary>
+    private static ProcTask Task(int tid, int ppid, string state = "S", int pgrp = 0, int[]? nspid = null, int tgid = 0)
+    {
+        tgid = tgid == 0 ? tid : tgid;
+        nspid ??= [tid];
+        var block = $"task {tid} tgid {tgid}\nPPid:\t{ppid}\nNSpid:\t{string.Join('\t', nspid)}\nState: {state}\npgrp: {(pgrp == 0 ? tid : pgrp)}\n\n";
+        return new ProcTask(tid, tgid, ppid, state == "Z", nspid, block);
+    }
+
+    private static ProcScan Scan(params ProcTask[] tasks) => new(Header, tasks);
+
+    private static EarlyLine Line(int tid, Tracepoint point, Syscall sys = Syscall.Other, long a0 = 0, long a1 = 0, long a3 = 0) =>
+        new(100, tid, 0, point, sys, a0, a1, a3);
+
+    private static List<int> Tids(string snapshot) =>
+        snapshot.Split('\n').Where(l => l.StartsWith("task ", StringComparison.Ordinal)).Select(l => int.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
+    [Fact]
+    public void A_task_the_trace_says_nothing_of_is_taken_as_read_again_gone_or_new()
+    {
+        var before = Scan(Task(10, 1), Task(20, 10, "Z"), Task(30, 10));
+        var after = Scan(Task(10, 1), Task(30, 1, pgrp: 30), Task(40, 10));
+        var o = SnapshotWindow.Reconcile(before, after, []);
+        Assert.StartsWith(Header, o.Snapshot);
+        // The zombie was reaped in the window, 30 was reparented, 40 forked there.
+        Assert.Equal([10, 30, 40], Tids(o.Snapshot));
+        Assert.Contains(after.Tasks[1].Block, o.Snapshot);
+        Assert.Equal((1, 1, 1, 0, 3), (o.Replaced, o.Dropped, o.Added, o.Kept, o.Tasks));
+    }
+
+    [Fact]
+    public void A_state_letter_alone_is_no_change()
+    {
+        var o = SnapshotWindow.Reconcile(Scan(Task(10, 1, "S")), Scan(Task(10, 1, "R")), []);
+        Assert.Equal(0, o.Replaced);
+        Assert.Contains("State: R", o.Snapshot);
+        var z = SnapshotWindow.Reconcile(Scan(Task(10, 1, "S")), Scan(Task(10, 1, "Z")), []);
+        Assert.Equal(1, z.Replaced);
+    }
+
+    [Fact]
+    public void A_task_with_a_line_of_its_own_keeps_its_first_read()
+    {
+        var before = Scan(Task(10, 1), Task(20, 10), Task(30, 10), Task(50, 1));
+        var after = Scan(Task(10, 1), Task(30, 10, pgrp: 7), Task(50, 1, "Z"));
+        var early = new[]
+        {
+            Line(20, Tracepoint.ProcessExit, a0: 20, a1: 1),               // it exited after tracing_on
+            Line(10, Tracepoint.SignalGenerate, a0: 9, a3: 30),            // signalled
+            Line(50, Tracepoint.SysEnter, Syscall.ExitGroup),              // it acted
+        };
+        var o = SnapshotWindow.Reconcile(before, after, early);
+        Assert.Equal([10, 20, 30, 50], Tids(o.Snapshot));
+        Assert.Equal(before.Tasks[2].Block, Block(o.Snapshot, 30));
+        Assert.Equal(before.Tasks[3].Block, Block(o.Snapshot, 50));
+        Assert.Equal((0, 0, 0, 3), (o.Replaced, o.Dropped, o.Added, o.Kept));
+    }
+
+    [Fact]
+    public void A_child_a_traced_wait_may_have_reaped_keeps_its_first_read()
+    {
+        // 21 lives in a namespace where it is 2; its parent 11 is that namespace's init (1 there).
+        var before = Scan(Task(11, 1, nspid: [11, 1]), Task(21, 11, "Z", nspid: [21, 2]), Task(22, 11, "Z", nspid: [22, 3]), Task(12, 1), Task(23, 12, "Z"), Task(24, 12, "Z"));
+        var after = Scan(Task(11, 1, nspid: [11, 1]), Task(12, 1));
+        var early = new[]
+        {
+            Line(11, Tracepoint.SysExit, Syscall.Wait4, a0: 2),   // reaped 21, by its number in 11's namespace
+            Line(12, Tracepoint.SysExit, Syscall.Waitid, a0: 0),  // reaped one of its children, which the line does not say
+        };
+        var o = SnapshotWindow.Reconcile(before, after, early);
+        // 22 was reaped in the window; 23 and 24 may have been reaped by the waitid.
+        Assert.Equal([11, 12, 21, 23, 24], Tids(o.Snapshot));
+        Assert.Equal(1, o.Dropped);
+    }
+
+    [Fact]
+    public void A_group_exit_or_setpgid_marks_the_children_it_concerns()
+    {
+        var before = Scan(Task(10, 1), Task(20, 10), Task(30, 10), Task(40, 1), Task(41, 40, pgrp: 40));
+        var after = Scan(Task(20, 1), Task(30, 1), Task(40, 1), Task(41, 40));
+        var early = new[]
+        {
+            Line(10, Tracepoint.ProcessExit, a0: 10, a1: 1),
+            Line(40, Tracepoint.SysEnter, Syscall.SetPgid, a0: 41),
+        };
+        var o = SnapshotWindow.Reconcile(before, after, early);
+        Assert.Equal(before.Tasks[1].Block, Block(o.Snapshot, 20));
+        Assert.Equal(before.Tasks[4].Block, Block(o.Snapshot, 41));
+    }
+
+    [Fact]
+    public void A_task_whose_fork_is_traced_is_not_added()
+    {
+        var o = SnapshotWindow.Reconcile(Scan(Task(10, 1)), Scan(Task(10, 1), Task(60, 10), Task(61, 10)),
+            [Line(10, Tracepoint.Fork, a0: 10, a1: 60)]);
+        Assert.Equal([10, 61], Tids(o.Snapshot));
+        Assert.Equal(1, o.Added);
+    }
+
+    [Fact]
+    public void Early_lines_stop_a_while_after_the_second_read_and_keep_what_came_before_it()
+    {
+        var early = new EarlyLines();
+        early.Offer("              sh-10      [000] .....   100.000001: sys_setsid()"u8);
+        early.EndAt(100_000_002_000);
+        early.Offer("              sh-11      [001] .....   100.000003: sys_setsid()"u8);
+        // From another CPU, a little out of order.
+        early.Offer("              sh-12      [000] .....   100.000001: sched_process_exit: comm=sh pid=12 prio=120 group_dead=true"u8);
+        early.Offer("not a trace line"u8);
+        Assert.Equal([10, 12], early.Lines.Select(l => l.Tid));
+        Assert.Equal(Tracepoint.ProcessExit, early.Lines[1].Point);
+        Assert.False(early.Overflowed);
+    }
+
+    private static string Block(string snapshot, int tid)
+    {
+        int at = snapshot.IndexOf($"task {tid} tgid ", StringComparison.Ordinal);
+        return snapshot[at..(snapshot.IndexOf("\n\n", at, StringComparison.Ordinal) + 2)];
+    }
+}
