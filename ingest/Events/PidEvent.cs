@@ -170,6 +170,13 @@ public sealed record Fork : PidEvent
     public ulong Flags { get; init; }
     /// <summary>clone3 set_tid, innermost level first; null when none was asked for.</summary>
     public int[]? SetTid { get; init; }
+    /// <summary>
+    /// True: the trace has the task's birth (sched_process_fork) and no entry of a call that made
+    /// it (the call began before tracing did, its line was lost, or the kernel made the task
+    /// itself). <see cref="Call"/> is then a guess, and <see cref="Flags"/> are task_newtask's,
+    /// which carry no exit signal (kernel_clone_args keeps it apart): the child's is not known.
+    /// </summary>
+    public bool EnterLost { get; init; }
 
     public bool IsThread => (Flags & CloneFlags.Thread) != 0;
     public bool NewPidNs => (Flags & CloneFlags.NewPid) != 0;

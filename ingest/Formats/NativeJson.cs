@@ -115,6 +115,7 @@ public static partial class NativeJson
                 sink.Number(Key.Child, f.Child);
                 sink.Unsigned(Key.Flags, f.Flags);
                 if (f.SetTid is not null) sink.Numbers(Key.SetTid, f.SetTid);
+                if (f.EnterLost) sink.True(Key.EnterLost);
                 break;
             case Exec e:
                 sink.String(Key.File, e.Filename);
@@ -769,7 +770,7 @@ public static partial class NativeJson
                 {
                     Call = Call(Names.ForkCalls, ForkCall.Clone, "fork"),
                     Child = _sawChild ? _child : throw new FormatException("fork without \"child\""),
-                    Flags = _flags, SetTid = _setTid,
+                    Flags = _flags, SetTid = _setTid, EnterLost = _enterLost,
                 },
                 EventKind.Exec => new Exec { Filename = _file ?? "", OldTid = _oldTid, File = (ExecFile)_fileKind, FileUid = _fileUid },
                 EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, AtNotice = _atNotice, NoticeInWait = _noticeInWait, Signals = _signals ?? [] },

@@ -343,7 +343,7 @@ public sealed class TracepointAssembler
         else
         {
             // A task the kernel made without a traced call (a kernel thread, a lost enter line).
-            Append(fork = (Fork)Stamp(new Fork { Call = ForkCall.Clone, Flags = parent.NewTaskFlags, Child = childTid }, parent, line));
+            Append(fork = (Fork)Stamp(new Fork { Call = ForkCall.Clone, Flags = parent.NewTaskFlags, Child = childTid, EnterLost = true }, parent, line));
         }
         parent.NewTaskFlags = 0;
         if (_tasks.TryGetValue(childTid, out var previous)) previous.Forget();

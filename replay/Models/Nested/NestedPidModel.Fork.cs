@@ -250,10 +250,15 @@ public sealed partial class NestedPidModel
         AddChild(cur, child);
     }
 
-    /// <summary>The exit signal: SIGCHLD for fork and vfork, clone's CSIGNAL byte, clone3's when the capture kept it.</summary>
+    /// <summary>
+    /// The exit signal: SIGCHLD for fork and vfork, clone's CSIGNAL byte, clone3's when the capture
+    /// kept it; not known when the call's entry is not in the trace (its flags are then
+    /// task_newtask's, without the exit signal).
+    /// </summary>
     private static int ExitSignalOf(Fork f)
     {
         int low = (int)(f.Flags & 0xff);
+        if (f.EnterLost) return low != 0 ? low : TaskStruct.UnknownExitSignal;
         return f.Call switch
         {
             ForkCall.Fork or ForkCall.VFork => Sig.SIGCHLD,

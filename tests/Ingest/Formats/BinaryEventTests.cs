@@ -132,6 +132,7 @@ public sealed partial class BinaryEventTests
             new SigWait { Call = SigWaitCall.TimedWait, Ret = 17 },
             new Prctl { Option = Prctl.CapAmbient, Arg2 = Prctl.AmbientRaise, Arg3 = ulong.MaxValue },
             new Fork { Call = ForkCall.VFork, Child = 4194304, Flags = ulong.MaxValue, SetTid = [int.MinValue, int.MaxValue, 0] },
+            new Fork { Call = ForkCall.Clone, Child = 7, Flags = 0x1200000, EnterLost = true },
             new Exec { Filename = new string('f', 4096), OldTid = 4194304 },
             new Exec { Filename = "/usr/bin/" + string.Concat(Enumerable.Repeat("日本é", 300)) },
             new Exit { Code = int.MinValue, Group = true, Signals = signals },
@@ -206,7 +207,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(20 + 2 * 46, events);
+        Assert.Equal(20 + 2 * 47, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
