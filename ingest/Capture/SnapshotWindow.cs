@@ -12,7 +12,8 @@ namespace Replayer.Ingest.Capture;
 /// happens between the read and tracing_on is in neither: a zombie reaped there stays a zombie in
 /// the models, and its parent's later waits are predicted to reap it again. So /proc is read a
 /// second time once tracing is on, and each task's block is chosen by what the trace shows of it
-/// before that second read ended (<see cref="EarlyLines"/>):
+/// before the second read reached it (<see cref="EarlyLines"/>; a task gone by then: before that
+/// read ended):
 /// <list type="bullet">
 /// <item>nothing: whatever changed it happened in the window, and the second read is its state when
 /// tracing began. Its second block is taken; a task gone by then is left out (it exited and was
@@ -27,8 +28,48 @@ namespace Replayer.Ingest.Capture;
 /// </summary>
 public static class SnapshotWindow
 {
-    /// <summary>What the check did: blocks replaced, left out, added, and kept as first read although they changed.</summary>
-    public sealed record Outcome(string Snapshot, int Tasks, int Replaced, int Dropped, int Added, int Kept);
+    /// <summary>
+    /// What the check did: blocks replaced whole, blocks of which some lines were taken from the
+    /// second read, tasks left out, tasks added, and blocks kept as first read although they changed.
+    /// </summary>
+    public sealed record Outcome(string Snapshot, int Tasks, int Replaced, int Merged, int Dropped, int Added, int Kept);
+
+    /// <summary>
+    /// What a block's lines say, by what can change them: a task with a line before the second read
+    /// reached it keeps its first read, but takes from the second the lines of each part that no
+    /// early line could have changed (an unshare in the window shows in ns_for_children, which only
+    /// the task's own unshare or setns changes).
+    /// </summary>
+    [Flags]
+    internal enum Part
+    {
+        None = 0,
+        /// <summary>Anything: the block as a whole.</summary>
+        All = 1,
+        /// <summary>ns_for_children: the task's own unshare and setns.</summary>
+        Ns = 2,
+        /// <summary>SigIgn, SigCgt: rt_sigaction and exec of the process's threads.</summary>
+        Actions = 4,
+        /// <summary>pgrp, session, NSpgid, NSsid: setsid of the process, setpgid of it or its parent.</summary>
+        Group = 8,
+        /// <summary>PPid: the parent's end.</summary>
+        Parent = 16,
+        /// <summary>Uid and the capability sets, NoNewPrivs: the thread's set*id, capset, prctl, exec.</summary>
+        Creds = 32,
+        /// <summary>State: the task's exit.</summary>
+        Exit = 64,
+    }
+
+    /// <summary>The block lines of each part but <see cref="Part.All"/>, by their key.</summary>
+    private static readonly (Part Part, string[] Keys)[] Parts =
+    [
+        (Part.Ns, ["ns_for_children:"]),
+        (Part.Actions, ["SigIgn:", "SigCgt:"]),
+        (Part.Group, ["pgrp:", "session:", "NSpgid:", "NSsid:"]),
+        (Part.Parent, ["PPid:"]),
+        (Part.Creds, ["Uid:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:"]),
+        (Part.Exit, ["State:"]),
+    ];
 
     /// <summary>
     /// The snapshot as of tracing_on, as far as the trace allows: <paramref name="before"/>'s header,
@@ -38,26 +79,37 @@ public static class SnapshotWindow
     {
         var first = before.Tasks.ToDictionary(t => t.Tid);
         var second = after.Tasks.ToDictionary(t => t.Tid);
-        var traced = Traced(early, first, second);
+        var since = Traced(early, first, second);
+        // The parts some line changed before the second read reached the task (gone by then: any line).
+        // A line after that is no matter: that read came first.
+        Part Seen(ProcTask t)
+        {
+            if (!since.TryGetValue(t.Tid, out var lines)) return Part.None;
+            long cutoff = second.TryGetValue(t.Tid, out var again) && again.ReadAt != 0 ? again.ReadAt : long.MaxValue;
+            var parts = Part.None;
+            foreach (var (part, at) in lines)
+                if (at < cutoff) parts |= part;
+            return parts;
+        }
         var chosen = new List<ProcTask>(after.Tasks.Count + 8);
-        int replaced = 0, dropped = 0, added = 0, kept = 0;
+        int replaced = 0, merged = 0, dropped = 0, added = 0, kept = 0;
         foreach (var t in before.Tasks)
         {
-            bool seen = traced.Contains(t.Tid);
+            var seen = Seen(t);
             if (second.TryGetValue(t.Tid, out var again))
             {
-                if (seen)
-                {
-                    chosen.Add(t);
-                    if (Changed(t, again)) kept++;
-                }
-                else
+                if (seen == Part.None)
                 {
                     chosen.Add(again);
                     if (Changed(t, again)) replaced++;
+                    continue;
                 }
+                var mix = Merge(t, again, seen);
+                chosen.Add(mix);
+                if (Changed(t, mix)) merged++;
+                if (Changed(mix, again)) kept++;
             }
-            else if (seen)
+            else if (seen != Part.None)
             {
                 chosen.Add(t);
                 kept++;
@@ -69,7 +121,7 @@ public static class SnapshotWindow
         }
         foreach (var t in after.Tasks)
         {
-            if (first.ContainsKey(t.Tid) || traced.Contains(t.Tid)) continue;
+            if (first.ContainsKey(t.Tid) || Seen(t) != Part.None) continue;
             chosen.Add(t);
             added++;
         }
@@ -77,7 +129,34 @@ public static class SnapshotWindow
         var text = new StringBuilder(before.Header.Length + chosen.Sum(t => t.Block.Length));
         text.Append(before.Header);
         foreach (var t in chosen) text.Append(t.Block);
-        return new Outcome(text.ToString(), chosen.Count, replaced, dropped, added, kept);
+        return new Outcome(text.ToString(), chosen.Count, replaced, merged, dropped, added, kept);
+    }
+
+    /// <summary>The first read, with the lines of every part no early line changed taken from the second.</summary>
+    private static ProcTask Merge(ProcTask first, ProcTask second, Part seen)
+    {
+        var take = new List<string>();
+        foreach (var (part, keys) in Parts)
+            if ((seen & part) == 0) take.AddRange(keys);
+        if (take.Count == 0) return first;
+        var from = second.Block.Split('\n').Where(l => take.Any(k => l.StartsWith(k, StringComparison.Ordinal)))
+            .ToDictionary(l => take.First(k => l.StartsWith(k, StringComparison.Ordinal)), StringComparer.Ordinal);
+        var lines = first.Block.Split('\n').ToList();
+        var had = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var key = take.FirstOrDefault(k => lines[i].StartsWith(k, StringComparison.Ordinal));
+            if (key is null) continue;
+            had.Add(key);
+            if (from.TryGetValue(key, out var line)) lines[i] = line;
+            else lines.RemoveAt(i--);
+        }
+        // A line the first read lacked (/proc shows NSpgid only when it can) goes before the blank that ends the block.
+        foreach (var (key, line) in from)
+            if (!had.Contains(key)) lines.Insert(lines.Count - 2, line);
+        int ppid = (seen & Part.Parent) == 0 ? second.PPid : first.PPid;
+        bool zombie = (seen & Part.Exit) == 0 ? second.Zombie : first.Zombie;
+        return first with { Block = string.Join('\n', lines), PPid = ppid, Zombie = zombie };
     }
 
     /// <summary>
@@ -90,56 +169,107 @@ public static class SnapshotWindow
     private static IEnumerable<string> WithoutState(string block) =>
         block.Split('\n').Where(l => !l.StartsWith("State: ", StringComparison.Ordinal));
 
-    /// <summary>The tasks some early line may concern (see the class).</summary>
-    private static HashSet<int> Traced(IReadOnlyList<EarlyLine> early, Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second)
+    /// <summary>The tasks some early line may concern (see the class), with the parts it may change and when.</summary>
+    private static Dictionary<int, List<(Part Part, long At)>> Traced(IReadOnlyList<EarlyLine> early, Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second)
     {
-        var traced = new HashSet<int>();
+        var traced = new Dictionary<int, List<(Part, long)>>();
         ProcTask? Of(int tid) => second.TryGetValue(tid, out var t) || first.TryGetValue(tid, out t) ? t : null;
-        int deepest = first.Values.Concat(second.Values).Max(t => t.NsPid?.Length ?? 1) - 1;
+        int deepest = first.Values.Concat(second.Values).Select(t => t.NsPid?.Length ?? 1).DefaultIfEmpty(1).Max() - 1;
         // A waiter neither read showed (forked after tracing_on): its level is not known, so every level.
         IEnumerable<int> LevelsOf(int tid) => Of(tid) is { } t ? [t.NsPid is { } levels ? levels.Length - 1 : 0] : Enumerable.Range(0, deepest + 1);
         int ProcessOf(in EarlyLine l) => l.Tgid > 0 ? l.Tgid : Of(l.Tid)?.Tgid ?? l.Tid;
-        // Who is whose child, and who has which number at a level, at either read.
+        // Who is whose child, whose thread, and who has which number at a level, at either read.
         var children = new Dictionary<int, List<int>>();
+        var threads = new Dictionary<int, List<int>>();
         var numbered = new Dictionary<(int Level, long Nr), List<int>>();
         foreach (var t in first.Values.Concat(second.Values))
         {
             Add(children, t.PPid, t.Tid);
+            Add(threads, t.Tgid, t.Tid);
             if (t.NsPid is { } ns)
                 for (int level = 0; level < ns.Length; level++) Add(numbered, (level, ns[level]), t.Tid);
             else
                 Add(numbered, (0, t.Tid), t.Tid);
         }
         IEnumerable<int> ChildrenOf(int p) => children.TryGetValue(p, out var c) ? c : [];
+        IEnumerable<int> ThreadsOf(int p) => threads.TryGetValue(p, out var c) ? c : [];
         // Any namespace at that level: conservative.
         IEnumerable<int> Numbered(int level, long n) => numbered.TryGetValue((level, n), out var c) ? c : [];
+        // The threads of the processes of the tasks numbered n at the line's task's level.
+        IEnumerable<int> ProcessesNumbered(in EarlyLine l, long n)
+        {
+            var found = new List<int>();
+            foreach (int level in LevelsOf(l.Tid))
+                foreach (int tid in Numbered(level, n))
+                    found.AddRange(ThreadsOf(Of(tid)?.Tgid ?? tid));
+            return found;
+        }
+        void Mark(Part part, long at, IEnumerable<int> tids)
+        {
+            foreach (int tid in tids)
+            {
+                if (!traced.TryGetValue(tid, out var list)) traced[tid] = list = [];
+                list.Add((part | Part.All, at));
+            }
+        }
 
         foreach (var l in early)
         {
-            traced.Add(l.Tid);
+            int self = ProcessOf(l);
+            Mark(Part.All, l.Time, [l.Tid]);
             switch (l.Point)
             {
                 case Tracepoint.Fork:
-                    traced.Add((int)l.A1);
+                    Mark(Part.All, l.Time, [(int)l.A1]);
                     break;
                 case Tracepoint.NewTask:
+                    Mark(Part.All, l.Time, [(int)l.A0]);
+                    break;
                 case Tracepoint.ProcessExit:
-                    traced.Add((int)l.A0);
+                    Mark(Part.Exit, l.Time, [(int)l.A0]);
                     // A group's end reparents its children.
-                    if (l.Point == Tracepoint.ProcessExit && l.A1 != 0) traced.UnionWith(ChildrenOf(ProcessOf(l)));
+                    if (l.A1 != 0) Mark(Part.Parent, l.Time, ChildrenOf(self));
                     break;
                 case Tracepoint.SignalGenerate:
-                    traced.Add((int)l.A3);
+                    Mark(Part.All, l.Time, [(int)l.A3]);
+                    break;
+                case Tracepoint.SignalDeliver:
+                    // A handler installed with SA_RESETHAND is reset as its signal is delivered.
+                    Mark(Part.Actions, l.Time, ThreadsOf(self));
+                    break;
+                case Tracepoint.Exec:
+                    // An exec ends the other threads (de_thread), resets the caught signals, may change the credentials.
+                    Mark(Part.Actions | Part.Creds | Part.Exit, l.Time, ThreadsOf(self));
+                    break;
+                case Tracepoint.SysEnter:
+                    switch (l.Sys)
+                    {
+                        case Syscall.ExitGroup:
+                            Mark(Part.Exit, l.Time, ThreadsOf(self));
+                            break;
+                        case Syscall.Unshare or Syscall.SetNs:
+                            Mark(Part.Ns, l.Time, [l.Tid]);
+                            break;
+                        case Syscall.RtSigaction:
+                            Mark(Part.Actions, l.Time, ThreadsOf(self));
+                            break;
+                        case Syscall.SetSid:
+                            Mark(Part.Group, l.Time, ThreadsOf(self));
+                            break;
+                        case Syscall.SetPgid:
+                            Mark(Part.Group, l.Time, l.A0 == 0 ? ThreadsOf(self) : ProcessesNumbered(l, l.A0));
+                            break;
+                        case Syscall.SetUid or Syscall.SetReUid or Syscall.SetResUid or Syscall.Capset or Syscall.Prctl:
+                            Mark(Part.Creds, l.Time, [l.Tid]);
+                            break;
+                    }
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Wait4 && l.A0 > 0:
-                    foreach (int level in LevelsOf(l.Tid)) traced.UnionWith(Numbered(level, l.A0));
+                    foreach (int level in LevelsOf(l.Tid)) Mark(Part.All, l.Time, Numbered(level, l.A0));
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Waitid && l.A0 == 0:
                     // waitid's line does not name the child it reaped: any of the waiter's may be it.
-                    traced.UnionWith(ChildrenOf(ProcessOf(l)));
-                    break;
-                case Tracepoint.SysEnter when l.Sys == Syscall.SetPgid && l.A0 > 0:
-                    foreach (int level in LevelsOf(l.Tid)) traced.UnionWith(Numbered(level, l.A0));
+                    Mark(Part.All, l.Time, ChildrenOf(self));
                     break;
             }
         }
@@ -156,9 +286,9 @@ public static class SnapshotWindow
     public static string HeaderLine(Outcome o, long tracingOn, long checkedBy) =>
         string.Create(CultureInfo.InvariantCulture, $"tracing_on {Seconds(tracingOn)} read_again_by {Seconds(checkedBy)} {Summary(o)}");
 
-    /// <summary>The counts alone: "replaced N dropped N added N kept N".</summary>
+    /// <summary>The counts alone: "replaced N merged N dropped N added N kept N".</summary>
     public static string Summary(Outcome o) =>
-        string.Create(CultureInfo.InvariantCulture, $"replaced {o.Replaced} dropped {o.Dropped} added {o.Added} kept {o.Kept}");
+        string.Create(CultureInfo.InvariantCulture, $"replaced {o.Replaced} merged {o.Merged} dropped {o.Dropped} added {o.Added} kept {o.Kept}");
 
     private static string Seconds(long ns) => string.Create(CultureInfo.InvariantCulture, $"{ns / 1_000_000_000}.{ns % 1_000_000_000:D9}");
 }

@@ -111,7 +111,7 @@ public static class TracefsCapture
             long readAgainBy = 0;
             if (early is not null)
             {
-                after = LiveProcSnapshot.Scan();
+                after = LiveProcSnapshot.Scan(clock: MonotonicNanos);
                 readAgainBy = MonotonicNanos();
                 early.EndAt(readAgainBy);
             }

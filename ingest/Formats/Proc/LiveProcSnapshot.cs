@@ -27,8 +27,11 @@ public static class LiveProcSnapshot
         return scan.Tasks.Count;
     }
 
-    /// <summary>Reads the live /proc: the snapshot's header and every thread's block, in /proc's order.</summary>
-    public static ProcScan Scan(string proc = "/proc")
+    /// <summary>
+    /// Reads the live /proc: the snapshot's header and every thread's block, in /proc's order,
+    /// each stamped with <paramref name="clock"/> as its files were about to be read (0 without one).
+    /// </summary>
+    public static ProcScan Scan(string proc = "/proc", Func<long>? clock = null)
     {
         long epochNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         var header = new StringBuilder();
@@ -45,7 +48,8 @@ public static class LiveProcSnapshot
             foreach (int tid in Numbered(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task")))
             {
                 var dir = Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task", tid.ToString(CultureInfo.InvariantCulture));
-                if (Block(dir, pid, tid) is { } task) tasks.Add(task);
+                long at = clock?.Invoke() ?? 0;
+                if (Block(dir, pid, tid) is { } task) tasks.Add(task with { ReadAt = at });
             }
         }
         return new ProcScan(header.ToString(), tasks);
@@ -210,4 +214,8 @@ public sealed record ProcScan(string Header, IReadOnlyList<ProcTask> Tasks);
 /// One thread as /proc showed it: its block of snapshot text, and what the window check between
 /// two reads needs of it (its parent process, whether it had exited, its number at each level).
 /// </summary>
-public sealed record ProcTask(int Tid, int Tgid, int PPid, bool Zombie, int[]? NsPid, string Block);
+public sealed record ProcTask(int Tid, int Tgid, int PPid, bool Zombie, int[]? NsPid, string Block)
+{
+    /// <summary>When its files were about to be read (the scan's clock), 0 when not stamped.</summary>
+    public long ReadAt { get; init; }
+}

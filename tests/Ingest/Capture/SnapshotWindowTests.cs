@@ -15,11 +15,11 @@ public sealed class SnapshotWindowTests
     private const string Header = "# proc snapshot 1.000000000 by pid 9 (pid:[1])\n";
 
     /// <summary>A block as LiveProcSnapshot writes one, cut down to what tells the reads apart.</summary>
-    private static ProcTask Task(int tid, int ppid, string state = "S", int pgrp = 0, int[]? nspid = null, int tgid = 0)
+    private static ProcTask Task(int tid, int ppid, string state = "S", int pgrp = 0, int[]? nspid = null, int tgid = 0, long forChildren = 1)
     {
         tgid = tgid == 0 ? tid : tgid;
         nspid ??= [tid];
-        var block = $"task {tid} tgid {tgid}\nPPid:\t{ppid}\nNSpid:\t{string.Join('\t', nspid)}\nState: {state}\npgrp: {(pgrp == 0 ? tid : pgrp)}\n\n";
+        var block = $"task {tid} tgid {tgid}\nPPid:\t{ppid}\nNSpid:\t{string.Join('\t', nspid)}\nState: {state}\npgrp: {(pgrp == 0 ? tid : pgrp)}\nns_for_children: pid:[{forChildren}]\n\n";
         return new ProcTask(tid, tgid, ppid, state == "Z", nspid, block);
     }
 
@@ -55,21 +55,35 @@ public sealed class SnapshotWindowTests
     }
 
     [Fact]
-    public void A_task_with_a_line_of_its_own_keeps_its_first_read()
+    public void A_task_with_a_line_keeps_its_first_read_of_what_the_line_may_have_changed()
     {
         var before = Scan(Task(10, 1), Task(20, 10), Task(30, 10), Task(50, 1));
         var after = Scan(Task(10, 1), Task(30, 10, pgrp: 7), Task(50, 1, "Z"));
         var early = new[]
         {
             Line(20, Tracepoint.ProcessExit, a0: 20, a1: 1),               // it exited after tracing_on
-            Line(10, Tracepoint.SignalGenerate, a0: 9, a3: 30),            // signalled
-            Line(50, Tracepoint.SysEnter, Syscall.ExitGroup),              // it acted
+            Line(10, Tracepoint.SignalGenerate, a0: 9, a3: 30),            // signalled: its group is not the signal's
+            Line(50, Tracepoint.SysEnter, Syscall.ExitGroup),              // exiting: its state is
         };
         var o = SnapshotWindow.Reconcile(before, after, early);
         Assert.Equal([10, 20, 30, 50], Tids(o.Snapshot));
-        Assert.Equal(before.Tasks[2].Block, Block(o.Snapshot, 30));
+        Assert.Equal(after.Tasks[1].Block, Block(o.Snapshot, 30));
         Assert.Equal(before.Tasks[3].Block, Block(o.Snapshot, 50));
-        Assert.Equal((0, 0, 0, 3), (o.Replaced, o.Dropped, o.Added, o.Kept));
+        Assert.Equal((0, 1, 0, 0, 2), (o.Replaced, o.Merged, o.Dropped, o.Added, o.Kept));
+    }
+
+    [Fact]
+    public void A_task_that_forked_after_an_unshare_in_the_window_takes_the_namespace_for_its_children_from_the_second_read()
+    {
+        // Unshared (CLONE_NEWPID) in the window, then forked after tracing_on: the child goes to namespace 2.
+        var before = Scan(Task(10, 1, forChildren: 1), Task(20, 1, forChildren: 1));
+        var after = Scan(Task(10, 1, forChildren: 2), Task(20, 1, forChildren: 2));
+        var o = SnapshotWindow.Reconcile(before, after,
+            [Line(10, Tracepoint.Fork, a0: 10, a1: 11), Line(20, Tracepoint.SysEnter, Syscall.Unshare, a0: 0x20000000)]);
+        Assert.Contains("ns_for_children: pid:[2]", Block(o.Snapshot, 10));
+        // 20's unshare is traced: the models take it there.
+        Assert.Contains("ns_for_children: pid:[1]", Block(o.Snapshot, 20));
+        Assert.Equal((1, 1), (o.Merged, o.Kept));
     }
 
     [Fact]
@@ -102,6 +116,29 @@ public sealed class SnapshotWindowTests
         var o = SnapshotWindow.Reconcile(before, after, early);
         Assert.Equal(before.Tasks[1].Block, Block(o.Snapshot, 20));
         Assert.Equal(before.Tasks[4].Block, Block(o.Snapshot, 41));
+    }
+
+    [Fact]
+    public void A_line_after_the_second_read_reached_the_task_is_no_matter()
+    {
+        // The second read took a while: 10 was read at 50, before its line at 100; 20 at 150, after its line.
+        var before = Scan(Task(10, 1), Task(20, 1));
+        var after = Scan(Task(10, 1, pgrp: 7) with { ReadAt = 50 }, Task(20, 1, pgrp: 7) with { ReadAt = 150 });
+        var o = SnapshotWindow.Reconcile(before, after, [Line(10, Tracepoint.SysEnter, Syscall.SetSid), Line(20, Tracepoint.SysEnter, Syscall.SetSid)]);
+        Assert.Equal(after.Tasks[0].Block, Block(o.Snapshot, 10));
+        Assert.Equal(before.Tasks[1].Block, Block(o.Snapshot, 20));
+        Assert.Equal((1, 1), (o.Replaced, o.Kept));
+    }
+
+    [Fact]
+    public void An_exec_or_exit_group_marks_every_thread_of_its_process()
+    {
+        var before = Scan(Task(10, 1), Task(11, 1, tgid: 10), Task(30, 1), Task(31, 1, tgid: 30), Task(40, 1));
+        var after = Scan(Task(10, 1, "Z"), Task(11, 1, "Z", tgid: 10), Task(30, 1, "Z"), Task(31, 1, "Z", tgid: 30), Task(40, 1, "Z"));
+        var o = SnapshotWindow.Reconcile(before, after,
+            [Line(10, Tracepoint.Exec, a0: 10, a1: 10), Line(31, Tracepoint.SysEnter, Syscall.ExitGroup)]);
+        Assert.Equal((1, 4), (o.Replaced, o.Kept));
+        Assert.Equal(after.Tasks[4].Block, Block(o.Snapshot, 40));
     }
 
     [Fact]
