@@ -99,6 +99,14 @@ public sealed record TaskSnapshot : PidEvent
     public int[]? NsSid { get; init; }
     /// <summary>Inode of the task's pid namespace (/proc/PID/ns/pid); 0 when unknown.</summary>
     public ulong PidNs { get; init; }
+    /// <summary>
+    /// Inode of the namespace its children go to (/proc/PID/ns/pid_for_children): <see cref="PidNs"/>
+    /// unless an unshare(CLONE_NEWPID) or a setns moved it. 0 when that link could not be read
+    /// though /proc/PID/ns/pid could: a namespace unshared and not forked into yet (the kernel
+    /// shows no inode for it until its init exists), or a task exiting. Null when the capture did
+    /// not read it.
+    /// </summary>
+    public ulong? PidNsForChildren { get; init; }
     /// <summary>True when no snapshot had the task and it was adopted when first seen.</summary>
     public bool Adopted { get; init; }
     /// <summary>Real, effective and saved uid (the Uid line of /proc/PID/status, in the capturing process's view); null when the capture has none.</summary>

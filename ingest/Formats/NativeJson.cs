@@ -109,6 +109,7 @@ public static partial class NativeJson
                 if (s.Zombie) sink.True(Key.Zombie);
                 if (s.SigPnd is { } sigPnd) sink.Unsigned(Key.SigPnd, sigPnd);
                 if (s.ShdPnd is { } shdPnd) sink.Unsigned(Key.ShdPnd, shdPnd);
+                if (s.PidNsForChildren is { } forChildren) sink.Unsigned(Key.NsForChildren, forChildren);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -437,7 +438,7 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep NoticeInWait the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep NsForChildren the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
@@ -445,6 +446,7 @@ public static partial class NativeJson
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
         Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
+        NsForChildren,
     }
 
     private static string Spelling(Key key) => key switch
@@ -463,6 +465,7 @@ public static partial class NativeJson
         Key.Blocked => "blocked", Key.AtNotice => "at_notice", Key.SigIgn => "sig_ign", Key.SigCgt => "sig_cgt",
         Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
         Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
+        Key.NsForChildren => "ns_for_children",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -651,7 +654,7 @@ public static partial class NativeJson
         private int _tgid, _ppid, _pgid, _sid, _child, _oldTid, _pid, _sig, _option, _arg, _thread, _options, _fd, _task;
         private int _ruid, _euid, _suid;
         private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
-        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags, _sigPnd, _shdPnd;
+        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags, _sigPnd, _shdPnd, _nsForChildren;
         private int? _exitSignal;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
         private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _noticeInWait, _enterLost, _dequeuesTraced, _zombie;
@@ -738,6 +741,7 @@ public static partial class NativeJson
                 case Key.Zombie: _zombie = v.GetBoolean(); break;
                 case Key.SigPnd: _sigPnd = v.GetUInt64(); break;
                 case Key.ShdPnd: _shdPnd = v.GetUInt64(); break;
+                case Key.NsForChildren: _nsForChildren = v.GetUInt64(); break;
                 case Key.NoticeInWait: _noticeInWait = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
@@ -765,6 +769,7 @@ public static partial class NativeJson
                     ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs, Blocked = _blocked,
                     SigIgn = _sigIgn, SigCgt = _sigCgt, SigchldFlags = _sigchldFlags, ExitSignal = _exitSignal,
                     DequeuesTraced = _dequeuesTraced, Zombie = _zombie, SigPnd = _sigPnd, ShdPnd = _shdPnd,
+                    PidNsForChildren = _nsForChildren,
                 },
                 EventKind.Fork => new Fork
                 {

@@ -234,6 +234,7 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("pgrp"u8)) b.Pgid = Int(value, lineNo, "pgrp");
         else if (key.SequenceEqual("session"u8)) b.Sid = Int(value, lineNo, "session");
         else if (key.SequenceEqual("ns"u8)) b.PidNs = Inode(value, lineNo);
+        else if (key.SequenceEqual("ns_for_children"u8)) b.PidNsForChildren = Inode(value, lineNo);
         else if (key.SequenceEqual("Uid"u8)) b.Uids = Uids(value, lineNo);
         else if (key.SequenceEqual("CapPrm"u8)) b.CapPrm = CapSet(value, lineNo, "CapPrm");
         else if (key.SequenceEqual("CapEff"u8)) b.CapEff = CapSet(value, lineNo, "CapEff");
@@ -249,7 +250,7 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("exit_signal"u8)) b.ExitSignal = ExitSignal(value, lineNo);
         // "State: Z" (this snapshot's writer) or "State:\tZ (zombie)" (/proc/PID/status).
         else if (key.SequenceEqual("State"u8)) b.Zombie = value.Length > 0 && value[0] == 'Z';
-        // Pid, NStgid, ns_for_children and anything a later version adds carry nothing the event keeps.
+        // Pid, NStgid and anything a later version adds carry nothing the event keeps.
         return null;
     }
 
@@ -268,6 +269,8 @@ public sealed class ProcSnapshotParser(string file)
         {
             Seq = -1, Time = Time, Tid = b.Tid, Comm = b.Comm, Tgid = b.Tgid, PPid = b.PPid, Pgid = b.Pgid, Sid = b.Sid,
             NsPid = b.NsPid, NsPgid = b.NsPgid, NsSid = b.NsSid, PidNs = b.PidNs,
+            // Unreadable with the task's own link read: unshared, not forked into yet (0); with neither: not known.
+            PidNsForChildren = b.PidNsForChildren is { } forChildren && (forChildren != 0 || b.PidNs != 0) ? forChildren : null,
             Uids = b.Uids, CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
             Blocked = MasksFollowed ? b.Blocked : null,
             // The actions are the process's (its threads share them); one without the other is not taken.
@@ -444,6 +447,7 @@ public sealed class ProcSnapshotParser(string file)
         public int[]? NsPgid;
         public int[]? NsSid;
         public ulong PidNs;
+        public ulong? PidNsForChildren;
         public int[]? Uids;
         public ulong? CapPrm;
         public ulong? CapEff;

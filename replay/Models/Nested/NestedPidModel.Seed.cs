@@ -52,7 +52,7 @@ public sealed partial class NestedPidModel
         AddThread(sig, t);
         SeedExitState(sig, t, s.Zombie);
         if (t.Placed) Count(t, +1);
-        t.NsForChildren = t.Placed ? t.Ns : null;
+        t.NsForChildren = t.Placed ? ForChildren(t, s) : null;
         t.ExitSignal = s.ExitSignal ?? TaskStruct.UnknownExitSignal;
         if (t != leader) return;
 
@@ -70,6 +70,23 @@ public sealed partial class NestedPidModel
             t.Ns.ChildReaper = t;
             sig.Unkillable = true;
         }
+    }
+
+    /// <summary>
+    /// Where a snapshot task's children go (ns/pid_for_children): its own namespace, unless it
+    /// entered one for its children (setns) or unshared one whose init exists: the namespace of
+    /// that inode, a child of its own when no task listed so far lives there (an unshared one's
+    /// init is listed after its parent; a setns may have chosen a deeper one, which the model would
+    /// then take for two). Not known (null) when the link could not be read: a namespace unshared
+    /// and not forked into yet has no inode to show, and an exiting task none either (a zombie's
+    /// is of no matter: it forks no more); nor past the depth limit.
+    /// </summary>
+    private PidNamespace? ForChildren(TaskStruct t, TaskSnapshot s)
+    {
+        if (s.PidNsForChildren is not { } inode || s.PidNs == 0 || inode == s.PidNs || s.Zombie) return t.Ns;
+        if (inode == 0) return null;
+        if (_byInode.TryGetValue(inode, out var known)) return known;
+        return t.Ns.Level < MaxLevel ? SeedNamespace(inode, t.Ns.Level + 1, t.Tid, !s.Adopted) : null;
     }
 
     /// <summary>

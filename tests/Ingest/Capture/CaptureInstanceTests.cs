@@ -483,6 +483,49 @@ public sealed class CaptureInstanceTests
         }
     }
 
+    [Fact]
+    public async Task A_process_that_unshared_before_the_capture_forks_into_the_namespace_it_unshared()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-forchildren-test-{Guid.NewGuid():N}.txt");
+        // unshare without --fork unshares, then execs sh: sh stays here, its children go to the new
+        // namespace, whose init is its first child (the sleep). Told to go on, it forks a second sh there.
+        using var sh = Process.Start(new ProcessStartInfo("unshare", ["--pid", "sh", "-c", "sleep 30 & echo ready; read x; sh -c true; kill $!"])
+            { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+        try
+        {
+            Assert.Equal("ready", await sh.StandardOutput.ReadLineAsync());
+            var tracing = new TaskCompletionSource();
+            var capture = TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1.5), BufferKb: 4096)
+            {
+                InWindow = _ => tracing.SetResult(),
+            }, default);
+            await tracing.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            await Task.Delay(400);
+            sh.StandardInput.WriteLine();
+            await capture;
+
+            var (_, events) = CaptureFiles.Read(output);
+            var parent = events.OfType<TaskSnapshot>().Single(t => t.Tid == sh.Id && !t.Adopted);
+            Assert.NotNull(parent.PidNsForChildren);
+            Assert.NotEqual(parent.PidNs, parent.PidNsForChildren);
+            int child = events.OfType<Fork>().Single(f => f.Tid == sh.Id && f.Child > 0).Child;
+            // dash asks at once: 2 there (the sleep is 1), its parent outside (0).
+            Assert.Equal(2, events.OfType<GetId>().First(g => g.Tid == child && g.Call == GetIdCall.GetPid).Ret);
+            Assert.Equal(0, events.OfType<GetId>().First(g => g.Tid == child && g.Call == GetIdCall.GetPpid).Ret);
+            var with = Validator.Run("live", "nested", events);
+            Assert.DoesNotContain(with.Disagreements, d => d.Tid == child);
+            // Without the snapshot's ns_for_children lines (a capture before they were read), the child is taken for this namespace's.
+            var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => !l.StartsWith("ns_for_children:", StringComparison.Ordinal))));
+            Assert.Contains(without.Disagreements, d => d.Tid == child && d.Kind == "getid");
+        }
+        finally
+        {
+            if (!sh.HasExited) sh.Kill(entireProcessTree: true);
+            File.Delete(output);
+        }
+    }
+
     private static async Task WaitFor(Func<bool> condition, string what)
     {
         var clock = Stopwatch.StartNew();
