@@ -11,20 +11,20 @@ namespace Replayer.Ingest.Capture;
 /// task changed while it is read would otherwise be both in its block and in the trace), so what
 /// happens between the read and tracing_on is in neither: a zombie reaped there stays a zombie in
 /// the models, and its parent's later waits are predicted to reap it again. So /proc is read a
-/// second time once tracing is on, and each task's block is chosen by what the trace shows of it
-/// before the second read reached it (<see cref="EarlyLines"/>; a task gone by then: before that
-/// read ended):
+/// second time once tracing is on, each task stamped with when that read reached it, and each
+/// task's block is chosen by the trace lines about it before then (<see cref="EarlyLines"/>):
 /// <list type="bullet">
-/// <item>nothing: whatever changed it happened in the window, and the second read is its state when
+/// <item>none: whatever changed it happened in the window, and the second read is its state when
 /// tracing began. Its second block is taken; a task gone by then is left out (it exited and was
 /// reaped in the window); a task new then is added (forked in the window).</item>
-/// <item>a line of its own (it acted, or was forked, signalled or exited), or one of a waiter that
-/// may have reaped it, of its parent setting its group or exiting: the second read may show what
-/// the trace shows too, so the first block stays, as before the check.</item>
+/// <item>some: the first block stays, but takes from the second each part no such line can have
+/// changed (<see cref="Part"/>); a task forked in the window is added as read, without the parts
+/// a line may have changed.</item>
 /// </list>
-/// The marking is conservative: a line that may concern the task counts (a wait that returned its
-/// number in any namespace at the waiter's level, a waitid of its parent's), so the check only
-/// ever replaces a block the trace says nothing about.
+/// A line may concern a task without being its own (a wait that returned its number at the
+/// waiter's level in any namespace, a waitid of its parent's, its parent's setpgid or group exit,
+/// another thread's exec): the marking is conservative, so the check only takes from the second
+/// read what the trace cannot also say.
 /// </summary>
 public static class SnapshotWindow
 {
@@ -119,10 +119,15 @@ public static class SnapshotWindow
                 dropped++;
             }
         }
+        // Tasks whose birth the trace has: the models make them there.
+        var born = early.Where(l => l.Point is Tracepoint.Fork or Tracepoint.NewTask)
+            .Select(l => (int)(l.Point == Tracepoint.Fork ? l.A1 : l.A0)).ToHashSet();
         foreach (var t in after.Tasks)
         {
-            if (first.ContainsKey(t.Tid) || Seen(t) != Part.None) continue;
-            chosen.Add(t);
+            if (first.ContainsKey(t.Tid) || born.Contains(t.Tid)) continue;
+            // Forked in the window: as read, but for the parts an early line may have changed since.
+            var seen = Seen(t);
+            chosen.Add(seen == Part.None ? t : Unknowing(t, seen));
             added++;
         }
         chosen.Sort((a, b) => a.Tgid != b.Tgid ? a.Tgid.CompareTo(b.Tgid) : a.Tid.CompareTo(b.Tid));
@@ -157,6 +162,33 @@ public static class SnapshotWindow
         int ppid = (seen & Part.Parent) == 0 ? second.PPid : first.PPid;
         bool zombie = (seen & Part.Exit) == 0 ? second.Zombie : first.Zombie;
         return first with { Block = string.Join('\n', lines), PPid = ppid, Zombie = zombie };
+    }
+
+    /// <summary>
+    /// A task forked in the window whose only read came after some early line about it: each part
+    /// such a line may have changed is left out (not known), and one that may have exited was
+    /// alive when tracing began (its exit is in the trace).
+    /// </summary>
+    private static ProcTask Unknowing(ProcTask t, Part seen)
+    {
+        var drop = new List<string>();
+        foreach (var (part, keys) in Parts)
+            if ((seen & part) != 0 && part is not (Part.Exit or Part.Ns or Part.Parent)) drop.AddRange(keys);
+        var lines = new List<string>();
+        foreach (var line in t.Block.Split('\n'))
+        {
+            if (drop.Any(k => line.StartsWith(k, StringComparison.Ordinal))) continue;
+            if ((seen & Part.Exit) != 0 && line.StartsWith("State:", StringComparison.Ordinal)) lines.Add("State: S");
+            else if ((seen & Part.Ns) != 0 && line.StartsWith("ns_for_children:", StringComparison.Ordinal)) lines.Add("ns_for_children: ");
+            else if ((seen & Part.Parent) != 0 && line.StartsWith("PPid:", StringComparison.Ordinal)) lines.Add("PPid:\t0");
+            else lines.Add(line);
+        }
+        return t with
+        {
+            Block = string.Join('\n', lines),
+            Zombie = (seen & Part.Exit) == 0 && t.Zombie,
+            PPid = (seen & Part.Parent) != 0 ? 0 : t.PPid,
+        };
     }
 
     /// <summary>

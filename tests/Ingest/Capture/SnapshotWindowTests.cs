@@ -151,6 +151,20 @@ public sealed class SnapshotWindowTests
     }
 
     [Fact]
+    public void A_task_forked_in_the_window_is_added_without_what_its_early_lines_may_have_changed()
+    {
+        // 61 was forked in the window and exited after tracing_on, before the second read reached it;
+        // 62 set up its own group then.
+        var o = SnapshotWindow.Reconcile(Scan(Task(10, 1)), Scan(Task(10, 1), Task(61, 10, "Z"), Task(62, 10, pgrp: 62)),
+            [Line(61, Tracepoint.ProcessExit, a0: 61, a1: 1), Line(62, Tracepoint.SysEnter, Syscall.SetSid)]);
+        Assert.Equal([10, 61, 62], Tids(o.Snapshot));
+        Assert.Contains("State: S", Block(o.Snapshot, 61));
+        Assert.Contains("PPid:\t10", Block(o.Snapshot, 61));
+        Assert.DoesNotContain("pgrp:", Block(o.Snapshot, 62));
+        Assert.Equal(2, o.Added);
+    }
+
+    [Fact]
     public void Early_lines_stop_a_while_after_the_second_read_and_keep_what_came_before_it()
     {
         var early = new EarlyLines();
