@@ -22,6 +22,12 @@ public sealed partial class NestedPidModel
         {
             zombie = DoWait(cur, w, o, out ret);
             if (ret == UnknownAnswer) Unknown(o, o.Note ?? "which children the call may reap is not known");
+            else if (w.Ret is long got && got > 0 && got != ret && FindPidNs((int)got, cur.Ns, out _) == Lookup.None)
+            {
+                // The kernel reaped a task the model never had: its world was not whole, whatever it predicted.
+                ret = UnknownAnswer;
+                Unknown(o, NeverKnownNote);
+            }
             else o.Return(ret, zombie?.Tid ?? 0);
         }
 
@@ -44,6 +50,9 @@ public sealed partial class NestedPidModel
         }
         if (reaped is not null) Reap(reaped, o);
     }
+
+    /// <summary>Why a wait that returned a child the model never had is not judged.</summary>
+    internal const string NeverKnownNote = "the call reaped a child the capture never showed (forked and gone between the /proc snapshot and tracing_on, or its lines lost)";
 
     /// <summary>release_task of a reaped child's process: every thread, then the leader.</summary>
     private void Reap(TaskStruct reaped, Outcome o)

@@ -70,6 +70,24 @@ public sealed class ReapingTests
         Assert.Equal(-10, s.Wait(100, pid: 999).Ret);
     }
 
+    /// <summary>
+    /// A busy capture's sh reaped children forked and dead between the /proc snapshot and
+    /// tracing_on, gone before /proc was read again: no line showed them. The model, sure it knew
+    /// every task, predicted WNOHANG's 0; the kernel's answer names a task it never had.
+    /// </summary>
+    [Fact]
+    public void A_wait_that_reaps_a_child_the_model_never_had_is_not_judged_and_one_it_had_is()
+    {
+        var s = Host();
+        s.Fork(100, 200);
+        var never = s.Wait(100, options: 1, ret: 300);
+        Assert.Equal(Verdict.UnknownState, never.Verdict);
+        Assert.Equal(NestedPidModel.NeverKnownNote, never.Note);
+        // Its live child 200, which the model has: a wait that says it reaped it is judged (WNOHANG: 0).
+        var known = s.Wait(100, options: 1, ret: 200);
+        Assert.Equal((Verdict.Predicted, 0L), (known.Verdict, known.Ret));
+    }
+
     [Fact]
     public void Init_death_kills_its_namespace_in_ascending_order_from_2_and_its_parent_hears_last()
     {
