@@ -57,6 +57,15 @@ public sealed class TracepointAssembler
     public const long ExitGraceNs = 50_000_000;
 
     /// <summary>
+    /// How long (trace time) a pid namespace init's exit waits for its teardown's first SIGKILL or
+    /// its SIGCHLD: zap_pid_ns_processes runs from exit_notify, after the exit has let go of its
+    /// memory and files, which on a busy machine took 222 ms past sched_process_exit (a whole-system
+    /// capture of two dozen workloads on two cores: the SIGKILLs came on their own, to tasks the
+    /// models had killed at the exit already, and were judged as new signals).
+    /// </summary>
+    public const long InitExitGraceNs = 1_000_000_000;
+
+    /// <summary>
     /// How long (trace time) an exit stays after the notice taken for its own, for another to the
     /// same process from its context: then the first was a zombie orphan's, told to its new reaper
     /// (forget_original_parent, just before the exit's own do_notify_parent), which was the dying
@@ -86,7 +95,12 @@ public sealed class TracepointAssembler
     public void Snapshot(TaskSnapshot snap)
     {
         var group = GroupFor(snap.Tid, snap.Tgid);
-        var task = new TaskState(snap.Tid, snap.Comm, group) { ParentTid = snap.PPid, Mask = snap.Blocked };
+        var task = new TaskState(snap.Tid, snap.Comm, group)
+        {
+            ParentTid = snap.PPid, Mask = snap.Blocked,
+            NsInit = snap.NsPid is { Length: > 1 } levels && levels[^1] == 1,
+            ForkMakesInit = snap.PidNsForChildren == 0 && snap.PidNs != 0 && !snap.Zombie,
+        };
         group.Live++;
         _tasks[snap.Tid] = task;
         Append(snap with { Seq = -1 });
@@ -249,6 +263,7 @@ public sealed class TracepointAssembler
         var ev = restarted ? null : CallEvent(task, ret);
         task.Call = Syscall.Other;
         if (ev is null) return;
+        if (ev is Unshare { Ret: 0 } u && (u.Flags & CloneFlags.NewPid) != 0) task.ForkMakesInit = true;
         Append(Stamp(ev, task, line));
         if (ev is Wait) task.Group.LastWait = _entries;
     }
@@ -352,7 +367,13 @@ public sealed class TracepointAssembler
         // real_parent: the forking thread, or its own parent's with CLONE_PARENT or CLONE_THREAD.
         int parentTid = (fork.Flags & (CloneFlags.Parent | CloneFlags.Thread)) != 0 ? parent.ParentTid : parent.Tid;
         // copy_process copies the blocked mask: the child starts with its parent's.
-        _tasks[childTid] = new TaskState(childTid, line.Text ?? parent.Comm, group) { ParentTid = parentTid, Mask = parent.Mask };
+        bool thread = (fork.Flags & CloneFlags.Thread) != 0;
+        _tasks[childTid] = new TaskState(childTid, line.Text ?? parent.Comm, group)
+        {
+            ParentTid = parentTid, Mask = parent.Mask,
+            NsInit = !thread && ((fork.Flags & CloneFlags.NewPid) != 0 || parent.ForkMakesInit),
+        };
+        if (!thread) parent.ForkMakesInit = false;
     }
 
     /// <summary>
@@ -427,6 +448,7 @@ public sealed class TracepointAssembler
             return;
         }
         task.ExitSlot = _lastGroupExit = Hold(exit, task);
+        if (task.NsInit) task.ExitSlot.Grace = InitExitGraceNs;
     }
 
     /// <summary>
@@ -764,7 +786,7 @@ public sealed class TracepointAssembler
     private void ReleaseStaleHead()
     {
         if (_out.Count == 0 || _out.Peek().Slot is not { } head) return;
-        if (!head.Done && head.Event is Exit && !head.Teardown && _now - head.Event.Time > ExitGraceNs) head.Close();
+        if (!head.Done && head.Event is Exit && !head.Teardown && _now - head.Event.Time > head.Grace) head.Close();
     }
 
 
@@ -784,6 +806,8 @@ public sealed class TracepointAssembler
         public bool Done;
         /// <summary>An exit that has sent a namespace teardown's SIGKILLs and may wait long for its SIGCHLD.</summary>
         public bool Teardown;
+        /// <summary>How long an exit waits for its first signal before it leaves without (<see cref="ExitGraceNs"/>, <see cref="InitExitGraceNs"/>).</summary>
+        public long Grace = ExitGraceNs;
         /// <summary>Trace time before which it may not leave, done or not (a fork: <see cref="ForkOrderNs"/>).</summary>
         public long ReadyAt;
         /// <summary>It has left the output.</summary>
@@ -906,6 +930,10 @@ public sealed class TracepointAssembler
         public bool Dead;
         /// <summary>The tid of the task that hears of its death (real_parent as forked or snapshotted); 0 when not known.</summary>
         public int ParentTid;
+        /// <summary>The init of a pid namespace (1 there): forked with CLONE_NEWPID, first after an unshare of one, or so in the snapshot.</summary>
+        public bool NsInit;
+        /// <summary>It has unshared a pid namespace not forked into yet: its next child is that namespace's init.</summary>
+        public bool ForkMakesInit;
         /// <summary>True until the first event names the task: it must be adopted then.</summary>
         public bool Unannounced;
         /// <summary>First seen bearing <see cref="CommandComm"/>: the child the recording tool forked for its command.</summary>
