@@ -82,10 +82,20 @@ public static class SnapshotWindow
         var since = Traced(early, first, second);
         // The parts some line changed before the second read reached the task (gone by then: any line).
         // A line after that is no matter: that read came first.
+        // The second read goes through /proc in order: a task gone by then was gone when the read
+        // came to the task after it, and a line after that is about a task no longer there.
+        var order = after.Tasks.Select(t => ((long)t.Tgid << 32 | (uint)t.Tid, t.ReadAt)).OrderBy(e => e.Item1).ToArray();
+        var keys = order.Select(e => e.Item1).ToArray();
+        long GoneBy(ProcTask t)
+        {
+            int at = Array.BinarySearch(keys, (long)t.Tgid << 32 | (uint)t.Tid);
+            at = at < 0 ? ~at : at + 1;
+            return at < order.Length && order[at].ReadAt != 0 ? order[at].ReadAt : long.MaxValue;
+        }
         Part Seen(ProcTask t)
         {
             if (!since.TryGetValue(t.Tid, out var lines)) return Part.None;
-            long cutoff = second.TryGetValue(t.Tid, out var again) && again.ReadAt != 0 ? again.ReadAt : long.MaxValue;
+            long cutoff = second.TryGetValue(t.Tid, out var again) ? (again.ReadAt != 0 ? again.ReadAt : long.MaxValue) : GoneBy(t);
             var parts = Part.None;
             foreach (var (part, at) in lines)
                 if (at < cutoff) parts |= part;

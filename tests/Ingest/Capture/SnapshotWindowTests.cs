@@ -131,6 +131,18 @@ public sealed class SnapshotWindowTests
     }
 
     [Fact]
+    public void A_line_after_the_second_read_passed_a_gone_task_is_no_matter()
+    {
+        // 20 and 40 are gone by the second read, which read 30 at 50 and 50 at 150: 20 was gone by 50,
+        // 40 by 150. Their parent 10 exits at 100: after 20 was gone (left out), before 40 was (kept).
+        var before = Scan(Task(10, 1), Task(20, 10), Task(30, 1), Task(40, 10), Task(50, 1));
+        var after = Scan(Task(10, 1) with { ReadAt = 10 }, Task(30, 1) with { ReadAt = 50 }, Task(50, 1) with { ReadAt = 150 });
+        var o = SnapshotWindow.Reconcile(before, after, [Line(10, Tracepoint.ProcessExit, a0: 10, a1: 1)]);
+        Assert.Equal([10, 30, 40, 50], Tids(o.Snapshot));
+        Assert.Equal((1, 1), (o.Dropped, o.Kept));
+    }
+
+    [Fact]
     public void An_exec_or_exit_group_marks_every_thread_of_its_process()
     {
         var before = Scan(Task(10, 1), Task(11, 1, tgid: 10), Task(30, 1), Task(31, 1, tgid: 30), Task(40, 1));
