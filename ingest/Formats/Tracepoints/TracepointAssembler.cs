@@ -499,6 +499,20 @@ public sealed class TracepointAssembler
             if (Unknown(record)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
             return;
         }
+        if (task is { Dead: false, Group.Live: 1 } && task.Call == Syscall.Other && IsExitNotice(record) && task.ParentTid > 0 && record.To == task.ParentTid
+            && _tasks.TryGetValue(task.ParentTid, out var parentTask) && !parentTask.Dead)
+        {
+            // Its own death told to its parent, from the context of a task the trace never saw
+            // exit: its sched_process_exit came before tracing began, its exit_notify after (a busy
+            // capture: a child in between at tracing_on, then waited for with ECHILD, and the models
+            // kept it alive). The exit stands here, at its notice.
+            var exitLine = line;
+            exitLine.Point = Tracepoint.ProcessExit;
+            exitLine.A0 = line.Tid;
+            exitLine.A1 = 1;
+            exitLine.ActorComm = null;
+            ProcessExit(exitLine);
+        }
         if (task is { Dead: true, ExitSlot: { Done: false } exit })
         {
             if (record.Code == SiKernel && !exit.Teardown && exit.PlacedAt != _entries)

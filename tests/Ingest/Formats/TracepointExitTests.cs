@@ -81,6 +81,27 @@ public sealed class TracepointExitTests
         }
     }
 
+    /// <summary>
+    /// A task at tracing_on between its sched_process_exit and its exit_notify has only its
+    /// notice in the trace (a busy whole-system capture: four shells' children, then waited for
+    /// with ECHILD 72 times while the models kept them alive). b-jobctl's sleep 32751, killed,
+    /// made so by taking out its sched_process_exit: its notice to bash 32750 is its exit.
+    /// </summary>
+    [Fact]
+    public void A_notice_of_its_own_death_from_a_task_whose_exit_the_trace_lacks_is_its_exit()
+    {
+        var edited = CaptureFiles.ReadEdited(Repo.PathOf("traces/captures/b-jobctl.txt"),
+            lines => lines.Where(l => !(l.Contains("sleep-32751 ", StringComparison.Ordinal) && l.Contains(": sched_process_exit: ", StringComparison.Ordinal))));
+        var exit = Assert.Single(edited.OfType<Exit>(), x => x.Tid == 32751);
+        Assert.True(exit.Group);
+        Assert.True(exit.AtNotice);
+        Assert.Equal([(17, 32750, 2)], exit.Signals.Select(r => (r.Sig, r.To, r.Code)));
+        Assert.DoesNotContain(edited.OfType<Signal>(), g => g.Tid == 32751);
+        Assert.Equal(0, Replayer.Replay.Validation.Validator.Run("b", "nested", edited).Disagreed);
+        // The notice of a task that has not died is not taken for one: the whole capture has its own exit.
+        Assert.Single(Read("traces/captures/b-jobctl.txt").OfType<Exit>(), x => x.Tid == 32751);
+    }
+
     [Fact]
     public void An_exit_waits_for_its_own_notice_not_a_reparented_zombies()
     {
