@@ -448,7 +448,6 @@ public sealed class TracepointAssembler
             return;
         }
         task.ExitSlot = _lastGroupExit = Hold(exit, task);
-        if (task.NsInit) task.ExitSlot.Grace = InitExitGraceNs;
     }
 
     /// <summary>
@@ -820,8 +819,11 @@ public sealed class TracepointAssembler
         public bool Done;
         /// <summary>An exit that has sent a namespace teardown's SIGKILLs and may wait long for its SIGCHLD.</summary>
         public bool Teardown;
-        /// <summary>How long an exit waits for its first signal before it leaves without (<see cref="ExitGraceNs"/>, <see cref="InitExitGraceNs"/>).</summary>
-        public long Grace = ExitGraceNs;
+        /// <summary>
+        /// How long an exit waits for its first signal before it leaves without: a namespace init's
+        /// longer (<see cref="InitExitGraceNs"/>), from its task, which a moved or swapped slot takes along.
+        /// </summary>
+        public long Grace => _owner is { NsInit: true } ? InitExitGraceNs : ExitGraceNs;
         /// <summary>Trace time before which it may not leave, done or not (a fork: <see cref="ForkOrderNs"/>).</summary>
         public long ReadyAt;
         /// <summary>It has left the output.</summary>
