@@ -53,17 +53,19 @@ public sealed class TracepointAssembler
     /// </summary>
     public const long ForkPairWaitNs = 50_000_000;
 
-    /// <summary>How long (trace time) an exit waits for the SIGCHLD its context sends, unless it is tearing down a namespace.</summary>
-    public const long ExitGraceNs = 50_000_000;
-
     /// <summary>
-    /// How long (trace time) a pid namespace init's exit waits for its teardown's first SIGKILL or
-    /// its SIGCHLD: zap_pid_ns_processes runs from exit_notify, after the exit has let go of its
-    /// memory and files, which on a busy machine took 222 ms past sched_process_exit (a whole-system
-    /// capture of two dozen workloads on two cores: the SIGKILLs came on their own, to tasks the
-    /// models had killed at the exit already, and were judged as new signals).
+    /// How long (trace time) an exit waits for the SIGCHLD its context sends, or a namespace init's
+    /// for its teardown's first SIGKILL, unless it is tearing down a namespace already. The exit
+    /// moves to its notice (exit_notify, where the task became a zombie) when it comes in time;
+    /// after this, it leaves where it is. On a busy machine exit_notify came 87 and 140 ms after
+    /// sched_process_exit for a shell's children, whose parent's wait4(WNOHANG) in between
+    /// answered 0 (whole-system captures of two dozen workloads on two cores: with 50 ms, 18
+    /// disagreements more over fifteen captures), and a namespace init's teardown 222 ms after
+    /// (zap_pid_ns_processes, also from exit_notify). An exit with no notice to come (exit_signal
+    /// 0, a leader whose threads live on) holds what comes after it this long: it costs the
+    /// output its place, not the events their order.
     /// </summary>
-    public const long InitExitGraceNs = 1_000_000_000;
+    public const long ExitGraceNs = 1_000_000_000;
 
     /// <summary>
     /// How long (trace time) an exit stays after the notice taken for its own, for another to the
@@ -98,8 +100,6 @@ public sealed class TracepointAssembler
         var task = new TaskState(snap.Tid, snap.Comm, group)
         {
             ParentTid = snap.PPid, Mask = snap.Blocked,
-            NsInit = snap.NsPid is { Length: > 1 } levels && levels[^1] == 1,
-            ForkMakesInit = snap.PidNsForChildren == 0 && snap.PidNs != 0 && !snap.Zombie,
         };
         group.Live++;
         _tasks[snap.Tid] = task;
@@ -263,7 +263,6 @@ public sealed class TracepointAssembler
         var ev = restarted ? null : CallEvent(task, ret);
         task.Call = Syscall.Other;
         if (ev is null) return;
-        if (ev is Unshare { Ret: 0 } u && (u.Flags & CloneFlags.NewPid) != 0) task.ForkMakesInit = true;
         Append(Stamp(ev, task, line));
         if (ev is Wait) task.Group.LastWait = _entries;
     }
@@ -371,9 +370,7 @@ public sealed class TracepointAssembler
         _tasks[childTid] = new TaskState(childTid, line.Text ?? parent.Comm, group)
         {
             ParentTid = parentTid, Mask = parent.Mask,
-            NsInit = !thread && ((fork.Flags & CloneFlags.NewPid) != 0 || parent.ForkMakesInit),
         };
-        if (!thread) parent.ForkMakesInit = false;
     }
 
     /// <summary>
@@ -799,7 +796,7 @@ public sealed class TracepointAssembler
     private void ReleaseStaleHead()
     {
         if (_out.Count == 0 || _out.Peek().Slot is not { } head) return;
-        if (!head.Done && head.Event is Exit && !head.Teardown && _now - head.Event.Time > head.Grace) head.Close();
+        if (!head.Done && head.Event is Exit && !head.Teardown && _now - head.Event.Time > ExitGraceNs) head.Close();
     }
 
 
@@ -819,11 +816,6 @@ public sealed class TracepointAssembler
         public bool Done;
         /// <summary>An exit that has sent a namespace teardown's SIGKILLs and may wait long for its SIGCHLD.</summary>
         public bool Teardown;
-        /// <summary>
-        /// How long an exit waits for its first signal before it leaves without: a namespace init's
-        /// longer (<see cref="InitExitGraceNs"/>), from its task, which a moved or swapped slot takes along.
-        /// </summary>
-        public long Grace => _owner is { NsInit: true } ? InitExitGraceNs : ExitGraceNs;
         /// <summary>Trace time before which it may not leave, done or not (a fork: <see cref="ForkOrderNs"/>).</summary>
         public long ReadyAt;
         /// <summary>It has left the output.</summary>
@@ -946,10 +938,6 @@ public sealed class TracepointAssembler
         public bool Dead;
         /// <summary>The tid of the task that hears of its death (real_parent as forked or snapshotted); 0 when not known.</summary>
         public int ParentTid;
-        /// <summary>The init of a pid namespace (1 there): forked with CLONE_NEWPID, first after an unshare of one, or so in the snapshot.</summary>
-        public bool NsInit;
-        /// <summary>It has unshared a pid namespace not forked into yet: its next child is that namespace's init.</summary>
-        public bool ForkMakesInit;
         /// <summary>True until the first event names the task: it must be adopted then.</summary>
         public bool Unannounced;
         /// <summary>First seen bearing <see cref="CommandComm"/>: the child the recording tool forked for its command.</summary>

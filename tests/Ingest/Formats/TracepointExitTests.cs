@@ -29,55 +29,66 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
-    /// A namespace's init 500 (1 there, with a child 501) and a host task 600 exit; 200 ms later
-    /// their parent 100 calls getpid, and 300 ms later the init's teardown SIGKILLs 501, as a busy
-    /// machine delayed one by 222 ms (zap_pid_ns_processes runs from exit_notify, after the exit has
-    /// let go of its memory). The init's exit still takes it; the other exit left after 50 ms.
+    /// On a busy machine exit_notify, which makes a task a zombie and sends its notice, and from a
+    /// namespace init also the teardown's SIGKILLs, can come long after sched_process_exit. Shell
+    /// 100's child 500 exits (with 501, 2 in its namespace, when it is an init); 87 ms later its
+    /// parent's wait4(WNOHANG) answers 0, then comes the exit's first signal: its notice to 100,
+    /// or its teardown's SIGKILL to 501. Up to <see cref="TracepointAssembler.ExitGraceNs"/> the
+    /// exit waits for it and takes it; past that, it leaves without, and the signal comes alone.
     /// </summary>
-    [Fact]
-    public void A_namespace_inits_exit_waits_long_for_its_teardown_and_another_exit_does_not()
+    [Theory]
+    [InlineData(false, 140, true)]
+    [InlineData(true, 222, true)]
+    [InlineData(false, 1_100, false)]
+    [InlineData(true, 1_100, false)]
+    public void An_exit_waits_for_its_first_signal_up_to_its_grace(bool init, long afterMs, bool taken)
     {
         const long Ms = 1_000_000;
         static TraceLine Line(long time, int tid, Tracepoint point, Syscall sys = Syscall.Other, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0) =>
             new() { Time = time, Tid = tid, Comm = "sh", Point = point, Sys = sys, A0 = a0, A1 = a1, A2 = a2, A3 = a3, A4 = a4, A5 = a5 };
-        foreach (bool init in (bool[])[true, false])
+        var a = new TracepointAssembler();
+        var events = new List<PidEvent>();
+        // As the reader does: what is ready is taken after each line.
+        void Take()
         {
-            var a = new TracepointAssembler();
-            var events = new List<PidEvent>();
-            // As the reader does: what is ready is taken after each line.
-            void Take()
-            {
-                while (a.TryTake(out var ev)) events.Add(ev);
-            }
-            a.Snapshot(new TaskSnapshot { Tid = 100, Comm = "sh", Tgid = 100, PPid = 1, NsPid = [100] });
-            a.Snapshot(new TaskSnapshot { Tid = 500, Comm = "sh", Tgid = 500, PPid = 100, NsPid = init ? [500, 1] : [500] });
-            a.Snapshot(new TaskSnapshot { Tid = 501, Comm = "sh", Tgid = 501, PPid = 500, NsPid = init ? [501, 2] : [501] });
+            while (a.TryTake(out var ev)) events.Add(ev);
+        }
+        a.Snapshot(new TaskSnapshot { Tid = 100, Comm = "sh", Tgid = 100, PPid = 1, NsPid = [100] });
+        a.Snapshot(new TaskSnapshot { Tid = 500, Comm = "sh", Tgid = 500, PPid = 100, NsPid = init ? [500, 1] : [500] });
+        a.Snapshot(new TaskSnapshot { Tid = 501, Comm = "sh", Tgid = 501, PPid = 500, NsPid = init ? [501, 2] : [501] });
+        Take();
+        long end = 1000 * Ms + afterMs * Ms;
+        foreach (var line in new[]
+        {
+            Line(1000 * Ms, 500, Tracepoint.ProcessExit, a0: 500, a1: 1),
+            Line(1087 * Ms, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: -1, a2: 1),
+            Line(1087 * Ms + 1, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 0),
+            Line(end - 2, 100, Tracepoint.SysEnter, Syscall.GetPid),
+            Line(end - 1, 100, Tracepoint.SysExit, Syscall.GetPid, a0: 100),
+            // signal_generate: sig=9 errno=0 code=128 (SI_KERNEL) pid=501 grp=1 res=0, or sig=17 code=1 (CLD_EXITED) pid=100
+            init ? Line(end, 500, Tracepoint.SignalGenerate, a0: 9, a2: 128, a3: 501, a4: 1, a5: 0)
+                 : Line(end, 500, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 100, a4: 1, a5: 0),
+        })
+        {
+            a.Feed(line);
             Take();
-            foreach (var line in new[]
-            {
-                Line(1000 * Ms, 500, Tracepoint.ProcessExit, a0: 500, a1: 1),
-                Line(1200 * Ms, 100, Tracepoint.SysEnter, Syscall.GetPid),
-                Line(1200 * Ms + 1, 100, Tracepoint.SysExit, Syscall.GetPid, a0: 100),
-                // signal_generate: sig=9 errno=0 code=128 (SI_KERNEL) pid=501 grp=1 res=0
-                Line(1300 * Ms, 500, Tracepoint.SignalGenerate, a0: 9, a2: 128, a3: 501, a4: 1, a5: 0),
-            })
-            {
-                a.Feed(line);
-                Take();
-            }
-            a.Finish();
-            Take();
-            var exit = Assert.Single(events.OfType<Exit>(), x => x.Tid == 500);
-            if (init)
-            {
-                Assert.Equal([(9, 501)], exit.Signals.Select(r => (r.Sig, r.To)));
-                Assert.Empty(events.OfType<Signal>());
-            }
-            else
-            {
-                Assert.Empty(exit.Signals);
-                Assert.Single(events.OfType<Signal>(), g => g.Record.To == 501);
-            }
+        }
+        a.Finish();
+        Take();
+        var exit = Assert.Single(events.OfType<Exit>(), x => x.Tid == 500);
+        int wait = events.FindIndex(e => e is Wait);
+        if (taken)
+        {
+            Assert.Equal([init ? (9, 501) : (17, 100)], exit.Signals.Select(r => (r.Sig, r.To)));
+            Assert.Empty(events.OfType<Signal>());
+            // A notice moves the exit to it, after the wait that found no zombie.
+            if (!init) Assert.True(events.IndexOf(exit) > wait && exit.AtNotice);
+        }
+        else
+        {
+            Assert.Empty(exit.Signals);
+            Assert.Single(events.OfType<Signal>(), g => g.Record.To == (init ? 501 : 100));
+            Assert.True(events.IndexOf(exit) < wait);
         }
     }
 
