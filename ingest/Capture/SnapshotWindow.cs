@@ -19,7 +19,9 @@ namespace Replayer.Ingest.Capture;
 /// reaped in the window); a task new then is added (forked in the window).</item>
 /// <item>some: the first block stays, but takes from the second each part no such line can have
 /// changed (<see cref="Part"/>); a task forked in the window is added as read, without the parts
-/// a line may have changed.</item>
+/// a line may have changed. A task gone by the second read stays only if a line names it
+/// (<see cref="Part.Named"/>): one that only may concern it (its parent's group exit) does not
+/// show it was there after tracing_on, and one gone with no exit in the trace exited before.</item>
 /// </list>
 /// A line may concern a task without being its own (a wait that returned its number at the
 /// waiter's level in any namespace, a waitid of its parent's, its parent's setpgid or group exit,
@@ -58,6 +60,12 @@ public static class SnapshotWindow
         Creds = 32,
         /// <summary>State: the task's exit.</summary>
         Exit = 64,
+        /// <summary>
+        /// Not a part: the line names the task itself (its own line, its birth or exit, a signal to
+        /// it, a call that named its number), so it was there after tracing_on. A line that only
+        /// may concern it (its parent's group exit, another thread's exec) does not say that.
+        /// </summary>
+        Named = 128,
     }
 
     /// <summary>The block lines of each part but <see cref="Part.All"/>, by their key.</summary>
@@ -119,9 +127,11 @@ public static class SnapshotWindow
                 if (Changed(t, mix)) merged++;
                 if (Changed(mix, again)) kept++;
             }
-            else if (seen != Part.None)
+            else if ((seen & Part.Named) != 0)
             {
-                chosen.Add(t);
+                // Gone with no exit in the trace before the second read passed it: it exited in the
+                // window, and was a zombie when tracing began (reaped after: a wait's line names it).
+                chosen.Add((seen & Part.Exit) != 0 || t.Zombie ? t : Dead(t));
                 kept++;
             }
             else
@@ -173,6 +183,13 @@ public static class SnapshotWindow
         bool zombie = (seen & Part.Exit) == 0 ? second.Zombie : first.Zombie;
         return first with { Block = string.Join('\n', lines), PPid = ppid, Zombie = zombie };
     }
+
+    /// <summary>The first read of a task that exited in the window: a zombie.</summary>
+    private static ProcTask Dead(ProcTask t) => t with
+    {
+        Block = string.Join('\n', t.Block.Split('\n').Select(l => l.StartsWith("State:", StringComparison.Ordinal) ? "State: Z" : l)),
+        Zombie = true,
+    };
 
     /// <summary>
     /// A task forked in the window whose only read came after some early line about it: each part
@@ -258,22 +275,28 @@ public static class SnapshotWindow
         foreach (var l in early)
         {
             int self = ProcessOf(l);
-            Mark(Part.All, l.Time, [l.Tid]);
+            Mark(Part.Named, l.Time, [l.Tid]);
             switch (l.Point)
             {
                 case Tracepoint.Fork:
-                    Mark(Part.All, l.Time, [(int)l.A1]);
+                    Mark(Part.Named, l.Time, [(int)l.A1]);
                     break;
                 case Tracepoint.NewTask:
-                    Mark(Part.All, l.Time, [(int)l.A0]);
+                    Mark(Part.Named, l.Time, [(int)l.A0]);
                     break;
                 case Tracepoint.ProcessExit:
-                    Mark(Part.Exit, l.Time, [(int)l.A0]);
+                    Mark(Part.Exit | Part.Named, l.Time, [(int)l.A0]);
                     // A group's end reparents its children.
                     if (l.A1 != 0) Mark(Part.Parent, l.Time, ChildrenOf(self));
                     break;
                 case Tracepoint.SignalGenerate:
-                    Mark(Part.All, l.Time, [(int)l.A3]);
+                    Mark(Part.Named, l.Time, [(int)l.A3]);
+                    // A death notice (code CLD_EXITED, CLD_KILLED or CLD_DUMPED, to another process)
+                    // from the dying process's context is its exit_notify, where it became a zombie:
+                    // a task whose sched_process_exit came before tracing_on is not one before this
+                    // line, though the second read found it so.
+                    if (l.A2 is >= 1 and <= 3 && (int)l.A3 != l.Tid && !ThreadsOf(self).Contains((int)l.A3))
+                        Mark(Part.Exit, l.Time, ThreadsOf(self).Append(l.Tid));
                     break;
                 case Tracepoint.SignalDeliver:
                     // A handler installed with SA_RESETHAND is reset as its signal is delivered.
@@ -299,7 +322,7 @@ public static class SnapshotWindow
                             Mark(Part.Group, l.Time, ThreadsOf(self));
                             break;
                         case Syscall.SetPgid:
-                            Mark(Part.Group, l.Time, l.A0 == 0 ? ThreadsOf(self) : ProcessesNumbered(l, l.A0));
+                            Mark(Part.Group | Part.Named, l.Time, l.A0 == 0 ? ThreadsOf(self) : ProcessesNumbered(l, l.A0));
                             break;
                         case Syscall.SetUid or Syscall.SetReUid or Syscall.SetResUid or Syscall.Capset or Syscall.Prctl:
                             Mark(Part.Creds, l.Time, [l.Tid]);
@@ -307,11 +330,11 @@ public static class SnapshotWindow
                     }
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Wait4 && l.A0 > 0:
-                    foreach (int level in LevelsOf(l.Tid)) Mark(Part.All, l.Time, Numbered(level, l.A0));
+                    foreach (int level in LevelsOf(l.Tid)) Mark(Part.Named, l.Time, Numbered(level, l.A0));
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Waitid && l.A0 == 0:
                     // waitid's line does not name the child it reaped: any of the waiter's may be it.
-                    Mark(Part.All, l.Time, ChildrenOf(self));
+                    Mark(Part.Named, l.Time, ChildrenOf(self));
                     break;
             }
         }
@@ -336,7 +359,7 @@ public static class SnapshotWindow
 }
 
 /// <summary>What the window check keeps of a trace line: who, when, which tracepoint, and the numbers it needs.</summary>
-public readonly record struct EarlyLine(long Time, int Tid, int Tgid, Tracepoint Point, Syscall Sys, long A0, long A1, long A3);
+public readonly record struct EarlyLine(long Time, int Tid, int Tgid, Tracepoint Point, Syscall Sys, long A0, long A1, long A3, long A2 = 0);
 
 /// <summary>
 /// The trace lines from tracing_on until /proc has been read again (<see cref="SnapshotWindow"/>),
@@ -384,6 +407,6 @@ public sealed class EarlyLines
             _lines.Clear();
             return;
         }
-        _lines.Add(new EarlyLine(line.Time, line.Tid, line.Tgid, line.Point, line.Sys, line.A0, line.A1, line.A3));
+        _lines.Add(new EarlyLine(line.Time, line.Tid, line.Tgid, line.Point, line.Sys, line.A0, line.A1, line.A3, line.A2));
     }
 }
