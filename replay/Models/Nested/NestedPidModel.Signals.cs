@@ -417,7 +417,12 @@ public sealed partial class NestedPidModel
             if (!_host.Idr.TryGetValue(r.To, out var t) || !t.Hashed || t.Signal?.Leader is null) continue;
             var s = t.Signal;
             if (exiting?.Signal is { } es && r.Sig == Sig.SIGCHLD && es.Leader.Parent is null && es.Leader.IsLeader)
+            {
                 AddChild(t, es.Leader);
+                es.PlaceUnknown = true;
+                // The notice's signal is the exit signal the fork gave it.
+                if (es.Leader.ExitSignal == TaskStruct.UnknownExitSignal) es.Leader.ExitSignal = r.Sig;
+            }
             if (!Sig.Valid(r.Sig) || r.Sig == 0) continue;
             if (!s.GroupExit && !s.Dead) FlushStopOrContinue(r.Sig, s);
             if (!_options.Ptraced && IsTraced(t) == Tri.No && !s.Unkillable && !s.GroupExit && !s.Dead && !Sig.KernelOnly(r.Sig))

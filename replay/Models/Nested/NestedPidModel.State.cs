@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 13;
+    public const int StateVersion = 14;
 
     public byte[] Snapshot()
     {
@@ -112,6 +112,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.JobControlSeen);
                 w.Write(s.SeenNoticePending);
                 w.Write(s.MaybeDying);
+                w.Write(s.PlaceUnknown);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -230,6 +231,7 @@ public sealed partial class NestedPidModel
             s.JobControlSeen = r.ReadBoolean();
             s.SeenNoticePending = r.ReadBoolean();
             s.MaybeDying = r.ReadBoolean();
+            s.PlaceUnknown = r.ReadBoolean();
             sigThreads[i] = ReadList(r);
         }
 

@@ -22,11 +22,15 @@ public sealed partial class NestedPidModel
         {
             zombie = DoWait(cur, w, o, out ret);
             if (ret == UnknownAnswer) Unknown(o, o.Note ?? "which children the call may reap is not known");
-            else if (w.Ret is long got && got > 0 && got != ret && FindPidNs((int)got, cur.Ns, out _) == Lookup.None)
+            else if (w.Ret is long got && got > 0 && got != ret && FindPidNs((int)got, cur.Ns, out var other) is var found
+                && (found == Lookup.None || found == Lookup.Found && other!.Parent is null))
             {
-                // The kernel reaped a task the model never had: its world was not whole, whatever it predicted.
+                // The kernel reaped a task the model never had, or had without knowing whose child
+                // it was (first seen after its fork: forked between the /proc snapshot and tracing_on
+                // and gone before /proc was read again): the caller's children were not all known,
+                // whatever the model predicted.
                 ret = UnknownAnswer;
-                Unknown(o, NeverKnownNote);
+                Unknown(o, found == Lookup.None ? NeverKnownNote : ParentUnknownNote);
             }
             else o.Return(ret, zombie?.Tid ?? 0);
         }
@@ -50,6 +54,9 @@ public sealed partial class NestedPidModel
         }
         if (reaped is not null) Reap(reaped, o);
     }
+
+    /// <summary>Why a wait that returned a child the model had without its parent is not judged.</summary>
+    internal const string ParentUnknownNote = "the call reaped a child whose parent the model did not know (first seen after its fork)";
 
     /// <summary>Why a wait that returned a child the model never had is not judged.</summary>
     internal const string NeverKnownNote = "the call reaped a child the capture never showed (forked and gone between the /proc snapshot and tracing_on, or its lines lost)";
@@ -162,6 +169,11 @@ public sealed partial class NestedPidModel
             o.Note = "whether the dead child's parent had been told yet (exit_notify) is not in the capture";
             return null;
         }
+        if (scan.Dead > 1 && scan.Unordered)
+        {
+            o.Note = "which dead child the call reaps first is not known: one was first seen after its fork, and where it stands among its siblings is not known";
+            return null;
+        }
         if (zombie is not null && !scan.Unknown)
         {
             o.TranslationsOut++;
@@ -189,6 +201,9 @@ public sealed partial class NestedPidModel
 
         /// <summary>Matching children that are zombies.</summary>
         public int Dead;
+
+        /// <summary>One of them stands where on the children list is not known (<see cref="SignalStruct.PlaceUnknown"/>).</summary>
+        public bool Unordered;
 
         /// <summary>The first of them, the one the call reaps.</summary>
         public TaskStruct? Zombie;
@@ -221,6 +236,7 @@ public sealed partial class NestedPidModel
         }
         if (!cs.Dead || !cs.Notified || dyingInit || !exited) return;
         scan.Dead++;
+        scan.Unordered |= cs.PlaceUnknown;
         if (scan.Zombie is not null) return;
         if (cs.AutoreapUnknown) scan.Unknown = true;
         scan.Zombie = c;

@@ -281,6 +281,13 @@ internal sealed class SignalStruct
     /// <summary>The parent's <see cref="SigchldTaken"/> when this death's notice was sent.</summary>
     public int NoticeEpoch;
 
+    /// <summary>
+    /// The leader was put on its parent's children list when a recorded SIGCHLD named that parent,
+    /// not at its fork (first seen after it): where it stands among its siblings, which decides
+    /// which of several zombies a wait reaps first, is not known.
+    /// </summary>
+    public bool PlaceUnknown;
+
     /// <summary>Every thread has exited; the leader waits to be reaped (or is being autoreaped).</summary>
     public bool Dead;
 
@@ -359,7 +366,7 @@ internal sealed class SignalStruct
         SharedPending = SharedSure = 0;
         DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = false;
         SigchldTaken = NoticeEpoch = 0;
-        NoticeBehindPending = false;
+        NoticeBehindPending = PlaceUnknown = false;
         Array.Clear(Action);
     }
 }

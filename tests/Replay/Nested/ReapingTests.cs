@@ -88,6 +88,36 @@ public sealed class ReapingTests
         Assert.Equal((Verdict.Predicted, 0L), (known.Verdict, known.Ret));
     }
 
+    /// <summary>
+    /// A busy capture's sh 7158 had zombies 11247 and 11249, forked between the /proc snapshot and
+    /// tracing_on and gone before /proc was read again: first seen at their first line, whose
+    /// child they were not known. Their notices named 7158 their parent, which put them last on
+    /// its children list, behind 11259, forked in the trace; the kernel had them first. The
+    /// model predicted 11259 where 7158's wait4(WNOHANG)s reaped them. Without the notice, the
+    /// model does not know they are 7158's children at all.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_wait_among_zombies_one_of_which_was_first_seen_after_its_fork_is_not_judged(bool notice)
+    {
+        var s = Host();
+        s.Apply(new TaskSnapshot { Tid = 300, Tgid = 300, Comm = "sh", Adopted = true });
+        s.Fork(100, 200);
+        s.Apply(new Exit { Tid = 300, Comm = "sh", Group = true, Code = 0, AtNotice = notice, Signals = notice ? [Notice(100)] : [] });
+        // 200's exit stands at its notice: the model is sure it is a zombie.
+        s.Apply(new Exit { Tid = 200, Comm = "sh", Group = true, Code = 0, AtNotice = true, Signals = [Notice(100)] });
+        var other = s.Wait(100, options: 1, ret: 300);
+        Assert.Equal(Verdict.UnknownState, other.Verdict);
+        if (notice) Assert.StartsWith("which dead child the call reaps first is not known", other.Note, StringComparison.Ordinal);
+        else Assert.Equal(NestedPidModel.ParentUnknownNote, other.Note);
+        // The one the model had in its place is still there, and judged, once it is the only zombie.
+        var known = s.Wait(100, options: 1, ret: 200);
+        Assert.Equal((Verdict.Predicted, 200L), (known.Verdict, known.Ret));
+    }
+
+    private static SignalRecord Notice(int to) => new(Scenario.SIGCHLD, to, SignalResult.Delivered, 1, true);
+
     [Fact]
     public void Init_death_kills_its_namespace_in_ascending_order_from_2_and_its_parent_hears_last()
     {
