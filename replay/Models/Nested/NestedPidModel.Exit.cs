@@ -226,12 +226,13 @@ public sealed partial class NestedPidModel
             }
             // At its notice, the exit comes in the order the parent's siglock gave the notices.
             ls.NotifyResult = SendSignal(sig, parent, group: true, Tri.No, cld, o, unordered: !_noticeOrdered && HasOtherChild(parent, leader));
-            if (_atNotice)
-            {
-                ls.MarkNotifySeen();
-                // The parent's next SIGCHLD taken may be this one: it tells nothing of another.
-                if (ls.NotifyResult == (int)SignalResult.Delivered) ps.SeenNoticePending = true;
-            }
+            if (_atNotice) ls.MarkNotifySeen();
+            // The parent's next SIGCHLD taken may be this one: it tells nothing of another. So also
+            // when a wait of the parent's was under way at the notice (notice_in_wait): whether the
+            // wait saw it is not known, that it was sent here is (a busy capture: sh took this
+            // SIGCHLD after its blocking wait4 reaped the child, and the model took it for the
+            // notice of another child, whose exit_notify came 1.4 s after its sched_process_exit).
+            if (_noticeOrdered && ls.NotifyResult == (int)SignalResult.Delivered) ps.SeenNoticePending = true;
         }
         if (!autoreap) return;
         if (reapWhenEmpty) ls.AutoreapWhenEmpty = true;

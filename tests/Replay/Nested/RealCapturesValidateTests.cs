@@ -76,7 +76,9 @@ public sealed class RealCapturesValidateTests(ITestOutputHelper output)
         var report = Validator.Run("fork-storm", "nested", events);
         foreach (var r in report.UnknownReasons) output.WriteLine($"{r.Count,6} {r.Kind}: {r.Why}");
         Assert.True(report.Clean);
-        Assert.True(report.ByKind["wait"].UnknownState <= 10, $"{report.ByKind["wait"].UnknownState} waits unknown");
+        // 13: a notice during a wait, and four waits after the parent took a SIGCHLD that may have
+        // been such a notice's, not the one unseen notice of another child.
+        Assert.True(report.ByKind["wait"].UnknownState <= 13, $"{report.ByKind["wait"].UnknownState} waits unknown");
         Assert.True(report.Agreed >= 13_000, $"{report.Agreed} answers agreed");
         // What stays open is the queue: a SIGCHLD sent while one is pending may have been taken silently.
         Assert.StartsWith("whether the recipient still had this signal pending is not known", report.UnknownReasons[0].Why);

@@ -116,6 +116,28 @@ public sealed class ReapingTests
         Assert.Equal((Verdict.Predicted, 200L), (known.Verdict, known.Ret));
     }
 
+    /// <summary>
+    /// A busy capture's sh 5113: child 5298's exit_notify came 1.4 s after its sched_process_exit,
+    /// past the exit's grace, so its notice was unseen; child 6017's notice came while 5113's
+    /// blocking wait4 was under way (notice_in_wait), which reaped it; then 5113 took a SIGCHLD,
+    /// 6017's. Taken for 5298's, it made 5298 a zombie for sure, and the next wait4(WNOHANG),
+    /// which answered 0, was predicted to reap it.
+    /// </summary>
+    [Fact]
+    public void A_sigchld_taken_after_a_notice_that_came_during_a_wait_may_be_that_notice()
+    {
+        var s = Host();
+        s.SigAction(100, Scenario.SIGCHLD, Handler.Catch);
+        s.Fork(100, 200);
+        s.Fork(100, 300);
+        s.Exit(300);
+        s.Apply(new Exit { Tid = 200, Comm = "sleep", Group = true, Code = 0, NoticeInWait = true, Signals = [Notice(100)] });
+        s.Wait(100, ret: 200);
+        s.Deliver(100, Scenario.SIGCHLD, Handler.Catch);
+        var after = s.Wait(100, options: 1, ret: 0);
+        Assert.Equal(Verdict.UnknownState, after.Verdict);
+    }
+
     private static SignalRecord Notice(int to) => new(Scenario.SIGCHLD, to, SignalResult.Delivered, 1, true);
 
     [Fact]
