@@ -57,15 +57,15 @@ public sealed class TracepointAssembler
     /// How long (trace time) an exit waits for the SIGCHLD its context sends, or a namespace init's
     /// for its teardown's first SIGKILL, unless it is tearing down a namespace already. The exit
     /// moves to its notice (exit_notify, where the task became a zombie) when it comes in time;
-    /// after this, it leaves where it is. On a busy machine exit_notify came 87 and 140 ms after
-    /// sched_process_exit for a shell's children, whose parent's wait4(WNOHANG) in between
-    /// answered 0 (whole-system captures of two dozen workloads on two cores: with 50 ms, 18
-    /// disagreements more over fifteen captures), and a namespace init's teardown 222 ms after
-    /// (zap_pid_ns_processes, also from exit_notify). An exit with no notice to come (exit_signal
-    /// 0, a leader whose threads live on) holds what comes after it this long: it costs the
-    /// output its place, not the events their order.
+    /// after this, it leaves where it is. On a busy machine exit_notify came 87 ms, 140 ms, 1.4 s
+    /// and 1.54 s after sched_process_exit for shells' children, whose parents' wait4(WNOHANG)s in
+    /// between answered 0 (whole-system captures of two dozen workloads on two cores), and a
+    /// namespace init's teardown 222 ms after (zap_pid_ns_processes, also from exit_notify). An
+    /// exit with no notice to come (a parent that ignores SIGCHLD, exit_signal 0, a leader whose
+    /// threads live on) holds what comes after it this long: it costs the reader memory for the
+    /// events of that much trace time, not the events their order.
     /// </summary>
-    public const long ExitGraceNs = 1_000_000_000;
+    public const long ExitGraceNs = 5_000_000_000;
 
     /// <summary>
     /// How long (trace time) an exit stays after the notice taken for its own, for another to the
