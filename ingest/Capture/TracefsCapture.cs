@@ -302,6 +302,32 @@ public static class TracefsCapture
         }
     }
 
+    /// <summary>
+    /// The command as a shell would take it back, on one line: a word of safe characters as it is,
+    /// another in single quotes, one with a control character (a newline would end the header and
+    /// make the rest of the command a line the reader rejects) in $'...' with C escapes.
+    /// </summary>
+    internal static string ShellWords(IEnumerable<string> words) => string.Join(' ', words.Select(ShellWord));
+
+    private static string ShellWord(string word)
+    {
+        if (word.Length > 0 && word.All(ch => char.IsAsciiLetterOrDigit(ch) || "@%+=:,./_-".Contains(ch))) return word;
+        if (!word.Any(char.IsControl)) return $"'{word.Replace("'", "'\\''", StringComparison.Ordinal)}'";
+        var quoted = new StringBuilder("$'");
+        foreach (char ch in word)
+            quoted.Append(ch switch
+            {
+                '\\' => "\\\\",
+                '\'' => "\\'",
+                '\n' => "\\n",
+                '\t' => "\\t",
+                '\r' => "\\r",
+                _ when char.IsControl(ch) && ch < 0x100 => $"\\x{(int)ch:x2}",
+                _ => ch.ToString(),
+            });
+        return quoted.Append('\'').ToString();
+    }
+
     private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
         string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> Lines) dequeues, string window)
     {
@@ -309,7 +335,7 @@ public static class TracefsCapture
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
         {
             w.WriteLine($"{CaptureBundleReader.Magic} 1");
-            w.WriteLine($"# command: {(request.Command is { } c ? string.Join(' ', c) : $"(none: --duration {request.Duration!.Value.TotalSeconds.ToString(CultureInfo.InvariantCulture)})")}");
+            w.WriteLine($"# command: {(request.Command is { } c ? ShellWords(c) : $"(none: --duration {request.Duration!.Value.TotalSeconds.ToString(CultureInfo.InvariantCulture)})")}");
             w.WriteLine($"# command_exit: {(exit is { } e ? e.ToString(CultureInfo.InvariantCulture) : "-")}");
             w.WriteLine($"# date: {DateTimeOffset.UtcNow:O}");
             w.WriteLine($"# kernel: {ReadTrimmed("/proc/sys/kernel/ostype")} {ReadTrimmed("/proc/sys/kernel/osrelease")} {RuntimeInformation.OSArchitecture}");

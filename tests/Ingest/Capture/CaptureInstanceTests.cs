@@ -34,7 +34,8 @@ public sealed class CaptureInstanceTests
     public async Task Capture_writes_one_bundle_that_ingests_and_removes_its_instance()
     {
         var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
-        var request = new CaptureRequest(output, ["sh", "-c", "sleep 0.05 & wait; kill -0 $$"], Follow: true, BufferKb: 1024);
+        // A newline in an argument: the bundle's command header stays one line (it once broke the bundle).
+        var request = new CaptureRequest(output, ["sh", "-c", "sleep 0.05 & wait\nkill -0 $$"], Follow: true, BufferKb: 1024);
         if (!CaptureAvailable())
         {
             var e = await Assert.ThrowsAsync<CaptureUnavailableException>(() => TracefsCapture.RunAsync(request, default));
@@ -48,6 +49,7 @@ public sealed class CaptureInstanceTests
             Assert.False(Directory.Exists(result.Instance), $"{result.Instance} was left behind");
             var (format, events) = CaptureFiles.Read(output);
             Assert.Equal("capture", format);
+            Assert.Equal("# command: sh -c $'sleep 0.05 & wait\\nkill -0 $$'", File.ReadLines(output).ElementAt(1));
             Assert.Equal(result.SnapshotTasks, events.OfType<TaskSnapshot>().Count(s => !s.Adopted));
             var sh = events.OfType<Exec>().First(x => x.Filename == "/usr/bin/sh").Tid;
             var fork = events.OfType<Fork>().Single(f => f.Tid == sh);
@@ -59,6 +61,15 @@ public sealed class CaptureInstanceTests
         {
             File.Delete(output);
         }
+    }
+
+    [Fact]
+    public void The_command_header_quotes_each_word_as_a_shell_would_take_it_back()
+    {
+        Assert.Equal("unshare --pid --fork sh traces/workloads/d-initdeath.sh",
+            TracefsCapture.ShellWords(["unshare", "--pid", "--fork", "sh", "traces/workloads/d-initdeath.sh"]));
+        Assert.Equal("sh -c 'echo \"$x\" it'\\''s' ''", TracefsCapture.ShellWords(["sh", "-c", "echo \"$x\" it's", ""]));
+        Assert.Equal("$'a\\nb\\t\\\\\\'\\x1b'", TracefsCapture.ShellWords(["a\nb\t\\'\u001b"]));
     }
 
     [Fact]
