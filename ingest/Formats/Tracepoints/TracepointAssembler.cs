@@ -241,6 +241,12 @@ public sealed class TracepointAssembler
                 Append(Stamp(new Wait { Call = WaitCall.Wait4, Ret = line.A0, EnterLost = true }, task, line));
                 task.Group.LastWait = _entries;
             }
+            // A waitid likewise: its 0 may have reaped a child, which the line does not name.
+            else if (task is not null && line.Sys == Syscall.Waitid && line.A0 == 0)
+            {
+                Append(Stamp(new Wait { Call = WaitCall.Waitid, EnterLost = true }, task, line));
+                task.Group.LastWait = _entries;
+            }
             // Likewise an rt_sigtimedwait that took a signal: it did so without a signal_deliver line.
             else if (task is not null && line.Sys == Syscall.RtSigtimedwait && line.A0 > 0)
                 Append(Stamp(new SigWait { Call = SigWaitCall.TimedWait }, task, line));

@@ -367,7 +367,15 @@ public sealed partial class NestedPidModel
     private void ReparentLeader(TaskStruct child, Outcome o)
     {
         child.ExitSignal = Sig.SIGCHLD;
-        if (child.Signal is { Dead: true } && child.Hashed) DoNotifyParent(child, null, o);
+        if (child.Signal is not { Dead: true } s || !child.Hashed) return;
+        // A zombie that may be gone already (reaped at once, or by a wait the capture could not
+        // name it in) is told of to its new parent only if it is still there.
+        if (s.AutoreapUnknown)
+        {
+            Unknown(o, "an orphan that may have been reaped already is told of to its new parent only if it was not");
+            return;
+        }
+        DoNotifyParent(child, null, o);
     }
 
     /// <summary>

@@ -35,6 +35,12 @@ public sealed partial class NestedPidModel
             else o.Return(ret, zombie?.Tid ?? 0);
         }
 
+        // A waitid that returned 0 (its line does not name the child) where the model cannot say
+        // which child it reaped, or whether one (WNOHANG; begun before tracing did), may have
+        // reaped any one dead child: each may be gone now (a busy capture's python3 reaped a child
+        // so, and at its own exit the model had the zombie handed to init, which the kernel did not tell).
+        if (w.Call == WaitCall.Waitid && w.Ret is null && ret == UnknownAnswer && (w.Options & WNOWAIT) == 0) MayHaveReapedOne(cur);
+
         // Follow the trace: the child it says was reaped goes.
         if ((w.Options & WNOWAIT) != 0) return;
         if (w.Ret == -ECHILD && !w.EnterLost) ForgetAutoreaped(cur, w, o);
@@ -53,6 +59,13 @@ public sealed partial class NestedPidModel
             reaped = zombie;
         }
         if (reaped is not null) Reap(reaped, o);
+    }
+
+    private static void MayHaveReapedOne(TaskStruct cur)
+    {
+        for (var th = cur.Signal!.FirstThread; th is not null; th = th.NextThread)
+            for (var c = th.FirstChild; c is not null; c = c.NextSibling)
+                if (c.IsLeader && c.Hashed && c.Signal is { Dead: true } s) s.AutoreapUnknown = true;
     }
 
     /// <summary>Why a wait that returned a child the model had without its parent is not judged.</summary>

@@ -138,6 +138,27 @@ public sealed class ReapingTests
         Assert.Equal(Verdict.UnknownState, after.Verdict);
     }
 
+    /// <summary>
+    /// A busy capture's python3 2126 waited with waitid (which returns 0 and names the reaped child
+    /// in memory the trace does not show) from before tracing began; at its exit the model handed
+    /// the zombie it still had to init and predicted init's SIGCHLD, which the kernel, having no
+    /// such zombie, did not send.
+    /// </summary>
+    [Fact]
+    public void A_zombie_a_waitid_may_have_reaped_is_not_told_of_to_its_new_parent()
+    {
+        var s = Host();
+        s.SigAction(1, Scenario.SIGCHLD, Handler.Default);
+        s.Fork(100, 200);
+        s.Apply(new Exit { Tid = 200, Comm = "sh", Group = true, Code = 0, AtNotice = true, Signals = [Notice(100)] });
+        s.Apply(new Wait { Tid = 100, Comm = "python3", Call = WaitCall.Waitid, EnterLost = true });
+        var exit = s.Exit(100);
+        // No notice of 200 to init, which ignores SIGCHLD at its default: 200 may be gone. (100's
+        // own is not predicted either: a snapshot task's exit signal is not known.)
+        Assert.DoesNotContain(exit.Signals, x => x.To == 1 && x.Sig == Scenario.SIGCHLD);
+        Assert.Equal(Verdict.UnknownState, exit.Verdict);
+    }
+
     private static SignalRecord Notice(int to) => new(Scenario.SIGCHLD, to, SignalResult.Delivered, 1, true);
 
     [Fact]
