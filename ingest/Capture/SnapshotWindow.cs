@@ -254,6 +254,21 @@ public static class SnapshotWindow
         IEnumerable<int> ThreadsOf(int p) => threads.TryGetValue(p, out var c) ? c : [];
         // Any namespace at that level: conservative.
         IEnumerable<int> Numbered(int level, long n) => numbered.TryGetValue((level, n), out var c) ? c : [];
+        // What a wait4's line may have reaped: a task with its number at the waiter's level, in the
+        // waiter's namespace when both are known to be in one at that level (a task deeper down is
+        // numbered there too, but its namespace's parent is not in the blocks: it is kept).
+        IEnumerable<int> Reaped(EarlyLine l)
+        {
+            var waiter = Of(l.Tid);
+            var found = new List<int>();
+            foreach (int level in LevelsOf(l.Tid))
+                foreach (int tid in Numbered(level, l.A0))
+                {
+                    if (waiter is not null && Of(tid) is { NsPid: { } levels } c && levels.Length - 1 == level && NsOf(c) != NsOf(waiter)) continue;
+                    found.Add(tid);
+                }
+            return found;
+        }
         // The threads of the processes of the tasks numbered n at the line's task's level.
         IEnumerable<int> ProcessesNumbered(in EarlyLine l, long n)
         {
@@ -330,7 +345,7 @@ public static class SnapshotWindow
                     }
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Wait4 && l.A0 > 0:
-                    foreach (int level in LevelsOf(l.Tid)) Mark(Part.Named, l.Time, Numbered(level, l.A0));
+                    Mark(Part.Named, l.Time, Reaped(l));
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Waitid && l.A0 == 0:
                     // waitid's line does not name the child it reaped: any of the waiter's may be it.
@@ -339,6 +354,14 @@ public static class SnapshotWindow
             }
         }
         return traced;
+    }
+
+    /// <summary>The block's pid namespace (its "ns:" line), or null when it has none.</summary>
+    private static string? NsOf(ProcTask t)
+    {
+        foreach (var line in t.Block.Split('\n'))
+            if (line.StartsWith("ns: ", StringComparison.Ordinal)) return line;
+        return null;
     }
 
     private static void Add<TKey>(Dictionary<TKey, List<int>> index, TKey key, int tid) where TKey : notnull

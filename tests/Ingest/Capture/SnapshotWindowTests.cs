@@ -15,11 +15,12 @@ public sealed class SnapshotWindowTests
     private const string Header = "# proc snapshot 1.000000000 by pid 9 (pid:[1])\n";
 
     /// <summary>A block as LiveProcSnapshot writes one, cut down to what tells the reads apart.</summary>
-    private static ProcTask Task(int tid, int ppid, string state = "S", int pgrp = 0, int[]? nspid = null, int tgid = 0, long forChildren = 1)
+    private static ProcTask Task(int tid, int ppid, string state = "S", int pgrp = 0, int[]? nspid = null, int tgid = 0, long forChildren = 1, long ns = 0)
     {
         tgid = tgid == 0 ? tid : tgid;
         nspid ??= [tid];
-        var block = $"task {tid} tgid {tgid}\nPPid:\t{ppid}\nNSpid:\t{string.Join('\t', nspid)}\nState: {state}\npgrp: {(pgrp == 0 ? tid : pgrp)}\nns_for_children: pid:[{forChildren}]\n\n";
+        var nsLine = ns == 0 ? "" : $"ns: pid:[{ns}]\n";
+        var block = $"task {tid} tgid {tgid}\nPPid:\t{ppid}\nNSpid:\t{string.Join('\t', nspid)}\nState: {state}\npgrp: {(pgrp == 0 ? tid : pgrp)}\n{nsLine}ns_for_children: pid:[{forChildren}]\n\n";
         return new ProcTask(tid, tgid, ppid, state == "Z", nspid, block);
     }
 
@@ -120,6 +121,21 @@ public sealed class SnapshotWindowTests
         // 22 was reaped in the window; 23 and 24 may have been reaped by the waitid.
         Assert.Equal([11, 12, 21, 23, 24], Tids(o.Snapshot));
         Assert.Equal(1, o.Dropped);
+    }
+
+    /// <summary>
+    /// A busy capture: init 9872 of one namespace reaped its 7; zombie 10324, 7 in another
+    /// namespace, reaped in the window, was kept for that line, and the teardown of its own
+    /// namespace was predicted to signal it.
+    /// </summary>
+    [Fact]
+    public void A_wait_names_a_number_in_its_own_namespace_only()
+    {
+        var before = Scan(Task(11, 1, nspid: [11, 1], ns: 5), Task(21, 11, "Z", nspid: [21, 2], ns: 5),
+            Task(31, 1, nspid: [31, 1], ns: 6), Task(41, 31, "Z", nspid: [41, 2], ns: 6));
+        var after = Scan(Task(11, 1, nspid: [11, 1], ns: 5), Task(31, 1, nspid: [31, 1], ns: 6));
+        var o = SnapshotWindow.Reconcile(before, after, [Line(11, Tracepoint.SysExit, Syscall.Wait4, a0: 2)]);
+        Assert.Equal([11, 21, 31], Tids(o.Snapshot));
     }
 
     [Fact]
