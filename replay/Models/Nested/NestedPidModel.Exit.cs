@@ -26,6 +26,7 @@ public sealed partial class NestedPidModel
         var orphan = Leader(cur).Parent is null ? Leader(cur) : null;
         _atNotice = x.AtNotice;
         _noticeOrdered = x.AtNotice || x.NoticeInWait;
+        _exitRecords = x.Signals;
         try
         {
             DoExit(cur, x.Group, x.Code, o);
@@ -33,6 +34,7 @@ public sealed partial class NestedPidModel
         finally
         {
             _atNotice = _noticeOrdered = false;
+            _exitRecords = [];
         }
         OrphanedGroupNotices(x.Signals, o);
         FollowRecordedSignals(x.Signals, o, orphan);
@@ -110,6 +112,27 @@ public sealed partial class NestedPidModel
         DoNotifyParent(leader, code, o, reapWhenEmpty: false);
     }
 
+    /// <summary>The signal_generate lines recorded with the exit being replayed.</summary>
+    private SignalRecord[] _exitRecords = [];
+
+    /// <summary>
+    /// A process from the snapshot hangs under its parent's leader (/proc's PPid is a process);
+    /// the kernel's real_parent is the thread that forked it, which its notice names (a .NET or
+    /// python3 thread that started a process). A recorded SIGCHLD to another live thread of that
+    /// process is to its real parent: the child moves to that thread's list first.
+    /// </summary>
+    private void ParentThreadFromNotice(TaskStruct leader)
+    {
+        leader.ParentThreadUnknown = false;
+        if (leader.Parent is not { Signal: { } ps } parent) return;
+        foreach (var r in _exitRecords)
+            if (r.Sig == Sig.SIGCHLD && r.To != parent.Tid && _host.Idr.TryGetValue(r.To, out var th) && th.Signal == ps && th.Hashed && !th.Exited)
+            {
+                AddChild(th, leader);
+                return;
+            }
+    }
+
     /// <summary>
     /// A dying init's notice to its parent, seen in the trace: the kernel sends it only once
     /// zap_pid_ns_processes has waited for every other task of the namespace to be reaped
@@ -167,6 +190,7 @@ public sealed partial class NestedPidModel
     private void DoNotifyParent(TaskStruct leader, int? code, Outcome o, bool reapWhenEmpty = false)
     {
         var ls = leader.Signal!;
+        if (leader.ParentThreadUnknown) ParentThreadFromNotice(leader);
         ls.MarkNotified();
         ls.NotifyResult = -1;
         var parent = leader.Parent;

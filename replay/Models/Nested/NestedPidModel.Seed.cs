@@ -57,7 +57,11 @@ public sealed partial class NestedPidModel
         if (t != leader) return;
 
         AddProcess(t);
-        if (s.PPid > 0) AddChild(GetOrAddRecord(s.PPid), t);
+        if (s.PPid > 0)
+        {
+            AddChild(GetOrAddRecord(s.PPid), t);
+            t.ParentThreadUnknown = true;
+        }
         if (s.Pgid > 0) AttachPgrp(t, SeedGroupPid(s.Pgid, s.NsPgid, t));
         if (s.Sid > 0)
         {

@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 14;
+    public const int StateVersion = 15;
 
     public byte[] Snapshot()
     {
@@ -141,6 +141,7 @@ public sealed partial class NestedPidModel
                 w.Write((byte)t.Traced);
                 w.Write(t.TracerTid);
                 w.Write(t.MayBlockAll);
+                w.Write(t.ParentThreadUnknown);
                 w.Write(t.MaskKnown);
                 w.Write(t.Blocked);
                 t.Cred.Write(w);
@@ -266,6 +267,7 @@ public sealed partial class NestedPidModel
             t.Traced = (Tri)r.ReadByte();
             t.TracerTid = r.ReadInt32();
             t.MayBlockAll = r.ReadBoolean();
+            t.ParentThreadUnknown = r.ReadBoolean();
             t.MaskKnown = r.ReadBoolean();
             t.Blocked = r.ReadUInt64();
             t.Cred = Creds.Read(r);

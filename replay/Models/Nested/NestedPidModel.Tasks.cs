@@ -10,6 +10,7 @@ public sealed partial class NestedPidModel
         if (child.Parent is not null) RemoveChild(child);
         if (parent == child) return;
         child.Parent = parent;
+        child.ParentThreadUnknown = false;
         if (!child.IsLeader) return;
         child.PrevSibling = parent.LastChild;
         child.NextSibling = null;

@@ -127,6 +127,13 @@ internal sealed class TaskStruct
     public bool MayBlockAll;
 
     /// <summary>
+    /// Its parent came from a snapshot, whose PPid names the parent's process, not the thread that
+    /// forked it (real_parent): which of that process's threads it is, the thread its notice
+    /// names, is not known until that notice is recorded.
+    /// </summary>
+    public bool ParentThreadUnknown;
+
+    /// <summary>
     /// The signals this thread blocks (task_struct.blocked; Sig.Bit), when <see cref="MaskKnown"/>:
     /// from a capture that follows masks (the snapshot's SigBlk, then its SigMask events), copied
     /// at fork. Unknown otherwise, and then taken to block nothing but around a vfork (<see cref="MayBlockAll"/>).
@@ -171,7 +178,7 @@ internal sealed class TaskStruct
         TracerTid = 0;
         UnseenChildren = 0;
         LastUnseen = null;
-        MayBlockAll = false;
+        MayBlockAll = ParentThreadUnknown = false;
         Blocked = 0;
         MaskKnown = false;
         Cred = Creds.Root;

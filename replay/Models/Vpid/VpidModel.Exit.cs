@@ -108,6 +108,19 @@ public sealed partial class VpidModel
     private void DoNotifyParent(VpidTask child, Outcome o, int notifier = 0)
     {
         var thread = child.Parent;
+        // A process from the snapshot hangs under its parent's leader (/proc's PPid is a process);
+        // the thread that forked it, real_parent in both designs, is the one its recorded notice
+        // names when that is another live thread of the same process.
+        if (thread is not null)
+            foreach (var r in _recorded.Span)
+                if (r.Sig == SIGCHLD && r.To != thread.Tid && _tasks.TryGetValue(r.To, out var named)
+                    && ReferenceEquals(named.Leader, thread.Leader) && named.State == TaskState.Running)
+                {
+                    RemoveChild(child);
+                    AddChild(named, child);
+                    thread = named;
+                    break;
+                }
         var parent = thread?.Leader;
         if (parent is null)
         {

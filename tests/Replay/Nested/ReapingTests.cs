@@ -159,6 +159,27 @@ public sealed class ReapingTests
         Assert.Equal(Verdict.UnknownState, exit.Verdict);
     }
 
+    /// <summary>
+    /// A busy capture: python3 thread 14805 of process 6847 vforked pidinfo 14808 just before
+    /// tracing began; the snapshot's PPid said 6847, and the kernel's notice went to 14805, the
+    /// real parent (so did a .NET thread's child in another capture).
+    /// </summary>
+    [Fact]
+    public void A_snapshot_childs_notice_to_another_thread_of_its_parents_process_is_to_its_real_parent()
+    {
+        var s = Host();
+        s.Apply(new TaskSnapshot
+        {
+            Tid = 300, Comm = "pidinfo", Tgid = 300, PPid = 100, Pgid = 100, Sid = 100,
+            NsPid = [300], NsPgid = [100], NsSid = [100], PidNs = Scenario.HostNs, ExitSignal = Scenario.SIGCHLD,
+        });
+        s.Thread(100, 101);
+        var o = s.Apply(new Exit { Tid = 300, Comm = "pidinfo", Group = true, Code = 0, AtNotice = true, Signals = [Notice(101)] });
+        Assert.Equal([(101, D)], Scenario.Sent(o, Scenario.SIGCHLD));
+        // On 101's list now: its wait reaps it.
+        Assert.Equal(300, s.Wait(101, options: 1).Ret);
+    }
+
     private static SignalRecord Notice(int to) => new(Scenario.SIGCHLD, to, SignalResult.Delivered, 1, true);
 
     [Fact]

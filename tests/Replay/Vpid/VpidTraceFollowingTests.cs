@@ -17,6 +17,19 @@ public sealed class VpidTraceFollowingTests
     private static SignalRecord Sent(int sig, int to, SignalResult result) => new(sig, to, result, 0, true);
 
     [Fact]
+    public void A_snapshot_childs_notice_to_another_thread_of_its_parents_process_is_to_that_thread()
+    {
+        // A busy capture: python3 thread 14805 of process 6847 vforked pidinfo 14808 just before
+        // tracing began; the snapshot's PPid said 6847, the kernel's notice went to 14805.
+        var host = new VpidHost().Boot();
+        host.Task(300, 100, 100, 100, "pidinfo");
+        host.Thread(100, 101);
+        var o = host.Apply(new Exit { Tid = 300, Group = true, Code = 0, Signals = [new SignalRecord(17, 101, SignalResult.Delivered, 1, true)] });
+        Assert.Contains(o.Signals, x => x.Sig == 17 && x.To == 101);
+        Assert.DoesNotContain(o.Signals, x => x.Sig == 17 && x.To == 100);
+    }
+
+    [Fact]
     public void A_snapshot_task_whose_tid_has_bit_10_set_is_numbered_where_no_later_fork_can_collide()
     {
         // g-threads: snapshot task 1024 was renumbered into 528 (the next number after last_pid),
