@@ -102,7 +102,8 @@ public static class ValidateCommand
         var t = r.Totals;
         Console.WriteLine($"trace {r.Trace}, model {r.Model}: {r.Events:N0} events, {t.Checked:N0} recorded answers: " +
             $"{t.Agreed:N0} agreed, {t.Disagreed:N0} disagreed, {t.UnknownState:N0} unknown state, {t.NotApplicable:N0} not applicable" +
-            (t.Unrecorded > 0 ? $", {t.Unrecorded:N0} predicted signals not recorded" : ""));
+            (t.Unrecorded > 0 ? $", {t.Unrecorded:N0} predicted signals not recorded" : "") +
+            (t.AfterEnd > 0 ? $", {t.AfterEnd:N0} predicted after the trace's end (not checked)" : ""));
         if (r.ByKind.Count > 0)
         {
             var table = new Table().AddColumns("kind", "checked", "agreed", "disagreed", "unknown state", "not applicable");

@@ -25,8 +25,14 @@ public readonly record struct SignalActionRecord(long Nanos, int Tid, int Sig, u
 /// </summary>
 public readonly record struct SignalMaskRecord(long Nanos, int Tid, ulong Mask, bool Temporary);
 
-/// <summary>A process's SIGCHLD sa_flags as the probe read them from the kernel ("sc"), or its leader's exit ("sx", <paramref name="Exit"/>, no flags).</summary>
-public readonly record struct SigchldFlagsRecord(long Nanos, int Pid, ulong Flags, bool Exit);
+/// <summary>
+/// A process's SIGCHLD sa_flags and handler as the probe read them from the kernel ("sc"), or its
+/// leader's exit ("sx", <paramref name="Exit"/>, no flags).
+/// </summary>
+public readonly record struct SigchldFlagsRecord(long Nanos, int Pid, ulong Flags, bool Exit, SigchldHandler Handler = SigchldHandler.Unknown);
+
+/// <summary>What a process's SIGCHLD handler was: SIG_DFL, SIG_IGN, a function; not read (older probes).</summary>
+public enum SigchldHandler : byte { Unknown, Default, Ignored, Caught }
 
 /// <summary>
 /// Reads what each rt_sigaction call installs. The syscall tracepoint shows the new action only as
@@ -57,8 +63,9 @@ public sealed class SignalActionProbe : IDisposable
     /// epoll_pwait2 and io_pgetevents install inside the call (set_user_sigmask), read from the
     /// caller's memory at its entry, since the thread waits under it; their entry is not
     /// compared, and their exit prints the mask once the kernel has restored it. "sc": a
-    /// process's SIGCHLD sa_flags (sighand's action, shared by its threads) at every system call's
-    /// entry and exit where they differ from the ones last printed for it, with the time taken
+    /// process's SIGCHLD sa_flags and handler (sighand's action, shared by its threads; the handler
+    /// as 0 for SIG_DFL, 1 for SIG_IGN, 2 for a function) at every system call's entry and exit
+    /// where they differ from the ones last printed for it, with the time taken
     /// before the read; /proc does not show SA_NOCLDWAIT, and this is how a process older than
     /// the capture has it read (<see cref="SigchldLines"/>). "sx": a process's leader exits, after
     /// which its pid may name another process. The program
@@ -82,7 +89,9 @@ public sealed class SignalActionProbe : IDisposable
         tracepoint:raw_syscalls:sys_enter {
           $now = nsecs;
           $c = curtask->sighand->action[16].sa.sa_flags;
-          if (@c[pid] != ~$c) { @c[pid] = ~$c; printf("sc %llu %d %lx\n", $now, pid, $c); }
+          $h = (uint64)curtask->sighand->action[16].sa.sa_handler;
+          $k = (uint64)($h == 0 ? 0 : ($h == 1 ? 1 : 2));
+          if (@c[pid] != ~($c | $k << 40)) { @c[pid] = ~($c | $k << 40); printf("sc %llu %d %lx %d\n", $now, pid, $c, $k); }
           $id = args->id;
           if ($id == 130 || $id == 270 || $id == 271 || $id == 281 || $id == 333 || $id == 441) {
             $set = (uint64)0; $size = (uint64)0;
@@ -106,7 +115,9 @@ public sealed class SignalActionProbe : IDisposable
         tracepoint:raw_syscalls:sys_exit {
           $now = nsecs;
           $c = curtask->sighand->action[16].sa.sa_flags;
-          if (@c[pid] != ~$c) { @c[pid] = ~$c; printf("sc %llu %d %lx\n", $now, pid, $c); }
+          $h = (uint64)curtask->sighand->action[16].sa.sa_handler;
+          $k = (uint64)($h == 0 ? 0 : ($h == 1 ? 1 : 2));
+          if (@c[pid] != ~($c | $k << 40)) { @c[pid] = ~($c | $k << 40); printf("sc %llu %d %lx %d\n", $now, pid, $c, $k); }
           $b = curtask->blocked.sig[0];
           if (@m[tid] != ~$b) { @m[tid] = ~$b; printf("sm %llu %d %lx\n", nsecs, tid, $b); }
         }
@@ -326,24 +337,39 @@ public sealed class SignalActionProbe : IDisposable
             : null;
     }
 
-    /// <summary>"sc NANOS PID FLAGS" (FLAGS in hex) or "sx NANOS PID"; null for anything else.</summary>
+    /// <summary>
+    /// "sc NANOS PID FLAGS HANDLER" (FLAGS in hex; HANDLER 0 for SIG_DFL, 1 for SIG_IGN, 2 for a
+    /// function) or "sx NANOS PID"; null for anything else.
+    /// </summary>
     public static SigchldFlagsRecord? ParseSigchld(string line)
     {
         var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         bool exit = f.Length == 3 && f[0] == "sx";
-        if (!exit && (f.Length != 4 || f[0] != "sc")) return null;
+        if (!exit && (f.Length != 5 || f[0] != "sc")) return null;
         ulong flags = 0;
+        var handler = SigchldHandler.Unknown;
         return long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ns)
             && int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
-            && (exit || ulong.TryParse(f[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out flags))
-            ? new SigchldFlagsRecord(ns, pid, flags, exit)
+            && (exit || ulong.TryParse(f[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out flags)
+                && (handler = f[4] switch { "0" => SigchldHandler.Default, "1" => SigchldHandler.Ignored, "2" => SigchldHandler.Caught, _ => SigchldHandler.Unknown }) != SigchldHandler.Unknown)
+            ? new SigchldFlagsRecord(ns, pid, flags, exit, handler)
             : null;
     }
 
+    /// <summary>How a "# sigchld_flags:" line spells a SIGCHLD handler.</summary>
+    public static string Spelling(SigchldHandler h) => h switch
+    {
+        SigchldHandler.Default => "dfl", SigchldHandler.Ignored => "ign", SigchldHandler.Caught => "caught",
+        _ => throw new ArgumentOutOfRangeException(nameof(h)),
+    };
+
     /// <summary>
-    /// The "# sigchld_flags:" header lines, "PID 0xFLAGS" by pid, for the processes of the
+    /// The "# sigchld_flags:" header lines, "PID 0xFLAGS HANDLER" by pid, for the processes of the
     /// snapshot but the capturer (which reads its own as the snapshot is taken): each one's
-    /// SIGCHLD sa_flags when tracing began, at <paramref name="tracingOn"/> (CLOCK_MONOTONIC).
+    /// SIGCHLD sa_flags and handler (dfl, ign, caught) when tracing began, at
+    /// <paramref name="tracingOn"/> (CLOCK_MONOTONIC). The handler is what a busy machine's
+    /// snapshot can have wrong: a shell that installs its SIGCHLD handler after /proc read it and
+    /// before tracing_on, and exits before the second read, keeps SigCgt without it.
     /// The probe prints a process's flags at every system call's entry and exit where they
     /// changed, and they change only inside a system call (rt_sigaction, execve), so they are the
     /// last ones printed at or before that time; for a process that made no call between the
@@ -359,18 +385,19 @@ public sealed class SignalActionProbe : IDisposable
         foreach (var process in records.Select((r, i) => (r, i)).Where(x => x.r.Pid != capturer && processes.Contains(x.r.Pid))
                      .GroupBy(x => x.r.Pid).OrderBy(g => g.Key))
         {
-            ulong? at = null, after = null;
+            SigchldFlagsRecord? at = null, after = null;
             foreach (var (r, _) in process.OrderBy(x => x.r.Nanos).ThenBy(x => x.i))
             {
                 if (r.Exit) break;
-                if (r.Nanos <= tracingOn) at = r.Flags;
+                if (r.Nanos <= tracingOn) at = r;
                 else
                 {
-                    after = r.Flags;
+                    after = r;
                     break;
                 }
             }
-            if ((at ?? after) is { } flags) lines.Add(string.Create(CultureInfo.InvariantCulture, $"{process.Key} 0x{flags:x}"));
+            if ((at ?? after) is { } read)
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{process.Key} 0x{read.Flags:x} {Spelling(read.Handler)}"));
         }
         return lines;
     }

@@ -50,7 +50,7 @@ public static class SnapshotWindow
         All = 1,
         /// <summary>ns_for_children: the task's own unshare and setns.</summary>
         Ns = 2,
-        /// <summary>SigIgn, SigCgt: rt_sigaction and exec of the process's threads.</summary>
+        /// <summary>SigIgn, SigCgt: rt_sigaction that sets an action, a delivery (SA_RESETHAND), exec; signal by signal but for exec.</summary>
         Actions = 4,
         /// <summary>pgrp, session, NSpgid, NSsid: setsid of the process, setpgid of it or its parent.</summary>
         Group = 8,
@@ -66,6 +66,13 @@ public static class SnapshotWindow
         /// may concern it (its parent's group exit, another thread's exec) does not say that.
         /// </summary>
         Named = 128,
+        /// <summary>
+        /// SigPnd, ShdPnd: a signal generated to the task's process, one its threads took
+        /// (signal_deliver) or a wait for one (rt_sigtimedwait). A task forked in the window and
+        /// read after the namespace teardown's SIGKILL came to it showed it pending, and the
+        /// models then predicted the teardown would skip it (a busy capture's sleep).
+        /// </summary>
+        Pending = 256,
     }
 
     /// <summary>The block lines of each part but <see cref="Part.All"/>, by their key.</summary>
@@ -77,17 +84,22 @@ public static class SnapshotWindow
         (Part.Parent, ["PPid:"]),
         (Part.Creds, ["Uid:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:"]),
         (Part.Exit, ["State:"]),
+        (Part.Pending, ["SigPnd:", "ShdPnd:"]),
     ];
 
     /// <summary>
     /// The snapshot as of tracing_on, as far as the trace allows: <paramref name="before"/>'s header,
     /// then each task's block chosen as the class says, ordered as /proc lists them.
     /// </summary>
-    public static Outcome Reconcile(ProcScan before, ProcScan after, IReadOnlyList<EarlyLine> early)
+    /// <remarks>
+    /// <paramref name="late"/>: the births and wait4 returns after the second read (<see cref="EarlyLines.Late"/>),
+    /// which change no block but tell of children forked and dead in the window.
+    /// </remarks>
+    public static Outcome Reconcile(ProcScan before, ProcScan after, IReadOnlyList<EarlyLine> early, IReadOnlyList<EarlyLine>? late = null)
     {
         var first = before.Tasks.ToDictionary(t => t.Tid);
         var second = after.Tasks.ToDictionary(t => t.Tid);
-        var since = Traced(early, first, second);
+        var since = Traced(early, late ?? [], first, second, out var unseenChildren);
         // The parts some line changed before the second read reached the task (gone by then: any line).
         // A line after that is no matter: that read came first.
         // The second read goes through /proc in order: a task gone by then was gone when the read
@@ -100,20 +112,26 @@ public static class SnapshotWindow
             at = at < 0 ? ~at : at + 1;
             return at < order.Length && order[at].ReadAt != 0 ? order[at].ReadAt : long.MaxValue;
         }
-        Part Seen(ProcTask t)
+        // The parts, and the signals whose action a line may have changed.
+        (Part Parts, ulong Sigs) Seen(ProcTask t)
         {
-            if (!since.TryGetValue(t.Tid, out var lines)) return Part.None;
+            if (!since.TryGetValue(t.Tid, out var lines)) return (Part.None, 0);
             long cutoff = second.TryGetValue(t.Tid, out var again) ? (again.ReadAt != 0 ? again.ReadAt : long.MaxValue) : GoneBy(t);
             var parts = Part.None;
-            foreach (var (part, at) in lines)
-                if (at < cutoff) parts |= part;
-            return parts;
+            ulong sigs = 0;
+            foreach (var (part, at, s) in lines)
+                if (at < cutoff)
+                {
+                    parts |= part;
+                    sigs |= s;
+                }
+            return (parts, sigs);
         }
         var chosen = new List<ProcTask>(after.Tasks.Count + 8);
         int replaced = 0, merged = 0, dropped = 0, added = 0, kept = 0;
         foreach (var t in before.Tasks)
         {
-            var seen = Seen(t);
+            var (seen, sigs) = Seen(t);
             if (second.TryGetValue(t.Tid, out var again))
             {
                 if (seen == Part.None)
@@ -122,7 +140,7 @@ public static class SnapshotWindow
                     if (Changed(t, again)) replaced++;
                     continue;
                 }
-                var mix = Merge(t, again, seen);
+                var mix = Merge(t, again, seen, sigs);
                 chosen.Add(mix);
                 if (Changed(t, mix)) merged++;
                 if (Changed(mix, again)) kept++;
@@ -146,10 +164,30 @@ public static class SnapshotWindow
         {
             if (first.ContainsKey(t.Tid) || born.Contains(t.Tid)) continue;
             // Forked in the window: as read, but for the parts an early line may have changed since.
-            var seen = Seen(t);
+            var (seen, _) = Seen(t);
             chosen.Add(seen == Part.None ? t : Unknowing(t, seen));
             added++;
         }
+        // Forked in the window and gone before the second read reached it: known by its own lines.
+        foreach (var child in WindowChildren(early, late ?? [], first, second, born, chosen))
+        {
+            chosen.Add(child);
+            added++;
+        }
+        // A wait that reaped a child neither read showed and the trace did not see born: the child
+        // was forked and died in the window, and its notice may still have been pending when
+        // tracing began (a busy capture: a dash's three such children, reaped 0.2 s after
+        // tracing_on; a fourth child's notice before that found SIGCHLD already pending, which the
+        // models had predicted delivered). The waiter's process keeps SIGCHLD among its pending
+        // signals (ShdPnd), which the models take as maybe pending, never as surely. So does a
+        // process with a zombie child in the bundle: that child's notice came before the snapshot
+        // stood, and the parent's own read, earlier in /proc's order or before the window, need not
+        // show it (a busy capture: a sh read before its child died; its next child's notice found
+        // SIGCHLD already pending, which the models had predicted delivered).
+        var zombieParents = chosen.Where(t => t.Zombie && t.Tid == t.Tgid && t.PPid > 0).Select(t => t.PPid).ToHashSet();
+        for (int i = 0; i < chosen.Count; i++)
+            if (chosen[i].Tid == chosen[i].Tgid && !chosen[i].Zombie && (unseenChildren.Contains(chosen[i].Tid) || zombieParents.Contains(chosen[i].Tid)))
+                chosen[i] = SigchldMaybePending(chosen[i]);
         chosen.Sort((a, b) => a.Tgid != b.Tgid ? a.Tgid.CompareTo(b.Tgid) : a.Tid.CompareTo(b.Tid));
         var text = new StringBuilder(before.Header.Length + chosen.Sum(t => t.Block.Length));
         text.Append(before.Header);
@@ -157,15 +195,23 @@ public static class SnapshotWindow
         return new Outcome(text.ToString(), chosen.Count, replaced, merged, dropped, added, kept);
     }
 
-    /// <summary>The first read, with the lines of every part no early line changed taken from the second.</summary>
-    private static ProcTask Merge(ProcTask first, ProcTask second, Part seen)
+    /// <summary>
+    /// The first read, with the lines of every part no early line changed taken from the second.
+    /// The actions go signal by signal: a line changes one signal's (<paramref name="sigs"/>, bit
+    /// sig-1), so each other's is taken from the second read (a handler installed in the window).
+    /// </summary>
+    private static ProcTask Merge(ProcTask first, ProcTask second, Part seen, ulong sigs)
     {
         var take = new List<string>();
         foreach (var (part, keys) in Parts)
             if ((seen & part) == 0) take.AddRange(keys);
+        var bitwise = (seen & Part.Actions) != 0 && sigs != ulong.MaxValue ? ActionsPerSignal(first, second, sigs) : null;
+        if (bitwise is not null) take.AddRange(bitwise.Keys);
         if (take.Count == 0) return first;
         var from = second.Block.Split('\n').Where(l => take.Any(k => l.StartsWith(k, StringComparison.Ordinal)))
             .ToDictionary(l => take.First(k => l.StartsWith(k, StringComparison.Ordinal)), StringComparer.Ordinal);
+        if (bitwise is not null)
+            foreach (var (key, line) in bitwise) from[key] = line;
         var lines = first.Block.Split('\n').ToList();
         var had = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < lines.Count; i++)
@@ -182,6 +228,43 @@ public static class SnapshotWindow
         int ppid = (seen & Part.Parent) == 0 ? second.PPid : first.PPid;
         bool zombie = (seen & Part.Exit) == 0 ? second.Zombie : first.Zombie;
         return first with { Block = string.Join('\n', lines), PPid = ppid, Zombie = zombie };
+    }
+
+    /// <summary>
+    /// SigIgn and SigCgt as lines: the first read's bits of <paramref name="sigs"/>, the second's of
+    /// the others. Null unless both reads show both masks.
+    /// </summary>
+    private static Dictionary<string, string>? ActionsPerSignal(ProcTask first, ProcTask second, ulong sigs)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var key in (string[])["SigIgn:", "SigCgt:"])
+        {
+            if (Mask(first.Block, key) is not { } a || Mask(second.Block, key) is not { } b) return null;
+            result[key] = string.Create(CultureInfo.InvariantCulture, $"{key}\t{(a & sigs) | (b & ~sigs):x16}");
+        }
+        return result;
+    }
+
+    /// <summary>A block's hex mask line, or null when it has none that reads.</summary>
+    private static ulong? Mask(string block, string key)
+    {
+        foreach (var line in block.Split('\n'))
+            if (line.StartsWith(key, StringComparison.Ordinal))
+                return ulong.TryParse(line.AsSpan(key.Length).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : null;
+        return null;
+    }
+
+    /// <summary>A process's block with SIGCHLD among its shared pending signals (a ShdPnd line added if it had none).</summary>
+    private static ProcTask SigchldMaybePending(ProcTask t)
+    {
+        const ulong Sigchld = 1UL << 16;
+        var lines = t.Block.Split('\n').ToList();
+        int at = lines.FindIndex(l => l.StartsWith("ShdPnd:", StringComparison.Ordinal));
+        ulong pending = at >= 0 ? Mask(t.Block, "ShdPnd:") ?? 0 : 0;
+        var line = string.Create(CultureInfo.InvariantCulture, $"ShdPnd:\t{pending | Sigchld:x16}");
+        if (at >= 0) lines[at] = line;
+        else lines.Insert(lines.Count - 2, line);
+        return t with { Block = string.Join('\n', lines) };
     }
 
     /// <summary>The first read of a task that exited in the window: a zombie.</summary>
@@ -225,13 +308,75 @@ public static class SnapshotWindow
     private static bool Changed(ProcTask a, ProcTask b) =>
         a.Zombie != b.Zombie || !WithoutState(a.Block).SequenceEqual(WithoutState(b.Block));
 
+    /// <summary>
+    /// Processes forked in the window and gone before the second read reached them: neither read
+    /// has them and the trace not their birth, but lines of their own show them alive after
+    /// tracing_on (a busy capture: three children of a fork storm's sh, forked in the window and
+    /// reaped 0.1 to 0.4 s after tracing_on, 1.6 s before the second read ended; the sh's
+    /// wait4(WNOHANG) answered 0, and the models, which knew none of them, ECHILD). Each is its
+    /// parent's child when a line names that parent: a wait4 of the parent's that returned it (a
+    /// waiter of the host's namespace, whose number for it is its global one), else its own death
+    /// notice (the last CLD_EXITED/KILLED/DUMPED SIGCHLD from its context: exit_notify tells the
+    /// reaper of orphaned zombies before its own parent). Its block says what the fork gave it
+    /// that nothing since can have changed unseen: the parent, the parent's name, its number and
+    /// namespace, the host's (a parent whose children go elsewhere: not added). Its group, session,
+    /// credentials, actions and mask are not known (the window may have changed them).
+    /// </summary>
+    private static List<ProcTask> WindowChildren(IReadOnlyList<EarlyLine> early, IReadOnlyList<EarlyLine> late,
+        Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second, HashSet<int> born, List<ProcTask> chosen)
+    {
+        var own = new HashSet<int>();
+        foreach (var l in early)
+            if (l.Tid > 0 && !first.ContainsKey(l.Tid) && !second.ContainsKey(l.Tid) && !born.Contains(l.Tid)) own.Add(l.Tid);
+        if (own.Count == 0) return [];
+        var blocks = new Dictionary<int, ProcTask>();
+        foreach (var t in chosen) blocks.TryAdd(t.Tid, t);
+        var byWait = new Dictionary<int, int>();
+        var byNotice = new Dictionary<int, int>();
+        foreach (var l in early.Concat(late))
+        {
+            if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4 } && own.Contains((int)l.A0)
+                && blocks.TryGetValue(l.Tid, out var waiter) && waiter.NsPid is { Length: 1 })
+                byWait.TryAdd((int)l.A0, waiter.Tgid);
+            else if (l is { Point: Tracepoint.SignalGenerate, A0: 17, A2: >= 1 and <= 3 } && own.Contains(l.Tid))
+                byNotice[l.Tid] = (int)l.A3;
+        }
+        var result = new List<ProcTask>();
+        foreach (int tid in own.Order())
+        {
+            if (!byWait.TryGetValue(tid, out int ppid) && !byNotice.TryGetValue(tid, out ppid)) continue;
+            if (!blocks.TryGetValue(ppid, out var parent) || parent.Tgid != ppid || parent.Zombie) continue;
+            var lines = parent.Block.Split('\n');
+            string? Line(string key) => lines.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+            // Its number and namespace: the host's, when the parent's children go there. Elsewhere
+            // its number is not known, and a task the models cannot place is as good as unseen
+            // (a namespace's teardown would pass it over): it is left to be adopted when first seen.
+            var ns = Line("ns: ");
+            if (parent.NsPid is not { Length: 1 } || ns is null || Line("ns_for_children: ") != $"ns_for_children: {ns[4..]}") continue;
+            var b = new StringBuilder();
+            b.Append(CultureInfo.InvariantCulture, $"task {tid} tgid {tid}\n");
+            if (Line("Name:") is { } name) b.Append(name).Append('\n');
+            b.Append(CultureInfo.InvariantCulture, $"Tgid:\t{tid}\nPid:\t{tid}\nPPid:\t{ppid}\nNStgid:\t{tid}\nNSpid:\t{tid}\nState: S\n{ns}\n\n");
+            result.Add(new ProcTask(tid, tid, ppid, false, [tid], b.ToString()));
+        }
+        return result;
+    }
+
     private static IEnumerable<string> WithoutState(string block) =>
         block.Split('\n').Where(l => !l.StartsWith("State: ", StringComparison.Ordinal));
 
     /// <summary>The tasks some early line may concern (see the class), with the parts it may change and when.</summary>
-    private static Dictionary<int, List<(Part Part, long At)>> Traced(IReadOnlyList<EarlyLine> early, Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second)
+    /// <remarks>
+    /// <paramref name="unseenChildren"/>: the processes of the host's namespace with a wait that
+    /// reaped a child neither read showed and whose birth the trace does not have.
+    /// </remarks>
+    private static Dictionary<int, List<(Part Part, long At, ulong Sigs)>> Traced(IReadOnlyList<EarlyLine> early, IReadOnlyList<EarlyLine> late,
+        Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second, out HashSet<int> unseenChildren)
     {
-        var traced = new Dictionary<int, List<(Part, long)>>();
+        var traced = new Dictionary<int, List<(Part, long, ulong)>>();
+        var unseen = new HashSet<int>();
+        var born = early.Concat(late).Where(l => l.Point is Tracepoint.Fork or Tracepoint.NewTask)
+            .Select(l => (int)(l.Point == Tracepoint.Fork ? l.A1 : l.A0)).ToHashSet();
         ProcTask? Of(int tid) => second.TryGetValue(tid, out var t) || first.TryGetValue(tid, out t) ? t : null;
         int deepest = first.Values.Concat(second.Values).Select(t => t.NsPid?.Length ?? 1).DefaultIfEmpty(1).Max() - 1;
         // A waiter neither read showed (forked after tracing_on): its level is not known, so every level.
@@ -278,14 +423,26 @@ public static class SnapshotWindow
                     found.AddRange(ThreadsOf(Of(tid)?.Tgid ?? tid));
             return found;
         }
-        void Mark(Part part, long at, IEnumerable<int> tids)
+        // sigs: the signals whose action the line may have changed (bit sig-1), with Part.Actions.
+        void Mark(Part part, long at, IEnumerable<int> tids, ulong sigs = 0)
         {
             foreach (int tid in tids)
             {
                 if (!traced.TryGetValue(tid, out var list)) traced[tid] = list = [];
-                list.Add((part | Part.All, at));
+                list.Add((part | Part.All, at, sigs));
             }
         }
+        static ulong Bit(long sig) => sig is >= 1 and <= 64 ? 1UL << (int)(sig - 1) : ulong.MaxValue;
+
+        // A wait that reaped a child neither read showed, not born in the trace: numbers at the
+        // host's level only (a born task's number is its host tid).
+        void UnseenChild(in EarlyLine l, List<int> reaped)
+        {
+            if (reaped.Count == 0 && !born.Contains((int)l.A0) && Of(l.Tid) is { } waiter && (waiter.NsPid?.Length ?? 1) == 1)
+                unseen.Add(waiter.Tgid);
+        }
+        foreach (var l in late)
+            if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4, A0: > 0 }) UnseenChild(l, [.. Reaped(l)]);
 
         foreach (var l in early)
         {
@@ -306,6 +463,7 @@ public static class SnapshotWindow
                     break;
                 case Tracepoint.SignalGenerate:
                     Mark(Part.Named, l.Time, [(int)l.A3]);
+                    Mark(Part.Pending, l.Time, ThreadsOf(Of((int)l.A3)?.Tgid ?? (int)l.A3).Append((int)l.A3));
                     // A death notice (code CLD_EXITED, CLD_KILLED or CLD_DUMPED, to another process)
                     // from the dying process's context is its exit_notify, where it became a zombie:
                     // a task whose sched_process_exit came before tracing_on is not one before this
@@ -315,11 +473,12 @@ public static class SnapshotWindow
                     break;
                 case Tracepoint.SignalDeliver:
                     // A handler installed with SA_RESETHAND is reset as its signal is delivered.
-                    Mark(Part.Actions, l.Time, ThreadsOf(self));
+                    Mark(Part.Actions, l.Time, ThreadsOf(self), Bit(l.A0));
+                    Mark(Part.Pending, l.Time, ThreadsOf(self).Append(l.Tid));
                     break;
                 case Tracepoint.Exec:
                     // An exec ends the other threads (de_thread), resets the caught signals, may change the credentials.
-                    Mark(Part.Actions | Part.Creds | Part.Exit, l.Time, ThreadsOf(self));
+                    Mark(Part.Actions | Part.Creds | Part.Exit, l.Time, ThreadsOf(self), ulong.MaxValue);
                     break;
                 case Tracepoint.SysEnter:
                     switch (l.Sys)
@@ -330,8 +489,12 @@ public static class SnapshotWindow
                         case Syscall.Unshare or Syscall.SetNs:
                             Mark(Part.Ns, l.Time, [l.Tid]);
                             break;
-                        case Syscall.RtSigaction:
-                            Mark(Part.Actions, l.Time, ThreadsOf(self));
+                        case Syscall.RtSigaction when l.A1 != 0:
+                            // Sets the action of one signal; one that only asks (act NULL) changes none.
+                            Mark(Part.Actions, l.Time, ThreadsOf(self), Bit(l.A0));
+                            break;
+                        case Syscall.RtSigtimedwait:
+                            Mark(Part.Pending, l.Time, ThreadsOf(self).Append(l.Tid));
                             break;
                         case Syscall.SetSid:
                             Mark(Part.Group, l.Time, ThreadsOf(self));
@@ -345,7 +508,9 @@ public static class SnapshotWindow
                     }
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Wait4 && l.A0 > 0:
-                    Mark(Part.Named, l.Time, Reaped(l));
+                    var reaped = Reaped(l).ToList();
+                    Mark(Part.Named, l.Time, reaped);
+                    UnseenChild(l, reaped);
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Waitid && l.A0 == 0:
                     // waitid's line does not name the child it reaped: any of the waiter's may be it.
@@ -353,6 +518,7 @@ public static class SnapshotWindow
                     break;
             }
         }
+        unseenChildren = unseen;
         return traced;
     }
 
@@ -399,6 +565,7 @@ public sealed class EarlyLines
 
     private readonly TracefsLineParser _parser = new(new CommTable());
     private readonly List<EarlyLine> _lines = [];
+    private readonly List<EarlyLine> _late = [];
     private long _until = long.MaxValue;
     private int _past;
     private bool _done;
@@ -409,18 +576,31 @@ public sealed class EarlyLines
     /// <summary>The lines before the end, once the drain has finished.</summary>
     public IReadOnlyList<EarlyLine> Lines => _lines;
 
+    /// <summary>
+    /// After the end, to the end of the trace: the births (sched_process_fork, task_newtask) and
+    /// the wait4 returns that name a child, which tell of children forked and dead in the window
+    /// (<see cref="SnapshotWindow"/>). At most <see cref="Limit"/>; past that, none.
+    /// </summary>
+    public IReadOnlyList<EarlyLine> Late => _late;
+
     /// <summary>The second read ended at this trace time (CLOCK_MONOTONIC, the trace's "mono" clock).</summary>
     public void EndAt(long time) => Volatile.Write(ref _until, time);
 
     /// <summary>Takes one line of trace text (on the drain's thread).</summary>
     public void Offer(ReadOnlySpan<byte> text)
     {
-        if (_done) return;
+        if (_done)
+        {
+            if (!Overflowed && _late.Count < Limit && (text.IndexOf("sys_wait4 -> "u8) >= 0 || text.IndexOf("sched_process_fork:"u8) >= 0 || text.IndexOf("task_newtask:"u8) >= 0))
+                OfferLate(text);
+            return;
+        }
         var line = default(TraceLine);
         if (!_parser.Parse(text, ref line, out _)) return;
         if (line.Time >= Volatile.Read(ref _until))
         {
             if (++_past >= Slack) _done = true;
+            KeepLate(line);
             return;
         }
         if (_lines.Count >= Limit)
@@ -431,5 +611,17 @@ public sealed class EarlyLines
             return;
         }
         _lines.Add(new EarlyLine(line.Time, line.Tid, line.Tgid, line.Point, line.Sys, line.A0, line.A1, line.A3, line.A2));
+    }
+
+    private void OfferLate(ReadOnlySpan<byte> text)
+    {
+        var line = default(TraceLine);
+        if (_parser.Parse(text, ref line, out _)) KeepLate(line);
+    }
+
+    private void KeepLate(in TraceLine line)
+    {
+        if (line.Point is Tracepoint.Fork or Tracepoint.NewTask || line is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4, A0: > 0 })
+            _late.Add(new EarlyLine(line.Time, line.Tid, line.Tgid, line.Point, line.Sys, line.A0, line.A1, line.A3, line.A2));
     }
 }

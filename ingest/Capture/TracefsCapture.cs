@@ -21,6 +21,12 @@ public sealed record CaptureRequest(
     /// a test changes a task in that window, which is otherwise a matter of luck.
     /// </summary>
     internal Action<ProcScan>? InWindow { get; init; }
+
+    /// <summary>
+    /// Called once tracing is on, before /proc is read again (a whole-system capture): the seam
+    /// through which a test makes a task forked in the window end before that read.
+    /// </summary>
+    internal Action? BeforeSecondRead { get; init; }
 }
 
 /// <summary>What a capture wrote.</summary>
@@ -107,18 +113,22 @@ public static class TracefsCapture
             instance.Write("tracing_on", "1");
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
+            // Read with tracing on, before /proc is read again (which took 4 s on a busy machine):
+            // a call entered from here on has its line, one entered before is found now.
+            // Following descendants, the capturer is the one snapshot process traced.
+            var dequeues = Dequeues(missing, request.Follow
+                ? LiveProcSnapshot.SilentDequeuers([Environment.ProcessId])
+                : LiveProcSnapshot.SilentDequeuers(before.Tasks.Select(t => t.Tgid), snapshot: true));
             ProcScan? after = null;
             long readAgainBy = 0;
             if (early is not null)
             {
+                request.BeforeSecondRead?.Invoke();
                 after = LiveProcSnapshot.Scan(clock: MonotonicNanos);
                 readAgainBy = MonotonicNanos();
                 early.EndAt(readAgainBy);
             }
             var processes = new HashSet<int>(before.Tasks.Select(t => t.Tgid).Concat(after?.Tasks.Select(t => t.Tgid) ?? []));
-            // Read with tracing on: a call entered from here on has its line, one entered before is
-            // found now. Following descendants, the capturer is the one snapshot process traced.
-            var dequeues = Dequeues(missing, LiveProcSnapshot.SilentDequeuers(request.Follow ? [Environment.ProcessId] : processes));
             int? exit = request.Command is { Count: > 0 } command
                 ? await RunCommandAsync(command, ct)
                 : await WaitAsync(request.Duration!.Value, ct);
@@ -173,7 +183,7 @@ public static class TracefsCapture
             : early.Overflowed ? $"not checked (more than {EarlyLines.Limit} trace lines before /proc was read again)"
             : null;
         if (why is not null) return (First(), before.Tasks.Count, (why, why));
-        var o = SnapshotWindow.Reconcile(before, after!, early!.Lines);
+        var o = SnapshotWindow.Reconcile(before, after!, early!.Lines, early.Late);
         return (o.Snapshot, o.Tasks, (SnapshotWindow.HeaderLine(o, tracingOn, readAgainBy), SnapshotWindow.Summary(o)));
     }
 

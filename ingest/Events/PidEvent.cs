@@ -109,7 +109,11 @@ public sealed record TaskSnapshot : PidEvent
     public ulong? PidNsForChildren { get; init; }
     /// <summary>True when no snapshot had the task and it was adopted when first seen.</summary>
     public bool Adopted { get; init; }
-    /// <summary>Real, effective and saved uid (the Uid line of /proc/PID/status, in the capturing process's view); null when the capture has none.</summary>
+    /// <summary>
+    /// Real, effective and saved uid (the Uid line of /proc/PID/status, in the capturing process's
+    /// view), -1 for one not known (the capture read them, but a line showed them changed before
+    /// it did); null when the capture has none (the models take the task for root).
+    /// </summary>
     public int[]? Uids { get; init; }
     /// <summary>The permitted, effective, bounding and ambient capability sets (CapPrm, CapEff, CapBnd, CapAmb); null when not shown.</summary>
     public ulong? CapPrm { get; init; }
@@ -247,6 +251,12 @@ public sealed record Exit : PidEvent
     /// wait saw the child dead is not known here. Never set with <see cref="AtNotice"/>.
     /// </summary>
     public bool NoticeInWait { get; init; }
+    /// <summary>
+    /// The trace ended while the exit still waited for its notice: what exit_notify sent after
+    /// the end (the parent's SIGCHLD, a namespace teardown's SIGKILLs) is not in
+    /// <see cref="Signals"/>, so a signal predicted for it and not recorded is not a difference.
+    /// </summary>
+    public bool NoticeAfterEnd { get; init; }
     public SignalRecord[] Signals { get => _signals; init => _signals = value; }
     private SignalRecord[] _signals = [];
     public override int RecordedAnswers => base.RecordedAnswers + Signals.Length;

@@ -129,6 +129,7 @@ public static partial class NativeJson
                 if (x.Group) sink.True(Key.Group);
                 if (x.AtNotice) sink.True(Key.AtNotice);
                 if (x.NoticeInWait) sink.True(Key.NoticeInWait);
+                if (x.NoticeAfterEnd) sink.True(Key.NoticeAfterEnd);
                 if (x.Signals.Length != 0) sink.Signals(Key.Signals, x.Signals);
                 break;
             case SetPgid p:
@@ -438,7 +439,7 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep NsForChildren the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep NoticeAfterEnd the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
@@ -446,7 +447,7 @@ public static partial class NativeJson
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
         Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
-        NsForChildren,
+        NsForChildren, NoticeAfterEnd,
     }
 
     private static string Spelling(Key key) => key switch
@@ -465,7 +466,7 @@ public static partial class NativeJson
         Key.Blocked => "blocked", Key.AtNotice => "at_notice", Key.SigIgn => "sig_ign", Key.SigCgt => "sig_cgt",
         Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
         Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
-        Key.NsForChildren => "ns_for_children",
+        Key.NsForChildren => "ns_for_children", Key.NoticeAfterEnd => "notice_after_end",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -657,7 +658,7 @@ public static partial class NativeJson
         private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags, _sigPnd, _shdPnd, _nsForChildren;
         private int? _exitSignal;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
-        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _noticeInWait, _enterLost, _dequeuesTraced, _zombie;
+        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _noticeInWait, _noticeAfterEnd, _enterLost, _dequeuesTraced, _zombie;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
@@ -720,7 +721,7 @@ public static partial class NativeJson
                 case Key.Suid: _suid = Uid(v.GetInt32()); break;
                 case Key.Uids:
                     _uids = IntArray(ref v, 3);
-                    if (_uids.Length != 3 || Array.Exists(_uids, u => u < 0)) throw new FormatException("\"uids\" is three uids: real, effective, saved");
+                    if (_uids.Length != 3 || Array.Exists(_uids, u => u < -1)) throw new FormatException("\"uids\" is three uids: real, effective, saved (-1: not known)");
                     break;
                 case Key.CapPrm: _capPrm = v.GetUInt64(); break;
                 case Key.CapEff: _capEff = v.GetUInt64(); break;
@@ -743,6 +744,7 @@ public static partial class NativeJson
                 case Key.ShdPnd: _shdPnd = v.GetUInt64(); break;
                 case Key.NsForChildren: _nsForChildren = v.GetUInt64(); break;
                 case Key.NoticeInWait: _noticeInWait = v.GetBoolean(); break;
+                case Key.NoticeAfterEnd: _noticeAfterEnd = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -778,7 +780,7 @@ public static partial class NativeJson
                     Flags = _flags, SetTid = _setTid, EnterLost = _enterLost,
                 },
                 EventKind.Exec => new Exec { Filename = _file ?? "", OldTid = _oldTid, File = (ExecFile)_fileKind, FileUid = _fileUid },
-                EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, AtNotice = _atNotice, NoticeInWait = _noticeInWait, Signals = _signals ?? [] },
+                EventKind.Exit => new Exit { Code = _code is long c ? (int)c : null, Group = _group, AtNotice = _atNotice, NoticeInWait = _noticeInWait, NoticeAfterEnd = _noticeAfterEnd, Signals = _signals ?? [] },
                 EventKind.SetPgid => new SetPgid
                 {
                     Pid = _sawPid ? _pid : throw new FormatException("setpgid without \"pid\""),

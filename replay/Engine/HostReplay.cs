@@ -487,13 +487,13 @@ public sealed class HostReplay
 
     private static void WriteCounts(BinaryWriter w, AnswerCounts c)
     {
-        w.Write(c.Checked); w.Write(c.Agreed); w.Write(c.Disagreed); w.Write(c.UnknownState); w.Write(c.NotApplicable); w.Write(c.Unrecorded);
+        w.Write(c.Checked); w.Write(c.Agreed); w.Write(c.Disagreed); w.Write(c.UnknownState); w.Write(c.NotApplicable); w.Write(c.Unrecorded); w.Write(c.AfterEnd);
     }
 
     private static void ReadCounts(BinaryReader r, AnswerCounts c)
     {
         c.Checked = r.ReadInt64(); c.Agreed = r.ReadInt64(); c.Disagreed = r.ReadInt64();
-        c.UnknownState = r.ReadInt64(); c.NotApplicable = r.ReadInt64(); c.Unrecorded = r.ReadInt64();
+        c.UnknownState = r.ReadInt64(); c.NotApplicable = r.ReadInt64(); c.Unrecorded = r.ReadInt64(); c.AfterEnd = r.ReadInt64();
     }
 
     /// <summary>The last few events that shaped a task, oldest first: one object per task, the arrays inline.</summary>

@@ -33,7 +33,7 @@ public sealed record ReplaySettings
     /// What snapshots and results were made under: a snapshot made with another key is not resumed
     /// from. The version part changes whenever the engine's state layout does.
     /// </summary>
-    public string Key => $"{string.Join('+', Models)};{PolicyName};{(Ptraced ? "ptraced" : "plain")};pidmax{PidMax};d{DetailsPerCategory};v1";
+    public string Key => $"{string.Join('+', Models)};{PolicyName};{(Ptraced ? "ptraced" : "plain")};pidmax{PidMax};d{DetailsPerCategory};v2";
 
     public static KillPolicy ParsePolicy(string name) => name switch
     {

@@ -50,6 +50,13 @@ public sealed class Outcome
     /// </summary>
     public readonly List<int> UnknownResults = new(4);
 
+    /// <summary>
+    /// Indices into <see cref="Signals"/> of signals to a recipient that may be gone already (a
+    /// zombie whose reaping at its exit the capture could not tell): sent only if it was still
+    /// there, so one the kernel did not generate is no difference.
+    /// </summary>
+    public readonly List<int> MaybeSent = new(2);
+
     /// <summary>Orphans reparented because of the event.</summary>
     public readonly List<Reparent> Reparented = new(4);
 
@@ -80,6 +87,7 @@ public sealed class Outcome
         RetTarget = 0;
         Signals.Clear();
         UnknownResults.Clear();
+        MaybeSent.Clear();
         Reparented.Clear();
         Killed.Clear();
         AllocationFailure = 0;

@@ -15,6 +15,11 @@ public sealed class AnswerCounts
     public long NotApplicable;
     /// <summary>Signals the model predicts that the capture, which recorded the event's other signals, does not have.</summary>
     public long Unrecorded;
+    /// <summary>
+    /// Signals the model predicts for an exit whose notice the trace ended before (Exit.NoticeAfterEnd)
+    /// and that the capture does not have: the kernel sent them after the end, if at all; not checked.
+    /// </summary>
+    public long AfterEnd;
 
     internal void Add(Answer a)
     {
@@ -145,5 +150,6 @@ public sealed class ValidationReport
         w.WriteNumber("unknown_state", c.UnknownState);
         w.WriteNumber("not_applicable", c.NotApplicable);
         w.WriteNumber("unrecorded", c.Unrecorded);
+        w.WriteNumber("after_end", c.AfterEnd);
     }
 }

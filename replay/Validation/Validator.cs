@@ -104,7 +104,13 @@ public sealed class Validator
         if (signals.Length == 0) return;
         for (int i = 0; i < o.Signals.Count; i++)
         {
-            if (_matched[i]) continue;
+            if (_matched[i] || o.MaybeSent.Contains(i)) continue;
+            if (ev is Exit { NoticeAfterEnd: true })
+            {
+                counts.AfterEnd++;
+                Report.Totals.AfterEnd++;
+                continue;
+            }
             counts.Unrecorded++;
             Report.Totals.Unrecorded++;
             var p = o.Signals[i];

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Npgsql;
 using Replayer.Actors.Fleet;
@@ -65,6 +66,16 @@ public sealed class FleetWorkerTests(PostgresServer server) : IDisposable, INeed
         return await cmd.ExecuteScalarAsync() is T t ? t : default;
     }
 
+    private const int SIGCONT = 18, SIGSTOP = 19;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int sig);
+
+    private static void Signal(int pid, int sig)
+    {
+        if (Kill(pid, sig) != 0) throw new InvalidOperationException($"kill({pid}, {sig}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     [StoreFact]
     public async Task Three_workers_one_killed_mid_replay_give_the_report_of_one_process_and_a_second_batch_does_nothing()
     {
@@ -77,11 +88,21 @@ public sealed class FleetWorkerTests(PostgresServer server) : IDisposable, INeed
             var victim = workers[0];
             string owner = $"{Environment.MachineName}:{victim.Process.Id}";
             // Killed once it is inside a host's replay: holding the lease, a snapshot saved, the end not reached.
+            // The victim is stopped while that is read, so it cannot finish the host between the reads and the kill
+            // (which would leave no work for the others); what it sent before stopping is given time to land.
             string? killedIn = null;
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (killedIn is null && DateTime.UtcNow < deadline && !victim.Process.HasExited)
             {
                 var stream = await ScalarAsync<string>(uri, "SELECT stream FROM replay_leases WHERE owner = @o", ("o", owner));
+                if (stream is null)
+                {
+                    await Task.Delay(10);
+                    continue;
+                }
+                Signal(victim.Process.Id, SIGSTOP);
+                await Task.Delay(200);
+                stream = await ScalarAsync<string>(uri, "SELECT stream FROM replay_leases WHERE owner = @o", ("o", owner));
                 if (stream is not null
                     && await ScalarAsync<long?>(uri, "SELECT max(revision) FROM snapshots WHERE stream = @s", ("s", $"{stream}#replay/{Settings.Key}")) is long at
                     && await ScalarAsync<long?>(uri, "SELECT last FROM streams WHERE name = @s", ("s", stream)) is long last && at < last)
@@ -89,7 +110,11 @@ public sealed class FleetWorkerTests(PostgresServer server) : IDisposable, INeed
                     victim.Process.Kill();
                     killedIn = stream;
                 }
-                else await Task.Delay(10);
+                else
+                {
+                    Signal(victim.Process.Id, SIGCONT);
+                    await Task.Delay(10);
+                }
             }
             Assert.NotNull(killedIn);
             for (int i = 1; i < 3; i++) Assert.Equal(0, await workers[i].ExitAsync(TimeSpan.FromMinutes(3)));
@@ -98,8 +123,9 @@ public sealed class FleetWorkerTests(PostgresServer server) : IDisposable, INeed
             // The killed worker's host was taken up by another worker where its snapshot left it, after its lease expired.
             string host = killedIn[(killedIn.LastIndexOf('/') + 1)..];
             long hostEvents = events.Count(e => e.Host == host);
-            Assert.Contains(workers.Skip(1).SelectMany(w => w.Stderr.Split('\n')),
-                line => line.Contains($"{Trace}/{host}: replayed ") && line.Contains("to the end") && !line.Contains($"replayed {hostEvents:N0} events"));
+            var lines = workers.Skip(1).SelectMany(w => w.Stderr.Split('\n')).ToList();
+            Assert.True(lines.Any(line => line.Contains($"{Trace}/{host}: replayed ") && line.Contains("to the end") && !line.Contains($"replayed {hostEvents:N0} events")),
+                $"killed in {killedIn} ({hostEvents:N0} events); the other workers said:\n{string.Join('\n', lines)}\nthe victim said:\n{victim.Stderr}");
         }
         finally
         {

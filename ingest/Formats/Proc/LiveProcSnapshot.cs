@@ -113,9 +113,15 @@ public static class LiveProcSnapshot
     /// dequeues), one with a thread inside rt_sigtimedwait (its entry came before tracing did),
     /// and one whose descriptors or threads could not be read. One "PID WHY [TID]" each, WHY
     /// signalfd, sigtimedwait or unreadable; null when this architecture's rt_sigtimedwait
-    /// number is not known here. A process gone by now is left out: it takes nothing any more.
+    /// number is not known here. With <paramref name="snapshot"/>, for a whole-system capture:
+    /// every process /proc lists now is looked at too (forked after the snapshot), and one of
+    /// <paramref name="processes"/> gone by now is unreadable: it exited after the snapshot, in the
+    /// window (then it is no matter: left out of the bundle, or a zombie) or once tracing was on,
+    /// when it may have taken signals with no line before it went (a busy capture: a python3
+    /// reading a signalfd, gone by the time a scan made after a 4 s second read looked). Without
+    /// it, a process gone by now is left out.
     /// </summary>
-    public static List<string>? SilentDequeuers(IEnumerable<int> processes, string proc = "/proc")
+    public static List<string>? SilentDequeuers(IEnumerable<int> processes, string proc = "/proc", bool snapshot = false)
     {
         int? sigtimedwait = RuntimeInformation.OSArchitecture switch
         {
@@ -125,10 +131,17 @@ public static class LiveProcSnapshot
         };
         if (sigtimedwait is null) return null;
         var lines = new List<string>();
-        foreach (int pid in processes.Order())
+        var given = processes.ToHashSet();
+        var all = new SortedSet<int>(given);
+        if (snapshot) all.UnionWith(Numbered(proc));
+        foreach (int pid in all)
         {
             var dir = Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture));
-            if (!Directory.Exists(dir)) continue;
+            if (!Directory.Exists(dir))
+            {
+                if (snapshot && given.Contains(pid)) lines.Add($"{pid} unreadable");
+                continue;
+            }
             if (HoldsSignalfd(Path.Combine(dir, "fd")) is not { } holds)
             {
                 // Unreadable because it exited meanwhile is no matter; otherwise it is not known.

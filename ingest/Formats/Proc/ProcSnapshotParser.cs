@@ -20,6 +20,12 @@ public sealed class ProcSnapshotParser(string file)
     // The block being read, or null between blocks.
     private Block? _block;
 
+    // The snapshot was checked against the trace (a "# window:" header): a block without a Uid line had it taken out.
+    private bool _reconciled;
+
+    /// <summary>Real, effective and saved uid not known: the task's credentials were read but are not known as of the snapshot.</summary>
+    private static int[] UnknownUids => [-1, -1, -1];
+
     // The capturing process's user namespace link, from the "# user_ns:" header; null when not given.
     private string? _userNs;
 
@@ -176,17 +182,32 @@ public sealed class ProcSnapshotParser(string file)
     /// </summary>
     public Dictionary<int, ulong> SigchldFlags { get; } = [];
 
-    // "# sigchld_flags: PID FLAGS" (FLAGS as 0x hex).
+    /// <summary>
+    /// Whether a process caught or ignored SIGCHLD when tracing began ("# sigchld_flags:" lines
+    /// with a third field, read from the kernel): bit 16 of SigIgn and SigCgt follows it, since
+    /// the block may have been read before the process changed its action.
+    /// </summary>
+    private readonly Dictionary<int, (bool Ignored, bool Caught)> _sigchldHandlers = [];
+
+    // "# sigchld_flags: PID FLAGS [dfl|ign|caught]" (FLAGS as 0x hex).
     private void SigchldFlagsLine(ReadOnlySpan<byte> rest, long lineNo)
     {
-        Span<Range> parts = stackalloc Range[3];
+        Span<Range> parts = stackalloc Range[4];
         var text = rest.Trim((byte)' ');
-        if (Fields(text, parts) != 2) throw new TraceFormatException(file, lineNo, "a sigchld_flags line that is not 'PID FLAGS'");
+        int n = Fields(text, parts);
+        if (n is not (2 or 3)) throw new TraceFormatException(file, lineNo, "a sigchld_flags line that is not 'PID FLAGS' or 'PID FLAGS dfl|ign|caught'");
         int pid = Int(text[parts[0]], lineNo, "a sigchld_flags process");
         if (pid <= 0) throw new TraceFormatException(file, lineNo, "a sigchld_flags process that is not positive");
         if (ZeroXHex(text[parts[1]]) is not { } flags)
             throw new TraceFormatException(file, lineNo, "sigchld_flags that are not 0x hex");
         if (!SigchldFlags.TryAdd(pid, flags)) throw new TraceFormatException(file, lineNo, "a second sigchld_flags line for the same process");
+        if (n == 3)
+        {
+            var h = text[parts[2]];
+            _sigchldHandlers[pid] = h.SequenceEqual("dfl"u8) ? (false, false) : h.SequenceEqual("ign"u8) ? (true, false)
+                : h.SequenceEqual("caught"u8) ? (false, true)
+                : throw new TraceFormatException(file, lineNo, "a sigchld_flags handler that is not dfl, ign or caught");
+        }
     }
 
     /// <summary>Boot-relative time of the snapshot, from its "# /proc/uptime:" header line (trace_clock local counts from boot too).</summary>
@@ -265,13 +286,19 @@ public sealed class ProcSnapshotParser(string file)
         // for the capturer's, as every task is in a capture without the header.
         bool foreign = _userNs is not null && b.UserNs is not null && b.UserNs.Length != 0 && b.UserNs != _userNs;
         bool dispositions = b.SigIgn.HasValue && b.SigCgt.HasValue;
+        if (dispositions && _sigchldHandlers.TryGetValue(b.Tgid, out var sigchld))
+        {
+            const ulong Bit = 1UL << 16;
+            b.SigIgn = sigchld.Ignored ? b.SigIgn | Bit : b.SigIgn & ~Bit;
+            b.SigCgt = sigchld.Caught ? b.SigCgt | Bit : b.SigCgt & ~Bit;
+        }
         return new TaskSnapshot
         {
             Seq = -1, Time = Time, Tid = b.Tid, Comm = b.Comm, Tgid = b.Tgid, PPid = b.PPid, Pgid = b.Pgid, Sid = b.Sid,
             NsPid = b.NsPid, NsPgid = b.NsPgid, NsSid = b.NsSid, PidNs = b.PidNs,
             // Unreadable with the task's own link read: unshared, not forked into yet (0); with neither: not known.
             PidNsForChildren = b.PidNsForChildren is { } forChildren && (forChildren != 0 || b.PidNs != 0) ? forChildren : null,
-            Uids = b.Uids, CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
+            Uids = b.Uids ?? (_reconciled ? UnknownUids : null), CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
             Blocked = MasksFollowed ? b.Blocked : null,
             // The actions are the process's (its threads share them); one without the other is not taken.
             SigIgn = dispositions ? b.SigIgn : null,
@@ -296,6 +323,14 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# sigaction:"u8))
         {
             SigactionLine(text[12..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# window:"u8))
+        {
+            // The check of the snapshot against the trace's first lines (docs/capture-formats.md):
+            // its capture read every task's credentials, and took them out of a block where a line
+            // showed them changed before the second read, so they are not known as of tracing_on.
+            _reconciled = true;
             return;
         }
         if (text.StartsWith("# follow:"u8))
@@ -419,7 +454,7 @@ public sealed class ProcSnapshotParser(string file)
             var one = end < 0 ? s : s[..end];
             if (!Numbers.TryParseDecimal(one, out long v) || v < 0 || v > uint.MaxValue)
                 throw new TraceFormatException(file, lineNo, "Uid is not 'real effective saved fs'");
-            if (v > int.MaxValue) return null;
+            if (v > int.MaxValue) return UnknownUids;
             uids[i] = (int)v;
             s = end < 0 ? default : s[end..];
         }

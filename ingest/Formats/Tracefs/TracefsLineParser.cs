@@ -33,6 +33,9 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
         {
             int sp = prefix.LastIndexOf((byte)' ');
             if (sp < 0) { error = "no '[<cpu>]' field before the timestamp"; return false; }
+            // irqs-off, need-resched, then hardirq/softirq: "d.h1." is a line from a timer's interrupt.
+            var flags = prefix[(sp + 1)..];
+            line.InInterrupt = flags.Length >= 3 && flags[2] is (byte)'h' or (byte)'s' or (byte)'H' or (byte)'z' or (byte)'Z';
             prefix = prefix[..sp];
         }
         if (!LineLayout.TakeCpu(ref prefix, out line.Cpu))

@@ -56,6 +56,11 @@ public struct TraceLine
     public string Comm;
     /// <summary>True when <see cref="Comm"/> is the comm at event time (perf), false when it was looked up when the trace was read (tracefs).</summary>
     public bool CommIsCurrent;
+    /// <summary>
+    /// The event fired in an interrupt (ftrace's flags column: 'h' hardirq, 's' softirq, 'H', 'z',
+    /// 'Z'), not in a call of <see cref="Tid"/>'s: that task was only the one running.
+    /// </summary>
+    public bool InInterrupt;
     public Tracepoint Point;
     public Syscall Sys;
     /// <summary>The payload's numbers, in the order of the tracepoint's format (see <see cref="PayloadDecoder"/>).</summary>

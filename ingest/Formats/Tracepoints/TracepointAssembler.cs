@@ -160,11 +160,21 @@ public sealed class TracepointAssembler
         }
     }
 
-    /// <summary>At the end of the input: everything still waiting leaves as it is.</summary>
+    /// <summary>
+    /// At the end of the input: everything still waiting leaves as it is, and an exit still
+    /// waiting for its notice says so (notice_after_end): the kernel may have sent what
+    /// exit_notify sends after the trace ended (a busy capture's namespace inits, torn down, whose
+    /// notices came within two seconds of its end).
+    /// </summary>
     public void Finish()
     {
         _finished = true;
-        foreach (var entry in _out) entry.Slot?.Close();
+        foreach (var entry in _out)
+        {
+            if (entry.Slot is not { } slot) continue;
+            if (slot is { Done: false, Event: Exit exit }) slot.Event = exit with { NoticeAfterEnd = true };
+            slot.Close();
+        }
     }
 
     // ---- syscalls -------------------------------------------------------------------------
@@ -495,6 +505,15 @@ public sealed class TracepointAssembler
             return;
         }
         _tasks.TryGetValue(line.Tid, out var task);
+        if (line.InInterrupt)
+        {
+            // An interrupt's signal (an interval timer's SIGALRM from the tick, code SI_KERNEL):
+            // the task it interrupted only happened to run, and neither its kill nor its exit sent
+            // it (traces/captures/ae-timer-signal-in-exit.txt: a perl's SIGALRM generated while
+            // an unrelated unshare exited was taken as that exit's).
+            AppendSignal(record, line, task);
+            return;
+        }
         if (task is { Dead: false, CallSlot: { Event: Kill } kill })
         {
             kill.Signals.Add(record);

@@ -115,6 +115,14 @@ public sealed partial class NestedPidModel
     /// <summary>The signal_generate lines recorded with the exit being replayed.</summary>
     private SignalRecord[] _exitRecords = [];
 
+    /// <summary>Whether an exit's lines hold a teardown's SIGKILL (SI_KERNEL).</summary>
+    private static bool HasTeardownRecord(SignalRecord[] records)
+    {
+        foreach (var r in records)
+            if (r.Sig == Sig.SIGKILL && r.Code == Sig.SI_KERNEL) return true;
+        return false;
+    }
+
     /// <summary>
     /// A process from the snapshot hangs under its parent's leader (/proc's PPid is a process);
     /// the kernel's real_parent is the thread that forked it, which its notice names (a .NET or
@@ -416,6 +424,16 @@ public sealed partial class NestedPidModel
         DisablePidAllocation(ns);
         ns.DyingInit = s.Leader;
         if (!ns.Complete) Unknown(o, "the dying init's namespace may hold tasks the capture did not show");
+        if (_noticeOrdered && !HasTeardownRecord(_exitRecords))
+        {
+            // The exit stands at its notice and no teardown SIGKILL came before it: the teardown
+            // ran where the capture shows nothing (before tracing_on; a busy capture's init 8769:
+            // its sleeps took their SIGKILLs then and died after, its notice came once its
+            // kernel_wait4 had reaped them), or found nobody to kill. Either way the namespace is
+            // empty by the notice, which is now.
+            EmptyDyingNamespace(ns, init, o);
+            return;
+        }
         _scratchNr.Clear();
         foreach (var (nr, _) in ns.Idr)
             if (nr >= 2) _scratchNr.Add(nr);

@@ -61,6 +61,10 @@ public sealed partial class NestedPidModel
         numberKnown = false;
         var s = cur.Signal!;
         if ((f.Flags & CloneFlags.Parent) != 0 && s.Unkillable) return EINVAL;
+        // copy_process refuses a thread whose pid namespace would not be its caller's own (EINVAL
+        // below): a thread the kernel made shows that the caller's namespace for children, which
+        // the snapshot could not read (its ns/pid_for_children link empty), is its own.
+        if (cur.NsForChildren is null && f.IsThread && !f.NewPidNs && f.Child > 0) cur.NsForChildren = cur.Ns;
         if (cur.NsForChildren is null)
         {
             // Children go somewhere the capture did not name; a host parent still sees the global tid.

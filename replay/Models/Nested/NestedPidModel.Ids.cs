@@ -142,8 +142,13 @@ public sealed partial class NestedPidModel
             var member = g == Lookup.Found ? pgrp!.PgrpHead : null;
             if (member is null)
             {
-                // An empty group may still have members the capture never showed.
-                bool maybe = g == Lookup.Found && !_allKnown && !pgrp!.Born;
+                // An empty group may still have members the capture never showed; and the task
+                // that has its number, when which group that task is in is not known, may lead it
+                // (a busy capture: a job's first process, forked in the window and made its group's
+                // leader there, listed with no group).
+                bool unshown = g == Lookup.Found && !_allKnown && !pgrp!.Born;
+                bool leaderGroupUnknown = g == Lookup.Found && pgrp!.IsLeader && pgrp.Hashed && pgrp.Pgrp is null && pgrp.Signal is { Dead: false };
+                bool maybe = unshown || leaderGroupUnknown;
                 pgrp = null;
                 return maybe ? UnknownAnswer : -EPERM;
             }

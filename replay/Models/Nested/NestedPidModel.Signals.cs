@@ -60,7 +60,7 @@ public sealed partial class NestedPidModel
         // caller's own init, nor what it cannot see), except the caller's own process.
         if (!cur.Ns.Complete) return UnknownAnswer;
         if (KillContainerInfo(cur, sig, o) is int done) return done;
-        int count = 0, retval = 0;
+        int count = 0, retval = 0, maybe = 0;
         for (var p = _firstProcess; p is not null; p = p.NextProcess)
         {
             if (!p.Hashed || p.Signal is null) continue;
@@ -68,11 +68,21 @@ public sealed partial class NestedPidModel
             o.TranslationsOut++;
             if (vnr == TaskStruct.UnknownNr) return UnknownAnswer;
             if (vnr <= 1 || p.Signal == cur.Signal) continue;
+            int sent = o.Signals.Count;
             int err = GroupSendSigInfo(sig, p, cur, o);
             count++;
             if (err != -EPERM) retval = err;
+            // A zombie that may have been reaped at its exit (its parent's SA_NOCLDWAIT not known:
+            // a busy capture's pid 1, which made no call, and its children killed in a user
+            // namespace) gets the signal only if it is still there.
+            if (p.Signal is { Dead: true, AutoreapUnknown: true })
+            {
+                maybe++;
+                for (int i = sent; i < o.Signals.Count; i++) o.MaybeSent.Add(i);
+            }
         }
-        return count > 0 ? retval : -ESRCH;
+        // Whether any process was there to signal at all may hang on such a zombie.
+        return count > maybe ? retval : maybe > 0 ? UnknownAnswer : -ESRCH;
     }
 
     /// <summary>

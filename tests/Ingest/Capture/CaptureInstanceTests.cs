@@ -236,9 +236,11 @@ public sealed class CaptureInstanceTests
                 SignalActions: SignalActionsMode.Bpftrace), default);
             var line = Assert.Single(File.ReadLines(output), l => l.StartsWith($"# sigchld_flags: {perl.Id} ", StringComparison.Ordinal));
             Assert.Equal(2UL, ulong.Parse(line.Split(' ')[3][2..], System.Globalization.NumberStyles.HexNumber) & 2);
+            Assert.Equal("caught", line.Split(' ')[4]);
             var (_, events) = CaptureFiles.Read(output);
             var snapshot = events.OfType<TaskSnapshot>().Single(s => s.Tid == perl.Id && !s.Adopted);
             Assert.Equal(2UL, snapshot.SigchldFlags!.Value & 2);
+            Assert.Equal(1UL << 16, snapshot.SigCgt & (1UL << 16));
             Assert.Equal(17, snapshot.ExitSignal);
             // Its parent, this test's process and the capturer, has its own line: without SA_NOCLDWAIT.
             var parent = events.OfType<TaskSnapshot>().Single(s => s.Tid == Environment.ProcessId && !s.Adopted);
@@ -491,6 +493,71 @@ public sealed class CaptureInstanceTests
         {
             if (!perl.HasExited) perl.Kill();
             File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public async Task A_child_forked_in_the_window_and_reaped_before_the_second_read_is_its_parents_child_from_the_start()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-window-child-test-{Guid.NewGuid():N}.txt");
+        // Told once, perl forks a child that waits for a pipe; told again, it waits for any child
+        // without blocking (0: the child lives), lets the child go and reaps it.
+        using var perl = Process.Start(new ProcessStartInfo("perl", ["-e",
+            "use POSIX ':sys_wait_h'; $| = 1; <STDIN>; pipe(my $r, my $w); my $p = fork; if (!$p) { close $w; <$r>; exit 0 } close $r; print \"$p\\n\"; " +
+            "<STDIN>; print waitpid(-1, WNOHANG), \"\\n\"; close $w; print waitpid(-1, 0), \"\\n\"; <STDIN>"])
+            { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+        try
+        {
+            int child = 0;
+            var capture = TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1), BufferKb: 4096)
+            {
+                // With tracing off, after the first read: neither read will show the child, and the trace not its birth.
+                InWindow = _ =>
+                {
+                    perl.StandardInput.WriteLine();
+                    child = int.Parse(perl.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+                },
+                BeforeSecondRead = () =>
+                {
+                    perl.StandardInput.WriteLine();
+                    Assert.Equal("0", perl.StandardOutput.ReadLine());
+                    Assert.Equal(child.ToString(System.Globalization.CultureInfo.InvariantCulture), perl.StandardOutput.ReadLine());
+                },
+            }, default);
+            await capture;
+            perl.StandardInput.WriteLine();
+            Assert.Contains($"task {child} tgid {child}", File.ReadLines(output));
+            var (_, events) = CaptureFiles.Read(output);
+            var snapshot = Assert.Single(events.OfType<TaskSnapshot>(), s => s.Tid == child);
+            Assert.Equal((perl.Id, false), (snapshot.PPid, snapshot.Adopted));
+            var waits = events.OfType<Wait>().Where(w => w.Tid == perl.Id).ToList();
+            Assert.Equal([0L, child], waits.Select(w => w.Ret!.Value));
+            var report = Validator.Run("live", "nested", events);
+            Assert.DoesNotContain(report.Disagreements, d => d.Tid == perl.Id);
+            // Without the child's block the models know no child of perl's: ECHILD for the first wait.
+            var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => WithoutBlock(lines, child)));
+            Assert.Contains(without.Disagreements, d => d.Tid == perl.Id && d.Kind == "wait" && d.Predicted == "ret -ECHILD");
+        }
+        finally
+        {
+            if (!perl.HasExited) perl.Kill();
+            File.Delete(output);
+        }
+    }
+
+    private static IEnumerable<string> WithoutBlock(IEnumerable<string> lines, int tid)
+    {
+        bool skipping = false;
+        foreach (var line in lines)
+        {
+            if (line == $"task {tid} tgid {tid}") skipping = true;
+            else if (skipping && line.Length == 0)
+            {
+                skipping = false;
+                continue;
+            }
+            if (!skipping) yield return line;
         }
     }
 

@@ -27,9 +27,13 @@ public sealed class SignalActionProbeTests
     [Fact]
     public void A_SIGCHLD_flags_line_and_a_leaders_exit_are_read_and_anything_else_is_not()
     {
-        Assert.Equal(new SigchldFlagsRecord(83180010000123, 7127, 0x4000002, false), SignalActionProbe.ParseSigchld("sc 83180010000123 7127 4000002"));
+        Assert.Equal(new SigchldFlagsRecord(83180010000123, 7127, 0x4000002, false, SigchldHandler.Caught), SignalActionProbe.ParseSigchld("sc 83180010000123 7127 4000002 2"));
+        Assert.Equal(SigchldHandler.Default, SignalActionProbe.ParseSigchld("sc 83180010000123 7127 4000000 0")?.Handler);
+        Assert.Equal(SigchldHandler.Ignored, SignalActionProbe.ParseSigchld("sc 83180010000123 7127 0 1")?.Handler);
         Assert.Equal(new SigchldFlagsRecord(83180010000999, 7127, 0, true), SignalActionProbe.ParseSigchld("sx 83180010000999 7127"));
         Assert.Null(SignalActionProbe.ParseSigchld("sc 83180010000123 7127"));
+        Assert.Null(SignalActionProbe.ParseSigchld("sc 83180010000123 7127 4000002"));
+        Assert.Null(SignalActionProbe.ParseSigchld("sc 83180010000123 7127 4000002 3"));
         Assert.Null(SignalActionProbe.ParseSigchld("sx 83180010000123 7127 0"));
         Assert.Null(SignalActionProbe.ParseSigchld("sc 83180010000123 7127 xyz"));
         Assert.Null(SignalActionProbe.ParseSigchld("sm 83180010000123 7127 0"));
@@ -39,7 +43,7 @@ public sealed class SignalActionProbeTests
     public void Each_snapshot_processs_flags_are_the_ones_it_had_when_tracing_began()
     {
         const long On = 5_000;
-        SigchldFlagsRecord At(long ns, int pid, ulong flags) => new(ns, pid, flags, false);
+        SigchldFlagsRecord At(long ns, int pid, ulong flags) => new(ns, pid, flags, false, flags == 2 ? SigchldHandler.Caught : SigchldHandler.Default);
         SigchldFlagsRecord[] records =
         [
             // 10: changed before tracing began; the last printed by then counts.
@@ -54,7 +58,7 @@ public sealed class SignalActionProbeTests
             At(5_000, 15, 2), At(2_000, 15, 0),
         ];
         var processes = new HashSet<int> { 10, 11, 12, 14, 15, 16 };
-        Assert.Equal(["10 0x2", "11 0x2", "15 0x2"], SignalActionProbe.SigchldLines(records, On, processes, capturer: 14, lost: 0));
+        Assert.Equal(["10 0x2 caught", "11 0x2 caught", "15 0x2 caught"], SignalActionProbe.SigchldLines(records, On, processes, capturer: 14, lost: 0));
         Assert.Empty(SignalActionProbe.SigchldLines(records, On, processes, capturer: 14, lost: 1));
     }
 

@@ -142,4 +142,27 @@ public sealed class SilentDequeueCaptureTests
 
     private static System.Diagnostics.Process Python(string program) =>
         System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", program]) { RedirectStandardOutput = true })!;
+
+    [Fact]
+    public void A_whole_system_scan_looks_at_every_process_now_and_a_snapshot_process_gone_by_then_is_not_known()
+    {
+        // A /proc of three processes: 100 holds a signalfd, 300 (forked after the snapshot) too,
+        // 400 holds none and waits nowhere; 200, in the snapshot, has gone.
+        using var dir = new Replayer.Tests.Support.TempDir();
+        void Process(int pid, bool signalfd)
+        {
+            var fd = Path.Combine(dir.Path, $"{pid}", "fd");
+            Directory.CreateDirectory(fd);
+            File.CreateSymbolicLink(Path.Combine(fd, "3"), signalfd ? "anon_inode:[signalfd]" : "pipe:[12]");
+            var task = Path.Combine(dir.Path, $"{pid}", "task", $"{pid}");
+            Directory.CreateDirectory(task);
+            File.WriteAllText(Path.Combine(task, "syscall"), "running\n");
+        }
+        Process(100, true);
+        Process(300, true);
+        Process(400, false);
+        Assert.Equal(["100 signalfd", "200 unreadable", "300 signalfd"], LiveProcSnapshot.SilentDequeuers([100, 200, 400], dir.Path, snapshot: true));
+        // Following a command's descendants: the processes named, and one gone is no matter.
+        Assert.Equal(["100 signalfd"], LiveProcSnapshot.SilentDequeuers([100, 200, 400], dir.Path));
+    }
 }

@@ -128,6 +128,27 @@ public sealed class SnapshotActionsTests
     }
 
     [Fact]
+    public void A_SIGCHLD_handler_read_when_tracing_began_is_the_snapshots_whatever_proc_showed()
+    {
+        // A shell that installs its SIGCHLD handler after /proc read it and before tracing_on: the
+        // probe's handler, read from the kernel when tracing began, is the one that stands.
+        const ulong Sigchld = 1UL << 16;
+        var before = CaptureFiles.Events(Older).OfType<TaskSnapshot>().ToList();
+        var sh = before.First(s => s.Tid == s.Tgid && s.SigchldFlags.HasValue && (s.SigCgt & Sigchld) == 0 && (s.SigIgn & Sigchld) == 0);
+        var sigchld = File.ReadLines(CaptureFiles.Path_(Older)).Where(l => l.StartsWith("# sigchld_flags:", StringComparison.Ordinal)).ToList();
+        foreach (var (handler, ign, cgt) in new[] { ("caught", 0UL, Sigchld), ("ign", Sigchld, 0UL), ("dfl", 0UL, 0UL) })
+        {
+            var events = CaptureFiles.ReadEdited(CaptureFiles.Path_(Older), lines => lines.Select(l =>
+                sigchld.Contains(l) ? $"{l} {(l.StartsWith($"# sigchld_flags: {sh.Tgid} ", StringComparison.Ordinal) ? handler : "dfl")}" : l));
+            var after = events.OfType<TaskSnapshot>().Where(s => s.Tgid == sh.Tgid && !s.Adopted).ToList();
+            Assert.NotEmpty(after);
+            Assert.All(after, s => Assert.Equal((ign, cgt), (s.SigIgn & Sigchld, s.SigCgt & Sigchld)));
+            // The other signals' actions are /proc's.
+            Assert.All(after, s => Assert.Equal((sh.SigIgn & ~Sigchld, sh.SigCgt & ~Sigchld), (s.SigIgn & ~Sigchld, s.SigCgt & ~Sigchld)));
+        }
+    }
+
+    [Fact]
     public void A_capture_of_a_commands_descendants_takes_no_exit_signal_from_its_snapshot()
     {
         // Its snapshot's tasks are not traced: one may exit unseen, and a wait that may find it a zombie must stay unknown.
@@ -151,6 +172,8 @@ public sealed class SnapshotActionsTests
 
     [Theory]
     [InlineData("# sigchld_flags: 12", "is not 'PID FLAGS'")]
+    [InlineData("# sigchld_flags: 12 0x4 caught 1", "is not 'PID FLAGS'")]
+    [InlineData("# sigchld_flags: 12 0x4 handler", "not dfl, ign or caught")]
     [InlineData("# sigchld_flags: 12 4", "0x hex")]
     [InlineData("# sigchld_flags: 12 0x1ffffffffffffffff", "0x hex")]
     [InlineData("# sigchld_flags: 0 0x4", "not positive")]

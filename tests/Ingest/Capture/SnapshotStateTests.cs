@@ -1,4 +1,7 @@
+using Replayer.Ingest.Capture;
 using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats.Proc;
+using Replayer.Ingest.Formats.Tracepoints;
 using Replayer.Replay.Models;
 using Replayer.Replay.Validation;
 using Replayer.Tests.Ingest.Formats;
@@ -17,6 +20,7 @@ public sealed class SnapshotStateTests
 {
     private const string Name = "u-preexisting-zombie.txt";
     private const string Pending = "v-preexisting-pending.txt";
+    private const string ProcHeader = "# proc snapshot 1.000000000 by pid 9 (pid:[1])\n";
 
     [Fact]
     public void A_signal_pending_before_tracing_began_may_still_be_so_a_second_is_not_predicted_delivered()
@@ -91,8 +95,8 @@ public sealed class SnapshotStateTests
         }
     }
 
-    [Fact]
-    public void A_namespace_for_children_that_could_not_be_read_is_not_known_and_a_zombies_is_no_matter()
+    /// <summary>The host, its shell 100, and 300, a process of the host's namespace whose ns/pid_for_children link could not be read.</summary>
+    private static Scenario WithForChildrenUnread()
     {
         var s = new Scenario().WithHost();
         s.Apply(new TaskSnapshot
@@ -100,12 +104,68 @@ public sealed class SnapshotStateTests
             Tid = 300, Comm = "sh", Tgid = 300, PPid = 100, Pgid = 300, Sid = 100,
             NsPid = [300], NsPgid = [300], NsSid = [100], PidNs = Scenario.HostNs, PidNsForChildren = 0,
         });
+        return s;
+    }
+
+    [Fact]
+    public void A_namespace_for_children_that_could_not_be_read_is_not_known_and_a_zombies_is_no_matter()
+    {
+        var s = WithForChildrenUnread();
         s.Fork(300, 302, ret: 302);
         Assert.Equal(Verdict.UnknownState, s.Get(302, GetIdCall.GetPid, ret: 1).Verdict);
         // The parser: unreadable with ns read is 0; with neither, not known; a zombie's link is never readable.
         var events = CaptureFiles.ReadEdited(CaptureFiles.Path_(Name), lines => lines);
         Assert.All(events.OfType<TaskSnapshot>().Where(t => !t.Adopted), t =>
             Assert.Equal(t.PidNs == 0 ? null : t.Zombie ? 0UL : t.PidNs, t.PidNsForChildren));
+    }
+
+    /// <summary>
+    /// A busy capture's python3 whose ns/pid_for_children link read empty, then made a thread
+    /// and tgkill'ed it (SIGUSR1, 0): copy_process makes a thread only into its caller's own
+    /// namespace, so the thread shows where the caller's children go.
+    /// </summary>
+    [Fact]
+    public void A_thread_the_kernel_made_shows_that_its_callers_namespace_for_children_is_its_own()
+    {
+        var s = WithForChildrenUnread();
+        Assert.Equal((Verdict.Predicted, 301L), Answer(s.Thread(300, 301, ret: 301)));
+        Assert.Equal(Verdict.Predicted, s.Get(301, GetIdCall.GetTid, ret: 301).Verdict);
+        var tgkill = s.Tgkill(300, 300, 301, 10);
+        Assert.Equal(Verdict.Predicted, tgkill.Verdict);
+        Assert.Equal([(301, SignalResult.Delivered)], Scenario.Sent(tgkill, 10));
+        // A process forked after it goes there too.
+        s.Fork(300, 302, ret: 302);
+        Assert.Equal((Verdict.Predicted, 302L), Answer(s.Get(302, GetIdCall.GetPid, ret: 302)));
+    }
+
+    /// <summary>
+    /// A busy capture's runuser, forked in the window and already nobody's there, exec'd sh after
+    /// tracing_on and before the second read: the window check took its credentials out of the
+    /// block (an exec may change them), and its `kill(1, 0)` answered EPERM. A checked snapshot's
+    /// block without credentials has them not known, not root's as in a capture without any.
+    /// </summary>
+    [Fact]
+    public void A_checked_snapshots_block_without_credentials_has_them_not_known()
+    {
+        static ProcTask Read(string uid) => new(62, 62, 10, false, [62],
+            $"task 62 tgid 62\nPid:\t62\nPPid:\t10\n{uid}NSpid:\t62\nNSpgid:\t62\nNSsid:\t62\nState: S\npgrp: 62\nsession: 62\nns: pid:[{Scenario.HostNs}]\n\n");
+        var reconciled = SnapshotWindow.Reconcile(new ProcScan(ProcHeader, []), new ProcScan(ProcHeader, [Read("Uid:\t65534\t65534\t65534\t65534\n")]),
+            [new EarlyLine(100, 62, 0, Tracepoint.Exec, Syscall.Other, 0, 0, 0, 0)]);
+        Assert.DoesNotContain("Uid:", reconciled.Snapshot);
+        foreach (bool checkedWindow in (bool[])[true, false])
+        {
+            var parser = new ProcSnapshotParser("bundle.txt");
+            var text = (checkedWindow ? "# window: tracing_on 1.0 read_again_by 1.1 replaced 0 merged 0 dropped 0 added 1 kept 0\n" : "") + reconciled.Snapshot;
+            var snapshot = text.Split('\n').Select((l, i) => parser.Line(System.Text.Encoding.UTF8.GetBytes(l), i + 1)).OfType<TaskSnapshot>().Concat([parser.End()]).OfType<TaskSnapshot>().Single();
+            Assert.Equal(checkedWindow ? [-1, -1, -1] : null, snapshot.Uids);
+
+            var s = new Scenario().WithHost(shell: 10);
+            s.Apply(snapshot with { Comm = "sh" });
+            var kill = s.Kill(62, 1, 0, ret: -1);
+            // Taken for root, the kill is allowed; with credentials not known, so is the answer.
+            Assert.Equal(checkedWindow ? Verdict.UnknownState : Verdict.Predicted, kill.Verdict);
+            if (!checkedWindow) Assert.Equal(0L, kill.Ret);
+        }
     }
 
     [Fact]

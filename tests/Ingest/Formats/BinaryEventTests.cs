@@ -60,6 +60,10 @@ public sealed partial class BinaryEventTests
     public void An_exit_at_its_notice_during_a_wait_is_the_flag_notice_in_wait_key_66_written_only_when_true() =>
         AnExitFlag("notice_in_wait", 66, x => x with { NoticeInWait = true }, x => x.NoticeInWait, x => x.AtNotice);
 
+    [Fact]
+    public void An_exit_whose_notice_the_trace_ended_before_is_the_flag_notice_after_end_key_68_written_only_when_true() =>
+        AnExitFlag("notice_after_end", 68, x => x with { NoticeAfterEnd = true }, x => x.NoticeAfterEnd, x => x.AtNotice);
+
     /// <summary>
     /// A flag of an exit: written only when true, in JSON after "group", in the binary form as its
     /// key and one byte 1 before the signals' key; read back alone (the other flag stays false);
@@ -114,6 +118,7 @@ public sealed partial class BinaryEventTests
             new TaskSnapshot { NoNewPrivs = true },
             new TaskSnapshot { Blocked = 0 },
             new TaskSnapshot { Uids = [0, 0, 0], CapPrm = 0, NoNewPrivs = true, Blocked = ulong.MaxValue },
+            new TaskSnapshot { Uids = [-1, -1, -1] },
             new TaskSnapshot { SigIgn = 0x1000, SigCgt = 0x344ff, SigchldFlags = 0x14000004 },
             new TaskSnapshot { SigIgn = ulong.MaxValue, SigCgt = 0 },
             new TaskSnapshot { Blocked = 1, SigIgn = 0, SigCgt = ulong.MaxValue, SigchldFlags = 2 },
@@ -194,7 +199,7 @@ public sealed partial class BinaryEventTests
         new Fork { Child = -1 },
         new SetCred { Call = CredCall.SetReUid, Ruid = -2 },
         new TaskSnapshot { Uids = [0, 0] },
-        new TaskSnapshot { Uids = [0, -1, 0] },
+        new TaskSnapshot { Uids = [0, -2, 0] },
         new Exec { File = ExecFile.SetUid, FileUid = -1 },
     ];
 
@@ -209,7 +214,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(20 + 2 * 49, events);
+        Assert.Equal(20 + 2 * 50, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -365,7 +370,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x44 at byte 1 is no key", Reason(68, 0, End));
+        Assert.Contains("byte 0x45 at byte 1 is no key", Reason(69, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
         Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));

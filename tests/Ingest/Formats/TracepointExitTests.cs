@@ -84,13 +84,40 @@ public sealed class TracepointExitTests
             Assert.Empty(events.OfType<Signal>());
             // A notice moves the exit to it, after the wait that found no zombie.
             if (!init) Assert.True(events.IndexOf(exit) > wait && exit.AtNotice);
+            // An init's teardown is not its notice: the trace ended before that came.
+            Assert.Equal(init, exit.NoticeAfterEnd);
         }
         else
         {
             Assert.Empty(exit.Signals);
             Assert.Single(events.OfType<Signal>(), g => g.Record.To == (init ? 501 : 100));
             Assert.True(events.IndexOf(exit) < wait);
+            Assert.False(exit.NoticeAfterEnd);
         }
+    }
+
+    /// <summary>
+    /// An exit still waiting for its notice when the trace ends leaves saying so: the notice may
+    /// have come after the end (a busy capture's torn-down namespace inits, whose notices to their
+    /// parents came within two seconds of it). One whose notice came before the end does not.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_exit_whose_notice_the_trace_ended_before_says_so(bool noticed)
+    {
+        var a = new TracepointAssembler();
+        a.Snapshot(new TaskSnapshot { Tid = 100, Comm = "sh", Tgid = 100, PPid = 1, NsPid = [100] });
+        a.Snapshot(new TaskSnapshot { Tid = 500, Comm = "sh", Tgid = 500, PPid = 100, NsPid = [500] });
+        a.Feed(new TraceLine { Time = 1_000_000, Tid = 500, Comm = "sh", Point = Tracepoint.ProcessExit, A0 = 500, A1 = 1 });
+        if (noticed)
+            a.Feed(new TraceLine { Time = 1_200_000, Tid = 500, Comm = "sh", Point = Tracepoint.SignalGenerate, A0 = 17, A2 = 1, A3 = 100, A4 = 1 });
+        a.Finish();
+        var events = new List<PidEvent>();
+        while (a.TryTake(out var ev)) events.Add(ev);
+        var exit = Assert.Single(events.OfType<Exit>());
+        Assert.Equal(!noticed, exit.NoticeAfterEnd);
+        Assert.Equal(noticed ? 1 : 0, exit.Signals.Length);
     }
 
     /// <summary>

@@ -495,4 +495,53 @@ public sealed class OracleRuleTests
         Assert.False(o.HasRet);
         Assert.Equal(Verdict.UnknownState, o.Verdict);
     }
+
+    [Fact]
+    public void Kill_minus_1_signals_a_zombie_that_may_have_been_reaped_at_its_exit_only_if_it_is_there()
+    {
+        // wm51 (a busy capture): pid 1 made no call, so its SIGCHLD flags were not read; its
+        // children 200 (killed) may have been reaped as they died. A later kill(-1) got no line for it.
+        foreach (bool flagsKnown in (bool[])[false, true])
+        {
+            var s = new Scenario();
+            s.Apply(new TaskSnapshot
+            {
+                Tid = 1, Comm = "init", Tgid = 1, Pgid = 0, Sid = 0, NsPid = [1], NsPgid = [0], NsSid = [0], PidNs = Scenario.HostNs,
+                SigIgn = 0, SigCgt = 0, SigchldFlags = flagsKnown ? 0UL : null,
+            });
+            s.Host(100);
+            s.Apply(new TaskSnapshot { Tid = 200, Comm = "sh", Tgid = 200, PPid = 1, Pgid = 200, Sid = 200, NsPid = [200], NsPgid = [200], NsSid = [200], PidNs = Scenario.HostNs, ExitSignal = 17 });
+            s.Host(300);
+            s.Exit(200, code: 9, signals: [new(Scenario.SIGCHLD, 1, I, 2, true)]);
+            var kill = s.Kill(100, -1, 15, ret: 0, new SignalRecord(15, 300, D, 0, true));
+            Assert.True((flagsKnown ? 0 : 1) == kill.MaybeSent.Count, $"{flagsKnown}: {string.Join(", ", kill.Signals)} {kill.Verdict} {kill.Note}");
+            var report = Validator.Run("wm51", "nested", s.Events);
+            Assert.Equal(0, report.Disagreed);
+            Assert.Equal(flagsKnown ? 1 : 0, report.Totals.Unrecorded);
+            // The zombie alone: whether any process was signalled is not known.
+            var alone = new Scenario();
+            foreach (var ev in s.Events.Where(e => e is not Kill && e.Tid != 300)) alone.Apply(ev);
+            var lone = alone.Kill(100, -1, 15, ret: -3);
+            Assert.Equal(flagsKnown ? (Verdict.Predicted, true) : (Verdict.UnknownState, false), (lone.Verdict, lone.HasRet));
+        }
+    }
+
+    [Fact]
+    public void Setpgid_into_the_group_of_a_process_whose_group_is_not_known_is_not_known()
+    {
+        // wm70 (a busy capture): bash's job 28173, forked in the window and made its group's
+        // leader there, is listed with no group; bash then put the job's next process 28236 into it.
+        foreach (bool groupKnown in (bool[])[false, true])
+        {
+            var s = new Scenario().WithHost();
+            s.Apply(new TaskSnapshot
+            {
+                Tid = 200, Comm = "sleep", Tgid = 200, PPid = 100, NsPid = [200], PidNs = Scenario.HostNs, ExitSignal = 17,
+                Pgid = groupKnown ? 200 : 0, Sid = groupKnown ? 100 : 0, NsPgid = groupKnown ? [200] : null, NsSid = groupKnown ? [100] : null,
+            });
+            s.Fork(100, 300, ret: 300);
+            var o = s.SetPgid(100, 300, 200, ret: 0);
+            Assert.Equal(groupKnown ? (Verdict.Predicted, true) : (Verdict.UnknownState, false), (o.Verdict, o.HasRet));
+        }
+    }
 }

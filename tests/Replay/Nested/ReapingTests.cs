@@ -200,6 +200,36 @@ public sealed class ReapingTests
     }
 
     [Fact]
+    public void An_inits_exit_at_its_notice_with_no_teardown_recorded_was_torn_down_where_the_capture_shows_nothing()
+    {
+        // A busy capture: init 8769's sched_process_exit and teardown came before tracing_on; its
+        // sleeps took their SIGKILLs then and died after it; its notice came once the teardown's
+        // kernel_wait4 had reaped them. The model predicted SIGKILLs to the two zombies.
+        var s = Init();
+        s.Fork(201, 202);
+        s.Fork(201, 203);
+        s.Deliver(202, Scenario.SIGKILL, Handler.Default);
+        s.Exit(202, code: 9);
+        s.Deliver(203, Scenario.SIGKILL, Handler.Default);
+        s.Exit(203, code: 9);
+        var o = s.Apply(new Exit { Tid = 201, Comm = "sh", Group = true, Code = 0, AtNotice = true, Signals = [Notice(200)] });
+        Assert.Empty(Scenario.Sent(o, Scenario.SIGKILL));
+        Assert.Equal([(200, I)], Scenario.Sent(o, Scenario.SIGCHLD));
+        Assert.Equal(Verdict.Predicted, o.Verdict);
+        // Reaped by the teardown: gone, and the init is a zombie its parent reaps.
+        Assert.Equal(-1, s.Model.NumberOf(100, 202, IdKind.Pid));
+        Assert.Equal(-1, s.Model.NumberOf(100, 203, IdKind.Pid));
+        Assert.Equal(201, s.Wait(200).Ret);
+        // With a teardown SIGKILL recorded, the teardown is this event's, and predicted in full.
+        var t = Init();
+        t.Fork(201, 202);
+        t.Fork(201, 203);
+        var torn = t.Apply(new Exit { Tid = 201, Comm = "sh", Group = true, Code = 0, AtNotice = true,
+            Signals = [new SignalRecord(Scenario.SIGKILL, 202, SignalResult.Delivered, 128, true), Notice(200)] });
+        Assert.Equal([(202, D), (203, D)], Scenario.Sent(torn, Scenario.SIGKILL));
+    }
+
+    [Fact]
     public void An_init_alone_tells_its_parent_at_once()
     {
         var s = Host();

@@ -68,6 +68,33 @@ public sealed class ValidatorTests
         Assert.False(report.Clean);
     }
 
+    /// <summary>
+    /// A namespace init exits and its teardown's SIGKILL to a zombie is recorded, but the trace ends before its
+    /// notice to its parent: the SIGCHLD the model predicts is unrecorded, unless the exit says the
+    /// trace ended while it waited (notice_after_end); then it is counted apart and not checked.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_signal_predicted_for_an_exit_the_trace_ended_before_the_notice_of_is_not_checked(bool afterEnd)
+    {
+        var s = new Scenario().WithHost();
+        s.SigAction(100, Scenario.SIGCHLD, Handler.Catch);
+        s.Fork(100, 200, ret: 200);
+        s.Unshare(200, ret: 0);
+        s.Fork(200, 201, ret: 201);
+        s.Fork(201, 202, ret: 2);
+        s.Exit(202, signals: new SignalRecord(Scenario.SIGCHLD, 201, SignalResult.Delivered, 1, true));
+        // The teardown finds 202 a zombie: its SIGKILL is ignored.
+        s.Apply(new Exit { Tid = 201, Comm = "sh", Group = true, Code = 0, NoticeAfterEnd = afterEnd,
+            Signals = [new SignalRecord(9, 202, SignalResult.Ignored, 128, true)] });
+        var report = Validator.Run("t", "nested", s.Events);
+        Assert.Equal(0, report.Disagreed);
+        Assert.Equal((afterEnd ? 0 : 1, afterEnd ? 1 : 0), (report.Totals.Unrecorded, report.Totals.AfterEnd));
+        Assert.Equal(afterEnd, report.Clean);
+        Assert.Equal(afterEnd ? 0 : 1, report.Disagreements.Count);
+    }
+
     [Fact]
     public void The_json_has_the_issues_fields()
     {
@@ -76,7 +103,7 @@ public sealed class ValidatorTests
         using (var w = new Utf8JsonWriter(buffer)) report.WriteJson(w);
         using var doc = JsonDocument.Parse(buffer.ToArray());
         var root = doc.RootElement;
-        foreach (var field in new[] { "trace", "model", "checked", "agreed", "disagreed", "unknown_state", "by_kind", "disagreements" })
+        foreach (var field in new[] { "trace", "model", "checked", "agreed", "disagreed", "unknown_state", "unrecorded", "after_end", "by_kind", "disagreements" })
             Assert.True(root.TryGetProperty(field, out _), field);
         Assert.Equal(report.Checked, root.GetProperty("checked").GetInt64());
         Assert.Equal(3, root.GetProperty("by_kind").GetProperty("fork").GetProperty("checked").GetInt64());
