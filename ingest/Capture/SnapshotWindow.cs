@@ -188,10 +188,13 @@ public static class SnapshotWindow
         for (int i = 0; i < chosen.Count; i++)
             if (chosen[i].Tid == chosen[i].Tgid && !chosen[i].Zombie && (unseenChildren.Contains(chosen[i].Tid) || zombieParents.Contains(chosen[i].Tid)))
                 chosen[i] = SigchldMaybePending(chosen[i]);
-        chosen.Sort((a, b) => a.Tgid != b.Tgid ? a.Tgid.CompareTo(b.Tgid) : a.Tid.CompareTo(b.Tid));
-        var text = new StringBuilder(before.Header.Length + chosen.Sum(t => t.Block.Length));
+        // By process; within one, in the order the reads listed its threads (the kernel's thread
+        // list: the leader, then the others as they were created, those forked in the window last),
+        // not by tid, which wraps.
+        var ordered = chosen.OrderBy(t => t.Tgid).ToList();
+        var text = new StringBuilder(before.Header.Length + ordered.Sum(t => t.Block.Length));
         text.Append(before.Header);
-        foreach (var t in chosen) text.Append(t.Block);
+        foreach (var t in ordered) text.Append(t.Block);
         return new Outcome(text.ToString(), chosen.Count, replaced, merged, dropped, added, kept);
     }
 

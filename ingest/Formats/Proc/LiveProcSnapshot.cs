@@ -30,6 +30,10 @@ public static class LiveProcSnapshot
     /// <summary>
     /// Reads the live /proc: the snapshot's header and every thread's block, in /proc's order,
     /// each stamped with <paramref name="clock"/> as its files were about to be read (0 without one).
+    /// Processes go by number; a process's threads go as /proc/PID/task lists them, which is the
+    /// kernel's thread list: the leader first, then the others as they were created. That order
+    /// is not the numbers' once tids wrap (pid_max), and the kernel hands a dead thread's children
+    /// to the first live thread in it (find_alive_thread): the leader, not the lowest tid.
     /// </summary>
     public static ProcScan Scan(string proc = "/proc", Func<long>? clock = null)
     {
@@ -45,7 +49,7 @@ public static class LiveProcSnapshot
         var tasks = new List<ProcTask>();
         foreach (int pid in Numbered(proc))
         {
-            foreach (int tid in Numbered(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task")))
+            foreach (int tid in Numbered(Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task"), sorted: false))
             {
                 var dir = Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task", tid.ToString(CultureInfo.InvariantCulture));
                 long at = clock?.Invoke() ?? 0;
@@ -195,7 +199,8 @@ public static class LiveProcSnapshot
     [DllImport("libc", SetLastError = true)]
     private static extern int sigaction(int sig, IntPtr act, [Out] byte[] oldact);
 
-    private static IEnumerable<int> Numbered(string dir)
+    /// <summary>The numbered entries of a directory: sorted, or as its listing gives them (/proc/PID/task: the thread list's order).</summary>
+    private static IEnumerable<int> Numbered(string dir, bool sorted = true)
     {
         string[] names;
         try { names = Directory.GetFileSystemEntries(dir); }
@@ -203,7 +208,7 @@ public static class LiveProcSnapshot
         var ids = new List<int>(names.Length);
         foreach (var n in names)
             if (int.TryParse(Path.GetFileName(n), NumberStyles.None, CultureInfo.InvariantCulture, out int id)) ids.Add(id);
-        ids.Sort();
+        if (sorted) ids.Sort();
         foreach (int id in ids) yield return id;
     }
 

@@ -49,7 +49,9 @@ public sealed partial class NestedPidModel
         t.MaskKnown = s.Blocked.HasValue;
         t.Blocked = s.Blocked ?? 0;
         if (t != leader) RemoveProcess(t);
-        AddThread(sig, t);
+        // The snapshot lists a process's threads in the kernel's order; an older one, by tid, may
+        // list threads before their leader (tids wrap), which heads the list all the same.
+        AddThread(sig, t, first: t == leader);
         SeedExitState(sig, t, s.Zombie);
         if (t.Placed) Count(t, +1);
         t.NsForChildren = t.Placed ? ForChildren(t, s) : null;

@@ -42,10 +42,24 @@ public sealed partial class NestedPidModel
         child.Parent = null;
     }
 
-    private static void AddThread(SignalStruct s, TaskStruct t)
+    /// <summary>
+    /// Puts a thread at the end of its group's thread list (copy_process: list_add_tail), or at its
+    /// head with <paramref name="first"/>: a group's leader is always first there (the list
+    /// starts with it, and de_thread puts an exec'ing thread in its place), which is where
+    /// find_alive_thread looks first for the heir of a dying thread's children.
+    /// </summary>
+    private static void AddThread(SignalStruct s, TaskStruct t, bool first = false)
     {
         if (t.Signal is not null) RemoveThread(t);
         t.Signal = s;
+        if (first && s.FirstThread is { } head)
+        {
+            t.PrevThread = null;
+            t.NextThread = head;
+            head.PrevThread = t;
+            s.FirstThread = t;
+            return;
+        }
         t.PrevThread = s.LastThread;
         t.NextThread = null;
         if (s.LastThread is null) s.FirstThread = t;

@@ -45,6 +45,20 @@ public sealed class SnapshotWindowTests
         Assert.Equal((1, 1, 1, 0, 3), (o.Replaced, o.Dropped, o.Added, o.Kept, o.Tasks));
     }
 
+    /// <summary>
+    /// A process's threads keep the order /proc/PID/task gave them (the kernel's thread list: the
+    /// leader, then the others as created), not their tids' once those have wrapped; a thread
+    /// forked in the window comes last.
+    /// </summary>
+    [Fact]
+    public void A_processs_threads_keep_the_order_proc_listed_them_not_their_tids()
+    {
+        var before = Scan(Task(10, 1), Task(32356, 10), Task(32360, 10, tgid: 32356), Task(352, 10, tgid: 32356));
+        var after = Scan(Task(10, 1), Task(32356, 10), Task(32360, 10, tgid: 32356), Task(352, 10, tgid: 32356), Task(305, 10, tgid: 32356));
+        var o = SnapshotWindow.Reconcile(before, after, []);
+        Assert.Equal([10, 32356, 32360, 352, 305], Tids(o.Snapshot));
+    }
+
     [Fact]
     public void A_state_letter_alone_is_no_change()
     {

@@ -9,6 +9,45 @@ namespace Replayer.Tests.Ingest.Formats;
 /// <summary>The live /proc written as snapshot text reads back as this machine's tasks.</summary>
 public sealed class ProcSnapshotTests
 {
+    /// <summary>
+    /// A process's threads are read in the order /proc/PID/task lists them, the kernel's thread
+    /// list (the leader, then the others as they were created), not by tid: once tids wrap the
+    /// two differ, and the kernel gives a dying thread's children to the first live thread of that
+    /// list. A python3, the init of a pid namespace of its own (its counter set there, the host's
+    /// untouched), starts thread 101 and then thread 11.
+    /// </summary>
+    [Fact]
+    public void Live_scan_lists_a_processs_threads_in_the_kernels_order_not_by_tid()
+    {
+        // unshare and ns_last_pid need root; CI has it, and there a missing one fails.
+        if (!Replayer.Tests.Ingest.Capture.CaptureInstanceTests.CaptureAvailable()) return;
+        const string script = "import threading, sys\n" +
+            "ev = threading.Event()\n" +
+            "def at(n): open('/proc/sys/kernel/ns_last_pid', 'w').write(str(n))\n" +
+            "at(100); a = threading.Thread(target=ev.wait); a.start()\n" +
+            "at(10); b = threading.Thread(target=ev.wait); b.start()\n" +
+            "print(a.native_id, b.native_id, flush=True)\n" +
+            "sys.stdin.read(); ev.set()\n";
+        var start = new System.Diagnostics.ProcessStartInfo("unshare", ["--pid", "--fork", "--mount-proc", "python3", "-c", script])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        using var unshare = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var ids = (unshare.StandardOutput.ReadLine() ?? "").Split(' ').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal([101, 11], ids);
+            // The namespace's own /proc, mounted in the mount namespace unshare shares with python3.
+            var scan = LiveProcSnapshot.Scan($"/proc/{unshare.Id}/root/proc");
+            Assert.Equal([1, 101, 11], scan.Tasks.Where(t => t.Tgid == 1).Select(t => t.Tid));
+        }
+        finally
+        {
+            unshare.StandardInput.Close();
+            if (!unshare.WaitForExit(10_000)) unshare.Kill(entireProcessTree: true);
+        }
+    }
+
     [Fact]
     public void Live_proc_snapshot_reads_back_with_this_process_and_all_its_threads()
     {

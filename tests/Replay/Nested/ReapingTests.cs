@@ -160,6 +160,27 @@ public sealed class ReapingTests
     }
 
     /// <summary>
+    /// A dying thread's children go to the first live thread of its process (find_alive_thread),
+    /// and the kernel's thread list starts with the leader whatever the tids. A CI run's test host
+    /// was process 32356 with threads 352 and on (tids had wrapped); the thread that forked its
+    /// command died first, and the command's notice went to 32356, where the model, its threads
+    /// seeded in the order of their tids, had sent it to 352.
+    /// </summary>
+    [Fact]
+    public void A_dying_threads_children_go_to_its_leader_though_the_snapshot_lists_lower_tids_first()
+    {
+        var s = Host();
+        s.Host(352, ppid: 100, pgid: 32356, sid: 32356, tgid: 32356);
+        s.Host(360, ppid: 100, pgid: 32356, sid: 32356, tgid: 32356);
+        s.Host(32356, ppid: 100);
+        s.SigAction(32356, Scenario.SIGCHLD, Handler.Catch);
+        s.Fork(360, 362);
+        s.Exit(360, group: false);
+        var o = s.Exit(362, signals: Notice(32356));
+        Assert.Equal([(32356, D)], Scenario.Sent(o, Scenario.SIGCHLD));
+    }
+
+    /// <summary>
     /// A busy capture: python3 thread 14805 of process 6847 vforked pidinfo 14808 just before
     /// tracing began; the snapshot's PPid said 6847, and the kernel's notice went to 14805, the
     /// real parent (so did a .NET thread's child in another capture).
