@@ -167,6 +167,12 @@ public sealed record TaskSnapshot : PidEvent
     /// </summary>
     public ulong? SigPnd { get; init; }
     public ulong? ShdPnd { get; init; }
+    /// <summary>
+    /// The capture traces none of the process's calls (one that follows a command's descendants:
+    /// every snapshot process but the capturer's), so it may have exited, and its number been
+    /// taken again, with no line: what names it is not known.
+    /// </summary>
+    public bool Untraced { get; init; }
     public override int RecordedAnswers => 0;
 }
 

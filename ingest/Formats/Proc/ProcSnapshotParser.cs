@@ -310,6 +310,10 @@ public sealed class ProcSnapshotParser(string file)
             Zombie = b.Zombie,
             SigPnd = b.SigPnd,
             ShdPnd = b.ShdPnd,
+            // Following a command's descendants, no snapshot process but the capturer is traced:
+            // one may exit, and its number be taken again, with no line (a command's `kill -0` to
+            // a process gone since the snapshot answered ESRCH).
+            Untraced = DescendantsOnly && b.Tgid != CapturePid,
         };
     }
 

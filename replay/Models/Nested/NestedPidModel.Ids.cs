@@ -27,7 +27,7 @@ public sealed partial class NestedPidModel
                 if (g.Call != GetIdCall.GetPgrp && g.Arg != 0)
                 {
                     o.TranslationsIn++;
-                    var r = FindTaskByVpid(g.Arg, cur, out var found);
+                    var r = FindTaskByVpid(g.Arg, cur, out var found, o);
                     if (r == Lookup.Unknown)
                     {
                         Unknown(o, "the pid argument names a number the capture did not show");
@@ -110,7 +110,7 @@ public sealed partial class NestedPidModel
         if (pgid == 0) pgid = pid;
         if (pgid < 0) return -EINVAL;
         o.TranslationsIn++;
-        var r = FindTaskByVpid(pid, cur, out p);
+        var r = FindTaskByVpid(pid, cur, out p, o);
         if (r == Lookup.Unknown) return UnknownAnswer;
         if (r == Lookup.None) return -ESRCH;
         if (!p!.IsLeader) return -EINVAL;

@@ -66,14 +66,24 @@ public sealed partial class NestedPidModel
         return ns.Complete || nr <= 0 ? Lookup.None : Lookup.Unknown;
     }
 
-    /// <summary>find_task_by_vpid: a task (alive or zombie) by its number in the caller's namespace.</summary>
-    private Lookup FindTaskByVpid(int nr, TaskStruct current, out TaskStruct? task)
+    /// <summary>
+    /// find_task_by_vpid: a task (alive or zombie) by its number in the caller's namespace; not
+    /// known when the task is of a process the capture does not trace (it may be gone, and the
+    /// number another's), but for the global init, which outlives everything.
+    /// </summary>
+    private Lookup FindTaskByVpid(int nr, TaskStruct current, out TaskStruct? task, Outcome? o = null)
     {
         var r = FindPidNs(nr, current.Ns, out task);
         if (r == Lookup.Found && !task!.Hashed)
         {
             task = null;
             return Lookup.None;
+        }
+        if (r == Lookup.Found && task!.Signal is { Untraced: true } s && s != current.Signal && !(s.Leader.Tid == 1 && s.Leader.Ns == _host))
+        {
+            task = null;
+            if (o is not null) o.Note ??= "the call names a process the capture does not trace: it may have exited, and its number been taken again, unseen";
+            return Lookup.Unknown;
         }
         return r;
     }

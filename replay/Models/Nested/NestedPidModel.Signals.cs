@@ -32,7 +32,7 @@ public sealed partial class NestedPidModel
         o.TranslationsIn++;
         if (pid > 0)
         {
-            var r = FindTaskByVpid(pid, cur, out var p);
+            var r = FindTaskByVpid(pid, cur, out var p, o);
             if (r == Lookup.Unknown) return UnknownAnswer;
             if (r == Lookup.None) return -ESRCH;
             o.RetTarget = Leader(p!).Tid;
@@ -74,8 +74,9 @@ public sealed partial class NestedPidModel
             if (err != -EPERM) retval = err;
             // A zombie that may have been reaped at its exit (its parent's SA_NOCLDWAIT not known:
             // a busy capture's pid 1, which made no call, and its children killed in a user
-            // namespace) gets the signal only if it is still there.
-            if (p.Signal is { Dead: true, AutoreapUnknown: true })
+            // namespace) gets the signal only if it is still there; so does a process the
+            // capture does not trace.
+            if (p.Signal is { Dead: true, AutoreapUnknown: true } or { Untraced: true })
             {
                 maybe++;
                 for (int i = sent; i < o.Signals.Count; i++) o.MaybeSent.Add(i);
@@ -120,7 +121,16 @@ public sealed partial class NestedPidModel
         int retval = -ESRCH;
         for (var p = pgrp.PgrpHead; p is not null; p = p.PgrpNext)
         {
+            int sent = o.Signals.Count;
             int err = GroupSendSigInfo(sig, p, cur, o);
+            if (p.Signal is { Untraced: true })
+            {
+                // A process the capture does not trace may have left the group unseen: its signal
+                // is sent only if it is still there, and what it would add to the answer is open.
+                for (int i = sent; i < o.Signals.Count; i++) o.MaybeSent.Add(i);
+                open = true;
+                continue;
+            }
             success |= err == 0;
             open |= err == UnknownAnswer;
             retval = err;
@@ -132,7 +142,7 @@ public sealed partial class NestedPidModel
     private int DoSendSpecific(TaskStruct cur, int tgid, int tid, int sig, Outcome o)
     {
         o.TranslationsIn++;
-        var r = FindTaskByVpid(tid, cur, out var p);
+        var r = FindTaskByVpid(tid, cur, out var p, o);
         if (r == Lookup.Unknown) return UnknownAnswer;
         if (r == Lookup.None) return -ESRCH;
         if (tgid > 0)

@@ -113,6 +113,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.SeenNoticePending);
                 w.Write(s.MaybeDying);
                 w.Write(s.PlaceUnknown);
+                w.Write(s.Untraced);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -233,6 +234,7 @@ public sealed partial class NestedPidModel
             s.SeenNoticePending = r.ReadBoolean();
             s.MaybeDying = r.ReadBoolean();
             s.PlaceUnknown = r.ReadBoolean();
+            s.Untraced = r.ReadBoolean();
             sigThreads[i] = ReadList(r);
         }
 

@@ -298,6 +298,13 @@ internal sealed class SignalStruct
     /// <summary>Every thread has exited; the leader waits to be reaped (or is being autoreaped).</summary>
     public bool Dead;
 
+    /// <summary>
+    /// The capture traces none of its calls (TaskSnapshot.Untraced: a snapshot process of a
+    /// capture that follows a command's descendants): it may have exited, and its numbers been
+    /// taken again, unseen, so a call that names it, or signals it with others, is not predicted.
+    /// </summary>
+    public bool Untraced;
+
     /// <summary>Whether the parent reaped it at once (SIG_IGN or SA_NOCLDWAIT) is not known: a wait on it cannot be predicted.</summary>
     public bool AutoreapUnknown;
 
@@ -373,7 +380,7 @@ internal sealed class SignalStruct
         SharedPending = SharedSure = 0;
         DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = false;
         SigchldTaken = NoticeEpoch = 0;
-        NoticeBehindPending = PlaceUnknown = false;
+        NoticeBehindPending = PlaceUnknown = Untraced = false;
         Array.Clear(Action);
     }
 }

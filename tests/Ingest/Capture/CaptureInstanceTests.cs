@@ -613,4 +613,39 @@ public sealed class CaptureInstanceTests
             await Task.Delay(50);
         }
     }
+
+    /// <summary>
+    /// Following a command's descendants, no snapshot process but the capturer's is traced: a
+    /// sleep older than the capture, and no child of the capturer's (its shell is gone, so init
+    /// reaps it, untraced), exits while the command probes it with `kill -0`. The probes that
+    /// answered 0 and the one that answered ESRCH are all "not known": the model, which held the
+    /// sleep alive, once predicted 0 for the last.
+    /// </summary>
+    [Fact]
+    public async Task A_snapshot_process_the_capture_does_not_trace_may_exit_unseen()
+    {
+        if (!CaptureAvailable()) return;
+        var start = new ProcessStartInfo("sh", ["-c", "sleep 0.6 >/dev/null 2>&1 & echo $!"]) { RedirectStandardOutput = true, UseShellExecute = false };
+        int victim;
+        using (var sh = Process.Start(start)!)
+        {
+            victim = int.Parse(sh.StandardOutput.ReadToEnd().Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            sh.WaitForExit();
+        }
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-untraced-test-{Guid.NewGuid():N}.txt");
+        var request = new CaptureRequest(output, ["sh", "-c", $"while kill -0 {victim} 2>/dev/null; do sleep 0.05; done"], Follow: true, BufferKb: 1024);
+        // Kept when a check fails, for a look.
+        var result = await TracefsCapture.RunAsync(request, default);
+        Assert.Equal(0, result.CommandExit);
+        var (_, events) = CaptureFiles.Read(output);
+        Assert.Contains(events.OfType<TaskSnapshot>(), s => s.Tid == victim && s.Untraced);
+        var probes = events.OfType<Kill>().Where(k => k.Pid == victim).ToList();
+        Assert.Contains(probes, k => k.Ret == 0);
+        Assert.Equal(-3, probes[^1].Ret);
+        var report = Validator.Run("live", "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed, kept at {output}: " + string.Join("; ", report.Disagreements));
+        // The capturer's own threads (this test host's) make kills of their own too.
+        Assert.True(report.ByKind["kill"].UnknownState >= probes.Count, $"{report.ByKind["kill"].UnknownState} kills unknown, {probes.Count} probes");
+        File.Delete(output);
+    }
 }

@@ -156,6 +156,12 @@ public sealed class SnapshotActionsTests
             l.StartsWith("# follow:", StringComparison.Ordinal) ? "# follow: descendants (set_event_pid + options/event-fork)" : l));
         Assert.All(events.OfType<TaskSnapshot>(), s => Assert.Null(s.ExitSignal));
         Assert.Contains(CaptureFiles.Events(Older).OfType<TaskSnapshot>(), s => s.ExitSignal == 17);
+        // Nor is any of them but the capturer's traced: what names one is not known.
+        int capturer = int.Parse(File.ReadLines(CaptureFiles.Path_(Older)).First(l => l.StartsWith("# capture_pid:", StringComparison.Ordinal))[14..],
+            System.Globalization.CultureInfo.InvariantCulture);
+        Assert.All(events.OfType<TaskSnapshot>().Where(s => !s.Adopted), s => Assert.Equal(s.Tgid != capturer, s.Untraced));
+        Assert.Contains(events.OfType<TaskSnapshot>(), s => s.Tgid == capturer);
+        Assert.DoesNotContain(CaptureFiles.Events(Older).OfType<TaskSnapshot>(), s => s.Untraced);
     }
 
     [Theory]

@@ -526,6 +526,44 @@ public sealed class OracleRuleTests
         }
     }
 
+    /// <summary>
+    /// A capture that follows a command's descendants traces no snapshot process but the
+    /// capturer's: one may exit unseen, and its number be taken again. A command's `kill -0` to a
+    /// sleep gone since the snapshot answered ESRCH where the model, which held it alive, said 0.
+    /// What names such a process is not known, but for the global init, which outlives everything;
+    /// a kill of many signals it only if it is still there.
+    /// </summary>
+    [Fact]
+    public void A_process_the_capture_does_not_trace_may_be_gone_and_what_names_it_is_not_known()
+    {
+        foreach (bool untraced in (bool[])[false, true])
+        {
+            var s = new Scenario();
+            TaskSnapshot Block(int tid, int ppid, int pgid) => new()
+            {
+                Tid = tid, Comm = "sleep", Tgid = tid, PPid = ppid, Pgid = pgid, Sid = 50, NsPid = [tid], NsPgid = [pgid], NsSid = [50],
+                PidNs = Scenario.HostNs, Untraced = untraced,
+            };
+            s.Apply(Block(1, 0, 1));
+            s.Apply(Block(50, 1, 50));
+            s.Apply(Block(60, 50, 60));
+            s.Host(100, ppid: 50, pgid: 60, sid: 50);
+            s.Fork(100, 200);
+            var probe = s.Kill(200, 60, 0, ret: -3);
+            var init = s.Kill(200, 1, 0, ret: 0);
+            const int SIGCONT = 18;
+            var group = s.Kill(200, -60, SIGCONT, ret: 0);
+            var all = s.Kill(100, -1, SIGCONT, ret: 0);
+            Assert.Equal(untraced ? (false, Verdict.UnknownState) : (true, Verdict.Predicted), (probe.HasRet, probe.Verdict));
+            if (untraced) Assert.StartsWith("the call names a process the capture does not trace", probe.Note);
+            Assert.Equal((true, 0L), (init.HasRet, init.Ret));
+            // The group's other member, the traced 100, takes it: 0 either way; the gone 60's is maybe sent.
+            Assert.Equal((true, 0L, untraced ? 1 : 0), (group.HasRet, group.Ret, group.MaybeSent.Count));
+            Assert.Equal(untraced ? 2 : 0, all.MaybeSent.Count); // 50 and 60; 200 is traced
+            Assert.Equal(untraced ? 0 : 1, Validator.Run("follow", "nested", s.Events).Disagreed);
+        }
+    }
+
     [Fact]
     public void Setpgid_into_the_group_of_a_process_whose_group_is_not_known_is_not_known()
     {
