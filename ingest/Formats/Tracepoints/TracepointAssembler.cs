@@ -564,8 +564,12 @@ public sealed class TracepointAssembler
                 // the notice (traces/captures/j-hostkill1.txt: init 8557 passes sched_process_exit
                 // at .250091, its child 8577, SIGKILLed before, exits at .254388, 8557's notice
                 // comes at .254579; the teardown found 8577 with SIGKILL pending and sent nothing).
-                // Unless the parent waited in between too.
-                exit = MoveExit(exit, task, line);
+                // Unless the parent waited in between too: then a signal that came in between
+                // found the group exiting all the same, and an Exiting event stays where the exit
+                // was (a busy capture: python3's pool worker passed sched_process_exit, its parent's
+                // wait4(WNOHANG) answered 0, the parent's SIGTERM to it was dropped, then came the
+                // notice; moved without it, the models took the SIGTERM for delivered).
+                exit = exit.Event is Exit { Group: true } ? MoveGroupExit(exit, task, line) : MoveExit(exit, task, line);
                 // A wait of the parent's under way when the notice came (entered, not returned)
                 // may have looked at the children before it or after it (fork-storm.txt.gz: sh-883's
                 // notice at .868495, inside sh-669's wait4(-1, WNOHANG) of .868491 to .868498, which

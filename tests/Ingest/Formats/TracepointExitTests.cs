@@ -97,6 +97,62 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
+    /// A busy capture: python3 100's pool worker 500 passes sched_process_exit; 100's
+    /// wait4(500, WNOHANG) answers 0, so the exit moves to its notice; but 100's SIGTERM to 500 in
+    /// between was dropped (res=1: the group was exiting). An Exiting event stays where the exit
+    /// began, so the models see the SIGTERM find it exiting; without it they took it for delivered.
+    /// </summary>
+    [Fact]
+    public void An_exit_moved_to_its_notice_past_a_wait_and_a_signal_leaves_an_exiting_event()
+    {
+        const long Us = 1_000;
+        static TraceLine Line(long time, int tid, Tracepoint point, Syscall sys = Syscall.Other, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0) =>
+            new() { Time = time, Tid = tid, Comm = "python3", Point = point, Sys = sys, A0 = a0, A1 = a1, A2 = a2, A3 = a3, A4 = a4, A5 = a5 };
+        var a = new TracepointAssembler();
+        var events = new List<PidEvent>();
+        void Take()
+        {
+            while (a.TryTake(out var ev)) events.Add(ev);
+        }
+        foreach (var (tid, ppid) in new[] { (1, 0), (100, 1), (500, 100) })
+            a.Snapshot(new TaskSnapshot
+            {
+                Tid = tid, Comm = "python3", Tgid = tid, PPid = ppid, Pgid = 100, Sid = 100, NsPid = [tid], NsPgid = [100], NsSid = [100],
+                PidNs = 4026531836, SigIgn = 0, SigCgt = 0, ExitSignal = 17,
+            });
+        Take();
+        foreach (var line in new[]
+        {
+            Line(1000 * Us, 500, Tracepoint.SysEnter, Syscall.ExitGroup),
+            Line(1001 * Us, 500, Tracepoint.ProcessExit, a0: 500, a1: 1),
+            Line(1005 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 1),
+            Line(1006 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 0),
+            Line(1007 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: 500, a1: 15),
+            // signal_generate: sig=15 errno=0 code=0 pid=500 grp=1 res=1 (ignored: the group is exiting)
+            Line(1008 * Us, 100, Tracepoint.SignalGenerate, a0: 15, a2: 0, a3: 500, a4: 1, a5: 1),
+            Line(1009 * Us, 100, Tracepoint.SysExit, Syscall.Kill, a0: 0),
+            // its notice: sig=17 code=1 (CLD_EXITED) pid=100 res=1 (SIGCHLD at its default)
+            Line(1015 * Us, 500, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 100, a4: 1, a5: 1),
+            Line(1020 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 0),
+            Line(1021 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 500),
+        })
+        {
+            a.Feed(line);
+            Take();
+        }
+        a.Finish();
+        Take();
+        int exiting = events.FindIndex(e => e is Exiting { Tid: 500 });
+        int kill = events.FindIndex(e => e is Kill);
+        int exit = events.FindIndex(e => e is Exit { Tid: 500 });
+        Assert.True(exiting >= 0 && exiting < kill && kill < exit, string.Join(", ", events.Select(e => e.Kind)));
+        var report = Replayer.Replay.Validation.Validator.Run("pool", "nested", events);
+        Assert.True(report.Clean, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        // Its answer and its signal, ignored.
+        Assert.Equal((2L, 0L), (report.ByKind["kill"].Agreed, report.ByKind["kill"].UnknownState));
+    }
+
+    /// <summary>
     /// An exit still waiting for its notice when the trace ends leaves saying so: the notice may
     /// have come after the end (a busy capture's torn-down namespace inits, whose notices to their
     /// parents came within two seconds of it). One whose notice came before the end does not.
