@@ -214,6 +214,7 @@ public sealed class TracepointAssembler
                 }, task, line), task);
                 break;
             case Syscall.Kill or Syscall.Tkill or Syscall.Tgkill:
+                if (Numbers.PidArg(line.A0) is > 0 and var aimedAt && _tasks.TryGetValue(aimedAt, out var aimed)) aimed.Group.LastKillAimed = line.Time;
                 task.CallSlot = Hold(Stamp(new Kill
                 {
                     Call = line.Sys == Syscall.Kill ? KillCall.Kill : line.Sys == Syscall.Tkill ? KillCall.Tkill : KillCall.Tgkill,
@@ -782,13 +783,15 @@ public sealed class TracepointAssembler
     /// <summary>
     /// Moves a group exit here, later; a signal that came to the group since where it stood found
     /// it exiting and was dropped (prepare_signal): there, an Exiting event says the group exit
-    /// had begun.
+    /// had begun. So does a kill that names the group and entered since: its event stands where
+    /// it entered, and its signal may come after this line (a busy capture: python3's SIGTERM to
+    /// a pool worker entered 15 us before the worker's notice, and its line came 4 us after).
     /// </summary>
     private Slot MoveGroupExit(Slot exit, TaskState task, in TraceLine line)
     {
         var began = exit;
         var moved = MoveExit(exit, task, line);
-        if (task.Group.LastSignalled > began.Event.Time)
+        if (Math.Max(task.Group.LastSignalled, task.Group.LastKillAimed) > began.Event.Time)
         {
             began.Event = new Exiting { Host = began.Event.Host, Time = began.Event.Time, Tid = began.Event.Tid, Comm = began.Event.Comm };
             began.Dropped = false;
@@ -1009,6 +1012,8 @@ public sealed class TracepointAssembler
         public long LastWait;
         /// <summary>The time of the latest signal generated for a thread of the group (its own exit notices go to others).</summary>
         public long LastSignalled = long.MinValue;
+        /// <summary>The time of the latest kill, tkill or tgkill entered that names a thread of the group; its signal comes later, if at all.</summary>
+        public long LastKillAimed = long.MinValue;
         /// <summary>Threads of the group inside wait4 or waitid now (entered, not yet exited).</summary>
         public int OpenWaits;
     }
