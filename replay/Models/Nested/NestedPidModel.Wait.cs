@@ -195,7 +195,15 @@ public sealed partial class NestedPidModel
             ret = nr == TaskStruct.UnknownNr ? UnknownAnswer : nr;
             return zombie;
         }
-        if (scan.Unknown || (!scan.Eligible && scan.MaybeEligible) || (!_allKnown && ChildrenMayBeUnknown(cur))) return zombie;
+        // Children the capture may not show matter to a wait for any child or a group, not to a
+        // WNOHANG one for a child it names and the model has among the caller's (a busy capture:
+        // a pool's handler thread polled each of its process's four workers with wait4(pid,
+        // WNOHANG) 324 times, every answer not known once some other task had been adopted). A
+        // blocking one stays not known: what it returns hangs on how that child's death went,
+        // which such a capture may not show whole (traces/strace/initdeath.txt: unshare's
+        // wait4 for its namespace's init, whose namespace the model did not see empty).
+        bool namedAndFound = wanted is not null && !byGroup && scan.Eligible && (options & WNOHANG) != 0;
+        if (scan.Unknown || (!scan.Eligible && scan.MaybeEligible) || (!_allKnown && ChildrenMayBeUnknown(cur) && !namedAndFound)) return zombie;
         if (!scan.Eligible) ret = -ECHILD;
         else if ((options & WNOHANG) != 0) ret = 0;
         // Nothing to reap yet: the call sleeps; the capture records how a signal ended it.

@@ -527,6 +527,27 @@ public sealed class OracleRuleTests
     }
 
     /// <summary>
+    /// Once the capture turned out not to show every task (one adopted when first seen), an older
+    /// process may have children the model does not know: its wait for any child is not known.
+    /// Its WNOHANG wait for a child it names, which the model has among its own, is (a busy
+    /// capture: a pool's handler thread polled its four workers 324 times, all not known before).
+    /// </summary>
+    [Fact]
+    public void A_WNOHANG_wait_for_a_named_known_child_is_predicted_when_other_children_may_be_unknown()
+    {
+        const int WNOHANG = 1;
+        var s = Shell();
+        s.Apply(new TaskSnapshot { Tid = 900, Comm = "python3", Tgid = 900, Adopted = true });
+        s.Fork(100, 200);
+        var named = s.Wait(100, pid: 200, options: WNOHANG, ret: 0);
+        Assert.Equal((Verdict.Predicted, 0L), (named.Verdict, named.Ret));
+        var any = s.Wait(100, pid: -1, options: WNOHANG, ret: 0);
+        Assert.Equal(Verdict.UnknownState, any.Verdict);
+        var blocking = s.Wait(100, pid: 200, ret: -512);
+        Assert.Equal(Verdict.UnknownState, blocking.Verdict);
+    }
+
+    /// <summary>
     /// A busy capture: setsid perl 4466, older than the capture, forked a child just before tracing
     /// began that exited at once, seen by neither /proc read; killed, perl handed the zombie to
     /// init with a CLD_EXITED notice, then told init of its own death. The first notice is not
