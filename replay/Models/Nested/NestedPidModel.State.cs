@@ -114,6 +114,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.MaybeDying);
                 w.Write(s.PlaceUnknown);
                 w.Write(s.Untraced);
+                w.Write(s.NoUnseenChildren);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -235,6 +236,7 @@ public sealed partial class NestedPidModel
             s.MaybeDying = r.ReadBoolean();
             s.PlaceUnknown = r.ReadBoolean();
             s.Untraced = r.ReadBoolean();
+            s.NoUnseenChildren = r.ReadBoolean();
             sigThreads[i] = ReadList(r);
         }
 

@@ -44,6 +44,12 @@ public sealed partial class NestedPidModel
         // Follow the trace: the child it says was reaped goes.
         if ((w.Options & WNOWAIT) != 0) return;
         if (w.Ret == -ECHILD && !w.EnterLost) ForgetAutoreaped(cur, w, o);
+        // The kernel found no child of the process at all that such a wait looks at (those whose
+        // exit signal is SIGCHLD): any it has from here on, the trace sees born (a busy capture:
+        // a shell older than the capture, whose every wait(-1) stayed not known once some task
+        // had been adopted, answered ECHILD to its first).
+        if (w.Ret == -ECHILD && !w.EnterLost && w.Pid == -1 && (w.Call == WaitCall.Wait4 || (w.Options & WEXITED) != 0)
+            && (w.Options & (WNOTHREAD | WALL | WCLONE)) == 0) cur.Signal!.NoUnseenChildren = true;
         TaskStruct? reaped = null;
         if (w.Ret is long r && r > 0)
         {
@@ -203,7 +209,7 @@ public sealed partial class NestedPidModel
         // which such a capture may not show whole (traces/strace/initdeath.txt: unshare's
         // wait4 for its namespace's init, whose namespace the model did not see empty).
         bool namedAndFound = wanted is not null && !byGroup && scan.Eligible && (options & WNOHANG) != 0;
-        if (scan.Unknown || (!scan.Eligible && scan.MaybeEligible) || (!_allKnown && ChildrenMayBeUnknown(cur) && !namedAndFound)) return zombie;
+        if (scan.Unknown || (!scan.Eligible && scan.MaybeEligible) || (!_allKnown && ChildrenMayBeUnknown(cur, options) && !namedAndFound)) return zombie;
         if (!scan.Eligible) ret = -ECHILD;
         else if ((options & WNOHANG) != 0) ret = 0;
         // Nothing to reap yet: the call sleeps; the capture records how a signal ended it.
@@ -287,6 +293,11 @@ public sealed partial class NestedPidModel
         return (c.ExitSignal != Sig.SIGCHLD) ^ ((options & WCLONE) != 0) ? 0 : 1;
     }
 
-    /// <summary>A process that predates the capture may have children the snapshot did not tie to it.</summary>
-    private static bool ChildrenMayBeUnknown(TaskStruct cur) => !Leader(cur).Born;
+    /// <summary>
+    /// A process that predates the capture may have children the snapshot did not tie to it,
+    /// until a wait of its for any child found none (SignalStruct.NoUnseenChildren): from then on
+    /// every child it has is one the trace saw born, of those such a wait looks at.
+    /// </summary>
+    private static bool ChildrenMayBeUnknown(TaskStruct cur, int options) =>
+        !Leader(cur).Born && !(cur.Signal!.NoUnseenChildren && (options & (WALL | WCLONE)) == 0);
 }

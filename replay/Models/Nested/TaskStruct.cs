@@ -305,6 +305,12 @@ internal sealed class SignalStruct
     /// </summary>
     public bool Untraced;
 
+    /// <summary>
+    /// A wait of the process's for any child (no __WCLONE, __WALL or __WNOTHREAD) was answered
+    /// ECHILD: it had no such child then, so every one it has since was born in the trace.
+    /// </summary>
+    public bool NoUnseenChildren;
+
     /// <summary>Whether the parent reaped it at once (SIG_IGN or SA_NOCLDWAIT) is not known: a wait on it cannot be predicted.</summary>
     public bool AutoreapUnknown;
 
@@ -380,7 +386,7 @@ internal sealed class SignalStruct
         SharedPending = SharedSure = 0;
         DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = false;
         SigchldTaken = NoticeEpoch = 0;
-        NoticeBehindPending = PlaceUnknown = Untraced = false;
+        NoticeBehindPending = PlaceUnknown = Untraced = NoUnseenChildren = false;
         Array.Clear(Action);
     }
 }

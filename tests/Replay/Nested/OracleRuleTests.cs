@@ -548,6 +548,25 @@ public sealed class OracleRuleTests
     }
 
     /// <summary>
+    /// A busy capture: a shell older than the capture, whose every wait(-1) was not known once
+    /// some task had been adopted, answered ECHILD to its first: it had no child then, so every
+    /// one since is born in the trace, and its waits for any child are predicted from there
+    /// (one with __WALL, which would see clone children too, is not).
+    /// </summary>
+    [Fact]
+    public void An_ECHILD_to_a_wait_for_any_child_shows_an_older_process_has_no_unseen_children()
+    {
+        const int WNOHANG = 1, WALL = 0x40000000, ECHILD = 10;
+        var s = Shell();
+        s.Apply(new TaskSnapshot { Tid = 900, Comm = "python3", Tgid = 900, Adopted = true });
+        Assert.Equal(Verdict.UnknownState, s.Wait(100, options: WNOHANG, ret: -ECHILD).Verdict);
+        s.Fork(100, 200);
+        var after = s.Wait(100, options: WNOHANG, ret: 0);
+        Assert.Equal((Verdict.Predicted, 0L), (after.Verdict, after.Ret));
+        Assert.Equal(Verdict.UnknownState, s.Wait(100, options: WNOHANG | WALL, ret: 0).Verdict);
+    }
+
+    /// <summary>
     /// A busy capture: setsid perl 4466, older than the capture, forked a child just before tracing
     /// began that exited at once, seen by neither /proc read; killed, perl handed the zombie to
     /// init with a CLD_EXITED notice, then told init of its own death. The first notice is not
