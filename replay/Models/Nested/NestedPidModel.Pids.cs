@@ -71,7 +71,7 @@ public sealed partial class NestedPidModel
     /// known when the task is of a process the capture does not trace (it may be gone, and the
     /// number another's), but for the global init, which outlives everything.
     /// </summary>
-    private Lookup FindTaskByVpid(int nr, TaskStruct current, out TaskStruct? task, Outcome? o = null)
+    private Lookup FindTaskByVpid(int nr, TaskStruct current, out TaskStruct? task, Outcome o)
     {
         var r = FindPidNs(nr, current.Ns, out task);
         if (r == Lookup.Found && !task!.Hashed)
@@ -82,7 +82,7 @@ public sealed partial class NestedPidModel
         if (r == Lookup.Found && task!.Signal is { Untraced: true } s && s != current.Signal && !(s.Leader.Tid == 1 && s.Leader.Ns == _host))
         {
             task = null;
-            if (o is not null) o.Note ??= "the call names a process the capture does not trace: it may have exited, and its number been taken again, unseen";
+            o.Note ??= "the call names a process the capture does not trace: it may have exited, and its number been taken again, unseen";
             return Lookup.Unknown;
         }
         return r;
