@@ -472,7 +472,16 @@ public static class SnapshotWindow
                     // a task whose sched_process_exit came before tracing_on is not one before this
                     // line, though the second read found it so.
                     if (l.A2 is >= 1 and <= 3 && (int)l.A3 != l.Tid && !ThreadsOf(self).Contains((int)l.A3))
+                    {
                         Mark(Part.Exit, l.Time, ThreadsOf(self).Append(l.Tid));
+                        // The notice names its parent at its death; a read that shows another was
+                        // made after the zombie was handed on, when that parent died, with no line
+                        // of its own (a busy capture: a sleep forked in the window, killed with its
+                        // sh; the second read found it with init for a parent, and the models sent
+                        // its notice to init, not to the sh the notice named).
+                        if (Of(l.Tid) is { } dying && dying.PPid != (Of((int)l.A3)?.Tgid ?? (int)l.A3))
+                            Mark(Part.Parent, l.Time, ThreadsOf(self).Append(l.Tid));
+                    }
                     break;
                 case Tracepoint.SignalDeliver:
                     // A handler installed with SA_RESETHAND is reset as its signal is delivered.

@@ -59,6 +59,28 @@ public sealed class SnapshotWindowTests
         Assert.Equal([10, 32356, 32360, 352, 305], Tids(o.Snapshot));
     }
 
+    /// <summary>
+    /// A busy capture: a sleep forked in the window was killed with its parent sh once tracing
+    /// was on; the second read found its zombie already handed to init, and the bundle said init
+    /// was its parent, where its notice went to the sh. Its parent as read after its own exit is
+    /// not known (PPid 0): the notice names it.
+    /// </summary>
+    [Fact]
+    public void A_task_read_after_its_exit_has_no_parent_the_read_can_tell()
+    {
+        var before = Scan(Task(10, 1), Task(1862, 10));
+        var after = Scan(Task(10, 1), Task(1892, 1, "Z", pgrp: 1862));
+        var early = new[]
+        {
+            Line(1892, Tracepoint.ProcessExit, a0: 1892, a1: 1),
+            Line(1892, Tracepoint.SignalGenerate, a0: 17, a2: 2, a3: 1862),   // its notice, CLD_KILLED, to the sh
+            Line(1862, Tracepoint.ProcessExit, a0: 1862, a1: 1),
+        };
+        var o = SnapshotWindow.Reconcile(before, after, early);
+        var block = o.Snapshot[o.Snapshot.IndexOf("task 1892 ", StringComparison.Ordinal)..];
+        Assert.Contains("PPid:\t0\n", block[..block.IndexOf("\n\n", StringComparison.Ordinal)]);
+    }
+
     [Fact]
     public void A_state_letter_alone_is_no_change()
     {
