@@ -16,6 +16,31 @@ public sealed class TracepointExitTests
             return CaptureFormats.All.First(r => r.Recognises(input.Head)).Read(input, new ReadContext(false)).ToList();
     }
 
+    /// <summary>A tracefs line as the parser makes it: the payload's numbers in the tracepoint's order.</summary>
+    private static TraceLine Line(long time, int tid, Tracepoint point, Syscall sys = Syscall.Other, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, string comm = "sh") =>
+        new() { Time = time, Tid = tid, Comm = comm, Point = point, Sys = sys, A0 = a0, A1 = a1, A2 = a2, A3 = a3, A4 = a4, A5 = a5 };
+
+    /// <summary>The events of a snapshot and lines, taken as the reader does: what is ready, after each.</summary>
+    private static List<PidEvent> Assemble(IEnumerable<TaskSnapshot> snapshot, IEnumerable<TraceLine> lines)
+    {
+        var a = new TracepointAssembler();
+        var events = new List<PidEvent>();
+        void Take()
+        {
+            while (a.TryTake(out var ev)) events.Add(ev);
+        }
+        foreach (var s in snapshot) a.Snapshot(s);
+        Take();
+        foreach (var line in lines)
+        {
+            a.Feed(line);
+            Take();
+        }
+        a.Finish();
+        Take();
+        return events;
+    }
+
     [Fact]
     public void A_signal_to_a_task_that_has_exited_names_that_task_and_adopts_no_new_one()
     {
@@ -45,22 +70,14 @@ public sealed class TracepointExitTests
     public void An_exit_waits_for_its_first_signal_up_to_its_grace(bool init, long afterMs, bool taken)
     {
         const long Ms = 1_000_000;
-        static TraceLine Line(long time, int tid, Tracepoint point, Syscall sys = Syscall.Other, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0) =>
-            new() { Time = time, Tid = tid, Comm = "sh", Point = point, Sys = sys, A0 = a0, A1 = a1, A2 = a2, A3 = a3, A4 = a4, A5 = a5 };
-        var a = new TracepointAssembler();
-        var events = new List<PidEvent>();
-        // As the reader does: what is ready is taken after each line.
-        void Take()
-        {
-            while (a.TryTake(out var ev)) events.Add(ev);
-        }
-        a.Snapshot(new TaskSnapshot { Tid = 100, Comm = "sh", Tgid = 100, PPid = 1, NsPid = [100] });
-        a.Snapshot(new TaskSnapshot { Tid = 500, Comm = "sh", Tgid = 500, PPid = 100, NsPid = init ? [500, 1] : [500] });
-        a.Snapshot(new TaskSnapshot { Tid = 501, Comm = "sh", Tgid = 501, PPid = 500, NsPid = init ? [501, 2] : [501] });
-        Take();
         long end = 1000 * Ms + afterMs * Ms;
-        foreach (var line in new[]
-        {
+        var events = Assemble(
+        [
+            new TaskSnapshot { Tid = 100, Comm = "sh", Tgid = 100, PPid = 1, NsPid = [100] },
+            new TaskSnapshot { Tid = 500, Comm = "sh", Tgid = 500, PPid = 100, NsPid = init ? [500, 1] : [500] },
+            new TaskSnapshot { Tid = 501, Comm = "sh", Tgid = 501, PPid = 500, NsPid = init ? [501, 2] : [501] },
+        ],
+        [
             Line(1000 * Ms, 500, Tracepoint.ProcessExit, a0: 500, a1: 1),
             Line(1087 * Ms, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: -1, a2: 1),
             Line(1087 * Ms + 1, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 0),
@@ -69,13 +86,7 @@ public sealed class TracepointExitTests
             // signal_generate: sig=9 errno=0 code=128 (SI_KERNEL) pid=501 grp=1 res=0, or sig=17 code=1 (CLD_EXITED) pid=100
             init ? Line(end, 500, Tracepoint.SignalGenerate, a0: 9, a2: 128, a3: 501, a4: 1, a5: 0)
                  : Line(end, 500, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 100, a4: 1, a5: 0),
-        })
-        {
-            a.Feed(line);
-            Take();
-        }
-        a.Finish();
-        Take();
+        ]);
         var exit = Assert.Single(events.OfType<Exit>(), x => x.Tid == 500);
         int wait = events.FindIndex(e => e is Wait);
         if (taken)
@@ -109,44 +120,29 @@ public sealed class TracepointExitTests
     public void An_exit_moved_to_its_notice_past_a_wait_and_a_signal_leaves_an_exiting_event(bool signalAfterNotice)
     {
         const long Us = 1_000;
-        static TraceLine Line(long time, int tid, Tracepoint point, Syscall sys = Syscall.Other, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0) =>
-            new() { Time = time, Tid = tid, Comm = "python3", Point = point, Sys = sys, A0 = a0, A1 = a1, A2 = a2, A3 = a3, A4 = a4, A5 = a5 };
-        var a = new TracepointAssembler();
-        var events = new List<PidEvent>();
-        void Take()
-        {
-            while (a.TryTake(out var ev)) events.Add(ev);
-        }
-        foreach (var (tid, ppid) in new[] { (1, 0), (100, 1), (500, 100) })
-            a.Snapshot(new TaskSnapshot
-            {
-                Tid = tid, Comm = "python3", Tgid = tid, PPid = ppid, Pgid = 100, Sid = 100, NsPid = [tid], NsPgid = [100], NsSid = [100],
-                PidNs = 4026531836, SigIgn = 0, SigCgt = 0, ExitSignal = 17,
-            });
-        Take();
         // signal_generate: sig=15 errno=0 code=0 pid=500 grp=1 res=1 (ignored: the group is exiting)
         var sigterm = Line(signalAfterNotice ? 1016 * Us : 1008 * Us, 100, Tracepoint.SignalGenerate, a0: 15, a2: 0, a3: 500, a4: 1, a5: 1);
         // its notice: sig=17 code=1 (CLD_EXITED) pid=100 res=1 (SIGCHLD at its default)
         var notice = Line(1015 * Us, 500, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 100, a4: 1, a5: 1);
-        foreach (var line in new[]
-        {
-            Line(1000 * Us, 500, Tracepoint.SysEnter, Syscall.ExitGroup),
-            Line(1001 * Us, 500, Tracepoint.ProcessExit, a0: 500, a1: 1),
-            Line(1005 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 1),
-            Line(1006 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 0),
-            Line(1007 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: 500, a1: 15),
-            signalAfterNotice ? notice : sigterm,
-            signalAfterNotice ? sigterm : notice,
-            Line(1017 * Us, 100, Tracepoint.SysExit, Syscall.Kill, a0: 0),
-            Line(1020 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 0),
-            Line(1021 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 500),
-        })
-        {
-            a.Feed(line);
-            Take();
-        }
-        a.Finish();
-        Take();
+        var events = Assemble(
+            new[] { (Tid: 1, PPid: 0), (Tid: 100, PPid: 1), (Tid: 500, PPid: 100) }.Select(p => new TaskSnapshot
+            {
+                Tid = p.Tid, Comm = "python3", Tgid = p.Tid, PPid = p.PPid, Pgid = 100, Sid = 100, NsPid = [p.Tid], NsPgid = [100], NsSid = [100],
+                PidNs = 4026531836, SigIgn = 0, SigCgt = 0, ExitSignal = 17,
+            }),
+            new[]
+            {
+                Line(1000 * Us, 500, Tracepoint.SysEnter, Syscall.ExitGroup),
+                Line(1001 * Us, 500, Tracepoint.ProcessExit, a0: 500, a1: 1),
+                Line(1005 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 1),
+                Line(1006 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 0),
+                Line(1007 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: 500, a1: 15),
+                signalAfterNotice ? notice : sigterm,
+                signalAfterNotice ? sigterm : notice,
+                Line(1017 * Us, 100, Tracepoint.SysExit, Syscall.Kill, a0: 0),
+                Line(1020 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 0),
+                Line(1021 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 500),
+            }.Select(l => l with { Comm = "python3" }));
         int exiting = events.FindIndex(e => e is Exiting { Tid: 500 });
         int kill = events.FindIndex(e => e is Kill);
         int exit = events.FindIndex(e => e is Exit { Tid: 500 });
