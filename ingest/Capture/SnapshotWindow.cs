@@ -34,7 +34,27 @@ public static class SnapshotWindow
     /// What the check did: blocks replaced whole, blocks of which some lines were taken from the
     /// second read, tasks left out, tasks added, and blocks kept as first read although they changed.
     /// </summary>
-    public sealed record Outcome(string Snapshot, int Tasks, int Replaced, int Merged, int Dropped, int Added, int Kept);
+    public sealed record Outcome(string Snapshot, int Tasks, int Replaced, int Merged, int Dropped, int Added, int Kept)
+    {
+        /// <summary>Blocks kept from the first read whose number may have been given to another task before tracing_on (<see cref="PidsGiven"/>).</summary>
+        public int Reused { get; init; }
+    }
+
+    /// <summary>
+    /// The numbers the pid allocator may have given between the first read and tracing_on: its
+    /// cursor (ns_last_pid) read just before the first read and just after tracing_on, and
+    /// pid_max. The allocator climbs from its cursor and wraps below pid_max, so what it gave
+    /// lies in the cyclic range between the two; a write to ns_last_pid (a checkpoint restore, a
+    /// test that forces a wrap) jumps it, and one that sets it back is taken in by the wrap.
+    /// Only a run past the whole range between two reads goes unseen.
+    /// </summary>
+    public readonly record struct PidsGiven(int Before, int After, int PidMax)
+    {
+        public bool May(int nr) =>
+            Before == After ? false
+            : Before < After ? nr > Before && nr <= After
+            : nr > Before && nr < PidMax || nr >= 1 && nr <= After;
+    }
 
     /// <summary>
     /// What a block's lines say, by what can change them: a task with a line before the second read
@@ -95,11 +115,26 @@ public static class SnapshotWindow
     /// <paramref name="late"/>: the births and wait4 returns after the second read (<see cref="EarlyLines.Late"/>),
     /// which change no block but tell of children forked and dead in the window.
     /// </remarks>
-    public static Outcome Reconcile(ProcScan before, ProcScan after, IReadOnlyList<EarlyLine> early, IReadOnlyList<EarlyLine>? late = null)
+    /// <param name="given">
+    /// The numbers the allocator may have given before tracing_on; null when not known (then a
+    /// number read once is taken to be the read task's until the trace says otherwise).
+    /// </param>
+    public static Outcome Reconcile(ProcScan before, ProcScan after, IReadOnlyList<EarlyLine> early, IReadOnlyList<EarlyLine>? late = null, PidsGiven? given = null)
     {
         var first = before.Tasks.ToDictionary(t => t.Tid);
         var second = after.Tasks.ToDictionary(t => t.Tid);
         var since = Traced(early, late ?? [], first, second, out var unseenChildren);
+        // When the trace has a tid's birth: a line before it is of whoever held the number before.
+        var bornAt = new Dictionary<int, long>();
+        foreach (var l in early)
+            if (l.Point is Tracepoint.Fork or Tracepoint.NewTask)
+            {
+                int child = (int)(l.Point == Tracepoint.Fork ? l.A1 : l.A0);
+                if (!bornAt.TryGetValue(child, out long at) || l.Time < at) bornAt[child] = l.Time;
+            }
+        // The second read of the same task: a tid read twice with another process or another
+        // fork time is another task's, given the number after the first read's had gone.
+        ProcTask? Again(ProcTask t) => second.TryGetValue(t.Tid, out var again) && again.SameTaskAs(t) ? again : null;
         // The parts some line changed before the second read reached the task (gone by then: any line).
         // A line after that is no matter: that read came first.
         // The second read goes through /proc in order: a task gone by then was gone when the read
@@ -112,11 +147,20 @@ public static class SnapshotWindow
             at = at < 0 ? ~at : at + 1;
             return at < order.Length && order[at].ReadAt != 0 ? order[at].ReadAt : long.MaxValue;
         }
-        // The parts, and the signals whose action a line may have changed.
-        (Part Parts, ulong Sigs) Seen(ProcTask t)
+        // The parts, and the signals whose action a line may have changed: of a task as the first
+        // read had it, or (firstRead false) as only the second did.
+        (Part Parts, ulong Sigs) Seen(ProcTask t, bool firstRead = true)
         {
             if (!since.TryGetValue(t.Tid, out var lines)) return (Part.None, 0);
-            long cutoff = second.TryGetValue(t.Tid, out var again) ? (again.ReadAt != 0 ? again.ReadAt : long.MaxValue) : GoneBy(t);
+            long cutoff;
+            if (!firstRead) cutoff = t.ReadAt != 0 ? t.ReadAt : long.MaxValue;
+            else if (Again(t) is { } again) cutoff = again.ReadAt != 0 ? again.ReadAt : long.MaxValue;
+            else
+            {
+                cutoff = GoneBy(t);
+                // Gone, and its number born again in the trace: a line after that birth is the new task's.
+                if (bornAt.TryGetValue(t.Tid, out long birth) && birth < cutoff) cutoff = birth;
+            }
             var parts = Part.None;
             ulong sigs = 0;
             foreach (var (part, at, s) in lines)
@@ -128,11 +172,11 @@ public static class SnapshotWindow
             return (parts, sigs);
         }
         var chosen = new List<ProcTask>(after.Tasks.Count + 8);
-        int replaced = 0, merged = 0, dropped = 0, added = 0, kept = 0;
+        int replaced = 0, merged = 0, dropped = 0, added = 0, kept = 0, reused = 0;
         foreach (var t in before.Tasks)
         {
             var (seen, sigs) = Seen(t);
-            if (second.TryGetValue(t.Tid, out var again))
+            if (Again(t) is { } again)
             {
                 if (seen == Part.None)
                 {
@@ -145,11 +189,30 @@ public static class SnapshotWindow
                 if (Changed(t, mix)) merged++;
                 if (Changed(mix, again)) kept++;
             }
+            else if (second.ContainsKey(t.Tid) && !bornAt.ContainsKey(t.Tid))
+            {
+                // Its number was another task's at the second read, and that task's birth is not in
+                // the trace: it was forked before tracing_on, when this one was already gone.
+                dropped++;
+            }
             else if ((seen & Part.Named) != 0)
             {
                 // Gone with no exit in the trace before the second read passed it: it exited in the
                 // window, and was a zombie when tracing began (reaped after: a wait's line names it).
-                chosen.Add((seen & Part.Exit) != 0 || t.Zombie ? t : Dead(t));
+                var kept1 = (seen & Part.Exit) != 0 || t.Zombie ? t : Dead(t);
+                // Unless its number may have been given again before tracing_on, with no birth in
+                // the trace: then the lines may be another task's (a busy capture: a sh's child,
+                // read, dead, and its number given to a thread of a python3 after a test set
+                // ns_last_pid back; the thread named by a tgkill after tracing_on, gone before
+                // the second read: the models, which held the number as the sh child's process,
+                // said ESRCH to the tgkill's 0). Its block keeps what the number was read with,
+                // and says that its holder is not known for sure.
+                if (given is { } g && g.May(t.Tid) && !bornAt.ContainsKey(t.Tid))
+                {
+                    kept1 = MaybeReused(kept1, seen);
+                    reused++;
+                }
+                chosen.Add(kept1);
                 kept++;
             }
             else
@@ -162,9 +225,10 @@ public static class SnapshotWindow
             .Select(l => (int)(l.Point == Tracepoint.Fork ? l.A1 : l.A0)).ToHashSet();
         foreach (var t in after.Tasks)
         {
-            if (first.ContainsKey(t.Tid) || born.Contains(t.Tid)) continue;
-            // Forked in the window: as read, but for the parts an early line may have changed since.
-            var (seen, _) = Seen(t);
+            if (first.TryGetValue(t.Tid, out var read) && read.SameTaskAs(t) || born.Contains(t.Tid)) continue;
+            // Forked in the window (a number the first read had is another's now): as read, but
+            // for the parts an early line may have changed since.
+            var (seen, _) = Seen(t, firstRead: false);
             chosen.Add(seen == Part.None ? t : Unknowing(t, seen));
             added++;
         }
@@ -195,7 +259,7 @@ public static class SnapshotWindow
         var text = new StringBuilder(before.Header.Length + ordered.Sum(t => t.Block.Length));
         text.Append(before.Header);
         foreach (var t in ordered) text.Append(t.Block);
-        return new Outcome(text.ToString(), chosen.Count, replaced, merged, dropped, added, kept);
+        return new Outcome(text.ToString(), chosen.Count, replaced, merged, dropped, added, kept) { Reused = reused };
     }
 
     /// <summary>
@@ -268,6 +332,20 @@ public static class SnapshotWindow
         if (at >= 0) lines[at] = line;
         else lines.Insert(lines.Count - 2, line);
         return t with { Block = string.Join('\n', lines) };
+    }
+
+    /// <summary>
+    /// A kept first read whose number may have been another task's at tracing_on: the parts a
+    /// task of another process would have had otherwise are left out (its parent, group and
+    /// session, credentials, actions, pending signals: not known), and a <c>reused: maybe</c> line
+    /// tells the models that a call naming the number names a task they do not know for sure.
+    /// </summary>
+    private static ProcTask MaybeReused(ProcTask t, Part seen)
+    {
+        var u = Unknowing(t, (seen & Part.Exit) | Part.Parent | Part.Group | Part.Creds | Part.Actions | Part.Pending);
+        var lines = u.Block.Split('\n').ToList();
+        lines.Insert(lines.Count - 2, "reused: maybe");
+        return u with { Block = string.Join('\n', lines) };
     }
 
     /// <summary>The first read of a task that exited in the window: a zombie.</summary>
@@ -549,12 +627,13 @@ public static class SnapshotWindow
     }
 
     /// <summary>The header line that says what the check did, for the bundle.</summary>
-    public static string HeaderLine(Outcome o, long tracingOn, long checkedBy) =>
-        string.Create(CultureInfo.InvariantCulture, $"tracing_on {Seconds(tracingOn)} read_again_by {Seconds(checkedBy)} {Summary(o)}");
+    public static string HeaderLine(Outcome o, long tracingOn, long checkedBy, PidsGiven? given = null) =>
+        string.Create(CultureInfo.InvariantCulture, $"tracing_on {Seconds(tracingOn)} read_again_by {Seconds(checkedBy)} ")
+        + (given is { } g ? string.Create(CultureInfo.InvariantCulture, $"ns_last_pid {g.Before} {g.After} ") : "") + Summary(o);
 
-    /// <summary>The counts alone: "replaced N merged N dropped N added N kept N".</summary>
+    /// <summary>The counts alone: "replaced N merged N dropped N added N kept N", and "reused N" when some kept block's number may have been given again.</summary>
     public static string Summary(Outcome o) =>
-        string.Create(CultureInfo.InvariantCulture, $"replaced {o.Replaced} merged {o.Merged} dropped {o.Dropped} added {o.Added} kept {o.Kept}");
+        string.Create(CultureInfo.InvariantCulture, $"replaced {o.Replaced} merged {o.Merged} dropped {o.Dropped} added {o.Added} kept {o.Kept}{(o.Reused > 0 ? $" reused {o.Reused}" : "")}");
 
     private static string Seconds(long ns) => string.Create(CultureInfo.InvariantCulture, $"{ns / 1_000_000_000}.{ns % 1_000_000_000:D9}");
 }

@@ -101,6 +101,9 @@ public static class TracefsCapture
             // recipient's siglock did (the local clock may not), which a queue's state rests on.
             const string clock = "mono";
             var missing = Configure(instance, request, clock);
+            // The pid allocator's cursor before the first read and at tracing_on: a number the first
+            // read had may have been given to another task in between (SnapshotWindow.PidsGiven).
+            int? cursorBefore = LiveProcSnapshot.PidCursor();
             var before = LiveProcSnapshot.Scan();
             // A whole-system capture reads /proc again once tracing is on (SnapshotWindow); one of a
             // command's descendants traces none of the snapshot's tasks but itself, so there is
@@ -111,6 +114,7 @@ public static class TracefsCapture
             // CLOCK_MONOTONIC, as the probe's times: the processes' SIGCHLD flags are taken as they were here.
             long tracingOn = MonotonicNanos();
             instance.Write("tracing_on", "1");
+            int? cursorOn = LiveProcSnapshot.PidCursor();
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
             // Read with tracing on, before /proc is read again (which took 4 s on a busy machine):
@@ -158,7 +162,9 @@ public static class TracefsCapture
                 sigchld = SignalActionProbe.SigchldLines(probe.SigchldFlags, tracingOn, processes, Environment.ProcessId, probe.Lost);
             }
             var (stats, overruns) = Stats(instance);
-            var (snapshot, tasks, window) = Window(before, after, early, tracingOn, readAgainBy);
+            var given = cursorBefore is { } c0 && cursorOn is { } c1 && LiveProcSnapshot.PidMax() is { } pidMax
+                ? new SnapshotWindow.PidsGiven(c0, c1, pidMax) : (SnapshotWindow.PidsGiven?)null;
+            var (snapshot, tasks, window) = Window(before, after, early, tracingOn, readAgainBy, given);
             WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, dequeues, window.Header);
             return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks, window.Summary);
         }
@@ -176,15 +182,15 @@ public static class TracefsCapture
     /// The snapshot the bundle gets, its tasks, and the "# window:" header that says how it was
     /// chosen (<see cref="SnapshotWindow"/>): the first read as it was when there is no second.
     /// </summary>
-    private static (string Snapshot, int Tasks, (string Header, string Summary) Window) Window(ProcScan before, ProcScan? after, EarlyLines? early, long tracingOn, long readAgainBy)
+    private static (string Snapshot, int Tasks, (string Header, string Summary) Window) Window(ProcScan before, ProcScan? after, EarlyLines? early, long tracingOn, long readAgainBy, SnapshotWindow.PidsGiven? given)
     {
         string First() => before.Header + string.Concat(before.Tasks.Select(t => t.Block));
         string? why = after is null || early is null ? "not checked (the capture follows a command's descendants)"
             : early.Overflowed ? $"not checked (more than {EarlyLines.Limit} trace lines before /proc was read again)"
             : null;
         if (why is not null) return (First(), before.Tasks.Count, (why, why));
-        var o = SnapshotWindow.Reconcile(before, after!, early!.Lines, early.Late);
-        return (o.Snapshot, o.Tasks, (SnapshotWindow.HeaderLine(o, tracingOn, readAgainBy), SnapshotWindow.Summary(o)));
+        var o = SnapshotWindow.Reconcile(before, after!, early!.Lines, early.Late, given);
+        return (o.Snapshot, o.Tasks, (SnapshotWindow.HeaderLine(o, tracingOn, readAgainBy, given), SnapshotWindow.Summary(o)));
     }
 
     /// <summary>

@@ -94,7 +94,10 @@ public static class LiveProcSnapshot
         b.Append("user_ns: ").Append(Link(Path.Combine(dir, "ns/user"))).Append('\n');
         b.Append('\n');
         int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int ppid);
-        return new ProcTask(tid, pid, ppid, fields[0] is "Z" or "X", nspid, b.ToString());
+        // stat's field 22: when the task was forked, in clock ticks since boot. With the tgid it
+        // tells two tasks that held one tid apart (SnapshotWindow: a number given again in the window).
+        long start = fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out long s) ? s : 0;
+        return new ProcTask(tid, pid, ppid, fields[0] is "Z" or "X", nspid, b.ToString()) { Start = start };
     }
 
     /// <summary>An NSpid line's numbers, outermost first; null when one is not a number.</summary>
@@ -199,6 +202,17 @@ public static class LiveProcSnapshot
     [DllImport("libc", SetLastError = true)]
     private static extern int sigaction(int sig, IntPtr act, [Out] byte[] oldact);
 
+    /// <summary>
+    /// The pid allocator's cursor in the reader's namespace (/proc/sys/kernel/ns_last_pid: the
+    /// number it gave last), or null when it cannot be read.
+    /// </summary>
+    public static int? PidCursor(string proc = "/proc") =>
+        int.TryParse(Read(Path.Combine(proc, "sys/kernel/ns_last_pid"))?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+
+    /// <summary>/proc/sys/kernel/pid_max, or null when it cannot be read.</summary>
+    public static int? PidMax(string proc = "/proc") =>
+        int.TryParse(Read(Path.Combine(proc, "sys/kernel/pid_max"))?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+
     /// <summary>The numbered entries of a directory: sorted, or as its listing gives them (/proc/PID/task: the thread list's order).</summary>
     private static IEnumerable<int> Numbered(string dir, bool sorted = true)
     {
@@ -236,4 +250,14 @@ public sealed record ProcTask(int Tid, int Tgid, int PPid, bool Zombie, int[]? N
 {
     /// <summary>When its files were about to be read (the scan's clock), 0 when not stamped.</summary>
     public long ReadAt { get; init; }
+
+    /// <summary>When it was forked (/proc's stat field 22, clock ticks since boot), 0 when not known.</summary>
+    public long Start { get; init; }
+
+    /// <summary>
+    /// Whether two reads of one tid may be of one task: the same process, forked at the same tick
+    /// when both reads say when. A number given again in between is another task's.
+    /// </summary>
+    public bool SameTaskAs(ProcTask other) =>
+        Tid == other.Tid && Tgid == other.Tgid && (Start == 0 || other.Start == 0 || Start == other.Start);
 }

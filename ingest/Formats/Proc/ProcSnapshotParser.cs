@@ -271,6 +271,8 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("exit_signal"u8)) b.ExitSignal = ExitSignal(value, lineNo);
         // "State: Z" (this snapshot's writer) or "State:\tZ (zombie)" (/proc/PID/status).
         else if (key.SequenceEqual("State"u8)) b.Zombie = value.Length > 0 && value[0] == 'Z';
+        // The capture's window check: the number may have been another task's when tracing began.
+        else if (key.SequenceEqual("reused"u8)) b.MaybeReused = value.SequenceEqual("maybe"u8);
         // Pid, NStgid and anything a later version adds carry nothing the event keeps.
         return null;
     }
@@ -313,7 +315,9 @@ public sealed class ProcSnapshotParser(string file)
             // Following a command's descendants, no snapshot process but the capturer is traced:
             // one may exit, and its number be taken again, with no line (a command's `kill -0` to
             // a process gone since the snapshot answered ESRCH).
-            Untraced = DescendantsOnly && b.Tgid != CapturePid,
+            // So is one whose number may have been given to another task before tracing began
+            // (a window check's "reused: maybe"): a line that names it may be of that other task.
+            Untraced = DescendantsOnly && b.Tgid != CapturePid || b.MaybeReused,
         };
     }
 
@@ -499,6 +503,7 @@ public sealed class ProcSnapshotParser(string file)
         public ulong? SigCgt;
         public int? ExitSignal;
         public bool Zombie;
+        public bool MaybeReused;
         public ulong? SigPnd;
         public ulong? ShdPnd;
     }

@@ -82,7 +82,7 @@ public sealed partial class NestedPidModel
         if (r == Lookup.Found && task!.Signal is { Untraced: true } s && s != current.Signal && !(s.Leader.Tid == 1 && s.Leader.Ns == _host))
         {
             task = null;
-            o.Note ??= "the call names a process the capture does not trace: it may have exited, and its number been taken again, unseen";
+            o.Note ??= "the call names a process the capture does not trace, or whose number may have been another's when tracing began: it may have exited, and its number been taken again, unseen";
             return Lookup.Unknown;
         }
         return r;

@@ -39,7 +39,8 @@ public sealed partial class NestedPidModel
         }
         if (s.SigIgn is { } ignored && s.SigCgt is { } caught) SeedActions(sig, ignored, caught, s.SigchldFlags);
         sig.DequeuesSeen = s.DequeuesTraced;
-        sig.Untraced = s.Untraced;
+        // Any thread's: a window check marks the block whose number may have been reused, not its process's others.
+        sig.Untraced |= s.Untraced;
         // Signals pending a moment before tracing began may be pending still: never surely (one
         // may have been taken before tracing did), but a signal not among them is not predicted
         // delivered on a queue that may hold one already.

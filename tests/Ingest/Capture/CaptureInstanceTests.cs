@@ -546,6 +546,91 @@ public sealed class CaptureInstanceTests
         }
     }
 
+    /// <summary>
+    /// A busy capture's disagreement, made on purpose: a sleep is read, then killed and reaped in
+    /// the window, and its number given to a new thread of a python3 (ns_last_pid set back) before
+    /// tracing_on; once tracing is on, the python3 names the thread in a tgkill (0) and the thread
+    /// ends, before /proc is read again. The bundle keeps the sleep's block, and says its number may
+    /// have been given again: the tgkill is not judged. Without that line, the models held the
+    /// number as the sleep's process and said ESRCH.
+    /// </summary>
+    [Fact]
+    public async Task A_number_given_again_in_the_window_leaves_what_names_it_not_known()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-window-reuse-test-{Guid.NewGuid():N}.txt");
+        const string Script = """
+            import os, signal, sys, threading
+            go = threading.Event()
+            target = int(sys.stdin.readline())
+            with open('/proc/sys/kernel/ns_last_pid', 'w') as f:
+                f.write(str(target - 1))
+            t = threading.Thread(target=go.wait)
+            t.start()
+            print(t.native_id, flush=True)
+            sys.stdin.readline()
+            signal.pthread_kill(t.ident, 0)
+            go.set()
+            t.join()
+            print('done', flush=True)
+            sys.stdin.readline()
+            """;
+        // Another task may take the number between the write and the thread's clone: then again.
+        for (int attempt = 1; ; attempt++)
+        {
+            using var sleep = Process.Start(new ProcessStartInfo("sleep", ["60"]))!;
+            using var python = Process.Start(new ProcessStartInfo("python3", ["-c", Script]) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+            try
+            {
+                int number = sleep.Id, thread = 0;
+                await capture();
+                if (thread != number)
+                {
+                    Assert.True(attempt < 5, $"the thread never got the sleep's number {number} (last: {thread})");
+                    continue;
+                }
+                var window = Assert.Single(File.ReadLines(output), l => l.StartsWith("# window: ", StringComparison.Ordinal));
+                Assert.Matches(@" reused [1-9]", window);
+                var (_, events) = CaptureFiles.Read(output);
+                var tgkill = Assert.Single(events.OfType<Kill>(), k => k.Tid == python.Id && k.Call == KillCall.Tgkill && k.ThreadArg == number);
+                Assert.Equal(0L, tgkill.Ret);
+                Assert.True(Assert.Single(events.OfType<TaskSnapshot>(), t => t.Tid == number).Untraced);
+                var report = Validator.Run("live", "nested", events);
+                Assert.DoesNotContain(report.Disagreements, d => d.Tid == python.Id);
+                var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => l != "reused: maybe")));
+                Assert.Contains(without.Disagreements, d => d.Tid == python.Id && d.Predicted.Contains("ESRCH", StringComparison.Ordinal));
+                return;
+
+                async Task capture()
+                {
+                    await TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1), BufferKb: 4096)
+                    {
+                        // After the first read, tracing off: the sleep goes, its number to the new thread.
+                        InWindow = _ =>
+                        {
+                            sleep.Kill();
+                            sleep.WaitForExit();
+                            python.StandardInput.WriteLine(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                            thread = int.Parse(python.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+                        },
+                        // Tracing on: the tgkill, and the thread's end, before the second read.
+                        BeforeSecondRead = () =>
+                        {
+                            python.StandardInput.WriteLine();
+                            Assert.Equal("done", python.StandardOutput.ReadLine());
+                        },
+                    }, default);
+                }
+            }
+            finally
+            {
+                if (!sleep.HasExited) sleep.Kill();
+                if (!python.HasExited) python.Kill();
+                File.Delete(output);
+            }
+        }
+    }
+
     private static IEnumerable<string> WithoutBlock(IEnumerable<string> lines, int tid)
     {
         bool skipping = false;

@@ -168,6 +168,43 @@ public sealed class SnapshotStateTests
         }
     }
 
+    /// <summary>
+    /// A busy capture's one disagreement: sh 10's child 352 was read, died, and its number went to
+    /// a thread of python3 917 before tracing_on (a test had set ns_last_pid back); after it, 917's
+    /// tgkill(917, 352, 0) answered 0, and the thread was gone before the second read. Kept from
+    /// the first read, 352 was a process of its own, and the model said ESRCH. With the cursor
+    /// read around the window, the block's number may have been given again: what names it is not known.
+    /// </summary>
+    [Fact]
+    public void A_kept_block_whose_number_may_have_been_given_again_leaves_a_call_naming_it_not_known()
+    {
+        static ProcTask Read(int tid, int ppid, long readAt = 0) => new(tid, tid, ppid, false, [tid],
+            $"task {tid} tgid {tid}\nName:\tsh\nPid:\t{tid}\nPPid:\t{ppid}\nNSpid:\t{tid}\nNSpgid:\t{tid}\nNSsid:\t10\nState: S\npgrp: {tid}\nsession: 10\nns: pid:[{Scenario.HostNs}]\n\n")
+            { ReadAt = readAt };
+        var before = new ProcScan(ProcHeader, [Read(352, 10), Read(917, 10)]);
+        var after = new ProcScan(ProcHeader, [Read(917, 10, readAt: 300)]);
+        // After tracing_on: the thread's own exit, before the second read passed it.
+        EarlyLine[] early = [new(100, 352, 0, Tracepoint.ProcessExit, Syscall.Other, 352, 0, 0)];
+        foreach (bool cursorRead in (bool[])[false, true])
+        {
+            var reconciled = SnapshotWindow.Reconcile(before, after, early, given: cursorRead ? new SnapshotWindow.PidsGiven(5000, 360, 32768) : null);
+            var parser = new ProcSnapshotParser("bundle.txt");
+            var text = "# window: tracing_on 1.0 read_again_by 1.1 " + SnapshotWindow.Summary(reconciled) + "\n" + reconciled.Snapshot;
+            var snapshots = text.Split('\n').Select((l, i) => parser.Line(System.Text.Encoding.UTF8.GetBytes(l), i + 1)).Concat([parser.End()]).OfType<TaskSnapshot>().ToList();
+            Assert.Equal(cursorRead, snapshots.Single(t => t.Tid == 352).Untraced);
+            Assert.False(snapshots.Single(t => t.Tid == 917).Untraced);
+
+            var s = new Scenario().WithHost(shell: 10);
+            foreach (var snapshot in snapshots) s.Apply(snapshot);
+            var tgkill = s.Tgkill(917, 917, 352, 0);
+            Assert.Equal(cursorRead ? (false, Verdict.UnknownState) : (true, Verdict.Predicted), (tgkill.HasRet, tgkill.Verdict));
+            if (!cursorRead) Assert.Equal(-3L, tgkill.Ret);   // ESRCH: the disagreement the capture had
+            // The sh's own kill of 917 is judged either way.
+            var kill = s.Kill(10, 917, 0, ret: 0);
+            Assert.Equal((true, 0L), (kill.HasRet, kill.Ret));
+        }
+    }
+
     [Fact]
     public void A_zombie_leader_with_a_live_thread_is_a_live_process_and_one_without_is_dead()
     {

@@ -305,6 +305,94 @@ public sealed class SnapshotWindowTests
         Assert.Contains("State: Z", Block(o.Snapshot, 40), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A number the first read had, read again as another task's (another process, or the same
+    /// number forked again later): the first task had gone in the window and the second was forked
+    /// there. The second is added as a task forked in the window, not merged with the first.
+    /// </summary>
+    [Fact]
+    public void A_number_read_again_as_another_tasks_is_a_task_forked_in_the_window()
+    {
+        // 352: sh 10's child at the first read; a thread of 917 at the second.
+        var before = Scan(Task(10, 1), Task(352, 10), Task(917, 1));
+        var after = Scan(Task(10, 1), Task(352, 1, tgid: 917), Task(917, 1));
+        var o = SnapshotWindow.Reconcile(before, after, [Line(917, Tracepoint.SignalGenerate, a0: 10, a3: 352)]);
+        // 917's thread, forked in the window, goes after its leader.
+        Assert.Equal([10, 917, 352], Tids(o.Snapshot));
+        Assert.StartsWith("task 352 tgid 917\n", Block(o.Snapshot, 352), StringComparison.Ordinal);
+        Assert.Contains("PPid:\t1\n", Block(o.Snapshot, 352), StringComparison.Ordinal);
+        Assert.Equal((1, 1), (o.Dropped, o.Added));
+
+        // The same process number forked again: told apart by when each was forked (stat's starttime).
+        before = Scan(Task(10, 1), Task(352, 10) with { Start = 1000 }, Task(20, 1));
+        after = Scan(Task(10, 1), Task(20, 1), Task(352, 20, pgrp: 20) with { Start = 1012 });
+        o = SnapshotWindow.Reconcile(before, after, [Line(20, Tracepoint.SignalGenerate, a0: 10, a3: 352)]);
+        Assert.Contains("PPid:\t20\n", Block(o.Snapshot, 352), StringComparison.Ordinal);
+        Assert.Equal((1, 1, 0), (o.Dropped, o.Added, o.Merged));
+        // Forked at the same tick (or not known when): the same task, its first read kept where a line may have changed it.
+        o = SnapshotWindow.Reconcile(before, after with { Tasks = [Task(10, 1), Task(20, 1), Task(352, 20, pgrp: 20) with { Start = 1000 }] },
+            [Line(20, Tracepoint.SignalGenerate, a0: 10, a3: 352)]);
+        Assert.Equal((0, 0, 1), (o.Dropped, o.Added, o.Merged));
+    }
+
+    /// <summary>
+    /// A busy capture: sh 10's child 352 was read, died, and its number went to a thread of python3
+    /// 917 (a test had set ns_last_pid back) before tracing_on; after it, 917 named the thread in a
+    /// tgkill and the thread exited, both before the second read. The lines are the thread's, the
+    /// block the child's: when the allocator may have given the number between the first read and
+    /// tracing_on, the block says its holder is not known for sure (reused: maybe), without what
+    /// another task would have had otherwise. A number it cannot have given, or one the trace sees
+    /// born again, is no matter.
+    /// </summary>
+    [Fact]
+    public void A_gone_tasks_number_the_allocator_may_have_given_again_before_tracing_on_has_its_holder_not_known()
+    {
+        var before = Scan(Task(10, 1), Task(352, 10), Task(917, 1));
+        var after = Scan(Task(10, 1) with { ReadAt = 300 }, Task(917, 1) with { ReadAt = 310 });
+        EarlyLine[] early = [Line(352, Tracepoint.ProcessExit, a0: 352)];
+        // The cursor was at 5000 before the first read, at 360 at tracing_on: it wrapped, or was set back.
+        var wrapped = new SnapshotWindow.PidsGiven(5000, 360, 32768);
+        var o = SnapshotWindow.Reconcile(before, after, early, given: wrapped);
+        var block = Block(o.Snapshot, 352);
+        Assert.Contains("reused: maybe\n", block, StringComparison.Ordinal);
+        Assert.Contains("PPid:\t0\n", block, StringComparison.Ordinal);
+        Assert.DoesNotContain("pgrp:", block, StringComparison.Ordinal);
+        Assert.Contains("State: S", block, StringComparison.Ordinal);
+        Assert.Equal((1, 1), (o.Kept, o.Reused));
+        Assert.EndsWith("kept 1 reused 1", SnapshotWindow.Summary(o), StringComparison.Ordinal);
+
+        // The cursor climbed from 300 to 340: 352 was not given.
+        o = SnapshotWindow.Reconcile(before, after, early, given: new SnapshotWindow.PidsGiven(300, 340, 32768));
+        Assert.DoesNotContain("reused:", o.Snapshot, StringComparison.Ordinal);
+        Assert.Equal(before.Tasks[1].Block, Block(o.Snapshot, 352));
+        Assert.Equal((1, 0), (o.Kept, o.Reused));
+        Assert.EndsWith("kept 1", SnapshotWindow.Summary(o), StringComparison.Ordinal);
+        Assert.False(new SnapshotWindow.PidsGiven(300, 300, 32768).May(301));
+        Assert.True(new SnapshotWindow.PidsGiven(32000, 10, 32768).May(32767));
+        Assert.False(new SnapshotWindow.PidsGiven(32000, 10, 32768).May(11));
+    }
+
+    /// <summary>
+    /// A gone task whose number the trace sees born again: lines after that birth are the new
+    /// task's and do not keep the old one, whose number the models then give to the new.
+    /// </summary>
+    [Fact]
+    public void A_line_after_the_numbers_birth_in_the_trace_is_the_new_tasks()
+    {
+        var before = Scan(Task(10, 1), Task(352, 10), Task(917, 1));
+        var after = Scan(Task(10, 1) with { ReadAt = 300 }, Task(917, 1) with { ReadAt = 310 });
+        var fork = new EarlyLine(100, 917, 0, Tracepoint.Fork, Syscall.Other, 917, 352, 0);
+        var exit = new EarlyLine(200, 352, 0, Tracepoint.ProcessExit, Syscall.Other, 352, 1, 0);
+        var o = SnapshotWindow.Reconcile(before, after, [fork, exit], given: new SnapshotWindow.PidsGiven(5000, 360, 32768));
+        Assert.Equal([10, 917], Tids(o.Snapshot));
+        Assert.Equal((1, 0, 0), (o.Dropped, o.Kept, o.Reused));
+        // Its own exit before the birth: it was there at tracing_on, and not in the allocator's way.
+        var early = new EarlyLine(50, 352, 0, Tracepoint.ProcessExit, Syscall.Other, 352, 1, 0);
+        o = SnapshotWindow.Reconcile(before, after, [early, fork, exit], given: new SnapshotWindow.PidsGiven(5000, 360, 32768));
+        Assert.Equal([10, 352, 917], Tids(o.Snapshot));
+        Assert.Equal((1, 0), (o.Kept, o.Reused));
+    }
+
     [Fact]
     public void An_exec_or_exit_group_marks_every_thread_of_its_process()
     {
