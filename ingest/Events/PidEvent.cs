@@ -173,6 +173,13 @@ public sealed record TaskSnapshot : PidEvent
     /// taken again, with no line: what names it is not known.
     /// </summary>
     public bool Untraced { get; init; }
+    /// <summary>
+    /// The task's number may have been another task's when tracing began (a capture's window
+    /// check: the task went, and the allocator may have given its number again, before tracing_on),
+    /// so a line that names the number may be of that other task: what names it is not known.
+    /// Its calls are traced, unlike an <see cref="Untraced"/> process's.
+    /// </summary>
+    public bool MaybeReused { get; init; }
     public override int RecordedAnswers => 0;
 }
 

@@ -111,6 +111,7 @@ public static partial class NativeJson
                 if (s.ShdPnd is { } shdPnd) sink.Unsigned(Key.ShdPnd, shdPnd);
                 if (s.PidNsForChildren is { } forChildren) sink.Unsigned(Key.NsForChildren, forChildren);
                 if (s.Untraced) sink.True(Key.Untraced);
+                if (s.MaybeReused) sink.True(Key.MaybeReused);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -440,7 +441,7 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep Untraced the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep MaybeReused the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
@@ -448,7 +449,7 @@ public static partial class NativeJson
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
         Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
-        NsForChildren, NoticeAfterEnd, Untraced,
+        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused,
     }
 
     private static string Spelling(Key key) => key switch
@@ -468,7 +469,7 @@ public static partial class NativeJson
         Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
         Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
         Key.NsForChildren => "ns_for_children", Key.NoticeAfterEnd => "notice_after_end",
-        Key.Untraced => "untraced",
+        Key.Untraced => "untraced", Key.MaybeReused => "maybe_reused",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -660,7 +661,7 @@ public static partial class NativeJson
         private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags, _sigPnd, _shdPnd, _nsForChildren;
         private int? _exitSignal;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
-        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _noticeInWait, _noticeAfterEnd, _enterLost, _dequeuesTraced, _zombie, _untraced;
+        private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _noticeInWait, _noticeAfterEnd, _enterLost, _dequeuesTraced, _zombie, _untraced, _maybeReused;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
@@ -748,6 +749,7 @@ public static partial class NativeJson
                 case Key.NoticeInWait: _noticeInWait = v.GetBoolean(); break;
                 case Key.NoticeAfterEnd: _noticeAfterEnd = v.GetBoolean(); break;
                 case Key.Untraced: _untraced = v.GetBoolean(); break;
+                case Key.MaybeReused: _maybeReused = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -773,7 +775,7 @@ public static partial class NativeJson
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
                     ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs, Blocked = _blocked,
                     SigIgn = _sigIgn, SigCgt = _sigCgt, SigchldFlags = _sigchldFlags, ExitSignal = _exitSignal,
-                    DequeuesTraced = _dequeuesTraced, Zombie = _zombie, Untraced = _untraced, SigPnd = _sigPnd, ShdPnd = _shdPnd,
+                    DequeuesTraced = _dequeuesTraced, Zombie = _zombie, Untraced = _untraced, MaybeReused = _maybeReused, SigPnd = _sigPnd, ShdPnd = _shdPnd,
                     PidNsForChildren = _nsForChildren,
                 },
                 EventKind.Fork => new Fork

@@ -315,9 +315,9 @@ public sealed class ProcSnapshotParser(string file)
             // Following a command's descendants, no snapshot process but the capturer is traced:
             // one may exit, and its number be taken again, with no line (a command's `kill -0` to
             // a process gone since the snapshot answered ESRCH).
-            // So is one whose number may have been given to another task before tracing began
-            // (a window check's "reused: maybe"): a line that names it may be of that other task.
-            Untraced = DescendantsOnly && b.Tgid != CapturePid || b.MaybeReused,
+            Untraced = DescendantsOnly && b.Tgid != CapturePid,
+            // The window check's "reused: maybe": a line that names the number may be of another task.
+            MaybeReused = b.MaybeReused,
         };
     }
 

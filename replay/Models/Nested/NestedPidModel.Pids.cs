@@ -63,7 +63,7 @@ public sealed partial class NestedPidModel
         if (nr > 0) _lookupProbes += _lookups.Probes(nr, ns);
         if (nr > 0 && ns.Idr.TryGetValue(nr, out pid)) return Lookup.Found;
         pid = null;
-        return ns.Complete || nr <= 0 ? Lookup.None : Lookup.Unknown;
+        return ns.Complete && !ns.MayHoldUnseen || nr <= 0 ? Lookup.None : Lookup.Unknown;
     }
 
     /// <summary>

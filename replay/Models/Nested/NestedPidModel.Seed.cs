@@ -40,7 +40,7 @@ public sealed partial class NestedPidModel
         if (s.SigIgn is { } ignored && s.SigCgt is { } caught) SeedActions(sig, ignored, caught, s.SigchldFlags);
         sig.DequeuesSeen = s.DequeuesTraced;
         // Any thread's: a window check marks the block whose number may have been reused, not its process's others.
-        sig.Untraced |= s.Untraced;
+        sig.Untraced |= s.Untraced || s.MaybeReused;
         // Signals pending a moment before tracing began may be pending still: never surely (one
         // may have been taken before tracing did), but a signal not among them is not predicted
         // delivered on a queue that may hold one already.
@@ -57,6 +57,10 @@ public sealed partial class NestedPidModel
         SeedExitState(sig, t, s.Zombie);
         if (t.Placed) Count(t, +1);
         t.NsForChildren = t.Placed ? ForChildren(t, s) : null;
+        // An untraced task forks with no line: its children take numbers where its children go
+        // (its own namespace, unless it unshared or entered one) and at every level above.
+        if (s.Untraced && t.Placed)
+            for (var ns = t.NsForChildren ?? t.Ns; ns is not null && !ns.MayHoldUnseen; ns = ns.Parent) ns.MayHoldUnseen = true;
         t.ExitSignal = s.ExitSignal ?? TaskStruct.UnknownExitSignal;
         if (t != leader) return;
 

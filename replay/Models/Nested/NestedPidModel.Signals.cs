@@ -82,8 +82,9 @@ public sealed partial class NestedPidModel
                 for (int i = sent; i < o.Signals.Count; i++) o.MaybeSent.Add(i);
             }
         }
-        // Whether any process was there to signal at all may hang on such a zombie.
-        return count > maybe ? retval : maybe > 0 ? UnknownAnswer : -ESRCH;
+        // Whether any process was there to signal at all may hang on such a zombie, or on a
+        // process an untraced one forked unseen.
+        return count > maybe ? retval : maybe > 0 || cur.Ns.MayHoldUnseen ? UnknownAnswer : -ESRCH;
     }
 
     /// <summary>
@@ -110,7 +111,7 @@ public sealed partial class NestedPidModel
             count++;
             if (err != -EPERM) retval = err;
         }
-        return count > 0 ? retval : -ESRCH;
+        return count > 0 ? retval : ns.MayHoldUnseen ? UnknownAnswer : -ESRCH;
     }
 
     /// <summary>__kill_pgrp_info: every member of the group, seen by the caller or not; 0 if one was signalled.</summary>

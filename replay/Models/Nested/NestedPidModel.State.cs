@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 16;
+    public const int StateVersion = 17;
 
     public byte[] Snapshot()
     {
@@ -75,6 +75,7 @@ public sealed partial class NestedPidModel
                 w.Write(Ix(ns.DyingInit));
                 w.Write(ns.Adding);
                 w.Write(ns.Complete);
+                w.Write(ns.MayHoldUnseen);
                 w.Write(ns.PreExisting);
                 w.Write(ns.Tasks);
                 w.Write(ns.Idr.Count);
@@ -193,6 +194,7 @@ public sealed partial class NestedPidModel
             ns.Adding = r.ReadBoolean();
             if (ns.Adding && level > 0) ListAdding(ns);
             ns.Complete = r.ReadBoolean();
+            ns.MayHoldUnseen = r.ReadBoolean();
             ns.PreExisting = r.ReadBoolean();
             ns.Tasks = r.ReadInt32();
             int n = r.ReadInt32();

@@ -46,6 +46,13 @@ internal sealed class PidNamespace
     /// <summary>Every number in use at this level is known (created in the capture, or seeded by a full /proc snapshot).</summary>
     public bool Complete;
 
+    /// <summary>
+    /// A process the capture does not trace lives at this level or below (TaskSnapshot.Untraced):
+    /// its children, which no line shows, may hold numbers here since the snapshot, so a number
+    /// not known is not known to be free. What the snapshot showed is still known.
+    /// </summary>
+    public bool MayHoldUnseen;
+
     /// <summary>Live or zombie tasks with a number at this level (pid_allocated, less lingering group ids).</summary>
     public int Tasks;
 

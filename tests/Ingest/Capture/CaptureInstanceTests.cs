@@ -594,7 +594,7 @@ public sealed class CaptureInstanceTests
                 var (_, events) = CaptureFiles.Read(output);
                 var tgkill = Assert.Single(events.OfType<Kill>(), k => k.Tid == python.Id && k.Call == KillCall.Tgkill && k.ThreadArg == number);
                 Assert.Equal(0L, tgkill.Ret);
-                Assert.True(Assert.Single(events.OfType<TaskSnapshot>(), t => t.Tid == number).Untraced);
+                Assert.True(Assert.Single(events.OfType<TaskSnapshot>(), t => t.Tid == number).MaybeReused);
                 var report = Validator.Run("live", "nested", events);
                 Assert.DoesNotContain(report.Disagreements, d => d.Tid == python.Id);
                 var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => l != "reused: maybe")));
@@ -732,5 +732,39 @@ public sealed class CaptureInstanceTests
         // The capturer's own threads (this test host's) make kills of their own too.
         Assert.True(report.ByKind["kill"].UnknownState >= probes.Count, $"{report.ByKind["kill"].UnknownState} kills unknown, {probes.Count} probes");
         File.Delete(output);
+    }
+
+    /// <summary>
+    /// Following a command's descendants, a process older than the capture forks with no line: a
+    /// shell loop's sleep, forked after the snapshot, holds a number the models never saw. The
+    /// command finds it and probes it with `kill -0` (0); the models, which took every number
+    /// they did not know for free, said ESRCH. A number no known task holds is not known to be
+    /// free where an untraced process lives.
+    /// </summary>
+    [Fact]
+    public async Task A_child_an_untraced_process_forked_after_the_snapshot_is_not_taken_for_absent()
+    {
+        if (!CaptureAvailable()) return;
+        using var loop = Process.Start(new ProcessStartInfo("sh", ["-c", "while :; do sleep 0.5; done"]))!;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-unseen-child-test-{Guid.NewGuid():N}.txt");
+        try
+        {
+            // 1.2 s in, the loop has forked at least two sleeps since the snapshot.
+            var request = new CaptureRequest(output, ["sh", "-c", $"sleep 1.2; kill -0 $(pgrep -n -x sleep -P {loop.Id})"], Follow: true, BufferKb: 1024);
+            var result = await TracefsCapture.RunAsync(request, default);
+            Assert.Equal(0, result.CommandExit);
+            var (_, events) = CaptureFiles.Read(output);
+            var snapshots = events.OfType<TaskSnapshot>().Select(t => t.Tid).ToHashSet();
+            var probe = Assert.Single(events.OfType<Kill>(), k => k.Call == KillCall.Kill && k.Sig == 0 && !snapshots.Contains(k.Pid));
+            Assert.Equal(0L, probe.Ret);
+            var report = Validator.Run("live", "nested", events);
+            Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+            Assert.True(report.ByKind["kill"].UnknownState >= 1);
+        }
+        finally
+        {
+            loop.Kill();
+            File.Delete(output);
+        }
     }
 }

@@ -191,8 +191,8 @@ public sealed class SnapshotStateTests
             var parser = new ProcSnapshotParser("bundle.txt");
             var text = "# window: tracing_on 1.0 read_again_by 1.1 " + SnapshotWindow.Summary(reconciled) + "\n" + reconciled.Snapshot;
             var snapshots = text.Split('\n').Select((l, i) => parser.Line(System.Text.Encoding.UTF8.GetBytes(l), i + 1)).Concat([parser.End()]).OfType<TaskSnapshot>().ToList();
-            Assert.Equal(cursorRead, snapshots.Single(t => t.Tid == 352).Untraced);
-            Assert.False(snapshots.Single(t => t.Tid == 917).Untraced);
+            Assert.Equal((cursorRead, false), (snapshots.Single(t => t.Tid == 352).MaybeReused, snapshots.Single(t => t.Tid == 352).Untraced));
+            Assert.False(snapshots.Single(t => t.Tid == 917).MaybeReused);
 
             var s = new Scenario().WithHost(shell: 10);
             foreach (var snapshot in snapshots) s.Apply(snapshot);

@@ -134,6 +134,7 @@ public sealed partial class BinaryEventTests
             new TaskSnapshot { PidNs = 4026531836, PidNsForChildren = ulong.MaxValue },
             new TaskSnapshot { PidNs = 4026531836, PidNsForChildren = 0 },
             new TaskSnapshot { Untraced = true, DequeuesTraced = false, ExitSignal = 17 },
+            new TaskSnapshot { MaybeReused = true },
             new TaskSnapshot { Blocked = 1UL << 16, SigPnd = ulong.MaxValue, ShdPnd = 0, DequeuesTraced = true },
             new TaskSnapshot { SigIgn = 0, SigCgt = 0x10000, ExitSignal = 17, DequeuesTraced = true },
             new SigWait { Call = SigWaitCall.SignalFd },
@@ -215,7 +216,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(20 + 2 * 51, events);
+        Assert.Equal(20 + 2 * 52, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -371,7 +372,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x46 at byte 1 is no key", Reason(70, 0, End));
+        Assert.Contains("byte 0x47 at byte 1 is no key", Reason(71, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
         Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));

@@ -600,6 +600,37 @@ public sealed class OracleRuleTests
     }
 
     /// <summary>
+    /// An untraced process forks with no line, so a number no known task holds may be held by its
+    /// child, at its level and above: a command's `kill -0` to a sleep a shell loop forked after
+    /// the snapshot answered 0 where the model said ESRCH. Below it, in a namespace of the
+    /// command's own, a number not known is free, and so it is everywhere when every process is traced.
+    /// </summary>
+    [Fact]
+    public void A_number_no_known_task_holds_is_not_known_free_where_an_untraced_process_lives()
+    {
+        foreach (bool untraced in (bool[])[false, true])
+        {
+            var s = new Scenario();
+            TaskSnapshot Block(int tid, int ppid) => new()
+            {
+                Tid = tid, Comm = "sh", Tgid = tid, PPid = ppid, Pgid = tid, Sid = tid, NsPid = [tid], NsPgid = [tid], NsSid = [tid],
+                PidNs = Scenario.HostNs, Untraced = untraced,
+            };
+            s.Apply(Block(1, 0));
+            s.Apply(Block(50, 1));
+            s.Host(100, ppid: 1, pgid: 100, sid: 100);
+            var probe = s.Kill(100, 777, 0, ret: 0);
+            Assert.Equal(untraced ? (false, Verdict.UnknownState) : (true, Verdict.Predicted), (probe.HasRet, probe.Verdict));
+            if (!untraced) Assert.Equal(-3L, probe.Ret);
+            // The command's own namespace: every number there is its tasks'.
+            s.Unshare(100);
+            s.Fork(100, 200);
+            var inside = s.Kill(200, 7, 0, ret: -3);
+            Assert.Equal((true, -3L), (inside.HasRet, inside.Ret));
+        }
+    }
+
+    /// <summary>
     /// A capture that follows a command's descendants traces no snapshot process but the
     /// capturer's: one may exit unseen, and its number be taken again. A command's `kill -0` to a
     /// sleep gone since the snapshot answered ESRCH where the model, which held it alive, said 0.
