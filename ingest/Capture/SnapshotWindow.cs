@@ -46,14 +46,20 @@ public static class SnapshotWindow
     /// pid_max. The allocator climbs from its cursor and wraps below pid_max, so what it gave
     /// lies in the cyclic range between the two; a write to ns_last_pid (a checkpoint restore, a
     /// test that forces a wrap) jumps it, and one that sets it back is taken in by the wrap.
-    /// Only a run past the whole range between two reads goes unseen.
+    /// Only a run past the whole range between two reads goes unseen. <paramref name="BeforeTicks"/>:
+    /// the clock tick (since boot, as stat's start times) at or before the first cursor read, 0
+    /// when not known; a task forked after that tick took its number in this pass, which gives
+    /// each number once.
     /// </summary>
-    public readonly record struct PidsGiven(int Before, int After, int PidMax)
+    public readonly record struct PidsGiven(int Before, int After, int PidMax, long BeforeTicks = 0)
     {
         public bool May(int nr) =>
             Before == After ? false
             : Before < After ? nr > Before && nr <= After
             : nr > Before && nr < PidMax || nr >= 1 && nr <= After;
+
+        /// <summary>Whether the number of a task forked at <paramref name="start"/> (0: not known) may have been given again.</summary>
+        public bool May(int nr, long start) => May(nr) && !(BeforeTicks > 0 && start > BeforeTicks);
     }
 
     /// <summary>
@@ -207,7 +213,7 @@ public static class SnapshotWindow
                 // the second read: the models, which held the number as the sh child's process,
                 // said ESRCH to the tgkill's 0). Its block keeps what the number was read with,
                 // and says that its holder is not known for sure.
-                if (given is { } g && g.May(t.Tid) && !bornAt.ContainsKey(t.Tid))
+                if (given is { } g && g.May(t.Tid, t.Start) && !bornAt.ContainsKey(t.Tid))
                 {
                     kept1 = MaybeReused(kept1, seen);
                     reused++;

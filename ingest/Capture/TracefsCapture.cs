@@ -103,6 +103,7 @@ public static class TracefsCapture
             var missing = Configure(instance, request, clock);
             // The pid allocator's cursor before the first read and at tracing_on: a number the first
             // read had may have been given to another task in between (SnapshotWindow.PidsGiven).
+            long ticksBefore = LiveProcSnapshot.UptimeTicks() ?? 0;
             int? cursorBefore = LiveProcSnapshot.PidCursor();
             var before = LiveProcSnapshot.Scan();
             // A whole-system capture reads /proc again once tracing is on (SnapshotWindow); one of a
@@ -163,7 +164,7 @@ public static class TracefsCapture
             }
             var (stats, overruns) = Stats(instance);
             var given = cursorBefore is { } c0 && cursorOn is { } c1 && LiveProcSnapshot.PidMax() is { } pidMax
-                ? new SnapshotWindow.PidsGiven(c0, c1, pidMax) : (SnapshotWindow.PidsGiven?)null;
+                ? new SnapshotWindow.PidsGiven(c0, c1, pidMax, ticksBefore) : (SnapshotWindow.PidsGiven?)null;
             var (snapshot, tasks, window) = Window(before, after, early, tracingOn, readAgainBy, given);
             WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, dequeues, window.Header);
             return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks, window.Summary);

@@ -209,6 +209,20 @@ public static class LiveProcSnapshot
     public static int? PidCursor(string proc = "/proc") =>
         int.TryParse(Read(Path.Combine(proc, "sys/kernel/ns_last_pid"))?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
 
+    /// <summary>
+    /// The time since boot in clock ticks (USER_HZ, 100 on Linux: the unit of stat's start times),
+    /// from /proc/uptime's hundredths, rounded down; null when it cannot be read.
+    /// </summary>
+    public static long? UptimeTicks(string proc = "/proc")
+    {
+        var text = Read(Path.Combine(proc, "uptime"));
+        if (text is null) return null;
+        var first = text.AsSpan().Trim();
+        int sp = first.IndexOf(' ');
+        if (sp > 0) first = first[..sp];
+        return decimal.TryParse(first, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) ? (long)decimal.Floor(seconds * 100) : null;
+    }
+
     /// <summary>/proc/sys/kernel/pid_max, or null when it cannot be read.</summary>
     public static int? PidMax(string proc = "/proc") =>
         int.TryParse(Read(Path.Combine(proc, "sys/kernel/pid_max"))?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;

@@ -367,6 +367,12 @@ public sealed class SnapshotWindowTests
         Assert.Equal(before.Tasks[1].Block, Block(o.Snapshot, 352));
         Assert.Equal((1, 0), (o.Kept, o.Reused));
         Assert.EndsWith("kept 1", SnapshotWindow.Summary(o), StringComparison.Ordinal);
+        // A task forked after the cursor was read took its number in this pass, which gives each once.
+        var forkedAfter = before with { Tasks = [Task(10, 1), Task(352, 10) with { Start = 1_078_200 }, Task(917, 1)] };
+        o = SnapshotWindow.Reconcile(forkedAfter, after, early, given: wrapped with { BeforeTicks = 1_078_160 });
+        Assert.Equal((1, 0), (o.Kept, o.Reused));
+        o = SnapshotWindow.Reconcile(forkedAfter, after, early, given: wrapped with { BeforeTicks = 1_078_200 });
+        Assert.Equal((1, 1), (o.Kept, o.Reused));
         Assert.False(new SnapshotWindow.PidsGiven(300, 300, 32768).May(301));
         Assert.True(new SnapshotWindow.PidsGiven(32000, 10, 32768).May(32767));
         Assert.False(new SnapshotWindow.PidsGiven(32000, 10, 32768).May(11));

@@ -48,6 +48,25 @@ public sealed class ProcSnapshotTests
         }
     }
 
+    /// <summary>
+    /// What the window check reads around the first read: the allocator's cursor, pid_max, the
+    /// ticks since boot, and each task's fork time (stat's field 22), in the same unit.
+    /// </summary>
+    [Fact]
+    public void The_live_read_gives_each_task_its_fork_time_in_the_ticks_the_uptime_gives()
+    {
+        long? ticks = LiveProcSnapshot.UptimeTicks();
+        var scan = LiveProcSnapshot.Scan();
+        var self = Assert.Single(scan.Tasks, t => t.Tid == Environment.ProcessId);
+        Assert.InRange(self.Start, 1, ticks!.Value);
+        Assert.Equal(long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[19], CultureInfo.InvariantCulture), self.Start);
+        Assert.InRange(LiveProcSnapshot.PidCursor()!.Value, 1, LiveProcSnapshot.PidMax()!.Value);
+        using var dir = new Replayer.Tests.Support.TempDir();
+        File.WriteAllText(Path.Combine(dir.Path, "uptime"), "10781.67 10125.79\n");
+        Assert.Equal(1_078_167L, LiveProcSnapshot.UptimeTicks(dir.Path));
+        Assert.Null(LiveProcSnapshot.PidCursor(dir.Path));
+    }
+
     [Fact]
     public void Live_proc_snapshot_reads_back_with_this_process_and_all_its_threads()
     {
