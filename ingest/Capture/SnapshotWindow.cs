@@ -130,7 +130,8 @@ public static class SnapshotWindow
         var first = before.Tasks.ToDictionary(t => t.Tid);
         var second = after.Tasks.ToDictionary(t => t.Tid);
         var since = Traced(early, late ?? [], first, second, out var unseenChildren);
-        // When the trace has a tid's birth: a line before it is of whoever held the number before.
+        // When the trace has a tid's birth: the models make that task there, and a line before it
+        // is of whoever held the number before.
         var bornAt = new Dictionary<int, long>();
         foreach (var l in early)
             if (l.Point is Tracepoint.Fork or Tracepoint.NewTask)
@@ -226,12 +227,10 @@ public static class SnapshotWindow
                 dropped++;
             }
         }
-        // Tasks whose birth the trace has: the models make them there.
-        var born = early.Where(l => l.Point is Tracepoint.Fork or Tracepoint.NewTask)
-            .Select(l => (int)(l.Point == Tracepoint.Fork ? l.A1 : l.A0)).ToHashSet();
+        // Tasks whose birth the trace has (bornAt): the models make them there.
         foreach (var t in after.Tasks)
         {
-            if (first.TryGetValue(t.Tid, out var read) && read.SameTaskAs(t) || born.Contains(t.Tid)) continue;
+            if (first.TryGetValue(t.Tid, out var read) && read.SameTaskAs(t) || bornAt.ContainsKey(t.Tid)) continue;
             // Forked in the window (a number the first read had is another's now): as read, but
             // for the parts an early line may have changed since.
             var (seen, _) = Seen(t, firstRead: false);
@@ -239,7 +238,7 @@ public static class SnapshotWindow
             added++;
         }
         // Forked in the window and gone before the second read reached it: known by its own lines.
-        foreach (var child in WindowChildren(early, late ?? [], first, second, born, chosen))
+        foreach (var child in WindowChildren(early, late ?? [], first, second, bornAt, chosen))
         {
             chosen.Add(child);
             added++;
@@ -410,11 +409,11 @@ public static class SnapshotWindow
     /// credentials, actions and mask are not known (the window may have changed them).
     /// </summary>
     private static List<ProcTask> WindowChildren(IReadOnlyList<EarlyLine> early, IReadOnlyList<EarlyLine> late,
-        Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second, HashSet<int> born, List<ProcTask> chosen)
+        Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second, Dictionary<int, long> bornAt, List<ProcTask> chosen)
     {
         var own = new HashSet<int>();
         foreach (var l in early)
-            if (l.Tid > 0 && !first.ContainsKey(l.Tid) && !second.ContainsKey(l.Tid) && !born.Contains(l.Tid)) own.Add(l.Tid);
+            if (l.Tid > 0 && !first.ContainsKey(l.Tid) && !second.ContainsKey(l.Tid) && !bornAt.ContainsKey(l.Tid)) own.Add(l.Tid);
         if (own.Count == 0) return [];
         var blocks = new Dictionary<int, ProcTask>();
         foreach (var t in chosen) blocks.TryAdd(t.Tid, t);

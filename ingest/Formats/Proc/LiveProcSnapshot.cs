@@ -206,8 +206,7 @@ public static class LiveProcSnapshot
     /// The pid allocator's cursor in the reader's namespace (/proc/sys/kernel/ns_last_pid: the
     /// number it gave last), or null when it cannot be read.
     /// </summary>
-    public static int? PidCursor(string proc = "/proc") =>
-        int.TryParse(Read(Path.Combine(proc, "sys/kernel/ns_last_pid"))?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+    public static int? PidCursor(string proc = "/proc") => Number(Path.Combine(proc, "sys/kernel/ns_last_pid"));
 
     /// <summary>
     /// The time since boot in clock ticks (USER_HZ, 100 on Linux: the unit of stat's start times),
@@ -224,8 +223,10 @@ public static class LiveProcSnapshot
     }
 
     /// <summary>/proc/sys/kernel/pid_max, or null when it cannot be read.</summary>
-    public static int? PidMax(string proc = "/proc") =>
-        int.TryParse(Read(Path.Combine(proc, "sys/kernel/pid_max"))?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+    public static int? PidMax(string proc = "/proc") => Number(Path.Combine(proc, "sys/kernel/pid_max"));
+
+    private static int? Number(string path) =>
+        int.TryParse(Read(path)?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
 
     /// <summary>The numbered entries of a directory: sorted, or as its listing gives them (/proc/PID/task: the thread list's order).</summary>
     private static IEnumerable<int> Numbered(string dir, bool sorted = true)
