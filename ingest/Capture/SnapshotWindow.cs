@@ -46,7 +46,8 @@ public static class SnapshotWindow
     /// pid_max. The allocator climbs from its cursor and wraps below pid_max, so what it gave
     /// lies in the cyclic range between the two; a write to ns_last_pid (a checkpoint restore, a
     /// test that forces a wrap) jumps it, and one that sets it back is taken in by the wrap.
-    /// Only a run past the whole range between two reads goes unseen. <paramref name="BeforeTicks"/>:
+    /// Unseen: a run past the whole range between two reads, and a cursor set back a little that
+    /// climbs past the first value again before the second read. <paramref name="BeforeTicks"/>:
     /// the clock tick (since boot, as stat's start times) at or before the first cursor read, 0
     /// when not known; a task forked after that tick took its number in this pass, which gives
     /// each number once.
