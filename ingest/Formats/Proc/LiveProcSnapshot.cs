@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Replayer.Ingest.Formats.Tracepoints;
 
 namespace Replayer.Ingest.Formats.Proc;
 
@@ -214,12 +215,10 @@ public static class LiveProcSnapshot
     /// </summary>
     public static long? UptimeTicks(string proc = "/proc")
     {
-        var text = Read(Path.Combine(proc, "uptime"));
-        if (text is null) return null;
-        var first = text.AsSpan().Trim();
-        int sp = first.IndexOf(' ');
-        if (sp > 0) first = first[..sp];
-        return decimal.TryParse(first, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) ? (long)decimal.Floor(seconds * 100) : null;
+        if (Read(Path.Combine(proc, "uptime")) is not { } text) return null;
+        var first = Encoding.ASCII.GetBytes(text.Trim().Split(' ')[0]);
+        // As the snapshot parser reads the header's copy of the same line.
+        return Numbers.TryParseTimestamp(first, out long ns) ? ns / 10_000_000 : null;
     }
 
     /// <summary>/proc/sys/kernel/pid_max, or null when it cannot be read.</summary>
