@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Replayer.Cli.Commands;
+using Replayer.Tests.Support;
+using Xunit;
+
+namespace Replayer.Tests.Cli;
+
+/// <summary>What `replayer bench` counts as the process's memory.</summary>
+public sealed class BenchCommandTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void The_huge_pages_held_are_read_from_the_status_line_the_kernel_writes()
+    {
+        var status = _dir.File("status");
+        File.WriteAllText(status, "Name:\tdotnet\nVmHWM:\t  129824 kB\nVmRSS:\t  129116 kB\nHugetlbPages:\t  575488 kB\nThreads:\t27\n");
+        Assert.Equal(575488L * 1024, BenchCommand.HugePagesHeld(status));
+
+        // No such line (a kernel before 4.4), a garbled one, or no file: none counted, no error.
+        File.WriteAllText(status, "Name:\tdotnet\nVmHWM:\t  129824 kB\n");
+        Assert.Equal(0, BenchCommand.HugePagesHeld(status));
+        File.WriteAllText(status, "HugetlbPages:\t  57x488 kB\n");
+        Assert.Equal(0, BenchCommand.HugePagesHeld(status));
+        File.WriteAllText(status, "HugetlbPages:\t  575488 MB\n");
+        Assert.Equal(0, BenchCommand.HugePagesHeld(status));
+        Assert.Equal(0, BenchCommand.HugePagesHeld(_dir.File("missing")));
+    }
+
+    /// <summary>
+    /// The runtime's large pages (DOTNET_GCLargePages) put the collected heap in huge pages, which
+    /// the resident set the kernel reports leaves out: the bench's peak must count them, or a
+    /// replay run that way would report a fraction of its memory. Needs huge pages reserved
+    /// (vm.nr_hugepages); CI reserves them.
+    /// </summary>
+    [Fact]
+    public void A_replay_on_large_pages_counts_them_in_its_peak_memory()
+    {
+        const int needed = 128; // the region range below, in 2 MiB pages
+        long free = HugePagesFree();
+        Assert.True(free >= needed,
+            $"this test needs {needed} free huge pages and the machine has {free}: reserve them with `sysctl vm.nr_hugepages=N` (as .ci/run does)");
+
+        var store = _dir.File("s.db");
+        Assert.Equal(0, ReplayerProcess.Run(store, "ingest", Repo.PathOf("traces/captures/d-initdeath.txt"), "--trace", "t").ExitCode);
+        var env = new Dictionary<string, string>
+        {
+            ["DOTNET_GCLargePages"] = "1",
+            ["DOTNET_GCHeapHardLimit"] = "0x10000000",
+            ["DOTNET_GCRegionRange"] = "0x10000000",
+        };
+        var onLarge = ReplayerProcess.RunWith(store, null, env, "bench", "replay", "--trace", "t", "--json");
+        Assert.True(onLarge.ExitCode == 0, onLarge.Stderr);
+        var plain = ReplayerProcess.Run(store, "bench", "replay", "--trace", "t", "--json");
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
+
+        var large = Memory(onLarge.Stdout);
+        var normal = Memory(plain.Stdout);
+        Assert.Equal(0, normal.Huge);
+        Assert.Equal(normal.Resident, normal.Peak);
+        Assert.True(large.Huge >= 2 << 20, $"a replay on large pages held {large.Huge} bytes of them");
+        // The peak is the resident set and the huge pages together; the heap is no longer in the resident set.
+        Assert.Equal(large.Resident + large.Huge, large.Peak);
+        Assert.True(large.Resident > 0, onLarge.Stdout);
+    }
+
+    private static (long Peak, long Huge, long Resident) Memory(string json)
+    {
+        var root = JsonDocument.Parse(json).RootElement;
+        return (root.GetProperty("peak_memory_bytes").GetInt64(), root.GetProperty("huge_pages_bytes").GetInt64(),
+            root.GetProperty("resident_peak_bytes").GetInt64());
+    }
+
+    private static long HugePagesFree()
+    {
+        foreach (var line in File.ReadLines("/proc/meminfo"))
+            if (line.StartsWith("HugePages_Free:", StringComparison.Ordinal))
+                return long.Parse(line["HugePages_Free:".Length..].Trim());
+        return 0;
+    }
+}
