@@ -42,25 +42,79 @@ public static class SnapshotWindow
 
     /// <summary>
     /// The numbers the pid allocator may have given between the first read and tracing_on: its
-    /// cursor (ns_last_pid) read just before the first read and just after tracing_on, and
-    /// pid_max. The allocator climbs from its cursor and wraps below pid_max, so what it gave
-    /// lies in the cyclic range between the two; a write to ns_last_pid (a checkpoint restore, a
-    /// test that forces a wrap) jumps it, and one that sets it back is taken in by the wrap.
-    /// Unseen: a run past the whole range between two reads, and a cursor set back a little that
-    /// climbs past the first value again before the second read. <paramref name="BeforeTicks"/>:
-    /// the clock tick (since boot, as stat's start times) at or before the first cursor read, 0
-    /// when not known; a task forked after that tick took its number in this pass, which gives
-    /// each number once.
+    /// cursor (ns_last_pid) read just before the first read, after each task of it (<see
+    /// cref="Between"/>) and just after tracing_on, and pid_max. The allocator climbs from its
+    /// cursor and wraps below pid_max, so what it gave between two reads lies in the cyclic range
+    /// from one to the next; a write to ns_last_pid (a checkpoint restore, a test that forces a
+    /// wrap) jumps it, and one that sets it back is taken in by the wrap. Unseen: a run past the
+    /// whole range between two reads, and a cursor set back a little that climbs past its value
+    /// again before the next read (the reads are microseconds apart during the first read, and
+    /// the last two frame the start of tracing). <paramref name="BeforeTicks"/>: the clock tick
+    /// (since boot, as stat's start times) at or before the first cursor read, 0 when not known;
+    /// a task forked after that tick took its number in this pass, which gives each number once.
     /// </summary>
     public readonly record struct PidsGiven(int Before, int After, int PidMax, long BeforeTicks = 0)
     {
-        public bool May(int nr) =>
-            Before == After ? false
-            : Before < After ? nr > Before && nr <= After
-            : nr > Before && nr < PidMax || nr >= 1 && nr <= After;
+        /// <summary>The cursor's turns read between <see cref="Before"/> and <see cref="After"/>, in order (<see cref="PidCursorTrail"/>); empty when only the two were read.</summary>
+        public IReadOnlyList<int> Between { get; init; } = [];
+
+        public bool May(int nr)
+        {
+            int from = Before;
+            foreach (int to in Between)
+            {
+                if (Step(from, to, nr)) return true;
+                from = to;
+            }
+            return Step(from, After, nr);
+        }
+
+        /// <summary>Whether the allocator may have given <paramref name="nr"/> between two reads of its cursor.</summary>
+        private bool Step(int from, int to, int nr) =>
+            from == to ? false
+            : from < to ? nr > from && nr <= to
+            : nr > from && nr < PidMax || nr >= 1 && nr <= to;
 
         /// <summary>Whether the number of a task forked at <paramref name="start"/> (0: not known) may have been given again.</summary>
         public bool May(int nr, long start) => May(nr) && !(BeforeTicks > 0 && start > BeforeTicks);
+
+        /// <summary>Every read kept, first to last, as the header gives them.</summary>
+        public IEnumerable<int> Reads => [Before, .. Between, After];
+    }
+
+    /// <summary>
+    /// The pid allocator's cursor read over the window (<see cref="PidsGiven"/>), kept as its turns:
+    /// a run of reads that only climbs keeps its first and last, since the numbers given along it
+    /// are the range from one to the other; a read lower than the one before (a wrap, or a write
+    /// that set the cursor back) starts a new run. A read that fails is passed over: the range
+    /// from the read before it to the one after it stands for both steps.
+    /// </summary>
+    public sealed class PidCursorTrail(Func<int?> read)
+    {
+        private readonly List<int> _turns = [];
+        private bool _firstFailed, _lastFailed;
+
+        /// <summary>Reads the cursor now.</summary>
+        public void Sample()
+        {
+            var cursor = read();
+            _lastFailed = cursor is null;
+            if (cursor is { } c) Add(c);
+            else if (_turns.Count == 0) _firstFailed = true;
+        }
+
+        internal void Add(int cursor)
+        {
+            if (_turns.Count > 0 && _turns[^1] == cursor) return;
+            if (_turns.Count >= 2 && _turns[^2] <= _turns[^1] && _turns[^1] <= cursor) _turns[^1] = cursor;
+            else _turns.Add(cursor);
+        }
+
+        /// <summary>What the reads say; null when the first or the last read failed (nothing then bounds the window) or pid_max is not known.</summary>
+        public PidsGiven? Given(int? pidMax, long beforeTicks) =>
+            _firstFailed || _lastFailed || _turns.Count == 0 || pidMax is not { } max ? null
+            : _turns.Count == 1 ? new PidsGiven(_turns[0], _turns[0], max, beforeTicks)
+            : new PidsGiven(_turns[0], _turns[^1], max, beforeTicks) { Between = _turns[1..^1] };
     }
 
     /// <summary>
@@ -635,7 +689,7 @@ public static class SnapshotWindow
     /// <summary>The header line that says what the check did, for the bundle.</summary>
     public static string HeaderLine(Outcome o, long tracingOn, long checkedBy, PidsGiven? given = null) =>
         string.Create(CultureInfo.InvariantCulture, $"tracing_on {Seconds(tracingOn)} read_again_by {Seconds(checkedBy)} ")
-        + (given is { } g ? string.Create(CultureInfo.InvariantCulture, $"ns_last_pid {g.Before} {g.After} ") : "") + Summary(o);
+        + (given is { } g ? "ns_last_pid " + string.Join(' ', g.Reads.Select(r => r.ToString(CultureInfo.InvariantCulture))) + " " : "") + Summary(o);
 
     /// <summary>The counts alone: "replaced N merged N dropped N added N kept N", and "reused N" when some kept block's number may have been given again.</summary>
     public static string Summary(Outcome o) =>

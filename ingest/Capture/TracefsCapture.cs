@@ -23,6 +23,12 @@ public sealed record CaptureRequest(
     internal Action<ProcScan>? InWindow { get; init; }
 
     /// <summary>
+    /// Called during the /proc snapshot, after each task is read, with what was read: the seam
+    /// through which a test changes the machine in the middle of that read.
+    /// </summary>
+    internal Action<ProcTask>? DuringFirstRead { get; init; }
+
+    /// <summary>
     /// Called once tracing is on, before /proc is read again (a whole-system capture): the seam
     /// through which a test makes a task forked in the window end before that read.
     /// </summary>
@@ -101,21 +107,28 @@ public static class TracefsCapture
             // recipient's siglock did (the local clock may not), which a queue's state rests on.
             const string clock = "mono";
             var missing = Configure(instance, request, clock);
-            // The pid allocator's cursor before the first read and at tracing_on: a number the first
-            // read had may have been given to another task in between (SnapshotWindow.PidsGiven).
+            // The pid allocator's cursor before the first read, after each of its tasks, and at
+            // tracing_on: a number the first read had may have been given to another task in
+            // between (SnapshotWindow.PidsGiven).
             long ticksBefore = LiveProcSnapshot.UptimeTicks() ?? 0;
-            int? cursorBefore = LiveProcSnapshot.PidCursor();
-            var before = LiveProcSnapshot.Scan();
+            var cursor = new SnapshotWindow.PidCursorTrail(() => LiveProcSnapshot.PidCursor());
+            cursor.Sample();
+            var before = LiveProcSnapshot.Scan(afterEach: task =>
+            {
+                request.DuringFirstRead?.Invoke(task);
+                cursor.Sample();
+            });
             // A whole-system capture reads /proc again once tracing is on (SnapshotWindow); one of a
             // command's descendants traces none of the snapshot's tasks but itself, so there is
             // nothing to check them against.
             var early = request.Follow ? null : new EarlyLines();
             drain = TracePipeDrain.Start(instance, spool, early);
             request.InWindow?.Invoke(before);
+            cursor.Sample();
             // CLOCK_MONOTONIC, as the probe's times: the processes' SIGCHLD flags are taken as they were here.
             long tracingOn = MonotonicNanos();
             instance.Write("tracing_on", "1");
-            int? cursorOn = LiveProcSnapshot.PidCursor();
+            cursor.Sample();
             // The marker ties trace time to wall-clock time (strace -tt prints wall-clock time).
             instance.Write("trace_marker", $"replayer-start wall={WallClock()} capture_pid={Environment.ProcessId}");
             // Read with tracing on, before /proc is read again (which took 4 s on a busy machine):
@@ -163,8 +176,7 @@ public static class TracefsCapture
                 sigchld = SignalActionProbe.SigchldLines(probe.SigchldFlags, tracingOn, processes, Environment.ProcessId, probe.Lost);
             }
             var (stats, overruns) = Stats(instance);
-            var given = cursorBefore is { } c0 && cursorOn is { } c1 && LiveProcSnapshot.PidMax() is { } pidMax
-                ? new SnapshotWindow.PidsGiven(c0, c1, pidMax, ticksBefore) : (SnapshotWindow.PidsGiven?)null;
+            var given = cursor.Given(LiveProcSnapshot.PidMax(), ticksBefore);
             var (snapshot, tasks, window) = Window(before, after, early, tracingOn, readAgainBy, given);
             WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, dequeues, window.Header);
             return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks, window.Summary);

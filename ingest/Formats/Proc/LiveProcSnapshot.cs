@@ -35,8 +35,9 @@ public static class LiveProcSnapshot
     /// kernel's thread list: the leader first, then the others as they were created. That order
     /// is not the numbers' once tids wrap (pid_max), and the kernel hands a dead thread's children
     /// to the first live thread in it (find_alive_thread): the leader, not the lowest tid.
+    /// <paramref name="afterEach"/> is called with each task once its block is read.
     /// </summary>
-    public static ProcScan Scan(string proc = "/proc", Func<long>? clock = null)
+    public static ProcScan Scan(string proc = "/proc", Func<long>? clock = null, Action<ProcTask>? afterEach = null)
     {
         long epochNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         var header = new StringBuilder();
@@ -54,7 +55,11 @@ public static class LiveProcSnapshot
             {
                 var dir = Path.Combine(proc, pid.ToString(CultureInfo.InvariantCulture), "task", tid.ToString(CultureInfo.InvariantCulture));
                 long at = clock?.Invoke() ?? 0;
-                if (Block(dir, pid, tid) is { } task) tasks.Add(task with { ReadAt = at });
+                if (Block(dir, pid, tid) is { } task)
+                {
+                    tasks.Add(task with { ReadAt = at });
+                    afterEach?.Invoke(task);
+                }
             }
         }
         return new ProcScan(header.ToString(), tasks);

@@ -637,6 +637,105 @@ public sealed class CaptureInstanceTests
         }
     }
 
+    /// <summary>
+    /// As above, with the cursor set back in the middle of the first /proc read and moved past its
+    /// value at the start of that read again before tracing_on: read only before the first read
+    /// and at tracing_on, it looked as if it had climbed a little, the sleep's block was kept as the
+    /// sleep's, and the models said ESRCH to the tgkill of the thread that had its number. Read
+    /// after each task as well, the turn shows and the block says its number may have been given
+    /// again.
+    /// </summary>
+    [Fact]
+    public async Task A_cursor_set_back_during_the_first_read_and_past_it_again_leaves_what_names_the_number_not_known()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-window-turn-test-{Guid.NewGuid():N}.txt");
+        const string Script = """
+            import os, signal, sys, threading
+            go = threading.Event()
+            target = int(sys.stdin.readline())
+            with open('/proc/sys/kernel/ns_last_pid', 'w') as f:
+                f.write(str(target - 1))
+            t = threading.Thread(target=go.wait)
+            t.start()
+            print(t.native_id, flush=True)
+            sys.stdin.readline()
+            signal.pthread_kill(t.ident, 0)
+            go.set()
+            t.join()
+            print('done', flush=True)
+            sys.stdin.readline()
+            """;
+        // Another task may take the number between the write and the thread's clone: then again.
+        for (int attempt = 1; ; attempt++)
+        {
+            using var sleep = Process.Start(new ProcessStartInfo("sleep", ["60"]))!;
+            using var python = Process.Start(new ProcessStartInfo("python3", ["-c", Script]) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+            try
+            {
+                int number = sleep.Id, thread = 0, reached = 0;
+                // The sleep is read before the python3 (the read goes by number): after the python3's
+                // first thread is read, the sleep goes and the python3 makes a thread with its number.
+                Assert.True(number < python.Id || attempt < 5, $"the sleep {number} came after the python3 {python.Id}");
+                if (number > python.Id) continue;
+                await capture();
+                if (thread != number)
+                {
+                    Assert.True(attempt < 5, $"the thread never got the sleep's number {number} (last: {thread})");
+                    continue;
+                }
+                var window = Assert.Single(File.ReadLines(output), l => l.StartsWith("# window: ", StringComparison.Ordinal));
+                var reads = System.Text.RegularExpressions.Regex.Match(window, @" ns_last_pid ([0-9 ]+?) replaced ").Groups[1].Value.Split(' ').Select(int.Parse).ToList();
+                Assert.True(reads[^1] > reached && reads.Zip(reads.Skip(1)).Any(p => p.Second < p.First), $"{window} (the sleep's number {number}, the cursor {reached} when it was set back)");
+                Assert.True(System.Text.RegularExpressions.Regex.IsMatch(window, @" reused [1-9]"), $"{window} (the sleep's number {number})");
+                var (_, events) = CaptureFiles.Read(output);
+                var tgkill = Assert.Single(events.OfType<Kill>(), k => k.Tid == python.Id && k.Call == KillCall.Tgkill && k.ThreadArg == number);
+                Assert.Equal(0L, tgkill.Ret);
+                Assert.True(Assert.Single(events.OfType<TaskSnapshot>(), t => t.Tid == number).MaybeReused);
+                var report = Validator.Run("live", "nested", events);
+                Assert.DoesNotContain(report.Disagreements, d => d.Tid == python.Id);
+                var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => l != "reused: maybe")));
+                Assert.Contains(without.Disagreements, d => d.Tid == python.Id && d.Predicted.Contains("ESRCH", StringComparison.Ordinal));
+                return;
+
+                async Task capture()
+                {
+                    await TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1), BufferKb: 4096)
+                    {
+                        // In the first read, once the python3's first thread is read: the sleep goes, its number to a new thread.
+                        DuringFirstRead = task =>
+                        {
+                            if (task.Tid != python.Id || reached != 0) return;
+                            reached = int.Parse(File.ReadAllText("/proc/sys/kernel/ns_last_pid"), System.Globalization.CultureInfo.InvariantCulture);
+                            sleep.Kill();
+                            sleep.WaitForExit();
+                            python.StandardInput.WriteLine(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                            thread = int.Parse(python.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+                        },
+                        // After it, tracing still off: forks move the cursor past where it was when set back.
+                        InWindow = _ =>
+                        {
+                            using var climb = Process.Start(new ProcessStartInfo("sh", ["-c", $"while [ $(cat /proc/sys/kernel/ns_last_pid) -le {reached} ]; do :; done"]))!;
+                            climb.WaitForExit();
+                        },
+                        // Tracing on: the tgkill, and the thread's end, before the second read.
+                        BeforeSecondRead = () =>
+                        {
+                            python.StandardInput.WriteLine();
+                            Assert.Equal("done", python.StandardOutput.ReadLine());
+                        },
+                    }, default);
+                }
+            }
+            finally
+            {
+                if (!sleep.HasExited) sleep.Kill();
+                if (!python.HasExited) python.Kill();
+                File.Delete(output);
+            }
+        }
+    }
+
     private static IEnumerable<string> WithoutBlock(IEnumerable<string> lines, int tid)
     {
         bool skipping = false;

@@ -379,6 +379,56 @@ public sealed class SnapshotWindowTests
     }
 
     /// <summary>
+    /// A cursor set back during the first read, then past its first value again by tracing_on:
+    /// read before and after only, it looks as if it had climbed a little, and the numbers it gave
+    /// again are missed; read after each task as well, the turn shows.
+    /// </summary>
+    [Fact]
+    public void A_cursor_set_back_and_past_its_first_value_again_is_seen_by_the_reads_in_between()
+    {
+        var ends = new SnapshotWindow.PidsGiven(1000, 1100, 32768);
+        Assert.False(ends.May(500));
+        var turned = ends with { Between = [400] };
+        Assert.True(turned.May(500));
+        Assert.True(turned.May(1050));
+        Assert.True(turned.May(400)); // set back to 399, then a fork
+        Assert.True(turned.May(32000)); // or 1000 to 400 was a wrap, as far as the reads tell
+        Assert.Equal([1000, 400, 1100], turned.Reads);
+
+        // The trail keeps the turns: a run that only climbs, its ends; a repeat, once.
+        var reads = new Queue<int?>([100, 101, 105, 105, null, 90, 95, 200]);
+        var trail = new SnapshotWindow.PidCursorTrail(() => reads.Dequeue());
+        while (reads.Count > 0) trail.Sample();
+        var given = Assert.NotNull(trail.Given(32768, 7));
+        Assert.Equal([100, 105, 90, 200], given.Reads);
+        Assert.Equal(7, given.BeforeTicks);
+        Assert.True(given.May(91));
+        Assert.True(given.May(102));
+        // Reads that only climb, one failed among them: the range from the first to the last.
+        var climbing = Assert.NotNull(Trail(100, 101, null, 150).Given(32768, 0));
+        Assert.Equal([100, 150], climbing.Reads);
+        Assert.True(climbing.May(120));
+        Assert.False(climbing.May(100));
+        Assert.False(climbing.May(151));
+        var o = SnapshotWindow.Reconcile(new ProcScan("", []), new ProcScan("", []), []);
+        Assert.Contains(" ns_last_pid 100 105 90 200 replaced 0 ", SnapshotWindow.HeaderLine(o, 1_000_000_000, 2_000_000_000, given), StringComparison.Ordinal);
+
+        // Unbounded: the first read or the last failed, or pid_max is not known.
+        Assert.Null(Trail(null, 100, 200).Given(32768, 0));
+        Assert.Null(Trail(100, 200, null).Given(32768, 0));
+        Assert.Null(Trail(100, 200).Given(null, 0));
+        Assert.Equal(new SnapshotWindow.PidsGiven(100, 100, 32768), Trail(100, 100).Given(32768, 0));
+
+        static SnapshotWindow.PidCursorTrail Trail(params int?[] values)
+        {
+            var q = new Queue<int?>(values);
+            var t = new SnapshotWindow.PidCursorTrail(() => q.Dequeue());
+            while (q.Count > 0) t.Sample();
+            return t;
+        }
+    }
+
+    /// <summary>
     /// A gone task whose number the trace sees born again: lines after that birth are the new
     /// task's and do not keep the old one, whose number the models then give to the new.
     /// </summary>
