@@ -432,20 +432,28 @@ public sealed class SignalActionProbe : IDisposable
         return end > 0 && long.TryParse(rest[..end], NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n : null;
     }
 
-    /// <summary>How far before a thread's first traced call and after its last one its records are still taken as its own (tracing starts and stops around them).</summary>
-    public const long EdgeNs = 100_000;
+    /// <summary>
+    /// How far apart a call's record and its trace line may be. The probe and the trace event run
+    /// one after the other on the same tracepoint, in either order, and the thread may be
+    /// preempted in between: on a busy machine a record came 349 µs before its line and another
+    /// 139 µs after it.
+    /// </summary>
+    public const long EdgeNs = 2_000_000;
 
     /// <summary>
     /// The header line for each traced call the probe read: "TID TIME SIG ACT HANDLER FLAGS",
     /// TIME as the trace line has it, or "TID TIME SIG ACT unread" when the read failed; in the
-    /// trace's order. Paired thread by thread, in order: a thread's records from its first traced
-    /// call to its last (give or take <see cref="EdgeNs"/>) must be as many as its calls and name
-    /// the same signal and address in the same order, call for call. Times alone cannot pair
-    /// them: the probe and the trace event run one after the other on the same tracepoint, in
-    /// either order, tens of microseconds apart at times, about as far apart as a thread's calls.
-    /// A thread whose records do not line up (the probe missed one) gets no lines: its calls
-    /// stay unknown rather than take a neighbour's action; so do two calls the reader could not
-    /// tell apart (the same thread, signal and address at the same printed microsecond).
+    /// trace's order. Paired thread by thread, in order. Times alone cannot pair them (see
+    /// <see cref="EdgeNs"/>: a record may be as far from its line as a thread's calls are from
+    /// one another). A thread's records from its first traced call to its last, give or take
+    /// <see cref="EdgeNs"/>, hold a run as long as its calls (each call made while tracing was
+    /// on has its record, and none is lost unless bpftrace says so); around it may stand records
+    /// of calls made just before tracing began or after it ended. The run is the one place in
+    /// them where every record names the call's signal and address and lies within
+    /// <see cref="EdgeNs"/> of its line. A thread with no such place, or more than one, gets no
+    /// lines: its calls stay unknown rather than take a neighbour's action; so do two calls the
+    /// reader could not tell apart (the same thread, signal and address at the same printed
+    /// microsecond).
     /// </summary>
     public static List<string> Pair(IReadOnlyList<SigactionCall> calls, IReadOnlyList<SignalActionRecord> records, bool readsFailed)
     {
@@ -457,22 +465,41 @@ public sealed class SignalActionProbe : IDisposable
             if (!recordsOf.TryGetValue(thread.Key, out var all)) continue;
             long lo = mine[0].TimeNs - EdgeNs, hi = mine[^1].TimeNs + EdgeNs;
             var theirs = all.Where(r => r.Nanos >= lo && r.Nanos <= hi).ToList();
-            if (theirs.Count != mine.Count) continue;
-            bool same = true;
-            for (int i = 0; i < mine.Count && same; i++) same = theirs[i].Sig == mine[i].Sig && theirs[i].Act == mine[i].Act;
-            if (!same) continue;
+            int at = -1;
+            for (int k = 0; k + mine.Count <= theirs.Count; k++)
+            {
+                if (!LinesUp(mine, theirs, k)) continue;
+                if (at >= 0)
+                {
+                    at = -1; // two places: which is the run is not known
+                    break;
+                }
+                at = k;
+            }
+            if (at < 0) continue;
             // Two calls with the same signal and address printed at the same microsecond: the
             // reader could not tell which line is whose, so neither gets one.
             var twins = mine.GroupBy(c => (c.TimeNs, c.Sig, c.Act)).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
             for (int i = 0; i < mine.Count; i++)
             {
-                var (c, r) = (mine[i], theirs[i]);
+                var (c, r) = (mine[i], theirs[at + i]);
                 if (twins.Contains((c.TimeNs, c.Sig, c.Act))) continue;
                 var what = readsFailed && r.Handler == 0 && r.Flags == 0 ? "unread" : $"0x{r.Handler:x} 0x{r.Flags:x}";
                 lineOf[c] = string.Create(CultureInfo.InvariantCulture, $"{c.Tid} {c.TimeText} {c.Sig} 0x{c.Act:x} {what}");
             }
         }
         return calls.Where(lineOf.ContainsKey).Select(c => lineOf[c]).ToList();
+    }
+
+    /// <summary>Whether the records from <paramref name="at"/> on name the calls' signals and addresses, each within <see cref="EdgeNs"/> of its call.</summary>
+    private static bool LinesUp(List<SigactionCall> calls, List<SignalActionRecord> records, int at)
+    {
+        for (int i = 0; i < calls.Count; i++)
+        {
+            var (c, r) = (calls[i], records[at + i]);
+            if (r.Sig != c.Sig || r.Act != c.Act || Math.Abs(r.Nanos - c.TimeNs) > EdgeNs) return false;
+        }
+        return true;
     }
 
     public void Dispose()
