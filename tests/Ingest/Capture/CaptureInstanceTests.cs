@@ -559,81 +559,32 @@ public sealed class CaptureInstanceTests
     {
         if (!CaptureAvailable()) return;
         var output = Path.Combine(Path.GetTempPath(), $"replayer-window-reuse-test-{Guid.NewGuid():N}.txt");
-        const string Script = """
-            import os, signal, sys, threading
-            go = threading.Event()
-            target = int(sys.stdin.readline())
-            with open('/proc/sys/kernel/ns_last_pid', 'w') as f:
-                f.write(str(target - 1))
-            t = threading.Thread(target=go.wait)
-            t.start()
-            print(t.native_id, flush=True)
-            sys.stdin.readline()
-            signal.pthread_kill(t.ident, 0)
-            go.set()
-            t.join()
-            print('done', flush=True)
-            sys.stdin.readline()
-            """;
-        // Another task may take the number between the write and the thread's clone: then again.
-        for (int attempt = 1; ; attempt++)
+        try
         {
-            using var sleep = Process.Start(new ProcessStartInfo("sleep", ["60"]))!;
-            using var python = Process.Start(new ProcessStartInfo("python3", ["-c", Script]) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
-            try
+            // Another task may take the number between the write and the thread's clone: then again.
+            for (int attempt = 1; ; attempt++)
             {
-                int number = sleep.Id, thread = 0;
+                using var reuse = new NumberReuse();
                 // The allocator moves well past the sleep's number before the capture reads it: set
                 // back to the sleep's number in the window, it would have to climb that far again
                 // before tracing_on to look as if it had only moved on (what the check cannot tell
                 // apart; other tests fork meanwhile).
                 using (var burn = Process.Start(new ProcessStartInfo("sh", ["-c", "i=0; while [ $i -lt 1500 ]; do /bin/true; i=$((i+1)); done"]))!)
                     await burn.WaitForExitAsync();
-                await capture();
-                if (thread != number)
+                await TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1), BufferKb: 4096)
                 {
-                    Assert.True(attempt < 5, $"the thread never got the sleep's number {number} (last: {thread})");
-                    continue;
-                }
-                var window = Assert.Single(File.ReadLines(output), l => l.StartsWith("# window: ", StringComparison.Ordinal));
-                Assert.True(System.Text.RegularExpressions.Regex.IsMatch(window, @" reused [1-9]"), $"{window} (the sleep's number {number})");
-                var (_, events) = CaptureFiles.Read(output);
-                var tgkill = Assert.Single(events.OfType<Kill>(), k => k.Tid == python.Id && k.Call == KillCall.Tgkill && k.ThreadArg == number);
-                Assert.Equal(0L, tgkill.Ret);
-                Assert.True(Assert.Single(events.OfType<TaskSnapshot>(), t => t.Tid == number).MaybeReused);
-                var report = Validator.Run("live", "nested", events);
-                Assert.DoesNotContain(report.Disagreements, d => d.Tid == python.Id);
-                var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => l != "reused: maybe")));
-                Assert.Contains(without.Disagreements, d => d.Tid == python.Id && d.Predicted.Contains("ESRCH", StringComparison.Ordinal));
+                    // After the first read, tracing off: the sleep goes, its number to the new thread.
+                    InWindow = _ => reuse.GiveNumber(),
+                    BeforeSecondRead = reuse.NameAndEnd,
+                }, default);
+                if (!reuse.Given(attempt)) continue;
+                reuse.AssertNotJudged(output, out _);
                 return;
-
-                async Task capture()
-                {
-                    await TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1), BufferKb: 4096)
-                    {
-                        // After the first read, tracing off: the sleep goes, its number to the new thread.
-                        InWindow = _ =>
-                        {
-                            sleep.Kill();
-                            sleep.WaitForExit();
-                            python.StandardInput.WriteLine(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                            thread = int.Parse(python.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
-                        },
-                        // Tracing on: the tgkill, and the thread's end, before the second read.
-                        BeforeSecondRead = () =>
-                        {
-                            python.StandardInput.WriteLine();
-                            Assert.Equal("done", python.StandardOutput.ReadLine());
-                        },
-                    }, default);
-                }
             }
-            finally
-            {
-                if (!sleep.HasExited) sleep.Kill();
-                if (!python.HasExited) python.Kill();
-                File.Delete(output);
-            }
+        }
+        finally
+        {
+            File.Delete(output);
         }
     }
 
@@ -650,7 +601,54 @@ public sealed class CaptureInstanceTests
     {
         if (!CaptureAvailable()) return;
         var output = Path.Combine(Path.GetTempPath(), $"replayer-window-turn-test-{Guid.NewGuid():N}.txt");
-        const string Script = """
+        try
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                using var reuse = new NumberReuse();
+                // The sleep is read before the python3 (the read goes by number): after the python3's
+                // first thread is read, the sleep goes and the python3 makes a thread with its number.
+                Assert.True(reuse.Number < reuse.Python.Id || attempt < 5, $"the sleep {reuse.Number} came after the python3 {reuse.Python.Id}");
+                if (reuse.Number > reuse.Python.Id) continue;
+                int reached = 0;
+                await TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1), BufferKb: 4096)
+                {
+                    // In the first read, once the python3's first thread is read.
+                    DuringFirstRead = task =>
+                    {
+                        if (task.Tid != reuse.Python.Id || reached != 0) return;
+                        reached = int.Parse(File.ReadAllText("/proc/sys/kernel/ns_last_pid"), System.Globalization.CultureInfo.InvariantCulture);
+                        reuse.GiveNumber();
+                    },
+                    // After it, tracing still off: forks move the cursor past where it was when set back.
+                    InWindow = _ =>
+                    {
+                        using var climb = Process.Start(new ProcessStartInfo("sh", ["-c", $"while [ $(cat /proc/sys/kernel/ns_last_pid) -le {reached} ]; do :; done"]))!;
+                        climb.WaitForExit();
+                    },
+                    BeforeSecondRead = reuse.NameAndEnd,
+                }, default);
+                if (!reuse.Given(attempt)) continue;
+                reuse.AssertNotJudged(output, out var window);
+                var reads = System.Text.RegularExpressions.Regex.Match(window, @" ns_last_pid ([0-9 ]+?) replaced ").Groups[1].Value.Split(' ').Select(int.Parse).ToList();
+                Assert.True(reads[^1] > reached && reads.Zip(reads.Skip(1)).Any(p => p.Second < p.First), $"{window} (the sleep's number {reuse.Number}, the cursor {reached} when it was set back)");
+                return;
+            }
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    /// <summary>
+    /// A sleep whose number a python3 gives to a new thread of its own (ns_last_pid set back to
+    /// just below it) when told to, then names in a tgkill and lets end: the two live tests of a
+    /// number given again before tracing_on.
+    /// </summary>
+    private sealed class NumberReuse : IDisposable
+    {
+        private const string Script = """
             import os, signal, sys, threading
             go = threading.Event()
             target = int(sys.stdin.readline())
@@ -666,73 +664,64 @@ public sealed class CaptureInstanceTests
             print('done', flush=True)
             sys.stdin.readline()
             """;
-        // Another task may take the number between the write and the thread's clone: then again.
-        for (int attempt = 1; ; attempt++)
-        {
-            using var sleep = Process.Start(new ProcessStartInfo("sleep", ["60"]))!;
-            using var python = Process.Start(new ProcessStartInfo("python3", ["-c", Script]) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
-            try
-            {
-                int number = sleep.Id, thread = 0, reached = 0;
-                // The sleep is read before the python3 (the read goes by number): after the python3's
-                // first thread is read, the sleep goes and the python3 makes a thread with its number.
-                Assert.True(number < python.Id || attempt < 5, $"the sleep {number} came after the python3 {python.Id}");
-                if (number > python.Id) continue;
-                await capture();
-                if (thread != number)
-                {
-                    Assert.True(attempt < 5, $"the thread never got the sleep's number {number} (last: {thread})");
-                    continue;
-                }
-                var window = Assert.Single(File.ReadLines(output), l => l.StartsWith("# window: ", StringComparison.Ordinal));
-                var reads = System.Text.RegularExpressions.Regex.Match(window, @" ns_last_pid ([0-9 ]+?) replaced ").Groups[1].Value.Split(' ').Select(int.Parse).ToList();
-                Assert.True(reads[^1] > reached && reads.Zip(reads.Skip(1)).Any(p => p.Second < p.First), $"{window} (the sleep's number {number}, the cursor {reached} when it was set back)");
-                Assert.True(System.Text.RegularExpressions.Regex.IsMatch(window, @" reused [1-9]"), $"{window} (the sleep's number {number})");
-                var (_, events) = CaptureFiles.Read(output);
-                var tgkill = Assert.Single(events.OfType<Kill>(), k => k.Tid == python.Id && k.Call == KillCall.Tgkill && k.ThreadArg == number);
-                Assert.Equal(0L, tgkill.Ret);
-                Assert.True(Assert.Single(events.OfType<TaskSnapshot>(), t => t.Tid == number).MaybeReused);
-                var report = Validator.Run("live", "nested", events);
-                Assert.DoesNotContain(report.Disagreements, d => d.Tid == python.Id);
-                var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => l != "reused: maybe")));
-                Assert.Contains(without.Disagreements, d => d.Tid == python.Id && d.Predicted.Contains("ESRCH", StringComparison.Ordinal));
-                return;
 
-                async Task capture()
-                {
-                    await TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromSeconds(1), BufferKb: 4096)
-                    {
-                        // In the first read, once the python3's first thread is read: the sleep goes, its number to a new thread.
-                        DuringFirstRead = task =>
-                        {
-                            if (task.Tid != python.Id || reached != 0) return;
-                            reached = int.Parse(File.ReadAllText("/proc/sys/kernel/ns_last_pid"), System.Globalization.CultureInfo.InvariantCulture);
-                            sleep.Kill();
-                            sleep.WaitForExit();
-                            python.StandardInput.WriteLine(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                            thread = int.Parse(python.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
-                        },
-                        // After it, tracing still off: forks move the cursor past where it was when set back.
-                        InWindow = _ =>
-                        {
-                            using var climb = Process.Start(new ProcessStartInfo("sh", ["-c", $"while [ $(cat /proc/sys/kernel/ns_last_pid) -le {reached} ]; do :; done"]))!;
-                            climb.WaitForExit();
-                        },
-                        // Tracing on: the tgkill, and the thread's end, before the second read.
-                        BeforeSecondRead = () =>
-                        {
-                            python.StandardInput.WriteLine();
-                            Assert.Equal("done", python.StandardOutput.ReadLine());
-                        },
-                    }, default);
-                }
-            }
-            finally
-            {
-                if (!sleep.HasExited) sleep.Kill();
-                if (!python.HasExited) python.Kill();
-                File.Delete(output);
-            }
+        private readonly Process _sleep = Process.Start(new ProcessStartInfo("sleep", ["60"]))!;
+
+        public readonly Process Python = Process.Start(new ProcessStartInfo("python3", ["-c", Script]) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+
+        /// <summary>The sleep's number.</summary>
+        public readonly int Number;
+
+        /// <summary>The thread the python3 made; 0 before.</summary>
+        private int _thread;
+
+        public NumberReuse() => Number = _sleep.Id;
+
+        /// <summary>The sleep goes, and the python3 makes a thread with its number.</summary>
+        public void GiveNumber()
+        {
+            _sleep.Kill();
+            _sleep.WaitForExit();
+            Python.StandardInput.WriteLine(Number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            _thread = int.Parse(Python.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>Tracing on: the tgkill, and the thread's end, before the second read.</summary>
+        public void NameAndEnd()
+        {
+            Python.StandardInput.WriteLine();
+            Assert.Equal("done", Python.StandardOutput.ReadLine());
+        }
+
+        /// <summary>Whether the thread got the sleep's number (another task may take it between the write and the clone: then the test goes again, up to five times).</summary>
+        public bool Given(int attempt)
+        {
+            if (_thread == Number) return true;
+            Assert.True(attempt < 5, $"the thread never got the sleep's number {Number} (last: {_thread})");
+            return false;
+        }
+
+        /// <summary>The bundle says the number may have been given again, and the tgkill that named the thread is not judged; without that line, the models say ESRCH.</summary>
+        public void AssertNotJudged(string output, out string window)
+        {
+            window = Assert.Single(File.ReadLines(output), l => l.StartsWith("# window: ", StringComparison.Ordinal));
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(window, @" reused [1-9]"), $"{window} (the sleep's number {Number})");
+            var (_, events) = CaptureFiles.Read(output);
+            var tgkill = Assert.Single(events.OfType<Kill>(), k => k.Tid == Python.Id && k.Call == KillCall.Tgkill && k.ThreadArg == Number);
+            Assert.Equal(0L, tgkill.Ret);
+            Assert.True(Assert.Single(events.OfType<TaskSnapshot>(), t => t.Tid == Number).MaybeReused);
+            var report = Validator.Run("live", "nested", events);
+            Assert.DoesNotContain(report.Disagreements, d => d.Tid == Python.Id);
+            var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => l != "reused: maybe")));
+            Assert.Contains(without.Disagreements, d => d.Tid == Python.Id && d.Predicted.Contains("ESRCH", StringComparison.Ordinal));
+        }
+
+        public void Dispose()
+        {
+            if (!_sleep.HasExited) _sleep.Kill();
+            if (!Python.HasExited) Python.Kill();
+            _sleep.Dispose();
+            Python.Dispose();
         }
     }
 
