@@ -133,6 +133,13 @@ public sealed record TaskSnapshot : PidEvent
     /// </summary>
     public ulong? Blocked { get; init; }
     /// <summary>
+    /// The thread's blocked signals as /proc read them (SigBlk), in a capture that does not follow
+    /// masks: blocked then, they may be blocked still, so a signal among them is not predicted
+    /// ignored (a PostgreSQL 15 postmaster blocks SIGURG, which it ignores, and reads it from a
+    /// signalfd: its backends' SIGURG was queued, not dropped). Null when read as <see cref="Blocked"/>, or not read.
+    /// </summary>
+    public ulong? BlockedAtRead { get; init; }
+    /// <summary>
     /// The process's ignored and caught signals (/proc's SigIgn and SigCgt: bit sig-1 for signal
     /// sig; neither: SIG_DFL); null when the capture did not read them.
     /// </summary>

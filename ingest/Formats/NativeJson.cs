@@ -112,6 +112,7 @@ public static partial class NativeJson
                 if (s.PidNsForChildren is { } forChildren) sink.Unsigned(Key.NsForChildren, forChildren);
                 if (s.Untraced) sink.True(Key.Untraced);
                 if (s.MaybeReused) sink.True(Key.MaybeReused);
+                if (s.BlockedAtRead is { } blockedAtRead) sink.Unsigned(Key.BlockedAtRead, blockedAtRead);
                 break;
             case Fork f:
                 sink.Name(Key.Call, AllCalls, ForkCallsAt + (int)f.Call);
@@ -441,7 +442,7 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep MaybeReused the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep BlockedAtRead the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
@@ -449,7 +450,7 @@ public static partial class NativeJson
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
         Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
-        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused,
+        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead,
     }
 
     private static string Spelling(Key key) => key switch
@@ -469,7 +470,7 @@ public static partial class NativeJson
         Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
         Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
         Key.NsForChildren => "ns_for_children", Key.NoticeAfterEnd => "notice_after_end",
-        Key.Untraced => "untraced", Key.MaybeReused => "maybe_reused",
+        Key.Untraced => "untraced", Key.MaybeReused => "maybe_reused", Key.BlockedAtRead => "blocked_at_read",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -658,7 +659,7 @@ public static partial class NativeJson
         private int _tgid, _ppid, _pgid, _sid, _child, _oldTid, _pid, _sig, _option, _arg, _thread, _options, _fd, _task;
         private int _ruid, _euid, _suid;
         private ulong _flags, _pidns, _saFlags, _arg2, _arg3, _nstype, _targetNs;
-        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags, _sigPnd, _shdPnd, _nsForChildren;
+        private ulong? _capPrm, _capEff, _capBnd, _capAmb, _blocked, _sigIgn, _sigCgt, _sigchldFlags, _sigPnd, _shdPnd, _nsForChildren, _blockedAtRead;
         private int? _exitSignal;
         private int[]? _nspid, _nspgid, _nssid, _setTid, _uids;
         private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _noticeInWait, _noticeAfterEnd, _enterLost, _dequeuesTraced, _zombie, _untraced, _maybeReused;
@@ -745,6 +746,7 @@ public static partial class NativeJson
                 case Key.Zombie: _zombie = v.GetBoolean(); break;
                 case Key.SigPnd: _sigPnd = v.GetUInt64(); break;
                 case Key.ShdPnd: _shdPnd = v.GetUInt64(); break;
+                case Key.BlockedAtRead: _blockedAtRead = v.GetUInt64(); break;
                 case Key.NsForChildren: _nsForChildren = v.GetUInt64(); break;
                 case Key.NoticeInWait: _noticeInWait = v.GetBoolean(); break;
                 case Key.NoticeAfterEnd: _noticeAfterEnd = v.GetBoolean(); break;
@@ -775,7 +777,7 @@ public static partial class NativeJson
                     NsSid = _nssid, PidNs = _pidns, Adopted = _adopted, Uids = _uids, CapPrm = _capPrm, CapEff = _capEff, CapBnd = _capBnd, CapAmb = _capAmb,
                     ForeignUserNs = _foreignUserNs, NoNewPrivs = _noNewPrivs, Blocked = _blocked,
                     SigIgn = _sigIgn, SigCgt = _sigCgt, SigchldFlags = _sigchldFlags, ExitSignal = _exitSignal,
-                    DequeuesTraced = _dequeuesTraced, Zombie = _zombie, Untraced = _untraced, MaybeReused = _maybeReused, SigPnd = _sigPnd, ShdPnd = _shdPnd,
+                    DequeuesTraced = _dequeuesTraced, Zombie = _zombie, Untraced = _untraced, MaybeReused = _maybeReused, SigPnd = _sigPnd, ShdPnd = _shdPnd, BlockedAtRead = _blockedAtRead,
                     PidNsForChildren = _nsForChildren,
                 },
                 EventKind.Fork => new Fork

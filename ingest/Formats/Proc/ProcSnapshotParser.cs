@@ -302,6 +302,7 @@ public sealed class ProcSnapshotParser(string file)
             PidNsForChildren = b.PidNsForChildren is { } forChildren && (forChildren != 0 || b.PidNs != 0) ? forChildren : null,
             Uids = b.Uids ?? (_reconciled ? UnknownUids : null), CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
             Blocked = MasksFollowed ? b.Blocked : null,
+            BlockedAtRead = MasksFollowed ? null : b.Blocked,
             // The actions are the process's (its threads share them); one without the other is not taken.
             SigIgn = dispositions ? b.SigIgn : null,
             SigCgt = dispositions ? b.SigCgt : null,

@@ -49,7 +49,7 @@ public sealed partial class NestedPidModel
         t.Hashed = true;
         t.Cred = Creds.FromSnapshot(s);
         t.MaskKnown = s.Blocked.HasValue;
-        t.Blocked = s.Blocked ?? 0;
+        t.Blocked = s.Blocked ?? s.BlockedAtRead ?? 0;
         if (t != leader) RemoveProcess(t);
         // The snapshot lists a process's threads in the kernel's order; an older one, by tid, may
         // list threads before their leader (tids wrap), which heads the list all the same.

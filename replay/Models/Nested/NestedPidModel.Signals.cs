@@ -289,7 +289,8 @@ public sealed partial class NestedPidModel
             {
                 if ((t.Blocked & Sig.Bit(sig)) != 0) return 0;
             }
-            else if (t.MayBlockAll) return -1;
+            // Not followed: blocked when the snapshot read it, it may be still.
+            else if (t.MayBlockAll || (t.Blocked & Sig.Bit(sig)) != 0) return -1;
         }
         return ignored > 0 && traced == Tri.Unknown ? -1 : ignored;
     }

@@ -28,7 +28,9 @@ public sealed record NestedOptions
 /// in the capture is root; an exec'd file is not set-user-ID), and, in a capture that does not
 /// follow blocked masks (SigMask events), no signal is blocked, except around a vfork: glibc's
 /// posix_spawn and CPython block every signal there, so a signal to a thread that has made a
-/// vfork child and done nothing since has an unknown result (TaskStruct.MayBlockAll). Where the
+/// vfork child and done nothing since has an unknown result (TaskStruct.MayBlockAll); and a
+/// signal the snapshot read blocked, in the thread or the one it was forked from, may be blocked
+/// still, so whether it is ignored is not known. Where the
 /// capture follows masks, a thread's own (TaskStruct.Blocked) decides.
 /// </summary>
 public sealed partial class NestedPidModel : IPidModel

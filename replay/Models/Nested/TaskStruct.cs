@@ -136,7 +136,9 @@ internal sealed class TaskStruct
     /// <summary>
     /// The signals this thread blocks (task_struct.blocked; Sig.Bit), when <see cref="MaskKnown"/>:
     /// from a capture that follows masks (the snapshot's SigBlk, then its SigMask events), copied
-    /// at fork. Unknown otherwise, and then taken to block nothing but around a vfork (<see cref="MayBlockAll"/>).
+    /// at fork. Unknown otherwise, and then taken to block nothing but around a vfork (<see cref="MayBlockAll"/>)
+    /// and the signals the snapshot read blocked, which it holds then, copied at fork as well: those
+    /// it may block still.
     /// </summary>
     public ulong Blocked;
 

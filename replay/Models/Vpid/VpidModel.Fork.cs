@@ -420,7 +420,7 @@ public sealed partial class VpidModel
         t.Adopted = ev.Adopted;
         t.Cred = Creds.FromSnapshot(ev);
         t.MaskKnown = ev.Blocked.HasValue;
-        t.Blocked = ev.Blocked ?? 0;
+        t.Blocked = ev.Blocked ?? ev.BlockedAtRead ?? 0;
         if (!thread && ev.SigIgn is { } ignored && ev.SigCgt is { } caught)
         {
             // /proc's actions (bit sig-1 for signal sig; a signal in neither set is SIG_DFL), in

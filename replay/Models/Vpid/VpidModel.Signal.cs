@@ -64,6 +64,7 @@ public sealed partial class VpidModel
             unknown = false;
             return SignalResult.Delivered;
         }
+        if (ignored && MayBlock(to, sig)) unknown = true;
         return ignored ? SignalResult.Ignored : SignalResult.Delivered;
     }
 
@@ -71,6 +72,11 @@ public sealed partial class VpidModel
     private bool BlockedBy(int tid, int sig) =>
         sig is > 0 and <= 64 and not SIGKILL and not 19
         && _tasks.TryGetValue(tid, out var t) && t.MaskKnown && (t.Blocked & (1UL << (sig - 1))) != 0;
+
+    /// <summary>The capture does not follow the thread's mask, and the snapshot read it blocking the signal: it may still.</summary>
+    private bool MayBlock(int tid, int sig) =>
+        sig is > 0 and <= 64 and not SIGKILL and not 19
+        && _tasks.TryGetValue(tid, out var t) && !t.MaskKnown && (t.Blocked & (1UL << (sig - 1))) != 0;
 
     /// <summary>The thread's blocked mask from here on, as the capture read it.</summary>
     private void SetMask(SigMask ev, Outcome o)

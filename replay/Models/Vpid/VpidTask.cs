@@ -122,7 +122,10 @@ internal sealed class VpidTask
 
     /// <summary>The credentials a kill's permission check reads (copied at fork, changed by exec and the setuid family).</summary>
     public Creds Cred = Creds.Root;
-    /// <summary>This thread's blocked signals (bit sig-1 for signal sig, as the capture gives them), when <see cref="MaskKnown"/>; copied at fork.</summary>
+    /// <summary>
+    /// This thread's blocked signals (bit sig-1 for signal sig, as the capture gives them), when
+    /// <see cref="MaskKnown"/>; otherwise those the snapshot read blocked, which it may block still. Copied at fork.
+    /// </summary>
     public ulong Blocked;
     /// <summary>The capture follows masks and gave this thread's: a blocked signal is never ignored.</summary>
     public bool MaskKnown;

@@ -14,12 +14,15 @@ namespace Replayer.Tests.Ingest.Capture;
 /// What the /proc snapshot says of a task's exit and its pending signals. Whole-system captures:
 /// traces/captures/u-preexisting-zombie.txt, a perl whose child exited before tracing began,
 /// reaped by perl's wait4 inside it (State Z); traces/captures/v-preexisting-pending.txt, a perl
-/// that blocks SIGCHLD with one pending since before tracing began (ShdPnd).
+/// that blocks SIGCHLD with one pending since before tracing began (ShdPnd);
+/// traces/captures/ag-preexisting-blocked.txt, a python3 that ignores and blocks SIGURG (SigBlk,
+/// in a capture that does not follow masks).
 /// </summary>
 public sealed class SnapshotStateTests
 {
     private const string Name = "u-preexisting-zombie.txt";
     private const string Pending = "v-preexisting-pending.txt";
+    private const string BlockedName = "ag-preexisting-blocked.txt";
     private const string ProcHeader = "# proc snapshot 1.000000000 by pid 9 (pid:[1])\n";
 
     [Fact]
@@ -37,6 +40,27 @@ public sealed class SnapshotStateTests
         var without = Validator.Run("v", "nested", CaptureFiles.ReadEdited(CaptureFiles.Path_(Pending),
             lines => lines.Where(l => !l.StartsWith("SigPnd:", StringComparison.Ordinal) && !l.StartsWith("ShdPnd:", StringComparison.Ordinal))));
         Assert.Equal(1, without.Disagreed);
+    }
+
+    [Fact]
+    public void A_signal_blocked_when_the_snapshot_was_read_may_be_blocked_still_where_masks_are_not_followed()
+    {
+        const ulong Sigurg = 1UL << 22;
+        var events = CaptureFiles.Events(BlockedName);
+        var python = Assert.Single(events.OfType<TaskSnapshot>(), s => s.Comm == "python3" && s.SigIgn is { } i && (i & Sigurg) != 0);
+        Assert.Null(python.Blocked);
+        Assert.True((python.BlockedAtRead!.Value & Sigurg) != 0);
+        // Ignored, but blocked: queued, then already pending.
+        var kills = events.OfType<Kill>().Where(k => k.Pid == python.Tid && k.Sig == 23).ToList();
+        Assert.Equal([SignalResult.Delivered, SignalResult.AlreadyPending], kills.Select(k => k.Signals.Single().Result));
+        var with = Validator.Run("ag", "nested", events);
+        Assert.Equal(0, with.Disagreed);
+        Assert.Contains(with.UnknownReasons, r => r.Kind == "kill");
+        // Without the SigBlk lines, the model took SIGURG for not blocked, and both kills for ignored.
+        var without = Validator.Run("ag", "nested", CaptureFiles.ReadEdited(CaptureFiles.Path_(BlockedName),
+            lines => lines.Where(l => !l.StartsWith("SigBlk:", StringComparison.Ordinal))));
+        Assert.Equal(2, without.Disagreed);
+        Assert.All(without.Disagreements, d => Assert.Equal("kill", d.Kind));
     }
 
     [Fact]

@@ -372,7 +372,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x47 at byte 1 is no key", Reason(71, 0, End));
+        Assert.Contains("byte 0x48 at byte 1 is no key", Reason(72, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
         Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));
