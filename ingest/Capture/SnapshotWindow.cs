@@ -154,6 +154,15 @@ public static class SnapshotWindow
         /// models then predicted the teardown would skip it (a busy capture's sleep).
         /// </summary>
         Pending = 256,
+        /// <summary>
+        /// Not a part: the task's exit is in the trace, so it was alive at tracing_on as far as the
+        /// models go: its own sched_process_exit, its death notice from its own context (where the
+        /// trace's reader places the exit of a task whose sched_process_exit came before
+        /// tracing_on), or its process's exit_group or exec (every thread it ends dies after it).
+        /// Another thread's death notice for the process does not show that: the process's leader
+        /// may have exited in the window, before the last of its threads.
+        /// </summary>
+        ExitTraced = 512,
     }
 
     /// <summary>The block lines of each part but <see cref="Part.All"/>, by their key.</summary>
@@ -246,7 +255,7 @@ public static class SnapshotWindow
                     if (Changed(t, again)) replaced++;
                     continue;
                 }
-                var mix = Merge(t, again, seen, sigs);
+                var mix = Merge(t, again, ExitTracedOnly(seen), sigs);
                 chosen.Add(mix);
                 if (Changed(t, mix)) merged++;
                 if (Changed(mix, again)) kept++;
@@ -259,9 +268,14 @@ public static class SnapshotWindow
             }
             else if ((seen & Part.Named) != 0)
             {
-                // Gone with no exit in the trace before the second read passed it: it exited in the
-                // window, and was a zombie when tracing began (reaped after: a wait's line names it).
-                var kept1 = (seen & Part.Exit) != 0 || t.Zombie ? t : Dead(t);
+                // Gone with no exit of its own in the trace before the second read passed it: it
+                // exited in the window, and was a zombie when tracing began (reaped after: a wait's
+                // line names it). Its process's lines do not say otherwise (a busy capture: a .NET
+                // process's leader exited in the window, a thread of its after tracing_on, whose
+                // death notice for the process marked the leader; kept alive as first read, the
+                // leader held the process alive in the models, and its parent's wait4(WNOHANG),
+                // which reaped it, was predicted 0).
+                var kept1 = (seen & Part.ExitTraced) != 0 || t.Zombie ? t : Dead(t);
                 // Unless its number may have been given again before tracing_on, with no birth in
                 // the trace: then the lines may be another task's (a busy capture: a sh's child,
                 // read, dead, and its number given to a thread of a python3 after a test set
@@ -321,6 +335,14 @@ public static class SnapshotWindow
         foreach (var t in ordered) text.Append(t.Block);
         return new Outcome(text.ToString(), chosen.Count, replaced, merged, dropped, added, kept) { Reused = reused };
     }
+
+    /// <summary>
+    /// Whether the task had exited when tracing began is what the trace says of its exit
+    /// (<see cref="Part.ExitTraced"/>): there, it was alive then; not there, what the second read
+    /// shows. Another thread's death notice for its process is no matter: a leader that exited in
+    /// the window stays a zombie beside its live threads.
+    /// </summary>
+    private static Part ExitTracedOnly(Part seen) => (seen & Part.ExitTraced) != 0 ? seen | Part.Exit : seen & ~Part.Exit;
 
     /// <summary>
     /// The first read, with the lines of every part no early line changed taken from the second.
@@ -402,7 +424,7 @@ public static class SnapshotWindow
     /// </summary>
     private static ProcTask MaybeReused(ProcTask t, Part seen)
     {
-        var u = Unknowing(t, (seen & Part.Exit) | Part.Parent | Part.Group | Part.Creds | Part.Actions | Part.Pending);
+        var u = Unknowing(t, (seen & (Part.Exit | Part.ExitTraced)) | Part.Parent | Part.Group | Part.Creds | Part.Actions | Part.Pending);
         var lines = u.Block.Split('\n').ToList();
         lines.Insert(lines.Count - 2, "reused: maybe");
         return u with { Block = string.Join('\n', lines) };
@@ -417,11 +439,12 @@ public static class SnapshotWindow
 
     /// <summary>
     /// A task forked in the window whose only read came after some early line about it: each part
-    /// such a line may have changed is left out (not known), and one that may have exited was
-    /// alive when tracing began (its exit is in the trace).
+    /// such a line may have changed is left out (not known), and one whose own exit is in the
+    /// trace was alive when tracing began (<see cref="ExitTracedOnly"/>).
     /// </summary>
     private static ProcTask Unknowing(ProcTask t, Part seen)
     {
+        seen = ExitTracedOnly(seen);
         var drop = new List<string>();
         foreach (var (part, keys) in Parts)
             if ((seen & part) != 0 && part is not (Part.Exit or Part.Ns or Part.Parent)) drop.AddRange(keys);
@@ -463,6 +486,16 @@ public static class SnapshotWindow
     /// namespace, the host's (a parent whose children go elsewhere: not added). Its group, session,
     /// credentials, actions and mask are not known (the window may have changed them).
     /// </summary>
+    /// <remarks>
+    /// Such a process may itself have forked in the window (a test starting PostgreSQL: runuser's
+    /// child pg_ctl, its sh and the sh's postgres, all forked in the window and gone before the
+    /// second read; the sh and the postgres were adopted when first seen, and the models, which
+    /// then no longer knew every task, left every older process's wait for any child unknown).
+    /// Where its children go is not read: it may have unshared in the window. A child of its is
+    /// added when a line shows the child in the host's namespace: its own getpid or gettid that
+    /// returned its global number, or a child of its own that is there (a task's namespace is its
+    /// parent's or one below it).
+    /// </remarks>
     private static List<ProcTask> WindowChildren(IReadOnlyList<EarlyLine> early, IReadOnlyList<EarlyLine> late,
         Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second, Dictionary<int, long> bornAt, List<ProcTask> chosen)
     {
@@ -472,33 +505,64 @@ public static class SnapshotWindow
         if (own.Count == 0) return [];
         var blocks = new Dictionary<int, ProcTask>();
         foreach (var t in chosen) blocks.TryAdd(t.Tid, t);
-        var byWait = new Dictionary<int, int>();
+        var waits = new List<(int Waiter, int Child)>();
         var byNotice = new Dictionary<int, int>();
+        var host = new HashSet<int>();
         foreach (var l in early.Concat(late))
         {
-            if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4 } && own.Contains((int)l.A0)
-                && blocks.TryGetValue(l.Tid, out var waiter) && waiter.NsPid is { Length: 1 })
-                byWait.TryAdd((int)l.A0, waiter.Tgid);
+            if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4 } && own.Contains((int)l.A0))
+                waits.Add((l.Tid, (int)l.A0));
             else if (l is { Point: Tracepoint.SignalGenerate, A0: 17, A2: >= 1 and <= 3 } && own.Contains(l.Tid))
                 byNotice[l.Tid] = (int)l.A3;
+            else if (l is { Point: Tracepoint.SysExit, Sys: Syscall.GetPid or Syscall.GetTid } && l.A0 == l.Tid && own.Contains(l.Tid))
+                host.Add(l.Tid);
         }
+        // In the host's namespace, so is the parent that forked it, and that one's own parent.
+        var up = new Stack<int>(host);
+        while (up.TryPop(out int tid))
+            if (byNotice.TryGetValue(tid, out int parent) && own.Contains(parent) && host.Add(parent)) up.Push(parent);
+        var added = new HashSet<int>();
         var result = new List<ProcTask>();
-        foreach (int tid in own.Order())
+        // The parent by a wait of its: one of the host's namespace, read or added.
+        bool ByWait(int tid, out int ppid)
         {
-            if (!byWait.TryGetValue(tid, out int ppid) && !byNotice.TryGetValue(tid, out ppid)) continue;
-            if (!blocks.TryGetValue(ppid, out var parent) || parent.Tgid != ppid || parent.Zombie) continue;
-            var lines = parent.Block.Split('\n');
-            string? Line(string key) => lines.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
-            // Its number and namespace: the host's, when the parent's children go there. Elsewhere
-            // its number is not known, and a task the models cannot place is as good as unseen
-            // (a namespace's teardown would pass it over): it is left to be adopted when first seen.
-            var ns = Line("ns: ");
-            if (parent.NsPid is not { Length: 1 } || ns is null || Line("ns_for_children: ") != $"ns_for_children: {ns[4..]}") continue;
-            var b = new StringBuilder();
-            b.Append(CultureInfo.InvariantCulture, $"task {tid} tgid {tid}\n");
-            if (Line("Name:") is { } name) b.Append(name).Append('\n');
-            b.Append(CultureInfo.InvariantCulture, $"Tgid:\t{tid}\nPid:\t{tid}\nPPid:\t{ppid}\nNStgid:\t{tid}\nNSpid:\t{tid}\nState: S\n{ns}\n\n");
-            result.Add(new ProcTask(tid, tid, ppid, false, [tid], b.ToString()));
+            foreach (var (waiter, child) in waits)
+                if (child == tid && blocks.TryGetValue(waiter, out var w) && w.NsPid is { Length: 1 })
+                {
+                    ppid = w.Tgid;
+                    return true;
+                }
+            ppid = 0;
+            return false;
+        }
+        // Rounds, until none is added: a parent forked in the window is added before its children.
+        for (bool more = true; more;)
+        {
+            more = false;
+            foreach (int tid in own.Order())
+            {
+                if (added.Contains(tid)) continue;
+                if (!ByWait(tid, out int ppid) && !byNotice.TryGetValue(tid, out ppid)) continue;
+                if (!blocks.TryGetValue(ppid, out var parent) || parent.Tgid != ppid || parent.Zombie) continue;
+                var lines = parent.Block.Split('\n');
+                string? Line(string key) => lines.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+                // Its number and namespace: the host's, when the parent's children go there. Elsewhere
+                // its number is not known, and a task the models cannot place is as good as unseen
+                // (a namespace's teardown would pass it over): it is left to be adopted when first seen.
+                var ns = Line("ns: ");
+                if (parent.NsPid is not { Length: 1 } || ns is null) continue;
+                bool there = added.Contains(ppid) ? host.Contains(tid) : Line("ns_for_children: ") == $"ns_for_children: {ns[4..]}" || host.Contains(tid);
+                if (!there) continue;
+                var b = new StringBuilder();
+                b.Append(CultureInfo.InvariantCulture, $"task {tid} tgid {tid}\n");
+                if (Line("Name:") is { } name) b.Append(name).Append('\n');
+                b.Append(CultureInfo.InvariantCulture, $"Tgid:\t{tid}\nPid:\t{tid}\nPPid:\t{ppid}\nNStgid:\t{tid}\nNSpid:\t{tid}\nState: S\n{ns}\n\n");
+                var task = new ProcTask(tid, tid, ppid, false, [tid], b.ToString());
+                result.Add(task);
+                blocks[tid] = task;
+                added.Add(tid);
+                more = true;
+            }
         }
         return result;
     }
@@ -598,7 +662,7 @@ public static class SnapshotWindow
                     Mark(Part.Named, l.Time, [(int)l.A0]);
                     break;
                 case Tracepoint.ProcessExit:
-                    Mark(Part.Exit | Part.Named, l.Time, [(int)l.A0]);
+                    Mark(Part.Exit | Part.Named | Part.ExitTraced, l.Time, [(int)l.A0]);
                     // A group's end reparents its children.
                     if (l.A1 != 0) Mark(Part.Parent, l.Time, ChildrenOf(self));
                     break;
@@ -612,6 +676,7 @@ public static class SnapshotWindow
                     if (l.A2 is >= 1 and <= 3 && (int)l.A3 != l.Tid && !ThreadsOf(self).Contains((int)l.A3))
                     {
                         Mark(Part.Exit, l.Time, ThreadsOf(self).Append(l.Tid));
+                        Mark(Part.ExitTraced, l.Time, [l.Tid]);
                         // The notice names its parent at its death; a read that shows another was
                         // made after the zombie was handed on, when that parent died, with no line
                         // of its own (a busy capture: a sleep forked in the window, killed with its
@@ -628,13 +693,13 @@ public static class SnapshotWindow
                     break;
                 case Tracepoint.Exec:
                     // An exec ends the other threads (de_thread), resets the caught signals, may change the credentials.
-                    Mark(Part.Actions | Part.Creds | Part.Exit, l.Time, ThreadsOf(self), ulong.MaxValue);
+                    Mark(Part.Actions | Part.Creds | Part.Exit | Part.ExitTraced, l.Time, ThreadsOf(self), ulong.MaxValue);
                     break;
                 case Tracepoint.SysEnter:
                     switch (l.Sys)
                     {
                         case Syscall.ExitGroup:
-                            Mark(Part.Exit, l.Time, ThreadsOf(self));
+                            Mark(Part.Exit | Part.ExitTraced, l.Time, ThreadsOf(self));
                             break;
                         case Syscall.Unshare or Syscall.SetNs:
                             Mark(Part.Ns, l.Time, [l.Tid]);

@@ -449,6 +449,39 @@ public sealed class SnapshotWindowTests
         Assert.Equal((1, 0), (o.Kept, o.Reused));
     }
 
+    /// <summary>
+    /// A process's leader that exited in the window, before a thread of its: the thread's exit and
+    /// its death notice for the process came after tracing_on. A CI run's capture: a .NET process
+    /// the test host had started; the leader was kept alive as first read, so the process never
+    /// died in the models, and the host's wait4(pid, WNOHANG) that reaped it was predicted 0.
+    /// </summary>
+    [Fact]
+    public void A_leader_that_exited_in_the_window_before_its_last_thread_is_a_zombie_beside_it()
+    {
+        var before = Scan(Task(10, 1), Task(50, 10), Task(51, 10, tgid: 50));
+        EarlyLine[] early =
+        [
+            Line(51, Tracepoint.ProcessExit, a0: 51, a1: 1),
+            Line(51, Tracepoint.SignalGenerate, a0: 17, a3: 10, a2: 1),
+        ];
+        // Reaped before the second read came to it (the wait names it), or read again as a zombie.
+        foreach (var (after, lines) in (ReadOnlySpan<(ProcScan, EarlyLine[])>)[
+            (Scan(Task(10, 1)), [.. early, Line(10, Tracepoint.SysExit, Syscall.Wait4, a0: 50)]),
+            (Scan(Task(10, 1), Task(50, 10, "Z")), early)])
+        {
+            var o = SnapshotWindow.Reconcile(before, after, lines);
+            Assert.Equal([10, 50, 51], Tids(o.Snapshot));
+            Assert.Contains("State: Z\n", Block(o.Snapshot, 50));
+            // The thread's own exit is in the trace: alive when tracing began.
+            Assert.Equal(before.Tasks[2].Block, Block(o.Snapshot, 51));
+        }
+        // A process whose only thread told of its own death after tracing_on: the trace's reader
+        // places its exit at that notice, so it was alive when tracing began.
+        var single = SnapshotWindow.Reconcile(Scan(Task(10, 1), Task(60, 10)), Scan(Task(10, 1), Task(60, 10, "Z")),
+            [Line(60, Tracepoint.SignalGenerate, a0: 17, a3: 10, a2: 1)]);
+        Assert.Contains("State: S\n", Block(single.Snapshot, 60));
+    }
+
     [Fact]
     public void An_exec_or_exit_group_marks_every_thread_of_its_process()
     {
@@ -512,6 +545,44 @@ public sealed class SnapshotWindowTests
         var nested = SnapshotWindow.Reconcile(Scan(Task(10, 1, ns: 1, forChildren: 2)), Scan(Task(10, 1, ns: 1, forChildren: 2)),
             [Line(70, Tracepoint.SysEnter, Syscall.Exit), Line(70, Tracepoint.SignalGenerate, a0: 17, a3: 10, a2: 2)]);
         Assert.Equal([10], Tids(nested.Snapshot));
+    }
+
+    /// <summary>
+    /// A test starting PostgreSQL, in a busy capture: runuser 10 forked pg_ctl 70 in the window,
+    /// which forked sh 71, which forked postgres 72; all three gone before the second read. Before,
+    /// 71 and 72 were adopted when first seen (70's children may go elsewhere: it may have unshared
+    /// in the window), and the models then left every older process's wait for any child unknown.
+    /// </summary>
+    [Fact]
+    public void Children_forked_in_the_window_by_one_forked_there_are_added_where_a_line_shows_them_in_the_hosts_namespace()
+    {
+        var reads = Scan(Task(1, 0, ns: 1), Task(10, 1, ns: 1));
+        List<EarlyLine> Lines(bool getpid) =>
+        [
+            .. getpid ? [Line(72, Tracepoint.SysExit, Syscall.GetPid, a0: 72)] : new List<EarlyLine>(),
+            Line(72, Tracepoint.SignalGenerate, a0: 17, a3: 71, a2: 1),
+            Line(71, Tracepoint.SysExit, Syscall.Wait4, a0: 72),
+            Line(71, Tracepoint.SignalGenerate, a0: 17, a3: 70, a2: 1),
+            Line(70, Tracepoint.SysExit, Syscall.Wait4, a0: 71),
+            Line(70, Tracepoint.SignalGenerate, a0: 17, a3: 10, a2: 1),
+            Line(10, Tracepoint.SysExit, Syscall.Wait4, a0: 70),
+        ];
+        // 72's getpid returned its global number: it is in the host's namespace, and so are 71, which forked it, and 70.
+        var o = SnapshotWindow.Reconcile(reads, reads, Lines(getpid: true));
+        Assert.Equal([1, 10, 70, 71, 72], Tids(o.Snapshot));
+        Assert.Equal(3, o.Added);
+        foreach (var (child, parent) in (ReadOnlySpan<(int, int)>)[(70, 10), (71, 70), (72, 71)])
+        {
+            var block = Block(o.Snapshot, child);
+            Assert.Contains($"PPid:\t{parent}\n", block);
+            Assert.Contains($"NSpid:\t{child}\n", block);
+            Assert.Contains("ns: pid:[1]\n", block);
+            // Where its own children go is not known: it may have unshared in the window.
+            Assert.DoesNotContain("ns_for_children:", block);
+        }
+        // Without that line, nothing shows where 70's and 71's children went: only 70 is added.
+        var unshown = SnapshotWindow.Reconcile(reads, reads, Lines(getpid: false));
+        Assert.Equal([1, 10, 70], Tids(unshown.Snapshot));
     }
 
     [Fact]
