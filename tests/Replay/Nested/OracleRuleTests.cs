@@ -526,6 +526,32 @@ public sealed class OracleRuleTests
         }
     }
 
+    [Fact]
+    public void A_call_naming_a_zombie_that_may_have_been_reaped_at_its_exit_is_not_known()
+    {
+        // A test suite's capture: a sleep orphaned to pid 1, which made no call (its SIGCHLD flags
+        // not read) and keeps SIGCHLD at SIG_DFL; a loop's kill -0 to the sleep answered ESRCH
+        // once it had died. With the flags read (no SA_NOCLDWAIT) the zombie stays: 0.
+        foreach (bool flagsKnown in (bool[])[false, true])
+        {
+            var s = new Scenario();
+            s.Apply(new TaskSnapshot
+            {
+                Tid = 1, Comm = "init", Tgid = 1, Pgid = 0, Sid = 0, NsPid = [1], NsPgid = [0], NsSid = [0], PidNs = Scenario.HostNs,
+                SigIgn = 0, SigCgt = 0, SigchldFlags = flagsKnown ? 0UL : null,
+            });
+            s.Host(100);
+            s.Apply(new TaskSnapshot { Tid = 200, Comm = "sleep", Tgid = 200, PPid = 1, Pgid = 200, Sid = 200, NsPid = [200], NsPgid = [200], NsSid = [200], PidNs = Scenario.HostNs, ExitSignal = 17 });
+            s.Exit(200, signals: [new(Scenario.SIGCHLD, 1, I, 1, true)]);
+            var probe = s.Kill(100, 200, 0, ret: flagsKnown ? 0 : -3);
+            var tgkill = s.Tgkill(100, 200, 200, 0);
+            var getsid = s.Get(100, GetIdCall.GetSid, arg: 200, ret: flagsKnown ? 200 : -3);
+            foreach (var o in (Outcome[])[probe, tgkill, getsid])
+                Assert.True((flagsKnown ? Verdict.Predicted : Verdict.UnknownState) == o.Verdict, $"{flagsKnown}: {o.Verdict} {o.Note}");
+            Assert.Equal(0, Validator.Run("t", "nested", s.Events).Disagreed);
+        }
+    }
+
     /// <summary>
     /// Once the capture turned out not to show every task (one adopted when first seen), an older
     /// process may have children the model does not know: its wait for any child is not known.
