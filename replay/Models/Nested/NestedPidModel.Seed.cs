@@ -71,6 +71,9 @@ public sealed partial class NestedPidModel
             t.ParentThreadUnknown = true;
         }
         if (s.Pgid > 0) AttachPgrp(t, SeedGroupPid(s.Pgid, s.NsPgid, t));
+        // No group shown (pgrp and NSpgid both absent, as the window check leaves a block whose
+        // group may have changed in the window; a kernel thread's is 0, shown).
+        else if (s.NsPgid is null && !s.Zombie && !s.Adopted) _groupsUnknown = true;
         if (s.Sid > 0)
         {
             AttachSession(t, SeedGroupPid(s.Sid, s.NsSid, t));

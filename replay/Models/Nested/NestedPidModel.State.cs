@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 17;
+    public const int StateVersion = 18;
 
     public byte[] Snapshot()
     {
@@ -63,6 +63,7 @@ public sealed partial class NestedPidModel
         {
             w.Write(StateVersion);
             w.Write(_allKnown);
+            w.Write(_groupsUnknown);
             w.Write(_namespaces.Count);
             foreach (var ns in _namespaces)
             {
@@ -177,6 +178,7 @@ public sealed partial class NestedPidModel
         _processSeq = 0;
         _adding.Clear();
         _allKnown = r.ReadBoolean();
+        _groupsUnknown = r.ReadBoolean();
 
         int nsCount = r.ReadInt32();
         var reapers = new (int Reaper, int Dying)[nsCount];

@@ -98,6 +98,12 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>Every task on the host is known: a full /proc snapshot began the capture and nothing unknown turned up since.</summary>
     private bool _allKnown;
 
+    /// <summary>
+    /// Some process's group was not shown (a snapshot block without one: forked in the window,
+    /// where it may have called setsid): a kill of a group may reach it (<see cref="KillPgrpInfo"/>).
+    /// </summary>
+    private bool _groupsUnknown;
+
     /// <summary>Scratch for the walks that collect tasks (teardown, subreaper propagation), reused.</summary>
     private readonly List<TaskStruct> _scratch = new(64);
     private readonly List<int> _scratchNr = new(64);

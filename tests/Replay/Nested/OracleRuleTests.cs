@@ -527,6 +527,25 @@ public sealed class OracleRuleTests
     }
 
     [Fact]
+    public void A_kill_of_a_group_may_reach_a_process_whose_group_was_not_shown()
+    {
+        // A test suite's capture: backend 300, forked in the window (its block has no group),
+        // called setsid there; the postmaster's kill(-300, SIGTERM) answered 0 and signalled it.
+        var s = new Scenario().WithHost();
+        s.Apply(new TaskSnapshot { Tid = 300, Comm = "postgres", Tgid = 300, PPid = 100, NsPid = [300], PidNs = Scenario.HostNs });
+        var kill = s.Kill(100, -300, 15, ret: 0, new SignalRecord(15, 300, D, 0, true));
+        Assert.Equal(Verdict.UnknownState, kill.Verdict);
+        Assert.Single(kill.MaybeSent);
+        Assert.Equal(0, Validator.Run("t", "nested", s.Events).Disagreed);
+        // With its group shown (its own, after the setsid), the answer is known.
+        var known = new Scenario().WithHost();
+        known.Host(300, ppid: 100);
+        var told = known.Kill(100, -300, 15, ret: 0, new SignalRecord(15, 300, D, 0, true));
+        Assert.Equal((Verdict.Predicted, 0L), (told.Verdict, told.Ret));
+        Assert.Empty(told.MaybeSent);
+    }
+
+    [Fact]
     public void A_call_naming_a_zombie_that_may_have_been_reaped_at_its_exit_is_not_known()
     {
         // A test suite's capture: a sleep orphaned to pid 1, which made no call (its SIGCHLD flags
