@@ -231,6 +231,7 @@ public sealed class TracepointAssembler
             case Syscall.ExitGroup:
                 // do_group_exit keeps the first group exit code (kernel/exit.c); the status a parent sees is code << 8.
                 task.Group.ExitCode ??= (int)((line.A0 & 0xff) << 8);
+                task.Group.ExitGroupEntered ??= line.Time;
                 break;
             case Syscall.Exit:
                 task.ExitCode = (int)((line.A0 & 0xff) << 8);
@@ -517,6 +518,8 @@ public sealed class TracepointAssembler
         }
         if (task is { Dead: false, CallSlot: { Event: Kill } kill })
         {
+            if (record.Result == SignalResult.Ignored && recipient?.Group.ExitGroupEntered is { } began && began > kill.Event.Time && began < line.Time)
+                kill = KillAfterGroupExitBegan(kill, task, recipient, line);
             kill.Signals.Add(record);
             if (Unknown(record)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
             return;
@@ -781,6 +784,30 @@ public sealed class TracepointAssembler
     }
 
     /// <summary>
+    /// A kill that entered before a thread of its recipient's process entered exit_group, and whose
+    /// signal came after and was dropped: do_group_exit had set SIGNAL_GROUP_EXIT by then, and
+    /// prepare_signal dropped the signal (a signal between the call's entry and that flag is
+    /// delivered, so the line's result says which came first) (a test suite's capture: a test host's SIGTERM to a chromium entered
+    /// 11 us before a chromium thread's exit_group, its line came 64 us after, res=1; standing where
+    /// it entered, before the group's exit, the kill was predicted delivered). The kill stands here,
+    /// after an Exiting event that says the group exit had begun, once per group.
+    /// </summary>
+    private Slot KillAfterGroupExitBegan(Slot kill, TaskState sender, TaskState recipient, in TraceLine line)
+    {
+        var group = recipient.Group;
+        if (!group.ExitingShown)
+        {
+            // Named by the recipient, which is there still: the thread that called exit_group may be gone.
+            Append(new Exiting { Seq = -1, Host = kill.Event.Host, Time = group.ExitGroupEntered!.Value, Tid = recipient.Tid, Comm = recipient.Comm });
+            group.ExitingShown = true;
+        }
+        var moved = Move(kill, sender);
+        moved.Event = moved.Event with { Time = line.Time };
+        sender.CallSlot = moved;
+        return moved;
+    }
+
+    /// <summary>
     /// Moves a group exit here, later; a signal that came to the group since where it stood found
     /// it exiting and was dropped (prepare_signal): there, an Exiting event says the group exit
     /// had begun. So does a kill that names the group and entered since: its event stands where
@@ -1016,6 +1043,10 @@ public sealed class TracepointAssembler
         public long LastKillAimed = long.MinValue;
         /// <summary>Threads of the group inside wait4 or waitid now (entered, not yet exited).</summary>
         public int OpenWaits;
+        /// <summary>When a thread of the group first entered exit_group.</summary>
+        public long? ExitGroupEntered;
+        /// <summary>An Exiting event for that group exit is in the output (<see cref="KillAfterGroupExitBegan"/>).</summary>
+        public bool ExitingShown;
     }
 }
 

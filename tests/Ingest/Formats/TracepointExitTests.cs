@@ -154,6 +154,48 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
+    /// A test suite's capture: the test host 100 SIGTERMs chromium 500 while a thread of it, 501,
+    /// enters exit_group 11 us later; the signal's line comes after that and says the kernel
+    /// dropped it (res=1: do_group_exit had set SIGNAL_GROUP_EXIT). The kill stands where its
+    /// signal came, after an Exiting event; where it entered, before the group's exit, the models
+    /// took the SIGTERM for delivered. Where the line says delivered (the flag not set yet), the
+    /// kill stays where it entered.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_kill_whose_signal_came_after_its_recipients_exit_group_began_stands_after_it(bool dropped)
+    {
+        const long Us = 1_000;
+        var events = Assemble(
+            new[] { (Tid: 1, Tgid: 1, PPid: 0), (Tid: 100, Tgid: 100, PPid: 1), (Tid: 500, Tgid: 500, PPid: 100), (Tid: 501, Tgid: 500, PPid: 100) }.Select(p => new TaskSnapshot
+            {
+                Tid = p.Tid, Comm = "chromium", Tgid = p.Tgid, PPid = p.PPid, Pgid = 100, Sid = 100, NsPid = [p.Tid], NsPgid = [100], NsSid = [100],
+                PidNs = 4026531836, SigIgn = 0, SigCgt = 0, ExitSignal = p.Tid == p.Tgid ? 17 : -1,
+            }),
+            new[]
+            {
+                Line(1000 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: 500, a1: 15),
+                Line(1011 * Us, 501, Tracepoint.SysEnter, Syscall.ExitGroup),
+                Line(1012 * Us, 501, Tracepoint.ProcessExit, a0: 501, a1: 0),
+                Line(1075 * Us, 100, Tracepoint.SignalGenerate, a0: 15, a2: 0, a3: 500, a4: 1, a5: dropped ? 1 : 0),
+                Line(1076 * Us, 100, Tracepoint.SysExit, Syscall.Kill, a0: 0),
+                Line(1080 * Us, 500, Tracepoint.ProcessExit, a0: 500, a1: 1),
+                Line(1081 * Us, 500, Tracepoint.SignalGenerate, a0: 17, a2: dropped ? 1 : 2, a3: 100, a4: 1, a5: 1),
+                Line(1090 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 0),
+                Line(1091 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 500),
+            }.Select(l => l with { Comm = "chromium" }));
+        int kill = events.FindIndex(e => e is Kill);
+        int exiting = events.FindIndex(e => e is Exiting { Tid: 500 });
+        int threadExit = events.FindIndex(e => e is Exit { Tid: 501 });
+        if (dropped) Assert.True(exiting >= 0 && exiting < kill && threadExit < kill, string.Join(", ", events.Select(e => e.Kind)));
+        else Assert.True(exiting < 0 && kill < threadExit, string.Join(", ", events.Select(e => e.Kind)));
+        var report = Replayer.Replay.Validation.Validator.Run("race", "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        Assert.Equal(2, report.ByKind["kill"].Agreed);
+    }
+
+    /// <summary>
     /// An exit still waiting for its notice when the trace ends leaves saying so: the notice may
     /// have come after the end (a busy capture's torn-down namespace inits, whose notices to their
     /// parents came within two seconds of it). One whose notice came before the end does not.
