@@ -51,8 +51,11 @@ public sealed class PostgresServer : IAsyncLifetime
             "-E", "UTF8", "--no-locale", "--no-sync"]);
         Port = FreePort();
         // fsync off: the tests kill clients, never the server, and a test cluster need not survive a crash.
+        // huge_pages=off: by default PostgreSQL puts its shared memory in the machine's reserved huge
+        // pages when there are any, and took those the large-pages bench test needs (it failed at
+        // its start, "Failed to create CoreCLR", when the two ran together).
         await RunPgAsync("pg_ctl", ["-D", DataDir, "-l", Path.Combine(_dir, "log"), "-w", "-t", "60", "-o",
-            $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50", "start"]);
+            $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50 -c huge_pages=off", "start"]);
     }
 
     public async Task DisposeAsync()
