@@ -97,11 +97,16 @@ public sealed class TracepointAssembler
     public void Snapshot(TaskSnapshot snap)
     {
         var group = GroupFor(snap.Tid, snap.Tgid);
+        // A zombie has exited: a leader read so beside a live thread waits for it, and that
+        // thread's exit is the group's (a test suite's capture: chromium's leader read a zombie,
+        // its thread HangWatcher alive; the thread's sched_process_exit came before tracing_on,
+        // its notice for the process after, and with the leader counted live it was not taken
+        // for the group's exit, so the parent's wait4 that reaped the process was predicted 0).
         var task = new TaskState(snap.Tid, snap.Comm, group)
         {
-            ParentTid = snap.PPid, Mask = snap.Blocked,
+            ParentTid = snap.PPid, Mask = snap.Blocked, Dead = snap.Zombie,
         };
-        group.Live++;
+        if (!snap.Zombie) group.Live++;
         _tasks[snap.Tid] = task;
         Append(snap with { Seq = -1 });
     }

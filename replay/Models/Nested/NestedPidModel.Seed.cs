@@ -46,6 +46,10 @@ public sealed partial class NestedPidModel
         // delivered on a queue that may hold one already.
         t.Pending |= s.SigPnd ?? 0;
         sig.SharedPending |= s.ShdPnd ?? 0;
+        // SIGKILL pending: the group's exit had begun (complete_signal sets SIGNAL_GROUP_EXIT as it
+        // queues SIGKILL on every thread), for good; what comes to the process is dropped (a test
+        // suite's capture: a chromium read so, whose SIGTERM from the test host said res=1).
+        if ((((s.SigPnd ?? 0) | (s.ShdPnd ?? 0)) & Sig.Bit(Sig.SIGKILL)) != 0 && !s.Zombie && !s.MaybeReused) sig.GroupExit = true;
         t.Hashed = true;
         t.Cred = Creds.FromSnapshot(s);
         t.MaskKnown = s.Blocked.HasValue;

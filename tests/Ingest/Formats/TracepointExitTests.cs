@@ -196,6 +196,41 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
+    /// A test suite's capture: chromium 500's leader was read a zombie, its thread 501 alive; the
+    /// thread's sched_process_exit came before tracing_on, its notice for the process after. With
+    /// the zombie counted as a live thread, that notice was not taken for the group's exit, and
+    /// the parent's wait4 that reaped 500 was predicted 0. A snapshot's SIGKILL pending says its
+    /// process was dying: a SIGTERM to a second chromium 600 read so was dropped.
+    /// </summary>
+    [Fact]
+    public void A_zombie_leaders_last_thread_exiting_at_its_notice_ends_the_process_and_a_pending_sigkill_drops_signals()
+    {
+        const long Us = 1_000;
+        TaskSnapshot Snap(int tid, int tgid, bool zombie = false, ulong sigPnd = 0) => new()
+        {
+            Tid = tid, Comm = "chromium", Tgid = tgid, PPid = tid == 100 ? 1 : 100, Pgid = 100, Sid = 100, NsPid = [tid], NsPgid = [100], NsSid = [100],
+            PidNs = 4026531836, SigIgn = 0, SigCgt = tid == 100 ? 1UL << 16 : 0, ExitSignal = tid == tgid ? 17 : -1, Zombie = zombie, SigPnd = sigPnd,
+        };
+        var events = Assemble(
+            [Snap(1, 1), Snap(100, 100), Snap(500, 500, zombie: true), Snap(501, 500), Snap(600, 600, sigPnd: 1UL << 8)],
+            new[]
+            {
+                Line(1000 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: 600, a1: 15),
+                Line(1001 * Us, 100, Tracepoint.SignalGenerate, a0: 15, a2: 0, a3: 600, a4: 1, a5: 1),
+                Line(1002 * Us, 100, Tracepoint.SysExit, Syscall.Kill, a0: 0),
+                Line(1010 * Us, 501, Tracepoint.SignalGenerate, a0: 17, a2: 2, a3: 100, a4: 1, a5: 0),
+                Line(1020 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 1),
+                Line(1021 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 500),
+            }.Select(l => l with { Comm = "chromium" }));
+        var exit = Assert.Single(events.OfType<Exit>());
+        Assert.Equal((501, true), (exit.Tid, exit.Group));
+        var report = Replayer.Replay.Validation.Validator.Run("zombie", "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        // The wait that reaped 500 is no longer predicted 0 (Disagreed above); the model leaves it unknown here.
+        Assert.Equal(2, report.ByKind["kill"].Agreed);
+    }
+
+    /// <summary>
     /// An exit still waiting for its notice when the trace ends leaves saying so: the notice may
     /// have come after the end (a busy capture's torn-down namespace inits, whose notices to their
     /// parents came within two seconds of it). One whose notice came before the end does not.
