@@ -529,8 +529,11 @@ public sealed class TracepointAssembler
             if (Unknown(record)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
             return;
         }
-        if (task is { Dead: false, Group.Live: 1 } && task.Call == Syscall.Other && IsExitNotice(record) && task.ParentTid > 0 && record.To == task.ParentTid
-            && _tasks.TryGetValue(task.ParentTid, out var parentTask) && !parentTask.Dead)
+        // The parent a snapshot names is a process; the notice goes to the thread that forked the
+        // child (a test host's thread pool thread, for a dotnet child it started).
+        if (task is { Dead: false, Group.Live: 1 } && task.Call == Syscall.Other && IsExitNotice(record) && task.ParentTid > 0
+            && _tasks.TryGetValue(task.ParentTid, out var parentTask) && _tasks.TryGetValue(record.To, out var notified) && !notified.Dead
+            && (notified == parentTask || notified.Group == parentTask.Group))
         {
             // Its own death told to its parent, from the context of a task the trace never saw
             // exit: its sched_process_exit came before tracing began, its exit_notify after (a busy

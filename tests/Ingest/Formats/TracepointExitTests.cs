@@ -231,6 +231,36 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
+    /// A test suite's capture: dotnet 500, started by the test host 100, read with its leader a
+    /// zombie and one thread alive; the thread's sched_process_exit came before tracing_on, its
+    /// notice after. The notice goes to the host's thread 101 that forked 500 (real_parent), not
+    /// to 100, the process the snapshot names as the parent: it is the group's exit all the same,
+    /// and the host's wait4(500, WNOHANG), which reaped it, was predicted 0 without it.
+    /// </summary>
+    [Fact]
+    public void A_notice_to_a_thread_of_the_parents_process_is_the_exit_of_a_task_that_exited_before_tracing_began()
+    {
+        const long Us = 1_000;
+        TaskSnapshot Snap(int tid, int tgid, int ppid, bool zombie = false) => new()
+        {
+            Tid = tid, Comm = "dotnet", Tgid = tgid, PPid = ppid, Pgid = 100, Sid = 100, NsPid = [tid], NsPgid = [100], NsSid = [100],
+            PidNs = 4026531836, SigIgn = 0, SigCgt = tgid == 100 ? 1UL << 16 : 0, ExitSignal = tid == tgid ? 17 : -1, Zombie = zombie,
+        };
+        var events = Assemble(
+            [Snap(1, 1, 0), Snap(100, 100, 1), Snap(101, 100, 1), Snap(500, 500, 100, zombie: true), Snap(501, 500, 100)],
+            new[]
+            {
+                Line(1010 * Us, 501, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 101, a4: 1, a5: 0),
+                Line(1020 * Us, 100, Tracepoint.SysEnter, Syscall.Wait4, a0: 500, a2: 1),
+                Line(1021 * Us, 100, Tracepoint.SysExit, Syscall.Wait4, a0: 500),
+            }.Select(l => l with { Comm = "dotnet" }));
+        var exit = Assert.Single(events.OfType<Exit>());
+        Assert.Equal((501, true), (exit.Tid, exit.Group));
+        var report = Replayer.Replay.Validation.Validator.Run("thread-parent", "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+    }
+
+    /// <summary>
     /// An exit still waiting for its notice when the trace ends leaves saying so: the notice may
     /// have come after the end (a busy capture's torn-down namespace inits, whose notices to their
     /// parents came within two seconds of it). One whose notice came before the end does not.
