@@ -244,11 +244,26 @@ public static class SnapshotWindow
         }
         var chosen = new List<ProcTask>(after.Tasks.Count + 8);
         int replaced = 0, merged = 0, dropped = 0, added = 0, kept = 0, reused = 0;
+        // Read in do_exit (PF_EXITING) with no sched_process_exit of its own anywhere in the trace:
+        // that came before tracing_on (a test suite's capture: a dotnet thread read running by the
+        // second read, between its exit, in the window, and its release; kept alive, it held its
+        // process alive in the models, and the wait4 that reaped the process was predicted 0). A
+        // thread is gone then, a leader a zombie.
+        var exitLines = new HashSet<int>();
+        foreach (var l in early.Concat(late ?? []))
+            if (l.Point == Tracepoint.ProcessExit) exitLines.Add((int)l.A0);
+        bool ExitedBefore(ProcTask t) => t.Exiting && !t.Zombie && !exitLines.Contains(t.Tid);
         foreach (var t in before.Tasks)
         {
             var (seen, sigs) = Seen(t);
             if (Again(t) is { } again)
             {
+                if (ExitedBefore(again))
+                {
+                    if (again.Tid == again.Tgid) chosen.Add(Dead(again));
+                    replaced++;
+                    continue;
+                }
                 if (seen == Part.None)
                 {
                     chosen.Add(again);
@@ -300,6 +315,12 @@ public static class SnapshotWindow
         foreach (var t in after.Tasks)
         {
             if (first.TryGetValue(t.Tid, out var read) && read.SameTaskAs(t) || bornAt.ContainsKey(t.Tid)) continue;
+            if (ExitedBefore(t))
+            {
+                if (t.Tid == t.Tgid) chosen.Add(Dead(t));
+                added++;
+                continue;
+            }
             // Forked in the window (a number the first read had is another's now): as read, but
             // for the parts an early line may have changed since.
             var (seen, _) = Seen(t, firstRead: false);
@@ -793,8 +814,9 @@ public sealed class EarlyLines
     public IReadOnlyList<EarlyLine> Lines => _lines;
 
     /// <summary>
-    /// After the end, to the end of the trace: the births (sched_process_fork, task_newtask) and
-    /// the wait4 returns that name a child, which tell of children forked and dead in the window
+    /// After the end, to the end of the trace: the births (sched_process_fork, task_newtask), the
+    /// exits (sched_process_exit: a task read exiting whose exit is not in the trace exited before
+    /// tracing_on) and the wait4 returns that name a child, which tell of children forked and dead in the window
     /// (<see cref="SnapshotWindow"/>). At most <see cref="Limit"/>; past that, none.
     /// </summary>
     public IReadOnlyList<EarlyLine> Late => _late;
@@ -807,7 +829,8 @@ public sealed class EarlyLines
     {
         if (_done)
         {
-            if (!Overflowed && _late.Count < Limit && (text.IndexOf("sys_wait4 -> "u8) >= 0 || text.IndexOf("sched_process_fork:"u8) >= 0 || text.IndexOf("task_newtask:"u8) >= 0))
+            if (!Overflowed && _late.Count < Limit && (text.IndexOf("sys_wait4 -> "u8) >= 0 || text.IndexOf("sched_process_fork:"u8) >= 0
+                || text.IndexOf("task_newtask:"u8) >= 0 || text.IndexOf("sched_process_exit:"u8) >= 0))
                 OfferLate(text);
             return;
         }
@@ -837,7 +860,7 @@ public sealed class EarlyLines
 
     private void KeepLate(in TraceLine line)
     {
-        if (line.Point is Tracepoint.Fork or Tracepoint.NewTask || line is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4, A0: > 0 })
+        if (line.Point is Tracepoint.Fork or Tracepoint.NewTask or Tracepoint.ProcessExit || line is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4, A0: > 0 })
             _late.Add(new EarlyLine(line.Time, line.Tid, line.Tgid, line.Point, line.Sys, line.A0, line.A1, line.A3, line.A2));
     }
 }

@@ -103,7 +103,10 @@ public static class LiveProcSnapshot
         // stat's field 22: when the task was forked, in clock ticks since boot. With the tgid it
         // tells two tasks that held one tid apart (SnapshotWindow: a number given again in the window).
         long start = fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out long s) ? s : 0;
-        return new ProcTask(tid, pid, ppid, fields[0] is "Z" or "X", nspid, b.ToString()) { Start = start };
+        // stat's field 9, the task's flags: PF_EXITING (0x4) from the start of do_exit, before its
+        // sched_process_exit; the state stays R or S until the task is a zombie or gone.
+        bool exiting = fields.Length > 6 && uint.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out uint flags) && (flags & 0x4) != 0;
+        return new ProcTask(tid, pid, ppid, fields[0] is "Z" or "X", nspid, b.ToString()) { Start = start, Exiting = exiting };
     }
 
     /// <summary>An NSpid line's numbers, outermost first; null when one is not a number.</summary>
@@ -272,6 +275,9 @@ public sealed record ProcTask(int Tid, int Tgid, int PPid, bool Zombie, int[]? N
 
     /// <summary>When it was forked (/proc's stat field 22, clock ticks since boot), 0 when not known.</summary>
     public long Start { get; init; }
+
+    /// <summary>It was in do_exit when read (PF_EXITING in stat's flags), though its state may still say R or S.</summary>
+    public bool Exiting { get; init; }
 
     /// <summary>
     /// Whether two reads of one tid may be of one task: the same process, forked at the same tick

@@ -482,6 +482,27 @@ public sealed class SnapshotWindowTests
         Assert.Contains("State: S\n", Block(single.Snapshot, 60));
     }
 
+    /// <summary>
+    /// A test suite's capture: a dotnet thread 51 exited in the window, and the second read caught
+    /// it in do_exit, before its release (State R, PF_EXITING); its sched_process_exit is in no
+    /// line. Kept alive, it held process 50 alive in the models, and the wait4 that reaped 50 was
+    /// predicted 0. Read exiting with no exit line of its own in the trace (before the second read
+    /// or after it), a thread is gone when tracing began, a leader a zombie.
+    /// </summary>
+    [Fact]
+    public void A_task_read_in_do_exit_with_no_exit_line_exited_before_tracing_began()
+    {
+        var before = Scan(Task(10, 1), Task(50, 10), Task(51, 10, tgid: 50), Task(60, 10));
+        var after = Scan(Task(10, 1), Task(50, 10), Task(51, 10, "R", tgid: 50) with { Exiting = true }, Task(60, 10, "R") with { Exiting = true });
+        var o = SnapshotWindow.Reconcile(before, after, []);
+        Assert.Equal([10, 50, 60], Tids(o.Snapshot));
+        Assert.Contains("State: Z\n", Block(o.Snapshot, 60));
+        // Its exit line after the second read: it was alive when tracing began.
+        var traced = SnapshotWindow.Reconcile(before, after, [], late: [Line(51, Tracepoint.ProcessExit, a0: 51), Line(60, Tracepoint.ProcessExit, a0: 60, a1: 1)]);
+        Assert.Equal([10, 50, 51, 60], Tids(traced.Snapshot));
+        Assert.DoesNotContain("State: Z\n", Block(traced.Snapshot, 60));
+    }
+
     [Fact]
     public void An_exec_or_exit_group_marks_every_thread_of_its_process()
     {

@@ -60,6 +60,9 @@ public sealed class ProcSnapshotTests
         var self = Assert.Single(scan.Tasks, t => t.Tid == Environment.ProcessId);
         Assert.InRange(self.Start, 1, ticks!.Value);
         Assert.Equal(long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[19], CultureInfo.InvariantCulture), self.Start);
+        // Not in do_exit (stat's flags, field 9, without PF_EXITING), and the flags read as they are.
+        Assert.False(self.Exiting);
+        Assert.Equal((uint.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[6], CultureInfo.InvariantCulture) & 4) != 0, self.Exiting);
         Assert.InRange(LiveProcSnapshot.PidCursor()!.Value, 1, LiveProcSnapshot.PidMax()!.Value);
         using var dir = new Replayer.Tests.Support.TempDir();
         File.WriteAllText(Path.Combine(dir.Path, "uptime"), "10781.67 10125.79\n");
