@@ -527,6 +527,22 @@ public sealed class OracleRuleTests
     }
 
     [Fact]
+    public void A_zombie_of_the_global_init_when_tracing_began_may_be_reaped_with_no_line()
+    {
+        // A test suite's capture: sleep 200, init's zombie at tracing_on, answered kill -0 with 0,
+        // then with ESRCH, with no line of init's between. A zombie of another parent stays until
+        // a wait of that parent's, which the capture shows.
+        var s = new Scenario().WithHost();
+        s.Apply(new TaskSnapshot { Tid = 200, Comm = "sleep", Tgid = 200, PPid = 1, Pgid = 200, Sid = 200, NsPid = [200], NsPgid = [200], NsSid = [200], PidNs = Scenario.HostNs, ExitSignal = 17, Zombie = true });
+        s.Apply(new TaskSnapshot { Tid = 300, Comm = "sleep", Tgid = 300, PPid = 100, Pgid = 300, Sid = 300, NsPid = [300], NsPgid = [300], NsSid = [300], PidNs = Scenario.HostNs, ExitSignal = 17, Zombie = true });
+        foreach (long ret in (long[])[0, -3])
+            Assert.Equal(Verdict.UnknownState, s.Kill(100, 200, 0, ret: ret).Verdict);
+        var other = s.Kill(100, 300, 0, ret: 0);
+        Assert.Equal((Verdict.Predicted, 0L), (other.Verdict, other.Ret));
+        Assert.Equal(0, Validator.Run("t", "nested", s.Events).Disagreed);
+    }
+
+    [Fact]
     public void A_kill_of_a_group_may_reach_a_process_whose_group_was_not_shown()
     {
         // A test suite's capture: backend 300, forked in the window (its block has no group),
