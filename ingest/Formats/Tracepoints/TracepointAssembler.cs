@@ -532,8 +532,8 @@ public sealed class TracepointAssembler
         // The parent a snapshot names is a process; the notice goes to the thread that forked the
         // child (a test host's thread pool thread, for a dotnet child it started).
         if (task is { Dead: false, Group.Live: 1 } && task.Call == Syscall.Other && IsExitNotice(record) && task.ParentTid > 0
-            && _tasks.TryGetValue(task.ParentTid, out var parentTask) && _tasks.TryGetValue(record.To, out var notified) && !notified.Dead
-            && (notified == parentTask || notified.Group == parentTask.Group))
+            && _tasks.TryGetValue(task.ParentTid, out var parentTask) && recipient is { Dead: false }
+            && (recipient == parentTask || recipient.Group == parentTask.Group))
         {
             // Its own death told to its parent, from the context of a task the trace never saw
             // exit: its sched_process_exit came before tracing began, its exit_notify after (a busy
@@ -794,11 +794,12 @@ public sealed class TracepointAssembler
     /// <summary>
     /// A kill that entered before a thread of its recipient's process entered exit_group, and whose
     /// signal came after and was dropped: do_group_exit had set SIGNAL_GROUP_EXIT by then, and
-    /// prepare_signal dropped the signal (a signal between the call's entry and that flag is
-    /// delivered, so the line's result says which came first) (a test suite's capture: a test host's SIGTERM to a chromium entered
-    /// 11 us before a chromium thread's exit_group, its line came 64 us after, res=1; standing where
-    /// it entered, before the group's exit, the kill was predicted delivered). The kill stands here,
-    /// after an Exiting event that says the group exit had begun, once per group.
+    /// prepare_signal dropped the signal. A signal between the call's entry and that flag is
+    /// delivered, so the line's result says which came first. A test suite's capture: a test
+    /// host's SIGTERM to a chromium entered 11 us before a chromium thread's exit_group, its line
+    /// came 64 us after, res=1; standing where it entered, before the group's exit, the kill was
+    /// predicted delivered. The kill stands here, after an Exiting event that says the group exit
+    /// had begun, once per group.
     /// </summary>
     private Slot KillAfterGroupExitBegan(Slot kill, TaskState sender, TaskState recipient, in TraceLine line)
     {
