@@ -20,6 +20,16 @@ public sealed class TracepointExitTests
     private static TraceLine Line(long time, int tid, Tracepoint point, Syscall sys = Syscall.Other, long a0 = 0, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0, string comm = "sh") =>
         new() { Time = time, Tid = tid, Comm = comm, Point = point, Sys = sys, A0 = a0, A1 = a1, A2 = a2, A3 = a3, A4 = a4, A5 = a5 };
 
+    /// <summary>
+    /// A snapshot task of the host's namespace, of group and session 100, its actions read (SIG_DFL
+    /// but <paramref name="sigCgt"/>); a thread that is not its process's leader has exit signal -1.
+    /// </summary>
+    private static TaskSnapshot Snap(int tid, int tgid, int ppid, string comm, ulong sigCgt = 0, bool zombie = false, ulong? sigPnd = null) => new()
+    {
+        Tid = tid, Comm = comm, Tgid = tgid, PPid = ppid, Pgid = 100, Sid = 100, NsPid = [tid], NsPgid = [100], NsSid = [100],
+        PidNs = 4026531836, SigIgn = 0, SigCgt = sigCgt, ExitSignal = tid == tgid ? 17 : -1, Zombie = zombie, SigPnd = sigPnd,
+    };
+
     /// <summary>The events of a snapshot and lines, taken as the reader does: what is ready, after each.</summary>
     private static List<PidEvent> Assemble(IEnumerable<TaskSnapshot> snapshot, IEnumerable<TraceLine> lines)
     {
@@ -125,11 +135,7 @@ public sealed class TracepointExitTests
         // its notice: sig=17 code=1 (CLD_EXITED) pid=100 res=1 (SIGCHLD at its default)
         var notice = Line(1015 * Us, 500, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 100, a4: 1, a5: 1);
         var events = Assemble(
-            new[] { (Tid: 1, PPid: 0), (Tid: 100, PPid: 1), (Tid: 500, PPid: 100) }.Select(p => new TaskSnapshot
-            {
-                Tid = p.Tid, Comm = "python3", Tgid = p.Tid, PPid = p.PPid, Pgid = 100, Sid = 100, NsPid = [p.Tid], NsPgid = [100], NsSid = [100],
-                PidNs = 4026531836, SigIgn = 0, SigCgt = 0, ExitSignal = 17,
-            }),
+            [Snap(1, 1, 0, "python3"), Snap(100, 100, 1, "python3"), Snap(500, 500, 100, "python3")],
             new[]
             {
                 Line(1000 * Us, 500, Tracepoint.SysEnter, Syscall.ExitGroup),
@@ -168,11 +174,7 @@ public sealed class TracepointExitTests
     {
         const long Us = 1_000;
         var events = Assemble(
-            new[] { (Tid: 1, Tgid: 1, PPid: 0), (Tid: 100, Tgid: 100, PPid: 1), (Tid: 500, Tgid: 500, PPid: 100), (Tid: 501, Tgid: 500, PPid: 100) }.Select(p => new TaskSnapshot
-            {
-                Tid = p.Tid, Comm = "chromium", Tgid = p.Tgid, PPid = p.PPid, Pgid = 100, Sid = 100, NsPid = [p.Tid], NsPgid = [100], NsSid = [100],
-                PidNs = 4026531836, SigIgn = 0, SigCgt = 0, ExitSignal = p.Tid == p.Tgid ? 17 : -1,
-            }),
+            [Snap(1, 1, 0, "chromium"), Snap(100, 100, 1, "chromium"), Snap(500, 500, 100, "chromium"), Snap(501, 500, 100, "chromium")],
             new[]
             {
                 Line(1000 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: 500, a1: 15),
@@ -206,13 +208,10 @@ public sealed class TracepointExitTests
     public void A_zombie_leaders_last_thread_exiting_at_its_notice_ends_the_process_and_a_pending_sigkill_drops_signals()
     {
         const long Us = 1_000;
-        TaskSnapshot Snap(int tid, int tgid, bool zombie = false, ulong sigPnd = 0) => new()
-        {
-            Tid = tid, Comm = "chromium", Tgid = tgid, PPid = tid == 100 ? 1 : 100, Pgid = 100, Sid = 100, NsPid = [tid], NsPgid = [100], NsSid = [100],
-            PidNs = 4026531836, SigIgn = 0, SigCgt = tid == 100 ? 1UL << 16 : 0, ExitSignal = tid == tgid ? 17 : -1, Zombie = zombie, SigPnd = sigPnd,
-        };
+        const ulong Sigchld = 1UL << 16;
         var events = Assemble(
-            [Snap(1, 1), Snap(100, 100), Snap(500, 500, zombie: true), Snap(501, 500), Snap(600, 600, sigPnd: 1UL << 8)],
+            [Snap(1, 1, 0, "chromium"), Snap(100, 100, 1, "chromium", sigCgt: Sigchld), Snap(500, 500, 100, "chromium", zombie: true),
+             Snap(501, 500, 100, "chromium"), Snap(600, 600, 100, "chromium", sigPnd: 1UL << 8)],
             new[]
             {
                 Line(1000 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: 600, a1: 15),
@@ -241,13 +240,10 @@ public sealed class TracepointExitTests
     public void A_notice_to_a_thread_of_the_parents_process_is_the_exit_of_a_task_that_exited_before_tracing_began()
     {
         const long Us = 1_000;
-        TaskSnapshot Snap(int tid, int tgid, int ppid, bool zombie = false) => new()
-        {
-            Tid = tid, Comm = "dotnet", Tgid = tgid, PPid = ppid, Pgid = 100, Sid = 100, NsPid = [tid], NsPgid = [100], NsSid = [100],
-            PidNs = 4026531836, SigIgn = 0, SigCgt = tgid == 100 ? 1UL << 16 : 0, ExitSignal = tid == tgid ? 17 : -1, Zombie = zombie,
-        };
+        const ulong Sigchld = 1UL << 16;
         var events = Assemble(
-            [Snap(1, 1, 0), Snap(100, 100, 1), Snap(101, 100, 1), Snap(500, 500, 100, zombie: true), Snap(501, 500, 100)],
+            [Snap(1, 1, 0, "dotnet"), Snap(100, 100, 1, "dotnet", sigCgt: Sigchld), Snap(101, 100, 1, "dotnet", sigCgt: Sigchld),
+             Snap(500, 500, 100, "dotnet", zombie: true), Snap(501, 500, 100, "dotnet")],
             new[]
             {
                 Line(1010 * Us, 501, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 101, a4: 1, a5: 0),

@@ -496,6 +496,19 @@ public sealed class OracleRuleTests
         Assert.Equal(Verdict.UnknownState, o.Verdict);
     }
 
+    /// <summary>The global init, SIGCHLD at SIG_DFL, its SIGCHLD flags read (none) or not, and shell 100.</summary>
+    private static Scenario WithInit(bool flagsKnown)
+    {
+        var s = new Scenario();
+        s.Apply(new TaskSnapshot
+        {
+            Tid = 1, Comm = "init", Tgid = 1, Pgid = 0, Sid = 0, NsPid = [1], NsPgid = [0], NsSid = [0], PidNs = Scenario.HostNs,
+            SigIgn = 0, SigCgt = 0, SigchldFlags = flagsKnown ? 0UL : null,
+        });
+        s.Host(100);
+        return s;
+    }
+
     [Fact]
     public void Kill_minus_1_signals_a_zombie_that_may_have_been_reaped_at_its_exit_only_if_it_is_there()
     {
@@ -503,14 +516,8 @@ public sealed class OracleRuleTests
         // children 200 (killed) may have been reaped as they died. A later kill(-1) got no line for it.
         foreach (bool flagsKnown in (bool[])[false, true])
         {
-            var s = new Scenario();
-            s.Apply(new TaskSnapshot
-            {
-                Tid = 1, Comm = "init", Tgid = 1, Pgid = 0, Sid = 0, NsPid = [1], NsPgid = [0], NsSid = [0], PidNs = Scenario.HostNs,
-                SigIgn = 0, SigCgt = 0, SigchldFlags = flagsKnown ? 0UL : null,
-            });
-            s.Host(100);
-            s.Apply(new TaskSnapshot { Tid = 200, Comm = "sh", Tgid = 200, PPid = 1, Pgid = 200, Sid = 200, NsPid = [200], NsPgid = [200], NsSid = [200], PidNs = Scenario.HostNs, ExitSignal = 17 });
+            var s = WithInit(flagsKnown);
+            s.Host(200, exitSignal: 17);
             s.Host(300);
             s.Exit(200, code: 9, signals: [new(Scenario.SIGCHLD, 1, I, 2, true)]);
             var kill = s.Kill(100, -1, 15, ret: 0, new SignalRecord(15, 300, D, 0, true));
@@ -533,8 +540,8 @@ public sealed class OracleRuleTests
         // then with ESRCH, with no line of init's between. A zombie of another parent stays until
         // a wait of that parent's, which the capture shows.
         var s = new Scenario().WithHost();
-        s.Apply(new TaskSnapshot { Tid = 200, Comm = "sleep", Tgid = 200, PPid = 1, Pgid = 200, Sid = 200, NsPid = [200], NsPgid = [200], NsSid = [200], PidNs = Scenario.HostNs, ExitSignal = 17, Zombie = true });
-        s.Apply(new TaskSnapshot { Tid = 300, Comm = "sleep", Tgid = 300, PPid = 100, Pgid = 300, Sid = 300, NsPid = [300], NsPgid = [300], NsSid = [300], PidNs = Scenario.HostNs, ExitSignal = 17, Zombie = true });
+        s.Host(200, exitSignal: 17, zombie: true);
+        s.Host(300, ppid: 100, exitSignal: 17, zombie: true);
         foreach (long ret in (long[])[0, -3])
             Assert.Equal(Verdict.UnknownState, s.Kill(100, 200, 0, ret: ret).Verdict);
         var other = s.Kill(100, 300, 0, ret: 0);
@@ -569,14 +576,8 @@ public sealed class OracleRuleTests
         // once it had died. With the flags read (no SA_NOCLDWAIT) the zombie stays: 0.
         foreach (bool flagsKnown in (bool[])[false, true])
         {
-            var s = new Scenario();
-            s.Apply(new TaskSnapshot
-            {
-                Tid = 1, Comm = "init", Tgid = 1, Pgid = 0, Sid = 0, NsPid = [1], NsPgid = [0], NsSid = [0], PidNs = Scenario.HostNs,
-                SigIgn = 0, SigCgt = 0, SigchldFlags = flagsKnown ? 0UL : null,
-            });
-            s.Host(100);
-            s.Apply(new TaskSnapshot { Tid = 200, Comm = "sleep", Tgid = 200, PPid = 1, Pgid = 200, Sid = 200, NsPid = [200], NsPgid = [200], NsSid = [200], PidNs = Scenario.HostNs, ExitSignal = 17 });
+            var s = WithInit(flagsKnown);
+            s.Host(200, exitSignal: 17);
             s.Exit(200, signals: [new(Scenario.SIGCHLD, 1, I, 1, true)]);
             var probe = s.Kill(100, 200, 0, ret: flagsKnown ? 0 : -3);
             var tgkill = s.Tgkill(100, 200, 200, 0);

@@ -31,12 +31,16 @@ internal sealed class Scenario
         return o;
     }
 
-    /// <summary>A host task from the /proc snapshot; by default its own group and session leader.</summary>
-    public Outcome Host(int tid, int ppid = 1, int? pgid = null, int? sid = null, int tgid = 0, bool dequeuesTraced = false) =>
+    /// <summary>
+    /// A host task from the /proc snapshot; by default its own group and session leader, its exit
+    /// signal not read, alive (<paramref name="zombie"/>: State Z).
+    /// </summary>
+    public Outcome Host(int tid, int ppid = 1, int? pgid = null, int? sid = null, int tgid = 0, bool dequeuesTraced = false, int? exitSignal = null, bool zombie = false) =>
         Apply(new TaskSnapshot
         {
             Tid = tid, Comm = "sh", Tgid = tgid == 0 ? tid : tgid, PPid = ppid, Pgid = pgid ?? tid, Sid = sid ?? tid,
             NsPid = [tid], NsPgid = [pgid ?? tid], NsSid = [sid ?? tid], PidNs = HostNs, DequeuesTraced = dequeuesTraced,
+            ExitSignal = exitSignal, Zombie = zombie,
         });
 
     /// <summary>The global init and one shell: the usual start of a capture (one that follows every dequeue, with <paramref name="dequeuesTraced"/>).</summary>
