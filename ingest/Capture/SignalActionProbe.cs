@@ -5,6 +5,9 @@ using Replayer.Ingest.Formats.Tracepoints;
 
 namespace Replayer.Ingest.Capture;
 
+/// <summary>A write to ns_last_pid as the probe saw it return: when (CLOCK_MONOTONIC), who, and the value the file then read in the writer's namespace.</summary>
+public readonly record struct LastPidRecord(long Nanos, int Tid, int Value);
+
 /// <summary>Whether a capture reads the signal actions rt_sigaction installs (<see cref="SignalActionProbe"/>).</summary>
 public enum SignalActionsMode
 {
@@ -68,7 +71,11 @@ public sealed class SignalActionProbe : IDisposable
     /// where they differ from the ones last printed for it, with the time taken
     /// before the read; /proc does not show SA_NOCLDWAIT, and this is how a process older than
     /// the capture has it read (<see cref="SigchldLines"/>). "sx": a process's leader exits, after
-    /// which its pid may name another process. The program
+    /// which its pid may name another process. "lp": a write (write, pwrite64, writev, pwritev,
+    /// pwritev2) to /proc/sys/kernel/ns_last_pid returned, and the writer's own pid namespace
+    /// (task_active_pid_ns: the last of its pid's numbers) then had the idr cursor printed less one,
+    /// the value the file reads (<see cref="LastPidLines"/>); the file is known by its dentry,
+    /// "ns_last_pid" under "kernel", through the writer's descriptor table. The program
     /// ends itself when the capturing process's main thread exits (CAPTURER is its pid), so that
     /// a capture killed outright (SIGKILL) does not leave it running. "ready": the capturing
     /// process called getppid once every probe was attached. bpftrace prints "Attaching" before
@@ -124,8 +131,30 @@ public sealed class SignalActionProbe : IDisposable
         tracepoint:sched:sched_process_exit { delete(@m[tid]); }
         tracepoint:sched:sched_process_exit /tid == pid/ { delete(@c[pid]); printf("sx %llu %d\n", nsecs, pid); }
         tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
+        tracepoint:raw_syscalls:sys_enter /args->id == 1 || args->id == 18 || args->id == 20 || args->id == 296 || args->id == 328/ {
+          $fd = (int64)args->args[0];
+          $fdt = curtask->files->fdt;
+          $w = (uint64)0;
+          if ($fd >= 0 && $fd < (int64)$fdt->max_fds) {
+            $f = *($fdt->fd + $fd);
+            if ($f != 0) {
+              $d = $f->f_path.dentry;
+              if (str($d->d_name.name) == "ns_last_pid" && str($d->d_parent->d_name.name) == "kernel") { $w = 1; }
+            }
+          }
+          @w[tid] = $w;
+        }
+        tracepoint:raw_syscalls:sys_exit /args->id == 1 || args->id == 18 || args->id == 20 || args->id == 296 || args->id == 328/ {
+          $w = @w[tid];
+          delete(@w[tid]);
+          if ($w) {
+            $p = curtask->thread_pid;
+            $u = (struct upid *)((uint64)((struct upid *)$p->numbers) + $p->level * sizeof(struct upid));
+            printf("lp %llu %d %lld\n", nsecs, tid, (int64)$u->ns->idr.idr_next - 1);
+          }
+        }
         tracepoint:syscalls:sys_enter_getppid /pid == CAPTURER && @ready == 0/ { @ready = 1; printf("ready\n"); }
-        END { clear(@m); clear(@c); clear(@ready); }
+        END { clear(@m); clear(@c); clear(@w); clear(@ready); }
         """;
 
     /// <summary>How long bpftrace gets to compile and attach its probe.</summary>
@@ -154,6 +183,10 @@ public sealed class SignalActionProbe : IDisposable
     /// <summary>Processes' SIGCHLD flags read, and leaders' exits, in bpftrace's order.</summary>
     public IReadOnlyList<SigchldFlagsRecord> SigchldFlags => _sigchld;
     private readonly List<SigchldFlagsRecord> _sigchld = [];
+
+    /// <summary>Writes to ns_last_pid, in bpftrace's order.</summary>
+    public IReadOnlyList<LastPidRecord> LastPids => _lastPids;
+    private readonly List<LastPidRecord> _lastPids = [];
 
     /// <summary>Records bpftrace said it lost.</summary>
     public long Lost { get; private set; }
@@ -284,6 +317,10 @@ public sealed class SignalActionProbe : IDisposable
             {
                 if (ParseSigchld(line) is { } c) _sigchld.Add(c);
             }
+            else if (line.StartsWith("lp ", StringComparison.Ordinal))
+            {
+                if (ParseLastPid(line) is { } l) _lastPids.Add(l);
+            }
             else if (line.StartsWith("Attaching ", StringComparison.Ordinal)) _attached.TrySetResult();
             else if (line == "ready") _ready.TrySetResult();
             else Count(line);
@@ -355,6 +392,31 @@ public sealed class SignalActionProbe : IDisposable
             ? new SigchldFlagsRecord(ns, pid, flags, exit, handler)
             : null;
     }
+
+    /// <summary>"lp NANOS TID VALUE"; null for anything else (a negative value: a namespace that never gave a number).</summary>
+    public static LastPidRecord? ParseLastPid(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length != 4 || f[0] != "lp") return null;
+        return long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ns)
+            && int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int tid)
+            && int.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out int value)
+            ? new LastPidRecord(ns, tid, value)
+            : null;
+    }
+
+    /// <summary>
+    /// The "# last_pid:" header lines, "TID TIME VALUE" (TIME as the trace prints it, seconds and
+    /// microseconds of CLOCK_MONOTONIC), in time order, for writes at or after
+    /// <paramref name="tracingOn"/>: the reads before tracing began are in the snapshot's cursor
+    /// reads (the "# window:" header), and a write then is not the trace's. Kept when bpftrace lost
+    /// records: a write it missed leaves the model's cursor as it would be without the probe, and
+    /// each one it printed is still the kernel's.
+    /// </summary>
+    public static List<string> LastPidLines(IReadOnlyList<LastPidRecord> records, long tracingOn) =>
+        records.Select((r, i) => (r, i)).Where(x => x.r.Nanos >= tracingOn).OrderBy(x => x.r.Nanos).ThenBy(x => x.i)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.r.Tid} {x.r.Nanos / 1_000_000_000}.{x.r.Nanos / 1000 % 1_000_000:D6} {x.r.Value}"))
+            .ToList();
 
     /// <summary>How a "# sigchld_flags:" line spells a SIGCHLD handler.</summary>
     public static string Spelling(SigchldHandler h) => h switch

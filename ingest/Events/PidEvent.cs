@@ -31,6 +31,8 @@ public enum EventKind : byte
     SigWait,
     /// <summary>The acting process began its group exit (exit_group) here, its Exit placed later: signals sent to it from here on are dropped.</summary>
     Exiting,
+    /// <summary>The acting thread wrote /proc/sys/kernel/ns_last_pid: its namespace's next number, read from the kernel after the write.</summary>
+    LastPid,
 }
 
 /// <summary>
@@ -436,6 +438,23 @@ public sealed record SigWait : PidEvent
 public sealed record Exiting : PidEvent
 {
     public override EventKind Kind => EventKind.Exiting;
+    public override int RecordedAnswers => 0;
+}
+
+/// <summary>
+/// The acting thread wrote /proc/sys/kernel/ns_last_pid, and its pid namespace's allocator then
+/// stood at <see cref="Value"/>: the number the file reads, one below the one alloc_pid tries
+/// first (pid_ns_ctl_handler, kernel/pid_namespace.c, sets the idr's cursor to the value written
+/// plus one, in the writer's own namespace, task_active_pid_ns). A checkpoint restore (CRIU) does
+/// this to give a task back its number; a test of wrapping does it too. A capture that reads it
+/// takes it from the kernel at the write's return, whatever the write said or whether it was
+/// refused, so the value is the allocator's, not the text written.
+/// </summary>
+public sealed record LastPid : PidEvent
+{
+    public override EventKind Kind => EventKind.LastPid;
+    /// <summary>ns_last_pid after the write: the namespace's next number is looked for from Value + 1.</summary>
+    public int Value { get; init; }
     public override int RecordedAnswers => 0;
 }
 

@@ -198,6 +198,9 @@ public static partial class NativeJson
                 break;
             case Exiting:
                 break;
+            case LastPid lp:
+                sink.Number(Key.LastPid, lp.Value);
+                break;
             case Container c:
                 sink.Name(Key.Action, ContainerActions, (int)c.Action);
                 sink.String(Key.Id, c.Id);
@@ -442,7 +445,7 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep BlockedAtRead the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep LastPid the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
@@ -450,7 +453,7 @@ public static partial class NativeJson
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
         Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
-        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead,
+        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead, LastPid,
     }
 
     private static string Spelling(Key key) => key switch
@@ -470,7 +473,7 @@ public static partial class NativeJson
         Key.SigchldFlags => "sigchld_flags", Key.ExitSignal => "exit_signal", Key.EnterLost => "enter_lost",
         Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
         Key.NsForChildren => "ns_for_children", Key.NoticeAfterEnd => "notice_after_end",
-        Key.Untraced => "untraced", Key.MaybeReused => "maybe_reused", Key.BlockedAtRead => "blocked_at_read",
+        Key.Untraced => "untraced", Key.MaybeReused => "maybe_reused", Key.BlockedAtRead => "blocked_at_read", Key.LastPid => "last_pid",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -665,6 +668,7 @@ public static partial class NativeJson
         private bool _adopted, _group, _foreignUserNs, _noNewPrivs, _atNotice, _noticeInWait, _noticeAfterEnd, _enterLost, _dequeuesTraced, _zombie, _untraced, _maybeReused;
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
+        private int? _lastPid;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
 
         public Fields()
@@ -752,6 +756,7 @@ public static partial class NativeJson
                 case Key.NoticeAfterEnd: _noticeAfterEnd = v.GetBoolean(); break;
                 case Key.Untraced: _untraced = v.GetBoolean(); break;
                 case Key.MaybeReused: _maybeReused = v.GetBoolean(); break;
+                case Key.LastPid: _lastPid = v.GetInt32() is >= 0 and var last ? last : throw new FormatException("\"last_pid\" is a pid number, not negative"); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -841,6 +846,7 @@ public static partial class NativeJson
                     Ruid = _ruid, Euid = _euid, Suid = _suid,
                 },
                 EventKind.Exiting => new Exiting(),
+                EventKind.LastPid => new LastPid { Value = _lastPid ?? throw new FormatException("lastpid without \"last_pid\"") },
                 EventKind.SigMask => new SigMask { Blocked = _blocked ?? throw new FormatException("sigmask without \"blocked\"") },
                 EventKind.SigWait => new SigWait
                 {
@@ -928,7 +934,7 @@ public static partial class NativeJson
     public static class Names
     {
         public static readonly string[] Kinds =
-            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask", "sigwait", "exiting"];
+            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask", "sigwait", "exiting", "lastpid"];
         public static readonly string[] ForkCalls = ["clone", "clone3", "fork", "vfork"];
         public static readonly string[] Handlers = ["unknown", "default", "ignore", "catch"];
         public static readonly string[] GetIdCalls = ["getpid", "getppid", "getpgid", "getpgrp", "getsid", "gettid"];

@@ -179,7 +179,7 @@ public sealed class TraceIngestTests : IDisposable
         var a = await catalog.ShowAsync("multi");
         var b = await new TraceCatalog(fresh).ShowAsync("multi");
         Assert.Equal(Json(a!), Json(b!));
-        Assert.Equal(41, b!.Events);
+        Assert.Equal(42, b!.Events);
         Assert.Equal(["a", "b"], b.Hosts.Select(h => h.Host));
     }
 

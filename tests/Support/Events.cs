@@ -23,5 +23,6 @@ public static class SampleEvents
         new Signal { Host = host, Tid = 0, Comm = "swapper/0", Record = new(17, 100, SignalResult.Delivered, 1, true), Time = 18 },
         new Deliver { Host = host, Tid = 100, Comm = "sh", Sig = 17, Handler = Handler.Catch, Time = 19 },
         new Container { Host = host, Tid = 1, Comm = "vzctl", Action = ContainerAction.Restore, Id = "202", Peer = "h2", Task = 7904, Time = 20 },
+        new LastPid { Host = host, Tid = 100, Comm = "criu", Value = 4321, Time = 21 },
     ];
 }

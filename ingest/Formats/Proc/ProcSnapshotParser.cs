@@ -119,6 +119,24 @@ public sealed class ProcSnapshotParser(string file)
         SignalMasks.Add(new MaskRecord(tid, time, mask));
     }
 
+    /// <summary>Writes to ns_last_pid while tracing ran ("# last_pid:" headers), in time order.</summary>
+    public List<LastPidWrite> LastPidWrites { get; } = [];
+
+    // "# last_pid: TID TIME VALUE", in time order.
+    private void LastPidLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        Span<Range> parts = stackalloc Range[4];
+        var text = rest.Trim((byte)' ');
+        if (Fields(text, parts) != 3) throw new TraceFormatException(file, lineNo, "a last_pid line that is not 'TID TIME VALUE'");
+        int tid = Int(text[parts[0]], lineNo, "a last_pid's thread");
+        if (!Numbers.TryParseTimestamp(text[parts[1]], out long time))
+            throw new TraceFormatException(file, lineNo, "a last_pid time that is not 'seconds.fraction'");
+        int value = Int(text[parts[2]], lineNo, "a last_pid's value");
+        if (LastPidWrites.Count > 0 && time < LastPidWrites[^1].Time)
+            throw new TraceFormatException(file, lineNo, "a last_pid line out of time order");
+        LastPidWrites.Add(new LastPidWrite(tid, time, value));
+    }
+
     /// <summary>"0x" and one to sixteen hex digits as a 64-bit value; null for anything else.</summary>
     private static ulong? ZeroXHex(ReadOnlySpan<byte> s) =>
         s.Length >= 3 && s.Length <= 18 && s[0] == '0' && s[1] == 'x'
@@ -360,6 +378,11 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# sigchld_flags:"u8))
         {
             SigchldFlagsLine(text[16..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# last_pid:"u8))
+        {
+            LastPidLine(text[11..], lineNo);
             return;
         }
         if (text.StartsWith("# dequeues:"u8))

@@ -116,6 +116,7 @@ public sealed class TracepointAssembler
     {
         if (line.Time > _now) _now = line.Time;
         if (SignalMasks is { } masks && _nextMask < masks.Count && masks[_nextMask].Time <= line.Time) EmitMasks(masks, line.Time);
+        if (LastPidWrites is { } writes && _nextLastPid < writes.Count && writes[_nextLastPid].Time <= line.Time) EmitLastPids(writes, line.Time);
         switch (line.Point)
         {
             case Tracepoint.SysEnter: SysEnter(line); break;
@@ -420,6 +421,30 @@ public sealed class TracepointAssembler
             var ev = new SigMask { Blocked = m.Mask };
             ev.SetEnvelope("", -1, m.Time, task.Tid, task.Comm, null);
             // Not counted in _entries: a mask between two forks leaves them neighbours (ForkOrderNs).
+            _out.Enqueue(new Entry(ev, null));
+        }
+    }
+
+    /// <summary>Writes to ns_last_pid while tracing ran (a capture bundle's "# last_pid:" headers), in time order; null or empty when the capture has none.</summary>
+    public IReadOnlyList<LastPidWrite>? LastPidWrites { get; set; }
+
+    // The next of LastPidWrites to place.
+    private int _nextLastPid;
+
+    /// <summary>
+    /// Places the writes to ns_last_pid that returned by <paramref name="time"/>, before the line
+    /// of that time: a LastPid event for a thread the trace knows. The write is a file's, in no
+    /// line; a fork that took its number after it has its own line after the write returned.
+    /// </summary>
+    private void EmitLastPids(IReadOnlyList<LastPidWrite> writes, long time)
+    {
+        while (_nextLastPid < writes.Count && writes[_nextLastPid].Time <= time)
+        {
+            var w = writes[_nextLastPid++];
+            if (!_tasks.TryGetValue(w.Tid, out var task) || task.Dead || task.Unannounced) continue;
+            var ev = new LastPid { Value = w.Value };
+            ev.SetEnvelope("", -1, w.Time, task.Tid, task.Comm, null);
+            // Not counted in _entries, as a mask is not (ForkOrderNs).
             _out.Enqueue(new Entry(ev, null));
         }
     }
@@ -1061,6 +1086,9 @@ public sealed class TracepointAssembler
 
 /// <summary>One rt_sigaction call of a trace: its thread, the time of its enter line (ns), the signal, the action's address.</summary>
 public readonly record struct SigactionKey(int Tid, long Time, int Sig, long Act);
+
+/// <summary>A write to ns_last_pid that returned at <see cref="Time"/>, and the value the writer's namespace then read (a capture bundle's "# last_pid:" line).</summary>
+public readonly record struct LastPidWrite(int Tid, long Time, int Value);
 
 /// <summary>A thread's blocked mask from <see cref="Time"/> on (a capture bundle's "# sigmask:" line; bit sig-1 for signal sig).</summary>
 public readonly record struct MaskRecord(int Tid, long Time, ulong Mask);

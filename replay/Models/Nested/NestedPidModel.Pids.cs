@@ -1,3 +1,4 @@
+using Replayer.Ingest.Events;
 namespace Replayer.Replay.Models.Nested;
 
 /// <summary>Pids and namespaces: kernel/pid.c.</summary>
@@ -107,6 +108,22 @@ public sealed partial class NestedPidModel
     {
         int min = ns.Cursor > ReservedPids ? ReservedPids : 1;
         return ns.Idr.FirstFree(Math.Max(ns.Cursor, min), min, ns.PidMax);
+    }
+
+    /// <summary>
+    /// A write to /proc/sys/kernel/ns_last_pid (pid_ns_ctl_handler, kernel/pid_namespace.c): the
+    /// writer's own namespace (task_active_pid_ns, not the one its children go to after a setns or
+    /// an unshare) looks for its next number from the value plus one. The capture read the value
+    /// from the kernel after the write, so it holds whether the write was taken or refused.
+    /// </summary>
+    private void ApplyLastPid(LastPid l, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (!_host.Idr.TryGetValue(l.Tid, out var t) || !t.Hashed || !t.Placed) return;
+        var ns = t.Ns;
+        if (l.Value >= ns.PidMax) return;
+        ns.Cursor = l.Value + 1;
+        ns.ForgetSearch();
     }
 
     /// <summary>Makes a record's numbers findable (idr_replace at every level where the number is known).</summary>

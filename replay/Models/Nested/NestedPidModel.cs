@@ -146,6 +146,7 @@ public sealed partial class NestedPidModel : IPidModel
             case SigMask m: ApplySigMask(m, outcome); break;
             case SigWait w: ApplySigWait(w, outcome); break;
             case Exiting: ApplyExiting(ev, outcome); break;
+            case LastPid l: ApplyLastPid(l, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
         // pid_nr_ns is a level compare and one load in either era: one probe per number shown.

@@ -94,6 +94,20 @@ public sealed partial class VpidModel
         if (_tasks.TryGetValue(ev.Tid, out var t)) t.Leader.GroupExiting = true;
     }
 
+    /// <summary>
+    /// A write to ns_last_pid. The patch has no such file: a VPS's virtual numbers come from
+    /// alloc_vpid alone, and nothing in a VPS can say which comes next, so the event has no
+    /// representation there. On the host it asks nothing of this model: the global numbers are the
+    /// trace's, and last_pid follows them.
+    /// </summary>
+    private void WriteLastPid(PidEvent ev, Outcome o)
+    {
+        o.Verdict = Verdict.NotApplicable;
+        if (!_tasks.TryGetValue(ev.Tid, out var t) || t.Vps is null) return;
+        o.Verdict = Verdict.Unsupported;
+        o.Note = "a VPS cannot set its next virtual pid (no ns_last_pid): its later numbers differ";
+    }
+
     private static bool IsVpsInit(VpidTask leader) => leader.Vps is { } vps && ReferenceEquals(vps.Init, leader);
 
     private void Send(VpidTask process, int sig, Outcome o)

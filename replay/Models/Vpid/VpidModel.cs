@@ -186,6 +186,7 @@ public sealed partial class VpidModel : IPidModel
             case EventKind.SetCred: SysSetCred((SetCred)ev, outcome); break;
             case EventKind.SigMask: SetMask((SigMask)ev, outcome); break;
             case EventKind.Exiting: BeginGroupExit(ev, outcome); break;
+            case EventKind.LastPid: WriteLastPid(ev, outcome); break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
     }

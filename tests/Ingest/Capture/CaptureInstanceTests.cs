@@ -123,7 +123,7 @@ public sealed class CaptureInstanceTests
     }
 
     /// <summary>Whether bpftrace is here for the signal actions. CI installs it, so there its absence fails.</summary>
-    private static bool BpftraceAvailable()
+    internal static bool BpftraceAvailable()
     {
         if (SignalActionProbe.FindBpftrace() is not null) return true;
         if (Environment.GetEnvironmentVariable("CI") is not null)

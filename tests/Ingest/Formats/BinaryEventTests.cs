@@ -104,7 +104,7 @@ public sealed partial class BinaryEventTests
         [
             new TaskSnapshot(), new Fork(), new Exec(), new Exit(), new SetPgid(), new SetSid(), new SigAction(), new Prctl(),
             new GetId(), new Kill(), new Wait(), new Unshare(), new SetNs(), new Signal(), new Deliver(), new Container { Id = "" },
-            new SetCred(), new SigMask(), new SigWait(), new Exiting(),
+            new SetCred(), new SigMask(), new SigWait(), new Exiting(), new LastPid(),
         ];
         PidEvent[] full =
         [
@@ -128,6 +128,7 @@ public sealed partial class BinaryEventTests
             new Wait { Call = WaitCall.Wait4, Ret = 4194304, EnterLost = true },
             new SigMask { Blocked = ulong.MaxValue },
             new SigMask { Blocked = 1UL << 16 | 1UL << 1 },
+            new LastPid { Value = int.MaxValue },
             new TaskSnapshot { DequeuesTraced = true },
             new TaskSnapshot { Zombie = true, ExitSignal = 17 },
             new TaskSnapshot { SigPnd = 0, ShdPnd = 1UL << 16 },
@@ -216,7 +217,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(20 + 2 * 52, events);
+        Assert.Equal(21 + 2 * 53, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -372,7 +373,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x48 at byte 1 is no key", Reason(72, 0, End));
+        Assert.Contains("byte 0x49 at byte 1 is no key", Reason(73, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
         Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));
@@ -385,9 +386,9 @@ public sealed partial class BinaryEventTests
         Assert.Contains("is not a pid", Reason(Tid, 1, Kind, 5, End));
         Assert.Contains("missing \"tid\"", Reason(Kind, 5, End));
         Assert.Contains("missing \"kind\"", Reason(Tid, 10, End));
-        Assert.Contains("has no value number 20", Reason(Tid, 10, Kind, 20, End));
+        Assert.Contains("has no value number 21", Reason(Tid, 10, Kind, 21, End));
         Assert.Contains("sigwait without \"call\"", Reason(Tid, 10, Kind, 18, End));
-        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 20, End));
+        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 21, End));
         Assert.Contains("not UTF-8", Reason(Tid, 10, Comm, 2, 0xC3, 0x28, Kind, 5, End));
         Assert.Contains("where 1 are left", Reason(Tid, 10, Comm, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, End));
         Assert.Contains("neither true (1) nor false (0)", Reason(Tid, 10, Adopted, 2, Kind, 0, End));

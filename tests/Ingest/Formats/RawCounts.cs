@@ -43,6 +43,9 @@ public sealed partial class RawCounts
     /// <summary>"# sigmask:" lines of the bundle's header.</summary>
     public int MaskLines;
 
+    /// <summary>"# last_pid:" lines of the bundle's header.</summary>
+    public int LastPidLines;
+
     public static RawCounts Of(string path)
     {
         var counts = new RawCounts();
@@ -59,6 +62,7 @@ public sealed partial class RawCounts
                 if (line.StartsWith("# tracer:", StringComparison.Ordinal)) inTrace = true;
                 else if (line.StartsWith("task ", StringComparison.Ordinal)) counts.SnapshotTasks++;
                 else if (line.StartsWith("# sigmask:", StringComparison.Ordinal)) counts.MaskLines++;
+                else if (line.StartsWith("# last_pid:", StringComparison.Ordinal)) counts.LastPidLines++;
                 continue;
             }
             if (line.StartsWith('#') || line.Length == 0) continue;

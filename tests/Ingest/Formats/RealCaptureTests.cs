@@ -20,13 +20,16 @@ public sealed class RealCaptureTests
             Assert.True(raw.Answers[kind] == answers, $"{kind}: {answers} answers, the raw text has {raw.Answers[kind]}");
         }
         foreach (var kind in events.Select(e => e.Kind).Distinct())
-            Assert.True(kind is EventKind.Snapshot or EventKind.Signal or EventKind.SigMask or EventKind.Exiting || raw.Events.ContainsKey(kind), $"{kind} events the raw text has none of");
+            Assert.True(kind is EventKind.Snapshot or EventKind.Signal or EventKind.SigMask or EventKind.Exiting or EventKind.LastPid || raw.Events.ContainsKey(kind), $"{kind} events the raw text has none of");
         // An Exiting event stands where a group exit began whose Exit moved on: at most one per group exit.
         Assert.True(events.Count(e => e.Kind == EventKind.Exiting) <= events.OfType<Exit>().Count(x => x.Group), "more Exiting events than group exits");
         // A mask line becomes an event where it changes a traced thread's mask: at most one each.
         int maskLines = raw.MaskLines;
         int masks = events.Count(e => e.Kind == EventKind.SigMask);
         Assert.True(masks <= maskLines && (maskLines == 0) == (masks == 0), $"{masks} SigMask events of {maskLines} sigmask lines");
+        // A write to ns_last_pid becomes an event where a traced thread made it: at most one each.
+        int writes = events.Count(e => e.Kind == EventKind.LastPid);
+        Assert.True(writes <= raw.LastPidLines && (raw.LastPidLines == 0) == (writes == 0), $"{writes} LastPid events of {raw.LastPidLines} last_pid lines");
         Assert.Equal(raw.SnapshotTasks, events.OfType<TaskSnapshot>().Count(s => !s.Adopted));
     }
 

@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Text;
+using Replayer.Ingest.Capture;
+using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats;
+using Replayer.Replay.Models;
+using Replayer.Replay.Validation;
+using Replayer.Tests.Ingest.Formats;
+using Xunit;
+
+namespace Replayer.Tests.Ingest.Capture;
+
+/// <summary>
+/// Writes to /proc/sys/kernel/ns_last_pid, which set where a pid namespace looks for its next
+/// number (a checkpoint restore does this to give a task back its number). The trace has no line
+/// for a write to a file: the capture's probe reads the writer's namespace's cursor as the write
+/// returns, the bundle's "# last_pid:" lines carry it, and the LastPid events they become move the
+/// nested model's cursor. A real capture (traces/captures/ah-last-pid.txt) whose forks after such
+/// writes the model got wrong without them.
+/// </summary>
+public sealed class LastPidTests
+{
+    private const string Fixture = "ah-last-pid.txt";
+
+    private static List<PidEvent> WithoutWrites() =>
+        CaptureFiles.ReadEdited(CaptureFiles.Path_(Fixture), lines => lines.Where(l => !l.StartsWith("# last_pid:", StringComparison.Ordinal)));
+
+    [Fact]
+    public void A_probe_line_is_read_and_anything_else_is_not()
+    {
+        Assert.Equal(new LastPidRecord(1302231578000, 2243, 199), SignalActionProbe.ParseLastPid("lp 1302231578000 2243 199"));
+        Assert.Equal(new LastPidRecord(5, 1, 0), SignalActionProbe.ParseLastPid("lp 5 1 0"));
+        // A namespace that never gave a number reads -1: no cursor to take.
+        Assert.Null(SignalActionProbe.ParseLastPid("lp 5 1 -1"));
+        Assert.Null(SignalActionProbe.ParseLastPid("lp 5 1"));
+        Assert.Null(SignalActionProbe.ParseLastPid("lp 5 1 x"));
+        Assert.Null(SignalActionProbe.ParseLastPid("sx 5 1 9"));
+    }
+
+    [Fact]
+    public void The_header_lines_are_the_writes_from_tracing_on_in_time_order()
+    {
+        LastPidRecord[] records =
+        [
+            new(3_000_004_000, 7, 29),
+            new(2_000_003_999, 8, 49),
+            new(999_999_999, 7, 5),   // before tracing_on: the window's cursor reads cover it
+            new(3_000_004_000, 9, 12),
+        ];
+        Assert.Equal(["8 2.000003 49", "7 3.000004 29", "9 3.000004 12"], SignalActionProbe.LastPidLines(records, tracingOn: 1_000_000_000));
+        Assert.Empty(SignalActionProbe.LastPidLines([], 0));
+    }
+
+    [Fact]
+    public void The_capture_gives_each_write_where_it_returned_with_the_value_the_file_then_read()
+    {
+        var events = CaptureFiles.Events(Fixture);
+        var writes = events.OfType<LastPid>().ToList();
+        Assert.Equal([199, 49, 29], writes.Select(w => w.Value));
+        Assert.Equal(["sh", "python3", "sh"], writes.Select(w => w.Comm));
+        // Each writer's next fork, inside the namespace, gets the number after the value.
+        foreach (var w in writes)
+        {
+            var next = events.Skip(events.IndexOf(w)).OfType<Fork>().First(f => f.Tid == w.Tid);
+            Assert.Equal(w.Value + 1, next.Ret);
+        }
+        Assert.Empty(WithoutWrites().OfType<LastPid>());
+    }
+
+    [Fact]
+    public void With_the_writes_the_forks_after_them_are_predicted_and_without_them_they_are_not()
+    {
+        var with = Validator.Run("ah-last-pid", "nested", CaptureFiles.Events(Fixture));
+        Assert.True(with.Disagreed == 0, string.Join("; ", with.Disagreements));
+        Assert.Equal(0, with.UnknownState);
+        var without = Validator.Run("ah-last-pid", "nested", WithoutWrites());
+        // The model follows its own cursor: 3 where the kernel gave 200, and so on.
+        Assert.Equal(3, without.Disagreed);
+        Assert.All(without.Disagreements, d => Assert.Equal("fork", d.Kind));
+        Assert.Equal(["ret 200", "ret 50", "ret 30"], without.Disagreements.Select(d => d.Recorded));
+    }
+
+    [Fact]
+    public void Virtual_pids_cannot_represent_a_write_inside_a_vps_and_need_nothing_of_one_on_the_host()
+    {
+        var events = CaptureFiles.Events(Fixture);
+        var vpid = ModelCatalog.Create("vpid");
+        var nested = ModelCatalog.Create("nested");
+        var verdicts = new List<(Verdict Vpid, Verdict Nested)>();
+        foreach (var ev in events)
+        {
+            var a = new Outcome();
+            var b = new Outcome();
+            vpid.Apply(ev, a);
+            nested.Apply(ev, b);
+            if (ev is LastPid) verdicts.Add((a.Verdict, b.Verdict));
+        }
+        Assert.Equal(3, verdicts.Count);
+        Assert.All(verdicts, v => Assert.Equal((Verdict.Unsupported, Verdict.NotApplicable), v));
+        // On the host: no VPS, and the global numbers are the trace's.
+        var host = ModelCatalog.Create("vpid");
+        var o = new Outcome();
+        host.Apply(new TaskSnapshot { Tid = 300, Tgid = 300, PPid = 1, Pgid = 300, Sid = 300, Comm = "criu" }, o);
+        host.Apply(new LastPid { Tid = 300, Comm = "criu", Value = 999 }, o);
+        Assert.Equal(Verdict.NotApplicable, o.Verdict);
+    }
+
+    [Theory]
+    [InlineData("# last_pid: 12 1302.231578", "is not 'TID TIME VALUE'")]
+    [InlineData("# last_pid: 12 1302.x 199", "time")]
+    [InlineData("# last_pid: 12 1302.231578 0x10", "value")]
+    [InlineData("# last_pid: 12 1302.231578 -1", "value")]
+    [InlineData("# last_pid: x 1302.231578 199", "thread")]
+    [InlineData("# last_pid: 12 1.000000 199", "out of time order")]
+    public void A_garbled_last_pid_line_is_refused_naming_its_file_and_line(string bad, string says)
+    {
+        var lines = File.ReadAllLines(CaptureFiles.Path_(Fixture)).ToList();
+        // The second: the first may be replaced by an earlier time and stay in order.
+        int at = lines.FindIndex(l => l.StartsWith("# last_pid:", StringComparison.Ordinal)) + 1;
+        lines[at] = bad;
+        CaptureFiles.AssertRefused(lines, at, says);
+    }
+
+    [Fact]
+    public void The_event_reads_back_from_both_forms_and_the_binary_form_numbers_the_kind_20_and_the_key_72()
+    {
+        var ev = new LastPid { Tid = 5, Value = 199 };
+        var buffer = new ArrayBufferWriter<byte>();
+        NativeJson.WriteBinary(buffer, ev);
+        // tag, t 0, host "", tid 5, comm "", kind 20, key 72 with 199 as a zigzag varint, end.
+        byte[] expected = [NativeJson.BinaryTag, 1, 0, 2, 0, 3, 10, 4, 0, 5, 20, 72, 0x8E, 0x03, 0xFF];
+        Assert.Equal(expected, buffer.WrittenSpan.ToArray());
+        Assert.Equal(199, Assert.IsType<LastPid>(NativeJson.ParseBinary(expected, "w.jsonl", 4)).Value);
+        var json = Encoding.UTF8.GetBytes("""{"seq":3,"t":1302231578000,"host":"h","tid":5,"comm":"sh","kind":"lastpid","last_pid":199}""");
+        var back = Assert.IsType<LastPid>(NativeJson.ParseEvent(json, "w.jsonl", 4));
+        Assert.Equal((5, 199, "sh"), (back.Tid, back.Value, back.Comm));
+    }
+
+    [Theory]
+    [InlineData("""{"tid":5,"kind":"lastpid"}""", "lastpid without \"last_pid\"")]
+    [InlineData("""{"tid":5,"kind":"lastpid","last_pid":-1}""", "(key \"last_pid\")")]
+    [InlineData("""{"tid":5,"kind":"lastpid","last_pid":"199"}""", "(key \"last_pid\")")]
+    [InlineData("""{"tid":5,"kind":"lastpid","last_pid":4294967296}""", "(key \"last_pid\")")]
+    public void A_garbled_event_is_refused_with_file_line_and_reason(string line, string reason)
+    {
+        var e = Assert.Throws<TraceFormatException>(() => NativeJson.ParseEvent(Encoding.UTF8.GetBytes(line), "w.jsonl", 4));
+        Assert.Equal(("w.jsonl", 4L), (e.File, e.Line));
+        Assert.Contains(reason, e.Message);
+    }
+
+    [Fact]
+    public async Task A_live_capture_reads_a_write_inside_a_namespace_and_the_fork_after_it_agrees()
+    {
+        if (!CaptureInstanceTests.CaptureAvailable() || !CaptureInstanceTests.BpftraceAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        var script = "echo 4321 > /proc/sys/kernel/ns_last_pid; sh -c 'kill -0 $$'; " +
+            "/usr/bin/python3 -c 'import os; fd = os.open(\"/proc/sys/kernel/ns_last_pid\", os.O_WRONLY); os.pwrite(fd, b\"77\", 0); os.close(fd); " +
+            "pid = os.fork()\nif pid == 0: os._exit(0)\nos.waitpid(pid, 0)'";
+        var request = new CaptureRequest(output, ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script], Follow: true, BufferKb: 1024,
+            SignalActions: SignalActionsMode.Bpftrace);
+        try
+        {
+            var result = await TracefsCapture.RunAsync(request, default);
+            Assert.Equal(0, result.CommandExit);
+            var (_, events) = CaptureFiles.Read(output);
+            var writes = events.OfType<LastPid>().ToList();
+            Assert.Equal([4321, 77], writes.Select(w => w.Value));
+            // The forks after them, as their parents in the namespace see them: sh's child 4322, python's 78.
+            foreach (var w in writes)
+                Assert.Equal(w.Value + 1, events.Skip(events.IndexOf(w)).OfType<Fork>().First(f => f.Tid == w.Tid).Ret);
+            var report = Validator.Run("live", "nested", events);
+            Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+            var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => !l.StartsWith("# last_pid:", StringComparison.Ordinal))));
+            Assert.True(without.Disagreed >= 2, $"{without.Disagreed} disagreed without the writes");
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+}
