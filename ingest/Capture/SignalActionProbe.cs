@@ -201,6 +201,26 @@ public sealed class SignalActionProbe : IDisposable
         _stderrTask = Task.Run(() => ReadErr(process.StandardError));
     }
 
+    /// <summary>
+    /// Runs bpftrace ahead of the machine's other work (nice -11), as root may: on a busy machine
+    /// it must compile and attach its program while the workload keeps both cores busy, and then
+    /// keep up with what it prints, or it loses records and nothing it read is trusted. Measured
+    /// under a load of about 16 on 2 cores (docs/capture-formats.md): at the default priority it
+    /// did not attach within a minute. Its threads, started after this, inherit the priority.
+    /// Where the priority cannot be raised, it runs as it is.
+    /// </summary>
+    internal static void RaisePriority(Process process)
+    {
+        try
+        {
+            process.PriorityClass = ProcessPriorityClass.High;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or PlatformNotSupportedException)
+        {
+            // Not root, or bpftrace already ended: the probe starts as it would have.
+        }
+    }
+
     /// <summary>Where bpftrace is on PATH; null when it is not.</summary>
     public static string? FindBpftrace()
     {
@@ -241,6 +261,7 @@ public sealed class SignalActionProbe : IDisposable
         {
             return Unavailable(mode, $"bpftrace could not start: {e.Message}");
         }
+        RaisePriority(process);
         var probe = new SignalActionProbe(process);
         try
         {

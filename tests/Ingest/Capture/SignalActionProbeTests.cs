@@ -236,4 +236,26 @@ public sealed class SignalActionProbeTests
         lines[at] = bad;
         CaptureFiles.AssertRefused(lines, at, says);
     }
+
+    [Fact]
+    public void The_probe_runs_ahead_of_the_machines_other_work_where_root_may_raise_it()
+    {
+        using var child = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", ["5"]) { UseShellExecute = false })!;
+        try
+        {
+            SignalActionProbe.RaisePriority(child);
+            // /proc/PID/stat field 19 is the nice value; the fields after the command's ")" begin at 3.
+            var stat = File.ReadAllText($"/proc/{child.Id}/stat");
+            int nice = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+            // Not root: left as it was, and no error.
+            Assert.Equal(Environment.IsPrivilegedProcess ? -11 : 0, nice);
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
+        // A process that has ended is left alone too.
+        SignalActionProbe.RaisePriority(child);
+    }
 }
