@@ -46,10 +46,6 @@ public sealed partial class NestedPidModel
         // delivered on a queue that may hold one already.
         t.Pending |= s.SigPnd ?? 0;
         sig.SharedPending |= s.ShdPnd ?? 0;
-        // SIGKILL pending: the group's exit had begun (complete_signal sets SIGNAL_GROUP_EXIT as it
-        // queues SIGKILL on every thread), for good; what comes to the process is dropped (a test
-        // suite's capture: a chromium read so, whose SIGTERM from the test host said res=1).
-        if ((((s.SigPnd ?? 0) | (s.ShdPnd ?? 0)) & Sig.Bit(Sig.SIGKILL)) != 0 && !s.Zombie && !s.MaybeReused) sig.GroupExit = true;
         t.Hashed = true;
         t.Cred = Creds.FromSnapshot(s);
         t.MaskKnown = s.Blocked.HasValue;
@@ -59,6 +55,12 @@ public sealed partial class NestedPidModel
         // list threads before their leader (tids wrap), which heads the list all the same.
         AddThread(sig, t, first: t == leader);
         SeedExitState(sig, t, s.Zombie);
+        // SIGKILL pending: the group's exit had begun (complete_signal sets SIGNAL_GROUP_EXIT as it
+        // queues SIGKILL on every thread), for good; what comes to the process is dropped (a test
+        // suite's capture: a chromium read so, whose SIGTERM from the test host said res=1). After
+        // the exit state: a live thread listed after a zombie leader makes the process alive again
+        // there, which would clear it.
+        if ((((s.SigPnd ?? 0) | (s.ShdPnd ?? 0)) & Sig.Bit(Sig.SIGKILL)) != 0 && !s.Zombie && !s.MaybeReused) sig.GroupExit = true;
         // A zombie of the global init when tracing began: init reaps its orphans, and its calls need
         // not be in the capture (this VM's init made none that 118 test-suite captures show; a
         // sleep, its zombie at tracing_on, answered kill -0 with 0 twice and ESRCH 1.4 s later, with
@@ -124,6 +126,8 @@ public sealed partial class NestedPidModel
     {
         if (zombie) t.Exited = true;
         bool dead = s.Leader is { Exited: true } && FindAliveThread(s, null) is null;
+        // A leader gone before a live thread: exit_group's, or its own exit alone (above).
+        s.MaybeGroupExit = s.Leader is { Exited: true } && !dead;
         if (dead == s.Dead) return;
         s.Dead = s.GroupExit = s.Notified = s.NotifySeen = dead;
         s.NotifyResult = dead ? -1 : 0;

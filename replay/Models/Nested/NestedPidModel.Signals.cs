@@ -214,6 +214,9 @@ public sealed partial class NestedPidModel
     /// <summary>PrepareSignal's answer when the recipient's queue, not its disposition, leaves the result open.</summary>
     private const int QueueUnknown = -2;
 
+    /// <summary>PrepareSignal's answer when the recipient may be in a group exit the capture did not show (<see cref="SignalStruct.MaybeGroupExit"/>).</summary>
+    private const int ExitUnknown = -3;
+
     /// <summary>Predicts one signal_generate, records it, and applies its effects; returns the result, negative when not known.</summary>
     private int SendSignal(int sig, TaskStruct t, bool group, Tri force, int code, Outcome o, bool unordered = false)
     {
@@ -225,7 +228,8 @@ public sealed partial class NestedPidModel
             // Delivered, it may have been fatal: complete_signal would have begun the group's exit.
             if (res != QueueUnknown && !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)) t.Signal!.MaybeDying = true;
             o.UnknownResults.Add(idx);
-            o.Note ??= res != QueueUnknown ? "a recipient's disposition is not known"
+            o.Note ??= res == ExitUnknown ? "the recipient's leader had exited beside a live thread when the capture began: its group exit may have begun"
+                : res != QueueUnknown ? "a recipient's disposition is not known"
                 : unordered ? "whether the recipient already had this signal pending is not known: a sibling's exit notice may come first"
                 : "whether the recipient still had this signal pending is not known: it may have been taken without a line (sigtimedwait, signalfd)";
         }
@@ -255,6 +259,8 @@ public sealed partial class NestedPidModel
         FlushStopOrContinue(sig, s);
         int ignored = SigIgnored(sig, t, force);
         if (ignored != 0) return ignored > 0 ? (int)SignalResult.Ignored : -1;
+        // Dropped if the leader's exit was exit_group's, which the capture did not show.
+        if (s.MaybeGroupExit) return ExitUnknown;
         ulong bit = Sig.Bit(sig);
         ulong queue = group ? s.SharedPending : t.Pending;
         if (Sig.Legacy(sig) && ((queue & bit) != 0 || unordered))
@@ -581,7 +587,7 @@ public sealed partial class NestedPidModel
             return;
         }
         // get_signal of a group exiting takes only SIGKILL: this one was not.
-        s.MaybeDying = false;
+        s.MaybeDying = s.MaybeGroupExit = false;
         if (d.Handler == Handler.Unknown) return;
         s.Action[d.Sig] = FromHandler(d.Handler);
         // The action's flags, when the capture shows them (signal_deliver): whether children are reaped at once.

@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 18;
+    public const int StateVersion = 19;
 
     public byte[] Snapshot()
     {
@@ -117,6 +117,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.PlaceUnknown);
                 w.Write(s.Untraced);
                 w.Write(s.NoUnseenChildren);
+                w.Write(s.MaybeGroupExit);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -241,6 +242,7 @@ public sealed partial class NestedPidModel
             s.PlaceUnknown = r.ReadBoolean();
             s.Untraced = r.ReadBoolean();
             s.NoUnseenChildren = r.ReadBoolean();
+            s.MaybeGroupExit = r.ReadBoolean();
             sigThreads[i] = ReadList(r);
         }
 

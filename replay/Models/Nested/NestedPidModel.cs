@@ -192,6 +192,8 @@ public sealed partial class NestedPidModel : IPidModel
         if (_host.Idr.TryGetValue(ev.Tid, out var t) && t.Hashed && !t.Exited && t.Signal?.Leader is not null)
         {
             t.MayBlockAll = false; // it acts: its vfork has returned
+            // A thread of a group exiting makes no new call (a wait begun before the trace only returns).
+            if (t.Signal.MaybeGroupExit && ev is not Wait { EnterLost: true }) t.Signal.MaybeGroupExit = false;
             if (t.Placed) return t;
             Unknown(o, "the acting task's namespace is not known (first seen without a snapshot)");
             return null;

@@ -248,6 +248,15 @@ internal sealed class SignalStruct
     /// </summary>
     public bool MaybeDying;
 
+    /// <summary>
+    /// The process's leader was a zombie beside a live thread when the capture began: the leader
+    /// may have run exit_group, which sets SIGNAL_GROUP_EXIT and sends the other threads to their
+    /// exit, or it may have left alone (pthread_exit). /proc shows neither, so whether a signal
+    /// to the process is dropped is not known. Ends when a thread of it makes a call the trace
+    /// shows, or takes a signal other than SIGKILL: a thread of a group exiting does neither.
+    /// </summary>
+    public bool MaybeGroupExit;
+
     /// <summary>Whether a signal queued on this process stays queued until a line of the capture shows it taken.</summary>
     public bool QueueFollowed => DequeuesSeen && !TimedWaited;
 
@@ -386,7 +395,7 @@ internal sealed class SignalStruct
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = SharedSure = 0;
-        DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = false;
+        DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = MaybeGroupExit = false;
         SigchldTaken = NoticeEpoch = 0;
         NoticeBehindPending = PlaceUnknown = Untraced = NoUnseenChildren = false;
         Array.Clear(Action);

@@ -549,6 +549,51 @@ public sealed class OracleRuleTests
         Assert.Equal(0, Validator.Run("t", "nested", s.Events).Disagreed);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_process_whose_leader_had_exited_beside_a_live_thread_may_be_in_a_group_exit_until_a_thread_acts(bool dropped)
+    {
+        // A test suite's capture: chromium 500's leader read a zombie, its thread 501 running
+        // (State R, nothing pending); the test host's SIGTERM to 500 after tracing_on was dropped
+        // (res=1): the leader had run exit_group, and 501 was on its way out. The model, which
+        // took the leader for gone alone (pthread_exit), said delivered. /proc shows neither.
+        Scenario Chromium(ulong? threadPending = null)
+        {
+            var s = new Scenario().WithHost();
+            foreach (var (tid, zombie) in ((int, bool)[])[(500, true), (501, false)])
+                s.Apply(new TaskSnapshot
+                {
+                    Tid = tid, Comm = "chromium", Tgid = 500, PPid = 100, Pgid = 100, Sid = 100, NsPid = [tid], NsPgid = [100], NsSid = [100],
+                    PidNs = Scenario.HostNs, SigIgn = 0, SigCgt = 0, ExitSignal = tid == 500 ? 17 : -1, Zombie = zombie,
+                    SigPnd = zombie ? null : threadPending,
+                });
+            return s;
+        }
+        var s = Chromium();
+        var kill = s.Kill(100, 500, 15, ret: 0, new SignalRecord(15, 500, dropped ? I : D, 0, true));
+        // The call's answer (0) is known; the signal's result is not.
+        Assert.Equal((Verdict.Predicted, 0L), (kill.Verdict, kill.Ret));
+        Assert.Equal([0], kill.UnknownResults);
+        Assert.Contains("group exit may have begun", kill.Note);
+        Assert.Equal(0, Validator.Run("t", "nested", s.Events).Disagreed);
+        // A call of the live thread shows the process was not exiting: a thread of a group exit makes none.
+        var acted = Chromium();
+        acted.Get(501, GetIdCall.GetPid, ret: 500);
+        var after = acted.Kill(100, 500, 15, ret: 0, new SignalRecord(15, 500, D, 0, true));
+        Assert.Empty(after.UnknownResults);
+        Assert.Equal(D, Scenario.Sent(after, 15).Single().Result);
+        // So does a signal it takes other than SIGKILL.
+        var took = Chromium();
+        took.Deliver(501, 10, Handler.Catch);
+        Assert.Empty(took.Kill(100, 500, 15, ret: 0, new SignalRecord(15, 500, D, 0, true)).UnknownResults);
+        // The thread read with SIGKILL pending: the group exit had begun, listed after the zombie leader or not.
+        var killed = Chromium(threadPending: 1UL << 8);
+        var late = killed.Kill(100, 500, 15, ret: 0, new SignalRecord(15, 500, I, 0, true));
+        Assert.Empty(late.UnknownResults);
+        Assert.Equal(I, Scenario.Sent(late, 15).Single().Result);
+    }
+
     [Fact]
     public void A_kill_of_a_group_may_reach_a_process_whose_group_was_not_shown()
     {
