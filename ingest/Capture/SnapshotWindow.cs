@@ -472,6 +472,11 @@ public static class SnapshotWindow
         var lines = new List<string>();
         foreach (var line in t.Block.Split('\n'))
         {
+            // Signals came to it before tracing began, after /proc read it: which are pending is
+            // not known, and none is to be taken as not pending (a python3 forked in the window,
+            // blocking SIGCHLD, had one pending from a child dead there: the next child's SIGCHLD
+            // said already pending, res=2, and the models, reading no SigPnd, said delivered).
+            if ((seen & Part.Pending) != 0 && line.StartsWith("SigPnd:", StringComparison.Ordinal)) lines.Add("pending: unknown");
             if (drop.Any(k => line.StartsWith(k, StringComparison.Ordinal))) continue;
             if ((seen & Part.Exit) != 0 && line.StartsWith("State:", StringComparison.Ordinal)) lines.Add("State: S");
             else if ((seen & Part.Ns) != 0 && line.StartsWith("ns_for_children:", StringComparison.Ordinal)) lines.Add("ns_for_children: ");
@@ -505,7 +510,7 @@ public static class SnapshotWindow
     /// reaper of orphaned zombies before its own parent). Its block says what the fork gave it
     /// that nothing since can have changed unseen: the parent, the parent's name, its number and
     /// namespace, the host's (a parent whose children go elsewhere: not added). Its group, session,
-    /// credentials, actions and mask are not known (the window may have changed them).
+    /// credentials, actions, mask and pending signals are not known (the window may have changed them).
     /// </summary>
     /// <remarks>
     /// Such a process may itself have forked in the window (a test starting PostgreSQL: runuser's
@@ -577,7 +582,9 @@ public static class SnapshotWindow
                 var b = new StringBuilder();
                 b.Append(CultureInfo.InvariantCulture, $"task {tid} tgid {tid}\n");
                 if (Line("Name:") is { } name) b.Append(name).Append('\n');
-                b.Append(CultureInfo.InvariantCulture, $"Tgid:\t{tid}\nPid:\t{tid}\nPPid:\t{ppid}\nNStgid:\t{tid}\nNSpid:\t{tid}\nState: S\n{ns}\n\n");
+                // Its pending signals are not known either: one may have come to it in the window
+                // (a python3 blocking SIGCHLD, one pending from a child dead there).
+                b.Append(CultureInfo.InvariantCulture, $"Tgid:\t{tid}\nPid:\t{tid}\nPPid:\t{ppid}\nNStgid:\t{tid}\nNSpid:\t{tid}\nState: S\npending: unknown\n{ns}\n\n");
                 var task = new ProcTask(tid, tid, ppid, false, [tid], b.ToString());
                 result.Add(task);
                 blocks[tid] = task;

@@ -291,9 +291,14 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("State"u8)) b.Zombie = value.Length > 0 && value[0] == 'Z';
         // The capture's window check: the number may have been another task's when tracing began.
         else if (key.SequenceEqual("reused"u8)) b.MaybeReused = value.SequenceEqual("maybe"u8);
+        // The window check's "pending: unknown": a signal came to it before tracing began, after /proc read it.
+        else if (key.SequenceEqual("pending"u8)) b.PendingUnknown = value.SequenceEqual("unknown"u8);
         // Pid, NStgid and anything a later version adds carry nothing the event keeps.
         return null;
     }
+
+    /// <summary>Signals 1 to 31 but SIGKILL and SIGSTOP: what may be pending where the window check could not tell (bit sig-1 for signal sig).</summary>
+    public const ulong MaybePending = 0x7fffffffUL & ~(1UL << 8) & ~(1UL << 18);
 
     /// <summary>At a block's end (blank line, next block, end of input): the finished task, if one was open.</summary>
     public TaskSnapshot? End()
@@ -329,8 +334,10 @@ public sealed class ProcSnapshotParser(string file)
             // A snapshot process is traced in a whole-system capture; of a command's, only the capturer is.
             DequeuesTraced = DequeuesFollowed && (!DescendantsOnly || b.Tgid == CapturePid) && !SilentDequeuers.Contains(b.Tgid),
             Zombie = b.Zombie,
-            SigPnd = b.SigPnd,
-            ShdPnd = b.ShdPnd,
+            // Not known: any standard signal may be pending (none surely); SIGKILL and SIGSTOP are
+            // left out, for they would say the process was dying or stopping.
+            SigPnd = b.PendingUnknown ? MaybePending : b.SigPnd,
+            ShdPnd = b.PendingUnknown ? MaybePending : b.ShdPnd,
             // Following a command's descendants, no snapshot process but the capturer is traced:
             // one may exit, and its number be taken again, with no line (a command's `kill -0` to
             // a process gone since the snapshot answered ESRCH).
@@ -529,6 +536,7 @@ public sealed class ProcSnapshotParser(string file)
         public bool Zombie;
         public bool MaybeReused;
         public ulong? SigPnd;
+        public bool PendingUnknown;
         public ulong? ShdPnd;
     }
 }

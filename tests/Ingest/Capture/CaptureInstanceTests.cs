@@ -813,7 +813,9 @@ public sealed class CaptureInstanceTests
     public async Task A_snapshot_process_the_capture_does_not_trace_may_exit_unseen()
     {
         if (!CaptureAvailable()) return;
-        var start = new ProcessStartInfo("sh", ["-c", "sleep 0.6 >/dev/null 2>&1 & echo $!"]) { RedirectStandardOutput = true, UseShellExecute = false };
+        // Long enough to outlive the capture's start on a busy machine (0.6 s once did not, when the
+        // suite ran right after a build: no probe found it alive), short enough to end within it.
+        var start = new ProcessStartInfo("sh", ["-c", "sleep 2 >/dev/null 2>&1 & echo $!"]) { RedirectStandardOutput = true, UseShellExecute = false };
         int victim;
         using (var sh = Process.Start(start)!)
         {

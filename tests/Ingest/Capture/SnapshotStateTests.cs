@@ -193,6 +193,25 @@ public sealed class SnapshotStateTests
     }
 
     /// <summary>
+    /// A block the window check marks "pending: unknown" (a signal came to the task in the window,
+    /// after /proc read it, or it was forked there and gone before the second read) reads as any
+    /// standard signal maybe pending; a block with neither that nor SigPnd (a capture that did not
+    /// read them) as none, as before.
+    /// </summary>
+    [Fact]
+    public void A_block_whose_pending_signals_are_not_known_reads_as_any_maybe_pending()
+    {
+        foreach (var (line, expected) in ((string, ulong?)[])[("pending: unknown\n", ProcSnapshotParser.MaybePending), ("", null), ("SigPnd:\t0000000000000200\n", 0x200UL)])
+        {
+            var parser = new ProcSnapshotParser("bundle.txt");
+            var text = ProcHeader + $"task 62 tgid 62\nPid:\t62\nPPid:\t10\nNSpid:\t62\nState: S\n{line}ns: pid:[{Scenario.HostNs}]\n\n";
+            var snapshot = text.Split('\n').Select((l, i) => parser.Line(System.Text.Encoding.UTF8.GetBytes(l), i + 1)).OfType<TaskSnapshot>().Concat([parser.End()]).OfType<TaskSnapshot>().Single();
+            Assert.Equal(expected, snapshot.SigPnd);
+            Assert.Equal(line.StartsWith("pending", StringComparison.Ordinal) ? expected : null, snapshot.ShdPnd);
+        }
+    }
+
+    /// <summary>
     /// A busy capture's one disagreement: sh 10's child 352 was read, died, and its number went to
     /// a thread of python3 917 before tracing_on (a test had set ns_last_pid back); after it, 917's
     /// tgkill(917, 352, 0) answered 0, and the thread was gone before the second read. Kept from

@@ -560,6 +560,7 @@ public sealed class SnapshotWindowTests
             Assert.Contains("State: S\n", block);
             Assert.DoesNotContain("pgrp:", block);
             Assert.DoesNotContain("SigIgn:", block);
+            Assert.Contains("pending: unknown\n", block);
         }
         // A parent whose children go to another namespace: the child's number there is not known,
         // and the models could not place it (a teardown there would pass it over); not added.
@@ -619,6 +620,9 @@ public sealed class SnapshotWindowTests
             [Line(10, Tracepoint.SysEnter, Syscall.SetSid), Line(5, Tracepoint.SignalGenerate, a0: 9, a3: 61), Line(12, Tracepoint.SignalDeliver, a0: 15)]);
         Assert.DoesNotContain("SigPnd:", Block(o.Snapshot, 61));
         Assert.DoesNotContain("ShdPnd:", Block(o.Snapshot, 61));
+        // Not known, rather than none: the models take a block without them for a capture that did not read them.
+        Assert.Contains("pending: unknown\n", Block(o.Snapshot, 61));
+        Assert.DoesNotContain("pending:", Block(o.Snapshot, 10));
         Assert.Contains("ShdPnd:\t0000000000010000", Block(o.Snapshot, 10));
         Assert.Contains("ShdPnd:\t0000000000004000", Block(o.Snapshot, 12));
     }

@@ -595,6 +595,32 @@ public sealed class OracleRuleTests
     }
 
     [Fact]
+    public void A_task_whose_pending_signals_the_window_check_could_not_tell_may_have_any_pending()
+    {
+        // A busy capture: python3 1311, forked in the window and gone before the second read,
+        // blocked SIGCHLD, and a child of its died there: the next child's SIGCHLD said already
+        // pending (res=2), and the model, reading no SigPnd, said delivered. Its block now says
+        // "pending: unknown", which the reader gives as any standard signal maybe pending.
+        const ulong Usr1 = 1UL << 9;
+        Outcome KillUsr1(ulong? pending)
+        {
+            var s = new Scenario().WithHost();
+            s.Apply(new TaskSnapshot
+            {
+                Tid = 300, Comm = "python3", Tgid = 300, PPid = 100, Pgid = 100, Sid = 100, NsPid = [300], NsPgid = [100], NsSid = [100],
+                PidNs = Scenario.HostNs, SigIgn = 0, SigCgt = 0, Blocked = Usr1, SigPnd = pending, ShdPnd = pending,
+            });
+            return s.Kill(100, 300, 10, ret: 0, new SignalRecord(10, 300, SignalResult.AlreadyPending, 0, true));
+        }
+        var unknown = KillUsr1(Replayer.Ingest.Formats.Proc.ProcSnapshotParser.MaybePending);
+        Assert.Equal([0], unknown.UnknownResults);
+        // Read as none pending, it is predicted delivered: what the model said before.
+        Assert.Equal(D, Scenario.Sent(KillUsr1(0), 10).Single().Result);
+        // Neither SIGKILL nor SIGSTOP is among the maybe: they would say the process was dying or stopping.
+        Assert.Equal(0UL, Replayer.Ingest.Formats.Proc.ProcSnapshotParser.MaybePending & (1UL << 8 | 1UL << 18));
+    }
+
+    [Fact]
     public void A_kill_of_a_group_may_reach_a_process_whose_group_was_not_shown()
     {
         // A test suite's capture: backend 300, forked in the window (its block has no group),
