@@ -472,17 +472,18 @@ public static class SnapshotWindow
         var lines = new List<string>();
         foreach (var line in t.Block.Split('\n'))
         {
-            // Signals came to it before tracing began, after /proc read it: which are pending is
-            // not known, and none is to be taken as not pending (a python3 forked in the window,
-            // blocking SIGCHLD, had one pending from a child dead there: the next child's SIGCHLD
-            // said already pending, res=2, and the models, reading no SigPnd, said delivered).
-            if ((seen & Part.Pending) != 0 && line.StartsWith("SigPnd:", StringComparison.Ordinal)) lines.Add("pending: unknown");
             if (drop.Any(k => line.StartsWith(k, StringComparison.Ordinal))) continue;
             if ((seen & Part.Exit) != 0 && line.StartsWith("State:", StringComparison.Ordinal)) lines.Add("State: S");
             else if ((seen & Part.Ns) != 0 && line.StartsWith("ns_for_children:", StringComparison.Ordinal)) lines.Add("ns_for_children: ");
             else if ((seen & Part.Parent) != 0 && line.StartsWith("PPid:", StringComparison.Ordinal)) lines.Add("PPid:\t0");
             else lines.Add(line);
         }
+        // Signals came to it before tracing began, after /proc read it: which are pending is not
+        // known, and none is to be taken as not pending (a python3 forked in the window, blocking
+        // SIGCHLD, had one pending from a child dead there: the next child's SIGCHLD said already
+        // pending, res=2, and the models, reading no SigPnd, said delivered). Written as
+        // MaybeReused writes its line.
+        if ((seen & Part.Pending) != 0) lines.Insert(lines.Count - 2, "pending: unknown");
         return t with
         {
             Block = string.Join('\n', lines),

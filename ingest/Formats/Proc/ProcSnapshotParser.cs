@@ -106,17 +106,28 @@ public sealed class ProcSnapshotParser(string file)
     private void SigmaskLine(ReadOnlySpan<byte> rest, long lineNo)
     {
         if (!MasksFollowed) throw new TraceFormatException(file, lineNo, "a sigmask line in a capture whose signal_masks header does not say bpftrace");
-        Span<Range> parts = stackalloc Range[4];
-        var text = rest.Trim((byte)' ');
-        if (Fields(text, parts) != 3) throw new TraceFormatException(file, lineNo, "a sigmask line that is not 'TID TIME MASK'");
-        int tid = Int(text[parts[0]], lineNo, "a sigmask's thread");
-        if (!Numbers.TryParseTimestamp(text[parts[1]], out long time))
-            throw new TraceFormatException(file, lineNo, "a sigmask time that is not 'seconds.fraction'");
-        if (ZeroXHex(text[parts[2]]) is not { } mask)
+        int tid = TimedLine(rest, lineNo, "sigmask", "MASK", out long time, out var third);
+        if (ZeroXHex(third) is not { } mask)
             throw new TraceFormatException(file, lineNo, "a sigmask mask that is not 0x hex");
         if (SignalMasks.Count > 0 && time < SignalMasks[^1].Time)
             throw new TraceFormatException(file, lineNo, "a sigmask line out of time order");
         SignalMasks.Add(new MaskRecord(tid, time, mask));
+    }
+
+    /// <summary>
+    /// A "TID TIME X" header line's thread and time (TIME as the trace prints it); the third field
+    /// is the caller's to read. <paramref name="what"/> names the line in the errors.
+    /// </summary>
+    private int TimedLine(ReadOnlySpan<byte> rest, long lineNo, string what, string third, out long time, out ReadOnlySpan<byte> value)
+    {
+        Span<Range> parts = stackalloc Range[4];
+        var text = rest.Trim((byte)' ');
+        if (Fields(text, parts) != 3) throw new TraceFormatException(file, lineNo, $"a {what} line that is not 'TID TIME {third}'");
+        int tid = Int(text[parts[0]], lineNo, $"a {what}'s thread");
+        if (!Numbers.TryParseTimestamp(text[parts[1]], out time))
+            throw new TraceFormatException(file, lineNo, $"a {what} time that is not 'seconds.fraction'");
+        value = text[parts[2]];
+        return tid;
     }
 
     /// <summary>Writes to ns_last_pid while tracing ran ("# last_pid:" headers), in time order.</summary>
@@ -125,13 +136,8 @@ public sealed class ProcSnapshotParser(string file)
     // "# last_pid: TID TIME VALUE", in time order.
     private void LastPidLine(ReadOnlySpan<byte> rest, long lineNo)
     {
-        Span<Range> parts = stackalloc Range[4];
-        var text = rest.Trim((byte)' ');
-        if (Fields(text, parts) != 3) throw new TraceFormatException(file, lineNo, "a last_pid line that is not 'TID TIME VALUE'");
-        int tid = Int(text[parts[0]], lineNo, "a last_pid's thread");
-        if (!Numbers.TryParseTimestamp(text[parts[1]], out long time))
-            throw new TraceFormatException(file, lineNo, "a last_pid time that is not 'seconds.fraction'");
-        int value = Int(text[parts[2]], lineNo, "a last_pid's value");
+        int tid = TimedLine(rest, lineNo, "last_pid", "VALUE", out long time, out var third);
+        int value = Int(third, lineNo, "a last_pid's value");
         if (LastPidWrites.Count > 0 && time < LastPidWrites[^1].Time)
             throw new TraceFormatException(file, lineNo, "a last_pid line out of time order");
         LastPidWrites.Add(new LastPidWrite(tid, time, value));

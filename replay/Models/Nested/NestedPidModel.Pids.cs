@@ -122,8 +122,8 @@ public sealed partial class NestedPidModel
         if (!_host.Idr.TryGetValue(l.Tid, out var t) || !t.Hashed || !t.Placed) return;
         var ns = t.Ns;
         if (l.Value >= ns.PidMax) return;
+        // The idr's remembered search is keyed by its start, which this moves: nothing to forget.
         ns.Cursor = l.Value + 1;
-        ns.ForgetSearch();
     }
 
     /// <summary>Makes a record's numbers findable (idr_replace at every level where the number is known).</summary>
