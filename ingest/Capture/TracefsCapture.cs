@@ -100,6 +100,7 @@ public static class TracefsCapture
         }
         Current = instance;
         TracePipeDrain? drain = null;
+        AheadOfLoad? ahead = null;
         try
         {
             // The probe's times are CLOCK_MONOTONIC; the trace's must be too, to pair them. And one
@@ -107,6 +108,12 @@ public static class TracefsCapture
             // recipient's siglock did (the local clock may not), which a queue's state rests on.
             const string clock = "mono";
             var missing = Configure(instance, request, clock);
+            // From the first read to the end of the second, this thread runs ahead of the machine's
+            // other work: what happens between the reads and tracing_on is in neither, and on a busy
+            // machine the reads waited their turn for seconds (AheadOfLoad). No await until the
+            // end of the second read, so the raise stays on this thread. The trace_pipe drain,
+            // started in between, inherits it, and so keeps up with the ring on a busy machine.
+            ahead = AheadOfLoad.Raise();
             // The pid allocator's cursor before the first read, after each of its tasks, and at
             // tracing_on: a number the first read had may have been given to another task in
             // between (SnapshotWindow.PidsGiven).
@@ -146,6 +153,8 @@ public static class TracefsCapture
                 readAgainBy = MonotonicNanos();
                 early.EndAt(readAgainBy);
             }
+            // Before the command starts: it inherits the starting thread's nice value.
+            ahead.Dispose();
             var processes = new HashSet<int>(before.Tasks.Select(t => t.Tgid).Concat(after?.Tasks.Select(t => t.Tgid) ?? []));
             int? exit = request.Command is { Count: > 0 } command
                 ? await RunCommandAsync(command, ct)
@@ -185,6 +194,7 @@ public static class TracefsCapture
         }
         finally
         {
+            ahead?.Dispose();
             probe?.Dispose();
             // trace_pipe closed first: the instance cannot be removed while a file of it is open.
             drain?.Dispose();

@@ -63,6 +63,57 @@ public sealed class CaptureInstanceTests
         }
     }
 
+    /// <summary>
+    /// The reads of /proc run ahead of the machine's other work (nice -11, as root may), from the
+    /// first read to the end of the second, and the trace_pipe drain started between them with
+    /// them; the command runs as it would have. On a busy machine the reads waited their turn for
+    /// seconds, and what happened meanwhile was in neither read nor in the trace.
+    /// </summary>
+    [Fact]
+    public async Task The_reads_of_proc_run_ahead_of_the_machines_other_work_and_the_command_as_it_would()
+    {
+        if (!CaptureAvailable()) return;
+        var output = Path.Combine(Path.GetTempPath(), $"replayer-capture-test-{Guid.NewGuid():N}.txt");
+        var stat = output + ".stat";
+        try
+        {
+            // A command's capture: the first read, then the command.
+            int? first = null;
+            var result = await TracefsCapture.RunAsync(new CaptureRequest(output, ["sh", "-c", $"cat /proc/self/stat > '{stat}'"], Follow: true, BufferKb: 1024)
+            {
+                DuringFirstRead = _ => first ??= NiceOf("/proc/thread-self/stat"),
+            }, default);
+            Assert.Equal(0, result.CommandExit);
+            Assert.Equal(AheadOfLoad.Nice, first);
+            Assert.Equal(0, NiceOf(stat));
+
+            // A whole-system capture: the second read too, and the drain.
+            int? second = null, drain = null;
+            await TracefsCapture.RunAsync(new CaptureRequest(output, null, Duration: TimeSpan.FromMilliseconds(300), BufferKb: 1024)
+            {
+                BeforeSecondRead = () =>
+                {
+                    second = NiceOf("/proc/thread-self/stat");
+                    var pipe = Directory.GetDirectories("/proc/self/task").Single(t => File.ReadAllText(Path.Combine(t, "comm")).Trim() == "trace_pipe");
+                    drain = NiceOf(Path.Combine(pipe, "stat"));
+                },
+            }, default);
+            Assert.Equal((AheadOfLoad.Nice, AheadOfLoad.Nice), (second, drain));
+        }
+        finally
+        {
+            File.Delete(output);
+            File.Delete(stat);
+        }
+    }
+
+    /// <summary>The nice value in a /proc stat file: field 19; the fields after the command's ")" begin at 3.</summary>
+    internal static int NiceOf(string statFile)
+    {
+        var text = File.ReadAllText(statFile);
+        return int.Parse(text[(text.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     [Fact]
     public void The_command_header_quotes_each_word_as_a_shell_would_take_it_back()
     {
