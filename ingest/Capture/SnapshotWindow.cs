@@ -520,8 +520,8 @@ public static class SnapshotWindow
     /// then no longer knew every task, left every older process's wait for any child unknown).
     /// Where its children go is not read: it may have unshared in the window. A child of its is
     /// added when a line shows the child in the host's namespace: its own getpid or gettid that
-    /// returned its global number, or a child of its own that is there (a task's namespace is its
-    /// parent's or one below it).
+    /// returned its global number, a fork of its that returned the new task's global number, or a
+    /// child of its own that is there (a task's namespace is its parent's or one below it).
     /// </remarks>
     private static List<ProcTask> WindowChildren(IReadOnlyList<EarlyLine> early, IReadOnlyList<EarlyLine> late,
         Dictionary<int, ProcTask> first, Dictionary<int, ProcTask> second, Dictionary<int, long> bornAt, List<ProcTask> chosen)
@@ -535,6 +535,8 @@ public static class SnapshotWindow
         var waits = new List<(int Waiter, int Child)>();
         var byNotice = new Dictionary<int, int>();
         var host = new HashSet<int>();
+        var forked = new HashSet<(int Parent, int Child)>();
+        var returned = new List<(int Parent, int Child)>();
         foreach (var l in early.Concat(late))
         {
             if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4 } && own.Contains((int)l.A0))
@@ -543,7 +545,18 @@ public static class SnapshotWindow
                 byNotice[l.Tid] = (int)l.A3;
             else if (l is { Point: Tracepoint.SysExit, Sys: Syscall.GetPid or Syscall.GetTid } && l.A0 == l.Tid && own.Contains(l.Tid))
                 host.Add(l.Tid);
+            else if (l.Point == Tracepoint.Fork && own.Contains(l.Tid))
+                forked.Add(((int)l.A0, (int)l.A1));
+            else if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Clone or Syscall.Clone3 or Syscall.Fork or Syscall.VFork, A0: > 0 } && own.Contains(l.Tid))
+                returned.Add((l.Tid, (int)l.A0));
         }
+        // A fork that returned its child's global number: the caller's namespace is the host's (a
+        // busy capture: a bash of a job-control loop, forked in the window and gone before the
+        // second read, forked children after tracing_on; left out, it and they were adopted
+        // unplaced, and each of their calls was unknown). Its lines and the child's birth may come
+        // from two CPUs a little out of order, so they are paired once all are in.
+        foreach (var fork in returned)
+            if (forked.Contains(fork)) host.Add(fork.Parent);
         // In the host's namespace, so is the parent that forked it, and that one's own parent.
         var up = new Stack<int>(host);
         while (up.TryPop(out int tid))

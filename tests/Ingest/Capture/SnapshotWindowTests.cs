@@ -607,6 +607,37 @@ public sealed class SnapshotWindowTests
         Assert.Equal([1, 10, 70], Tids(unshown.Snapshot));
     }
 
+    /// <summary>
+    /// A busy capture: a bash of a job-control loop, forked in the window by a bash forked there
+    /// too, both gone before the second read, forked children after tracing_on. Its clone returned
+    /// each child's global number, which shows it in the host's namespace; before, it was left out,
+    /// and it and its children were adopted unplaced, each of their calls unknown.
+    /// </summary>
+    [Fact]
+    public void A_fork_that_returned_the_childs_global_number_shows_the_parent_in_the_hosts_namespace()
+    {
+        var reads = Scan(Task(1, 0, ns: 1), Task(10, 1, ns: 1));
+        List<EarlyLine> Lines(long returned) =>
+        [
+            // The clone's return before the birth, as two CPUs may give them.
+            Line(71, Tracepoint.SysExit, Syscall.Clone, a0: returned),
+            Line(71, Tracepoint.Fork, a0: 71, a1: 80),
+            Line(80, Tracepoint.SignalGenerate, a0: 17, a3: 71, a2: 1),
+            Line(71, Tracepoint.SysExit, Syscall.Wait4, a0: returned),
+            Line(71, Tracepoint.SignalGenerate, a0: 17, a3: 70, a2: 1),
+            Line(70, Tracepoint.SysExit, Syscall.Wait4, a0: 71),
+            Line(70, Tracepoint.SignalGenerate, a0: 17, a3: 10, a2: 1),
+            Line(10, Tracepoint.SysExit, Syscall.Wait4, a0: 70),
+        ];
+        var o = SnapshotWindow.Reconcile(reads, reads, Lines(80));
+        Assert.Equal([1, 10, 70, 71], Tids(o.Snapshot));
+        Assert.Contains("PPid:\t70\n", Block(o.Snapshot, 71));
+        Assert.Contains("ns: pid:[1]\n", Block(o.Snapshot, 71));
+        // A clone that returned another number (the child's in a namespace below): where 71 is, is not shown.
+        var below = SnapshotWindow.Reconcile(reads, reads, Lines(3));
+        Assert.Equal([1, 10, 70], Tids(below.Snapshot));
+    }
+
     [Fact]
     public void Pending_signals_come_from_the_read_no_signal_line_came_before()
     {
