@@ -12,6 +12,7 @@ namespace Replayer.Tests.Ingest.Capture;
 /// instance gone afterwards on every way out (end of command, cancellation, SIGINT, SIGTERM).
 /// These need root and tracefs, as capture does; without them they check the error instead.
 /// </summary>
+[Collection(CaptureCollection.Name)]
 public sealed class CaptureInstanceTests
 {
     private static string Instances => Path.Combine(TracingInstance.DefaultRoot, "instances");

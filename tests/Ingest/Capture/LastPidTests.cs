@@ -18,6 +18,7 @@ namespace Replayer.Tests.Ingest.Capture;
 /// nested model's cursor. A real capture (traces/captures/ah-last-pid.txt) whose forks after such
 /// writes the model got wrong without them.
 /// </summary>
+[Collection(CaptureCollection.Name)]
 public sealed class LastPidTests
 {
     private const string Fixture = "ah-last-pid.txt";
