@@ -8,6 +8,13 @@ namespace Replayer.Ingest.Capture;
 /// <summary>A write to ns_last_pid as the probe saw it return: when (CLOCK_MONOTONIC), who, and the value the file then read in the writer's namespace.</summary>
 public readonly record struct LastPidRecord(long Nanos, int Tid, int Value);
 
+/// <summary>
+/// A setns as the probe saw it return: when (CLOCK_MONOTONIC), who, and the pid namespace the
+/// caller's children then go to, by its inode and its init's global tid (0 and 0 when the call
+/// entered no pid namespace: it failed, or entered another kind).
+/// </summary>
+public readonly record struct SetnsRecord(long Nanos, int Tid, ulong Inode, int Init);
+
 /// <summary>Whether a capture reads the signal actions rt_sigaction installs (<see cref="SignalActionProbe"/>).</summary>
 public enum SignalActionsMode
 {
@@ -75,7 +82,11 @@ public sealed class SignalActionProbe : IDisposable
     /// pwritev2) to /proc/sys/kernel/ns_last_pid returned, and the writer's own pid namespace
     /// (task_active_pid_ns: the last of its pid's numbers) then had the idr cursor printed less one,
     /// the value the file reads (<see cref="LastPidLines"/>); the file is known by its dentry,
-    /// "ns_last_pid" under "kernel", through the writer's descriptor table. The program
+    /// "ns_last_pid" under "kernel", through the writer's descriptor table. "sn": a setns
+    /// returned, and the pid namespace the caller's children go to (nsproxy's
+    /// pid_ns_for_children) by its inode and its child_reaper's global tid, when the call
+    /// returned 0 and either named CLONE_NEWPID or moved that namespace; else 0 0. The trace
+    /// shows the call's descriptor, not what it names (<see cref="SetnsLines"/>). The program
     /// ends itself when the capturing process's main thread exits (CAPTURER is its pid), so that
     /// a capture killed outright (SIGKILL) does not leave it running. "ready": the capturing
     /// process called getppid once every probe was attached. bpftrace prints "Attaching" before
@@ -153,8 +164,26 @@ public sealed class SignalActionProbe : IDisposable
             printf("lp %llu %d %lld\n", nsecs, tid, (int64)$u->ns->idr.idr_next - 1);
           }
         }
+        tracepoint:syscalls:sys_enter_setns {
+          @sb[tid] = curtask->nsproxy->pid_ns_for_children->ns.inum;
+          @sf[tid] = (uint64)args->flags;
+        }
+        tracepoint:syscalls:sys_exit_setns {
+          $b = @sb[tid];
+          $f = @sf[tid];
+          delete(@sb[tid]);
+          delete(@sf[tid]);
+          $n = curtask->nsproxy->pid_ns_for_children;
+          if ($b != 0) {
+            if (args->ret == 0 && (($f & 0x20000000) != 0 || $n->ns.inum != $b)) {
+              printf("sn %llu %d %u %d\n", nsecs, tid, $n->ns.inum, $n->child_reaper->pid);
+            } else {
+              printf("sn %llu %d 0 0\n", nsecs, tid);
+            }
+          }
+        }
         tracepoint:syscalls:sys_enter_getppid /pid == CAPTURER && @ready == 0/ { @ready = 1; printf("ready\n"); }
-        END { clear(@m); clear(@c); clear(@w); clear(@ready); }
+        END { clear(@m); clear(@c); clear(@w); clear(@sb); clear(@sf); clear(@ready); }
         """;
 
     /// <summary>How long bpftrace gets to compile and attach its probe.</summary>
@@ -187,6 +216,10 @@ public sealed class SignalActionProbe : IDisposable
     /// <summary>Writes to ns_last_pid, in bpftrace's order.</summary>
     public IReadOnlyList<LastPidRecord> LastPids => _lastPids;
     private readonly List<LastPidRecord> _lastPids = [];
+
+    /// <summary>Returns of setns, in bpftrace's order.</summary>
+    public IReadOnlyList<SetnsRecord> Setns => _setns;
+    private readonly List<SetnsRecord> _setns = [];
 
     /// <summary>Records bpftrace said it lost.</summary>
     public long Lost { get; private set; }
@@ -342,6 +375,10 @@ public sealed class SignalActionProbe : IDisposable
             {
                 if (ParseLastPid(line) is { } l) _lastPids.Add(l);
             }
+            else if (line.StartsWith("sn ", StringComparison.Ordinal))
+            {
+                if (ParseSetns(line) is { } n) _setns.Add(n);
+            }
             else if (line.StartsWith("Attaching ", StringComparison.Ordinal)) _attached.TrySetResult();
             else if (line == "ready") _ready.TrySetResult();
             else Count(line);
@@ -425,6 +462,31 @@ public sealed class SignalActionProbe : IDisposable
             ? new LastPidRecord(ns, tid, value)
             : null;
     }
+
+    /// <summary>"sn NANOS TID INODE INIT"; null for anything else.</summary>
+    public static SetnsRecord? ParseSetns(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length != 5 || f[0] != "sn") return null;
+        return long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ns)
+            && int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int tid)
+            && ulong.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode)
+            && int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out int init)
+            ? new SetnsRecord(ns, tid, inode, init)
+            : null;
+    }
+
+    /// <summary>
+    /// The "# setns:" header lines, "TID TIME INODE INIT" (TIME as the trace prints it), in time
+    /// order, one for each setns that returned at or after <paramref name="tracingOn"/>: the reader
+    /// gives a thread's setns calls their lines in order, each the first of that thread's not
+    /// before the call's entry. None when bpftrace lost records: a line missing would give a call
+    /// the next one's namespace.
+    /// </summary>
+    public static List<string> SetnsLines(IReadOnlyList<SetnsRecord> records, long tracingOn, long lost) => lost > 0 ? [] :
+        records.Select((r, i) => (r, i)).Where(x => x.r.Nanos >= tracingOn).OrderBy(x => x.r.Nanos).ThenBy(x => x.i)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.r.Tid} {x.r.Nanos / 1_000_000_000}.{x.r.Nanos / 1000 % 1_000_000:D6} {x.r.Inode} {x.r.Init}"))
+            .ToList();
 
     /// <summary>
     /// The "# last_pid:" header lines, "TID TIME VALUE" (TIME as the trace prints it, seconds and

@@ -167,6 +167,7 @@ public static class TracefsCapture
             List<string> sigmasks = [];
             List<string> sigchld = [];
             List<string> lastPids = [];
+            List<string> setns = [];
             string masks = actions;
             if (probe is not null)
             {
@@ -185,11 +186,12 @@ public static class TracefsCapture
                 (sigmasks, masks) = SignalActionProbe.MaskLines(probe.Masks, probe.Lost, probe.Unread);
                 sigchld = SignalActionProbe.SigchldLines(probe.SigchldFlags, tracingOn, processes, Environment.ProcessId, probe.Lost);
                 lastPids = SignalActionProbe.LastPidLines(probe.LastPids, tracingOn);
+                setns = SignalActionProbe.SetnsLines(probe.Setns, tracingOn, probe.Lost);
             }
             var (stats, overruns) = Stats(instance);
             var given = cursor.Given(LiveProcSnapshot.PidMax(), ticksBefore);
             var (snapshot, tasks, window) = Window(before, after, early, tracingOn, readAgainBy, given);
-            WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, lastPids, dequeues, window.Header);
+            WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, (lastPids, setns), dequeues, window.Header);
             return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks, window.Summary);
         }
         finally
@@ -329,11 +331,11 @@ public static class TracefsCapture
     }
 
     private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, List<string> lastPids, (string Status, List<string> Lines) dequeues, string window)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
     {
         try
         {
-            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld, lastPids, dequeues, window);
+            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld, namespaces, dequeues, window);
         }
         catch
         {
@@ -370,7 +372,7 @@ public static class TracefsCapture
     }
 
     private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, List<string> lastPids, (string Status, List<string> Lines) dequeues, string window)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -410,8 +412,12 @@ public static class TracefsCapture
                 w.WriteLine($"# sigchld_flags: {line}");
             // Writes to ns_last_pid while tracing ran, each with the value the writer's namespace
             // then read (the probe's); the trace has no line for a write to a file.
-            foreach (var line in lastPids)
+            foreach (var line in namespaces.LastPids)
                 w.WriteLine($"# last_pid: {line}");
+            // Each setns's pid namespace for the caller's children, by inode and init, as the probe
+            // read it at the call's return; the trace shows only the call's descriptor.
+            foreach (var line in namespaces.Setns)
+                w.WriteLine($"# setns: {line}");
             // Whether every signal taken off a queue shows in the trace (signal_deliver, or a
             // traced rt_sigtimedwait or signalfd), and the snapshot's processes for which it may not.
             w.WriteLine($"# dequeues: {dequeues.Status}");

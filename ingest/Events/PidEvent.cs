@@ -393,6 +393,13 @@ public sealed record SetNs : PidEvent
     public ulong NsType { get; init; }
     /// <summary>Inode of the namespace entered, when the capture knows it; else 0.</summary>
     public ulong TargetNs { get; init; }
+    /// <summary>
+    /// The global tid of the pid namespace's init (its child_reaper) the caller's children go to
+    /// after the call, when the capture read it; else 0. A namespace made while tracing ran has no
+    /// inode the models know, but its init they do; and an inode may be given again to a later
+    /// namespace once its own is gone.
+    /// </summary>
+    public int TargetInit { get; init; }
 }
 
 /// <summary>

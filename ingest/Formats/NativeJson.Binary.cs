@@ -438,8 +438,8 @@ public static partial class NativeJson
         }
     }
 
-    // How many keys and signal members there are (LastPid and Group are the last): a byte or bit
+    // How many keys and signal members there are (TargetInit and Group are the last): a byte or bit
     // beyond them is none. Constants, so that no read of them waits on NativeJson's statics.
-    private const int KeyCount = (int)Key.LastPid + 1;
+    private const int KeyCount = (int)Key.TargetInit + 1;
     private const int SignalKeyCount = (int)SignalKey.Group + 1;
 }

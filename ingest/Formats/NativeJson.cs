@@ -175,6 +175,7 @@ public static partial class NativeJson
                 sink.Number(Key.Fd, n.Fd);
                 sink.Unsigned(Key.NsType, n.NsType);
                 if (n.TargetNs != 0) sink.Unsigned(Key.TargetNs, n.TargetNs);
+                if (n.TargetInit != 0) sink.Number(Key.TargetInit, n.TargetInit);
                 break;
             case Signal s:
                 sink.Signal(Key.Signal, s.Record);
@@ -445,7 +446,7 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep LastPid the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep TargetInit the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
@@ -453,7 +454,7 @@ public static partial class NativeJson
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
         Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
-        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead, LastPid,
+        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead, LastPid, TargetInit,
     }
 
     private static string Spelling(Key key) => key switch
@@ -474,6 +475,7 @@ public static partial class NativeJson
         Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
         Key.NsForChildren => "ns_for_children", Key.NoticeAfterEnd => "notice_after_end",
         Key.Untraced => "untraced", Key.MaybeReused => "maybe_reused", Key.BlockedAtRead => "blocked_at_read", Key.LastPid => "last_pid",
+        Key.TargetInit => "target_init",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -669,6 +671,7 @@ public static partial class NativeJson
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private int? _lastPid;
+        private int _targetInit;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
 
         public Fields()
@@ -720,6 +723,7 @@ public static partial class NativeJson
                 case Key.Fd: _fd = v.GetInt32(); break;
                 case Key.NsType: _nstype = v.GetUInt64(); break;
                 case Key.TargetNs: _targetNs = v.GetUInt64(); break;
+                case Key.TargetInit: _targetInit = Pid(v.GetInt32()); break;
                 case Key.Action: _action = v.GetName(ContainerActions, "action"); break;
                 case Key.Id: _id = v.GetString(MaxComm); break;
                 case Key.Peer: _peer = v.GetString(MaxComm); break;
@@ -826,7 +830,7 @@ public static partial class NativeJson
                     EnterLost = _enterLost,
                 },
                 EventKind.Unshare => new Unshare { Flags = _sawFlags ? _flags : throw new FormatException("unshare without \"flags\"") },
-                EventKind.SetNs => new SetNs { Fd = _fd, NsType = _nstype, TargetNs = _targetNs },
+                EventKind.SetNs => new SetNs { Fd = _fd, NsType = _nstype, TargetNs = _targetNs, TargetInit = _targetInit },
                 EventKind.Signal => new Signal { Record = _signal ?? throw new FormatException("signal without \"signal\"") },
                 EventKind.Deliver => new Deliver
                 {

@@ -33,7 +33,7 @@ public static class EventText
         },
         Wait w => $"{(w.Call == WaitCall.Waitid ? "waitid" : "wait4")}({w.Pid}{((w.Options & 1) != 0 ? ", WNOHANG" : "")}) = {Ret(w.Ret)}",
         Unshare u => $"unshare({CloneFlagNames(u.Flags)}) = {Ret(u.Ret)}",
-        SetNs s => $"setns({s.Fd}{(s.TargetNs != 0 ? $" ns {s.TargetNs}" : "")}) = {Ret(s.Ret)}",
+        SetNs s => $"setns({s.Fd}{(s.TargetNs != 0 ? $" ns {s.TargetNs}" : "")}{(s.TargetInit != 0 ? $" init {s.TargetInit}" : "")}) = {Ret(s.Ret)}",
         Signal s => $"signal {SignalName(s.Record.Sig)} to {s.Record.To} {ResultName(s.Record.Result)}",
         Deliver d => $"takes {SignalName(d.Sig)} ({d.Handler.ToString().ToLowerInvariant()})",
         SetCred c => c.Call switch

@@ -26,6 +26,7 @@ public sealed class CaptureBundleReader : ICaptureReader
         pipe.Assembler.ExecFiles = snapshot.ExecFiles; // filled by the header, before the first exec
         pipe.Assembler.SignalActions = snapshot.SignalActions; // likewise
         pipe.Assembler.SignalMasks = snapshot.SignalMasks; // likewise, and empty unless the capture follows masks
+        pipe.Assembler.SetnsTargets = snapshot.SetnsTargets; // likewise, and empty without the probe
         pipe.Assembler.LastPidWrites = snapshot.LastPidWrites; // likewise, and empty unless the probe saw a write
         bool inTrace = false;
         while (!inTrace)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats.Tracepoints;
@@ -106,8 +107,9 @@ public sealed class ProcSnapshotParser(string file)
     private void SigmaskLine(ReadOnlySpan<byte> rest, long lineNo)
     {
         if (!MasksFollowed) throw new TraceFormatException(file, lineNo, "a sigmask line in a capture whose signal_masks header does not say bpftrace");
-        int tid = TimedLine(rest, lineNo, "sigmask", "MASK", out long time, out var third);
-        if (ZeroXHex(third) is not { } mask)
+        Span<Range> parts = stackalloc Range[4];
+        int tid = TimedLine(rest, lineNo, "sigmask", "MASK", parts, out long time, out var text);
+        if (ZeroXHex(text[parts[2]]) is not { } mask)
             throw new TraceFormatException(file, lineNo, "a sigmask mask that is not 0x hex");
         if (SignalMasks.Count > 0 && time < SignalMasks[^1].Time)
             throw new TraceFormatException(file, lineNo, "a sigmask line out of time order");
@@ -115,18 +117,18 @@ public sealed class ProcSnapshotParser(string file)
     }
 
     /// <summary>
-    /// A "TID TIME X" header line's thread and time (TIME as the trace prints it); the third field
-    /// is the caller's to read. <paramref name="what"/> names the line in the errors.
+    /// A "TID TIME X..." header line's thread and time (TIME as the trace prints it); the fields
+    /// after them, as many as <paramref name="after"/> spells, are the caller's to read from
+    /// <paramref name="text"/> at <paramref name="parts"/>[2] on (<paramref name="parts"/> holds one
+    /// more, to find a field too many). <paramref name="what"/> names the line in the errors.
     /// </summary>
-    private int TimedLine(ReadOnlySpan<byte> rest, long lineNo, string what, string third, out long time, out ReadOnlySpan<byte> value)
+    private int TimedLine(ReadOnlySpan<byte> rest, long lineNo, string what, string after, Span<Range> parts, out long time, out ReadOnlySpan<byte> text)
     {
-        Span<Range> parts = stackalloc Range[4];
-        var text = rest.Trim((byte)' ');
-        if (Fields(text, parts) != 3) throw new TraceFormatException(file, lineNo, $"a {what} line that is not 'TID TIME {third}'");
+        text = rest.Trim((byte)' ');
+        if (Fields(text, parts) != parts.Length - 1) throw new TraceFormatException(file, lineNo, $"a {what} line that is not 'TID TIME {after}'");
         int tid = Int(text[parts[0]], lineNo, $"a {what}'s thread");
         if (!Numbers.TryParseTimestamp(text[parts[1]], out time))
             throw new TraceFormatException(file, lineNo, $"a {what} time that is not 'seconds.fraction'");
-        value = text[parts[2]];
         return tid;
     }
 
@@ -136,11 +138,30 @@ public sealed class ProcSnapshotParser(string file)
     // "# last_pid: TID TIME VALUE", in time order.
     private void LastPidLine(ReadOnlySpan<byte> rest, long lineNo)
     {
-        int tid = TimedLine(rest, lineNo, "last_pid", "VALUE", out long time, out var third);
-        int value = Int(third, lineNo, "a last_pid's value");
+        Span<Range> parts = stackalloc Range[4];
+        int tid = TimedLine(rest, lineNo, "last_pid", "VALUE", parts, out long time, out var text);
+        int value = Int(text[parts[2]], lineNo, "a last_pid's value");
         if (LastPidWrites.Count > 0 && time < LastPidWrites[^1].Time)
             throw new TraceFormatException(file, lineNo, "a last_pid line out of time order");
         LastPidWrites.Add(new LastPidWrite(tid, time, value));
+    }
+
+    /// <summary>Each setns's pid namespace for the caller's children ("# setns:" headers), in time order.</summary>
+    public List<SetnsEntered> SetnsTargets { get; } = [];
+
+    // "# setns: TID TIME INODE INIT", in time order.
+    private void SetnsLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        Span<Range> parts = stackalloc Range[5];
+        int tid = TimedLine(rest, lineNo, "setns", "INODE INIT", parts, out long time, out var text);
+        if (!ulong.TryParse(text[parts[2]], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode))
+            throw new TraceFormatException(file, lineNo, "a setns's namespace inode that is not a number");
+        int init = Int(text[parts[3]], lineNo, "a setns's init");
+        if ((inode == 0) != (init == 0))
+            throw new TraceFormatException(file, lineNo, "a setns line with an inode and no init, or an init and no inode");
+        if (SetnsTargets.Count > 0 && time < SetnsTargets[^1].Time)
+            throw new TraceFormatException(file, lineNo, "a setns line out of time order");
+        SetnsTargets.Add(new SetnsEntered(tid, time, inode, init));
     }
 
     /// <summary>"0x" and one to sixteen hex digits as a 64-bit value; null for anything else.</summary>
@@ -396,6 +417,11 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# last_pid:"u8))
         {
             LastPidLine(text[11..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# setns:"u8))
+        {
+            SetnsLine(text[8..], lineNo);
             return;
         }
         if (text.StartsWith("# dequeues:"u8))

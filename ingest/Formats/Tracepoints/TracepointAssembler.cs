@@ -194,6 +194,7 @@ public sealed class TracepointAssembler
         task.EndCall();
         if (line.Sys == Syscall.Other) return;
         task.Call = line.Sys;
+        task.EnteredAt = line.Time;
         task.A0 = line.A0;
         task.A1 = line.A1;
         task.A2 = line.A2;
@@ -287,6 +288,7 @@ public sealed class TracepointAssembler
         var ev = restarted ? null : CallEvent(task, ret);
         task.Call = Syscall.Other;
         if (ev is null) return;
+        if (ev is SetNs setns && SetnsTargets is { Count: > 0 } targets) ev = Entered(setns, task, line.Time, targets);
         Append(Stamp(ev, task, line));
         if (ev is Wait) task.Group.LastWait = _entries;
     }
@@ -424,6 +426,39 @@ public sealed class TracepointAssembler
             _out.Enqueue(new Entry(ev, null));
         }
     }
+
+    /// <summary>Each setns's pid namespace for the caller's children (a capture bundle's "# setns:" headers), in time order; null or empty when the capture has none.</summary>
+    public IReadOnlyList<SetnsEntered>? SetnsTargets { get; set; }
+
+    // SetnsTargets by thread, in time order, each taken once.
+    private Dictionary<int, Queue<SetnsEntered>>? _setnsByTid;
+
+    /// <summary>
+    /// A setns with the namespace the probe read at its return: the thread's first line not before
+    /// the call's entry (a line before it is a call whose entry the trace lacks) and not long
+    /// after its exit (none: the probe missed it). The probe and the trace read the same moment,
+    /// microseconds apart either way.
+    /// </summary>
+    private SetNs Entered(SetNs call, TaskState task, long exit, IReadOnlyList<SetnsEntered> targets)
+    {
+        if (_setnsByTid is null)
+        {
+            _setnsByTid = [];
+            foreach (var t in targets)
+            {
+                if (!_setnsByTid.TryGetValue(t.Tid, out var q)) _setnsByTid[t.Tid] = q = new Queue<SetnsEntered>();
+                q.Enqueue(t);
+            }
+        }
+        if (!_setnsByTid.TryGetValue(task.Tid, out var mine)) return call;
+        while (mine.TryPeek(out var early) && early.Time < task.EnteredAt) mine.Dequeue();
+        if (!mine.TryPeek(out var e) || e.Time > exit + SetnsSlack) return call;
+        mine.Dequeue();
+        return e.Inode == 0 ? call : call with { TargetNs = e.Inode, TargetInit = e.Init };
+    }
+
+    /// <summary>How long after a setns's exit line the probe's line may come (a preempted probe).</summary>
+    private const long SetnsSlack = 1_000_000_000;
 
     /// <summary>Writes to ns_last_pid while tracing ran (a capture bundle's "# last_pid:" headers), in time order; null or empty when the capture has none.</summary>
     public IReadOnlyList<LastPidWrite>? LastPidWrites { get; set; }
@@ -1015,6 +1050,8 @@ public sealed class TracepointAssembler
         private Syscall _call;
         /// <summary>The pending call's first arguments.</summary>
         public long A0, A1, A2, A3;
+        // When the call in progress entered (its sys_enter line's time).
+        public long EnteredAt;
         /// <summary>The pending rt_sigaction's new action, when the capture read it; else unknown.</summary>
         public (Handler Handler, ulong Flags) Action;
         /// <summary>The fork or kill placed at its enter, waiting for its exit.</summary>
@@ -1089,6 +1126,12 @@ public readonly record struct SigactionKey(int Tid, long Time, int Sig, long Act
 
 /// <summary>A write to ns_last_pid that returned at <see cref="Time"/>, and the value the writer's namespace then read (a capture bundle's "# last_pid:" line).</summary>
 public readonly record struct LastPidWrite(int Tid, long Time, int Value);
+
+/// <summary>
+/// A setns's return as a capture's probe saw it ("# setns:"): the pid namespace the caller's
+/// children then go to, by inode and init's global tid; 0 and 0 when it entered none.
+/// </summary>
+public readonly record struct SetnsEntered(int Tid, long Time, ulong Inode, int Init);
 
 /// <summary>A thread's blocked mask from <see cref="Time"/> on (a capture bundle's "# sigmask:" line; bit sig-1 for signal sig).</summary>
 public readonly record struct MaskRecord(int Tid, long Time, ulong Mask);

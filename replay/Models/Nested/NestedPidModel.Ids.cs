@@ -259,14 +259,15 @@ public sealed partial class NestedPidModel
             o.Verdict = Verdict.NotApplicable;
             return;
         }
-        if (n.NsType == 0 && (n.TargetNs == 0 || !_byInode.ContainsKey(n.TargetNs)))
+        var target = Entered(n);
+        if (n.NsType == 0 && target is null)
         {
             o.Verdict = Verdict.NotApplicable;
             return;
         }
         var cur = Current(n, o);
         if (cur is null) return;
-        if (n.TargetNs == 0 || !_byInode.TryGetValue(n.TargetNs, out var target))
+        if (target is null)
         {
             Unknown(o, "the namespace entered is not known");
             if (n.Ret is not 0) return;
@@ -278,5 +279,29 @@ public sealed partial class NestedPidModel
         o.Return(err);
         bool done = n.Ret.HasValue ? n.Ret == 0 : err == 0;
         if (done) cur.NsForChildren = target;
+    }
+
+    /// <summary>
+    /// The pid namespace a setns names: by its init, where the capture read it and the model knows
+    /// that task as its namespace's child reaper (a namespace made while tracing ran has no inode
+    /// the model knows, and an inode is given again to a later namespace once its own is gone);
+    /// else by inode. Found by its init, the namespace takes the inode, for later calls.
+    /// </summary>
+    private PidNamespace? Entered(SetNs n)
+    {
+        if (n.TargetInit != 0 && _host.Idr.TryGetValue(n.TargetInit, out var init) && init.Placed
+            && init.Ns.ChildReaper is { } reaper && (reaper == init || reaper.Signal is not null && reaper.Signal == init.Signal))
+        {
+            var ns = init.Ns;
+            if (n.TargetNs != 0 && ns.Inode != n.TargetNs)
+            {
+                if (_byInode.TryGetValue(n.TargetNs, out var stale) && stale != ns) stale.Inode = 0;
+                if (ns.Inode != 0) _byInode.Remove(ns.Inode);
+                ns.Inode = n.TargetNs;
+                _byInode[n.TargetNs] = ns;
+            }
+            return ns;
+        }
+        return n.TargetNs != 0 && _byInode.TryGetValue(n.TargetNs, out var known) ? known : null;
     }
 }

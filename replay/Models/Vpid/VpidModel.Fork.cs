@@ -294,7 +294,11 @@ public sealed partial class VpidModel
             return;
         }
         Vps? target = null;
-        if (ev.TargetNs != 0 && _vpssByNs.TryGetValue(ev.TargetNs, out var inNs))
+        // By its init where the capture read it: a VPS whose namespace was made while tracing ran
+        // has no inode the model knows. A namespace nested in a VPS has an init that is not the VPS's.
+        if (ev.TargetInit != 0 && _tasks.TryGetValue(ev.TargetInit, out var init) && init.Vps is { Stopped: false } vpsOfInit && vpsOfInit.Init == init)
+            target = vpsOfInit;
+        else if (ev.TargetNs != 0 && _vpssByNs.TryGetValue(ev.TargetNs, out var inNs))
             for (Vps? vps = inNs.First; vps is not null; vps = vps.NextInNs)
                 if (!vps.Stopped)
                     target = vps;

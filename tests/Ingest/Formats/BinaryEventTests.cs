@@ -156,6 +156,7 @@ public sealed partial class BinaryEventTests
             new Wait { Call = WaitCall.Waitid, Pid = -1, Options = int.MinValue },
             new Unshare { Flags = CloneFlags.NewPid },
             new SetNs { Fd = -1, NsType = ulong.MaxValue, TargetNs = 4026531836 },
+            new SetNs { Fd = 3, NsType = CloneFlags.NewPid, TargetNs = 4026532176, TargetInit = 4194304 },
             new Signal { Record = signals[1] },
             new Deliver { Sig = 9, Handler = Handler.Ignore },
             new Deliver { Sig = 17, Handler = Handler.Catch, SaFlags = ulong.MaxValue },
@@ -217,7 +218,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(21 + 2 * 53, events);
+        Assert.Equal(21 + 2 * 54, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -373,7 +374,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x49 at byte 1 is no key", Reason(73, 0, End));
+        Assert.Contains("byte 0x4a at byte 1 is no key", Reason(74, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
         Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));
