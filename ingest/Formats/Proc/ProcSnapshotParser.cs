@@ -146,6 +146,9 @@ public sealed class ProcSnapshotParser(string file)
         LastPidWrites.Add(new LastPidWrite(tid, time, value));
     }
 
+    /// <summary>The capture's own bpftrace (its signal masks header says it ran): the capturer's child of that name.</summary>
+    private bool IsProbe(Block b) => MasksFollowed && CapturePid != 0 && b.PPid == CapturePid && b.Comm == "bpftrace";
+
     /// <summary>Each setns's pid namespace for the caller's children ("# setns:" headers), in time order.</summary>
     public List<SetnsEntered> SetnsTargets { get; } = [];
 
@@ -368,7 +371,9 @@ public sealed class ProcSnapshotParser(string file)
             // Following a command's descendants, no snapshot process but the capturer is traced:
             // one may exit, and its number be taken again, with no line (a command's `kill -0` to
             // a process gone since the snapshot answered ESRCH).
-            Untraced = DescendantsOnly && b.Tgid != CapturePid,
+            // The capturer's bpftrace is not traced either, but it lives through the capture (which
+            // ends if it does), so its parent hears no SIGCHLD from it unseen.
+            Untraced = DescendantsOnly && b.Tgid != CapturePid && !IsProbe(b),
             // The window check's "reused: maybe": a line that names the number may be of another task.
             MaybeReused = b.MaybeReused,
         };

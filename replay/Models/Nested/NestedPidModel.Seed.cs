@@ -41,6 +41,7 @@ public sealed partial class NestedPidModel
         sig.DequeuesSeen = s.DequeuesTraced;
         // Any thread's: a window check marks the block whose number may have been reused, not its process's others.
         sig.Untraced |= s.Untraced || s.MaybeReused;
+        _untracedSeeded |= sig.Untraced;
         // Signals pending a moment before tracing began may be pending still: never surely (one
         // may have been taken before tracing did), but a signal not among them is not predicted
         // delivered on a queue that may hold one already.

@@ -174,6 +174,7 @@ public sealed partial class NestedPidModel
         _namespaces.Clear();
         _lookups.Clear();
         _byInode.Clear();
+        _untracedSeeded = false;
         _firstProcess = _lastProcess = null;
         _processes = _unplacedProcesses = 0;
         _processSeq = 0;
@@ -241,6 +242,7 @@ public sealed partial class NestedPidModel
             s.MaybeDying = r.ReadBoolean();
             s.PlaceUnknown = r.ReadBoolean();
             s.Untraced = r.ReadBoolean();
+            _untracedSeeded |= s.Untraced;
             s.NoUnseenChildren = r.ReadBoolean();
             s.MaybeGroupExit = r.ReadBoolean();
             sigThreads[i] = ReadList(r);

@@ -65,6 +65,9 @@ public sealed partial class NestedPidModel : IPidModel
     /// <summary>Namespaces by inode, for snapshots and setns.</summary>
     private readonly Dictionary<ulong, PidNamespace> _byInode = new();
 
+    /// <summary>A process the capture does not trace was seeded (SignalStruct.Untraced): <see cref="HearsUntraced"/> may hold.</summary>
+    private bool _untracedSeeded;
+
     /// <summary>Released records, reused so that a steady fork/exit load allocates nothing.</summary>
     private readonly Stack<TaskStruct> _freeTasks = new();
     private readonly Stack<SignalStruct> _freeSignals = new();

@@ -660,6 +660,38 @@ public sealed class OracleRuleTests
     }
 
     /// <summary>
+    /// A capture of a command's descendants, made by a test host while processes it had started
+    /// for other tests ran (read untraced): one of them ended with no line, and the command's own
+    /// SIGCHLD to the host found one already pending, where the model said delivered. A child the
+    /// capture does not trace may die unseen, so its parent's SIGCHLD queue is not known.
+    /// </summary>
+    [Fact]
+    public void A_SIGCHLD_to_a_process_with_a_child_the_capture_does_not_trace_may_find_one_pending()
+    {
+        foreach (bool untracedChild in (bool[])[true, false])
+        {
+            var s = Shell();
+            if (untracedChild)
+                s.Apply(new TaskSnapshot { Tid = 370, Comm = "dotnet", Tgid = 370, PPid = 100, Pgid = 100, Sid = 100, NsPid = [370], NsPgid = [100], NsSid = [100], PidNs = Scenario.HostNs, Untraced = true });
+            s.Fork(100, 449, ret: 449);
+            var exit = s.Exit(449, signals: [new(Scenario.SIGCHLD, 100, SignalResult.AlreadyPending, 1, true)]);
+            Assert.Equal([(100, D)], Scenario.Sent(exit, Scenario.SIGCHLD));
+            if (untracedChild)
+            {
+                Assert.Equal([0], exit.UnknownResults);
+                Assert.StartsWith("whether the recipient already had SIGCHLD pending is not known: a child of its that the capture does not trace", exit.Note);
+                Assert.Equal(0, Validator.Run("t", "nested", s.Events).Disagreed);
+            }
+            else
+            {
+                // Without it, nothing could have queued one: delivered, and the kernel's answer disagrees.
+                Assert.Empty(exit.UnknownResults);
+                Assert.Equal(1, Validator.Run("t", "nested", s.Events).Disagreed);
+            }
+        }
+    }
+
+    /// <summary>
     /// Once the capture turned out not to show every task (one adopted when first seen), an older
     /// process may have children the model does not know: its wait for any child is not known.
     /// Its WNOHANG wait for a child it names, which the model has among its own, is (a busy
