@@ -164,11 +164,11 @@ public sealed class SignalActionProbe : IDisposable
             printf("lp %llu %d %lld\n", nsecs, tid, (int64)$u->ns->idr.idr_next - 1);
           }
         }
-        tracepoint:syscalls:sys_enter_setns {
+        tracepoint:raw_syscalls:sys_enter /args->id == 308/ {
           @sb[tid] = curtask->nsproxy->pid_ns_for_children->ns.inum;
-          @sf[tid] = (uint64)args->flags;
+          @sf[tid] = (uint64)args->args[1];
         }
-        tracepoint:syscalls:sys_exit_setns {
+        tracepoint:raw_syscalls:sys_exit /args->id == 308/ {
           $b = @sb[tid];
           $f = @sf[tid];
           delete(@sb[tid]);
