@@ -583,7 +583,8 @@ public sealed class TracepointAssembler
         }
         if (task is { Dead: false, CallSlot: { Event: Kill } kill })
         {
-            if (record.Result == SignalResult.Ignored && recipient?.Group.ExitGroupEntered is { } began && began > kill.Event.Time && began < line.Time)
+            if (record.Result == SignalResult.Ignored && recipient?.Group.ExitGroupEntered is { } began && began < line.Time
+                && (began > kill.Event.Time || recipient.Group.Live > 0))
                 kill = KillAfterGroupExitBegan(kill, task, recipient, line);
             kill.Signals.Add(record);
             if (Unknown(record)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
@@ -859,7 +860,10 @@ public sealed class TracepointAssembler
     /// host's SIGTERM to a chromium entered 11 us before a chromium thread's exit_group, its line
     /// came 64 us after, res=1; standing where it entered, before the group's exit, the kill was
     /// predicted delivered. The kill stands here, after an Exiting event that says the group exit
-    /// had begun, once per group.
+    /// had begun, once per group. So does one that entered after exit_group did while a thread of
+    /// the group was still to pass sched_process_exit, where the group's exit stands (another suite
+    /// capture: a chromium's SIGTERM to a sibling process 16 us after a thread of it entered
+    /// exit_group, res=1, while the group's other threads were still taking their SIGKILLs).
     /// </summary>
     private Slot KillAfterGroupExitBegan(Slot kill, TaskState sender, TaskState recipient, in TraceLine line)
     {
