@@ -277,7 +277,8 @@ public sealed class TracepointAssembler
         long? ret = restarted ? null : line.A0;
         if (task.CallSlot is { } slot)
         {
-            slot.Event = slot.Event with { Ret = ret };
+            // An exec's event has no answer of its own (its return is 0 or it never returns).
+            if (slot.Event is not Exec) slot.Event = slot.Event with { Ret = ret };
             slot.Dropped = restarted && slot.Event is not Fork { Child: > 0 };
             slot.Close();
             task.CallSlot = null;
@@ -346,7 +347,17 @@ public sealed class TracepointAssembler
     private void Rename(in TraceLine line)
     {
         if (line.Text is null) return;
-        if (_tasks.TryGetValue((int)line.A0, out var task)) task.Comm = line.Text;
+        if (!_tasks.TryGetValue((int)line.A0, out var task)) return;
+        task.Comm = line.Text;
+        // An execve renames its task at its point of no return (begin_new_exec, fs/exec.c), where
+        // the exec takes effect: PF_FORKNOEXEC is cleared, the caught signals are reset, the
+        // credentials committed. sched_process_exec comes once the binary is loaded, which took
+        // 40 ms on a busy machine: a bash's setpgid of its child in between answered EACCES (the
+        // child had exec'd), and the models, without the exec yet, said 0. The exec stands here,
+        // and its file is filled in from sched_process_exec. A thread of a larger group is left
+        // as it was: its exec may take its leader's number first (de_thread).
+        if (task.Call is Syscall.Execve or Syscall.Execveat && task.CallSlot is null && task.Tid == task.Group.Tgid && task.Group.Live == 1 && !task.Dead)
+            task.CallSlot = Hold(Stamp(new Exec { Filename = "" }, task, line), task);
     }
 
     private void ProcessFork(in TraceLine line)
@@ -499,7 +510,15 @@ public sealed class TracepointAssembler
         if (task is null) return;
         var name = line.Text ?? "";
         var (kind, owner) = ExecFiles is not null && ExecFiles.TryGetValue(name, out var found) ? found : (ExecFile.Unknown, 0);
-        Append(Stamp(new Exec { Filename = name, OldTid = oldTid != line.Tid ? oldTid : 0, File = kind, FileUid = kind == ExecFile.SetUid ? owner : 0 }, task, line));
+        var exec = new Exec { Filename = name, OldTid = oldTid != line.Tid ? oldTid : 0, File = kind, FileUid = kind == ExecFile.SetUid ? owner : 0 };
+        // Placed at its point of no return (Rename): there it stays, with its file now known.
+        if (task.CallSlot is { Event: Exec { Filename: "" } placed } slot)
+        {
+            slot.Event = exec with { Host = placed.Host, Seq = placed.Seq, Time = placed.Time, Tid = placed.Tid, Comm = task.Comm, Ret = placed.Ret };
+            slot.Close();
+            return;
+        }
+        Append(Stamp(exec, task, line));
     }
 
     /// <summary>The exec'd files as the capture found them, by path (a capture bundle's "# exec_file:" headers); null when not given.</summary>
@@ -513,6 +532,9 @@ public sealed class TracepointAssembler
         var task = Actor(line);
         if (task is null) return;
         if (line.ActorComm is { Length: > 0 } now) task.Comm = now;
+        // An exec past its point of no return that never loaded its binary kills its task: there
+        // was no exec to speak of (as before the rename placed it).
+        if (task.CallSlot is { Event: Exec { Filename: "" } } unloaded) unloaded.Dropped = true;
         // A call still waiting for its exit line will not get one: the task died in it.
         task.EndCall();
         task.Group.Live--;

@@ -160,6 +160,52 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
+    /// A busy capture: bash 100's child 200 entered execve and passed its point of no return (the
+    /// task_rename of begin_new_exec, which clears PF_FORKNOEXEC); its binary took 40 ms to load,
+    /// and bash's setpgid of it in between answered EACCES. The exec stands at the rename, with
+    /// its file from sched_process_exec; at sched_process_exec, the models said 0.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_exec_takes_effect_where_its_task_is_renamed_not_where_its_binary_has_loaded(bool renamed)
+    {
+        const long Us = 1_000;
+        var events = Assemble(
+            [Snap(1, 1, 0, "init"), Snap(100, 100, 1, "bash")],
+            new[]
+            {
+                Line(1000 * Us, 100, Tracepoint.SysEnter, Syscall.Clone, a0: 0x1200011, comm: "bash"),
+                Line(1001 * Us, 100, Tracepoint.Fork, a0: 100, a1: 200, comm: "bash"),
+                Line(1002 * Us, 100, Tracepoint.SysExit, Syscall.Clone, a0: 200, comm: "bash"),
+                Line(1003 * Us, 200, Tracepoint.SysExit, Syscall.Clone, a0: 0, comm: "bash"),
+                Line(1010 * Us, 200, Tracepoint.SysEnter, Syscall.Execve, comm: "bash"),
+                Line(1011 * Us, 200, Tracepoint.Rename, a0: 200, comm: "bash") with { Text = "sleep" },
+                Line(1020 * Us, 100, Tracepoint.SysEnter, Syscall.SetPgid, a0: 200, a1: 200, comm: "bash"),
+                Line(1021 * Us, 100, Tracepoint.SysExit, Syscall.SetPgid, a0: -13, comm: "bash"),
+                Line(1050 * Us, 200, Tracepoint.Exec, a1: 200, comm: "sleep") with { Text = "/usr/bin/sleep" },
+                Line(1051 * Us, 200, Tracepoint.SysExit, Syscall.Execve, a0: 0, comm: "sleep"),
+            }.Where(l => renamed || l.Point != Tracepoint.Rename));
+        var exec = Assert.Single(events.OfType<Exec>());
+        Assert.Equal(("/usr/bin/sleep", 200, (long?)null), (exec.Filename, exec.Tid, exec.Ret));
+        int setpgid = events.FindIndex(e => e is SetPgid);
+        var report = Replayer.Replay.Validation.Validator.Run("exec", "nested", events);
+        if (renamed)
+        {
+            Assert.Equal((1011 * Us, "sleep"), (exec.Time, exec.Comm));
+            Assert.True(events.IndexOf(exec) < setpgid);
+            Assert.True(report.Disagreed == 0, string.Join("; ", report.Disagreements));
+            Assert.Equal(1, report.ByKind["setpgid"].Agreed);
+        }
+        else
+        {
+            // Without the rename line, the exec stands where its binary had loaded: after the setpgid.
+            Assert.True(events.IndexOf(exec) > setpgid);
+            Assert.Equal(1, report.Disagreed);
+        }
+    }
+
+    /// <summary>
     /// A test suite's capture: the test host 100 SIGTERMs chromium 500 while a thread of it, 501,
     /// enters exit_group 11 us later; the signal's line comes after that and says the kernel
     /// dropped it (res=1: do_group_exit had set SIGNAL_GROUP_EXIT). The kill stands where its
