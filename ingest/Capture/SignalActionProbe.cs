@@ -484,8 +484,12 @@ public sealed class SignalActionProbe : IDisposable
     /// the next one's namespace.
     /// </summary>
     public static List<string> SetnsLines(IReadOnlyList<SetnsRecord> records, long tracingOn, long lost) => lost > 0 ? [] :
-        records.Select((r, i) => (r, i)).Where(x => x.r.Nanos >= tracingOn).OrderBy(x => x.r.Nanos).ThenBy(x => x.i)
-            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.r.Tid} {x.r.Nanos / 1_000_000_000}.{x.r.Nanos / 1000 % 1_000_000:D6} {x.r.Inode} {x.r.Init}"))
+        TimedLines(records, r => (r.Nanos, r.Tid), tracingOn, r => string.Create(CultureInfo.InvariantCulture, $"{r.Inode} {r.Init}"));
+
+    /// <summary>"TID TIME REST" lines of records at or after <paramref name="tracingOn"/>, in time order (bpftrace's for one time).</summary>
+    private static List<string> TimedLines<T>(IReadOnlyList<T> records, Func<T, (long Nanos, int Tid)> at, long tracingOn, Func<T, string> rest) =>
+        records.Select((r, i) => (r, i, at(r))).Where(x => x.Item3.Nanos >= tracingOn).OrderBy(x => x.Item3.Nanos).ThenBy(x => x.i)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Item3.Tid} {x.Item3.Nanos / 1_000_000_000}.{x.Item3.Nanos / 1000 % 1_000_000:D6} {rest(x.r)}"))
             .ToList();
 
     /// <summary>
@@ -497,9 +501,7 @@ public sealed class SignalActionProbe : IDisposable
     /// each one it printed is still the kernel's.
     /// </summary>
     public static List<string> LastPidLines(IReadOnlyList<LastPidRecord> records, long tracingOn) =>
-        records.Select((r, i) => (r, i)).Where(x => x.r.Nanos >= tracingOn).OrderBy(x => x.r.Nanos).ThenBy(x => x.i)
-            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.r.Tid} {x.r.Nanos / 1_000_000_000}.{x.r.Nanos / 1000 % 1_000_000:D6} {x.r.Value}"))
-            .ToList();
+        TimedLines(records, r => (r.Nanos, r.Tid), tracingOn, r => r.Value.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>How a "# sigchld_flags:" line spells a SIGCHLD handler.</summary>
     public static string Spelling(SigchldHandler h) => h switch
