@@ -691,6 +691,10 @@ public static class SnapshotWindow
         foreach (var l in late)
             if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4, A0: > 0 }) UnseenChild(l, [.. Reaped(l)]);
 
+        // A process's first wait for any child that answered ECHILD (it had none), and each
+        // thread's wait under way: whether it is for any child.
+        var noChildAt = new Dictionary<int, long>();
+        var waitingForAny = new Dictionary<int, bool>();
         foreach (var l in early)
         {
             int self = ProcessOf(l);
@@ -753,6 +757,10 @@ public static class SnapshotWindow
                         case Syscall.RtSigtimedwait:
                             Mark(Part.Pending, l.Time, ThreadsOf(self).Append(l.Tid));
                             break;
+                        case Syscall.Wait4 or Syscall.Waitid:
+                            // wait4's pid -1, or waitid's idtype P_ALL (0): a wait for any child.
+                            waitingForAny[l.Tid] = l.Sys == Syscall.Wait4 ? (int)l.A0 == -1 : l.A0 == 0;
+                            break;
                         case Syscall.SetSid:
                             Mark(Part.Group, l.Time, ThreadsOf(self));
                             break;
@@ -771,7 +779,17 @@ public static class SnapshotWindow
                     break;
                 case Tracepoint.SysExit when l.Sys == Syscall.Waitid && l.A0 == 0:
                     // waitid's line does not name the child it reaped: any of the waiter's may be it.
-                    Mark(Part.Named, l.Time, ChildrenOf(self));
+                    // Not one gone by the second read once a wait of the process's for any child
+                    // answered ECHILD before this line: it had none then (a busy capture: a bash's
+                    // child, read a zombie and reaped in the window; the bash's wait4(-1) answered
+                    // ECHILD after tracing_on, then it exec'd python3, whose waitid kept the child
+                    // a zombie in the bundle, and the models predicted the wait4 would reap it).
+                    Mark(Part.Named, l.Time, noChildAt.TryGetValue(self, out long none) && none < l.Time
+                        ? ChildrenOf(self).Where(second.ContainsKey) : ChildrenOf(self));
+                    break;
+                case Tracepoint.SysExit when l.Sys is Syscall.Wait4 or Syscall.Waitid && l.A0 == -10
+                    && waitingForAny.TryGetValue(l.Tid, out bool any) && any:
+                    noChildAt.TryAdd(self, l.Time);
                     break;
             }
         }

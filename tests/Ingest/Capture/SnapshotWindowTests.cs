@@ -608,6 +608,40 @@ public sealed class SnapshotWindowTests
     }
 
     /// <summary>
+    /// A busy capture: bash 10's child 11, read a zombie, was reaped in the window. After
+    /// tracing_on bash's wait4(-1) answered ECHILD, then it exec'd python3, whose waitid answered
+    /// 0; waitid's line does not name its child, so 11 was kept a zombie, and the models predicted
+    /// the next wait4 would reap it. A wait for any child that answered ECHILD first shows 11 gone.
+    /// </summary>
+    [Fact]
+    public void A_waitid_after_a_wait_for_any_child_answered_ECHILD_names_no_child_gone_by_the_second_read()
+    {
+        var first = Scan(Task(1, 0), Task(10, 1), Task(11, 10, "Z"), Task(12, 10));
+        var second = Scan(Task(1, 0), Task(10, 1), Task(12, 10));
+        List<EarlyLine> Lines(bool echild) =>
+        [
+            .. echild
+                ? [Line(10, Tracepoint.SysEnter, Syscall.Wait4, a0: 0xffffffff) with { Time = 100 }, Line(10, Tracepoint.SysExit, Syscall.Wait4, a0: -10) with { Time = 101 }]
+                : new List<EarlyLine>(),
+            Line(10, Tracepoint.SysEnter, Syscall.Waitid, a0: 0) with { Time = 110 },
+            Line(10, Tracepoint.SysExit, Syscall.Waitid, a0: 0) with { Time = 111 },
+        ];
+        Assert.Equal([1, 10, 12], Tids(SnapshotWindow.Reconcile(first, second, Lines(echild: true)).Snapshot));
+        // Without it, the waitid may have reaped 11 after tracing_on: a zombie then.
+        var kept = SnapshotWindow.Reconcile(first, second, Lines(echild: false));
+        Assert.Equal([1, 10, 11, 12], Tids(kept.Snapshot));
+        Assert.Contains("State: Z", Block(kept.Snapshot, 11));
+        // A wait for one child that answered ECHILD says nothing of the others.
+        List<EarlyLine> one =
+        [
+            Line(10, Tracepoint.SysEnter, Syscall.Wait4, a0: 99) with { Time = 100 },
+            Line(10, Tracepoint.SysExit, Syscall.Wait4, a0: -10) with { Time = 101 },
+            .. Lines(echild: false),
+        ];
+        Assert.Equal([1, 10, 11, 12], Tids(SnapshotWindow.Reconcile(first, second, one).Snapshot));
+    }
+
+    /// <summary>
     /// A busy capture: a bash of a job-control loop, forked in the window by a bash forked there
     /// too, both gone before the second read, forked children after tracing_on. Its clone returned
     /// each child's global number, which shows it in the host's namespace; before, it was left out,
