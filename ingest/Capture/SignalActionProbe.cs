@@ -488,8 +488,8 @@ public sealed class SignalActionProbe : IDisposable
 
     /// <summary>"TID TIME REST" lines of records at or after <paramref name="tracingOn"/>, in time order (bpftrace's for one time).</summary>
     private static List<string> TimedLines<T>(IReadOnlyList<T> records, Func<T, (long Nanos, int Tid)> at, long tracingOn, Func<T, string> rest) =>
-        records.Select((r, i) => (r, i, at(r))).Where(x => x.Item3.Nanos >= tracingOn).OrderBy(x => x.Item3.Nanos).ThenBy(x => x.i)
-            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Item3.Tid} {x.Item3.Nanos / 1_000_000_000}.{x.Item3.Nanos / 1000 % 1_000_000:D6} {rest(x.r)}"))
+        records.Select((r, i) => (Record: r, Index: i, At: at(r))).Where(x => x.At.Nanos >= tracingOn).OrderBy(x => x.At.Nanos).ThenBy(x => x.Index)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.At.Tid} {x.At.Nanos / 1_000_000_000}.{x.At.Nanos / 1000 % 1_000_000:D6} {rest(x.Record)}"))
             .ToList();
 
     /// <summary>

@@ -429,13 +429,23 @@ public sealed class TracepointAssembler
         while (_nextMask < masks.Count && masks[_nextMask].Time <= time)
         {
             var m = masks[_nextMask++];
-            if (!_tasks.TryGetValue(m.Tid, out var task) || task.Dead || task.Unannounced || task.Mask == m.Mask) continue;
+            if (HeaderThread(m.Tid) is not { } task || task.Mask == m.Mask) continue;
             task.Mask = m.Mask;
-            var ev = new SigMask { Blocked = m.Mask };
-            ev.SetEnvelope("", -1, m.Time, task.Tid, task.Comm, null);
-            // Not counted in _entries: a mask between two forks leaves them neighbours (ForkOrderNs).
-            _out.Enqueue(new Entry(ev, null));
+            PlaceFromHeader(new SigMask { Blocked = m.Mask }, task, m.Time);
         }
+    }
+
+    /// <summary>The thread a header's record (a mask, a write) names, when the trace knows it alive and has announced it.</summary>
+    private TaskState? HeaderThread(int tid) => _tasks.TryGetValue(tid, out var task) && !task.Dead && !task.Unannounced ? task : null;
+
+    /// <summary>
+    /// Places an event a header's record gives, at the record's time, before the line being fed.
+    /// Not counted in _entries: a mask or a write between two forks leaves them neighbours (ForkOrderNs).
+    /// </summary>
+    private void PlaceFromHeader(PidEvent ev, TaskState task, long time)
+    {
+        ev.SetEnvelope("", -1, time, task.Tid, task.Comm, null);
+        _out.Enqueue(new Entry(ev, null));
     }
 
     /// <summary>Each setns's pid namespace for the caller's children (a capture bundle's "# setns:" headers), in time order; null or empty when the capture has none.</summary>
@@ -487,11 +497,7 @@ public sealed class TracepointAssembler
         while (_nextLastPid < writes.Count && writes[_nextLastPid].Time <= time)
         {
             var w = writes[_nextLastPid++];
-            if (!_tasks.TryGetValue(w.Tid, out var task) || task.Dead || task.Unannounced) continue;
-            var ev = new LastPid { Value = w.Value };
-            ev.SetEnvelope("", -1, w.Time, task.Tid, task.Comm, null);
-            // Not counted in _entries, as a mask is not (ForkOrderNs).
-            _out.Enqueue(new Entry(ev, null));
+            if (HeaderThread(w.Tid) is { } task) PlaceFromHeader(new LastPid { Value = w.Value }, task, w.Time);
         }
     }
 
