@@ -24,7 +24,7 @@ public sealed class LastPidTests
     private const string Fixture = "ah-last-pid.txt";
 
     private static List<PidEvent> WithoutWrites() =>
-        CaptureFiles.ReadEdited(CaptureFiles.Path_(Fixture), lines => lines.Where(l => !l.StartsWith("# last_pid:", StringComparison.Ordinal)));
+        CaptureFiles.ReadWithout(CaptureFiles.Path_(Fixture), "# last_pid:");
 
     [Fact]
     public void A_probe_line_is_read_and_anything_else_is_not()
@@ -171,7 +171,7 @@ public sealed class LastPidTests
                 Assert.Equal(w.Value + 1, events.Skip(events.IndexOf(w)).OfType<Fork>().First(f => f.Tid == w.Tid).Ret);
             var report = Validator.Run("live", "nested", events);
             Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
-            var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => !l.StartsWith("# last_pid:", StringComparison.Ordinal))));
+            var without = Validator.Run("live", "nested", CaptureFiles.ReadWithout(output, "# last_pid:"));
             Assert.True(without.Disagreed >= 2, $"{without.Disagreed} disagreed without the writes");
         }
         finally

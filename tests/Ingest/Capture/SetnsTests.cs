@@ -25,7 +25,7 @@ public sealed class SetnsTests
     private const string Fixture = "ai-setns.txt";
 
     private static List<PidEvent> WithoutLines() =>
-        CaptureFiles.ReadEdited(CaptureFiles.Path_(Fixture), lines => lines.Where(l => !l.StartsWith("# setns:", StringComparison.Ordinal)));
+        CaptureFiles.ReadWithout(CaptureFiles.Path_(Fixture), "# setns:");
 
     [Fact]
     public void A_probe_line_is_read_and_anything_else_is_not()
@@ -115,21 +115,29 @@ public sealed class SetnsTests
     [Fact]
     public void An_inode_given_again_to_a_later_namespace_is_that_ones_once_its_init_names_it()
     {
-        // Namespace A, read by /proc with inode X, then gone; B, made while tracing ran, got X.
+        // Namespace A, read by /proc with inode X, then gone; B, made while tracing ran, got X;
+        // then 400, on the host, enters X.
         const ulong x = 4026532176;
-        var s = new Scenario().WithHost();
-        s.InNs([200, 1], x, ppid: 100, pgid: 0, sid: 0, nspgid: [0, 0], nssid: [0, 0]);
-        s.Exit(200);
-        s.Wait(100, 200, ret: 200);
-        s.Fork(100, 300, ret: 300);
-        s.Unshare(300);
-        s.Fork(300, 301, ret: 301); // B's init, 1 there
-        s.Fork(100, 400, ret: 400);
-        var o = s.Apply(new SetNs { Tid = 400, Comm = "nsenter", Fd = 3, NsType = CloneFlags.NewPid, TargetNs = x, TargetInit = 301, Ret = 0 });
-        Assert.NotEqual(Verdict.UnknownState, o.Verdict);
-        Assert.Equal((true, 0L), (o.HasRet, o.Ret));
+        Outcome? entered = null;
+        Scenario Entering(int targetInit)
+        {
+            var s = new Scenario().WithHost();
+            s.InNs([200, 1], x, ppid: 100, pgid: 0, sid: 0, nspgid: [0, 0], nssid: [0, 0]);
+            s.Exit(200);
+            s.Wait(100, 200, ret: 200);
+            s.Fork(100, 300, ret: 300);
+            s.Unshare(300);
+            s.Fork(300, 301, ret: 301); // B's init, 1 there
+            s.Fork(100, 400, ret: 400);
+            entered = s.Apply(new SetNs { Tid = 400, Comm = "nsenter", Fd = 3, NsType = CloneFlags.NewPid, TargetNs = x, TargetInit = targetInit, Ret = 0 });
+            return s;
+        }
+        var s = Entering(targetInit: 301);
+        Assert.NotEqual(Verdict.UnknownState, entered!.Verdict);
+        Assert.Equal((true, 0L), (entered.HasRet, entered.Ret));
         // 400's child goes into B, where it is 2 (A, by the inode alone, would have had it 2 as well, but in A).
-        Assert.Equal((true, 401L), (s.Fork(400, 401, ret: 401).HasRet, 401L));
+        var fork = s.Fork(400, 401, ret: 401);
+        Assert.Equal((true, 401L), (fork.HasRet, fork.Ret));
         Assert.Equal(401, s.Model.Resolve(301, 2, IdKind.Pid));
         // By the inode alone, after that: B too.
         s.Fork(100, 500, ret: 500);
@@ -137,15 +145,7 @@ public sealed class SetnsTests
         s.Fork(500, 501, ret: 501);
         Assert.Equal(501, s.Model.Resolve(301, 3, IdKind.Pid));
         // Without the init, the inode named A, which is gone: its child would not be in B.
-        var stale = new Scenario().WithHost();
-        stale.InNs([200, 1], x, ppid: 100, pgid: 0, sid: 0, nspgid: [0, 0], nssid: [0, 0]);
-        stale.Exit(200);
-        stale.Wait(100, 200, ret: 200);
-        stale.Fork(100, 300, ret: 300);
-        stale.Unshare(300);
-        stale.Fork(300, 301, ret: 301);
-        stale.Fork(100, 400, ret: 400);
-        stale.Apply(new SetNs { Tid = 400, Comm = "nsenter", Fd = 3, NsType = CloneFlags.NewPid, TargetNs = x, Ret = 0 });
+        var stale = Entering(targetInit: 0);
         stale.Fork(400, 401, ret: 401);
         Assert.Equal(0, stale.Model.Resolve(301, 2, IdKind.Pid));
     }
@@ -219,7 +219,7 @@ public sealed class SetnsTests
             static bool OfTheNamespace(UnknownReason r) => r.Kind == "setns" || r.Why.Contains("namespace is not known", StringComparison.Ordinal);
             Assert.DoesNotContain(report.UnknownReasons, OfTheNamespace);
             // Without the line: the call, and the entered sh's first call (until its getpid places it), are not known.
-            var without = Validator.Run("live", "nested", CaptureFiles.ReadEdited(output, lines => lines.Where(l => !l.StartsWith("# setns:", StringComparison.Ordinal))));
+            var without = Validator.Run("live", "nested", CaptureFiles.ReadWithout(output, "# setns:"));
             Assert.Equal(0, without.ByKind["setns"].Agreed);
             Assert.Equal(2, without.UnknownReasons.Where(OfTheNamespace).Sum(r => r.Count));
         }

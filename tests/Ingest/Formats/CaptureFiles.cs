@@ -61,6 +61,10 @@ public static class CaptureFiles
         }
     }
 
+    /// <summary>The events of the capture at <paramref name="path"/> without its header lines that begin with <paramref name="prefix"/> ("# setns:"): what a capture that did not read them would have given.</summary>
+    public static List<PidEvent> ReadWithout(string path, string prefix) =>
+        ReadEdited(path, lines => lines.Where(l => !l.StartsWith(prefix, StringComparison.Ordinal)));
+
     /// <summary>Asserts that a capture of <paramref name="lines"/> is refused at line <paramref name="at"/> (0-based), its message naming the file and line and saying <paramref name="says"/>.</summary>
     public static void AssertRefused(IReadOnlyList<string> lines, int at, string says)
     {
