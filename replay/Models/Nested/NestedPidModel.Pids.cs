@@ -46,6 +46,7 @@ public sealed partial class NestedPidModel
         var ns = NewNamespace(parent.Level + 1, parent);
         ns.Cursor = 0;
         ns.Complete = true;
+        ns.MadeAfter = _processSeq;
         return ns;
     }
 
@@ -53,9 +54,22 @@ public sealed partial class NestedPidModel
     private static int PidNrNs(TaskStruct pid, PidNamespace ns)
     {
         if (ns.Level == 0) return pid.Tid;
-        if (!pid.Placed) return TaskStruct.UnknownNr;
+        if (!pid.Placed) return KnownBeforeMade(pid, ns) ? 0 : TaskStruct.UnknownNr;
         if (ns.Level > pid.Ns.Level || pid.Ns.AncestorAt(ns.Level) != ns) return 0;
         return pid.Nr[ns.Level];
+    }
+
+    /// <summary>
+    /// The task's process was on the task list before the namespace was made (<see cref="PidNamespace.MadeAfter"/>):
+    /// wherever it lives, it has no number there. A busy capture's namespace inits, made while
+    /// tracing ran, sent kill(-1) after tasks had been adopted whose namespaces were not known
+    /// (made in the window before tracing_on and gone by the second read): every such kill was
+    /// not known, though none of those tasks could be in a namespace made after them.
+    /// </summary>
+    private static bool KnownBeforeMade(TaskStruct pid, PidNamespace ns)
+    {
+        long seq = pid.Signal?.Leader is { } leader ? leader.ProcessSeq : 0;
+        return seq > 0 && ns.MadeAfter >= seq;
     }
 
     /// <summary>find_pid_ns: the pid holding nr in ns; None only when every number of ns is known. Its cost in the kernel's structures is counted.</summary>

@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 19;
+    public const int StateVersion = 20;
 
     public byte[] Snapshot()
     {
@@ -65,6 +65,16 @@ public sealed partial class NestedPidModel
             w.Write(_allKnown);
             w.Write(_groupsUnknown);
             w.Write(_namespaces.Count);
+            // A restore numbers the processes again from 1 in the task list's order (ascending
+            // ProcessSeq), so a namespace's MadeAfter is written as how many of the processes on
+            // the list come before it: the same number once they are numbered again.
+            var seqs = new List<long>(_processes);
+            for (var p = _firstProcess; p is not null; p = p.NextProcess) seqs.Add(p.ProcessSeq);
+            int Rank(long after)
+            {
+                int at = seqs.BinarySearch(after);
+                return at >= 0 ? at + 1 : ~at;
+            }
             foreach (var ns in _namespaces)
             {
                 w.Write(ns.Level);
@@ -78,6 +88,7 @@ public sealed partial class NestedPidModel
                 w.Write(ns.Complete);
                 w.Write(ns.MayHoldUnseen);
                 w.Write(ns.PreExisting);
+                w.Write(ns.MadeAfter < 0 ? -1 : Rank(ns.MadeAfter));
                 w.Write(ns.Tasks);
                 w.Write(ns.Idr.Count);
                 foreach (var (nr, t) in ns.Idr)
@@ -200,6 +211,7 @@ public sealed partial class NestedPidModel
             ns.Complete = r.ReadBoolean();
             ns.MayHoldUnseen = r.ReadBoolean();
             ns.PreExisting = r.ReadBoolean();
+            ns.MadeAfter = r.ReadInt32();
             ns.Tasks = r.ReadInt32();
             int n = r.ReadInt32();
             idrs[i] = new List<(int, int)>(n);

@@ -47,6 +47,15 @@ internal sealed class PidNamespace
     public bool Complete;
 
     /// <summary>
+    /// For a namespace a traced call made (clone with CLONE_NEWPID, unshare): the last
+    /// TaskStruct.ProcessSeq given before it was made; -1 for one that existed before the model
+    /// knew it. A process the model knew before then, whose namespace it does not know, is in a
+    /// namespace that already existed (a task's namespace is made before the task and never
+    /// changes): not in this one, nor in any below it, which were made later still.
+    /// </summary>
+    public long MadeAfter = -1;
+
+    /// <summary>
     /// A process the capture does not trace lives at this level or below (TaskSnapshot.Untraced):
     /// its children, which no line shows, may hold numbers here since the snapshot, so a number
     /// not known is not known to be free. What the snapshot showed is still known.

@@ -851,4 +851,51 @@ public sealed class OracleRuleTests
             Assert.Equal(groupKnown ? (Verdict.Predicted, true) : (Verdict.UnknownState, false), (o.Verdict, o.HasRet));
         }
     }
+
+    /// <summary>
+    /// A task adopted when first seen (its namespace not known) was in a namespace that existed
+    /// then, so a namespace a traced clone made after it holds it at no level: a kill(-1) from that
+    /// namespace's init is judged. A task adopted after the namespace was made may be in it: the
+    /// kill stays not known (a
+    /// busy capture: the e-kill1 workload's kill(-1), every one not known once tasks of a
+    /// namespace made in the window had been adopted).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_namespace_made_while_tracing_holds_no_task_adopted_before_it(bool adoptedAfter)
+    {
+        var s = Shell();
+        s.SigAction(100, Scenario.SIGTERM, Handler.Default);
+        Assert.Equal(Verdict.UnknownState, s.Get(900, GetIdCall.GetPid, ret: 4).Verdict);
+        // Processes that come and go before the namespace is made: a restore numbers the
+        // processes left anew, and what the namespace was made after must follow.
+        foreach (int gone in (int[])[250, 251, 252, 253, 254, 255])
+        {
+            s.Fork(100, gone, ret: gone);
+            s.Exit(gone);
+            s.Wait(100, pid: gone, ret: gone);
+        }
+        s.Fork(100, 300, ret: 300, flags: CloneFlags.NewPid);
+        s.Fork(300, 301, ret: 2);
+        s.Fork(300, 302, ret: 3);
+        if (adoptedAfter) Assert.Equal(Verdict.UnknownState, s.Get(901, GetIdCall.GetPid, ret: 5).Verdict);
+        var resumed = new NestedPidModel();
+        resumed.Restore(s.Model.Snapshot());
+        Assert.Equal(s.Model.Snapshot(), resumed.Snapshot());
+        var kill = s.Kill(300, -1, Scenario.SIGTERM, ret: 0, new SignalRecord(Scenario.SIGTERM, 301, D, 0, true), new SignalRecord(Scenario.SIGTERM, 302, D, 0, true));
+        var again = new Outcome();
+        resumed.Apply(s.Events[^1], again);
+        Assert.Equal((kill.Verdict, kill.HasRet, kill.Ret), (again.Verdict, again.HasRet, again.Ret));
+        var report = Validator.Run("t", "nested", s.Events);
+        Assert.Equal(0, report.Disagreed);
+        if (adoptedAfter)
+        {
+            Assert.Equal(Verdict.UnknownState, kill.Verdict);
+            return;
+        }
+        Assert.Equal((Verdict.Predicted, 0L), (kill.Verdict, kill.Ret));
+        Assert.Equal([(301, D), (302, D)], Scenario.Sent(kill, Scenario.SIGTERM));
+        Assert.Equal(3, report.ByKind["kill"].Agreed);
+    }
 }
