@@ -72,9 +72,11 @@ public static class BenchCommand
         var events = new Option<int>("--events") { Description = "Events in the synthetic trace", DefaultValueFactory = _ => 2_000_000 };
         var seed = new Option<int>("--seed") { Description = "The synthetic workload's seed", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "Timed replays (the best is reported, after one warm-up)", DefaultValueFactory = _ => 5 };
+        var containers = new Option<int?>("--containers") { Description = "Top-level containers on the host (default: the workload's, 4): more of them, more state the model reaches over" };
+        var tasks = new Option<int?>("--tasks-per-container") { Description = "Tasks a container grows to (default: the workload's, 20)" };
         var cmd = new Command("model", "Replay one host of the mixed synthetic workload (replayer generate) through a model on one thread; print events/s")
         {
-            model, events, seed, rounds,
+            model, events, seed, rounds, containers, tasks,
         };
         cmd.SetAction(parse =>
         {
@@ -83,6 +85,12 @@ public static class BenchCommand
             if (n < 100) throw new ArgumentException("--events must be at least 100");
             // One host: the bench replays the whole trace through one model.
             var spec = WorkloadSpec.Named("mixed") with { Hosts = 1, Events = n, Seed = parse.GetValue(seed) };
+            spec = spec with
+            {
+                Containers = parse.GetValue(containers) ?? spec.Containers,
+                TasksPerContainer = parse.GetValue(tasks) ?? spec.TasksPerContainer,
+            };
+            if (spec.Check() is { } bad) throw new ArgumentException(bad);
             var trace = NestedKernel.Trace(spec).ToList();
             var settings = NestedKernel.SettingsFor(spec);
             ModelBench.Run(ModelCatalog.Create(name, settings), trace);
@@ -90,7 +98,8 @@ public static class BenchCommand
             for (int i = 0; i < Math.Max(1, parse.GetValue(rounds)); i++)
                 best = Math.Max(best, ModelBench.Run(ModelCatalog.Create(name, settings), trace));
             long allocated = ModelBench.AllocatedBytes(ModelCatalog.Create(name, settings), trace);
-            Console.WriteLine($"{name}: {trace.Count:N0} events, best {best:N0} events/s on one thread, {allocated:N0} bytes allocated in one replay ({(double)allocated / trace.Count:F2} per event)");
+            Console.WriteLine($"{name}: {trace.Count:N0} events, {spec.Containers:N0} containers of {spec.TasksPerContainer:N0} tasks, best {best:N0} events/s on one thread, "
+                + $"{allocated:N0} bytes allocated in one replay ({(double)allocated / trace.Count:F2} per event)");
             Console.WriteLine($"machine: {Machine}");
             return ExitCodes.Ok;
         });

@@ -67,6 +67,26 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(large.Resident > 0, onLarge.Stdout);
     }
 
+    /// <summary>
+    /// The model bench replays the shape of host it is asked for: how many containers, and how
+    /// many tasks each, set how much state the model reaches over (docs/performance.md, the
+    /// thirtieth sitting); a shape the generator refuses is bad input, named.
+    /// </summary>
+    [Fact]
+    public void The_model_bench_replays_the_containers_it_is_asked_for()
+    {
+        var store = _dir.File("m.db");
+        var run = ReplayerProcess.Run(store, "bench", "model", "--events", "2000", "--containers", "3", "--tasks-per-container", "8", "--rounds", "1");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Matches(@"^nested: 2,000 events, 3 containers of 8 tasks, best [0-9,]+ events/s on one thread", run.Stdout);
+        var defaults = ReplayerProcess.Run(store, "bench", "model", "--model", "vpid", "--events", "2000", "--rounds", "1");
+        Assert.True(defaults.ExitCode == 0, defaults.Stderr);
+        Assert.StartsWith("vpid: 2,000 events, 4 containers of 20 tasks,", defaults.Stdout);
+        var none = ReplayerProcess.Run(store, "bench", "model", "--containers", "0");
+        Assert.Equal(2, none.ExitCode);
+        Assert.Contains("containers must be between 1 and", none.Stderr);
+    }
+
     private static (long Peak, long Huge, long Resident) Memory(string json)
     {
         var root = JsonDocument.Parse(json).RootElement;
