@@ -718,12 +718,31 @@ public sealed class TracepointAssembler
     // the idle task (0), or perf's lost tid (-1): none of those is adopted.
     private void AppendSignal(SignalRecord record, in TraceLine line, TaskState? task)
     {
+        ExitingBeforeDropped(record, line);
         PidEvent ev = new Signal { Record = record };
         ev = task is { Dead: true } || task is null && line.Tid <= 0
             ? ev with { Seq = -1, Time = line.Time, Tid = line.Tid, Comm = task?.Comm ?? line.Comm }
             : Stamp(ev, task ?? Actor(line)!, line);
         if (Unknown(record)) Append(AdoptRecipient(record.To, line));
         Append(ev);
+    }
+
+    /// <summary>
+    /// A signal dropped because its recipient's process had begun a group exit that has not
+    /// reached sched_process_exit, where the group's exit stands: exit_group sets
+    /// SIGNAL_GROUP_EXIT at once, and prepare_signal drops what comes after. An Exiting event at
+    /// the exit_group's entry says so first, once per group, as for a kill
+    /// (<see cref="KillAfterGroupExitBegan"/>). A busy capture: a perl's interval timer fired
+    /// 37 us after the perl entered exit_group, res=1, and the models, not knowing of the group
+    /// exit yet, took the SIGALRM for delivered.
+    /// </summary>
+    private void ExitingBeforeDropped(in SignalRecord record, in TraceLine line)
+    {
+        if (record.Result != SignalResult.Ignored || !_tasks.TryGetValue(record.To, out var recipient) || recipient.Dead) return;
+        var group = recipient.Group;
+        if (group.ExitingShown || group.Live <= 0 || group.ExitGroupEntered is not { } began || began >= line.Time) return;
+        Append(new Exiting { Seq = -1, Time = began, Tid = recipient.Tid, Comm = recipient.Comm });
+        group.ExitingShown = true;
     }
 
     private void SignalDeliver(in TraceLine line)

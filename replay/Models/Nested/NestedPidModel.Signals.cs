@@ -217,6 +217,9 @@ public sealed partial class NestedPidModel
     /// <summary>PrepareSignal's answer when the recipient may be in a group exit the capture did not show (<see cref="SignalStruct.MaybeGroupExit"/>).</summary>
     private const int ExitUnknown = -3;
 
+    /// <summary>PrepareSignal's answer when the recipient took a fatal signal at its default action and its group exit may not have begun yet (<see cref="SignalStruct.FatalTaken"/>).</summary>
+    private const int FatalRace = -5;
+
     /// <summary>PrepareSignal's answer to a SIGCHLD whose recipient has a child the capture does not trace (<see cref="HearsUntraced"/>).</summary>
     private const int UntracedChildUnknown = -4;
 
@@ -231,7 +234,8 @@ public sealed partial class NestedPidModel
             // Delivered, it may have been fatal: complete_signal would have begun the group's exit.
             if (res != QueueUnknown && res != UntracedChildUnknown && !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)) t.Signal!.MaybeDying = true;
             o.UnknownResults.Add(idx);
-            o.Note ??= res == ExitUnknown ? "the recipient's leader had exited beside a live thread when the capture began: its group exit may have begun"
+            o.Note ??= res == FatalRace ? "the recipient took a signal that kills it: whether its group exit had begun when this one came is not in the capture"
+                : res == ExitUnknown ? "the recipient's leader had exited beside a live thread when the capture began: its group exit may have begun"
                 : res == UntracedChildUnknown ? "whether the recipient already had SIGCHLD pending is not known: a child of its that the capture does not trace may have died unseen"
                 : res != QueueUnknown ? "a recipient's disposition is not known"
                 : unordered ? "whether the recipient already had this signal pending is not known: a sibling's exit notice may come first"
@@ -265,6 +269,7 @@ public sealed partial class NestedPidModel
         if (ignored != 0) return ignored > 0 ? (int)SignalResult.Ignored : -1;
         // Dropped if the leader's exit was exit_group's, which the capture did not show.
         if (s.MaybeGroupExit) return ExitUnknown;
+        if (s.FatalTaken) return FatalRace;
         if (sig == Sig.SIGCHLD && _untracedSeeded && HearsUntraced(s)) return UntracedChildUnknown;
         ulong bit = Sig.Bit(sig);
         ulong queue = group ? s.SharedPending : t.Pending;
@@ -607,8 +612,19 @@ public sealed partial class NestedPidModel
             return;
         }
         // get_signal of a group exiting takes only SIGKILL: this one was not.
-        s.MaybeDying = s.MaybeGroupExit = false;
+        s.MaybeDying = s.MaybeGroupExit = s.FatalTaken = false;
         if (d.Handler == Handler.Unknown) return;
+        if (d.Handler == Handler.Default && !Sig.KernelIgnore(d.Sig) && !Sig.KernelStop(d.Sig))
+        {
+            // get_signal: a signal taken at a default action that kills ends in do_group_exit,
+            // which sets SIGNAL_GROUP_EXIT; prepare_signal drops what comes after. An init of its
+            // namespace (SIGNAL_UNKILLABLE) discards the signal instead. Between the two, the
+            // siglock is let go: two busy captures each had a perl that set SIGALRM back to its
+            // default with its interval timer running and took one; the tick's next SIGALRM came
+            // 33 us after the one and 36 us after the other, before either's exit, and was
+            // dropped once and delivered once (FatalTaken).
+            s.FatalTaken = !t.Placed || !s.Unkillable;
+        }
         s.Action[d.Sig] = FromHandler(d.Handler);
         // The action's flags, when the capture shows them (signal_deliver): whether children are reaped at once.
         if (d.Sig == Sig.SIGCHLD && d.SaFlags is { } flags) s.NoCldWait = (flags & Sig.SA_NOCLDWAIT) != 0 ? Tri.Yes : Tri.No;

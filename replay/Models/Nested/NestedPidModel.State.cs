@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 20;
+    public const int StateVersion = 21;
 
     public byte[] Snapshot()
     {
@@ -129,6 +129,7 @@ public sealed partial class NestedPidModel
                 w.Write(s.Untraced);
                 w.Write(s.NoUnseenChildren);
                 w.Write(s.MaybeGroupExit);
+                w.Write(s.FatalTaken);
                 int n = 0;
                 for (var th = s.FirstThread; th is not null; th = th.NextThread) n++;
                 w.Write(n);
@@ -257,6 +258,7 @@ public sealed partial class NestedPidModel
             _untracedSeeded |= s.Untraced;
             s.NoUnseenChildren = r.ReadBoolean();
             s.MaybeGroupExit = r.ReadBoolean();
+            s.FatalTaken = r.ReadBoolean();
             sigThreads[i] = ReadList(r);
         }
 

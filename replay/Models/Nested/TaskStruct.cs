@@ -257,6 +257,16 @@ internal sealed class SignalStruct
     /// </summary>
     public bool MaybeGroupExit;
 
+    /// <summary>
+    /// A thread took a signal at a default action that kills (signal_deliver, handler 0, not
+    /// SIGKILL), and the process is no namespace's init: get_signal drops the siglock, then
+    /// do_group_exit takes it again to set SIGNAL_GROUP_EXIT, and a signal that comes between
+    /// (an interval timer's, from the tick) is delivered, one after it dropped. No line marks
+    /// that moment, so until the process's exit whether a signal to it is dropped is not known.
+    /// Ends when a thread takes a signal other than SIGKILL: then no group exit had begun.
+    /// </summary>
+    public bool FatalTaken;
+
     /// <summary>Whether a signal queued on this process stays queued until a line of the capture shows it taken.</summary>
     public bool QueueFollowed => DequeuesSeen && !TimedWaited;
 
@@ -395,7 +405,7 @@ internal sealed class SignalStruct
         NotifyResult = 0;
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
         SharedPending = SharedSure = 0;
-        DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = MaybeGroupExit = false;
+        DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = MaybeGroupExit = FatalTaken = false;
         SigchldTaken = NoticeEpoch = 0;
         NoticeBehindPending = PlaceUnknown = Untraced = NoUnseenChildren = false;
         Array.Clear(Action);

@@ -247,6 +247,71 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
+    /// A busy capture: a perl whose SIGALRM was back at its default entered exit_group, and its
+    /// interval timer fired 37 us later from the tick (an interrupt's line, in the perl's own context), res=1:
+    /// do_group_exit had set SIGNAL_GROUP_EXIT, and prepare_signal dropped it. The exit stands at
+    /// sched_process_exit, after the signal, so an Exiting event goes before the signal; a signal
+    /// the kernel delivered (res=0: it came before the flag, whatever the lines' times) gets none.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_timers_signal_dropped_after_exit_group_began_comes_after_an_exiting_event(bool dropped)
+    {
+        const long Us = 1_000;
+        var events = Assemble(
+            [Snap(1, 1, 0, "init"), Snap(100, 100, 1, "sh"), Snap(500, 500, 100, "perl")],
+            new[]
+            {
+                Line(1010 * Us, 500, Tracepoint.SysEnter, Syscall.ExitGroup, a0: 0, comm: "perl"),
+                Line(1010 * Us + 37, 500, Tracepoint.SignalGenerate, a0: 14, a2: 128, a3: 500, a4: 1, a5: dropped ? 1 : 0, comm: "perl") with { InInterrupt = true },
+                Line(1012 * Us, 500, Tracepoint.ProcessExit, a0: 500, a1: 1, comm: "perl"),
+                Line(1030 * Us, 500, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 100, a4: 1, a5: 1, comm: "perl"),
+            });
+        int exiting = events.FindIndex(e => e is Exiting { Tid: 500 });
+        int first = events.FindIndex(e => e is Signal { Record.Sig: 14 });
+        Assert.Equal(dropped ? 1 : 0, events.Count(e => e is Exiting));
+        if (dropped) Assert.True(exiting >= 0 && exiting < first, string.Join(", ", events.Select(e => e.Kind)));
+        var report = Replayer.Replay.Validation.Validator.Run("timer", "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+    }
+
+    /// <summary>
+    /// Two busy captures: a perl set SIGALRM back to its default with its interval timer running
+    /// and took one at the default (signal_deliver, handler 0); the tick's next SIGALRM came
+    /// 33 us after that in one capture and 36 us in the other, before each perl's exit, and was
+    /// dropped in one (res=1) and delivered in the other (res=0). get_signal lets the siglock go
+    /// before do_group_exit takes it to set SIGNAL_GROUP_EXIT, and no line marks that moment: the
+    /// answer is not known either way. A namespace's init (SIGNAL_UNKILLABLE) discards such a
+    /// signal and lives on: the tick's next SIGALRM to it is ignored, and judged so.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(false, 0)]
+    [InlineData(true, 1)]
+    public void A_signal_after_one_taken_at_a_default_that_kills_is_not_judged_unless_the_taker_is_an_init(bool init, int result)
+    {
+        const long Us = 1_000;
+        var perl = init ? Snap(500, 500, 100, "perl") with { NsPid = [500, 1], NsPgid = [100, 0], NsSid = [100, 0], PidNs = 4026532999 } : Snap(500, 500, 100, "perl");
+        var lines = new List<TraceLine>
+        {
+            Line(1000 * Us, 500, Tracepoint.SignalDeliver, a0: 14, a2: 128, a3: 0, a4: 0x4000000, comm: "perl"),
+            Line(1000 * Us + 36_000, 500, Tracepoint.SignalGenerate, a0: 14, a2: 128, a3: 500, a4: 1, a5: result, comm: "perl") with { InInterrupt = true },
+        };
+        if (!init)
+        {
+            lines.Add(Line(1001 * Us, 500, Tracepoint.ProcessExit, a0: 500, a1: 1, comm: "perl"));
+            lines.Add(Line(1002 * Us, 500, Tracepoint.SignalGenerate, a0: 17, a2: 2, a3: 100, a4: 1, a5: 1, comm: "perl"));
+        }
+        var events = Assemble([Snap(1, 1, 0, "init"), Snap(100, 100, 1, "sh"), perl], lines);
+        var report = Replayer.Replay.Validation.Validator.Run("fatal", "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        var signals = report.ByKind["signal"];
+        Assert.Equal(init ? 1 : 0, signals.Agreed);
+        Assert.Equal(init ? 0 : 1, signals.UnknownState);
+    }
+
+    /// <summary>
     /// A test suite's capture: chromium 500's leader was read a zombie, its thread 501 alive; the
     /// thread's sched_process_exit came before tracing_on, its notice for the process after. With
     /// the zombie counted as a live thread, that notice was not taken for the group's exit, and
