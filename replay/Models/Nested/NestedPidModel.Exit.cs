@@ -189,12 +189,14 @@ public sealed partial class NestedPidModel
 
     /// <summary>
     /// Whether a dying init's namespace holds a task whose reaping the model cannot follow (an
-    /// orphan whose new parent was not known): then when the init becomes reapable is not known.
+    /// orphan whose new parent was not known, or a zombie that may have been reaped already):
+    /// then when the init becomes reapable is not known.
     /// </summary>
     private static bool EmptyingUnknown(PidNamespace ns, TaskStruct init)
     {
         foreach (var (_, t) in ns.Idr)
-            if (t.Hashed && t.Signal != init.Signal && t.Signal?.Leader == t && t.Parent is null) return true;
+            if (t.Hashed && t.Signal != init.Signal && t.Signal?.Leader == t && (t.Parent is null || t.Signal is { Dead: true, AutoreapUnknown: true }))
+                return true;
         return false;
     }
 
@@ -425,6 +427,18 @@ public sealed partial class NestedPidModel
         // name it in) is told of to its new parent only if it is still there.
         if (s.AutoreapUnknown)
         {
+            // Gone either way when the new parent ignores SIGCHLD: do_notify_parent sends it
+            // nothing and reaps the zombie at once, if it was still there. A dying init's teardown
+            // sets SIG_IGN (zap_pid_ns_processes), and its orphans empty its namespace so (a busy
+            // capture with no signal actions read: an unshare killed in a dying namespace left a
+            // zombie whose own reaping was not known; its init's parent's wait4 reaped the init,
+            // and the model, holding the zombie still, said the wait slept).
+            if (IsTraced(child) == Tri.No && !_options.Ptraced && child.Parent?.Signal is { } ps
+                && ps.Action[Sig.SIGCHLD] == Disposition.Ignore && child.ExitSignal == Sig.SIGCHLD)
+            {
+                ReleaseTask(child, o);
+                return;
+            }
             Unknown(o, "an orphan that may have been reaped already is told of to its new parent only if it was not");
             return;
         }

@@ -168,6 +168,40 @@ public sealed class OracleRuleTests
         Assert.Equal(301, s.Wait(300).Ret);
     }
 
+    /// <summary>
+    /// A busy capture whose signal actions were not read: the teardown killed an unshare (302)
+    /// and its child (304); 304 died first, and whether its notice left it a zombie or had it
+    /// reaped at once was not known (302's SIGCHLD action was not). 302's exit hands 304 to the
+    /// dying init, which ignores SIGCHLD from its teardown on, so 304 is gone either way, and the
+    /// init's parent's wait4 reaps the init: predicted, where the model, holding 304 still, had
+    /// said the wait slept (-ERESTARTSYS). With the zombie handed to a parent that does not
+    /// ignore SIGCHLD, whether it is there is still not known.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_zombie_that_may_be_reaped_already_handed_to_a_parent_that_ignores_SIGCHLD_is_gone_either_way(bool toDyingInit)
+    {
+        var s = DyingInit(Handler.Default);
+        s.Fork(302, 304, ret: 4);
+        s.SigAction(302, Scenario.SIGCHLD, Handler.Unknown);
+        if (toDyingInit)
+        {
+            Assert.Equal([302, 303, 304], s.Exit(301).Killed);
+            s.Exit(304, code: 9, signals: new SignalRecord(Scenario.SIGCHLD, 302, I, 2, true));
+            s.Exit(302, code: 9);
+            s.Exit(303, code: 9);
+            var wait = s.Wait(300, ret: 301);
+            Assert.Equal((Verdict.Predicted, 301L), (wait.Verdict, wait.Ret));
+            return;
+        }
+        // 302 exits alone: 304 goes to the live init, whose SIGCHLD is caught.
+        s.Exit(304, code: 0, signals: new SignalRecord(Scenario.SIGCHLD, 302, I, 1, true));
+        var orphaned = s.Exit(302, code: 0, signals: new SignalRecord(Scenario.SIGCHLD, 301, D, 1, true));
+        Assert.Equal(Verdict.UnknownState, orphaned.Verdict);
+        Assert.Equal(Verdict.UnknownState, s.Wait(301, pid: 4, options: WNOHANG, ret: 4).Verdict);
+    }
+
     [Fact]
     public void A_dying_init_whose_parent_ignores_SIGCHLD_sends_nothing_and_is_released_when_its_namespace_is_empty()
     {
