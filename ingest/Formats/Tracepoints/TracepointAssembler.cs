@@ -340,8 +340,41 @@ public sealed class TracepointAssembler
         var task = Actor(line);
         if (task is null) return;
         task.NewTaskFlags = (ulong)line.A1;
-        if (task.CallSlot is { Event: Fork f } slot && f.Call != ForkCall.Clone)
-            slot.Event = f with { Flags = (ulong)line.A1 };
+        if (task.CallSlot is not { Event: Fork f } slot) return;
+        if (f.Call != ForkCall.Clone) slot.Event = f with { Flags = (ulong)line.A1 };
+        // The fork stands here: task_newtask is the end of copy_process, after alloc_pid and after
+        // the child joined its group and session, and sched_process_fork may come much later (a
+        // busy capture: a shell of a fork storm in a pid namespace was preempted 1.6 ms between
+        // the two, and a sibling shell's fork, allocated after, took its line first and was
+        // predicted the number the first got).
+        PlaceFork(task, slot, line.Time);
+        task.ForkPlaced = true;
+    }
+
+    /// <summary>
+    /// Moves a fork to where its pid has just been allocated: copy_process allocates it after
+    /// copying the memory, which takes milliseconds for a large process, so a fork entered first
+    /// may allocate second (fresh/chromium-ns.capture: a clone entered at .038617 got 103 at
+    /// .054636, a clone3 entered at .039819 got 102 at .039857). A fork next to the one before,
+    /// close in time, joins its run (<see cref="ForkOrderNs"/>).
+    /// </summary>
+    private void PlaceFork(TaskState parent, Slot slot, long time)
+    {
+        slot.Event = slot.Event with { Time = time };
+        var before = _lastFork;
+        bool neighbour = before is { Left: false } && _entries == _lastForkEntries && time - before.Event.Time <= ForkOrderNs;
+        var moved = parent.CallSlot = Move(slot, parent);
+        moved.ReadyAt = time + ForkOrderNs;
+        _lastFork = moved;
+        _lastForkEntries = _entries;
+        if (neighbour)
+        {
+            // The run the earlier one ends (or a new one), held until every answer is in.
+            var run = _forkRuns.Count > 0 && _forkRuns[^1][^1] == before ? _forkRuns[^1] : null;
+            if (run is null) _forkRuns.Add(run = [before!]);
+            run.Add(moved);
+            foreach (var member in run) member.ReadyAt = Math.Max(member.ReadyAt, time + ForkPairWaitNs);
+        }
     }
 
     private void Rename(in TraceLine line)
@@ -369,27 +402,12 @@ public sealed class TracepointAssembler
         int childTid = (int)line.A1;
         if (childTid <= 0) return;
         Fork fork;
-        if (parent.CallSlot is { Event: Fork pending } slot)
+        if (parent.CallSlot is { Event: Fork } slot)
         {
-            // The fork moves here, where its pid has just been allocated: copy_process allocates it
-            // after copying the memory, which takes milliseconds for a large process, so a fork
-            // entered first may allocate second (fresh/chromium-ns.capture: a clone entered at
-            // .038617 got 103 at .054636, a clone3 entered at .039819 got 102 at .039857).
-            slot.Event = fork = pending with { Child = childTid, Time = line.Time };
-            var before = _lastFork;
-            bool neighbour = before is { Left: false } && _entries == _lastForkEntries && line.Time - before.Event.Time <= ForkOrderNs;
-            var moved = parent.CallSlot = Move(slot, parent);
-            moved.ReadyAt = line.Time + ForkOrderNs;
-            _lastFork = moved;
-            _lastForkEntries = _entries;
-            if (neighbour)
-            {
-                // The run the earlier one ends (or a new one), held until every answer is in.
-                var run = _forkRuns.Count > 0 && _forkRuns[^1][^1] == before ? _forkRuns[^1] : null;
-                if (run is null) _forkRuns.Add(run = [before!]);
-                run.Add(moved);
-                foreach (var member in run) member.ReadyAt = Math.Max(member.ReadyAt, line.Time + ForkPairWaitNs);
-            }
+            // Placed at its task_newtask line, or, with none seen, here.
+            if (!parent.ForkPlaced) PlaceFork(parent, slot, line.Time);
+            var placed = parent.CallSlot!;
+            placed.Event = fork = (Fork)placed.Event with { Child = childTid };
         }
         else
         {
@@ -397,6 +415,7 @@ public sealed class TracepointAssembler
             Append(fork = (Fork)Stamp(new Fork { Call = ForkCall.Clone, Flags = parent.NewTaskFlags, Child = childTid, EnterLost = true }, parent, line));
         }
         parent.NewTaskFlags = 0;
+        parent.ForkPlaced = false;
         if (_tasks.TryGetValue(childTid, out var previous)) previous.Forget();
         var group = (fork.Flags & CloneFlags.Thread) != 0 ? parent.Group : GroupOf(childTid);
         group.Live++;
@@ -606,7 +625,12 @@ public sealed class TracepointAssembler
             // the task it interrupted only happened to run, and neither its kill nor its exit sent
             // it (traces/captures/ae-timer-signal-in-exit.txt: a perl's SIGALRM generated while
             // an unrelated unshare exited was taken as that exit's).
+            bool afterFork = _entries == _lastForkEntries;
             AppendSignal(record, line, task);
+            // It is no one's call and names no child yet to run: forks on either side of it stay
+            // neighbours (ForkOrderNs; a busy capture: a perl's SIGALRM from the tick came between
+            // two shells' forks in one namespace, 18 us apart, whose numbers came in the other order).
+            if (afterFork) _lastForkEntries = _entries;
             return;
         }
         if (task is { Dead: false, CallSlot: { Event: Kill } kill })
@@ -1021,7 +1045,7 @@ public sealed class TracepointAssembler
             Done = true;
             if (_owner is { } o)
             {
-                if (o.CallSlot == this) { o.CallSlot = null; o.Call = Syscall.Other; }
+                if (o.CallSlot == this) { o.CallSlot = null; o.Call = Syscall.Other; o.ForkPlaced = false; }
                 if (o.ExitSlot == this) o.ExitSlot = null;
                 _owner = null;
             }
@@ -1113,6 +1137,8 @@ public sealed class TracepointAssembler
         public Slot? ToldExit;
         /// <summary>task_newtask's flags, for the fork line that follows.</summary>
         public ulong NewTaskFlags;
+        /// <summary>The pending fork stands at its task_newtask line already (<see cref="PlaceFork"/>).</summary>
+        public bool ForkPlaced;
         /// <summary>This thread's own exit(code) status, when it called exit.</summary>
         public int? ExitCode;
         /// <summary>True after sched_process_exit: the tid is free for reuse.</summary>
@@ -1134,6 +1160,7 @@ public sealed class TracepointAssembler
             CallSlot?.Close();
             CallSlot = null;
             Call = Syscall.Other;
+            ForkPlaced = false;
         }
 
         /// <summary>The tid now belongs to another task: whatever waited on this one is let go.</summary>

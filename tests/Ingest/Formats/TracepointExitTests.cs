@@ -445,15 +445,16 @@ public sealed class TracepointExitTests
     public void Forks_come_in_the_order_their_pids_were_allocated_not_the_order_they_were_entered()
     {
         // Two chromium processes fork at once in the namespace: 30548's clone is entered at
-        // .038617 but copies a large address space first and allocates 103 (30628) at .054647;
-        // 30616's clone3, entered at .039819, allocates 102 (30627) at .039862. Placed at their
-        // sys_enter, the forks would say 30548 took the lower number.
+        // .038617 but copies a large address space first and allocates 103 (30628), task_newtask
+        // at .054636; 30616's clone3, entered at .039819, allocates 102 (30627), task_newtask at
+        // .039857. Placed at their sys_enter, the forks would say 30548 took the lower number.
+        // They stand at their task_newtask lines, the end of copy_process.
         var events = Read("traces/fresh/chromium-ns.capture.gz");
         int first = events.FindIndex(e => e is Fork { Child: 30627 });
         int second = events.FindIndex(e => e is Fork { Child: 30628 });
         Assert.True(first >= 0 && second > first, $"fork of 30627 at {first}, of 30628 at {second}");
-        Assert.Equal((30616, 102L, 48_285_039_862_000L), (events[first].Tid, events[first].Ret, events[first].Time));
-        Assert.Equal((30548, 103L, 48_285_054_647_000L), (events[second].Tid, events[second].Ret, events[second].Time));
+        Assert.Equal((30616, 102L, 48_285_039_857_000L), (events[first].Tid, events[first].Ret, events[first].Time));
+        Assert.Equal((30548, 103L, 48_285_054_636_000L), (events[second].Tid, events[second].Ret, events[second].Time));
     }
 
     [Fact]

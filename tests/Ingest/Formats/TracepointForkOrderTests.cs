@@ -54,4 +54,72 @@ public sealed class TracepointForkOrderTests
         var events = ThreeVforks([0, 1, 2], [(10, 7), (11, 5), (12, 6)], gap: 2 * TracepointAssembler.ForkOrderNs);
         Assert.Equal([10, 11, 12], events.OfType<Fork>().Select(f => f.Tid));
     }
+
+    /// <summary>
+    /// A busy capture: two shells of a fork storm in one pid namespace. Shell 10's task_newtask
+    /// came first; it was preempted 1.6 ms before its sched_process_fork, and shell 11's fork,
+    /// whose lines both came in between, was allocated second (its return is the higher number).
+    /// The forks stand at their task_newtask lines, where copy_process has allocated the pid; at
+    /// sched_process_fork, 11's came first and was predicted the number 10 got.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_fork_stands_at_its_task_newtask_line_where_its_pid_is_allocated(bool newTaskLines)
+    {
+        var a = new TracepointAssembler();
+        foreach (int parent in new[] { 10, 11 })
+            a.Snapshot(new TaskSnapshot { Tid = parent, Comm = "sh", Tgid = parent, PPid = 1, NsPid = [parent, parent - 9] });
+        long t = 1_000 * Us;
+        a.Feed(Line(t, 10, Tracepoint.SysEnter, Syscall.Clone, a0: 0x1200011));
+        a.Feed(Line(t + 1 * Us, 11, Tracepoint.SysEnter, Syscall.Clone, a0: 0x1200011));
+        if (newTaskLines) a.Feed(Line(t + 10 * Us, 10, Tracepoint.NewTask, a0: 110, a1: 0x1200000));
+        if (newTaskLines) a.Feed(Line(t + 1_300 * Us, 11, Tracepoint.NewTask, a0: 111, a1: 0x1200000));
+        a.Feed(Line(t + 1_301 * Us, 11, Tracepoint.Fork, a1: 111));
+        a.Feed(Line(t + 1_302 * Us, 11, Tracepoint.SysExit, Syscall.Clone, a0: 3));
+        a.Feed(Line(t + 1_610 * Us, 10, Tracepoint.Fork, a1: 110));
+        a.Feed(Line(t + 1_611 * Us, 10, Tracepoint.SysExit, Syscall.Clone, a0: 2));
+        a.Finish();
+        var events = new List<PidEvent>();
+        while (a.TryTake(out var ev)) events.Add(ev);
+        var forks = events.OfType<Fork>().Select(f => (f.Tid, f.Child, f.Ret ?? 0)).ToList();
+        Assert.Equal(newTaskLines ? [(10, 110, 2L), (11, 111, 3L)] : [(11, 111, 3L), (10, 110, 2L)], forks);
+    }
+
+    /// <summary>
+    /// A busy capture: a perl's SIGALRM, from the tick, came between two shells' forks in one
+    /// namespace, 18 us apart, whose numbers came in the other order than their lines. The
+    /// interrupt's signal is no one's call: the forks are still neighbours, put in the order of
+    /// their answers. Another event between them (a call's) keeps them in the order of their lines.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_interrupts_signal_between_two_forks_leaves_them_neighbours(bool interrupt)
+    {
+        var a = new TracepointAssembler();
+        foreach (int parent in new[] { 10, 11, 50 })
+            a.Snapshot(new TaskSnapshot { Tid = parent, Comm = "sh", Tgid = parent, PPid = 1, NsPid = [parent, parent - 9] });
+        long t = 1_000 * Us;
+        a.Feed(Line(t, 10, Tracepoint.SysEnter, Syscall.Clone, a0: 0x1200011));
+        a.Feed(Line(t + 1 * Us, 11, Tracepoint.SysEnter, Syscall.Clone, a0: 0x1200011));
+        a.Feed(Line(t + 60 * Us, 11, Tracepoint.NewTask, a0: 111, a1: 0x1200000));
+        a.Feed(Line(t + 62 * Us, 11, Tracepoint.Fork, a1: 111));
+        a.Feed(Line(t + 63 * Us, 11, Tracepoint.SysExit, Syscall.Clone, a0: 3));
+        if (interrupt)
+            a.Feed(new TraceLine { Time = t + 70 * Us, Tid = 10, Comm = "sh", Point = Tracepoint.SignalGenerate, A0 = 14, A2 = 128, A3 = 50, A4 = 1, A5 = 0, InInterrupt = true });
+        else
+        {
+            a.Feed(Line(t + 70 * Us, 50, Tracepoint.SysEnter, Syscall.GetPid));
+            a.Feed(Line(t + 71 * Us, 50, Tracepoint.SysExit, Syscall.GetPid, a0: 50));
+        }
+        a.Feed(Line(t + 78 * Us, 10, Tracepoint.NewTask, a0: 110, a1: 0x1200000));
+        a.Feed(Line(t + 80 * Us, 10, Tracepoint.Fork, a1: 110));
+        a.Feed(Line(t + 81 * Us, 10, Tracepoint.SysExit, Syscall.Clone, a0: 2));
+        a.Finish();
+        var events = new List<PidEvent>();
+        while (a.TryTake(out var ev)) events.Add(ev);
+        var forks = events.OfType<Fork>().Select(f => (f.Tid, f.Ret ?? 0)).ToList();
+        Assert.Equal(interrupt ? [(10, 2L), (11, 3L)] : [(11, 3L), (10, 2L)], forks);
+    }
 }
