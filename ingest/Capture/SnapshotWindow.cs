@@ -537,8 +537,18 @@ public static class SnapshotWindow
         var host = new HashSet<int>();
         var forked = new HashSet<(int Parent, int Child)>();
         var returned = new List<(int Parent, int Child)>();
+        // A number given again later in the trace is another task's from its birth on: what is
+        // said of it after that is not of this one (a busy capture on a host with pid_max 32768
+        // wrapped in 8 s: a namespace's init forked in the window was taken for a later holder of
+        // its number, a shell's child, by that one's notice, and placed in the host's namespace).
+        var reborn = new Dictionary<int, long>();
+        foreach (var l in early.Concat(late))
+            if (l.Point == Tracepoint.Fork && own.Contains((int)l.A1) && (!reborn.TryGetValue((int)l.A1, out long at) || l.Time < at))
+                reborn[(int)l.A1] = l.Time;
+        bool Before(int tid, long time) => !reborn.TryGetValue(tid, out long at) || time < at;
         foreach (var l in early.Concat(late))
         {
+            if (!Before(l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4 } ? (int)l.A0 : l.Tid, l.Time)) continue;
             if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4 } && own.Contains((int)l.A0))
                 waits.Add((l.Tid, (int)l.A0));
             else if (l is { Point: Tracepoint.SignalGenerate, A0: 17, A2: >= 1 and <= 3 } && own.Contains(l.Tid))
