@@ -539,8 +539,8 @@ public static class SnapshotWindow
         var returned = new List<(int Parent, int Child)>();
         // A number given again later in the trace is another task's from its birth on: what is
         // said of it after that is not of this one (a busy capture on a host with pid_max 32768
-        // wrapped in 8 s: a namespace's init forked in the window was taken for a later holder of
-        // its number, a shell's child, by that one's notice, and placed in the host's namespace).
+        // wrapped in 8 s: a namespace's init forked in the window was taken for the shell's child
+        // whose wait4 reaped a later holder of its number, and placed in the host's namespace).
         var reborn = new Dictionary<int, long>();
         foreach (var l in early.Concat(late))
             if (l.Point == Tracepoint.Fork && own.Contains((int)l.A1) && (!reborn.TryGetValue((int)l.A1, out long at) || l.Time < at))
