@@ -266,7 +266,7 @@ public static class SnapshotWindow
                 }
                 if (seen == Part.None)
                 {
-                    chosen.Add(again);
+                    chosen.Add(Stamped(again));
                     if (Changed(t, again)) replaced++;
                     continue;
                 }
@@ -324,7 +324,7 @@ public static class SnapshotWindow
             // Forked in the window (a number the first read had is another's now): as read, but
             // for the parts an early line may have changed since.
             var (seen, _) = Seen(t, firstRead: false);
-            chosen.Add(seen == Part.None ? t : Unknowing(t, seen));
+            chosen.Add(Stamped(seen == Part.None ? t : Unknowing(t, seen)));
             added++;
         }
         // Forked in the window and gone before the second read reached it: known by its own lines.
@@ -463,6 +463,19 @@ public static class SnapshotWindow
     /// such a line may have changed is left out (not known), and one whose own exit is in the
     /// trace was alive when tracing began (<see cref="ExitTracedOnly"/>).
     /// </summary>
+    /// <summary>
+    /// A block as the second read gave it, with when that read reached the task (the trace's clock,
+    /// ns: "read_at:"). Its SigBlk is the mask then, after tracing_on; no trace line says when a
+    /// mask changes, so the window check cannot tell whether it changed in between, but the
+    /// capture's mask records can: the reader takes the mask as only read when one of the task's
+    /// came before (a busy capture: a dash read blocking every signal, 0.1 ms after its own
+    /// record of that block and after a fork that it made with nothing blocked; its child, taken
+    /// to block SIGCONT, was predicted to have it delivered, and the kernel said ignored).
+    /// </summary>
+    private static ProcTask Stamped(ProcTask t) =>
+        t.ReadAt == 0 || !t.Block.EndsWith("\n\n", StringComparison.Ordinal) ? t
+        : t with { Block = string.Create(CultureInfo.InvariantCulture, $"{t.Block[..^1]}read_at: {t.ReadAt}\n\n") };
+
     private static ProcTask Unknowing(ProcTask t, Part seen)
     {
         seen = ExitTracedOnly(seen);

@@ -103,6 +103,26 @@ public sealed class ProcSnapshotParser(string file)
     /// <summary>Each thread's blocked mask wherever it changed ("# sigmask:" headers), in time order.</summary>
     public List<MaskRecord> SignalMasks { get; } = [];
 
+    /// <summary>Each thread's first "# sigmask:" record's time, built at the first block that asks.</summary>
+    private Dictionary<int, long>? _firstMask;
+
+    /// <summary>
+    /// A block of the window check's second read (<paramref name="readAt"/> &gt; 0) whose task has a
+    /// mask record before the read, or within a millisecond after it began (the stamp is taken
+    /// as the read of the task's files begins): its SigBlk is not the mask tracing began with,
+    /// only one the task may still have.
+    /// </summary>
+    private bool MaskChangedBefore(int tid, long readAt)
+    {
+        if (readAt <= 0 || SignalMasks.Count == 0) return false;
+        if (_firstMask is null)
+        {
+            _firstMask = [];
+            foreach (var m in SignalMasks) _firstMask.TryAdd(m.Tid, m.Time);
+        }
+        return _firstMask.TryGetValue(tid, out long first) && first < readAt + 1_000_000;
+    }
+
     // "# sigmask: TID TIME MASK" (MASK as 0x hex), in time order.
     private void SigmaskLine(ReadOnlySpan<byte> rest, long lineNo)
     {
@@ -323,6 +343,8 @@ public sealed class ProcSnapshotParser(string file)
         else if (key.SequenceEqual("reused"u8)) b.MaybeReused = value.SequenceEqual("maybe"u8);
         // The window check's "pending: unknown": a signal came to it before tracing began, after /proc read it.
         else if (key.SequenceEqual("pending"u8)) b.PendingUnknown = value.SequenceEqual("unknown"u8);
+        // The window check's "read_at:": the block is the second read's, made then (trace clock, ns).
+        else if (key.SequenceEqual("read_at"u8)) b.ReadAt = Long(value, lineNo, "read_at");
         // Pid, NStgid and anything a later version adds carry nothing the event keeps.
         return null;
     }
@@ -354,8 +376,8 @@ public sealed class ProcSnapshotParser(string file)
             // Unreadable with the task's own link read: unshared, not forked into yet (0); with neither: not known.
             PidNsForChildren = b.PidNsForChildren is { } forChildren && (forChildren != 0 || b.PidNs != 0) ? forChildren : null,
             Uids = b.Uids ?? (_reconciled ? UnknownUids : null), CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
-            Blocked = MasksFollowed ? b.Blocked : null,
-            BlockedAtRead = MasksFollowed ? null : b.Blocked,
+            Blocked = MasksFollowed && !MaskChangedBefore(b.Tid, b.ReadAt) ? b.Blocked : null,
+            BlockedAtRead = MasksFollowed && !MaskChangedBefore(b.Tid, b.ReadAt) ? null : b.Blocked,
             // The actions are the process's (its threads share them); one without the other is not taken.
             SigIgn = dispositions ? b.SigIgn : null,
             SigCgt = dispositions ? b.SigCgt : null,
@@ -483,6 +505,13 @@ public sealed class ProcSnapshotParser(string file)
         return (int)v;
     }
 
+    private long Long(ReadOnlySpan<byte> s, long lineNo, string what)
+    {
+        if (!Numbers.TryParseDecimal(s, out long v) || v < 0)
+            throw new TraceFormatException(file, lineNo, $"{what} is not a time in nanoseconds");
+        return v;
+    }
+
     /// <summary>stat's exit_signal: -1 (a thread), 0 (none), or a signal number.</summary>
     private int ExitSignal(ReadOnlySpan<byte> s, long lineNo)
     {
@@ -574,6 +603,7 @@ public sealed class ProcSnapshotParser(string file)
         public bool MaybeReused;
         public ulong? SigPnd;
         public bool PendingUnknown;
+        public long ReadAt;
         public ulong? ShdPnd;
     }
 }

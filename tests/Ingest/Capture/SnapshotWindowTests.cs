@@ -260,7 +260,8 @@ public sealed class SnapshotWindowTests
         var before = Scan(Task(10, 1), Task(20, 1));
         var after = Scan(Task(10, 1, pgrp: 7) with { ReadAt = 50 }, Task(20, 1, pgrp: 7) with { ReadAt = 150 });
         var o = SnapshotWindow.Reconcile(before, after, [Line(10, Tracepoint.SysEnter, Syscall.SetSid), Line(20, Tracepoint.SysEnter, Syscall.SetSid)]);
-        Assert.Equal(after.Tasks[0].Block, Block(o.Snapshot, 10));
+        // The second read's block, stamped with when that read reached the task.
+        Assert.Equal(after.Tasks[0].Block[..^1] + "read_at: 50\n\n", Block(o.Snapshot, 10));
         Assert.Equal(before.Tasks[1].Block, Block(o.Snapshot, 20));
         Assert.Equal((1, 1), (o.Replaced, o.Kept));
     }
@@ -696,6 +697,22 @@ public sealed class SnapshotWindowTests
         var o = SnapshotWindow.Reconcile(reads, reads, early, late);
         // Reborn, the wait is the later holder's: 80 is left to be adopted when first seen.
         Assert.Equal(reborn ? [1, 10] : [1, 10, 80], Tids(o.Snapshot));
+    }
+
+    /// <summary>
+    /// A block the second read gave is stamped with when that read reached the task: its SigBlk
+    /// is the mask then, and the reader compares that time with the capture's mask records
+    /// (SignalMaskTests). A block kept from the first read is not stamped.
+    /// </summary>
+    [Fact]
+    public void A_block_from_the_second_read_says_when_it_was_read()
+    {
+        var before = Scan(Task(10, 1), Task(20, 10));
+        var after = Scan(Task(10, 1, pgrp: 7) with { ReadAt = 5_000 }, Task(20, 10), Task(30, 10) with { ReadAt = 6_000 });
+        var o = SnapshotWindow.Reconcile(before, after, [Line(20, Tracepoint.SysEnter, Syscall.SetSid)]);
+        Assert.Contains("read_at: 5000\n", Block(o.Snapshot, 10));
+        Assert.Contains("read_at: 6000\n", Block(o.Snapshot, 30));
+        Assert.DoesNotContain("read_at:", Block(o.Snapshot, 20));
     }
 
     [Fact]
