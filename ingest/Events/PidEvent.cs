@@ -462,6 +462,11 @@ public sealed record LastPid : PidEvent
     public override EventKind Kind => EventKind.LastPid;
     /// <summary>ns_last_pid after the write: the namespace's next number is looked for from Value + 1.</summary>
     public int Value { get; init; }
+    /// <summary>
+    /// The capture's probe lost records: a namespace written to once may have been written to
+    /// again with no record, so from here its allocator's cursor is not known.
+    /// </summary>
+    public bool Lossy { get; init; }
     public override int RecordedAnswers => 0;
 }
 

@@ -201,6 +201,7 @@ public static partial class NativeJson
                 break;
             case LastPid lp:
                 sink.Number(Key.LastPid, lp.Value);
+                if (lp.Lossy) sink.True(Key.Lossy);
                 break;
             case Container c:
                 sink.Name(Key.Action, ContainerActions, (int)c.Action);
@@ -454,7 +455,7 @@ public static partial class NativeJson
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
         Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
-        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead, LastPid, TargetInit,
+        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead, LastPid, TargetInit, Lossy,
     }
 
     private static string Spelling(Key key) => key switch
@@ -475,7 +476,7 @@ public static partial class NativeJson
         Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
         Key.NsForChildren => "ns_for_children", Key.NoticeAfterEnd => "notice_after_end",
         Key.Untraced => "untraced", Key.MaybeReused => "maybe_reused", Key.BlockedAtRead => "blocked_at_read", Key.LastPid => "last_pid",
-        Key.TargetInit => "target_init",
+        Key.TargetInit => "target_init", Key.Lossy => "lossy",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -671,6 +672,7 @@ public static partial class NativeJson
         private SignalRecord[]? _signals;
         private SignalRecord? _signal;
         private int? _lastPid;
+        private bool _lossy;
         private int _targetInit;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
 
@@ -761,6 +763,7 @@ public static partial class NativeJson
                 case Key.Untraced: _untraced = v.GetBoolean(); break;
                 case Key.MaybeReused: _maybeReused = v.GetBoolean(); break;
                 case Key.LastPid: _lastPid = v.GetInt32() is >= 0 and var last ? last : throw new FormatException("\"last_pid\" is a pid number, not negative"); break;
+                case Key.Lossy: _lossy = v.GetBoolean(); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -850,7 +853,7 @@ public static partial class NativeJson
                     Ruid = _ruid, Euid = _euid, Suid = _suid,
                 },
                 EventKind.Exiting => new Exiting(),
-                EventKind.LastPid => new LastPid { Value = _lastPid ?? throw new FormatException("lastpid without \"last_pid\"") },
+                EventKind.LastPid => new LastPid { Value = _lastPid ?? throw new FormatException("lastpid without \"last_pid\""), Lossy = _lossy },
                 EventKind.SigMask => new SigMask { Blocked = _blocked ?? throw new FormatException("sigmask without \"blocked\"") },
                 EventKind.SigWait => new SigWait
                 {

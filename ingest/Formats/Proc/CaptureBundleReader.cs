@@ -49,6 +49,7 @@ public sealed class CaptureBundleReader : ICaptureReader
                         // The trace text begins: the snapshot is over.
                         done = snapshot.End();
                         inTrace = true;
+                        pipe.Assembler.LastPidLossy = snapshot.ProbeLost;
                         pipe.Line(text, lines.LineNumber, lines.LastLineUnterminated);
                     }
                     else if (lines.LastLineUnterminated)

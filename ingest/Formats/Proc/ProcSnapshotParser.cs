@@ -152,6 +152,12 @@ public sealed class ProcSnapshotParser(string file)
         return tid;
     }
 
+    /// <summary>
+    /// The capture's bpftrace lost records ("# signal_masks: none (bpftrace lost ..."), which
+    /// come before its "# last_pid:" lines: a write to ns_last_pid may be missing from them.
+    /// </summary>
+    public bool ProbeLost { get; private set; }
+
     /// <summary>Writes to ns_last_pid while tracing ran ("# last_pid:" headers), in time order.</summary>
     public List<LastPidWrite> LastPidWrites { get; } = [];
 
@@ -163,7 +169,7 @@ public sealed class ProcSnapshotParser(string file)
         int value = Int(text[parts[2]], lineNo, "a last_pid's value");
         if (LastPidWrites.Count > 0 && time < LastPidWrites[^1].Time)
             throw new TraceFormatException(file, lineNo, "a last_pid line out of time order");
-        LastPidWrites.Add(new LastPidWrite(tid, time, value));
+        LastPidWrites.Add(new LastPidWrite(tid, time, value) { Lossy = ProbeLost });
     }
 
     /// <summary>The capture's own bpftrace (its signal masks header says it ran): the capturer's child of that name.</summary>
@@ -429,6 +435,7 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# signal_masks:"u8))
         {
             MasksFollowed = text[15..].Trim((byte)' ').StartsWith("bpftrace"u8);
+            ProbeLost = text[15..].Trim((byte)' ').StartsWith("none (bpftrace lost"u8);
             return;
         }
         if (text.StartsWith("# sigmask:"u8))

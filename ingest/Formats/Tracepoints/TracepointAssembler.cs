@@ -115,6 +115,12 @@ public sealed class TracepointAssembler
     public void Feed(in TraceLine line)
     {
         if (line.Time > _now) _now = line.Time;
+        if (LastPidLossy && !_lossyTold)
+        {
+            // Before the trace's first event: any write to ns_last_pid may be missing from here on.
+            _lossyTold = true;
+            Append(new LastPid { Seq = -1, Time = line.Time, Tid = 0, Comm = "", Lossy = true });
+        }
         if (SignalMasks is { } masks && _nextMask < masks.Count && masks[_nextMask].Time <= line.Time) EmitMasks(masks, line.Time);
         if (LastPidWrites is { } writes && _nextLastPid < writes.Count && writes[_nextLastPid].Time <= line.Time) EmitLastPids(writes, line.Time);
         switch (line.Point)
@@ -503,6 +509,14 @@ public sealed class TracepointAssembler
     /// <summary>Writes to ns_last_pid while tracing ran (a capture bundle's "# last_pid:" headers), in time order; null or empty when the capture has none.</summary>
     public IReadOnlyList<LastPidWrite>? LastPidWrites { get; set; }
 
+    /// <summary>
+    /// The capture's probe lost records, so writes to ns_last_pid may be missing from
+    /// <see cref="LastPidWrites"/>: a lossy LastPid event of no task says so before the first event.
+    /// </summary>
+    public bool LastPidLossy { get; set; }
+
+    private bool _lossyTold;
+
     // The next of LastPidWrites to place.
     private int _nextLastPid;
 
@@ -516,7 +530,7 @@ public sealed class TracepointAssembler
         while (_nextLastPid < writes.Count && writes[_nextLastPid].Time <= time)
         {
             var w = writes[_nextLastPid++];
-            if (HeaderThread(w.Tid) is { } task) PlaceFromHeader(new LastPid { Value = w.Value }, task, w.Time);
+            if (HeaderThread(w.Tid) is { } task) PlaceFromHeader(new LastPid { Value = w.Value, Lossy = w.Lossy }, task, w.Time);
         }
     }
 
@@ -1203,7 +1217,11 @@ public sealed class TracepointAssembler
 public readonly record struct SigactionKey(int Tid, long Time, int Sig, long Act);
 
 /// <summary>A write to ns_last_pid that returned at <see cref="Time"/>, and the value the writer's namespace then read (a capture bundle's "# last_pid:" line).</summary>
-public readonly record struct LastPidWrite(int Tid, long Time, int Value);
+public readonly record struct LastPidWrite(int Tid, long Time, int Value)
+{
+    /// <summary>The capture's probe lost records: other writes may be missing (<see cref="LastPid.Lossy"/>).</summary>
+    public bool Lossy { get; init; }
+}
 
 /// <summary>
 /// A setns's return as a capture's probe saw it ("# setns:"): the pid namespace the caller's

@@ -21,7 +21,8 @@ public sealed partial class NestedPidModel
         int err = CopyProcess(cur, f, out var ns, out bool newNs, out bool numberKnown);
         int level = cur.Ns.Level;
         if (err != 0) o.Return(-err);
-        else if (numberKnown) o.Return(_newNr[level], f.Child);
+        else if (numberKnown && !(_lastPidUnseen && level > 0)) o.Return(_newNr[level], f.Child);
+        else if (numberKnown) Unknown(o, "the child's number in the parent's namespace depends on a cursor a write to ns_last_pid may have moved: the capture's probe lost records");
         else Unknown(o, "the child's number in the parent's namespace depends on a cursor the capture did not show");
 
         // Follow the trace: the child exists when sched_process_fork says so.
@@ -35,7 +36,7 @@ public sealed partial class NestedPidModel
         }
         if (f.Ret is long ret && ret > 0 && level > 0 && _newNr[level] != ret)
         {
-            if (numberKnown) o.Note = "the child's number differs from the recorded one; the recorded one is adopted";
+            if (numberKnown && !(_lastPidUnseen && level > 0)) o.Note = "the child's number differs from the recorded one; the recorded one is adopted";
             _newNr[level] = (int)ret;
             _cyclic[level] = true;
         }

@@ -133,6 +133,10 @@ public sealed partial class NestedPidModel
     private void ApplyLastPid(LastPid l, Outcome o)
     {
         o.Verdict = Verdict.NotApplicable;
+        // From a capture whose probe lost records: any write may be missing (a busy capture whose
+        // bpftrace lost 10,095 records: a namespace init's writes before its forks were among
+        // them, and the model, going on from the cursor, gave three forks other numbers).
+        if (l.Lossy) _lastPidUnseen = true;
         if (!_host.Idr.TryGetValue(l.Tid, out var t) || !t.Hashed || !t.Placed) return;
         var ns = t.Ns;
         if (l.Value >= ns.PidMax) return;

@@ -102,6 +102,12 @@ public sealed partial class NestedPidModel : IPidModel
     private bool _allKnown;
 
     /// <summary>
+    /// The capture's probe lost records (a <see cref="LastPid"/> marked lossy): a write to any
+    /// namespace's ns_last_pid may have gone unrecorded, so no cursor below the host's is known.
+    /// </summary>
+    private bool _lastPidUnseen;
+
+    /// <summary>
     /// Some process's group was not shown (a snapshot block without one: forked in the window,
     /// where it may have called setsid): a kill of a group may reach it (<see cref="KillPgrpInfo"/>).
     /// </summary>

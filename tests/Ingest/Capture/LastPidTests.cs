@@ -81,6 +81,43 @@ public sealed class LastPidTests
         Assert.Equal(["ret 200", "ret 50", "ret 30"], without.Disagreements.Select(d => d.Recorded));
     }
 
+    /// <summary>
+    /// A busy capture whose bpftrace lost 10,095 records: a namespace init's writes to
+    /// ns_last_pid were among them, and the model, going on from its cursor, gave three forks other
+    /// numbers than the kernel (3 for 200, 202 for 50, 52 for 30). A capture whose probe lost
+    /// records says so ("# signal_masks: none (bpftrace lost ...)"), and its reader puts a lossy
+    /// LastPid of no task before the first event: from there no fork's number below the host's is
+    /// judged, though the numbers the kernel gave are still followed. Here, this capture with its
+    /// writes taken out and its probe said to have lost records.
+    /// </summary>
+    [Fact]
+    public void A_capture_whose_probe_lost_records_judges_no_forks_number_in_a_namespace()
+    {
+        static IEnumerable<string> Lossy(IEnumerable<string> lines) => lines
+            .Where(l => !l.StartsWith("# last_pid:", StringComparison.Ordinal) && !l.StartsWith("# sigmask:", StringComparison.Ordinal)
+                && !l.StartsWith("# sigaction:", StringComparison.Ordinal) && !l.StartsWith("# setns:", StringComparison.Ordinal)
+                && !l.StartsWith("# sigchld_flags:", StringComparison.Ordinal))
+            .Select(l => l.StartsWith("# signal_masks:", StringComparison.Ordinal) ? "# signal_masks: none (bpftrace lost 5 of its records)"
+                : l.StartsWith("# signal_actions:", StringComparison.Ordinal) ? "# signal_actions: none (bpftrace lost 5 of its records, so none is paired)" : l);
+        var events = CaptureFiles.ReadEdited(CaptureFiles.Path_(Fixture), Lossy);
+        var marker = Assert.Single(events.OfType<LastPid>());
+        Assert.True(marker is { Lossy: true, Tid: 0 });
+        // Before the first traced event, after the snapshot's tasks.
+        Assert.Equal(events.FindIndex(e => e is not TaskSnapshot), events.IndexOf(marker));
+        var report = Validator.Run("ah-last-pid", "nested", events);
+        Assert.True(report.Disagreed == 0, string.Join("; ", report.Disagreements));
+        // The forks of the host's namespace are judged; those inside the namespace are not.
+        var lossy = Assert.Single(report.UnknownReasons, r => r.Why.Contains("a write to ns_last_pid may have moved", StringComparison.Ordinal));
+        Assert.Equal(NamespaceForks(events), lossy.Count);
+        Assert.True(report.ByKind["fork"].Agreed > 0);
+        // The same capture as recorded: every fork judged.
+        Assert.DoesNotContain(CaptureFiles.Events(Fixture).OfType<LastPid>(), l => l.Lossy);
+    }
+
+    /// <summary>Forks whose answer is a number in a namespace below the host's (not the child's global one).</summary>
+    private static int NamespaceForks(List<PidEvent> events) =>
+        events.OfType<Fork>().Count(f => f.Ret is long r && r > 0 && r != f.Child);
+
     [Fact]
     public void Virtual_pids_cannot_represent_a_write_inside_a_vps_and_need_nothing_of_one_on_the_host()
     {

@@ -162,6 +162,7 @@ public sealed partial class BinaryEventTests
             new Deliver { Sig = 17, Handler = Handler.Catch, SaFlags = ulong.MaxValue },
             new Deliver { Sig = 17, Handler = Handler.Catch, SaFlags = 0 },
             new Container { Action = ContainerAction.Stop, Id = "ct-ü", Peer = "host-b", Task = 4194304 },
+            new LastPid { Value = int.MaxValue, Lossy = true },
         ];
         foreach (var ev in bare) yield return ev;
         foreach (var ev in full)
@@ -218,7 +219,7 @@ public sealed partial class BinaryEventTests
             Assert.Equal(json, ThroughBinary(ev));
             events++;
         }
-        Assert.Equal(21 + 2 * 54, events);
+        Assert.Equal(21 + 2 * 55, events);
         foreach (var ev in Magnitudes())
             Assert.Equal(Encoding.UTF8.GetString(Json(ev)), ThroughBinary(ev));
     }
@@ -374,7 +375,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x4a at byte 1 is no key", Reason(74, 0, End));
+        Assert.Contains("byte 0x4b at byte 1 is no key", Reason(75, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
         Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));
