@@ -340,7 +340,12 @@ public sealed partial class NestedPidModel
             }
             else
             {
-                // Who adopts it, and so who hears of it if it is already a zombie, is not known.
+                // Who adopts it, and so who hears of it if it is already a zombie, is not known;
+                // nor whether that one reaps it at once (SIG_IGN, SA_NOCLDWAIT): a zombie may be
+                // gone from here (a busy capture: a nobody's killed sleep, orphaned to pid 1,
+                // which made no call and reaped it at once; the next kill(-1)s of nobody's shells
+                // were predicted to signal it, and the kernel found it gone).
+                if (c.Signal is { Dead: true } zombie && c.IsLeader) zombie.AutoreapUnknown = true;
                 Unknown(o, "an orphan's new parent depends on subreapers the capture did not show");
             }
             c = next;

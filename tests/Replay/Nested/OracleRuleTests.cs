@@ -543,6 +543,31 @@ public sealed class OracleRuleTests
         return s;
     }
 
+    /// <summary>
+    /// A busy capture: a nobody's sleep (300) was killed and died a zombie, its shell (200) killed
+    /// too; handed on where the capture could not say (a subreaper among 200's ancestors was not
+    /// ruled out), it went to pid 1, which made no call and reaped it at once. Later kill(-1)s of
+    /// nobody's shells were predicted to signal it, and the kernel found it gone (74 predicted
+    /// signals not recorded). A zombie orphaned to a parent not known may be gone: it is signalled
+    /// only if it is there.
+    /// </summary>
+    [Fact]
+    public void A_zombie_orphaned_to_a_parent_not_known_is_signalled_by_kill_minus_1_only_if_it_is_there()
+    {
+        var s = WithInit(flagsKnown: true);
+        s.Host(200, ppid: 100, exitSignal: 17);
+        s.SigAction(200, Scenario.SIGCHLD, Handler.Catch);
+        s.Fork(200, 300);
+        s.Host(400);
+        s.Exit(300, code: 9, signals: [new(Scenario.SIGCHLD, 200, D, 2, true)]);
+        var orphaning = s.Exit(200, code: 9, signals: [new(Scenario.SIGCHLD, 100, D, 2, true)]);
+        Assert.Equal(Verdict.UnknownState, orphaning.Verdict);
+        var kill = s.Kill(400, -1, 15, ret: 0, new SignalRecord(15, 100, D, 0, true));
+        Assert.Contains(kill.MaybeSent, i => kill.Signals[i].To == 300);
+        var report = Validator.Run("mix", "nested", s.Events);
+        Assert.Equal((0, 0L), (report.Disagreed, report.Totals.Unrecorded));
+    }
+
     [Fact]
     public void Kill_minus_1_signals_a_zombie_that_may_have_been_reaped_at_its_exit_only_if_it_is_there()
     {
