@@ -283,6 +283,17 @@ public sealed class TracepointAssembler
         long? ret = restarted ? null : line.A0;
         if (task.CallSlot is { } slot)
         {
+            // A fork that failed while a signal came to its process stands where it returned:
+            // a fatal one ends copy_process where it meets it (ENOMEM from the stack's vmalloc,
+            // EINTR at its last check), and the models must have it first (a busy capture: a
+            // shell's clone entered, another shell's kill(-1) delivered SIGTERM to it 1.7 ms
+            // later, the clone returned ENOMEM 10 ms after that, and the models, which had the
+            // fork at its enter, before the kill, said it made a child).
+            if (slot.Event is Fork { Child: <= 0 } && ret < 0 && task.Group.LastDelivered >= task.EnteredAt)
+            {
+                slot = Move(slot, task);
+                slot.Event = slot.Event with { Time = line.Time };
+            }
             // An exec's event has no answer of its own (its return is 0 or it never returns).
             if (slot.Event is not Exec) slot.Event = slot.Event with { Ret = ret };
             slot.Dropped = restarted && slot.Event is not Fork { Child: > 0 };
@@ -619,7 +630,11 @@ public sealed class TracepointAssembler
     {
         var record = new SignalRecord((int)line.A0, (int)line.A3, (SignalResult)Math.Clamp(line.A5, 0, 255), (int)line.A2, line.A4 != 0);
         NoteFatal(record);
-        if (_tasks.TryGetValue(record.To, out var recipient)) recipient.Group.LastSignalled = line.Time;
+        if (_tasks.TryGetValue(record.To, out var recipient))
+        {
+            recipient.Group.LastSignalled = line.Time;
+            if (record.Result == SignalResult.Delivered) recipient.Group.LastDelivered = line.Time;
+        }
         if (line.Tid < 0)
         {
             // perf's ":-1 -1": the final SIGCHLD of a group whose last thread already released its pid.
@@ -1202,6 +1217,8 @@ public sealed class TracepointAssembler
         public long LastWait;
         /// <summary>The time of the latest signal generated for a thread of the group (its own exit notices go to others).</summary>
         public long LastSignalled = long.MinValue;
+        /// <summary>The time of the latest signal delivered to a thread of the group or to the group (signal_generate res=0).</summary>
+        public long LastDelivered = long.MinValue;
         /// <summary>The time of the latest kill, tkill or tgkill entered that names a thread of the group; its signal comes later, if at all.</summary>
         public long LastKillAimed = long.MinValue;
         /// <summary>Threads of the group inside wait4 or waitid now (entered, not yet exited).</summary>

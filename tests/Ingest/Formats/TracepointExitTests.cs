@@ -277,6 +277,41 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
+    /// Two busy captures: a shell's clone entered, another shell's kill(-1, SIGTERM) entered after
+    /// it and delivered the SIGTERM to the first shell's process (its action the default) while
+    /// the clone ran, and the clone returned ENOMEM: copy_process gives up where a fatal signal
+    /// meets it. Standing at its enter, before the kill, the fork was predicted to make a child.
+    /// It stands where it returned, after the kill, and its answer is not judged (the signal may
+    /// also come after copy_process's last check, and the fork succeed). A fork that failed with
+    /// no signal delivered meanwhile stays where it entered, and is judged.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_fork_that_failed_while_a_signal_came_to_its_process_stands_where_it_returned(bool signalled)
+    {
+        const long Us = 1_000;
+        var lines = new List<TraceLine>
+        {
+            Line(1000 * Us, 500, Tracepoint.SysEnter, Syscall.Clone, a0: 0x1200011),
+            Line(1001 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: -1, a1: 15),
+        };
+        if (signalled) lines.Add(Line(1002 * Us, 100, Tracepoint.SignalGenerate, a0: 15, a2: 0, a3: 500, a4: 1, a5: 0));
+        lines.Add(Line(1003 * Us, 100, Tracepoint.SysExit, Syscall.Kill, a0: signalled ? 0 : -3));
+        lines.Add(Line(1010 * Us, 500, Tracepoint.SysExit, Syscall.Clone, a0: -12));
+        var events = Assemble([Snap(1, 1, 0, "init"), Snap(100, 100, 1, "sh"), Snap(500, 500, 1, "sh")], lines);
+        int fork = events.FindIndex(e => e is Fork);
+        int kill = events.FindIndex(e => e is Kill);
+        Assert.True(signalled ? fork > kill : fork < kill, string.Join(", ", events.Select(e => e.Kind)));
+        Assert.Equal(signalled ? 1010 * Us : 1000 * Us, events[fork].Time);
+        Assert.Equal(-12, events[fork].Ret);
+        var report = Replayer.Replay.Validation.Validator.Run("enomem", "nested", events);
+        var forks = report.ByKind["fork"];
+        Assert.Equal(signalled ? 0 : 1, forks.Disagreed);
+        Assert.Equal(signalled ? 1 : 0, forks.UnknownState);
+    }
+
+    /// <summary>
     /// Two busy captures: a perl set SIGALRM back to its default with its interval timer running
     /// and took one at the default (signal_deliver, handler 0); the tick's next SIGALRM came
     /// 33 us after that in one capture and 36 us in the other, before each perl's exit, and was
