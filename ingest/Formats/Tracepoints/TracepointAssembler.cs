@@ -667,7 +667,10 @@ public sealed class TracepointAssembler
             if (record.Result == SignalResult.Ignored && recipient?.Group.ExitGroupEntered is { } began && began < line.Time
                 && (began > kill.Event.Time || recipient.Group.Live > 0))
                 kill = KillAfterGroupExitBegan(kill, task, recipient, line);
+            else if (recipient?.Group.LastKill is { Dropped: false } other && other != kill && other.PlacedAt > kill.PlacedAt)
+                kill = KillAfterAnother(kill, task, line);
             kill.Signals.Add(record);
+            if (recipient is not null) recipient.Group.LastKill = kill;
             if (Unknown(record)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
             return;
         }
@@ -723,6 +726,11 @@ public sealed class TracepointAssembler
                 // was (a busy capture: python3's pool worker passed sched_process_exit, its parent's
                 // wait4(WNOHANG) answered 0, the parent's SIGTERM to it was dropped, then came the
                 // notice; moved without it, the models took the SIGTERM for delivered).
+                // A notice the parent dropped, having entered exit_group before it came, has an
+                // Exiting event for the parent first (a busy capture: a namespace init's sh entered
+                // exit_group 3 us before its child's notice, res=1, and passed sched_process_exit
+                // 10 us after; the models, not knowing of the group exit, took it for delivered).
+                ExitingBeforeDropped(record, line);
                 exit = exit.Event is Exit { Group: true } ? MoveGroupExit(exit, task, line) : MoveExit(exit, task, line);
                 // A wait of the parent's under way when the notice came (entered, not returned)
                 // may have looked at the children before it or after it (fork-storm.txt.gz: sh-883's
@@ -981,6 +989,23 @@ public sealed class TracepointAssembler
     }
 
     /// <summary>
+    /// A kill whose signal comes to a process after that of a kill placed after it (entered
+    /// later): each stands where it entered, and the models would take this one's signal first.
+    /// It stands here, after the other. A busy capture: a shell's kill(-1, SIGTERM) entered on
+    /// one CPU, another shell's kill of a third shell on the other 68 us later; the second's
+    /// SIGTERM came first (res=0) and began the third's group exit, the first's came 32 us after
+    /// and was dropped (res=1), and the models, taking the first kill first, said the second's
+    /// was dropped.
+    /// </summary>
+    private Slot KillAfterAnother(Slot kill, TaskState sender, in TraceLine line)
+    {
+        var moved = Move(kill, sender);
+        moved.Event = moved.Event with { Time = line.Time };
+        sender.CallSlot = moved;
+        return moved;
+    }
+
+    /// <summary>
     /// Moves a group exit here, later; a signal that came to the group since where it stood found
     /// it exiting and was dropped (prepare_signal): there, an Exiting event says the group exit
     /// had begun. So does a kill that names the group and entered since: its event stands where
@@ -1221,6 +1246,8 @@ public sealed class TracepointAssembler
         public long LastDelivered = long.MinValue;
         /// <summary>The time of the latest kill, tkill or tgkill entered that names a thread of the group; its signal comes later, if at all.</summary>
         public long LastKillAimed = long.MinValue;
+        /// <summary>The kill whose signal came to the group last (<see cref="KillAfterAnother"/>).</summary>
+        public Slot? LastKill;
         /// <summary>Threads of the group inside wait4 or waitid now (entered, not yet exited).</summary>
         public int OpenWaits;
         /// <summary>When a thread of the group first entered exit_group.</summary>

@@ -312,6 +312,65 @@ public sealed class TracepointExitTests
     }
 
     /// <summary>
+    /// Two busy captures: a namespace init's shell, which catches SIGCHLD, entered exit_group, and
+    /// a child's notice came 3 us after, dropped (res=1: SIGNAL_GROUP_EXIT was set), 10 us before
+    /// the shell's sched_process_exit. The child's exit stands at its notice; before it, an
+    /// Exiting event says the shell's group exit had begun, and the notice is judged dropped.
+    /// </summary>
+    [Fact]
+    public void A_notice_dropped_by_a_parent_in_exit_group_comes_after_an_exiting_event()
+    {
+        const long Us = 1_000;
+        var events = Assemble(
+            [Snap(1, 1, 0, "init"), Snap(100, 100, 1, "sh", sigCgt: 1UL << 16), Snap(500, 500, 100, "sleep")],
+            new[]
+            {
+                Line(1000 * Us, 500, Tracepoint.SysEnter, Syscall.ExitGroup, a0: 0, comm: "sleep"),
+                Line(1001 * Us, 500, Tracepoint.ProcessExit, a0: 500, a1: 1, comm: "sleep"),
+                Line(1010 * Us, 100, Tracepoint.SysEnter, Syscall.ExitGroup, a0: 0),
+                Line(1010 * Us + 3, 500, Tracepoint.SignalGenerate, a0: 17, a2: 1, a3: 100, a4: 1, a5: 1, comm: "sleep"),
+            });
+        int exiting = events.FindIndex(e => e is Exiting { Tid: 100 });
+        int child = events.FindIndex(e => e is Exit { Tid: 500 });
+        Assert.True(exiting >= 0 && exiting < child, string.Join(", ", events.Select(e => $"{e.Kind} {e.Tid}")));
+        var report = Replayer.Replay.Validation.Validator.Run("dropped-notice", "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        Assert.Equal(1, report.ByKind["exit"].Agreed);
+        Assert.Equal(0, report.ByKind["exit"].UnknownState);
+    }
+
+    /// <summary>
+    /// A busy capture: one shell's kill entered, another shell's kill of the same process entered
+    /// 68 us later on the other CPU, and the second's SIGTERM came first (res=0), beginning the
+    /// process's group exit; the first's came 22 us after it and was dropped (res=1). Where each
+    /// entered, the models took the first kill's signal first. The first kill stands where its
+    /// signal came, after the second, and both are judged.
+    /// </summary>
+    [Fact]
+    public void A_kill_whose_signal_comes_after_a_later_kills_stands_after_it()
+    {
+        const long Us = 1_000;
+        var events = Assemble(
+            [Snap(1, 1, 0, "init"), Snap(100, 100, 1, "sh"), Snap(200, 200, 1, "sh"), Snap(300, 300, 1, "sh")],
+            new[]
+            {
+                Line(1000 * Us, 100, Tracepoint.SysEnter, Syscall.Kill, a0: 300, a1: 15),
+                Line(1068 * Us, 200, Tracepoint.SysEnter, Syscall.Kill, a0: 300, a1: 15),
+                Line(1078 * Us, 200, Tracepoint.SignalGenerate, a0: 15, a2: 0, a3: 300, a4: 1, a5: 0),
+                Line(1080 * Us, 200, Tracepoint.SysExit, Syscall.Kill, a0: 0),
+                Line(1100 * Us, 100, Tracepoint.SignalGenerate, a0: 15, a2: 0, a3: 300, a4: 1, a5: 1),
+                Line(1102 * Us, 100, Tracepoint.SysExit, Syscall.Kill, a0: 0),
+            });
+        var kills = events.OfType<Kill>().ToList();
+        Assert.Equal([200, 100], kills.Select(k => k.Tid));
+        Assert.Equal(1100 * Us, kills[1].Time);
+        var report = Replayer.Replay.Validation.Validator.Run("two-kills", "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        Assert.Equal(4, report.ByKind["kill"].Agreed); // each kill's answer and its signal
+        Assert.Equal(0, report.ByKind["kill"].UnknownState);
+    }
+
+    /// <summary>
     /// Two busy captures: a perl set SIGALRM back to its default with its interval timer running
     /// and took one at the default (signal_deliver, handler 0); the tick's next SIGALRM came
     /// 33 us after that in one capture and 36 us in the other, before each perl's exit, and was
