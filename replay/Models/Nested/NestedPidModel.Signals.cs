@@ -69,14 +69,15 @@ public sealed partial class NestedPidModel
             if (vnr == TaskStruct.UnknownNr) return UnknownAnswer;
             if (vnr <= 1 || p.Signal == cur.Signal) continue;
             int sent = o.Signals.Count;
-            int err = GroupSendSigInfo(sig, p, cur, o);
-            count++;
-            if (err != -EPERM) retval = err;
             // A zombie that may have been reaped at its exit (its parent's SA_NOCLDWAIT not known:
             // a busy capture's pid 1, which made no call, and its children killed in a user
             // namespace) gets the signal only if it is still there; so does a process the
             // capture does not trace.
-            if (p.Signal is { Dead: true, AutoreapUnknown: true } or { Untraced: true })
+            bool maybeThere = p.Signal is { Dead: true, AutoreapUnknown: true } or { Untraced: true };
+            int err = maybeThere ? MaybeSend(sig, p, cur, o) : GroupSendSigInfo(sig, p, cur, o);
+            count++;
+            if (err != -EPERM) retval = err;
+            if (maybeThere)
             {
                 maybe++;
                 for (int i = sent; i < o.Signals.Count; i++) o.MaybeSent.Add(i);
@@ -123,8 +124,9 @@ public sealed partial class NestedPidModel
         for (var p = pgrp.PgrpHead; p is not null; p = p.PgrpNext)
         {
             int sent = o.Signals.Count;
-            int err = GroupSendSigInfo(sig, p, cur, o);
-            if (p.Signal is { Untraced: true })
+            bool untraced = p.Signal is { Untraced: true };
+            int err = untraced ? MaybeSend(sig, p, cur, o) : GroupSendSigInfo(sig, p, cur, o);
+            if (untraced)
             {
                 // A process the capture does not trace may have left the group unseen: its signal
                 // is sent only if it is still there, and what it would add to the answer is open.
@@ -144,7 +146,7 @@ public sealed partial class NestedPidModel
             {
                 if (!p.Hashed || p.Pgrp is not null || p.Signal is not { Dead: false }) continue;
                 int sent = o.Signals.Count;
-                GroupSendSigInfo(sig, p, cur, o);
+                MaybeSend(sig, p, cur, o);
                 for (int i = sent; i < o.Signals.Count; i++) o.MaybeSent.Add(i);
                 open = true;
             }
@@ -174,6 +176,31 @@ public sealed partial class NestedPidModel
     }
 
     /// <summary>group_send_sig_info: the whole process, through the task named (which signal_generate records).</summary>
+    /// <summary>
+    /// <see cref="GroupSendSigInfo"/> for a process the call reaches only if it is there (or in
+    /// the group) still, which the model does not know: the signal is predicted, and judged if
+    /// the capture shows it, but changes nothing here. The recorded signals say whether it came,
+    /// and what one that came did (<see cref="FollowRecordedSignals"/>). A busy capture: a bash's
+    /// kill of a job's group, with tasks whose group was not known maybe in it, took a namespace's
+    /// shell for a member; its SIGTERM, at the default, began the shell's group exit in the model,
+    /// which then said the shell's children's notices were dropped.
+    /// </summary>
+    private int MaybeSend(int sig, TaskStruct p, TaskStruct cur, Outcome o)
+    {
+        _maybeSending = true;
+        try
+        {
+            return GroupSendSigInfo(sig, p, cur, o);
+        }
+        finally
+        {
+            _maybeSending = false;
+        }
+    }
+
+    /// <summary>Set while <see cref="MaybeSend"/> predicts a signal that may not be sent: it is recorded in the outcome, with no effect.</summary>
+    private bool _maybeSending;
+
     private int GroupSendSigInfo(int sig, TaskStruct p, TaskStruct cur, Outcome o)
     {
         if (!Sig.Valid(sig)) return -EINVAL;
@@ -232,7 +259,7 @@ public sealed partial class NestedPidModel
         if (res < 0)
         {
             // Delivered, it may have been fatal: complete_signal would have begun the group's exit.
-            if (res != QueueUnknown && res != UntracedChildUnknown && !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig)) t.Signal!.MaybeDying = true;
+            if (res != QueueUnknown && res != UntracedChildUnknown && !Sig.KernelIgnore(sig) && !Sig.KernelStop(sig) && !_maybeSending) t.Signal!.MaybeDying = true;
             o.UnknownResults.Add(idx);
             o.Note ??= res == FatalRace ? "the recipient took a signal that kills it: whether its group exit had begun when this one came is not in the capture"
                 : res == ExitUnknown ? "the recipient's leader had exited beside a live thread when the capture began: its group exit may have begun"
@@ -241,7 +268,7 @@ public sealed partial class NestedPidModel
                 : unordered ? "whether the recipient already had this signal pending is not known: a sibling's exit notice may come first"
                 : "whether the recipient still had this signal pending is not known: it may have been taken without a line (sigtimedwait, signalfd)";
         }
-        else if (res == (int)SignalResult.Delivered)
+        else if (res == (int)SignalResult.Delivered && !_maybeSending)
         {
             CompleteSignal(sig, t, group, code);
         }
@@ -264,7 +291,7 @@ public sealed partial class NestedPidModel
     {
         var s = t.Signal!;
         if (s.GroupExit || s.Dead) return (int)SignalResult.Ignored;
-        FlushStopOrContinue(sig, s);
+        if (!_maybeSending) FlushStopOrContinue(sig, s);
         int ignored = SigIgnored(sig, t, force);
         if (ignored != 0) return ignored > 0 ? (int)SignalResult.Ignored : -1;
         // Dropped if the leader's exit was exit_group's, which the capture did not show.
@@ -519,7 +546,7 @@ public sealed partial class NestedPidModel
     private static bool Predicted(Outcome o, SignalRecord r)
     {
         for (int i = 0; i < o.Signals.Count; i++)
-            if (o.Signals[i].To == r.To && o.Signals[i].Sig == r.Sig) return !o.UnknownResults.Contains(i);
+            if (o.Signals[i].To == r.To && o.Signals[i].Sig == r.Sig) return !o.UnknownResults.Contains(i) && !o.MaybeSent.Contains(i);
         return false;
     }
 

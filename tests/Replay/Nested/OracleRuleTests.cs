@@ -698,6 +698,30 @@ public sealed class OracleRuleTests
         Assert.Empty(told.MaybeSent);
     }
 
+    /// <summary>
+    /// A busy capture: a bash's kill of a job's group, while a process whose group the capture
+    /// did not show was about (so maybe a member), was taken to reach a namespace's shell forked
+    /// from such a process; the SIGTERM, at the shell's default, began its group exit in the
+    /// model, and twelve of its children's notices were then said to be dropped. A signal the
+    /// call only maybe sent changes nothing until the capture shows it sent.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_signal_a_kill_only_maybe_sent_changes_nothing_unless_the_capture_shows_it(bool sent)
+    {
+        var s = new Scenario().WithHost();
+        s.Apply(new TaskSnapshot { Tid = 300, Comm = "sh", Tgid = 300, PPid = 100, NsPid = [300], PidNs = Scenario.HostNs, SigIgn = 0, SigCgt = 0 });
+        s.Host(400, ppid: 100);
+        SignalRecord[] records = sent ? [new(15, 400, D, 0, true), new(15, 300, D, 0, true)] : [new(15, 400, D, 0, true)];
+        var kill = s.Kill(100, -400, 15, ret: 0, records);
+        Assert.Contains(kill.MaybeSent, i => kill.Signals[i].To == 300);
+        // SIGUSR1 to 300: dropped if the SIGTERM came (its group exit had begun), delivered if not.
+        var usr1 = s.Kill(100, 300, 10, ret: 0, new SignalRecord(10, 300, sent ? I : D, 0, true));
+        Assert.Equal([(300, sent ? I : D)], Scenario.Sent(usr1, 10));
+        Assert.Equal(0, Validator.Run("t", "nested", s.Events).Disagreed);
+    }
+
     [Fact]
     public void A_call_naming_a_zombie_that_may_have_been_reaped_at_its_exit_is_not_known()
     {
