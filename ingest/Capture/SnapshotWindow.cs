@@ -459,11 +459,6 @@ public static class SnapshotWindow
     };
 
     /// <summary>
-    /// A task forked in the window whose only read came after some early line about it: each part
-    /// such a line may have changed is left out (not known), and one whose own exit is in the
-    /// trace was alive when tracing began (<see cref="ExitTracedOnly"/>).
-    /// </summary>
-    /// <summary>
     /// A block as the second read gave it, with when that read reached the task (the trace's clock,
     /// ns: "read_at:"). Its SigBlk is the mask then, after tracing_on; no trace line says when a
     /// mask changes, so the window check cannot tell whether it changed in between, but the
@@ -476,6 +471,11 @@ public static class SnapshotWindow
         t.ReadAt == 0 || !t.Block.EndsWith("\n\n", StringComparison.Ordinal) ? t
         : t with { Block = string.Create(CultureInfo.InvariantCulture, $"{t.Block[..^1]}read_at: {t.ReadAt}\n\n") };
 
+    /// <summary>
+    /// A task forked in the window whose only read came after some early line about it: each part
+    /// such a line may have changed is left out (not known), and one whose own exit is in the
+    /// trace was alive when tracing began (<see cref="ExitTracedOnly"/>).
+    /// </summary>
     private static ProcTask Unknowing(ProcTask t, Part seen)
     {
         seen = ExitTracedOnly(seen);

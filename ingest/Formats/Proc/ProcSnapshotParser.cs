@@ -369,6 +369,8 @@ public sealed class ProcSnapshotParser(string file)
         // for the capturer's, as every task is in a capture without the header.
         bool foreign = _userNs is not null && b.UserNs is not null && b.UserNs.Length != 0 && b.UserNs != _userNs;
         bool dispositions = b.SigIgn.HasValue && b.SigCgt.HasValue;
+        // The masks are followed, and this block's SigBlk is the one tracing began with.
+        bool masksKnown = MasksFollowed && !MaskChangedBefore(b.Tid, b.ReadAt);
         if (dispositions && _sigchldHandlers.TryGetValue(b.Tgid, out var sigchld))
         {
             const ulong Bit = 1UL << 16;
@@ -382,8 +384,8 @@ public sealed class ProcSnapshotParser(string file)
             // Unreadable with the task's own link read: unshared, not forked into yet (0); with neither: not known.
             PidNsForChildren = b.PidNsForChildren is { } forChildren && (forChildren != 0 || b.PidNs != 0) ? forChildren : null,
             Uids = b.Uids ?? (_reconciled ? UnknownUids : null), CapPrm = b.CapPrm, CapEff = b.CapEff, CapBnd = b.CapBnd, CapAmb = b.CapAmb, ForeignUserNs = foreign, NoNewPrivs = b.NoNewPrivs,
-            Blocked = MasksFollowed && !MaskChangedBefore(b.Tid, b.ReadAt) ? b.Blocked : null,
-            BlockedAtRead = MasksFollowed && !MaskChangedBefore(b.Tid, b.ReadAt) ? null : b.Blocked,
+            Blocked = masksKnown ? b.Blocked : null,
+            BlockedAtRead = masksKnown ? null : b.Blocked,
             // The actions are the process's (its threads share them); one without the other is not taken.
             SigIgn = dispositions ? b.SigIgn : null,
             SigCgt = dispositions ? b.SigCgt : null,

@@ -290,10 +290,7 @@ public sealed class TracepointAssembler
             // later, the clone returned ENOMEM 10 ms after that, and the models, which had the
             // fork at its enter, before the kill, said it made a child).
             if (slot.Event is Fork { Child: <= 0 } && ret < 0 && task.Group.LastDelivered >= task.EnteredAt)
-            {
-                slot = Move(slot, task);
-                slot.Event = slot.Event with { Time = line.Time };
-            }
+                slot = MoveCall(slot, task, line.Time);
             // An exec's event has no answer of its own (its return is 0 or it never returns).
             if (slot.Event is not Exec) slot.Event = slot.Event with { Ret = ret };
             slot.Dropped = restarted && slot.Event is not Fork { Child: > 0 };
@@ -667,8 +664,14 @@ public sealed class TracepointAssembler
             if (record.Result == SignalResult.Ignored && recipient?.Group.ExitGroupEntered is { } began && began < line.Time
                 && (began > kill.Event.Time || recipient.Group.Live > 0))
                 kill = KillAfterGroupExitBegan(kill, task, recipient, line);
+            // A kill whose signal comes to a process after that of a kill placed after it (entered
+            // later) stands here, after the other: the models would take its signal first (a busy
+            // capture: a shell's kill(-1, SIGTERM) entered on one CPU, another shell's kill of a
+            // third shell on the other 68 us later; the second's SIGTERM came first, res=0, and
+            // began the third's group exit, the first's came 32 us after and was dropped, res=1,
+            // and the models, taking the first kill first, said the second's was dropped).
             else if (recipient?.Group.LastKill is { Dropped: false } other && other != kill && other.PlacedAt > kill.PlacedAt)
-                kill = KillAfterAnother(kill, task, line);
+                kill = MoveCall(kill, task, line.Time);
             kill.Signals.Add(record);
             if (recipient is not null) recipient.Group.LastKill = kill;
             if (Unknown(record)) (kill.Before ??= []).Add(AdoptRecipient(record.To, line));
@@ -982,26 +985,15 @@ public sealed class TracepointAssembler
             Append(new Exiting { Seq = -1, Host = kill.Event.Host, Time = group.ExitGroupEntered!.Value, Tid = recipient.Tid, Comm = recipient.Comm });
             group.ExitingShown = true;
         }
-        var moved = Move(kill, sender);
-        moved.Event = moved.Event with { Time = line.Time };
-        sender.CallSlot = moved;
-        return moved;
+        return MoveCall(kill, sender, line.Time);
     }
 
-    /// <summary>
-    /// A kill whose signal comes to a process after that of a kill placed after it (entered
-    /// later): each stands where it entered, and the models would take this one's signal first.
-    /// It stands here, after the other. A busy capture: a shell's kill(-1, SIGTERM) entered on
-    /// one CPU, another shell's kill of a third shell on the other 68 us later; the second's
-    /// SIGTERM came first (res=0) and began the third's group exit, the first's came 32 us after
-    /// and was dropped (res=1), and the models, taking the first kill first, said the second's
-    /// was dropped.
-    /// </summary>
-    private Slot KillAfterAnother(Slot kill, TaskState sender, in TraceLine line)
+    /// <summary>A call's event placed again at the end of the output, with <paramref name="time"/>: the call's slot from now on.</summary>
+    private Slot MoveCall(Slot call, TaskState owner, long time)
     {
-        var moved = Move(kill, sender);
-        moved.Event = moved.Event with { Time = line.Time };
-        sender.CallSlot = moved;
+        var moved = Move(call, owner);
+        moved.Event = moved.Event with { Time = time };
+        owner.CallSlot = moved;
         return moved;
     }
 
@@ -1246,7 +1238,7 @@ public sealed class TracepointAssembler
         public long LastDelivered = long.MinValue;
         /// <summary>The time of the latest kill, tkill or tgkill entered that names a thread of the group; its signal comes later, if at all.</summary>
         public long LastKillAimed = long.MinValue;
-        /// <summary>The kill whose signal came to the group last (<see cref="KillAfterAnother"/>).</summary>
+        /// <summary>The kill whose signal came to the group last: a kill placed before it whose signal comes after moves after it.</summary>
         public Slot? LastKill;
         /// <summary>Threads of the group inside wait4 or waitid now (entered, not yet exited).</summary>
         public int OpenWaits;

@@ -20,13 +20,15 @@ public sealed partial class NestedPidModel
         }
         int err = CopyProcess(cur, f, out var ns, out bool newNs, out bool numberKnown);
         int level = cur.Ns.Level;
+        // A write to ns_last_pid the capture's probe lost may have moved a namespace's cursor.
+        bool judged = numberKnown && !(_lastPidUnseen && level > 0);
         // A signal that kills the caller's process came while it forked (the reader places a
         // fork after such a signal only then): copy_process fails where it meets it (ENOMEM from
         // an allocation that gives up, EINTR at its last check under the siglock) or has passed
         // that check and succeeds; no line says which.
         if (cur.Signal!.GroupExit || cur.Signal.MaybeDying) Unknown(o, "a signal that kills the caller's process came while it forked: the call fails or not as that signal met it");
         else if (err != 0) o.Return(-err);
-        else if (numberKnown && !(_lastPidUnseen && level > 0)) o.Return(_newNr[level], f.Child);
+        else if (judged) o.Return(_newNr[level], f.Child);
         else if (numberKnown) Unknown(o, "the child's number in the parent's namespace depends on a cursor a write to ns_last_pid may have moved: the capture's probe lost records");
         else Unknown(o, "the child's number in the parent's namespace depends on a cursor the capture did not show");
 
@@ -41,7 +43,7 @@ public sealed partial class NestedPidModel
         }
         if (f.Ret is long ret && ret > 0 && level > 0 && _newNr[level] != ret)
         {
-            if (numberKnown && !(_lastPidUnseen && level > 0)) o.Note = "the child's number differs from the recorded one; the recorded one is adopted";
+            if (judged) o.Note = "the child's number differs from the recorded one; the recorded one is adopted";
             _newNr[level] = (int)ret;
             _cyclic[level] = true;
         }

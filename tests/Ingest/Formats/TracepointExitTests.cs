@@ -30,6 +30,14 @@ public sealed class TracepointExitTests
         PidNs = 4026531836, SigIgn = 0, SigCgt = sigCgt, ExitSignal = tid == tgid ? 17 : -1, Zombie = zombie, SigPnd = sigPnd,
     };
 
+    /// <summary>The nested model's judgement of the events, which must have no disagreement.</summary>
+    private static Replayer.Replay.Validation.ValidationReport NoneDisagree(string trace, List<PidEvent> events)
+    {
+        var report = Replayer.Replay.Validation.Validator.Run(trace, "nested", events);
+        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        return report;
+    }
+
     /// <summary>The events of a snapshot and lines, taken as the reader does: what is ready, after each.</summary>
     private static List<PidEvent> Assemble(IEnumerable<TaskSnapshot> snapshot, IEnumerable<TraceLine> lines)
     {
@@ -241,8 +249,7 @@ public sealed class TracepointExitTests
         int threadExit = events.FindIndex(e => e is Exit { Tid: 501 });
         if (dropped) Assert.True(exiting >= 0 && exiting < kill && threadExit < kill, string.Join(", ", events.Select(e => e.Kind)));
         else Assert.True(exiting < 0 && kill < threadExit, string.Join(", ", events.Select(e => e.Kind)));
-        var report = Replayer.Replay.Validation.Validator.Run("race", "nested", events);
-        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        var report = NoneDisagree("race", events);
         Assert.Equal(2, report.ByKind["kill"].Agreed);
     }
 
@@ -272,8 +279,7 @@ public sealed class TracepointExitTests
         int first = events.FindIndex(e => e is Signal { Record.Sig: 14 });
         Assert.Equal(dropped ? 1 : 0, events.Count(e => e is Exiting));
         if (dropped) Assert.True(exiting >= 0 && exiting < first, string.Join(", ", events.Select(e => e.Kind)));
-        var report = Replayer.Replay.Validation.Validator.Run("timer", "nested", events);
-        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        NoneDisagree("timer", events);
     }
 
     /// <summary>
@@ -333,8 +339,7 @@ public sealed class TracepointExitTests
         int exiting = events.FindIndex(e => e is Exiting { Tid: 100 });
         int child = events.FindIndex(e => e is Exit { Tid: 500 });
         Assert.True(exiting >= 0 && exiting < child, string.Join(", ", events.Select(e => $"{e.Kind} {e.Tid}")));
-        var report = Replayer.Replay.Validation.Validator.Run("dropped-notice", "nested", events);
-        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        var report = NoneDisagree("dropped-notice", events);
         Assert.Equal(1, report.ByKind["exit"].Agreed);
         Assert.Equal(0, report.ByKind["exit"].UnknownState);
     }
@@ -364,8 +369,7 @@ public sealed class TracepointExitTests
         var kills = events.OfType<Kill>().ToList();
         Assert.Equal([200, 100], kills.Select(k => k.Tid));
         Assert.Equal(1100 * Us, kills[1].Time);
-        var report = Replayer.Replay.Validation.Validator.Run("two-kills", "nested", events);
-        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        var report = NoneDisagree("two-kills", events);
         Assert.Equal(4, report.ByKind["kill"].Agreed); // each kill's answer and its signal
         Assert.Equal(0, report.ByKind["kill"].UnknownState);
     }
@@ -398,8 +402,7 @@ public sealed class TracepointExitTests
             lines.Add(Line(1002 * Us, 500, Tracepoint.SignalGenerate, a0: 17, a2: 2, a3: 100, a4: 1, a5: 1, comm: "perl"));
         }
         var events = Assemble([Snap(1, 1, 0, "init"), Snap(100, 100, 1, "sh"), perl], lines);
-        var report = Replayer.Replay.Validation.Validator.Run("fatal", "nested", events);
-        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        var report = NoneDisagree("fatal", events);
         var signals = report.ByKind["signal"];
         Assert.Equal(init ? 1 : 0, signals.Agreed);
         Assert.Equal(init ? 0 : 1, signals.UnknownState);
@@ -431,8 +434,7 @@ public sealed class TracepointExitTests
             }.Select(l => l with { Comm = "chromium" }));
         var exit = Assert.Single(events.OfType<Exit>());
         Assert.Equal((501, true), (exit.Tid, exit.Group));
-        var report = Replayer.Replay.Validation.Validator.Run("zombie", "nested", events);
-        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        var report = NoneDisagree("zombie", events);
         // The wait that reaped 500 is predicted (it was predicted 0 before). The parent's SIGCHLD
         // flags are given: with a handler and no flags read, SA_NOCLDWAIT might have reaped 500 at
         // its exit, and the wait would be unknown.
@@ -465,8 +467,7 @@ public sealed class TracepointExitTests
             }.Select(l => l with { Comm = "dotnet" }));
         var exit = Assert.Single(events.OfType<Exit>());
         Assert.Equal((501, true), (exit.Tid, exit.Group));
-        var report = Replayer.Replay.Validation.Validator.Run("thread-parent", "nested", events);
-        Assert.True(report.Disagreed == 0, $"{report.Disagreed} disagreed: " + string.Join("; ", report.Disagreements));
+        NoneDisagree("thread-parent", events);
     }
 
     /// <summary>
