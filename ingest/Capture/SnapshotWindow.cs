@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Replayer.Ingest.Events;
 using Replayer.Ingest.Formats.Proc;
 using Replayer.Ingest.Formats.Tracefs;
 using Replayer.Ingest.Formats.Tracepoints;
@@ -647,6 +648,20 @@ public static class SnapshotWindow
         var unseen = new HashSet<int>();
         var born = early.Concat(late).Where(l => l.Point is Tracepoint.Fork or Tracepoint.NewTask)
             .Select(l => (int)(l.Point == Tracepoint.Fork ? l.A1 : l.A0)).ToHashSet();
+        // The processes the trace saw made (task_newtask without CLONE_THREAD), and when.
+        var processBornAt = new Dictionary<int, long>();
+        foreach (var l in early.Concat(late))
+            if (l.Point == Tracepoint.NewTask && ((ulong)l.A1 & CloneFlags.Thread) == 0
+                && (!processBornAt.TryGetValue((int)l.A0, out long at) || l.Time < at))
+                processBornAt[(int)l.A0] = l.Time;
+        // A process made after tracing_on is the ancestor of no task either read showed but those
+        // made after it too: every other was there before tracing_on, and a task is reparented
+        // only to an ancestor of its own. So no wait of the process's reaps one (a busy capture:
+        // namespace inits made after tracing_on, whose wait4s returned 2, their first child's
+        // number, named every task numbered 2 in any namespace; one, a zombie at the first read
+        // reaped in the window, was kept, and the models predicted its parent's later wait4 would
+        // reap it). Its thread made later is not known to be of such a process: not taken.
+        bool MadeBefore(in EarlyLine l) => processBornAt.TryGetValue(l.Tid, out long birth) && birth < l.Time;
         ProcTask? Of(int tid) => second.TryGetValue(tid, out var t) || first.TryGetValue(tid, out t) ? t : null;
         int deepest = first.Values.Concat(second.Values).Select(t => t.NsPid?.Length ?? 1).DefaultIfEmpty(1).Max() - 1;
         // A waiter neither read showed (forked after tracing_on): its level is not known, so every level.
@@ -712,7 +727,7 @@ public static class SnapshotWindow
                 unseen.Add(waiter.Tgid);
         }
         foreach (var l in late)
-            if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4, A0: > 0 }) UnseenChild(l, [.. Reaped(l)]);
+            if (l is { Point: Tracepoint.SysExit, Sys: Syscall.Wait4, A0: > 0 } && !MadeBefore(l)) UnseenChild(l, [.. Reaped(l)]);
 
         // A process's first wait for any child that answered ECHILD (it had none), and each
         // thread's wait under way: whether it is for any child.
@@ -795,12 +810,12 @@ public static class SnapshotWindow
                             break;
                     }
                     break;
-                case Tracepoint.SysExit when l.Sys == Syscall.Wait4 && l.A0 > 0:
+                case Tracepoint.SysExit when l.Sys == Syscall.Wait4 && l.A0 > 0 && !MadeBefore(l):
                     var reaped = Reaped(l).ToList();
                     Mark(Part.Named, l.Time, reaped);
                     UnseenChild(l, reaped);
                     break;
-                case Tracepoint.SysExit when l.Sys == Syscall.Waitid && l.A0 == 0:
+                case Tracepoint.SysExit when l.Sys == Syscall.Waitid && l.A0 == 0 && !MadeBefore(l):
                     // waitid's line does not name the child it reaped: any of the waiter's may be it.
                     // Not one gone by the second read once a wait of the process's for any child
                     // answered ECHILD before this line: it had none then (a busy capture: a bash's
