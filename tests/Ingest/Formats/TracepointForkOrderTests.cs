@@ -48,6 +48,43 @@ public sealed class TracepointForkOrderTests
         Assert.Equal([111, 112, 110], events.OfType<Fork>().Select(f => f.Child));
     }
 
+    /// <summary>
+    /// A busy capture: shells in two namespaces forked at once, a vfork (201 in its namespace)
+    /// then a clone (43 in another); the vfork answered once its child had run, and that child's
+    /// first change of its mask came between the two forks' lines (a mask read by the probe, which
+    /// leaves the forks neighbours). Answers from two namespaces
+    /// say nothing of which came first, and ordered by them the vfork went after its child's own
+    /// event. A run whose order would put a child's event before its fork keeps its lines' order.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_run_is_not_ordered_past_an_event_of_a_child_of_its_forks(bool childActs)
+    {
+        long t = 1_000_000;
+        // The shells block every signal around the fork; the vfork's child unblocks them at once.
+        var a = new TracepointAssembler
+        {
+            SignalMasks = childActs ? [new MaskRecord(10, t - 5 * Us, ~0UL), new MaskRecord(110, t + 20 * Us, 0)] : [],
+        };
+        foreach (int parent in new[] { 10, 11 })
+            a.Snapshot(new TaskSnapshot { Tid = parent, Comm = "sh", Tgid = parent, PPid = 1, NsPid = [parent, parent - 9] });
+        a.Feed(Line(t, 10, Tracepoint.SysEnter, Syscall.VFork));
+        a.Feed(Line(t + 1, 11, Tracepoint.SysEnter, Syscall.Clone, a0: 0x1200011));
+        a.Feed(Line(t + 10 * Us, 10, Tracepoint.NewTask, a0: 110, a1: 0x4100));
+        a.Feed(Line(t + 11 * Us, 10, Tracepoint.Fork, a1: 110));
+        a.Feed(Line(t + 40 * Us, 11, Tracepoint.NewTask, a0: 111, a1: 0x1200000));
+        a.Feed(Line(t + 41 * Us, 11, Tracepoint.Fork, a1: 111));
+        a.Feed(Line(t + 42 * Us, 11, Tracepoint.SysExit, Syscall.Clone, a0: 43));
+        a.Feed(Line(t + 90 * Us, 10, Tracepoint.SysExit, Syscall.VFork, a0: 201));
+        a.Finish();
+        var events = new List<PidEvent>();
+        while (a.TryTake(out var ev)) events.Add(ev);
+        Assert.Equal(childActs ? [10, 11] : [11, 10], events.OfType<Fork>().Select(f => f.Tid));
+        if (childActs)
+            Assert.True(events.FindIndex(e => e is Fork { Child: 110 }) < events.FindIndex(e => e is SigMask { Tid: 110 }));
+    }
+
     [Fact]
     public void Forks_further_apart_than_the_window_keep_the_order_of_their_lines()
     {
