@@ -662,6 +662,11 @@ public static class SnapshotWindow
         // reaped in the window, was kept, and the models predicted its parent's later wait4 would
         // reap it). Its thread made later is not known to be of such a process: not taken.
         bool MadeBefore(in EarlyLine l) => processBornAt.TryGetValue(l.Tid, out long birth) && birth < l.Time;
+        // The threads the trace saw made, and the process of the thread that made each.
+        var threadOf = new Dictionary<int, int>();
+        foreach (var l in early.Concat(late))
+            if (l.Point == Tracepoint.NewTask && ((ulong)l.A1 & CloneFlags.Thread) != 0)
+                threadOf.TryAdd((int)l.A0, l.Tgid > 0 ? l.Tgid : Of(l.Tid)?.Tgid ?? threadOf.GetValueOrDefault(l.Tid, l.Tid));
         ProcTask? Of(int tid) => second.TryGetValue(tid, out var t) || first.TryGetValue(tid, out t) ? t : null;
         int deepest = first.Values.Concat(second.Values).Select(t => t.NsPid?.Length ?? 1).DefaultIfEmpty(1).Max() - 1;
         // A waiter neither read showed (forked after tracing_on): its level is not known, so every level.
@@ -690,14 +695,45 @@ public static class SnapshotWindow
         IEnumerable<int> Reaped(EarlyLine l)
         {
             var waiter = Of(l.Tid);
+            int process = WaiterProcess(l);
             var found = new List<int>();
             foreach (int level in LevelsOf(l.Tid))
                 foreach (int tid in Numbered(level, l.A0))
                 {
                     if (waiter is not null && Of(tid) is { NsPid: { } levels } c && levels.Length - 1 == level && NsOf(c) != NsOf(waiter)) continue;
+                    if (!OnChain(process, tid)) continue;
                     found.Add(tid);
                 }
             return found;
+        }
+        // The process of a wait's line: a thread the trace saw made is of its maker's process.
+        int WaiterProcess(in EarlyLine l) =>
+            l.Tgid > 0 ? l.Tgid : Of(l.Tid)?.Tgid ?? (threadOf.TryGetValue(l.Tid, out int maker) ? maker : l.Tid);
+        // Whether a wait of the process may reap the task: a task's reaper is an ancestor of its
+        // (a child is handed up, to a thread of its parent's, a subreaper above it or its
+        // namespace's init), so the process is on its chain of parents as either read had them,
+        // or the chain passes a process neither read showed, which it may be or be below (a busy
+        // capture: a zombie 8 in its parent's namespace, below the init of one of its own, read
+        // first and reaped in the window, was kept for a wait of another namespace's that
+        // returned 8, and its parent's next wait4 was predicted to reap it).
+        bool OnChain(int process, int tid)
+        {
+            var seen = new HashSet<int>();
+            var todo = new Stack<int>();
+            todo.Push(tid);
+            while (todo.Count > 0)
+            {
+                int t = todo.Pop();
+                foreach (var read in (ReadOnlySpan<ProcTask?>)[first.GetValueOrDefault(t), second.GetValueOrDefault(t)])
+                {
+                    if (read is null || read.PPid <= 0) continue;
+                    if (read.PPid == process) return true;
+                    if (!seen.Add(read.PPid)) continue;
+                    if (Of(read.PPid) is null) return true;
+                    todo.Push(read.PPid);
+                }
+            }
+            return false;
         }
         // The threads of the processes of the tasks numbered n at the line's task's level.
         IEnumerable<int> ProcessesNumbered(in EarlyLine l, long n)

@@ -203,6 +203,27 @@ public sealed class SnapshotWindowTests
     }
 
     /// <summary>
+    /// A busy capture: in a namespace whose init is sh 11851, unshare 11869 (5 there) made a
+    /// namespace of its own whose init, sleep 12176, was 8 in the sh's; both were read as zombies
+    /// and reaped in the window. The first read's block of a task below its level has no namespace
+    /// to tell its level-1 number by, so a wait that returned 8 in another namespace named the
+    /// sleep, and the unshare, its parent, stayed with it; the sh's next wait4 was predicted to
+    /// reap 5 (ECHILD). A task's reaper is an ancestor of its: a wait names a task only when the
+    /// waiter's process is on its chain of parents, or the chain passes a task no read showed.
+    /// </summary>
+    [Theory]
+    [InlineData(21, false)]
+    [InlineData(99, true)]
+    public void A_wait_names_only_a_task_its_process_is_an_ancestor_of(int parentOfDeepest, bool kept)
+    {
+        var before = Scan(Task(1, 0), Task(11, 1, nspid: [11, 1], ns: 5), Task(21, 11, "Z", nspid: [21, 5], ns: 5),
+            Task(31, parentOfDeepest, "Z", nspid: [31, 8, 1], ns: 6), Task(41, 1, nspid: [41, 1], ns: 7));
+        var after = Scan(Task(1, 0), Task(11, 1, nspid: [11, 1], ns: 5), Task(41, 1, nspid: [41, 1], ns: 7));
+        var o = SnapshotWindow.Reconcile(before, after, [Line(41, Tracepoint.SysExit, Syscall.Wait4, a0: 8)]);
+        Assert.Equal(kept ? [1, 11, 31, 41] : [1, 11, 41], Tids(o.Snapshot));
+    }
+
+    /// <summary>
     /// A busy capture: namespace inits made after tracing_on (unshare --pid --fork sh), whose
     /// wait4s returned 2, their first child's number; such a waiter is in neither read, so its
     /// level is not known, and its line named every task numbered 2 at any level. Zombie perl 7515,
