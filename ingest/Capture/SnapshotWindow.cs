@@ -646,14 +646,22 @@ public static class SnapshotWindow
     {
         var traced = new Dictionary<int, List<(Part, long, ulong)>>();
         var unseen = new HashSet<int>();
-        var born = early.Concat(late).Where(l => l.Point is Tracepoint.Fork or Tracepoint.NewTask)
-            .Select(l => (int)(l.Point == Tracepoint.Fork ? l.A1 : l.A0)).ToHashSet();
-        // The processes the trace saw made (task_newtask without CLONE_THREAD), and when.
+        // The tasks the trace saw born; of them, the processes (task_newtask without CLONE_THREAD)
+        // and when, and the threads with the process of the thread that made each.
+        var born = new HashSet<int>();
         var processBornAt = new Dictionary<int, long>();
+        var threadOf = new Dictionary<int, int>();
         foreach (var l in early.Concat(late))
-            if (l.Point == Tracepoint.NewTask && ((ulong)l.A1 & CloneFlags.Thread) == 0
-                && (!processBornAt.TryGetValue((int)l.A0, out long at) || l.Time < at))
-                processBornAt[(int)l.A0] = l.Time;
+        {
+            if (l.Point is not (Tracepoint.Fork or Tracepoint.NewTask)) continue;
+            int child = (int)(l.Point == Tracepoint.Fork ? l.A1 : l.A0);
+            born.Add(child);
+            if (l.Point != Tracepoint.NewTask) continue;
+            if (((ulong)l.A1 & CloneFlags.Thread) != 0)
+                threadOf.TryAdd(child, l.Tgid > 0 ? l.Tgid : Of(l.Tid)?.Tgid ?? threadOf.GetValueOrDefault(l.Tid, l.Tid));
+            else if (!processBornAt.TryGetValue(child, out long at) || l.Time < at)
+                processBornAt[child] = l.Time;
+        }
         // A process made after tracing_on is the ancestor of no task either read showed but those
         // made after it too: every other was there before tracing_on, and a task is reparented
         // only to an ancestor of its own. So no wait of the process's reaps one (a busy capture:
@@ -662,11 +670,6 @@ public static class SnapshotWindow
         // reaped in the window, was kept, and the models predicted its parent's later wait4 would
         // reap it). Its thread made later is not known to be of such a process: not taken.
         bool MadeBefore(in EarlyLine l) => processBornAt.TryGetValue(l.Tid, out long birth) && birth < l.Time;
-        // The threads the trace saw made, and the process of the thread that made each.
-        var threadOf = new Dictionary<int, int>();
-        foreach (var l in early.Concat(late))
-            if (l.Point == Tracepoint.NewTask && ((ulong)l.A1 & CloneFlags.Thread) != 0)
-                threadOf.TryAdd((int)l.A0, l.Tgid > 0 ? l.Tgid : Of(l.Tid)?.Tgid ?? threadOf.GetValueOrDefault(l.Tid, l.Tid));
         ProcTask? Of(int tid) => second.TryGetValue(tid, out var t) || first.TryGetValue(tid, out t) ? t : null;
         int deepest = first.Values.Concat(second.Values).Select(t => t.NsPid?.Length ?? 1).DefaultIfEmpty(1).Max() - 1;
         // A waiter neither read showed (forked after tracing_on): its level is not known, so every level.

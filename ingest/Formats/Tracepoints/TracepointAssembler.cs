@@ -979,6 +979,8 @@ public sealed class TracepointAssembler
             PidEvent? ev = entry.Event;
             if (entry.Slot is { } slot)
             {
+                // A slot its event moved out of, or a call that never answered: nothing goes out there.
+                if (slot.Dropped) continue;
                 if (holds.TryGetValue(slot, out var fork))
                 {
                     inRun = true;
