@@ -25,6 +25,17 @@ public enum SignalActionsMode
     Off,
 }
 
+/// <summary>The probe's parts, each run by a bpftrace of its own (<see cref="SignalActionProbe"/>).</summary>
+public enum ProbePart
+{
+    /// <summary>rt_sigaction's actions ("sa").</summary>
+    Actions,
+    /// <summary>Threads' blocked masks and processes' SIGCHLD flags ("sm", "st", "sc", "sx").</summary>
+    Masks,
+    /// <summary>Writes to ns_last_pid and what a setns entered ("lp", "sn").</summary>
+    Namespaces,
+}
+
 /// <summary>One rt_sigaction call as the probe read it: when (CLOCK_MONOTONIC), who, which signal, the action's address, and the handler and sa_flags found there.</summary>
 public readonly record struct SignalActionRecord(long Nanos, int Tid, int Sig, ulong Act, ulong Handler, ulong Flags);
 
@@ -56,14 +67,18 @@ public enum SigchldHandler : byte { Unknown, Default, Ignored, Caught }
 ///
 /// A read of the caller's memory can fail (the page not resident); bpftrace's -kk prints a
 /// warning for each, and the record reads as zeros, which are then not taken for SIG_DFL.
-/// Records bpftrace lost (its output buffer full) are counted; with any lost, no record is
-/// trusted. A call the probe did not see at all (a BPF program does not run while another runs
+/// Records bpftrace lost (its output buffer full) are counted; with any lost, no record of that
+/// bpftrace is trusted. So the probe runs in three parts, each a bpftrace of its own with its own
+/// buffers (<see cref="ProbePart"/>): the masks' part prints at system calls all over a busy
+/// machine and may overflow, and then only the masks and SIGCHLD flags are lost, not the actions
+/// nor the namespaces' records (a busy capture whose one program lost 19,698 records judged no
+/// fork in a namespace below the host's: 15,502 of 36,788). A call the probe did not see at all (a BPF program does not run while another runs
 /// on the same CPU) leaves its thread's calls unpaired, hence unknown, as without the probe.
 /// </summary>
 public sealed class SignalActionProbe : IDisposable
 {
     /// <summary>
-    /// The program. "sa": the handler and sa_flags, the first two words of the kernel's struct
+    /// The programs, one a part. "sa": the handler and sa_flags, the first two words of the kernel's struct
     /// sigaction as rt_sigaction takes it. "sm": a thread's blocked mask (task_struct.blocked)
     /// wherever it may have changed, read from the kernel at every system call's entry and exit
     /// and printed when it differs from the one last printed or inherited (a fork's child starts
@@ -89,18 +104,25 @@ public sealed class SignalActionProbe : IDisposable
     /// shows the call's descriptor, not what it names (<see cref="SetnsLines"/>). The program
     /// ends itself when the capturing process's main thread exits (CAPTURER is its pid), so that
     /// a capture killed outright (SIGKILL) does not leave it running. "ready": the capturing
-    /// process called getppid once every probe was attached. bpftrace prints "Attaching" before
+    /// process called getppid once every probe of the part was attached. bpftrace prints "Attaching" before
     /// it attaches its tracepoints, in the program's order, so the last one firing shows the
     /// others live (a capture killed in between would leave bpftrace running; records of the
     /// first calls would be missing).
     /// </summary>
-    public const string Program = """
+    public const string ActionsProgram = """
         struct replayer_sigaction { unsigned long handler; unsigned long flags; }
-        struct replayer_sigset_arg { unsigned long set; unsigned long size; }
         tracepoint:syscalls:sys_enter_rt_sigaction /args->act != 0/ {
           $a = *(struct replayer_sigaction *)uptr(args->act);
           printf("sa %llu %d %d %lx %lx %lx\n", nsecs, tid, args->sig, (uint64)args->act, $a.handler, $a.flags);
         }
+        tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
+        tracepoint:syscalls:sys_enter_getppid /pid == CAPTURER && @ready == 0/ { @ready = 1; printf("ready\n"); }
+        END { clear(@ready); }
+        """;
+
+    /// <summary>The masks' part: "sm", "st", "sc" and "sx" (see <see cref="ActionsProgram"/>).</summary>
+    public const string MasksProgram = """
+        struct replayer_sigset_arg { unsigned long set; unsigned long size; }
         tracepoint:sched:sched_process_fork {
           @m[args->child_pid] = ~curtask->blocked.sig[0];
         }
@@ -142,6 +164,12 @@ public sealed class SignalActionProbe : IDisposable
         tracepoint:sched:sched_process_exit { delete(@m[tid]); }
         tracepoint:sched:sched_process_exit /tid == pid/ { delete(@c[pid]); printf("sx %llu %d\n", nsecs, pid); }
         tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
+        tracepoint:syscalls:sys_enter_getppid /pid == CAPTURER && @ready == 0/ { @ready = 1; printf("ready\n"); }
+        END { clear(@m); clear(@c); clear(@ready); }
+        """;
+
+    /// <summary>The namespaces' part: "lp" and "sn" (see <see cref="ActionsProgram"/>).</summary>
+    public const string NamespacesProgram = """
         tracepoint:raw_syscalls:sys_enter /args->id == 1 || args->id == 18 || args->id == 20 || args->id == 296 || args->id == 328/ {
           $fd = (int64)args->args[0];
           $fdt = curtask->files->fdt;
@@ -182,8 +210,9 @@ public sealed class SignalActionProbe : IDisposable
             }
           }
         }
+        tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
         tracepoint:syscalls:sys_enter_getppid /pid == CAPTURER && @ready == 0/ { @ready = 1; printf("ready\n"); }
-        END { clear(@m); clear(@c); clear(@w); clear(@sb); clear(@sf); clear(@ready); }
+        END { clear(@w); clear(@sb); clear(@sf); clear(@ready); }
         """;
 
     /// <summary>How long bpftrace gets to compile and attach its probe.</summary>
@@ -230,8 +259,10 @@ public sealed class SignalActionProbe : IDisposable
     private SignalActionProbe(Process process)
     {
         _process = process;
-        _stdout = Task.Run(() => ReadOut(process.StandardOutput));
-        _stderrTask = Task.Run(() => ReadErr(process.StandardError));
+        // Each reader blocks for the whole capture: a thread of its own, not one of the pool's (six
+        // such readers, two a part, held the pool's threads and delayed the parts' attach by 2 s).
+        _stdout = Task.Factory.StartNew(() => ReadOut(process.StandardOutput), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _stderrTask = Task.Factory.StartNew(() => ReadErr(process.StandardError), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>
@@ -266,16 +297,23 @@ public sealed class SignalActionProbe : IDisposable
     }
 
     /// <summary>
-    /// Starts bpftrace and waits until its probe is attached. Under <see cref="SignalActionsMode.Auto"/>
-    /// a bpftrace that is missing or fails gives null and the reason; under
-    /// <see cref="SignalActionsMode.Bpftrace"/> it throws <see cref="CaptureUnavailableException"/>.
+    /// Starts one part's bpftrace and waits until its probes are attached. Under
+    /// <see cref="SignalActionsMode.Auto"/> a bpftrace that is missing or fails gives null and the
+    /// reason; under <see cref="SignalActionsMode.Bpftrace"/> it throws <see cref="CaptureUnavailableException"/>.
     /// </summary>
-    public static async Task<(SignalActionProbe? Probe, string Status)> StartAsync(SignalActionsMode mode, CancellationToken ct)
+    public static async Task<(SignalActionProbe? Probe, string Status)> StartAsync(ProbePart part, SignalActionsMode mode, CancellationToken ct)
     {
         if (mode == SignalActionsMode.Off) return (null, "off");
         var bpftrace = FindBpftrace();
         if (bpftrace is null) return Unavailable(mode, "bpftrace is not installed");
-        var program = Program.Replace("CAPTURER", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var text = part switch
+        {
+            ProbePart.Actions => ActionsProgram,
+            ProbePart.Masks => MasksProgram,
+            ProbePart.Namespaces => NamespacesProgram,
+            _ => throw new ArgumentOutOfRangeException(nameof(part)),
+        };
+        var program = text.Replace("CAPTURER", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         var start = new ProcessStartInfo(bpftrace, ["-kk", "-B", "line", "-e", program])
         {
             UseShellExecute = false,
@@ -283,11 +321,15 @@ public sealed class SignalActionProbe : IDisposable
             RedirectStandardError = true,
             // The masks' map holds a key per live thread (4,096 by default, too few for a busy
             // machine; a thread left out is only printed at every call, never wrongly).
-            // Its output buffer (64 pages per CPU by default) overflowed under busy mixes of
-            // workloads, in 3 captures of 12 (538 to 10,095 records lost), and a capture whose
-            // probe lost records follows no action, mask or write to ns_last_pid: 2,048 pages
-            // (8 MB) per CPU.
-            Environment = { ["BPFTRACE_MAP_KEYS_MAX"] = "131072", ["BPFTRACE_PERF_RB_PAGES"] = "2048" },
+            // The output buffer (64 pages per CPU by default) of the one program the probe was
+            // overflowed under busy mixes of workloads, in 3 captures of 12 (538 to 10,095 records
+            // lost): 2,048 pages (8 MB) per CPU for the parts that print at every rt_sigaction or
+            // at system calls; the namespaces' part prints a line a write to ns_last_pid or a setns.
+            Environment =
+            {
+                ["BPFTRACE_MAP_KEYS_MAX"] = "131072",
+                ["BPFTRACE_PERF_RB_PAGES"] = part == ProbePart.Namespaces ? "64" : "2048",
+            },
         };
         Process process;
         try

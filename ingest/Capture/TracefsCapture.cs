@@ -87,7 +87,8 @@ public static class TracefsCapture
             throw new ArgumentException("capture needs either --duration SECONDS or -- COMMAND ARGS...");
         var spool = SpoolPath(request.Output);
         // Started before the instance follows this process's children, so that bpftrace is not traced.
-        var (probe, actions) = await SignalActionProbe.StartAsync(request.SignalActions, ct);
+        var probes = await CaptureProbes.StartAsync(request.SignalActions, ct);
+        string actions = probes.ActionsStatus;
         TracingInstance instance;
         try
         {
@@ -95,7 +96,7 @@ public static class TracefsCapture
         }
         catch
         {
-            probe?.Dispose();
+            probes.Dispose();
             throw;
         }
         Current = instance;
@@ -168,36 +169,46 @@ public static class TracefsCapture
             List<string> sigchld = [];
             List<string> lastPids = [];
             List<string> setns = [];
-            string masks = actions;
-            if (probe is not null)
+            string masks = probes.MasksStatus;
+            string namespaces = probes.NamespacesStatus;
+            await probes.StopAsync();
+            if (probes.Actions is { } actionProbe)
             {
-                await probe.StopAsync();
                 int calls = drain.SigactionCalls.Count;
-                if (probe.Lost > 0)
+                if (actionProbe.Lost > 0)
                 {
-                    actions = $"none (bpftrace lost {probe.Lost} of its records, so none is paired)";
+                    actions = $"none (bpftrace lost {actionProbe.Lost} of its records, so none is paired)";
                 }
                 else
                 {
-                    sigactions = SignalActionProbe.Pair(drain.SigactionCalls, probe.Records, probe.Unread > 0);
+                    sigactions = SignalActionProbe.Pair(drain.SigactionCalls, actionProbe.Records, actionProbe.Unread > 0);
                     int unread = sigactions.Count(l => l.EndsWith(" unread", StringComparison.Ordinal));
                     actions = $"bpftrace ({sigactions.Count - unread} of {calls} calls read" + (unread > 0 ? $", {unread} unreadable)" : ")");
                 }
-                (sigmasks, masks) = SignalActionProbe.MaskLines(probe.Masks, probe.Lost, probe.Unread);
-                sigchld = SignalActionProbe.SigchldLines(probe.SigchldFlags, tracingOn, processes, Environment.ProcessId, probe.Lost);
-                lastPids = SignalActionProbe.LastPidLines(probe.LastPids, tracingOn);
-                setns = SignalActionProbe.SetnsLines(probe.Setns, tracingOn, probe.Lost);
+            }
+            if (probes.Masks is { } maskProbe)
+            {
+                (sigmasks, masks) = SignalActionProbe.MaskLines(maskProbe.Masks, maskProbe.Lost, maskProbe.Unread);
+                sigchld = SignalActionProbe.SigchldLines(maskProbe.SigchldFlags, tracingOn, processes, Environment.ProcessId, maskProbe.Lost);
+            }
+            if (probes.Namespaces is { } nsProbe)
+            {
+                lastPids = SignalActionProbe.LastPidLines(nsProbe.LastPids, tracingOn);
+                setns = SignalActionProbe.SetnsLines(nsProbe.Setns, tracingOn, nsProbe.Lost);
+                namespaces = nsProbe.Lost > 0
+                    ? $"bpftrace lost {nsProbe.Lost} of its records ({lastPids.Count} writes to ns_last_pid kept, no setns read)"
+                    : $"bpftrace ({lastPids.Count} writes to ns_last_pid, {setns.Count} setns read)";
             }
             var (stats, overruns) = Stats(instance);
             var given = cursor.Given(LiveProcSnapshot.PidMax(), ticksBefore);
             var (snapshot, tasks, window) = Window(before, after, early, tracingOn, readAgainBy, given);
-            WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, (lastPids, setns), dequeues, window.Header);
+            WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, (namespaces, lastPids, setns), dequeues, window.Header);
             return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks, window.Summary);
         }
         finally
         {
             ahead?.Dispose();
-            probe?.Dispose();
+            probes.Dispose();
             // trace_pipe closed first: the instance cannot be removed while a file of it is open.
             drain?.Dispose();
             instance.Remove();
@@ -331,7 +342,7 @@ public static class TracefsCapture
     }
 
     private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
     {
         try
         {
@@ -372,7 +383,7 @@ public static class TracefsCapture
     }
 
     private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -410,6 +421,8 @@ public static class TracefsCapture
             // them from the kernel (/proc does not show SA_NOCLDWAIT); the capturer's own are in the snapshot.
             foreach (var line in sigchld)
                 w.WriteLine($"# sigchld_flags: {line}");
+            // The probe's namespaces part (a bpftrace of its own): whether it ran, and lost nothing.
+            w.WriteLine($"# namespaces: {namespaces.Status}");
             // Writes to ns_last_pid while tracing ran, each with the value the writer's namespace
             // then read (the probe's); the trace has no line for a write to a file.
             foreach (var line in namespaces.LastPids)

@@ -153,10 +153,14 @@ public sealed class ProcSnapshotParser(string file)
     }
 
     /// <summary>
-    /// The capture's bpftrace lost records ("# signal_masks: none (bpftrace lost ..."), which
-    /// come before its "# last_pid:" lines: a write to ns_last_pid may be missing from them.
+    /// The capture's probe of writes to ns_last_pid lost records ("# namespaces: bpftrace lost
+    /// ..."; in a bundle made before the probe ran in parts, "# signal_masks: none (bpftrace lost
+    /// ..."), headers that come before its "# last_pid:" lines: a write may be missing from them.
     /// </summary>
     public bool ProbeLost { get; private set; }
+
+    /// <summary>The capture's namespaces part of the probe ran ("# namespaces: bpftrace ..."): the capturer has bpftrace children.</summary>
+    private bool _namespacesProbed;
 
     /// <summary>Writes to ns_last_pid while tracing ran ("# last_pid:" headers), in time order.</summary>
     public List<LastPidWrite> LastPidWrites { get; } = [];
@@ -172,8 +176,8 @@ public sealed class ProcSnapshotParser(string file)
         LastPidWrites.Add(new LastPidWrite(tid, time, value) { Lossy = ProbeLost });
     }
 
-    /// <summary>The capture's own bpftrace (its signal masks header says it ran): the capturer's child of that name.</summary>
-    private bool IsProbe(Block b) => MasksFollowed && CapturePid != 0 && b.PPid == CapturePid && b.Comm == "bpftrace";
+    /// <summary>The capture's own bpftrace (its signal masks or namespaces header says it ran): the capturer's child of that name.</summary>
+    private bool IsProbe(Block b) => (MasksFollowed || _namespacesProbed) && CapturePid != 0 && b.PPid == CapturePid && b.Comm == "bpftrace";
 
     /// <summary>Each setns's pid namespace for the caller's children ("# setns:" headers), in time order.</summary>
     public List<SetnsEntered> SetnsTargets { get; } = [];
@@ -438,6 +442,15 @@ public sealed class ProcSnapshotParser(string file)
         {
             MasksFollowed = text[15..].Trim((byte)' ').StartsWith("bpftrace"u8);
             ProbeLost = text[15..].Trim((byte)' ').StartsWith("none (bpftrace lost"u8);
+            return;
+        }
+        if (text.StartsWith("# namespaces:"u8))
+        {
+            // Written after "# signal_masks:", by captures whose probe runs in parts: the
+            // namespaces' part has its own buffers, and says for itself whether it lost records.
+            var status = text[13..].Trim((byte)' ');
+            _namespacesProbed = status.StartsWith("bpftrace"u8);
+            ProbeLost = status.StartsWith("bpftrace lost"u8);
             return;
         }
         if (text.StartsWith("# sigmask:"u8))

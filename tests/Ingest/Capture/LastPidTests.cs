@@ -114,6 +114,44 @@ public sealed class LastPidTests
         Assert.DoesNotContain(CaptureFiles.Events(Fixture).OfType<LastPid>(), l => l.Lossy);
     }
 
+    /// <summary>
+    /// The probe runs in parts, each a bpftrace with its own buffers, and the namespaces' part
+    /// says for itself whether it lost records ("# namespaces:"). A busy capture whose masks' part
+    /// lost records keeps every fork judged when the namespaces' part lost none; and one whose
+    /// namespaces' part lost records judges no fork's number below the host's, whatever the
+    /// masks' part says. Here, the fixture's headers edited to say each.
+    /// </summary>
+    [Theory]
+    [InlineData("bpftrace (3 writes to ns_last_pid, 0 setns read)", false)]
+    [InlineData("bpftrace lost 7 of its records (3 writes to ns_last_pid kept, no setns read)", true)]
+    public void The_namespaces_part_says_for_itself_whether_a_write_may_be_missing(string status, bool lossy)
+    {
+        IEnumerable<string> Edited(IEnumerable<string> lines)
+        {
+            foreach (var l in lines)
+            {
+                if (l.StartsWith("# sigmask:", StringComparison.Ordinal) || l.StartsWith("# sigchld_flags:", StringComparison.Ordinal)) continue;
+                if (l.StartsWith("# signal_masks:", StringComparison.Ordinal))
+                {
+                    yield return "# signal_masks: none (bpftrace lost 5 of its records)";
+                    yield return $"# namespaces: {status}";
+                    continue;
+                }
+                yield return l;
+            }
+        }
+        var events = CaptureFiles.ReadEdited(CaptureFiles.Path_(Fixture), Edited);
+        // The marker of no task before the first event, when a write may be missing.
+        Assert.Equal(lossy, events.OfType<LastPid>().Any(l => l is { Lossy: true, Tid: 0 }));
+        // The writes themselves are read either way.
+        Assert.Equal(3, events.OfType<LastPid>().Count(l => l.Tid != 0));
+        var report = Validator.Run("ah-last-pid", "nested", events);
+        Assert.True(report.Disagreed == 0, string.Join("; ", report.Disagreements));
+        long unjudged = report.UnknownReasons.Where(r => r.Why.Contains("a write to ns_last_pid may have moved", StringComparison.Ordinal)).Sum(r => r.Count);
+        Assert.Equal(lossy ? NamespaceForks(events) : 0, unjudged);
+        Assert.True(NamespaceForks(events) > 0);
+    }
+
     /// <summary>Forks whose answer is a number in a namespace below the host's (not the child's global one).</summary>
     private static int NamespaceForks(List<PidEvent> events) =>
         events.OfType<Fork>().Count(f => f.Ret is long r && r > 0 && r != f.Child);
@@ -203,6 +241,8 @@ public sealed class LastPidTests
             var (_, events) = CaptureFiles.Read(output);
             var writes = events.OfType<LastPid>().ToList();
             Assert.Equal([4321, 77], writes.Select(w => w.Value));
+            // The namespaces' part of the probe, a bpftrace of its own, says what it read.
+            Assert.Contains("# namespaces: bpftrace (2 writes to ns_last_pid, 0 setns read)", File.ReadLines(output));
             // The forks after them, as their parents in the namespace see them: sh's child 4322, python's 78.
             foreach (var w in writes)
                 Assert.Equal(w.Value + 1, events.Skip(events.IndexOf(w)).OfType<Fork>().First(f => f.Tid == w.Tid).Ret);
