@@ -25,6 +25,9 @@ public enum SignalActionsMode
     Off,
 }
 
+/// <summary>An exec as the probe saw it (sched_process_exec): when (CLOCK_MONOTONIC), and the process (its pid after the exec).</summary>
+public readonly record struct ExecRecord(long Nanos, int Pid);
+
 /// <summary>The probe's parts, each run by a bpftrace of its own (<see cref="SignalActionProbe"/>).</summary>
 public enum ProbePart
 {
@@ -78,7 +81,9 @@ public enum SigchldHandler : byte { Unknown, Default, Ignored, Caught }
 public sealed class SignalActionProbe : IDisposable
 {
     /// <summary>
-    /// The programs, one a part. "sa": the handler and sa_flags, the first two words of the kernel's struct
+    /// The programs, one a part. "ae": a process executed a file (which sets every caught signal
+    /// back to SIG_DFL), so that an action read before tracing began is known to have lasted or
+    /// not (<see cref="WindowLines"/>). "sa": the handler and sa_flags, the first two words of the kernel's struct
     /// sigaction as rt_sigaction takes it. "sm": a thread's blocked mask (task_struct.blocked)
     /// wherever it may have changed, read from the kernel at every system call's entry and exit
     /// and printed when it differs from the one last printed or inherited (a fork's child starts
@@ -115,6 +120,7 @@ public sealed class SignalActionProbe : IDisposable
           $a = *(struct replayer_sigaction *)uptr(args->act);
           printf("sa %llu %d %d %lx %lx %lx\n", nsecs, tid, args->sig, (uint64)args->act, $a.handler, $a.flags);
         }
+        tracepoint:sched:sched_process_exec { printf("ae %llu %d\n", nsecs, pid); }
         tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
         tracepoint:syscalls:sys_enter_getppid /pid == CAPTURER && @ready == 0/ { @ready = 1; printf("ready\n"); }
         END { clear(@ready); }
@@ -233,6 +239,10 @@ public sealed class SignalActionProbe : IDisposable
 
     /// <summary>Calls read, in bpftrace's order (per CPU, not strictly by time).</summary>
     public IReadOnlyList<SignalActionRecord> Records => _records;
+
+    /// <summary>Execs seen, in bpftrace's order.</summary>
+    public IReadOnlyList<ExecRecord> Execs => _execs;
+    private readonly List<ExecRecord> _execs = [];
 
     /// <summary>Masks read, in bpftrace's order (per CPU, not strictly by time).</summary>
     public IReadOnlyList<SignalMaskRecord> Masks => _masks;
@@ -409,6 +419,10 @@ public sealed class SignalActionProbe : IDisposable
             {
                 if (ParseRecord(line) is { } r) _records.Add(r);
             }
+            else if (line.StartsWith("ae ", StringComparison.Ordinal))
+            {
+                if (ParseExec(line) is { } e) _execs.Add(e);
+            }
             else if (line.StartsWith("sm ", StringComparison.Ordinal) || line.StartsWith("st ", StringComparison.Ordinal))
             {
                 if (ParseMask(line) is { } m) _masks.Add(m);
@@ -465,6 +479,53 @@ public sealed class SignalActionProbe : IDisposable
             ? new SignalActionRecord(ns, tid, sig, act, handler, flags)
             : null;
     }
+
+    /// <summary>"ae NANOS PID"; null for anything else.</summary>
+    public static ExecRecord? ParseExec(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length != 3 || f[0] != "ae") return null;
+        return long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long ns)
+            && int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+            ? new ExecRecord(ns, pid)
+            : null;
+    }
+
+    /// <summary>
+    /// The "# window_sigaction:" and "# window_exec:" header lines: the actions the processes of
+    /// the snapshot installed, and their execs (which set every caught signal back to SIG_DFL),
+    /// from <paramref name="from"/> (as the first read began) to <paramref name="tracingOn"/>, in
+    /// time order (nanoseconds). /proc read a process's actions at one moment, and one changed
+    /// after it and before tracing began is in no trace line: a busy capture's perl installed its
+    /// SIGALRM handler 45 ms before tracing_on, after /proc read it; the model, with SIG_DFL, took
+    /// the timer's first SIGALRM for a fatal one, and its next 23 for dropped. The reader replays
+    /// them onto the blocks of the first read: a change the read already showed, replayed in
+    /// order with every later one, leaves the action as it was, so the time of each block's read
+    /// is not needed. Sigaction lines "PID TIME SIG dfl|ign|caught", or "unread" when the read of
+    /// the action may have failed; exec lines "PID TIME". A record whose thread neither read
+    /// showed is left out (its process is not known), and so are rt_sigaction calls for SIGKILL
+    /// and SIGSTOP (refused). None when bpftrace lost records: a change missed would stand.
+    /// </summary>
+    public static (List<string> Sigactions, List<string> Execs) WindowLines(IReadOnlyList<SignalActionRecord> records, IReadOnlyList<ExecRecord> execs,
+        Func<int, int?> processOf, long from, long tracingOn, bool readsFailed, long lost)
+    {
+        if (lost > 0) return ([], []);
+        static string Time(long ns) => string.Create(CultureInfo.InvariantCulture, $"{ns / 1_000_000_000}.{ns % 1_000_000_000:D9}");
+        bool InWindow(long ns) => ns >= from && ns <= tracingOn;
+        var sigactions = records.Select((r, i) => (r, i)).Where(x => InWindow(x.r.Nanos) && x.r.Sig is > 0 and <= 64 and not (9 or 19))
+            .Select(x => (x.r, x.i, Pid: processOf(x.r.Tid))).Where(x => x.Pid is not null)
+            .OrderBy(x => x.r.Nanos).ThenBy(x => x.i)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Pid} {Time(x.r.Nanos)} {x.r.Sig} {Spelling(x.r, readsFailed)}"))
+            .ToList();
+        var execLines = execs.Select((e, i) => (e, i)).Where(x => InWindow(x.e.Nanos)).OrderBy(x => x.e.Nanos).ThenBy(x => x.i)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.e.Pid} {Time(x.e.Nanos)}"))
+            .ToList();
+        return (sigactions, execLines);
+    }
+
+    /// <summary>How a "# window_sigaction:" line spells the action a record read.</summary>
+    private static string Spelling(SignalActionRecord r, bool readsFailed) =>
+        readsFailed && r.Handler == 0 && r.Flags == 0 ? "unread" : r.Handler switch { 0 => "dfl", 1 => "ign", _ => "caught" };
 
     /// <summary>"sm NANOS TID MASK" or "st NANOS TID MASK", the mask in hex; null for anything else.</summary>
     public static SignalMaskRecord? ParseMask(string line)

@@ -119,6 +119,8 @@ public static class TracefsCapture
             // tracing_on: a number the first read had may have been given to another task in
             // between (SnapshotWindow.PidsGiven).
             long ticksBefore = LiveProcSnapshot.UptimeTicks() ?? 0;
+            // From here on, an action installed or an exec is not surely in the read (SignalActionProbe.WindowLines).
+            long firstReadFrom = MonotonicNanos();
             var cursor = new SnapshotWindow.PidCursorTrail(() => LiveProcSnapshot.PidCursor());
             cursor.Sample();
             var before = LiveProcSnapshot.Scan(afterEach: task =>
@@ -169,6 +171,7 @@ public static class TracefsCapture
             List<string> sigchld = [];
             List<string> lastPids = [];
             List<string> setns = [];
+            (List<string> Sigactions, List<string> Execs) windowFacts = ([], []);
             string masks = probes.MasksStatus;
             string namespaces = probes.NamespacesStatus;
             await probes.StopAsync();
@@ -185,6 +188,11 @@ public static class TracefsCapture
                     int unread = sigactions.Count(l => l.EndsWith(" unread", StringComparison.Ordinal));
                     actions = $"bpftrace ({sigactions.Count - unread} of {calls} calls read" + (unread > 0 ? $", {unread} unreadable)" : ")");
                 }
+                // A thread's process as either read showed it (a thread made between them is in the second only).
+                var processOf = new Dictionary<int, int>();
+                foreach (var t in (after?.Tasks ?? []).Concat(before.Tasks)) processOf[t.Tid] = t.Tgid;
+                windowFacts = SignalActionProbe.WindowLines(actionProbe.Records, actionProbe.Execs,
+                    tid => processOf.TryGetValue(tid, out int pid) ? pid : null, firstReadFrom, tracingOn, actionProbe.Unread > 0, actionProbe.Lost);
             }
             if (probes.Masks is { } maskProbe)
             {
@@ -202,7 +210,7 @@ public static class TracefsCapture
             var (stats, overruns) = Stats(instance);
             var given = cursor.Given(LiveProcSnapshot.PidMax(), ticksBefore);
             var (snapshot, tasks, window) = Window(before, after, early, tracingOn, readAgainBy, given);
-            WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, (namespaces, lastPids, setns), dequeues, window.Header);
+            WriteBundle(request, instance, missing, stats, exit, snapshot, drain, clock, (actions, sigactions), (masks, sigmasks), sigchld, windowFacts, (namespaces, lastPids, setns), dequeues, window.Header);
             return new CaptureResult(request.Output, instance.Path, exit, tasks, drain.Lines, missing, overruns, actions, masks, window.Summary);
         }
         finally
@@ -342,11 +350,11 @@ public static class TracefsCapture
     }
 
     private static void WriteBundle(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (List<string> Sigactions, List<string> Execs) windowFacts, (string Status, List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
     {
         try
         {
-            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld, namespaces, dequeues, window);
+            WriteBundleTo(request, instance, missing, stats, exit, snapshot, drain, clock, actions, masks, sigchld, windowFacts, namespaces, dequeues, window);
         }
         catch
         {
@@ -383,7 +391,7 @@ public static class TracefsCapture
     }
 
     private static void WriteBundleTo(CaptureRequest request, TracingInstance instance, List<string> missing, List<string> stats, int? exit, string snapshot, TracePipeDrain drain,
-        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (string Status, List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
+        string clock, (string Status, List<string> Lines) actions, (string Status, List<string> Lines) masks, List<string> sigchld, (List<string> Sigactions, List<string> Execs) windowFacts, (string Status, List<string> LastPids, List<string> Setns) namespaces, (string Status, List<string> Lines) dequeues, string window)
     {
         using var file = new FileStream(request.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var w = new StreamWriter(file, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" })
@@ -421,6 +429,13 @@ public static class TracefsCapture
             // them from the kernel (/proc does not show SA_NOCLDWAIT); the capturer's own are in the snapshot.
             foreach (var line in sigchld)
                 w.WriteLine($"# sigchld_flags: {line}");
+            // Actions installed and files executed by the snapshot's processes from the first read
+            // to tracing_on, as the probe saw them: the reader replays them onto the blocks of the
+            // first read, which may have been read before them.
+            foreach (var line in windowFacts.Sigactions)
+                w.WriteLine($"# window_sigaction: {line}");
+            foreach (var line in windowFacts.Execs)
+                w.WriteLine($"# window_exec: {line}");
             // The probe's namespaces part (a bpftrace of its own): whether it ran, and lost nothing.
             w.WriteLine($"# namespaces: {namespaces.Status}");
             // Writes to ns_last_pid while tracing ran, each with the value the writer's namespace

@@ -145,7 +145,7 @@ public sealed class ProcSnapshotParser(string file)
     private int TimedLine(ReadOnlySpan<byte> rest, long lineNo, string what, string after, Span<Range> parts, out long time, out ReadOnlySpan<byte> text)
     {
         text = rest.Trim((byte)' ');
-        if (Fields(text, parts) != parts.Length - 1) throw new TraceFormatException(file, lineNo, $"a {what} line that is not 'TID TIME {after}'");
+        if (Fields(text, parts) != parts.Length - 1) throw new TraceFormatException(file, lineNo, $"a {what} line that is not '{(what.StartsWith("window", StringComparison.Ordinal) ? "PID" : "TID")} TIME{(after.Length > 0 ? " " + after : "")}'");
         int tid = Int(text[parts[0]], lineNo, $"a {what}'s thread");
         if (!Numbers.TryParseTimestamp(text[parts[1]], out time))
             throw new TraceFormatException(file, lineNo, $"a {what} time that is not 'seconds.fraction'");
@@ -288,6 +288,70 @@ public sealed class ProcSnapshotParser(string file)
         }
     }
 
+    /// <summary>
+    /// What a process of the first read did to its actions from that read to tracing_on ("#
+    /// window_sigaction:" and "# window_exec:" lines), by process, in time order: Sig 0 for an
+    /// exec, else the signal and its new action (null when its read may have failed).
+    /// </summary>
+    private readonly Dictionary<int, List<(long Time, int Sig, (bool Ignored, bool Caught)? Action)>> _windowFacts = [];
+
+    // "# window_sigaction: PID TIME SIG dfl|ign|caught|unread", in time order with the exec lines.
+    private void WindowSigactionLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        Span<Range> parts = stackalloc Range[5];
+        int pid = TimedLine(rest, lineNo, "window_sigaction", "SIG ACTION", parts, out long time, out var text);
+        int sig = Int(text[parts[2]], lineNo, "a window_sigaction's signal");
+        if (sig is < 1 or > 64 or 9 or 19) throw new TraceFormatException(file, lineNo, "a window_sigaction's signal that no action can be given");
+        var h = text[parts[3]];
+        (bool, bool)? action = h.SequenceEqual("dfl"u8) ? (false, false) : h.SequenceEqual("ign"u8) ? (true, false)
+            : h.SequenceEqual("caught"u8) ? (false, true) : h.SequenceEqual("unread"u8) ? null
+            : throw new TraceFormatException(file, lineNo, "a window_sigaction's action that is not dfl, ign, caught or unread");
+        WindowFact(pid, time, sig, action, lineNo, "window_sigaction");
+    }
+
+    // "# window_exec: PID TIME", in time order with the sigaction lines.
+    private void WindowExecLine(ReadOnlySpan<byte> rest, long lineNo)
+    {
+        Span<Range> parts = stackalloc Range[3];
+        int pid = TimedLine(rest, lineNo, "window_exec", "", parts, out long time, out _);
+        WindowFact(pid, time, 0, null, lineNo, "window_exec");
+    }
+
+    private void WindowFact(int pid, long time, int sig, (bool, bool)? action, long lineNo, string what)
+    {
+        if (pid <= 0) throw new TraceFormatException(file, lineNo, $"a {what} process that is not positive");
+        if (!_windowFacts.TryGetValue(pid, out var facts)) _windowFacts[pid] = facts = [];
+        if (facts.Count > 0 && time < facts[^1].Time) throw new TraceFormatException(file, lineNo, $"a {what} line out of time order");
+        facts.Add((time, sig, action));
+    }
+
+    /// <summary>
+    /// A block of the first read (no read_at) whose process changed its actions before tracing
+    /// began: the changes replayed in order onto what the read showed (replaying one the read
+    /// already showed, with every later one, changes nothing). An exec sets every caught signal
+    /// back to SIG_DFL; an action whose read may have failed leaves every action not known.
+    /// </summary>
+    private static void ReplayWindow(Block b, List<(long Time, int Sig, (bool Ignored, bool Caught)? Action)> facts)
+    {
+        foreach (var (_, sig, action) in facts)
+        {
+            if (b.SigIgn is not { } ign || b.SigCgt is not { } cgt) return;
+            if (sig == 0)
+            {
+                b.SigCgt = 0;
+                continue;
+            }
+            if (action is not { } a)
+            {
+                b.SigIgn = b.SigCgt = null;
+                return;
+            }
+            ulong bit = 1UL << (sig - 1);
+            b.SigIgn = a.Ignored ? ign | bit : ign & ~bit;
+            b.SigCgt = a.Caught ? cgt | bit : cgt & ~bit;
+        }
+    }
+
     /// <summary>Boot-relative time of the snapshot, from its "# /proc/uptime:" header line (trace_clock local counts from boot too).</summary>
     public long Time { get; private set; }
 
@@ -375,6 +439,11 @@ public sealed class ProcSnapshotParser(string file)
         bool dispositions = b.SigIgn.HasValue && b.SigCgt.HasValue;
         // The masks are followed, and this block's SigBlk is the one tracing began with.
         bool masksKnown = MasksFollowed && !MaskChangedBefore(b.Tid, b.ReadAt);
+        if (dispositions && b.ReadAt == 0 && _windowFacts.TryGetValue(b.Tgid, out var facts))
+        {
+            ReplayWindow(b, facts);
+            dispositions = b.SigIgn.HasValue && b.SigCgt.HasValue;
+        }
         if (dispositions && _sigchldHandlers.TryGetValue(b.Tgid, out var sigchld))
         {
             const ulong Bit = 1UL << 16;
@@ -466,6 +535,16 @@ public sealed class ProcSnapshotParser(string file)
         if (text.StartsWith("# last_pid:"u8))
         {
             LastPidLine(text[11..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# window_sigaction:"u8))
+        {
+            WindowSigactionLine(text[19..], lineNo);
+            return;
+        }
+        if (text.StartsWith("# window_exec:"u8))
+        {
+            WindowExecLine(text[14..], lineNo);
             return;
         }
         if (text.StartsWith("# setns:"u8))
