@@ -33,6 +33,8 @@ public enum EventKind : byte
     Exiting,
     /// <summary>The acting thread wrote /proc/sys/kernel/ns_last_pid: its namespace's next number, read from the kernel after the write.</summary>
     LastPid,
+    /// <summary>The capture lost events here (its ring buffer overran): what happened from here on is not all in it.</summary>
+    Lost,
 }
 
 /// <summary>
@@ -467,6 +469,22 @@ public sealed record LastPid : PidEvent
     /// again with no record, so from here its allocator's cursor is not known.
     /// </summary>
     public bool Lossy { get; init; }
+    public override int RecordedAnswers => 0;
+}
+
+/// <summary>
+/// The capture lost events here: ftrace's ring buffer of <see cref="Cpu"/> overran, and the reader
+/// of trace_pipe found <see cref="Count"/> events gone ("CPU:1 [LOST 801 EVENTS]"). Which tasks'
+/// events they were is not known, so from here on no model's prediction can be held against
+/// the kernel's answers. Of no task (tid 0).
+/// </summary>
+public sealed record Lost : PidEvent
+{
+    public override EventKind Kind => EventKind.Lost;
+    /// <summary>The CPU whose buffer overran.</summary>
+    public int Cpu { get; init; }
+    /// <summary>How many events were lost there.</summary>
+    public long Count { get; init; }
     public override int RecordedAnswers => 0;
 }
 

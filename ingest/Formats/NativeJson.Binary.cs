@@ -438,8 +438,8 @@ public static partial class NativeJson
         }
     }
 
-    // How many keys and signal members there are (TargetInit and Group are the last): a byte or bit
+    // How many keys and signal members there are (LostEvents and Group are the last): a byte or bit
     // beyond them is none. Constants, so that no read of them waits on NativeJson's statics.
-    private const int KeyCount = (int)Key.Lossy + 1;
+    private const int KeyCount = (int)Key.LostEvents + 1;
     private const int SignalKeyCount = (int)SignalKey.Group + 1;
 }

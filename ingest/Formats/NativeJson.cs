@@ -203,6 +203,10 @@ public static partial class NativeJson
                 sink.Number(Key.LastPid, lp.Value);
                 if (lp.Lossy) sink.True(Key.Lossy);
                 break;
+            case Lost l:
+                sink.Number(Key.Cpu, l.Cpu);
+                sink.Number(Key.LostEvents, l.Count);
+                break;
             case Container c:
                 sink.Name(Key.Action, ContainerActions, (int)c.Action);
                 sink.String(Key.Id, c.Id);
@@ -447,7 +451,7 @@ public static partial class NativeJson
     /// <summary>
     /// Every key of an event line: Fields.Set keeps each one's value. The binary form stores a key
     /// as its number in one byte and marks the keys met in a 64-bit mask: append, never renumber,
-    /// and keep TargetInit the last or move NativeJson.Binary's KeyCount with it.
+    /// and keep LostEvents the last or move NativeJson.Binary's KeyCount with it.
     /// </summary>
     private enum Key
     {
@@ -455,7 +459,7 @@ public static partial class NativeJson
         SetTid, File, OldTid, Code, Group, Signals, Signal, Pid, Handler, SaFlags, Sig, Option, Arg2, Arg, Thread, Options,
         Fd, NsType, TargetNs, Action, Id, Peer, Task, Ruid, Euid, Suid, Uids, CapPrm, CapEff, CapBnd, CapAmb, Arg3, ForeignUserNs, FileKind, FileUid, NoNewPrivs,
         Blocked, AtNotice, SigIgn, SigCgt, SigchldFlags, ExitSignal, EnterLost, DequeuesTraced, Zombie, SigPnd, ShdPnd, NoticeInWait,
-        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead, LastPid, TargetInit, Lossy,
+        NsForChildren, NoticeAfterEnd, Untraced, MaybeReused, BlockedAtRead, LastPid, TargetInit, Lossy, Cpu, LostEvents,
     }
 
     private static string Spelling(Key key) => key switch
@@ -476,7 +480,7 @@ public static partial class NativeJson
         Key.DequeuesTraced => "dequeues_traced", Key.Zombie => "zombie", Key.SigPnd => "sig_pnd", Key.ShdPnd => "shd_pnd", Key.NoticeInWait => "notice_in_wait",
         Key.NsForChildren => "ns_for_children", Key.NoticeAfterEnd => "notice_after_end",
         Key.Untraced => "untraced", Key.MaybeReused => "maybe_reused", Key.BlockedAtRead => "blocked_at_read", Key.LastPid => "last_pid",
-        Key.TargetInit => "target_init", Key.Lossy => "lossy",
+        Key.TargetInit => "target_init", Key.Lossy => "lossy", Key.Cpu => "cpu", Key.LostEvents => "lost_events",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -673,6 +677,8 @@ public static partial class NativeJson
         private SignalRecord? _signal;
         private int? _lastPid;
         private bool _lossy;
+        private int? _cpu;
+        private long? _lostEvents;
         private int _targetInit;
         private bool _sawFlags, _sawPid, _sawPgid, _sawSig, _sawChild, _sawSaFlags;
 
@@ -764,6 +770,8 @@ public static partial class NativeJson
                 case Key.MaybeReused: _maybeReused = v.GetBoolean(); break;
                 case Key.LastPid: _lastPid = v.GetInt32() is >= 0 and var last ? last : throw new FormatException("\"last_pid\" is a pid number, not negative"); break;
                 case Key.Lossy: _lossy = v.GetBoolean(); break;
+                case Key.Cpu: _cpu = v.GetInt32() is >= 0 and var cpu ? cpu : throw new FormatException("\"cpu\" is a CPU number, not negative"); break;
+                case Key.LostEvents: _lostEvents = v.GetInt64() is > 0 and var n ? n : throw new FormatException("\"lost_events\" is a count, above 0"); break;
                 default: throw new FormatException("unknown key");
             }
         }
@@ -854,6 +862,11 @@ public static partial class NativeJson
                 },
                 EventKind.Exiting => new Exiting(),
                 EventKind.LastPid => new LastPid { Value = _lastPid ?? throw new FormatException("lastpid without \"last_pid\""), Lossy = _lossy },
+                EventKind.Lost => new Lost
+                {
+                    Cpu = _cpu ?? throw new FormatException("lost without \"cpu\""),
+                    Count = _lostEvents ?? throw new FormatException("lost without \"lost_events\""),
+                },
                 EventKind.SigMask => new SigMask { Blocked = _blocked ?? throw new FormatException("sigmask without \"blocked\"") },
                 EventKind.SigWait => new SigWait
                 {
@@ -941,7 +954,7 @@ public static partial class NativeJson
     public static class Names
     {
         public static readonly string[] Kinds =
-            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask", "sigwait", "exiting", "lastpid"];
+            ["snapshot", "fork", "exec", "exit", "setpgid", "setsid", "sigaction", "prctl", "getid", "kill", "wait", "unshare", "setns", "signal", "deliver", "container", "setcred", "sigmask", "sigwait", "exiting", "lastpid", "lost"];
         public static readonly string[] ForkCalls = ["clone", "clone3", "fork", "vfork"];
         public static readonly string[] Handlers = ["unknown", "default", "ignore", "catch"];
         public static readonly string[] GetIdCalls = ["getpid", "getppid", "getpgid", "getpgrp", "getsid", "gettid"];

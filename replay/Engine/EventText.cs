@@ -46,6 +46,7 @@ public static class EventText
         SigMask m => $"sigmask blocked=0x{m.Blocked:x}",
         Exiting => "exit_group begun (its exit comes later)",
         LastPid l => $"write /proc/sys/kernel/ns_last_pid: now {l.Value}",
+        Lost l => $"the capture lost {l.Count} events of CPU {l.Cpu} here (its ring buffer overran)",
         SigWait w => w.Call == SigWaitCall.TimedWait ? "rt_sigtimedwait(...)" : "signalfd(...)",
         Container c => $"container {c.Action.ToString().ToLowerInvariant()} {c.Id}{(c.Peer is null ? "" : $" peer {c.Peer}")}{(c.Task != 0 ? $" task {c.Task}" : "")}",
         _ => ev.Kind.ToString().ToLowerInvariant(),

@@ -240,7 +240,7 @@ public static class ContainerHostWorkload
                 Kill k => k with { Ret = ret, Signals = Signals() },
                 Exit x => x with { Signals = Signals() },
                 Fork f => f with { Ret = ret, Child = o.HasRet && o.Ret < 0 ? 0 : f.Child },
-                TaskSnapshot or SigAction or SigMask or SigWait or Exiting or LastPid => ev,
+                TaskSnapshot or SigAction or SigMask or SigWait or Exiting or LastPid or Lost => ev,
                 _ => ev with { Ret = ret },
             };
         }

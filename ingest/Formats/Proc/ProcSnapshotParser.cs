@@ -321,9 +321,15 @@ public sealed class ProcSnapshotParser(string file)
     {
         if (pid <= 0) throw new TraceFormatException(file, lineNo, $"a {what} process that is not positive");
         if (!_windowFacts.TryGetValue(pid, out var facts)) _windowFacts[pid] = facts = [];
-        if (facts.Count > 0 && time < facts[^1].Time) throw new TraceFormatException(file, lineNo, $"a {what} line out of time order");
+        // Each kind of line is in time order; the two kinds are merged by time when replayed.
+        var key = (pid, sig == 0);
+        if (_windowLast.TryGetValue(key, out long last) && time < last) throw new TraceFormatException(file, lineNo, $"a {what} line out of time order");
+        _windowLast[key] = time;
         facts.Add((time, sig, action));
     }
+
+    /// <summary>The time of each process's last window line of each kind (exec or not), to refuse one out of order.</summary>
+    private readonly Dictionary<(int Pid, bool Exec), long> _windowLast = [];
 
     /// <summary>
     /// A block of the first read (no read_at) whose process changed its actions before tracing
@@ -333,6 +339,8 @@ public sealed class ProcSnapshotParser(string file)
     /// </summary>
     private static void ReplayWindow(Block b, List<(long Time, int Sig, (bool Ignored, bool Caught)? Action)> facts)
     {
+        // In time order; an exec before an action of the same moment (the new program's).
+        facts.Sort((x, y) => x.Time != y.Time ? x.Time.CompareTo(y.Time) : (x.Sig == 0 ? 0 : 1).CompareTo(y.Sig == 0 ? 0 : 1));
         foreach (var (_, sig, action) in facts)
         {
             if (b.SigIgn is not { } ign || b.SigCgt is not { } cgt) return;

@@ -20,6 +20,14 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
         error = null;
         var t = text.TrimStart((byte)' ');
         if (t.IsEmpty || t[0] == '#') return false;
+        if (LostNote(t) is { } lost)
+        {
+            // "CPU:1 [LOST 801 EVENTS]": trace_pipe's reader found the ring overran. No time of
+            // its own; the pipeline gives it the time of the line before it.
+            line.Point = Tracepoint.Lost;
+            (line.Cpu, line.A0) = lost;
+            return true;
+        }
         if (IsToolNote(t)) return false;
         int ts = LineLayout.FindTimestamp(text, out line.Time, out int rest);
         if (ts < 0)
@@ -63,8 +71,21 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
         return error is null;
     }
 
-    // Lines the kernel or trace-cmd writes between events: "CPU:1 [LOST 42 EVENTS]" (the ring
-    // overflowed: calls there may lack their exit, and go out unanswered), trace-cmd's header.
+    /// <summary>"CPU:N [LOST M EVENTS]", as the kernel writes it where the ring overran (M above 0): the CPU and the count; null for any other line.</summary>
+    private static (int Cpu, long Count)? LostNote(ReadOnlySpan<byte> t)
+    {
+        if (!t.StartsWith("CPU:"u8) || !t.TrimEnd((byte)' ').EndsWith(" EVENTS]"u8)) return null;
+        int open = t.IndexOf(" [LOST "u8);
+        if (open < 0) return null;
+        var rest = t[(open + 7)..];
+        int space = rest.IndexOf((byte)' ');
+        return space > 0 && Numbers.TryParseDecimal(t[4..open], out long cpu) && cpu is >= 0 and <= int.MaxValue
+            && Numbers.TryParseDecimal(rest[..space], out long count) && count > 0
+            ? ((int)cpu, count) : null;
+    }
+
+    // Lines the kernel or trace-cmd writes between events that carry none: trace-cmd's header, and
+    // a lost-events note this reader could not read the numbers of.
     private static bool IsToolNote(ReadOnlySpan<byte> t) =>
         t.StartsWith("CPU:"u8) && t.IndexOf("[LOST "u8) > 0
         || t.StartsWith("cpus="u8) || t.StartsWith("version = "u8) || t.StartsWith("CPU "u8) && t.EndsWith(" is empty"u8);

@@ -16,6 +16,8 @@ public enum Tracepoint : byte
     ProcessExit,
     SignalGenerate,
     SignalDeliver,
+    /// <summary>Not a tracepoint: the tool's note that a CPU's ring buffer lost events here (Cpu; A0 the count). Its time is the line's before it.</summary>
+    Lost,
 }
 
 /// <summary>The syscalls whose enter and exit lines are paired; the rest are <see cref="Other"/>.</summary>

@@ -134,6 +134,7 @@ public sealed class TracepointAssembler
             case Tracepoint.ProcessExit: ProcessExit(line); break;
             case Tracepoint.SignalGenerate: SignalGenerate(line); break;
             case Tracepoint.SignalDeliver: SignalDeliver(line); break;
+            case Tracepoint.Lost: Append(new Lost { Seq = -1, Time = line.Time, Tid = 0, Comm = "", Cpu = line.Cpu, Count = line.A0 }); break;
         }
         ReleaseStaleHead();
     }

@@ -32,6 +32,12 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
     /// <summary>Event lines seen (headers and comments aside).</summary>
     public long EventLines { get; private set; }
 
+    /// <summary>Events the ring buffer lost, as its "[LOST N EVENTS]" notes counted them.</summary>
+    public long LostEvents { get; private set; }
+
+    /// <summary>The latest time of the lines read so far.</summary>
+    private long _latest;
+
     /// <summary>Reads one line; a line this layout cannot read throws <see cref="TraceFormatException"/> naming file:line.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Line(ReadOnlySpan<byte> text, long lineNo, bool unterminated)
@@ -47,7 +53,17 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
         }
         // A last line without its newline may have lost digits: its numbers cannot be trusted.
         if (unterminated) throw new TraceFormatException(file, lineNo, "the file ends inside a line (truncated?)");
-        EventLines++;
+        if (line.Point == Tracepoint.Lost)
+        {
+            // After every line read before it, wherever the window puts them.
+            line.Time = _latest;
+            LostEvents += line.A0;
+        }
+        else
+        {
+            EventLines++;
+            if (line.Time > _latest) _latest = line.Time;
+        }
         if (_window.IsFull)
         {
             Assembler.Feed(in _window.Earliest);

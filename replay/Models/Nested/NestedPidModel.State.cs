@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 22;
+    public const int StateVersion = 23;
 
     public byte[] Snapshot()
     {
@@ -65,6 +65,7 @@ public sealed partial class NestedPidModel
             w.Write(_allKnown);
             w.Write(_groupsUnknown);
             w.Write(_lastPidUnseen);
+            w.Write(_eventsLost);
             w.Write(_namespaces.Count);
             // A restore numbers the processes again from 1 in the task list's order (ascending
             // ProcessSeq), so a namespace's MadeAfter is written as how many of the processes on
@@ -195,6 +196,7 @@ public sealed partial class NestedPidModel
         _allKnown = r.ReadBoolean();
         _groupsUnknown = r.ReadBoolean();
         _lastPidUnseen = r.ReadBoolean();
+        _eventsLost = r.ReadBoolean();
 
         int nsCount = r.ReadInt32();
         var reapers = new (int Reaper, int Dying)[nsCount];

@@ -107,6 +107,9 @@ public sealed partial class NestedPidModel : IPidModel
     /// </summary>
     private bool _lastPidUnseen;
 
+    /// <summary>The capture lost events (a <see cref="Lost"/> event): no answer from here on is judged.</summary>
+    private bool _eventsLost;
+
     /// <summary>
     /// Some process's group was not shown (a snapshot block without one: forked in the window,
     /// where it may have called setsid): a kill of a group may reach it (<see cref="KillPgrpInfo"/>).
@@ -156,8 +159,13 @@ public sealed partial class NestedPidModel : IPidModel
             case SigWait w: ApplySigWait(w, outcome); break;
             case Exiting: ApplyExiting(ev, outcome); break;
             case LastPid l: ApplyLastPid(l, outcome); break;
+            case Lost:
+                _eventsLost = true;
+                outcome.Verdict = Verdict.NotApplicable;
+                break;
             default: outcome.Verdict = Verdict.NotApplicable; break;
         }
+        if (_eventsLost) NothingJudged(outcome);
         // pid_nr_ns is a level compare and one load in either era: one probe per number shown.
         outcome.Probes += _lookupProbes + outcome.TranslationsOut;
     }
@@ -211,6 +219,27 @@ public sealed partial class NestedPidModel : IPidModel
         Unknown(o, "the acting task was not known before this event");
         return null;
     }
+
+    /// <summary>
+    /// After the capture lost events: the model goes on following what the trace shows, but
+    /// which tasks the lost events were of is not known, so none of its answers is held against
+    /// the kernel's (a busy capture that lost 112,514 events had 1,830 answers disagree after
+    /// them, a namespace's shell among them taken for the host's: its fork was lost).
+    /// </summary>
+    private static void NothingJudged(Outcome o)
+    {
+        if (o.Verdict is Verdict.NotApplicable or Verdict.Unsupported) return;
+        o.Verdict = Verdict.UnknownState;
+        o.HasRet = false;
+        o.Note = LostNote;
+        for (int i = 0; i < o.Signals.Count; i++)
+        {
+            if (!o.UnknownResults.Contains(i)) o.UnknownResults.Add(i);
+            if (!o.MaybeSent.Contains(i)) o.MaybeSent.Add(i);
+        }
+    }
+
+    internal const string LostNote = "the capture lost events before this (its ring buffer overran): which tasks' is not known";
 
     private static void Unknown(Outcome o, string why)
     {

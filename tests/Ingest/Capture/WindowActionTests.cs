@@ -84,12 +84,23 @@ public sealed class WindowActionTests
     }
 
     [Fact]
-    public void Window_lines_out_of_time_order_for_one_process_are_refused()
+    public void Window_lines_of_one_kind_out_of_time_order_are_refused()
     {
         var lines = File.ReadAllLines(CaptureFiles.Path_(Fixture)).ToList();
         int at = lines.FindIndex(l => l.StartsWith("# proc snapshot", StringComparison.Ordinal));
-        lines.InsertRange(at, ["# window_sigaction: 1 100.000000300 14 caught", "# window_exec: 1 100.000000200"]);
-        CaptureFiles.AssertRefused(lines, at + 1, "out of time order");
+        lines.InsertRange(at, ["# window_exec: 1 100.000000300", "# window_sigaction: 1 100.000000100 14 caught", "# window_exec: 1 100.000000200"]);
+        CaptureFiles.AssertRefused(lines, at + 2, "window_exec line out of time order");
+    }
+
+    /// <summary>The capture writes every sigaction line, then every exec line: the reader merges them by time.</summary>
+    [Fact]
+    public void The_two_kinds_are_replayed_in_time_order_whatever_order_their_lines_come_in()
+    {
+        var one = ProcessOne(WithFacts(
+            "# window_sigaction: 1 100.000000100 14 caught",
+            "# window_sigaction: 1 100.000000300 15 caught",
+            "# window_exec: 1 100.000000200"));
+        Assert.All(one, t => Assert.Equal(((ulong?)0x1000, (ulong?)0x4000), (t.SigIgn, t.SigCgt)));
     }
 
     [Fact]

@@ -375,7 +375,7 @@ public sealed partial class BinaryEventTests
         Assert.Contains("cut short", Reason(Tid, 10, Kind, 5));
         Assert.Contains("cut short", Reason(Tid, 0x80));
         Assert.Contains("2 bytes after the event's end", Reason(Tid, 10, Kind, 5, End, 0, 0));
-        Assert.Contains("byte 0x4b at byte 1 is no key", Reason(75, 0, End));
+        Assert.Contains("byte 0x4d at byte 1 is no key", Reason(77, 0, End));
         Assert.Contains("a second value", Reason(Tid, 10, Tid, 10, Kind, 5, End));
         // Keys from 64 on are kept in a second word: a repeat there is found too, and key 0 is not taken for one.
         Assert.Contains("a second value", Reason(Tid, 10, Kind, 0, 64, 2, 64, 2, End));
@@ -388,9 +388,10 @@ public sealed partial class BinaryEventTests
         Assert.Contains("is not a pid", Reason(Tid, 1, Kind, 5, End));
         Assert.Contains("missing \"tid\"", Reason(Kind, 5, End));
         Assert.Contains("missing \"kind\"", Reason(Tid, 10, End));
-        Assert.Contains("has no value number 21", Reason(Tid, 10, Kind, 21, End));
+        Assert.Contains("has no value number 22", Reason(Tid, 10, Kind, 22, End));
+        Assert.Contains("lost without \"cpu\"", Reason(Tid, 10, Kind, 21, End));
         Assert.Contains("sigwait without \"call\"", Reason(Tid, 10, Kind, 18, End));
-        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 21, End));
+        Assert.Contains("(key \"kind\")", Reason(Tid, 10, Kind, 22, End));
         Assert.Contains("not UTF-8", Reason(Tid, 10, Comm, 2, 0xC3, 0x28, Kind, 5, End));
         Assert.Contains("where 1 are left", Reason(Tid, 10, Comm, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, End));
         Assert.Contains("neither true (1) nor false (0)", Reason(Tid, 10, Adopted, 2, Kind, 0, End));
