@@ -31,10 +31,13 @@ public readonly record struct ExecRecord(long Nanos, int Pid);
 /// <summary>The probe's parts, each run by a bpftrace of its own (<see cref="SignalActionProbe"/>).</summary>
 public enum ProbePart
 {
-    /// <summary>rt_sigaction's actions ("sa").</summary>
-    Actions,
-    /// <summary>Threads' blocked masks and processes' SIGCHLD flags ("sm", "st", "sc", "sx").</summary>
-    Masks,
+    /// <summary>
+    /// rt_sigaction's actions and execs ("sa", "ae"), threads' blocked masks and processes'
+    /// SIGCHLD flags ("sm", "st", "sc", "sx"): one part, for an action known with the mask not
+    /// would be judged as if nothing were blocked (a busy capture's shells blocked SIGCHLD around
+    /// their forks, and a part of the masks alone lost records: 580 SIGCHLDs predicted ignored).
+    /// </summary>
+    Signals,
     /// <summary>Writes to ns_last_pid and what a setns entered ("lp", "sn").</summary>
     Namespaces,
 }
@@ -71,11 +74,11 @@ public enum SigchldHandler : byte { Unknown, Default, Ignored, Caught }
 /// A read of the caller's memory can fail (the page not resident); bpftrace's -kk prints a
 /// warning for each, and the record reads as zeros, which are then not taken for SIG_DFL.
 /// Records bpftrace lost (its output buffer full) are counted; with any lost, no record of that
-/// bpftrace is trusted. So the probe runs in three parts, each a bpftrace of its own with its own
-/// buffers (<see cref="ProbePart"/>): the masks' part prints at system calls all over a busy
-/// machine and may overflow, and then only the masks and SIGCHLD flags are lost, not the actions
-/// nor the namespaces' records (a busy capture whose one program lost 19,698 records judged no
-/// fork in a namespace below the host's: 15,502 of 36,788). A call the probe did not see at all (a BPF program does not run while another runs
+/// bpftrace is trusted. So the probe runs in two parts, each a bpftrace of its own with its own
+/// buffers (<see cref="ProbePart"/>): the signals' part prints at system calls all over a busy
+/// machine and may overflow, and then the namespaces' records are not lost with it (a busy
+/// capture whose one program lost 19,698 records judged no fork in a namespace below the
+/// host's: 15,502 of 36,788). A call the probe did not see at all (a BPF program does not run while another runs
 /// on the same CPU) leaves its thread's calls unpaired, hence unknown, as without the probe.
 /// </summary>
 public sealed class SignalActionProbe : IDisposable
@@ -114,21 +117,14 @@ public sealed class SignalActionProbe : IDisposable
     /// others live (a capture killed in between would leave bpftrace running; records of the
     /// first calls would be missing).
     /// </summary>
-    public const string ActionsProgram = """
+    public const string SignalsProgram = """
         struct replayer_sigaction { unsigned long handler; unsigned long flags; }
+        struct replayer_sigset_arg { unsigned long set; unsigned long size; }
         tracepoint:syscalls:sys_enter_rt_sigaction /args->act != 0/ {
           $a = *(struct replayer_sigaction *)uptr(args->act);
           printf("sa %llu %d %d %lx %lx %lx\n", nsecs, tid, args->sig, (uint64)args->act, $a.handler, $a.flags);
         }
         tracepoint:sched:sched_process_exec { printf("ae %llu %d\n", nsecs, pid); }
-        tracepoint:sched:sched_process_exit /tid == CAPTURER/ { exit(); }
-        tracepoint:syscalls:sys_enter_getppid /pid == CAPTURER && @ready == 0/ { @ready = 1; printf("ready\n"); }
-        END { clear(@ready); }
-        """;
-
-    /// <summary>The masks' part: "sm", "st", "sc" and "sx" (see <see cref="ActionsProgram"/>).</summary>
-    public const string MasksProgram = """
-        struct replayer_sigset_arg { unsigned long set; unsigned long size; }
         tracepoint:sched:sched_process_fork {
           @m[args->child_pid] = ~curtask->blocked.sig[0];
         }
@@ -174,7 +170,8 @@ public sealed class SignalActionProbe : IDisposable
         END { clear(@m); clear(@c); clear(@ready); }
         """;
 
-    /// <summary>The namespaces' part: "lp" and "sn" (see <see cref="ActionsProgram"/>).</summary>
+
+    /// <summary>The namespaces' part: "lp" and "sn" (see <see cref="SignalsProgram"/>).</summary>
     public const string NamespacesProgram = """
         tracepoint:raw_syscalls:sys_enter /args->id == 1 || args->id == 18 || args->id == 20 || args->id == 296 || args->id == 328/ {
           $fd = (int64)args->args[0];
@@ -318,8 +315,7 @@ public sealed class SignalActionProbe : IDisposable
         if (bpftrace is null) return Unavailable(mode, "bpftrace is not installed");
         var text = part switch
         {
-            ProbePart.Actions => ActionsProgram,
-            ProbePart.Masks => MasksProgram,
+            ProbePart.Signals => SignalsProgram,
             ProbePart.Namespaces => NamespacesProgram,
             _ => throw new ArgumentOutOfRangeException(nameof(part)),
         };

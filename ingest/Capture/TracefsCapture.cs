@@ -88,7 +88,7 @@ public static class TracefsCapture
         var spool = SpoolPath(request.Output);
         // Started before the instance follows this process's children, so that bpftrace is not traced.
         var probes = await CaptureProbes.StartAsync(request.SignalActions, ct);
-        string actions = probes.ActionsStatus;
+        string actions = probes.SignalsStatus;
         TracingInstance instance;
         try
         {
@@ -172,10 +172,10 @@ public static class TracefsCapture
             List<string> lastPids = [];
             List<string> setns = [];
             (List<string> Sigactions, List<string> Execs) windowFacts = ([], []);
-            string masks = probes.MasksStatus;
+            string masks = probes.SignalsStatus;
             string namespaces = probes.NamespacesStatus;
             await probes.StopAsync();
-            if (probes.Actions is { } actionProbe)
+            if (probes.Signals is { } actionProbe)
             {
                 int calls = drain.SigactionCalls.Count;
                 if (actionProbe.Lost > 0)
@@ -194,7 +194,7 @@ public static class TracefsCapture
                 windowFacts = SignalActionProbe.WindowLines(actionProbe.Records, actionProbe.Execs,
                     tid => processOf.TryGetValue(tid, out int pid) ? pid : null, firstReadFrom, tracingOn, actionProbe.Unread > 0, actionProbe.Lost);
             }
-            if (probes.Masks is { } maskProbe)
+            if (probes.Signals is { } maskProbe)
             {
                 (sigmasks, masks) = SignalActionProbe.MaskLines(maskProbe.Masks, maskProbe.Lost, maskProbe.Unread);
                 sigchld = SignalActionProbe.SigchldLines(maskProbe.SigchldFlags, tracingOn, processes, Environment.ProcessId, maskProbe.Lost);
