@@ -116,10 +116,10 @@ public sealed class LastPidTests
 
     /// <summary>
     /// The probe runs in parts, each a bpftrace with its own buffers, and the namespaces' part
-    /// says for itself whether it lost records ("# namespaces:"). A busy capture whose masks' part
+    /// says for itself whether it lost records ("# namespaces:"). A busy capture whose signals part
     /// lost records keeps every fork judged when the namespaces' part lost none; and one whose
     /// namespaces' part lost records judges no fork's number below the host's, whatever the
-    /// masks' part says. Here, the fixture's headers edited to say each.
+    /// signals part says. Here, the fixture's headers edited to say each.
     /// </summary>
     [Theory]
     [InlineData("bpftrace (3 writes to ns_last_pid, 0 setns read)", false)]
