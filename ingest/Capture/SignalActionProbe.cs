@@ -170,7 +170,6 @@ public sealed class SignalActionProbe : IDisposable
         END { clear(@m); clear(@c); clear(@ready); }
         """;
 
-
     /// <summary>The namespaces' part: "lp" and "sn" (see <see cref="SignalsProgram"/>).</summary>
     public const string NamespacesProgram = """
         tracepoint:raw_syscalls:sys_enter /args->id == 1 || args->id == 18 || args->id == 20 || args->id == 296 || args->id == 328/ {
@@ -329,8 +328,9 @@ public sealed class SignalActionProbe : IDisposable
             // machine; a thread left out is only printed at every call, never wrongly).
             // The output buffer (64 pages per CPU by default) of the one program the probe was
             // overflowed under busy mixes of workloads, in 3 captures of 12 (538 to 10,095 records
-            // lost): 2,048 pages (8 MB) per CPU for the parts that print at every rt_sigaction or
-            // at system calls; the namespaces' part prints a line a write to ns_last_pid or a setns.
+            // lost): 2,048 pages (8 MB) per CPU for the signals' part, which prints at every
+            // rt_sigaction and at system calls; the namespaces' part prints a line a write to
+            // ns_last_pid or a setns.
             Environment =
             {
                 ["BPFTRACE_MAP_KEYS_MAX"] = "131072",
@@ -508,20 +508,22 @@ public sealed class SignalActionProbe : IDisposable
         if (lost > 0) return ([], []);
         static string Time(long ns) => string.Create(CultureInfo.InvariantCulture, $"{ns / 1_000_000_000}.{ns % 1_000_000_000:D9}");
         bool InWindow(long ns) => ns >= from && ns <= tracingOn;
-        var sigactions = records.Select((r, i) => (r, i)).Where(x => InWindow(x.r.Nanos) && x.r.Sig is > 0 and <= 64 and not (9 or 19))
-            .Select(x => (x.r, x.i, Pid: processOf(x.r.Tid))).Where(x => x.Pid is not null)
-            .OrderBy(x => x.r.Nanos).ThenBy(x => x.i)
-            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Pid} {Time(x.r.Nanos)} {x.r.Sig} {Spelling(x.r, readsFailed)}"))
+        var sigactions = InTimeOrder(records, r => r.Nanos, InWindow).Where(r => r.Sig is > 0 and <= 64 and not (9 or 19))
+            .Select(r => (Record: r, Pid: processOf(r.Tid))).Where(x => x.Pid is not null)
+            .Select(x => string.Create(CultureInfo.InvariantCulture,
+                $"{x.Pid} {Time(x.Record.Nanos)} {x.Record.Sig} {(MayBeUnread(x.Record, readsFailed) ? "unread" : Spelling(HandlerOf(x.Record.Handler)))}"))
             .ToList();
-        var execLines = execs.Select((e, i) => (e, i)).Where(x => InWindow(x.e.Nanos)).OrderBy(x => x.e.Nanos).ThenBy(x => x.i)
-            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.e.Pid} {Time(x.e.Nanos)}"))
+        var execLines = InTimeOrder(execs, e => e.Nanos, InWindow)
+            .Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Pid} {Time(e.Nanos)}"))
             .ToList();
         return (sigactions, execLines);
     }
 
-    /// <summary>How a "# window_sigaction:" line spells the action a record read.</summary>
-    private static string Spelling(SignalActionRecord r, bool readsFailed) =>
-        readsFailed && r.Handler == 0 && r.Flags == 0 ? "unread" : r.Handler switch { 0 => "dfl", 1 => "ign", _ => "caught" };
+    /// <summary>A handler as the kernel keeps it: 0 SIG_DFL, 1 SIG_IGN, else a function.</summary>
+    private static SigchldHandler HandlerOf(ulong handler) => handler switch { 0 => SigchldHandler.Default, 1 => SigchldHandler.Ignored, _ => SigchldHandler.Caught };
+
+    /// <summary>A record that reads as zeros while some read of a caller's memory failed: it may be one of them, not SIG_DFL.</summary>
+    private static bool MayBeUnread(SignalActionRecord r, bool readsFailed) => readsFailed && r.Handler == 0 && r.Flags == 0;
 
     /// <summary>"sm NANOS TID MASK" or "st NANOS TID MASK", the mask in hex; null for anything else.</summary>
     public static SignalMaskRecord? ParseMask(string line)
@@ -591,9 +593,17 @@ public sealed class SignalActionProbe : IDisposable
 
     /// <summary>"TID TIME REST" lines of records at or after <paramref name="tracingOn"/>, in time order (bpftrace's for one time).</summary>
     private static List<string> TimedLines<T>(IReadOnlyList<T> records, Func<T, (long Nanos, int Tid)> at, long tracingOn, Func<T, string> rest) =>
-        records.Select((r, i) => (Record: r, Index: i, At: at(r))).Where(x => x.At.Nanos >= tracingOn).OrderBy(x => x.At.Nanos).ThenBy(x => x.Index)
-            .Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.At.Tid} {x.At.Nanos / 1_000_000_000}.{x.At.Nanos / 1000 % 1_000_000:D6} {rest(x.Record)}"))
+        InTimeOrder(records, r => at(r).Nanos, n => n >= tracingOn)
+            .Select(r =>
+            {
+                var (nanos, tid) = at(r);
+                return string.Create(CultureInfo.InvariantCulture, $"{tid} {nanos / 1_000_000_000}.{nanos / 1000 % 1_000_000:D6} {rest(r)}");
+            })
             .ToList();
+
+    /// <summary>The records whose time <paramref name="keep"/> takes, in time order; those of one time in bpftrace's order.</summary>
+    private static IEnumerable<T> InTimeOrder<T>(IReadOnlyList<T> records, Func<T, long> nanos, Func<long, bool> keep) =>
+        records.Select((r, i) => (Record: r, Index: i, Nanos: nanos(r))).Where(x => keep(x.Nanos)).OrderBy(x => x.Nanos).ThenBy(x => x.Index).Select(x => x.Record);
 
     /// <summary>
     /// The "# last_pid:" header lines, "TID TIME VALUE" (TIME as the trace prints it, seconds and
@@ -734,7 +744,7 @@ public sealed class SignalActionProbe : IDisposable
             {
                 var (c, r) = (mine[i], theirs[at + i]);
                 if (twins.Contains((c.TimeNs, c.Sig, c.Act))) continue;
-                var what = readsFailed && r.Handler == 0 && r.Flags == 0 ? "unread" : $"0x{r.Handler:x} 0x{r.Flags:x}";
+                var what = MayBeUnread(r, readsFailed) ? "unread" : $"0x{r.Handler:x} 0x{r.Flags:x}";
                 lineOf[c] = string.Create(CultureInfo.InvariantCulture, $"{c.Tid} {c.TimeText} {c.Sig} 0x{c.Act:x} {what}");
             }
         }

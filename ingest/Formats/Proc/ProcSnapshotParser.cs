@@ -282,9 +282,7 @@ public sealed class ProcSnapshotParser(string file)
         if (n == 3)
         {
             var h = text[parts[2]];
-            _sigchldHandlers[pid] = h.SequenceEqual("dfl"u8) ? (false, false) : h.SequenceEqual("ign"u8) ? (true, false)
-                : h.SequenceEqual("caught"u8) ? (false, true)
-                : throw new TraceFormatException(file, lineNo, "a sigchld_flags handler that is not dfl, ign or caught");
+            _sigchldHandlers[pid] = HandlerSpelled(h) ?? throw new TraceFormatException(file, lineNo, "a sigchld_flags handler that is not dfl, ign or caught");
         }
     }
 
@@ -295,6 +293,10 @@ public sealed class ProcSnapshotParser(string file)
     /// </summary>
     private readonly Dictionary<int, List<(long Time, int Sig, (bool Ignored, bool Caught)? Action)>> _windowFacts = [];
 
+    /// <summary>A handler as the capture spells it (dfl, ign, caught): whether ignored, whether caught; null for another word.</summary>
+    private static (bool Ignored, bool Caught)? HandlerSpelled(ReadOnlySpan<byte> h) =>
+        h.SequenceEqual("dfl"u8) ? (false, false) : h.SequenceEqual("ign"u8) ? (true, false) : h.SequenceEqual("caught"u8) ? (false, true) : null;
+
     // "# window_sigaction: PID TIME SIG dfl|ign|caught|unread", in time order with the exec lines.
     private void WindowSigactionLine(ReadOnlySpan<byte> rest, long lineNo)
     {
@@ -303,9 +305,8 @@ public sealed class ProcSnapshotParser(string file)
         int sig = Int(text[parts[2]], lineNo, "a window_sigaction's signal");
         if (sig is < 1 or > 64 or 9 or 19) throw new TraceFormatException(file, lineNo, "a window_sigaction's signal that no action can be given");
         var h = text[parts[3]];
-        (bool, bool)? action = h.SequenceEqual("dfl"u8) ? (false, false) : h.SequenceEqual("ign"u8) ? (true, false)
-            : h.SequenceEqual("caught"u8) ? (false, true) : h.SequenceEqual("unread"u8) ? null
-            : throw new TraceFormatException(file, lineNo, "a window_sigaction's action that is not dfl, ign, caught or unread");
+        (bool, bool)? action = h.SequenceEqual("unread"u8) ? null
+            : HandlerSpelled(h) ?? throw new TraceFormatException(file, lineNo, "a window_sigaction's action that is not dfl, ign, caught or unread");
         WindowFact(pid, time, sig, action, lineNo, "window_sigaction");
     }
 
@@ -321,11 +322,15 @@ public sealed class ProcSnapshotParser(string file)
     {
         if (pid <= 0) throw new TraceFormatException(file, lineNo, $"a {what} process that is not positive");
         if (!_windowFacts.TryGetValue(pid, out var facts)) _windowFacts[pid] = facts = [];
-        // Each kind of line is in time order; the two kinds are merged by time when replayed.
+        // Each kind of line is in time order.
         var key = (pid, sig == 0);
         if (_windowLast.TryGetValue(key, out long last) && time < last) throw new TraceFormatException(file, lineNo, $"a {what} line out of time order");
         _windowLast[key] = time;
-        facts.Add((time, sig, action));
+        // Merged into the process's facts by time; an exec before an action of the same moment
+        // (the new program's): the lines of one kind come in time order, so this is nearly always an append.
+        int at = facts.Count;
+        while (at > 0 && (facts[at - 1].Time > time || facts[at - 1].Time == time && facts[at - 1].Sig != 0 && sig == 0)) at--;
+        facts.Insert(at, (time, sig, action));
     }
 
     /// <summary>The time of each process's last window line of each kind (exec or not), to refuse one out of order.</summary>
@@ -339,8 +344,6 @@ public sealed class ProcSnapshotParser(string file)
     /// </summary>
     private static void ReplayWindow(Block b, List<(long Time, int Sig, (bool Ignored, bool Caught)? Action)> facts)
     {
-        // In time order; an exec before an action of the same moment (the new program's).
-        facts.Sort((x, y) => x.Time != y.Time ? x.Time.CompareTo(y.Time) : (x.Sig == 0 ? 0 : 1).CompareTo(y.Sig == 0 ? 0 : 1));
         foreach (var (_, sig, action) in facts)
         {
             if (b.SigIgn is not { } ign || b.SigCgt is not { } cgt) return;

@@ -32,9 +32,6 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
     /// <summary>Event lines seen (headers and comments aside).</summary>
     public long EventLines { get; private set; }
 
-    /// <summary>Events the ring buffer lost, as its "[LOST N EVENTS]" notes counted them.</summary>
-    public long LostEvents { get; private set; }
-
     /// <summary>The latest time of the lines read so far.</summary>
     private long _latest;
 
@@ -57,7 +54,6 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
         {
             // After every line read before it, wherever the window puts them.
             line.Time = _latest;
-            LostEvents += line.A0;
         }
         else
         {
