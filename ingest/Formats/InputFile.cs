@@ -31,6 +31,15 @@ public sealed class InputFile
     /// <summary>The file's size on disk, for progress; null for standard input.</summary>
     public long? CompressedLength { get; }
 
+    /// <summary>The path it was opened from; null for standard input, which cannot be read twice.</summary>
+    public string? Path { get; private init; }
+
+    /// <summary>
+    /// The same file opened again from its start, for a reader that needs a first pass over it
+    /// (decompressed like this one); null for standard input.
+    /// </summary>
+    public InputFile? Reopen() => Path is null ? null : Open(Path);
+
     /// <summary>Bytes of the underlying file read so far (compressed), for progress.</summary>
     public long Consumed => _raw?.Position ?? 0;
 
@@ -65,7 +74,7 @@ public sealed class InputFile
             ? new GZipStream(peekRaw, CompressionMode.Decompress)
             : peekRaw;
         var peek = new PeekStream(new GzipErrorStream(content, name), HeadBytes);
-        return new InputFile(name, peek, peek.Head, length) { _raw = counting };
+        return new InputFile(name, peek, peek.Head, length) { _raw = counting, Path = path == "-" ? null : path };
     }
 
     /// <summary>Turns gzip's own exceptions into an error that names the file.</summary>

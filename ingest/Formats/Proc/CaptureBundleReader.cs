@@ -22,7 +22,8 @@ public sealed class CaptureBundleReader : ICaptureReader
     {
         using var lines = new LineReader(input.Stream, input.Name);
         var snapshot = new ProcSnapshotParser(input.Name);
-        var pipe = new TracepointPipeline(new TracefsLineParser(new CommTable()), input.Name);
+        // A first pass over a bundle with lost-events notes finds where their losses began.
+        var pipe = new TracepointPipeline(new TracefsLineParser(new CommTable()), input.Name) { Losses = LossPlan.Scan(input) };
         pipe.Assembler.ExecFiles = snapshot.ExecFiles; // filled by the header, before the first exec
         pipe.Assembler.SignalActions = snapshot.SignalActions; // likewise
         pipe.Assembler.SignalMasks = snapshot.SignalMasks; // likewise, and empty unless the capture follows masks

@@ -36,16 +36,13 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
             return false;
         }
         var prefix = text[..ts].TrimEnd((byte)' ');
-        // Optional flags column ("d..2."): whatever token follows the "[cpu]".
-        if (prefix.Length > 0 && prefix[^1] != ']')
+        if (!TakeFlags(ref prefix, out var flags))
         {
-            int sp = prefix.LastIndexOf((byte)' ');
-            if (sp < 0) { error = "no '[<cpu>]' field before the timestamp"; return false; }
-            // irqs-off, need-resched, then hardirq/softirq: "d.h1." is a line from a timer's interrupt.
-            var flags = prefix[(sp + 1)..];
-            line.InInterrupt = flags.Length >= 3 && flags[2] is (byte)'h' or (byte)'s' or (byte)'H' or (byte)'z' or (byte)'Z';
-            prefix = prefix[..sp];
+            error = "no '[<cpu>]' field before the timestamp";
+            return false;
         }
+        // irqs-off, need-resched, then hardirq/softirq: "d.h1." is a line from a timer's interrupt.
+        line.InInterrupt = flags.Length >= 3 && flags[2] is (byte)'h' or (byte)'s' or (byte)'H' or (byte)'z' or (byte)'Z';
         if (!LineLayout.TakeCpu(ref prefix, out line.Cpu))
         {
             error = "no '[<cpu>]' field before the timestamp";
@@ -72,7 +69,7 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
     }
 
     /// <summary>"CPU:N [LOST M EVENTS]", as the kernel writes it where the ring overran (M above 0): the CPU and the count; null for any other line.</summary>
-    private static (int Cpu, long Count)? LostNote(ReadOnlySpan<byte> t)
+    internal static (int Cpu, long Count)? LostNote(ReadOnlySpan<byte> t)
     {
         if (!t.StartsWith("CPU:"u8) || !t.TrimEnd((byte)' ').EndsWith(" EVENTS]"u8)) return null;
         int open = t.IndexOf(" [LOST "u8);
@@ -82,6 +79,27 @@ public sealed class TracefsLineParser(CommTable texts) : ITraceLineParser
         return space > 0 && Numbers.TryParseDecimal(t[4..open], out long cpu) && cpu is >= 0 and <= int.MaxValue
             && Numbers.TryParseDecimal(rest[..space], out long count) && count > 0
             ? ((int)cpu, count) : null;
+    }
+
+    /// <summary>The CPU of an event line, read as <see cref="Parse"/> reads it; null for a line that is not one.</summary>
+    internal static int? CpuOf(ReadOnlySpan<byte> text)
+    {
+        int ts = LineLayout.FindTimestamp(text, out _, out _);
+        if (ts < 0) return null;
+        var prefix = text[..ts].TrimEnd((byte)' ');
+        return TakeFlags(ref prefix, out _) && LineLayout.TakeCpu(ref prefix, out int cpu) ? cpu : null;
+    }
+
+    /// <summary>Takes the optional flags column ("d..2."), whatever token follows the "[cpu]", off the end of the prefix; false when a token is there and nothing before it.</summary>
+    private static bool TakeFlags(ref ReadOnlySpan<byte> prefix, out ReadOnlySpan<byte> flags)
+    {
+        flags = default;
+        if (prefix.Length == 0 || prefix[^1] == ']') return true;
+        int sp = prefix.LastIndexOf((byte)' ');
+        if (sp < 0) return false;
+        flags = prefix[(sp + 1)..];
+        prefix = prefix[..sp];
+        return true;
     }
 
     // Lines the kernel or trace-cmd writes between events that carry none: trace-cmd's header, and

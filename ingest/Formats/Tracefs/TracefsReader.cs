@@ -25,8 +25,13 @@ public sealed class TracefsReader : ICaptureReader
         return false;
     }
 
-    public IEnumerable<PidEvent> Read(InputFile input, ReadContext context) =>
-        TracepointPipeline.ReadInput(input, new TracefsLineParser(new CommTable()), context);
+    public IEnumerable<PidEvent> Read(InputFile input, ReadContext context)
+    {
+        // A first pass over a file with lost-events notes finds where their losses began.
+        var losses = LossPlan.Scan(input);
+        foreach (var ev in TracepointPipeline.ReadInput(input, new TracefsLineParser(new CommTable()), context, losses: losses))
+            yield return ev;
+    }
 
     /// <summary>The complete lines at the start of a head (the last, maybe cut, is left out unless it is all there is).</summary>
     internal static List<byte[]> FirstLines(ReadOnlySpan<byte> head, int max = 64)

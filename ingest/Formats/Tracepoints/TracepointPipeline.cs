@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Replayer.Ingest.Events;
+using Replayer.Ingest.Formats.Tracefs;
 
 namespace Replayer.Ingest.Formats.Tracepoints;
 
@@ -35,6 +36,19 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
     /// <summary>The latest time of the lines read so far.</summary>
     private long _latest;
 
+    /// <summary>
+    /// Where the file's lost-events notes belong (ftrace text read from a file); null places each
+    /// note where it stands. Set before the first line.
+    /// </summary>
+    public LossPlan? Losses { get; init; }
+
+    /// <summary>The next of <see cref="Losses"/> not placed yet.</summary>
+    private int _nextLoss;
+
+    /// <summary>The time of the last event line read (in the input's order), and whether there was one.</summary>
+    private long _lastLineTime;
+    private bool _anyLine;
+
     /// <summary>Reads one line; a line this layout cannot read throws <see cref="TraceFormatException"/> naming file:line.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Line(ReadOnlySpan<byte> text, long lineNo, bool unterminated)
@@ -50,8 +64,11 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
         }
         // A last line without its newline may have lost digits: its numbers cannot be trusted.
         if (unterminated) throw new TraceFormatException(file, lineNo, "the file ends inside a line (truncated?)");
+        if (Losses is not null) PlaceLosses(lineNo, line.Time);
         if (line.Point == Tracepoint.Lost)
         {
+            // Placed already, after its CPU's last line before it.
+            if (Losses?.Placed(lineNo) == true) return;
             // After every line read before it, wherever the window puts them.
             line.Time = _latest;
         }
@@ -59,7 +76,14 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
         {
             EventLines++;
             if (line.Time > _latest) _latest = line.Time;
+            _lastLineTime = line.Time;
+            _anyLine = true;
         }
+        Add(in line);
+    }
+
+    private void Add(in TraceLine line)
+    {
         if (_window.IsFull)
         {
             Assembler.Feed(in _window.Earliest);
@@ -68,9 +92,31 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
         _window.Add(in line);
     }
 
+    /// <summary>
+    /// The planned losses that go after a line before this one, at the time of the last event line
+    /// read (that line's, or the one before it if it was not read); before this line when no event
+    /// line came yet (its time: equal times keep the order they were added in).
+    /// </summary>
+    private void PlaceLosses(long lineNo, long time)
+    {
+        var losses = Losses!.Losses;
+        for (; _nextLoss < losses.Count && losses[_nextLoss].AfterLine < lineNo; _nextLoss++)
+        {
+            var loss = losses[_nextLoss];
+            var lost = new TraceLine
+            {
+                LineNo = loss.NoteLine, Comm = "", Point = Tracepoint.Lost, Cpu = loss.Cpu, A0 = loss.Count,
+                Time = _anyLine ? _lastLineTime : time,
+            };
+            Add(in lost);
+        }
+    }
+
     /// <summary>At the end of the input: the window empties and every waiting event is let go.</summary>
     public void End()
     {
+        // Losses after the last lines (or in a file whose lines were all unreadable).
+        if (Losses is not null) PlaceLosses(long.MaxValue, _latest);
         while (!_window.IsEmpty)
         {
             Assembler.Feed(in _window.Earliest);
@@ -87,10 +133,11 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
     /// </summary>
     /// <summary>Reads a whole input of one line layout: what the tracefs and perf readers are.</summary>
     /// <summary>Reads a whole input; <paramref name="commandComm"/> as <see cref="TracepointAssembler.CommandComm"/>.</summary>
-    public static IEnumerable<PidEvent> ReadInput(InputFile input, ITraceLineParser parser, ReadContext context, string? commandComm = null)
+    public static IEnumerable<PidEvent> ReadInput(InputFile input, ITraceLineParser parser, ReadContext context, string? commandComm = null,
+        LossPlan? losses = null)
     {
         using var lines = new LineReader(input.Stream, input.Name);
-        foreach (var ev in Read(lines, new TracepointPipeline(parser, input.Name, commandComm), context)) yield return ev;
+        foreach (var ev in Read(lines, new TracepointPipeline(parser, input.Name, commandComm) { Losses = losses }, context)) yield return ev;
     }
 
     public static IEnumerable<PidEvent> Read(LineReader lines, TracepointPipeline pipe, ReadContext context)
