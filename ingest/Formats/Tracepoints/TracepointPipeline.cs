@@ -128,11 +128,9 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
     public bool TryTake(out PidEvent ev) => Assembler.TryTake(out ev);
 
     /// <summary>
-    /// The read loop every tracepoint reader uses: lines through the pipeline, bad lines to the
-    /// context (thrown unless lenient), events out as soon as they are complete.
+    /// Reads a whole input of one line layout (what the tracefs and perf readers are);
+    /// <paramref name="commandComm"/> as <see cref="TracepointAssembler.CommandComm"/>, <paramref name="losses"/> as <see cref="Losses"/>.
     /// </summary>
-    /// <summary>Reads a whole input of one line layout: what the tracefs and perf readers are.</summary>
-    /// <summary>Reads a whole input; <paramref name="commandComm"/> as <see cref="TracepointAssembler.CommandComm"/>.</summary>
     public static IEnumerable<PidEvent> ReadInput(InputFile input, ITraceLineParser parser, ReadContext context, string? commandComm = null,
         LossPlan? losses = null)
     {
@@ -140,6 +138,10 @@ public sealed class TracepointPipeline(ITraceLineParser parser, string file, str
         foreach (var ev in Read(lines, new TracepointPipeline(parser, input.Name, commandComm) { Losses = losses }, context)) yield return ev;
     }
 
+    /// <summary>
+    /// The read loop every tracepoint reader uses: lines through the pipeline, bad lines to the
+    /// context (thrown unless lenient), events out as soon as they are complete.
+    /// </summary>
     public static IEnumerable<PidEvent> Read(LineReader lines, TracepointPipeline pipe, ReadContext context)
     {
         while (true)
