@@ -175,29 +175,26 @@ public static class TracefsCapture
             string masks = probes.SignalsStatus;
             string namespaces = probes.NamespacesStatus;
             await probes.StopAsync();
-            if (probes.Signals is { } actionProbe)
+            if (probes.Signals is { } signals)
             {
                 int calls = drain.SigactionCalls.Count;
-                if (actionProbe.Lost > 0)
+                if (signals.Lost > 0)
                 {
-                    actions = $"none (bpftrace lost {actionProbe.Lost} of its records, so none is paired)";
+                    actions = $"none (bpftrace lost {signals.Lost} of its records, so none is paired)";
                 }
                 else
                 {
-                    sigactions = SignalActionProbe.Pair(drain.SigactionCalls, actionProbe.Records, actionProbe.Unread > 0);
+                    sigactions = SignalActionProbe.Pair(drain.SigactionCalls, signals.Records, signals.Unread > 0);
                     int unread = sigactions.Count(l => l.EndsWith(" unread", StringComparison.Ordinal));
                     actions = $"bpftrace ({sigactions.Count - unread} of {calls} calls read" + (unread > 0 ? $", {unread} unreadable)" : ")");
                 }
                 // A thread's process as either read showed it (a thread made between them is in the second only).
                 var processOf = new Dictionary<int, int>();
                 foreach (var t in (after?.Tasks ?? []).Concat(before.Tasks)) processOf[t.Tid] = t.Tgid;
-                windowFacts = SignalActionProbe.WindowLines(actionProbe.Records, actionProbe.Execs,
-                    tid => processOf.TryGetValue(tid, out int pid) ? pid : null, firstReadFrom, tracingOn, actionProbe.Unread > 0, actionProbe.Lost);
-            }
-            if (probes.Signals is { } maskProbe)
-            {
-                (sigmasks, masks) = SignalActionProbe.MaskLines(maskProbe.Masks, maskProbe.Lost, maskProbe.Unread);
-                sigchld = SignalActionProbe.SigchldLines(maskProbe.SigchldFlags, tracingOn, processes, Environment.ProcessId, maskProbe.Lost);
+                windowFacts = SignalActionProbe.WindowLines(signals.Records, signals.Execs,
+                    tid => processOf.TryGetValue(tid, out int pid) ? pid : null, firstReadFrom, tracingOn, signals.Unread > 0, signals.Lost);
+                (sigmasks, masks) = SignalActionProbe.MaskLines(signals.Masks, signals.Lost, signals.Unread);
+                sigchld = SignalActionProbe.SigchldLines(signals.SigchldFlags, tracingOn, processes, Environment.ProcessId, signals.Lost);
             }
             if (probes.Namespaces is { } nsProbe)
             {

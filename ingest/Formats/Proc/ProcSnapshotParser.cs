@@ -140,12 +140,14 @@ public sealed class ProcSnapshotParser(string file)
     /// A "TID TIME X..." header line's thread and time (TIME as the trace prints it); the fields
     /// after them, as many as <paramref name="after"/> spells, are the caller's to read from
     /// <paramref name="text"/> at <paramref name="parts"/>[2] on (<paramref name="parts"/> holds one
-    /// more, to find a field too many). <paramref name="what"/> names the line in the errors.
+    /// more, to find a field too many). <paramref name="what"/> names the line in the errors, and
+    /// <paramref name="who"/> its first field ("PID" for a line of a process).
     /// </summary>
-    private int TimedLine(ReadOnlySpan<byte> rest, long lineNo, string what, string after, Span<Range> parts, out long time, out ReadOnlySpan<byte> text)
+    private int TimedLine(ReadOnlySpan<byte> rest, long lineNo, string what, string after, Span<Range> parts, out long time, out ReadOnlySpan<byte> text,
+        string who = "TID")
     {
         text = rest.Trim((byte)' ');
-        if (Fields(text, parts) != parts.Length - 1) throw new TraceFormatException(file, lineNo, $"a {what} line that is not '{(what.StartsWith("window", StringComparison.Ordinal) ? "PID" : "TID")} TIME{(after.Length > 0 ? " " + after : "")}'");
+        if (Fields(text, parts) != parts.Length - 1) throw new TraceFormatException(file, lineNo, $"a {what} line that is not '{who} TIME{(after.Length > 0 ? " " + after : "")}'");
         int tid = Int(text[parts[0]], lineNo, $"a {what}'s thread");
         if (!Numbers.TryParseTimestamp(text[parts[1]], out time))
             throw new TraceFormatException(file, lineNo, $"a {what} time that is not 'seconds.fraction'");
@@ -301,7 +303,7 @@ public sealed class ProcSnapshotParser(string file)
     private void WindowSigactionLine(ReadOnlySpan<byte> rest, long lineNo)
     {
         Span<Range> parts = stackalloc Range[5];
-        int pid = TimedLine(rest, lineNo, "window_sigaction", "SIG ACTION", parts, out long time, out var text);
+        int pid = TimedLine(rest, lineNo, "window_sigaction", "SIG ACTION", parts, out long time, out var text, who: "PID");
         int sig = Int(text[parts[2]], lineNo, "a window_sigaction's signal");
         if (sig is < 1 or > 64 or 9 or 19) throw new TraceFormatException(file, lineNo, "a window_sigaction's signal that no action can be given");
         var h = text[parts[3]];
@@ -314,7 +316,7 @@ public sealed class ProcSnapshotParser(string file)
     private void WindowExecLine(ReadOnlySpan<byte> rest, long lineNo)
     {
         Span<Range> parts = stackalloc Range[3];
-        int pid = TimedLine(rest, lineNo, "window_exec", "", parts, out long time, out _);
+        int pid = TimedLine(rest, lineNo, "window_exec", "", parts, out long time, out _, who: "PID");
         WindowFact(pid, time, 0, null, lineNo, "window_exec");
     }
 

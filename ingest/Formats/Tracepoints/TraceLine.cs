@@ -16,7 +16,11 @@ public enum Tracepoint : byte
     ProcessExit,
     SignalGenerate,
     SignalDeliver,
-    /// <summary>Not a tracepoint: the tool's note that a CPU's ring buffer lost events here (Cpu; A0 the count). Its time is the line's before it.</summary>
+    /// <summary>
+    /// Not a tracepoint: the tool's note that a CPU's ring buffer lost events (Cpu; A0 the count).
+    /// Read from a file, it stands after that CPU's last line before the note, with its time
+    /// (<see cref="Tracefs.LossPlan"/>); else after every line before it.
+    /// </summary>
     Lost,
 }
 
