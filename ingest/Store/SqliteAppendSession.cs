@@ -22,19 +22,43 @@ internal sealed class SqliteAppendSession : AppendSessionBase
     private long _position;
     private readonly long _positionAtStart;
 
+    // A store of blocks (schema version 3): each event's row names the block its data goes in, and
+    // the block being filled is written when the next event cannot join it (another stream, a
+    // revision not next, full) and at the commit.
+    private readonly bool _blocks;
+    private sqlite3_stmt? _insertBlock;
+    private readonly SqliteEventStore.BlockLookup? _lookup;
+    private long _lastBlock;
+    private bool _open;
+    private long _blockStream, _blockFirst;
+    private int _blockCount, _blockLength;
+    private byte[] _block = [];
+
     public SqliteAppendSession(SqliteEventStore store, SqliteConnection c)
     {
         _store = store;
         _c = c;
-        Check(raw.sqlite3_prepare_v2(c.Handle, "INSERT INTO events(position, stream, revision, id, type, data, created) VALUES(?, ?, ?, ?, ?, ?, ?)",
+        _blocks = store.Blocks;
+        Check(raw.sqlite3_prepare_v2(c.Handle, _blocks
+                ? "INSERT INTO events(position, stream, revision, id, type, block, created) VALUES(?, ?, ?, ?, ?, ?, ?)"
+                : "INSERT INTO events(position, stream, revision, id, type, data, created) VALUES(?, ?, ?, ?, ?, ?, ?)",
             out _insert));
         using (var hw = c.CreateCommand())
         {
             hw.CommandText = "SELECT last FROM store_position WHERE id = 0";
             _position = _positionAtStart = (long)Run(hw.ExecuteScalar)!;
+            if (_blocks)
+            {
+                hw.CommandText = "SELECT coalesce(max(id), 0) FROM blocks";
+                _lastBlock = (long)Run(hw.ExecuteScalar)!;
+                Check(raw.sqlite3_prepare_v2(c.Handle, "INSERT INTO blocks(id, stream, first, count, data) VALUES(?, ?, ?, ?, ?)", out _insertBlock));
+                _lookup = new SqliteEventStore.BlockLookup(c, store.Description);
+            }
         }
         _holds = c.CreateCommand();
-        _holds.CommandText = "SELECT id, type, data FROM events WHERE stream = $s AND revision = $r";
+        _holds.CommandText = _blocks
+            ? "SELECT id, type, block FROM events WHERE stream = $s AND revision = $r"
+            : "SELECT id, type, data FROM events WHERE stream = $s AND revision = $r";
         _holds.Parameters.Add("$s", SqliteType.Integer);
         _holds.Parameters.Add("$r", SqliteType.Integer);
         _holds.Prepare();
@@ -65,7 +89,7 @@ internal sealed class SqliteAppendSession : AppendSessionBase
         bool same = r.Read()
             && new Guid(r.GetFieldValue<byte[]>(0)) == ev.Id
             && r.GetString(1) == ev.Type
-            && r.GetFieldValue<byte[]>(2).AsSpan().SequenceEqual(ev.Data.Span);
+            && (_lookup is null ? r.GetFieldValue<byte[]>(2) : Run(() => _lookup.DataOf(r.GetInt64(2), revision))).AsSpan().SequenceEqual(ev.Data.Span);
         return ValueTask.FromResult(same);
     }
 
@@ -81,12 +105,51 @@ internal sealed class SqliteAppendSession : AppendSessionBase
         raw.sqlite3_bind_int64(st, 3, revision);
         raw.sqlite3_bind_blob(st, 4, id);
         raw.sqlite3_bind_text(st, 5, ev.Type);
-        raw.sqlite3_bind_blob(st, 6, ev.Data.Span);
+        if (_blocks) raw.sqlite3_bind_int64(st, 6, Block(stream, revision, ev.Data.Span));
+        else raw.sqlite3_bind_blob(st, 6, ev.Data.Span);
         raw.sqlite3_bind_int64(st, 7, _now);
         int rc = raw.sqlite3_step(st);
         raw.sqlite3_reset(st);
         if (rc != raw.SQLITE_DONE) Check(rc);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Adds an event's data to the block being filled, starting another when it cannot join; the block's id.</summary>
+    private long Block(long stream, long revision, ReadOnlySpan<byte> data)
+    {
+        int size = EventBlock.Size(data.Length);
+        if (_open && (stream != _blockStream || revision != _blockFirst + _blockCount || _blockCount == EventBlock.MaxEvents
+                      || _blockLength + size > EventBlock.MaxBytes))
+            WriteBlock();
+        if (!_open)
+        {
+            _open = true;
+            _lastBlock++;
+            _blockStream = stream;
+            _blockFirst = revision;
+            _blockCount = 0;
+            _blockLength = 0;
+        }
+        if (_block.Length < _blockLength + size) Array.Resize(ref _block, Math.Max(Math.Max(_block.Length * 2, EventBlock.MaxBytes), _blockLength + size));
+        _blockLength += EventBlock.Write(_block.AsSpan(_blockLength), data);
+        _blockCount++;
+        return _lastBlock;
+    }
+
+    /// <summary>Writes the block being filled, if any.</summary>
+    private void WriteBlock()
+    {
+        if (!_open) return;
+        _open = false;
+        var st = _insertBlock!;
+        raw.sqlite3_bind_int64(st, 1, _lastBlock);
+        raw.sqlite3_bind_int64(st, 2, _blockStream);
+        raw.sqlite3_bind_int64(st, 3, _blockFirst);
+        raw.sqlite3_bind_int64(st, 4, _blockCount);
+        raw.sqlite3_bind_blob(st, 5, _block.AsSpan(0, _blockLength));
+        int rc = raw.sqlite3_step(st);
+        raw.sqlite3_reset(st);
+        if (rc != raw.SQLITE_DONE) Check(rc);
     }
 
     protected override ValueTask SetLastAsync(long stream, long last, CancellationToken ct)
@@ -101,6 +164,7 @@ internal sealed class SqliteAppendSession : AppendSessionBase
 
     protected override Task CommitTransactionAsync(CancellationToken ct)
     {
+        WriteBlock();
         using var cmd = _c.CreateCommand();
         cmd.CommandText = _position == _positionAtStart ? "COMMIT" : $"UPDATE store_position SET last = {_position} WHERE id = 0; COMMIT";
         Run(cmd.ExecuteNonQuery);
@@ -129,6 +193,12 @@ internal sealed class SqliteAppendSession : AppendSessionBase
             raw.sqlite3_finalize(_insert);
             _insert = null;
         }
+        if (_insertBlock is not null)
+        {
+            raw.sqlite3_finalize(_insertBlock);
+            _insertBlock = null;
+        }
+        _lookup?.Dispose();
         _holds.Dispose();
         await _c.DisposeAsync();
     }

@@ -95,11 +95,31 @@ public sealed class SqliteEventStore : IEventStore
         _ => new StoreException($"{Description}: {e.Message}", e),
     };
 
+    /// <summary>
+    /// Whether the store keeps its events' data in blocks (schema version 3, every SQLite store
+    /// made since): events(position, stream, revision, id, type, block, created) names each
+    /// event and the block that holds its data, and blocks(id, stream, first, count, data) holds
+    /// up to <see cref="EventBlock.MaxEvents"/> consecutive events of one stream appended in one
+    /// session. Older stores (versions 1 and 2) keep each event's data in its own row, and stay so.
+    /// </summary>
+    internal bool Blocks { get; private set; }
+
     private async Task MigrateAsync(CancellationToken ct)
     {
         await using var c = await OpenConnectionAsync(ct);
         try
         {
+            var existing = await SchemaVersionAsync(c, null, ct);
+            if (existing is "1" or "2")
+            {
+                await OneRowAnEventAsync(c, ct);
+                return;
+            }
+            if (existing is not null)
+            {
+                Know(existing);
+                return;
+            }
             // 16 KiB pages, for a new file only: an ingest appends long runs of rows, and larger
             // pages cut the b-tree work per row and a replay's reads (one system call per page).
             // Outside the transaction: inside one, SQLite keeps the default 4 KiB.
@@ -108,38 +128,106 @@ public sealed class SqliteEventStore : IEventStore
                 pages.CommandText = "PRAGMA page_size = 16384";
                 await pages.ExecuteNonQueryAsync(ct);
             }
+            // IMMEDIATE: of two processes making the store at once, the second waits, then finds it made.
             await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+            if (await SchemaVersionAsync(c, tx, ct) is { } made)
+            {
+                Know(made);
+                await tx.CommitAsync(ct);
+                return;
+            }
             using var cmd = c.CreateCommand();
             cmd.Transaction = tx;
             cmd.CommandText = """
-                CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS store_position(id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
-                INSERT OR IGNORE INTO store_position(id, last) VALUES(0, 0);
-                CREATE TABLE IF NOT EXISTS streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS events(
+                CREATE TABLE store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE store_position(id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
+                INSERT INTO store_position(id, last) VALUES(0, 0);
+                CREATE TABLE streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last INTEGER NOT NULL);
+                CREATE TABLE events(
                     position INTEGER PRIMARY KEY,
                     stream INTEGER NOT NULL,
                     revision INTEGER NOT NULL,
                     id BLOB NOT NULL,
                     type TEXT NOT NULL,
-                    data BLOB NOT NULL,
+                    block INTEGER NOT NULL,
                     created INTEGER NOT NULL);
-                CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events(stream, revision);
-                CREATE TABLE IF NOT EXISTS checkpoints(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS snapshots(stream TEXT NOT NULL, revision INTEGER NOT NULL, type TEXT NOT NULL,
+                CREATE UNIQUE INDEX events_by_stream ON events(stream, revision);
+                CREATE TABLE blocks(
+                    id INTEGER PRIMARY KEY,
+                    stream INTEGER NOT NULL,
+                    first INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    data BLOB NOT NULL);
+                CREATE UNIQUE INDEX blocks_by_stream ON blocks(stream, first);
+                CREATE TABLE checkpoints(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+                CREATE TABLE snapshots(stream TEXT NOT NULL, revision INTEGER NOT NULL, type TEXT NOT NULL,
                     state BLOB NOT NULL, PRIMARY KEY(stream, revision));
-                INSERT OR IGNORE INTO store_info(key, value) VALUES('schema', $current);
-                SELECT value FROM store_info WHERE key = 'schema';
+                INSERT INTO store_info(key, value) VALUES('schema', $current);
                 """;
-            cmd.Parameters.AddWithValue("$current", StoreSchema.Current.ToString());
-            var v = await cmd.ExecuteScalarAsync(ct) as string;
-            Encoding = StoreSchema.EncodingOf(v) ?? throw StoreSchema.Unknown(Description, v);
+            cmd.Parameters.AddWithValue("$current", StoreSchema.Blocks.ToString());
+            await cmd.ExecuteNonQueryAsync(ct);
             await tx.CommitAsync(ct);
+            Know(StoreSchema.Blocks.ToString());
         }
         catch (SqliteException e)
         {
             throw Translate(e);
         }
+    }
+
+    /// <summary>
+    /// A store of version 1 or 2, one row an event: its tables made where missing, as every
+    /// replayer before version 3 did on opening it.
+    /// </summary>
+    private async Task OneRowAnEventAsync(SqliteConnection c, CancellationToken ct)
+    {
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS store_position(id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
+            INSERT OR IGNORE INTO store_position(id, last) VALUES(0, 0);
+            CREATE TABLE IF NOT EXISTS streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS events(
+                position INTEGER PRIMARY KEY,
+                stream INTEGER NOT NULL,
+                revision INTEGER NOT NULL,
+                id BLOB NOT NULL,
+                type TEXT NOT NULL,
+                data BLOB NOT NULL,
+                created INTEGER NOT NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events(stream, revision);
+            CREATE TABLE IF NOT EXISTS checkpoints(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS snapshots(stream TEXT NOT NULL, revision INTEGER NOT NULL, type TEXT NOT NULL,
+                state BLOB NOT NULL, PRIMARY KEY(stream, revision));
+            SELECT value FROM store_info WHERE key = 'schema';
+            """;
+        Know(await cmd.ExecuteScalarAsync(ct) as string ?? "");
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>The store's schema version, or null when it has none yet (a new file).</summary>
+    private static async Task<string?> SchemaVersionAsync(SqliteConnection c, SqliteTransaction? tx, CancellationToken ct)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'store_info'";
+        if ((long)(await cmd.ExecuteScalarAsync(ct))! == 0) return null;
+        cmd.CommandText = "SELECT value FROM store_info WHERE key = 'schema'";
+        return await cmd.ExecuteScalarAsync(ct) as string ?? "";
+    }
+
+    /// <summary>Takes the layout and encoding of a store of this version, or refuses a version it does not know.</summary>
+    private void Know(string version)
+    {
+        if (version == StoreSchema.Blocks.ToString())
+        {
+            Blocks = true;
+            Encoding = EventEncoding.Binary;
+            return;
+        }
+        Encoding = StoreSchema.EncodingOf(version) ?? throw StoreSchema.Unknown(Description, version == "" ? null : version, "1, 2 and 3");
     }
 
     public async Task<IAppendSession> BeginAppendAsync(CancellationToken ct = default)
@@ -164,19 +252,21 @@ public sealed class SqliteEventStore : IEventStore
     {
         await using var c = await OpenConnectionAsync(ct);
         using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT e.revision, e.position, e.id, e.type, e.data, e.created FROM events e
+        cmd.CommandText = $"""
+            SELECT e.revision, e.position, e.id, e.type, {DataColumn}, e.created FROM events e
             JOIN streams s ON s.id = e.stream
             WHERE s.name = $name AND e.revision >= $from ORDER BY e.revision LIMIT $n
             """;
         cmd.Parameters.AddWithValue("$name", stream);
         cmd.Parameters.AddWithValue("$from", from.Value);
         cmd.Parameters.AddWithValue("$n", maxCount);
+        using var blocks = Blocks ? new BlockLookup(c, Description) : null;
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            yield return new RecordedEvent(stream, new StreamRevision(r.GetInt64(0)), new Position(r.GetInt64(1)),
-                new Guid(r.GetFieldValue<byte[]>(2)), r.GetString(3), r.GetFieldValue<byte[]>(4),
+            long revision = r.GetInt64(0);
+            yield return new RecordedEvent(stream, new StreamRevision(revision), new Position(r.GetInt64(1)),
+                new Guid(r.GetFieldValue<byte[]>(2)), r.GetString(3), blocks?.DataOf(r.GetInt64(4), revision) ?? r.GetFieldValue<byte[]>(4),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)));
         }
     }
@@ -191,6 +281,11 @@ public sealed class SqliteEventStore : IEventStore
         into.Reset(stream);
         await using var c = await OpenConnectionAsync(ct);
         var db = c.Handle!;
+        if (Blocks)
+        {
+            ReadRows(db, BlocksOfRevisions, stream, from.Value, maxCount, into);
+            return into.Count;
+        }
         // A stream's events follow one another in position as in revision, and those appended in
         // one run have consecutive positions: the rows from the first one asked, as many positions
         // on as events are asked, are read along the table itself. Only when other streams'
@@ -216,6 +311,19 @@ public sealed class SqliteEventStore : IEventStore
         ORDER BY e.position
         """;
 
+    /// <summary>
+    /// The blocks that may hold the revisions asked (those that start at most MaxEvents - 1
+    /// before the first), by the (stream, first) index; SqliteRows takes the events asked out of them.
+    /// </summary>
+    private static readonly string BlocksOfRevisions = $"""
+        SELECT b.first, b.count, b.data FROM blocks b JOIN streams s ON s.id = b.stream
+        WHERE s.name = ?1 AND b.first BETWEEN ?2 - {EventBlock.MaxEvents - 1} AND ?2 + ?3 - 1
+        ORDER BY b.first
+        """;
+
+    /// <summary>An event's data, or in a store of blocks the block that holds it.</summary>
+    private string DataColumn => Blocks ? "e.block" : "e.data";
+
     /// <summary>The stream's rows from the revision asked, by the (stream, revision) index.</summary>
     private const string IndexedRows = """
         SELECT e.revision, e.data FROM events e JOIN streams s ON s.id = e.stream
@@ -232,9 +340,86 @@ public sealed class SqliteEventStore : IEventStore
             raw.sqlite3_bind_text(statement, 1, stream);
             raw.sqlite3_bind_int64(statement, 2, from);
             raw.sqlite3_bind_int64(statement, 3, count);
-            rc = SqliteRows.ReadInto(statement, into);
+            try
+            {
+                rc = ReferenceEquals(sql, BlocksOfRevisions) ? SqliteRows.ReadBlocksInto(statement, from, count, into) : SqliteRows.ReadInto(statement, into);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new StoreException($"{Description} is damaged: stream {stream}: {e.Message}", e);
+            }
             if (rc != raw.SQLITE_DONE) throw Failure(db, rc);
         }
+    }
+
+    /// <summary>
+    /// Events' data out of their blocks, for the reads that return whole events: the block last
+    /// read is kept, so a stream's events read in order fetch each block once.
+    /// </summary>
+    internal sealed class BlockLookup : IDisposable
+    {
+        private readonly SqliteCommand _fetch;
+        private readonly string _description;
+        private long _id = -1;
+        private long _first;
+        private byte[] _data = [];
+        // Where each event's data starts in _data and how long it is, [0, _count).
+        private readonly List<(int Start, int Length)> _events = [];
+
+        public BlockLookup(SqliteConnection c, string description)
+        {
+            _description = description;
+            _fetch = c.CreateCommand();
+            _fetch.CommandText = "SELECT first, count, data FROM blocks WHERE id = $id";
+            _fetch.Parameters.Add("$id", SqliteType.Integer);
+        }
+
+        /// <summary>A copy of the data of the event at <paramref name="revision"/>, which the row names as in block <paramref name="block"/>.</summary>
+        public byte[] DataOf(long block, long revision)
+        {
+            try
+            {
+                return Data(block, revision);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new StoreException($"{_description} is damaged: {e.Message}", e);
+            }
+        }
+
+        private byte[] Data(long block, long revision)
+        {
+            if (block != _id) Load(block);
+            long i = revision - _first;
+            if (i < 0 || i >= _events.Count)
+                throw new InvalidDataException($"the event at revision {revision} is not in block {block}, which holds revisions {_first} to {_first + _events.Count - 1}");
+            var (start, length) = _events[(int)i];
+            return _data.AsSpan(start, length).ToArray();
+        }
+
+        private void Load(long block)
+        {
+            _id = -1;
+            _events.Clear();
+            _fetch.Parameters[0].Value = block;
+            using (var r = _fetch.ExecuteReader())
+            {
+                if (!r.Read()) throw new InvalidDataException($"an event names block {block}, which the store does not hold");
+                _first = r.GetInt64(0);
+                long count = r.GetInt64(1);
+                _data = r.GetFieldValue<byte[]>(2);
+                int at = 0;
+                for (long k = 0; k < count; k++)
+                {
+                    var ev = EventBlock.Next(_data, ref at);
+                    _events.Add((at - ev.Length, ev.Length));
+                }
+                if (at != _data.Length) throw new InvalidDataException($"block {block} holds more than its {count} events");
+            }
+            _id = block;
+        }
+
+        public void Dispose() => _fetch.Dispose();
     }
 
     private StoreException Failure(sqlite3 db, int rc) => Translate(new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc));
@@ -245,12 +430,13 @@ public sealed class SqliteEventStore : IEventStore
         await using var c = await OpenConnectionAsync(ct);
         var names = new Dictionary<long, string>();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT stream, revision, position, id, type, data, created FROM events
-            WHERE position > $after ORDER BY position LIMIT $n
+        cmd.CommandText = $"""
+            SELECT e.stream, e.revision, e.position, e.id, e.type, {DataColumn}, e.created FROM events e
+            WHERE e.position > $after ORDER BY e.position LIMIT $n
             """;
         cmd.Parameters.AddWithValue("$after", after.Value);
         cmd.Parameters.AddWithValue("$n", maxCount);
+        using var blocks = Blocks ? new BlockLookup(c, Description) : null;
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
@@ -261,8 +447,9 @@ public sealed class SqliteEventStore : IEventStore
             // the later events it yielded, lost it for good.
             long sid = r.GetInt64(0);
             if (!names.TryGetValue(sid, out var name)) names[sid] = name = await StreamNameAsync(c, sid, ct);
-            yield return new RecordedEvent(name, new StreamRevision(r.GetInt64(1)), new Position(r.GetInt64(2)),
-                new Guid(r.GetFieldValue<byte[]>(3)), r.GetString(4), r.GetFieldValue<byte[]>(5),
+            long revision = r.GetInt64(1);
+            yield return new RecordedEvent(name, new StreamRevision(revision), new Position(r.GetInt64(2)),
+                new Guid(r.GetFieldValue<byte[]>(3)), r.GetString(4), blocks?.DataOf(r.GetInt64(5), revision) ?? r.GetFieldValue<byte[]>(5),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)));
         }
     }
@@ -303,7 +490,7 @@ public sealed class SqliteEventStore : IEventStore
             {
                 using var cmd = c.CreateCommand();
                 cmd.Transaction = tx;
-                cmd.CommandText = """
+                cmd.CommandText = (Blocks ? "DELETE FROM blocks WHERE stream = (SELECT id FROM streams WHERE name = $n);\n" : "") + """
                     DELETE FROM events WHERE stream = (SELECT id FROM streams WHERE name = $n);
                     DELETE FROM streams WHERE name = $n;
                     DELETE FROM snapshots WHERE stream = $n OR substr(stream, 1, length($n) + 1) = $n || '#';

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using SQLitePCL;
 
@@ -44,6 +45,61 @@ internal static class SqliteRows
         finally
         {
             if (added) statement.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Copies the events of revisions [from, from + count) out of every row of a prepared (first,
+    /// count, data) statement over blocks (<see cref="EventBlock"/>) into the chunk; SQLite's last
+    /// result code. Each block is copied once out of SQLite's row, then taken apart.
+    /// </summary>
+    public static int ReadBlocksInto(sqlite3_stmt statement, long from, long count, EventChunk into)
+    {
+        bool added = false;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(EventBlock.MaxBytes);
+        try
+        {
+            statement.DangerousAddRef(ref added);
+            IntPtr st = statement.DangerousGetHandle();
+            IntPtr mutex = DbMutex(DbHandle(st));
+            MutexEnter(mutex);
+            try
+            {
+                long end = from + count;
+                int rc;
+                while ((rc = Step(st)) == raw.SQLITE_ROW)
+                {
+                    long revision = ColumnInt64(st, 0);
+                    long events = ColumnInt64(st, 1);
+                    IntPtr data = ColumnBlob(st, 2);
+                    int length = ColumnBytes(st, 2);
+                    if (revision + events <= from || revision >= end) continue;
+                    if (length > buffer.Length)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = ArrayPool<byte>.Shared.Rent(length);
+                    }
+                    if (length > 0) Marshal.Copy(data, buffer, 0, length);
+                    var block = buffer.AsSpan(0, length);
+                    int at = 0;
+                    for (long last = revision + events; revision < last; revision++)
+                    {
+                        var ev = EventBlock.Next(block, ref at);
+                        if (revision >= from && revision < end) into.Add(revision, ev);
+                    }
+                    if (at != block.Length) throw new InvalidDataException($"the block of revisions {revision - events} to {revision - 1} holds more than its {events} events");
+                }
+                return rc;
+            }
+            finally
+            {
+                MutexLeave(mutex);
+            }
+        }
+        finally
+        {
+            if (added) statement.DangerousRelease();
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -100,15 +100,22 @@ public enum EventEncoding
     /// <summary>Native JSON, one event a line as in a native trace file: stores of schema version 1.</summary>
     Json = 1,
 
-    /// <summary>The binary form (NativeJson.WriteBinary): stores of schema version 2, every store made since.</summary>
+    /// <summary>The binary form (NativeJson.WriteBinary): stores of schema version 2 and later.</summary>
     Binary = 2,
 }
 
 /// <summary>The schema versions this replayer reads and what each means.</summary>
 public static class StoreSchema
 {
-    /// <summary>The version a new store is made at.</summary>
+    /// <summary>The version a new PostgreSQL store is made at: binary events, one a row.</summary>
     public const int Current = (int)EventEncoding.Binary;
+
+    /// <summary>
+    /// The version a new SQLite store is made at: binary events kept in blocks, several events of
+    /// one stream to a row (SqliteEventStore, "Blocks"), each event's own row holding its id,
+    /// position and revision. Stores of versions 1 and 2 keep each event's data in its own row.
+    /// </summary>
+    public const int Blocks = 3;
 
     /// <summary>How a store of this schema version keeps its events; null for a version this replayer does not know.</summary>
     public static EventEncoding? EncodingOf(string? version) => version switch
@@ -118,7 +125,7 @@ public static class StoreSchema
         _ => null,
     };
 
-    /// <summary>The error for a store of a version this replayer does not know (one made by a newer replayer).</summary>
-    public static StoreException Unknown(string description, string? version) =>
-        new($"{description} has schema version {version ?? "(none)"}; this replayer knows versions 1 and 2");
+    /// <summary>The error for a store of a version this backend does not know (one made by a newer replayer).</summary>
+    public static StoreException Unknown(string description, string? version, string known = "1 and 2") =>
+        new($"{description} has schema version {version ?? "(none)"}; this replayer knows versions {known}");
 }

@@ -56,8 +56,7 @@ public sealed class TraceIngestTests : IDisposable
         var (binary, binaryIngest) = await OpenAsync("binary.db");
         await using var _ = binary;
         var older = _dir.File("json.db");
-        await (await SqliteEventStore.OpenAsync(older)).DisposeAsync();
-        await SqliteStoreFile.SetSchemaVersionAsync(older, "1");
+        await SqliteStoreFile.CreateOneRowAnEventAsync(older, "1");
         var (json, jsonIngest) = await OpenAsync("json.db");
         await using var __ = json;
         Assert.Equal(EventEncoding.Json, json.Encoding);

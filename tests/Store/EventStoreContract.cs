@@ -21,8 +21,11 @@ public abstract class EventStoreContract : IAsyncLifetime
     /// <summary>Opens the store of this test a second time, as another process would: its own connections.</summary>
     protected abstract Task<IEventStore> ReopenAsync();
 
-    /// <summary>Records another schema version in this test's store, as an older or newer replayer would have made it.</summary>
+    /// <summary>Records another schema version in this test's store, as a newer replayer would have made it.</summary>
     protected abstract Task SetSchemaVersionAsync(string version);
+
+    /// <summary>Opens an empty store of an older schema version, laid out as a replayer of that version made it.</summary>
+    protected abstract Task<IEventStore> OpenOlderAsync(string version);
 
     public async Task InitializeAsync() => Store = await CreateAsync();
 
@@ -78,6 +81,43 @@ public abstract class EventStoreContract : IAsyncLifetime
         Assert.Equal(0, await Store.ReadStreamDataAsync("a", new StreamRevision(40), 10, chunk));
         Assert.Equal(0, await Store.ReadStreamDataAsync("never-written", StreamRevision.Start, 10, chunk));
         Assert.Equal(0, chunk.Count);
+    }
+
+    [StoreFact]
+    public async Task A_replay_read_from_any_revision_in_chunks_of_any_size_gives_what_a_read_of_whole_events_gives()
+    {
+        // Runs longer and shorter than a block of the SQLite store (64 events, 8 KiB), one event
+        // longer than a block, and another stream's events in the same session between a's.
+        var a = Evs(200);
+        a[100] = new EventData(Guid.NewGuid(), "Tested", Encoding.UTF8.GetBytes(new string('x', 10_000)));
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, a[..70]);
+        await Store.AppendToStreamAsync("a", ExpectedRevision.Any, a[70..71]);
+        await using (var session = await Store.BeginAppendAsync())
+        {
+            for (int i = 71; i < 200; i++)
+            {
+                await session.AppendAsync("a", ExpectedRevision.Any, a[i]);
+                if (i % 50 == 0) await session.AppendAsync("b", ExpectedRevision.Any, Evs(1)[0]);
+            }
+            await session.CommitAsync();
+        }
+        var whole = await ReadStream("a");
+        Assert.Equal(a.Select(e => e.Id), whole.Select(e => e.Id));
+        Assert.Equal(a.Select(e => Encoding.UTF8.GetString(e.Data.Span)), whole.Select(e => Encoding.UTF8.GetString(e.Data.Span)));
+        Assert.Equal(a.Select(e => e.Id), (await ReadAll()).Where(e => e.Stream == "a").Select(e => e.Id));
+
+        var chunk = new EventChunk(capacity: 8);
+        foreach (int from in new[] { 0, 1, 63, 64, 65, 69, 70, 71, 100, 127, 128, 199, 200 })
+            foreach (int count in new[] { 1, 7, 64, 65, 1000 })
+            {
+                int expected = Math.Max(0, Math.Min(count, 200 - from));
+                Assert.Equal(expected, await Store.ReadStreamDataAsync("a", new StreamRevision(from), count, chunk));
+                for (int i = 0; i < expected; i++)
+                {
+                    Assert.Equal(from + i, chunk.Revision(i));
+                    Assert.True(a[from + i].Data.Span.SequenceEqual(chunk.Data(i)), $"revision {from + i}, read from {from} for {count}");
+                }
+            }
     }
 
     [StoreFact]
@@ -445,16 +485,16 @@ public abstract class EventStoreContract : IAsyncLifetime
     [StoreFact]
     public async Task A_store_of_schema_version_1_keeps_native_JSON_and_one_of_an_unknown_version_is_refused_by_name()
     {
-        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(2));
-        await SetSchemaVersionAsync("1");
-        await using (var old = await ReopenAsync())
+        await using (var old = await OpenOlderAsync("1"))
         {
             Assert.Equal(EventEncoding.Json, old.Encoding);
+            await old.AppendToStreamAsync("a", ExpectedRevision.NoStream, Evs(2));
             Assert.Equal(2, (await old.ReadStreamAsync("a", StreamRevision.Start).ToListAsync()).Count);
         }
-        await SetSchemaVersionAsync("3");
+        await Store.AppendToStreamAsync("b", ExpectedRevision.NoStream, Evs(2));
+        await SetSchemaVersionAsync("9");
         var e = await Assert.ThrowsAsync<StoreException>(ReopenAsync);
-        Assert.Contains("schema version 3", e.Message);
+        Assert.Contains("schema version 9", e.Message);
         Assert.Contains(Store.Description, e.Message);
     }
 
@@ -478,6 +518,63 @@ public sealed class SqliteEventStoreContract : EventStoreContract
     protected override async Task<IEventStore> ReopenAsync() => await SqliteEventStore.OpenAsync(File);
 
     protected override Task SetSchemaVersionAsync(string version) => SqliteStoreFile.SetSchemaVersionAsync(File, version);
+
+    protected override async Task<IEventStore> OpenOlderAsync(string version)
+    {
+        var older = Path.Combine(_dir, $"older-{version}.db");
+        await SqliteStoreFile.CreateOneRowAnEventAsync(older, version);
+        return await SqliteEventStore.OpenAsync(older);
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Pooling=False");
+        await c.OpenAsync();
+        using var q = c.CreateCommand();
+        q.CommandText = sql;
+        return (long)(await q.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task A_new_store_keeps_a_streams_events_in_blocks_of_at_most_64_events_and_8_KiB_unless_one_event_is_longer()
+    {
+        var evs = Evs(300);
+        evs[150] = new EventData(Guid.NewGuid(), "Tested", new byte[20_000]);
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs);
+        Assert.Equal(300, await ScalarAsync("SELECT sum(count) FROM blocks"));
+        Assert.Equal(64, await ScalarAsync("SELECT max(count) FROM blocks"));
+        Assert.Equal(1, await ScalarAsync("SELECT count FROM blocks WHERE first = 150"));
+        Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM blocks WHERE count > 1 AND length(data) > 8192"));
+        // Every event's row names the block that holds its revision.
+        Assert.Equal(0, await ScalarAsync("""
+            SELECT count(*) FROM events e JOIN blocks b ON b.id = e.block
+            WHERE e.revision < b.first OR e.revision >= b.first + b.count OR e.stream <> b.stream
+            """));
+        await Store.DeleteStreamsAsync(["a"]);
+        Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM blocks"));
+    }
+
+    [Fact]
+    public async Task A_damaged_block_is_reported_as_damage_of_the_store_by_every_read()
+    {
+        var evs = Evs(10);
+        await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs);
+        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Pooling=False"))
+        {
+            await c.OpenAsync();
+            using var q = c.CreateCommand();
+            q.CommandText = "UPDATE blocks SET data = substr(data, 1, length(data) - 3)";
+            Assert.Equal(1, await q.ExecuteNonQueryAsync());
+        }
+        await using var again = await ReopenAsync();
+        var replay = await Assert.ThrowsAsync<StoreException>(() => again.ReadStreamDataAsync("a", StreamRevision.Start, 10, new EventChunk()));
+        var events = await Assert.ThrowsAsync<StoreException>(async () => await again.ReadStreamAsync("a", StreamRevision.Start).ToListAsync());
+        var all = await Assert.ThrowsAsync<StoreException>(async () => await again.ReadAllAsync(Position.Start).ToListAsync());
+        Assert.All(new[] { replay, events, all }, e => Assert.Contains($"{again.Description} is damaged", e.Message));
+        // Appending the first event again compares it with the stored one, whose block is damaged.
+        var append = await Assert.ThrowsAsync<StoreException>(() => again.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs[..1]));
+        Assert.Contains("damaged", append.Message);
+    }
 
     [Fact]
     public async Task A_new_store_file_has_16_KiB_pages()
@@ -511,6 +608,13 @@ public sealed class PostgresEventStoreContract(PostgresServer server) : EventSto
 
     protected override async Task<IEventStore> ReopenAsync() => await PostgresEventStore.OpenAsync(_uri);
 
+    /// <summary>The PostgreSQL layout is the same at every version: the version recorded is what differs.</summary>
+    protected override async Task<IEventStore> OpenOlderAsync(string version)
+    {
+        await SetSchemaVersionAsync(version);
+        return await ReopenAsync();
+    }
+
     protected override async Task SetSchemaVersionAsync(string version)
     {
         await using var c = new Npgsql.NpgsqlConnection(PostgresConnectionSpec.Parse(_uri).ConnectionString);
@@ -518,5 +622,35 @@ public sealed class PostgresEventStoreContract(PostgresServer server) : EventSto
         await using var q = new Npgsql.NpgsqlCommand("UPDATE store_info SET value = @v WHERE key = 'schema'", c);
         q.Parameters.AddWithValue("v", version);
         Assert.Equal(1, await q.ExecuteNonQueryAsync());
+    }
+}
+
+/// <summary>The whole contract again on an SQLite store made before schema version 3: one row an event, with its data.</summary>
+public sealed class SqliteOneRowAnEventStoreContract : EventStoreContract
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("replayer-store-").FullName;
+    private string File => Path.Combine(_dir, "store.db");
+
+    protected override async Task<IEventStore> CreateAsync()
+    {
+        await SqliteStoreFile.CreateOneRowAnEventAsync(File, "2");
+        return await SqliteEventStore.OpenAsync(File);
+    }
+
+    protected override async Task<IEventStore> ReopenAsync() => await SqliteEventStore.OpenAsync(File);
+
+    protected override Task SetSchemaVersionAsync(string version) => SqliteStoreFile.SetSchemaVersionAsync(File, version);
+
+    protected override async Task<IEventStore> OpenOlderAsync(string version)
+    {
+        var older = Path.Combine(_dir, $"older-{version}.db");
+        await SqliteStoreFile.CreateOneRowAnEventAsync(older, version);
+        return await SqliteEventStore.OpenAsync(older);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
     }
 }
