@@ -272,9 +272,11 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <summary>
-    /// The replay's read: straight from SQLite's row to the chunk (SqliteRows, one copy),
-    /// with no envelope and nothing allocated per event. Microsoft.Data.Sqlite's reader would make
-    /// a byte array per blob; at millions of events a replay, that garbage is most of its GC.
+    /// The replay's read: from SQLite's rows to the chunk (SqliteRows), with no envelope and
+    /// nothing allocated per event. Microsoft.Data.Sqlite's reader would make a byte array per
+    /// blob; at millions of events a replay, that garbage is most of its GC. A store of blocks is
+    /// read a block a row (each copied once out of SQLite, then taken apart); an older one a row
+    /// an event, straight into the chunk.
     /// </summary>
     public async Task<int> ReadStreamDataAsync(string stream, StreamRevision from, int maxCount, EventChunk into, CancellationToken ct = default)
     {
