@@ -55,5 +55,12 @@ internal static class EventBlock
         return data;
     }
 
+    /// <summary>After the last of a block's <paramref name="count"/> events, at <paramref name="at"/>: any byte left is damage.</summary>
+    public static void End(ReadOnlySpan<byte> block, int at, long first, long count)
+    {
+        if (at != block.Length)
+            throw new InvalidDataException($"the block of revisions {first} to {first + count - 1} holds more than its {count} events");
+    }
+
     private static InvalidDataException Damaged(int at) => new($"an event block is damaged at byte {at}");
 }

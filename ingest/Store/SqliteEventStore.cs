@@ -138,32 +138,7 @@ public sealed class SqliteEventStore : IEventStore
             }
             using var cmd = c.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = """
-                CREATE TABLE store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE store_position(id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
-                INSERT INTO store_position(id, last) VALUES(0, 0);
-                CREATE TABLE streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last INTEGER NOT NULL);
-                CREATE TABLE events(
-                    position INTEGER PRIMARY KEY,
-                    stream INTEGER NOT NULL,
-                    revision INTEGER NOT NULL,
-                    id BLOB NOT NULL,
-                    type TEXT NOT NULL,
-                    block INTEGER NOT NULL,
-                    created INTEGER NOT NULL);
-                CREATE UNIQUE INDEX events_by_stream ON events(stream, revision);
-                CREATE TABLE blocks(
-                    id INTEGER PRIMARY KEY,
-                    stream INTEGER NOT NULL,
-                    first INTEGER NOT NULL,
-                    count INTEGER NOT NULL,
-                    data BLOB NOT NULL);
-                CREATE UNIQUE INDEX blocks_by_stream ON blocks(stream, first);
-                CREATE TABLE checkpoints(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
-                CREATE TABLE snapshots(stream TEXT NOT NULL, revision INTEGER NOT NULL, type TEXT NOT NULL,
-                    state BLOB NOT NULL, PRIMARY KEY(stream, revision));
-                INSERT INTO store_info(key, value) VALUES('schema', $current);
-                """;
+            cmd.CommandText = SharedTables + EventsInBlocks + "INSERT INTO store_info(key, value) VALUES('schema', $current);";
             cmd.Parameters.AddWithValue("$current", StoreSchema.Blocks.ToString());
             await cmd.ExecuteNonQueryAsync(ct);
             await tx.CommitAsync(ct);
@@ -175,6 +150,53 @@ public sealed class SqliteEventStore : IEventStore
         }
     }
 
+    /// <summary>The tables every layout has, made where missing.</summary>
+    private const string SharedTables = """
+        CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS store_position(id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
+        INSERT OR IGNORE INTO store_position(id, last) VALUES(0, 0);
+        CREATE TABLE IF NOT EXISTS streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS checkpoints(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS snapshots(stream TEXT NOT NULL, revision INTEGER NOT NULL, type TEXT NOT NULL,
+            state BLOB NOT NULL, PRIMARY KEY(stream, revision));
+
+        """;
+
+    /// <summary>Versions 1 and 2: each event's data in its own row.</summary>
+    private const string EventsInRows = """
+        CREATE TABLE IF NOT EXISTS events(
+            position INTEGER PRIMARY KEY,
+            stream INTEGER NOT NULL,
+            revision INTEGER NOT NULL,
+            id BLOB NOT NULL,
+            type TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created INTEGER NOT NULL);
+        CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events(stream, revision);
+
+        """;
+
+    /// <summary>Version 3: each event's row names the block that holds its data (<see cref="Blocks"/>).</summary>
+    private const string EventsInBlocks = """
+        CREATE TABLE IF NOT EXISTS events(
+            position INTEGER PRIMARY KEY,
+            stream INTEGER NOT NULL,
+            revision INTEGER NOT NULL,
+            id BLOB NOT NULL,
+            type TEXT NOT NULL,
+            block INTEGER NOT NULL,
+            created INTEGER NOT NULL);
+        CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events(stream, revision);
+        CREATE TABLE IF NOT EXISTS blocks(
+            id INTEGER PRIMARY KEY,
+            stream INTEGER NOT NULL,
+            first INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            data BLOB NOT NULL);
+        CREATE UNIQUE INDEX IF NOT EXISTS blocks_by_stream ON blocks(stream, first);
+
+        """;
+
     /// <summary>
     /// A store of version 1 or 2, one row an event: its tables made where missing, as every
     /// replayer before version 3 did on opening it.
@@ -184,25 +206,7 @@ public sealed class SqliteEventStore : IEventStore
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
         using var cmd = c.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = """
-            CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS store_position(id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
-            INSERT OR IGNORE INTO store_position(id, last) VALUES(0, 0);
-            CREATE TABLE IF NOT EXISTS streams(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS events(
-                position INTEGER PRIMARY KEY,
-                stream INTEGER NOT NULL,
-                revision INTEGER NOT NULL,
-                id BLOB NOT NULL,
-                type TEXT NOT NULL,
-                data BLOB NOT NULL,
-                created INTEGER NOT NULL);
-            CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events(stream, revision);
-            CREATE TABLE IF NOT EXISTS checkpoints(name TEXT PRIMARY KEY, position INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS snapshots(stream TEXT NOT NULL, revision INTEGER NOT NULL, type TEXT NOT NULL,
-                state BLOB NOT NULL, PRIMARY KEY(stream, revision));
-            SELECT value FROM store_info WHERE key = 'schema';
-            """;
+        cmd.CommandText = SharedTables + EventsInRows + "SELECT value FROM store_info WHERE key = 'schema';";
         Know(await cmd.ExecuteScalarAsync(ct) as string ?? "");
         await tx.CommitAsync(ct);
     }
@@ -416,7 +420,7 @@ public sealed class SqliteEventStore : IEventStore
                     var ev = EventBlock.Next(_data, ref at);
                     _events.Add((at - ev.Length, ev.Length));
                 }
-                if (at != _data.Length) throw new InvalidDataException($"block {block} holds more than its {count} events");
+                EventBlock.End(_data, at, _first, count);
             }
             _id = block;
         }

@@ -22,6 +22,40 @@ internal static class SqliteRows
     /// <summary>Copies every row of a prepared (revision, data) statement into the chunk; SQLite's last result code.</summary>
     public static int ReadInto(sqlite3_stmt statement, EventChunk into)
     {
+        var rows = new EventRows(into);
+        return Each(statement, ref rows);
+    }
+
+    /// <summary>
+    /// Copies the events of revisions [from, from + count) out of every row of a prepared (first,
+    /// count, data) statement over blocks (<see cref="EventBlock"/>) into the chunk; SQLite's last
+    /// result code. Each block is copied once out of SQLite's row, then taken apart.
+    /// </summary>
+    public static int ReadBlocksInto(sqlite3_stmt statement, long from, long count, EventChunk into)
+    {
+        var rows = new BlockRows(from, from + count, into, ArrayPool<byte>.Shared.Rent(EventBlock.MaxBytes));
+        try
+        {
+            return Each(statement, ref rows);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rows.Buffer);
+        }
+    }
+
+    /// <summary>What is done with each row a statement gives (a struct, so that the call is made direct and inlined).</summary>
+    private interface IRowSink
+    {
+        void Row(IntPtr statement);
+    }
+
+    /// <summary>
+    /// Steps a prepared statement through its rows, the statement held and the connection's mutex
+    /// taken once for the whole loop; SQLite's last result code.
+    /// </summary>
+    private static int Each<TSink>(sqlite3_stmt statement, ref TSink sink) where TSink : struct, IRowSink
+    {
         bool added = false;
         try
         {
@@ -33,8 +67,7 @@ internal static class SqliteRows
             try
             {
                 int rc;
-                while ((rc = Step(st)) == raw.SQLITE_ROW)
-                    into.Add(ColumnInt64(st, 0), ColumnBlob(st, 1), ColumnBytes(st, 1));
+                while ((rc = Step(st)) == raw.SQLITE_ROW) sink.Row(st);
                 return rc;
             }
             finally
@@ -48,58 +81,38 @@ internal static class SqliteRows
         }
     }
 
-    /// <summary>
-    /// Copies the events of revisions [from, from + count) out of every row of a prepared (first,
-    /// count, data) statement over blocks (<see cref="EventBlock"/>) into the chunk; SQLite's last
-    /// result code. Each block is copied once out of SQLite's row, then taken apart.
-    /// </summary>
-    public static int ReadBlocksInto(sqlite3_stmt statement, long from, long count, EventChunk into)
+    /// <summary>A row an event: its revision and its data, straight into the chunk.</summary>
+    private readonly struct EventRows(EventChunk into) : IRowSink
     {
-        bool added = false;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(EventBlock.MaxBytes);
-        try
+        public void Row(IntPtr st) => into.Add(ColumnInt64(st, 0), ColumnBlob(st, 1), ColumnBytes(st, 1));
+    }
+
+    /// <summary>A row a block: the events of it in [From, End) into the chunk, through a buffer grown for the longest block met.</summary>
+    private struct BlockRows(long from, long end, EventChunk into, byte[] buffer) : IRowSink
+    {
+        public byte[] Buffer = buffer;
+
+        public void Row(IntPtr st)
         {
-            statement.DangerousAddRef(ref added);
-            IntPtr st = statement.DangerousGetHandle();
-            IntPtr mutex = DbMutex(DbHandle(st));
-            MutexEnter(mutex);
-            try
+            long first = ColumnInt64(st, 0);
+            long events = ColumnInt64(st, 1);
+            IntPtr data = ColumnBlob(st, 2);
+            int length = ColumnBytes(st, 2);
+            if (first + events <= from || first >= end) return;
+            if (length > Buffer.Length)
             {
-                long end = from + count;
-                int rc;
-                while ((rc = Step(st)) == raw.SQLITE_ROW)
-                {
-                    long revision = ColumnInt64(st, 0);
-                    long events = ColumnInt64(st, 1);
-                    IntPtr data = ColumnBlob(st, 2);
-                    int length = ColumnBytes(st, 2);
-                    if (revision + events <= from || revision >= end) continue;
-                    if (length > buffer.Length)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = ArrayPool<byte>.Shared.Rent(length);
-                    }
-                    if (length > 0) Marshal.Copy(data, buffer, 0, length);
-                    var block = buffer.AsSpan(0, length);
-                    int at = 0;
-                    for (long last = revision + events; revision < last; revision++)
-                    {
-                        var ev = EventBlock.Next(block, ref at);
-                        if (revision >= from && revision < end) into.Add(revision, ev);
-                    }
-                    if (at != block.Length) throw new InvalidDataException($"the block of revisions {revision - events} to {revision - 1} holds more than its {events} events");
-                }
-                return rc;
+                ArrayPool<byte>.Shared.Return(Buffer);
+                Buffer = ArrayPool<byte>.Shared.Rent(length);
             }
-            finally
+            if (length > 0) Marshal.Copy(data, Buffer, 0, length);
+            var block = Buffer.AsSpan(0, length);
+            int at = 0;
+            for (long revision = first; revision < first + events; revision++)
             {
-                MutexLeave(mutex);
+                var ev = EventBlock.Next(block, ref at);
+                if (revision >= from && revision < end) into.Add(revision, ev);
             }
-        }
-        finally
-        {
-            if (added) statement.DangerousRelease();
-            ArrayPool<byte>.Shared.Return(buffer);
+            EventBlock.End(block, at, first, events);
         }
     }
 

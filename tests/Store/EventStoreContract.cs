@@ -508,13 +508,13 @@ public abstract class EventStoreContract : IAsyncLifetime
     }
 }
 
-public sealed class SqliteEventStoreContract : EventStoreContract
+/// <summary>The contract on an SQLite store in a file of its own, in a folder removed after the test.</summary>
+public abstract class SqliteFileStoreContract : EventStoreContract
 {
     /// <summary>The folder of this test's store file.</summary>
     private readonly string _dir = Directory.CreateTempSubdirectory("replayer-store-").FullName;
-    private string File => Path.Combine(_dir, "store.db");
+    protected string File => Path.Combine(_dir, "store.db");
 
-    protected override async Task<IEventStore> CreateAsync() => await SqliteEventStore.OpenAsync(File);
     protected override async Task<IEventStore> ReopenAsync() => await SqliteEventStore.OpenAsync(File);
 
     protected override Task SetSchemaVersionAsync(string version) => SqliteStoreFile.SetSchemaVersionAsync(File, version);
@@ -526,10 +526,28 @@ public sealed class SqliteEventStoreContract : EventStoreContract
         return await SqliteEventStore.OpenAsync(older);
     }
 
+    /// <summary>A connection of the test's own to the store file, behind the store's back.</summary>
+    protected async Task<Microsoft.Data.Sqlite.SqliteConnection> ConnectAsync(string mode = "ReadWrite")
+    {
+        var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Mode={mode};Pooling=False");
+        await c.OpenAsync();
+        return c;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
+
+public sealed class SqliteEventStoreContract : SqliteFileStoreContract
+{
+    protected override async Task<IEventStore> CreateAsync() => await SqliteEventStore.OpenAsync(File);
+
     private async Task<long> ScalarAsync(string sql)
     {
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Pooling=False");
-        await c.OpenAsync();
+        await using var c = await ConnectAsync();
         using var q = c.CreateCommand();
         q.CommandText = sql;
         return (long)(await q.ExecuteScalarAsync())!;
@@ -559,9 +577,8 @@ public sealed class SqliteEventStoreContract : EventStoreContract
     {
         var evs = Evs(10);
         await Store.AppendToStreamAsync("a", ExpectedRevision.NoStream, evs);
-        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Pooling=False"))
+        await using (var c = await ConnectAsync())
         {
-            await c.OpenAsync();
             using var q = c.CreateCommand();
             q.CommandText = "UPDATE blocks SET data = substr(data, 1, length(data) - 3)";
             Assert.Equal(1, await q.ExecuteNonQueryAsync());
@@ -580,17 +597,10 @@ public sealed class SqliteEventStoreContract : EventStoreContract
     public async Task A_new_store_file_has_16_KiB_pages()
     {
         await Store.AppendToStreamAsync("trace/t/h", ExpectedRevision.NoStream, Evs(3));
-        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={File};Mode=ReadOnly;Pooling=False");
-        await c.OpenAsync();
+        await using var c = await ConnectAsync("ReadOnly");
         using var q = c.CreateCommand();
         q.CommandText = "PRAGMA page_size";
         Assert.Equal(16384L, (long)(await q.ExecuteScalarAsync())!);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
     }
 }
 
@@ -626,31 +636,11 @@ public sealed class PostgresEventStoreContract(PostgresServer server) : EventSto
 }
 
 /// <summary>The whole contract again on an SQLite store made before schema version 3: one row an event, with its data.</summary>
-public sealed class SqliteOneRowAnEventStoreContract : EventStoreContract
+public sealed class SqliteOneRowAnEventStoreContract : SqliteFileStoreContract
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("replayer-store-").FullName;
-    private string File => Path.Combine(_dir, "store.db");
-
     protected override async Task<IEventStore> CreateAsync()
     {
         await SqliteStoreFile.CreateOneRowAnEventAsync(File, "2");
         return await SqliteEventStore.OpenAsync(File);
-    }
-
-    protected override async Task<IEventStore> ReopenAsync() => await SqliteEventStore.OpenAsync(File);
-
-    protected override Task SetSchemaVersionAsync(string version) => SqliteStoreFile.SetSchemaVersionAsync(File, version);
-
-    protected override async Task<IEventStore> OpenOlderAsync(string version)
-    {
-        var older = Path.Combine(_dir, $"older-{version}.db");
-        await SqliteStoreFile.CreateOneRowAnEventAsync(older, version);
-        return await SqliteEventStore.OpenAsync(older);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
     }
 }
