@@ -25,6 +25,15 @@ public sealed class WindowActionTests
         CaptureFiles.ReadEdited(CaptureFiles.Path_(Fixture), lines => lines.SelectMany(l =>
             l.StartsWith("# proc snapshot", StringComparison.Ordinal) ? facts.Append(l) : [l]));
 
+    /// <summary>The fixture's lines with these put before its "# proc snapshot" line, and where the first of them stands.</summary>
+    private static (List<string> Lines, int At) FixtureLinesWith(params string[] added)
+    {
+        var lines = File.ReadAllLines(CaptureFiles.Path_(Fixture)).ToList();
+        int at = lines.FindIndex(l => l.StartsWith("# proc snapshot", StringComparison.Ordinal));
+        lines.InsertRange(at, added);
+        return (lines, at);
+    }
+
     private static List<TaskSnapshot> ProcessOne(List<PidEvent> events) =>
         events.OfType<TaskSnapshot>().Where(t => t.Tgid == 1 && !t.Adopted).ToList();
 
@@ -77,18 +86,14 @@ public sealed class WindowActionTests
     [InlineData("# window_exec: 1", "is not 'PID TIME'")]
     public void A_garbled_window_line_is_refused_naming_its_file_and_line(string bad, string says)
     {
-        var lines = File.ReadAllLines(CaptureFiles.Path_(Fixture)).ToList();
-        int at = lines.FindIndex(l => l.StartsWith("# proc snapshot", StringComparison.Ordinal));
-        lines.Insert(at, bad);
+        var (lines, at) = FixtureLinesWith(bad);
         CaptureFiles.AssertRefused(lines, at, says);
     }
 
     [Fact]
     public void Window_lines_of_one_kind_out_of_time_order_are_refused()
     {
-        var lines = File.ReadAllLines(CaptureFiles.Path_(Fixture)).ToList();
-        int at = lines.FindIndex(l => l.StartsWith("# proc snapshot", StringComparison.Ordinal));
-        lines.InsertRange(at, ["# window_exec: 1 100.000000300", "# window_sigaction: 1 100.000000100 14 caught", "# window_exec: 1 100.000000200"]);
+        var (lines, at) = FixtureLinesWith("# window_exec: 1 100.000000300", "# window_sigaction: 1 100.000000100 14 caught", "# window_exec: 1 100.000000200");
         CaptureFiles.AssertRefused(lines, at + 2, "window_exec line out of time order");
     }
 
