@@ -272,7 +272,7 @@ public sealed partial class NestedPidModel
             Unknown(o, "the namespace entered is not known");
             if (n.Ret is not 0) return;
             cur.NsForChildren = null;
-            _setnsCalls++;
+            UnnamedSetns(cur, n.TargetNs);
             return;
         }
         int err = target.Level < cur.Ns.Level || target.AncestorAt(cur.Ns.Level) != cur.Ns ? -EINVAL : 0;
@@ -285,7 +285,8 @@ public sealed partial class NestedPidModel
     /// The pid namespace a setns names: by its init, where the capture read it and the model knows
     /// that task as its namespace's child reaper (a namespace made while tracing ran has no inode
     /// the model knows, and an inode is given again to a later namespace once its own is gone);
-    /// else by inode. Found by its init, the namespace takes the inode, for later calls.
+    /// else by inode (from a snapshot, an init, or a child an unnamed setns sent there: see
+    /// NestedPidModel.Setns). Found by its init, the namespace takes the inode, for later calls.
     /// </summary>
     private PidNamespace? Entered(SetNs n)
     {
@@ -299,9 +300,10 @@ public sealed partial class NestedPidModel
                 if (ns.Inode != 0) _byInode.Remove(ns.Inode);
                 ns.Inode = n.TargetNs;
                 _byInode[n.TargetNs] = ns;
+                _placedInodes.Remove(n.TargetNs);
             }
             return ns;
         }
-        return n.TargetNs != 0 && _byInode.TryGetValue(n.TargetNs, out var known) ? known : null;
+        return n.TargetNs != 0 && _byInode.TryGetValue(n.TargetNs, out var known) ? known : PlacedInode(n.TargetNs);
     }
 }

@@ -19,6 +19,13 @@ namespace Replayer.Replay.Models.Nested;
 /// entered when the capture showed every task (a full /proc snapshot, nothing unknown since): a
 /// namespace with no task left has lost its init, and alloc_pid refuses it (ENOMEM), except one
 /// never forked into, whose first task gets 1; so a 1 is never taken as evidence.
+///
+/// Where the setns named the namespace's inode (a probe that reads it, a synthetic trace) but not
+/// its init, the placement also teaches the inode: the parent's last unnamed setns named it, and
+/// the child went where that call led. A later setns naming the same inode then enters that
+/// namespace directly, as long as it is still adding. Past that its init is gone, the namespace
+/// may have been freed, and the kernel gives its inode number to a new namespace (proc_alloc_inum
+/// takes the lowest free one), so the inode names nothing the model knows.
 /// </summary>
 public sealed partial class NestedPidModel
 {
@@ -42,6 +49,9 @@ public sealed partial class NestedPidModel
 
         /// <summary>The cursors and completeness the fork made uncertain, as they were before it.</summary>
         public readonly List<(PidNamespace Ns, int Cursor, bool Complete)> Saved = [];
+
+        /// <summary>The inode the parent's setns named (the one that sent this child), or 0 where the trace named none or the model cannot tell which call it was.</summary>
+        public ulong Inode;
     }
 
     /// <summary>Children of unnamed setns calls whose namespace is not known yet, by global tid.</summary>
@@ -55,6 +65,31 @@ public sealed partial class NestedPidModel
 
     /// <summary>Forks after an unnamed setns so far: each marks the namespaces it saved with its count (PidNamespace.SavedBy).</summary>
     private long _setnsForks;
+
+    /// <summary>The task of the last unnamed setns that succeeded, and the inode that call named (0 if none): its next children went there.</summary>
+    private TaskStruct? _unnamedSetnsBy;
+
+    private ulong _unnamedSetnsInode;
+
+    /// <summary>Inodes that unnamed setns calls named, learned from where their children were placed.</summary>
+    private readonly Dictionary<ulong, PidNamespace> _placedInodes = new();
+
+    /// <summary>An unnamed setns succeeded: the caller's next children go where it led.</summary>
+    private void UnnamedSetns(TaskStruct cur, ulong inode)
+    {
+        _setnsCalls++;
+        _unnamedSetnsBy = cur;
+        _unnamedSetnsInode = inode;
+    }
+
+    /// <summary>The namespace a placed child taught for this inode, while it is still adding (so its inode is still its own).</summary>
+    private PidNamespace? PlacedInode(ulong inode)
+    {
+        if (inode == 0 || !_placedInodes.TryGetValue(inode, out var ns)) return null;
+        if (ns.Adding) return ns;
+        _placedInodes.Remove(inode);
+        return null;
+    }
 
     /// <summary>
     /// A host task forks after a setns the capture could not name. Returns false when the child
@@ -74,6 +109,8 @@ public sealed partial class NestedPidModel
         pending.Candidates.Clear();
         pending.Numbers.Clear();
         pending.Saved.Clear();
+        // The parent's NsForChildren is null from its last unnamed setns; that call named this inode if it was the last one anyone made.
+        pending.Inode = _unnamedSetnsBy == cur ? _unnamedSetnsInode : 0;
         var numbers = pending.Numbers;
         // Into its own namespace: the host's number is the global tid the trace gives.
         pending.Candidates.Add((_host, 0));
@@ -158,6 +195,16 @@ public sealed partial class NestedPidModel
         }
         AttachPid(child, target);
         BecomeInitIfFirst(child);
+        if (pending.Inode != 0 && pending.Inode != target.Inode)
+        {
+            // The inode is this namespace's now: a namespace known by it before was freed.
+            if (_byInode.TryGetValue(pending.Inode, out var stale))
+            {
+                stale.Inode = 0;
+                _byInode.Remove(pending.Inode);
+            }
+            _placedInodes[pending.Inode] = target;
+        }
         // The parent's own setns entered the same namespace, unless it has entered another since.
         if (pending.SetnsCalls == _setnsCalls && pending.Parent is { Hashed: true, NsForChildren: null } parent)
             parent.NsForChildren = target;
@@ -173,17 +220,28 @@ public sealed partial class NestedPidModel
         }
         foreach (var p in _setnsChildren.Values)
             if (p.Parent == t) p.Parent = null;
+        if (_unnamedSetnsBy == t) _unnamedSetnsBy = null;
     }
 
     private void WriteSetnsChildren(BinaryWriter w, Func<TaskStruct?, int> ix)
     {
         w.Write(_setnsCalls);
+        w.Write(_unnamedSetnsBy is null ? -1 : ix(_unnamedSetnsBy));
+        w.Write(_unnamedSetnsInode);
+        var placed = _placedInodes.Where(kv => kv.Value.Adding).OrderBy(kv => kv.Key).ToList();
+        w.Write(placed.Count);
+        foreach (var (inode, ns) in placed)
+        {
+            w.Write(inode);
+            w.Write(ns.Id);
+        }
         w.Write(_setnsChildren.Count);
         foreach (var p in _setnsChildren.Values)
         {
             w.Write(ix(p.Child));
             w.Write(p.Parent is null ? -1 : ix(p.Parent));
             w.Write(p.SetnsCalls);
+            w.Write(p.Inode);
             w.Write(p.Candidates.Count);
             foreach (var (ns, start) in p.Candidates)
             {
@@ -204,10 +262,19 @@ public sealed partial class NestedPidModel
     {
         _setnsChildren.Clear();
         _setnsCalls = r.ReadInt32();
+        _unnamedSetnsBy = at(r.ReadInt32());
+        _unnamedSetnsInode = r.ReadUInt64();
+        _placedInodes.Clear();
+        int learned = r.ReadInt32();
+        for (int i = 0; i < learned; i++)
+        {
+            ulong inode = r.ReadUInt64();
+            _placedInodes[inode] = _namespaces[r.ReadInt32()];
+        }
         int count = r.ReadInt32();
         for (int i = 0; i < count; i++)
         {
-            var p = new SetnsChild { Child = at(r.ReadInt32())!, Parent = at(r.ReadInt32()), SetnsCalls = r.ReadInt32() };
+            var p = new SetnsChild { Child = at(r.ReadInt32())!, Parent = at(r.ReadInt32()), SetnsCalls = r.ReadInt32(), Inode = r.ReadUInt64() };
             int candidates = r.ReadInt32();
             for (int k = 0; k < candidates; k++)
             {

@@ -126,6 +126,82 @@ public sealed class SetnsInferenceTests
         Assert.Equal(4, o.Ret);
     }
 
+    /// <summary>300 enters inode 0xABC unnamed; its child reports 3 there, so 0xABC is that namespace; then host task 400 enters 0xABC.</summary>
+    private static Scenario Taught()
+    {
+        var s = OneNamespace();
+        s.Host(400, ppid: 100, pgid: 400, sid: 100);
+        s.SetNs(300, 0xABC);
+        s.Fork(300, 301, ret: 301);
+        Assert.Equal(Verdict.UnknownState, s.Get(301, GetIdCall.GetPid, ret: 3).Verdict);
+        return s;
+    }
+
+    [Fact]
+    public void A_placed_childs_inode_names_the_namespace_for_the_next_setns()
+    {
+        var s = Taught();
+        var entered = s.SetNs(400, 0xABC);
+        Assert.Equal((Verdict.Predicted, 0L), (entered.Verdict, entered.Ret));
+        // Known at once: the child's number there, and no candidate's cursor made uncertain meanwhile.
+        Assert.Equal(401, s.Fork(400, 401, ret: 401).Ret);
+        var pid = s.Get(401, GetIdCall.GetPid, ret: 4);
+        Assert.Equal((Verdict.Predicted, 4L), (pid.Verdict, pid.Ret));
+        Assert.Equal(5, s.Fork(201, 402, ret: 5).Ret);
+    }
+
+    [Fact]
+    public void A_taught_inode_names_nothing_once_its_namespace_stops_adding()
+    {
+        // The init's death ends the namespace's adding; the kernel may free it and give 0xABC to another.
+        var s = Taught();
+        s.Exit(200);
+        Assert.Equal(Verdict.UnknownState, s.SetNs(400, 0xABC).Verdict);
+    }
+
+    [Fact]
+    public void A_setns_by_another_task_since_teaches_no_inode()
+    {
+        // 300's unnamed setns is no longer the last one when it forks: which inode sent the child is not known.
+        var s = OneNamespace();
+        s.Host(400, ppid: 100, pgid: 400, sid: 100);
+        s.Host(500, ppid: 100, pgid: 500, sid: 100);
+        s.SetNs(300, 0xABC);
+        s.SetNs(500, 0xDEF);
+        s.Fork(300, 301, ret: 301);
+        s.Get(301, GetIdCall.GetPid, ret: 3);
+        Assert.Equal(3, s.Model.NumberOf(200, 301, IdKind.Pid));
+        Assert.Equal(Verdict.UnknownState, s.SetNs(400, 0xDEF).Verdict);
+        Assert.Equal(Verdict.UnknownState, s.SetNs(400, 0xABC).Verdict);
+    }
+
+    [Fact]
+    public void What_a_placed_child_teaches_survives_a_snapshot_taken_anywhere()
+    {
+        var straight = Taught();
+        straight.SetNs(400, 0xABC);
+        straight.Fork(400, 401, ret: 401);
+        var expected = straight.Get(401, GetIdCall.GetPid, ret: 4);
+        Assert.Equal(Verdict.Predicted, expected.Verdict);
+        var events = straight.Events;
+        // Before the setns, between it and the fork, before the child's getpid, after it.
+        int setns = events.FindIndex(e => e is SetNs);
+        foreach (int cut in new[] { setns, setns + 1, setns + 2, setns + 3 })
+        {
+            var model = new NestedPidModel();
+            var o = new Outcome();
+            foreach (var ev in events.Take(cut)) model.Apply(ev, o);
+            var resumed = new NestedPidModel();
+            resumed.Restore(model.Snapshot());
+            foreach (var ev in events.Skip(cut))
+            {
+                o = new Outcome();
+                resumed.Apply(ev, o);
+            }
+            Assert.Equal((expected.Verdict, expected.Ret), (o.Verdict, o.Ret));
+        }
+    }
+
     [Fact]
     public void F_nsenter_the_entered_shells_children_become_checkable()
     {
