@@ -300,7 +300,7 @@ public sealed partial class NestedPidModel
                 if (ns.Inode != 0) _byInode.Remove(ns.Inode);
                 ns.Inode = n.TargetNs;
                 _byInode[n.TargetNs] = ns;
-                _placedInodes.Remove(n.TargetNs);
+                if (_placedInodes.Remove(n.TargetNs, out var taught)) taught.TaughtInode = 0;
             }
             return ns;
         }

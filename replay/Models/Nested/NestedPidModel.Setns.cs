@@ -26,6 +26,10 @@ namespace Replayer.Replay.Models.Nested;
 /// namespace directly, as long as it is still adding. Past that its init is gone, the namespace
 /// may have been freed, and the kernel gives its inode number to a new namespace (proc_alloc_inum
 /// takes the lowest free one), so the inode names nothing the model knows.
+///
+/// An inode named also rules candidates out: a namespace that is adding keeps its inode, so one
+/// the model knows by another inode (from a snapshot, its init, or a child placed there) is not
+/// where the call led, and its cursor stays known.
 /// </summary>
 public sealed partial class NestedPidModel
 {
@@ -88,6 +92,7 @@ public sealed partial class NestedPidModel
         if (inode == 0 || !_placedInodes.TryGetValue(inode, out var ns)) return null;
         if (ns.Adding) return ns;
         _placedInodes.Remove(inode);
+        ns.TaughtInode = 0;
         return null;
     }
 
@@ -112,11 +117,16 @@ public sealed partial class NestedPidModel
         // The parent's NsForChildren is null from its last unnamed setns; that call named this inode if it was the last one anyone made.
         pending.Inode = _unnamedSetnsBy == cur ? _unnamedSetnsInode : 0;
         var numbers = pending.Numbers;
+        ulong named = pending.Inode;
         // Into its own namespace: the host's number is the global tid the trace gives.
-        pending.Candidates.Add((_host, 0));
-        numbers.Add(f.Child);
+        if (!KnownElsewhere(_host, named))
+        {
+            pending.Candidates.Add((_host, 0));
+            numbers.Add(f.Child);
+        }
         foreach (var ns in CollectionsMarshal.AsSpan(_adding))
         {
+            if (KnownElsewhere(ns, named)) continue;
             int start = numbers.Count;
             numbers.Add(f.Child);
             bool full = false;
@@ -144,6 +154,10 @@ public sealed partial class NestedPidModel
         _setnsChildren[f.Child] = pending;
         return true;
     }
+
+    /// <summary>Whether the model knows <paramref name="ns"/> by an inode other than the one the setns named (none named: false).</summary>
+    private static bool KnownElsewhere(PidNamespace ns, ulong named) =>
+        named != 0 && (ns.Inode != 0 && ns.Inode != named || ns.TaughtInode != 0 && ns.TaughtInode != named);
 
     /// <summary>
     /// The child reported its own number (getpid, or gettid of a leader) and the model could not
@@ -203,7 +217,10 @@ public sealed partial class NestedPidModel
                 stale.Inode = 0;
                 _byInode.Remove(pending.Inode);
             }
+            if (_placedInodes.TryGetValue(pending.Inode, out var before)) before.TaughtInode = 0;
+            if (target.TaughtInode != 0) _placedInodes.Remove(target.TaughtInode);
             _placedInodes[pending.Inode] = target;
+            target.TaughtInode = pending.Inode;
         }
         // The parent's own setns entered the same namespace, unless it has entered another since.
         if (pending.SetnsCalls == _setnsCalls && pending.Parent is { Hashed: true, NsForChildren: null } parent)
@@ -269,7 +286,9 @@ public sealed partial class NestedPidModel
         for (int i = 0; i < learned; i++)
         {
             ulong inode = r.ReadUInt64();
-            _placedInodes[inode] = _namespaces[r.ReadInt32()];
+            var ns = _namespaces[r.ReadInt32()];
+            _placedInodes[inode] = ns;
+            ns.TaughtInode = inode;
         }
         int count = r.ReadInt32();
         for (int i = 0; i < count; i++)

@@ -22,6 +22,9 @@ internal sealed class PidNamespace
     /// <summary>The namespace inode (/proc/PID/ns/pid) when a snapshot or setns named it; else 0.</summary>
     public ulong Inode;
 
+    /// <summary>The inode a child placed here after an unnamed setns taught (NestedPidModel.Setns), while this namespace is adding; else 0.</summary>
+    public ulong TaughtInode;
+
     /// <summary>idr_next: the number idr_alloc_cyclic tries first; <see cref="UnknownCursor"/> until an allocation is seen.</summary>
     public int Cursor;
 

@@ -82,8 +82,9 @@ public sealed class SetnsInferenceTests
     [Fact]
     public void A_setns_child_reporting_its_global_tid_stayed_in_the_host_namespace()
     {
+        // No inode named (tracefs alone): the host's namespace, known by its own, stays a candidate.
         var s = OneNamespace();
-        s.SetNs(300, 0xABC);
+        s.SetNs(300, 0);
         s.Fork(300, 301, ret: 301);
         s.Get(301, GetIdCall.GetPid, ret: 301);
         Assert.Equal(300, s.Get(301, GetIdCall.GetPpid).Ret);
@@ -173,6 +174,42 @@ public sealed class SetnsInferenceTests
         Assert.Equal(3, s.Model.NumberOf(200, 301, IdKind.Pid));
         Assert.Equal(Verdict.UnknownState, s.SetNs(400, 0xDEF).Verdict);
         Assert.Equal(Verdict.UnknownState, s.SetNs(400, 0xABC).Verdict);
+    }
+
+    [Fact]
+    public void A_namespace_known_by_another_inode_is_no_candidate_before_or_after_a_restore()
+    {
+        // Two namespaces whose next number is 3: the first is known as 0x111 (a setns named its
+        // init), so 300's setns naming 0xABC led to the second, whose cursor alone was uncertain.
+        var s = OneNamespace();
+        s.Host(400, ppid: 100, pgid: 400, sid: 100);
+        s.Unshare(400);
+        s.Fork(400, 500, ret: 500);
+        Assert.Equal(2, s.Fork(500, 501, ret: 2).Ret);
+        s.Host(600, ppid: 100, pgid: 600, sid: 100);
+        s.Apply(new SetNs { Tid = 600, Comm = "nsenter", Fd = 3, NsType = CloneFlags.NewPid, TargetNs = 0x111, TargetInit = 200, Ret = 0 });
+        var restored = new Scenario();
+        restored.Model.Restore(s.Model.Snapshot());
+        foreach (var run in new[] { s, restored })
+        {
+            run.SetNs(300, 0xABC);
+            run.Fork(300, 301, ret: 301);
+            Assert.Equal(3, run.Fork(201, 302, ret: 3).Ret);
+            run.Get(301, GetIdCall.GetPid, ret: 3);
+            Assert.Equal(3, run.Model.NumberOf(500, 301, IdKind.Pid));
+        }
+        // Taught by that child, 0xABC rules the second out too: an entry naming another inode
+        // leaves every cursor known (the namespace it led to is not one the model knows).
+        var taught = new Scenario();
+        taught.Model.Restore(s.Model.Snapshot());
+        foreach (var run in new[] { s, taught })
+        {
+            run.Host(700, ppid: 100, pgid: 700, sid: 100);
+            run.SetNs(700, 0xDEF);
+            run.Fork(700, 701, ret: 701);
+            Assert.Equal(4, run.Fork(201, 702, ret: 4).Ret);
+            Assert.Equal(4, run.Fork(501, 703, ret: 4).Ret);
+        }
     }
 
     [Fact]
