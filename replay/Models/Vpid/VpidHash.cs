@@ -4,6 +4,17 @@ namespace Replayer.Replay.Models.Vpid;
 /// The host-wide vpid_hash of the patch: chains of (vnr, vps id) -> global pid, new entries at the
 /// head of their chain (hlist_add_head). Entries live in flat arrays with a free list, so lookups
 /// and inserts allocate nothing once the arrays have grown; every chain entry visited is a probe.
+///
+/// The probes are counted as the kernel would make them, but not all are made here. hash_long's
+/// multiplier of the time (GOLDEN_RATIO_PRIME_64) times any 32-bit vpsid &lt;&lt; 16 moves the
+/// top bits by one at most, so the bucket depends on vnr alone: a host-wide sparse switch at 1000
+/// containers puts 48,000 mappings into about 60 chains, at 10,000 ten times as many. Walking
+/// them made a what-if point of 10,000 containers run for hours. So the chains are counted, not
+/// walked: an index of the entries says whether a mapping is there; a lookup of one that is not
+/// visits the whole chain, whose length each bucket keeps; one that is visits the entries added
+/// after it and itself, which a Fenwick tree per bucket over the order of adding counts. The
+/// chains themselves (doubly linked, so that an entry leaves in one step) are walked only to be
+/// written into a snapshot.
 /// </summary>
 internal sealed class VpidHash
 {
@@ -14,16 +25,29 @@ internal sealed class VpidHash
     private readonly int[] _heads;
     /// <summary>pidhash_shift: log2 of the bucket count.</summary>
     private readonly int _shift;
-    /// <summary>Per entry: the virtual number, the VPS id, the global pid, the next entry in the chain (or in the free list).</summary>
-    private int[] _vnr = new int[64], _vps = new int[64], _pid = new int[64], _next = new int[64];
+    /// <summary>
+    /// Per entry: the virtual number, the VPS id, the global pid, the next entry in the chain (or in
+    /// the free list), the one before it (-1 at the head), and when it was added to its chain.
+    /// </summary>
+    private int[] _vnr = new int[64], _vps = new int[64], _pid = new int[64], _next = new int[64], _prev = new int[64], _stamp = new int[64];
     /// <summary>First free entry; -1 when the arrays are full.</summary>
     private int _free = -1;
     /// <summary>Entries ever used (the high-water mark of the arrays).</summary>
     private int _used;
+    /// <summary>Entries in each chain.</summary>
+    private readonly int[] _lengths;
+    /// <summary>Every entry in the hash by its (vnr, vps id): whether a lookup finds one, without walking its chain.</summary>
+    private readonly Dictionary<long, int> _index = new();
+    /// <summary>Per chain: the stamp its next entry gets, and a Fenwick tree (1-based) of its entries by stamp; null while none was added.</summary>
+    private readonly int[] _nextStamp;
+    private readonly int[]?[] _trees;
 
     public VpidHash(int buckets)
     {
         _heads = new int[buckets];
+        _lengths = new int[buckets];
+        _nextStamp = new int[buckets];
+        _trees = new int[]?[buckets];
         Array.Fill(_heads, -1);
         _shift = System.Numerics.BitOperations.Log2((uint)buckets);
     }
@@ -38,15 +62,68 @@ internal sealed class VpidHash
     /// <summary>__lookup_vpid_mapping: the global pid mapped to (vnr, vps id), or 0; probes counts the entries visited.</summary>
     public int Lookup(int vnr, int vpsId, ref int probes)
     {
+        int b = Bucket(vnr, vpsId);
         probes++; // loading the chain head
-        for (int e = _heads[Bucket(vnr, vpsId)]; e >= 0; e = _next[e])
+        if (!_index.TryGetValue(Key(vnr, vpsId), out int found))
         {
-            probes++;
-            if (_vnr[e] == vnr && _vps[e] == vpsId)
-                return _pid[e];
+            probes += _lengths[b]; // the whole chain, compared and passed over
+            return 0;
         }
-        return 0;
+        probes += Visited(b, found);
+        return _pid[found];
     }
+
+    /// <summary>Entries a walk from the head of chain <paramref name="b"/> visits to reach entry <paramref name="e"/>: those added after it, and itself.</summary>
+    private int Visited(int b, int e) => _lengths[b] - Prefix(_trees[b]!, _stamp[e]);
+
+    /// <summary>Entries of a chain with a stamp below <paramref name="stamp"/>.</summary>
+    private static int Prefix(int[] tree, int stamp)
+    {
+        int sum = 0;
+        for (int i = Math.Min(stamp, tree.Length - 1); i > 0; i -= i & -i) sum += tree[i];
+        return sum;
+    }
+
+    private static void Change(int[] tree, int stamp, int by)
+    {
+        for (int i = stamp + 1; i < tree.Length; i += i & -i) tree[i] += by;
+    }
+
+    /// <summary>The next stamp of chain <paramref name="b"/>, its tree grown (or its stamps given again from 0, when most were used by entries gone) to hold it.</summary>
+    private int NextStamp(int b)
+    {
+        var tree = _trees[b] ??= new int[65];
+        if (_nextStamp[b] + 1 >= tree.Length)
+        {
+            int capacity = tree.Length - 1;
+            if (_lengths[b] * 2 < capacity)
+                Renumber(b, tree);
+            else
+            {
+                // Slots past the old capacity hold 0 but at powers of two, which cover the whole old range.
+                var grown = new int[capacity * 2 + 1];
+                Array.Copy(tree, grown, tree.Length);
+                grown[capacity * 2] = tree[capacity];
+                _trees[b] = grown;
+            }
+        }
+        return _nextStamp[b]++;
+    }
+
+    /// <summary>Stamps 0 to length - 1 from the tail of the chain to its head, the tree made again.</summary>
+    private void Renumber(int b, int[] tree)
+    {
+        Array.Clear(tree);
+        int stamp = _lengths[b];
+        for (int e = _heads[b]; e >= 0; e = _next[e])
+        {
+            _stamp[e] = --stamp;
+            Change(tree, _stamp[e], 1);
+        }
+        _nextStamp[b] = _lengths[b];
+    }
+
+    private static long Key(int vnr, int vpsId) => (long)vpsId << 32 | (uint)vnr;
 
     /// <summary>hlist_add_head of a new mapping; the caller has checked it is absent.</summary>
     public void Add(int vnr, int vpsId, int pid)
@@ -64,8 +141,14 @@ internal sealed class VpidHash
         _vnr[e] = vnr;
         _vps[e] = vpsId;
         _pid[e] = pid;
+        _stamp[e] = NextStamp(b);
+        Change(_trees[b]!, _stamp[e], 1);
+        _prev[e] = -1;
         _next[e] = _heads[b];
+        if (_heads[b] >= 0) _prev[_heads[b]] = e;
         _heads[b] = e;
+        _lengths[b]++;
+        _index.Add(Key(vnr, vpsId), e);
         Count++;
     }
 
@@ -74,19 +157,21 @@ internal sealed class VpidHash
     {
         int b = Bucket(vnr, vpsId);
         probes++;
-        for (int e = _heads[b], prev = -1; e >= 0; prev = e, e = _next[e])
+        if (!_index.Remove(Key(vnr, vpsId), out int e))
         {
-            probes++;
-            if (_vnr[e] != vnr || _vps[e] != vpsId)
-                continue;
-            if (prev < 0) _heads[b] = _next[e];
-            else _next[prev] = _next[e];
-            _next[e] = _free;
-            _free = e;
-            Count--;
-            return true;
+            probes += _lengths[b];
+            return false;
         }
-        return false;
+        probes += Visited(b, e);
+        Change(_trees[b]!, _stamp[e], -1);
+        if (_prev[e] < 0) _heads[b] = _next[e];
+        else _next[_prev[e]] = _next[e];
+        if (_next[e] >= 0) _prev[_next[e]] = _prev[e];
+        _next[e] = _free;
+        _free = e;
+        _lengths[b]--;
+        Count--;
+        return true;
     }
 
     /// <summary>Chains in bucket order, each from its head: enough to rebuild the same chains (and probe counts).</summary>
@@ -135,6 +220,10 @@ internal sealed class VpidHash
     public void Clear()
     {
         Array.Fill(_heads, -1);
+        Array.Clear(_lengths);
+        Array.Clear(_nextStamp);
+        Array.Clear(_trees);
+        _index.Clear();
         _free = -1;
         _used = 0;
         Count = 0;
@@ -147,5 +236,7 @@ internal sealed class VpidHash
         Array.Resize(ref _vps, n);
         Array.Resize(ref _pid, n);
         Array.Resize(ref _next, n);
+        Array.Resize(ref _prev, n);
+        Array.Resize(ref _stamp, n);
     }
 }
