@@ -296,11 +296,10 @@ public sealed partial class NestedPidModel
             var ns = init.Ns;
             if (n.TargetNs != 0 && ns.Inode != n.TargetNs)
             {
-                if (_byInode.TryGetValue(n.TargetNs, out var stale) && stale != ns) stale.Inode = 0;
+                ReleaseInode(n.TargetNs);
                 if (ns.Inode != 0) _byInode.Remove(ns.Inode);
                 ns.Inode = n.TargetNs;
                 _byInode[n.TargetNs] = ns;
-                if (_placedInodes.Remove(n.TargetNs, out var taught)) taught.TaughtInode = 0;
             }
             return ns;
         }

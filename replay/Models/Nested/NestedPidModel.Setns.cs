@@ -86,6 +86,13 @@ public sealed partial class NestedPidModel
         _unnamedSetnsInode = inode;
     }
 
+    /// <summary>An inode another namespace now has: whichever namespace the model knew by it (from a snapshot, an init or a placed child) is known by it no more.</summary>
+    private void ReleaseInode(ulong inode)
+    {
+        if (_byInode.Remove(inode, out var known)) known.Inode = 0;
+        if (_placedInodes.Remove(inode, out var taught)) taught.TaughtInode = 0;
+    }
+
     /// <summary>The namespace a placed child taught for this inode, while it is still adding (so its inode is still its own).</summary>
     private PidNamespace? PlacedInode(ulong inode)
     {
@@ -212,12 +219,7 @@ public sealed partial class NestedPidModel
         if (pending.Inode != 0 && pending.Inode != target.Inode)
         {
             // The inode is this namespace's now: a namespace known by it before was freed.
-            if (_byInode.TryGetValue(pending.Inode, out var stale))
-            {
-                stale.Inode = 0;
-                _byInode.Remove(pending.Inode);
-            }
-            if (_placedInodes.TryGetValue(pending.Inode, out var before)) before.TaughtInode = 0;
+            ReleaseInode(pending.Inode);
             if (target.TaughtInode != 0) _placedInodes.Remove(target.TaughtInode);
             _placedInodes[pending.Inode] = target;
             target.TaughtInode = pending.Inode;

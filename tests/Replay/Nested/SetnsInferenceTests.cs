@@ -24,6 +24,17 @@ public sealed class SetnsInferenceTests
         return s;
     }
 
+    /// <summary><see cref="OneNamespace"/>, and host 400 unshares and forks the init 500 (1 inside), which forks 501 (2 inside): its next number is 3 too.</summary>
+    private static Scenario TwoNamespaces()
+    {
+        var s = OneNamespace();
+        s.Host(400, ppid: 100, pgid: 400, sid: 100);
+        s.Unshare(400);
+        s.Fork(400, 500, ret: 500);
+        Assert.Equal(2, s.Fork(500, 501, ret: 2).Ret);
+        return s;
+    }
+
     [Fact]
     public void A_setns_child_reporting_the_only_candidates_next_number_lives_there()
     {
@@ -57,11 +68,7 @@ public sealed class SetnsInferenceTests
     [Fact]
     public void Two_candidates_with_the_same_next_number_leave_the_child_unknown()
     {
-        var s = OneNamespace();
-        s.Host(400, ppid: 100, pgid: 400, sid: 100);
-        s.Unshare(400);
-        s.Fork(400, 500, ret: 500);
-        Assert.Equal(2, s.Fork(500, 501, ret: 2).Ret);
+        var s = TwoNamespaces();
         s.SetNs(300, 0xABC);
         s.Fork(300, 301, ret: 301);
         s.Get(301, GetIdCall.GetPid, ret: 3);
@@ -94,12 +101,8 @@ public sealed class SetnsInferenceTests
     [Fact]
     public void A_namespace_whose_init_died_is_no_candidate_before_or_after_a_restore()
     {
-        var s = OneNamespace();
-        // A second namespace whose next number is 3 too, until its init dies (zap_pid_ns_processes: no more adding).
-        s.Host(400, ppid: 100, pgid: 400, sid: 100);
-        s.Unshare(400);
-        s.Fork(400, 500, ret: 500);
-        Assert.Equal(2, s.Fork(500, 501, ret: 2).Ret);
+        // The second namespace's next number is 3 too, until its init dies (zap_pid_ns_processes: no more adding).
+        var s = TwoNamespaces();
         s.Exit(500);
         var restored = new Scenario();
         restored.Model.Restore(s.Model.Snapshot());
@@ -181,11 +184,7 @@ public sealed class SetnsInferenceTests
     {
         // Two namespaces whose next number is 3: the first is known as 0x111 (a setns named its
         // init), so 300's setns naming 0xABC led to the second, whose cursor alone was uncertain.
-        var s = OneNamespace();
-        s.Host(400, ppid: 100, pgid: 400, sid: 100);
-        s.Unshare(400);
-        s.Fork(400, 500, ret: 500);
-        Assert.Equal(2, s.Fork(500, 501, ret: 2).Ret);
+        var s = TwoNamespaces();
         s.Host(600, ppid: 100, pgid: 600, sid: 100);
         s.Apply(new SetNs { Tid = 600, Comm = "nsenter", Fd = 3, NsType = CloneFlags.NewPid, TargetNs = 0x111, TargetInit = 200, Ret = 0 });
         var restored = new Scenario();
