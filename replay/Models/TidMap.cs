@@ -142,6 +142,28 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
     /// <summary>Keys of the table or array in ascending order, then the others in their Dictionary's order.</summary>
     public Enumerator GetEnumerator() => new(this);
 
+    /// <summary>
+    /// Every key in ascending order, whatever order the keys came and went in. The table's or
+    /// array's keys are walked in place; the others (negative, or past the limit), when there are
+    /// any, are sorted first.
+    /// </summary>
+    public IEnumerable<KeyValuePair<int, T>> Ascending()
+    {
+        if (_others.Count == 0) return this;
+        var others = _others.ToArray();
+        Array.Sort(others, (a, b) => a.Key.CompareTo(b.Key));
+        int below = Array.FindIndex(others, kv => kv.Key >= 0);
+        if (below < 0) below = others.Length;
+        return others.Take(below).Concat(InRange()).Concat(others.Skip(below));
+    }
+
+    /// <summary>The table's or array's keys, ascending.</summary>
+    private IEnumerable<KeyValuePair<int, T>> InRange()
+    {
+        var walk = new Enumerator(this, withOthers: false);
+        while (walk.MoveNext()) yield return walk.Current;
+    }
+
     IEnumerator<KeyValuePair<int, T>> IEnumerable<KeyValuePair<int, T>>.GetEnumerator() => new Boxed(this);
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => new Boxed(this);
@@ -171,12 +193,15 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
         private int _next;
         /// <summary>The walk of the keys outside the table or array, taken once those are done.</summary>
         private Dictionary<int, T>.Enumerator _others;
+        /// <summary>Whether the walk goes on to the keys outside the table or array.</summary>
+        private readonly bool _withOthers;
 
-        internal Enumerator(TidMap<T> map)
+        internal Enumerator(TidMap<T> map, bool withOthers = true)
         {
             _map = map;
             _next = 0;
             _others = map._others.GetEnumerator();
+            _withOthers = withOthers;
         }
 
         public KeyValuePair<int, T> Current { get; private set; }
@@ -196,7 +221,7 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
                 return true;
             }
             _next = end;
-            if (!_others.MoveNext()) return false;
+            if (!_withOthers || !_others.MoveNext()) return false;
             Current = _others.Current;
             return true;
         }

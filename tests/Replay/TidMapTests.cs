@@ -59,6 +59,29 @@ public sealed class TidMapTests
         Assert.Equal([3, 4095, 70_000, -5, int.MaxValue], map.Select(kv => kv.Key));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Ascending_gives_every_key_in_order_whatever_order_they_came_and_went_in(bool small)
+    {
+        var rng = new Random(7);
+        var map = small ? TidMap<int>.Small(64) : new TidMap<int>();
+        var reference = new SortedDictionary<int, int>();
+        for (int step = 0; step < 20_000; step++)
+        {
+            int key = rng.Next(4) == 0 ? rng.Next(int.MinValue, int.MaxValue) : rng.Next(300);
+            if (rng.Next(3) == 0)
+                Assert.Equal(reference.Remove(key), map.Remove(key));
+            else
+            {
+                reference[key] = step + 1;
+                map[key] = step + 1;
+            }
+            if (step % 1000 == 0) Assert.Equal(reference.ToList(), map.Ascending().ToList());
+        }
+        Assert.Equal(reference.ToList(), map.Ascending().ToList());
+    }
+
     [Fact]
     public void Add_refuses_a_key_held_already_as_a_dictionary_does()
     {
@@ -121,48 +144,5 @@ public sealed class TidMapTests
         Assert.Equal("back", dead[700]);
         Assert.Equal(1, dead.Count);
         Assert.False(dead.ContainsKey(699));
-    }
-}
-
-public sealed class InsertionOrderTests
-{
-    [Fact]
-    public void Keys_come_in_the_order_a_dictionary_enumerates_them_after_any_adds_and_removes()
-    {
-        var rng = new Random(7);
-        var order = new InsertionOrder();
-        var entries = new Dictionary<int, int>();
-        var reference = new Dictionary<int, bool>();
-        for (int step = 0; step < 20_000; step++)
-        {
-            int key = rng.Next(4) == 0 ? rng.Next(int.MinValue, int.MaxValue) : rng.Next(300);
-            if (rng.Next(3) == 0 || !reference.ContainsKey(key))
-            {
-                if (reference.TryAdd(key, true)) entries[key] = order.Add(key);
-            }
-            else
-            {
-                reference.Remove(key);
-                entries.Remove(key, out int entry);
-                order.Remove(entry);
-            }
-            if (step % 1000 == 0)
-            {
-                Assert.Equal(reference.Keys, Walk(order));
-            }
-        }
-        Assert.Equal(reference.Count, order.Count);
-        Assert.Equal(reference.Keys, Walk(order));
-        reference.Clear();
-        order.Clear();
-        foreach (int k in new[] { 9, 8, 7 }) { reference[k] = true; order.Add(k); }
-        Assert.Equal(reference.Keys, Walk(order));
-    }
-
-    private static List<int> Walk(InsertionOrder order)
-    {
-        var keys = new List<int>();
-        foreach (int k in order) keys.Add(k);
-        return keys;
     }
 }

@@ -4,7 +4,7 @@ namespace Replayer.Replay.Models.Nested;
 public sealed partial class NestedPidModel
 {
     /// <summary>The layout of <see cref="WriteSnapshot"/>; a replay's snapshots carry it in their type (a snapshot of another version is not resumed from).</summary>
-    public const int StateVersion = 24;
+    public const int StateVersion = 25;
 
     public byte[] Snapshot()
     {
@@ -36,7 +36,7 @@ public sealed partial class NestedPidModel
         }
         foreach (var ns in _namespaces)
         {
-            foreach (var (_, t) in ns.Idr) Visit(t);
+            foreach (var (_, t) in ns.Idr.InOrder()) Visit(t);
             Visit(ns.ChildReaper);
             Visit(ns.DyingInit);
         }
@@ -93,7 +93,7 @@ public sealed partial class NestedPidModel
                 w.Write(ns.MadeAfter < 0 ? -1 : Rank(ns.MadeAfter));
                 w.Write(ns.Tasks);
                 w.Write(ns.Idr.Count);
-                foreach (var (nr, t) in ns.Idr)
+                foreach (var (nr, t) in ns.Idr.InOrder())
                 {
                     w.Write(nr);
                     w.Write(Ix(t));

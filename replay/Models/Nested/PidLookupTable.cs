@@ -236,18 +236,17 @@ internal sealed class PidHash2624 : PidLookupTable
 /// host's, by global tid and looked up on nearly every event, is paged by number. The others
 /// number a few tasks each and there are thousands of them: their numbers under 1024 (all of them
 /// in the traces measured: 5M events, 1,000 containers) are in an array grown only as high as the
-/// numbers held, the rest in a Dictionary. Both keep the order a Dictionary of every number would
-/// have, which snapshots are written in.
+/// numbers held, the rest in a Dictionary. A snapshot takes the numbers in ascending order
+/// (<see cref="InOrder"/>), as the kernel's idr walks them, so what it writes does not depend on
+/// the order numbers came and went in.
 /// </summary>
 internal sealed class PidIdr
 {
-    /// <summary>A namespace below the host keeps numbers under this in an array: 16 KiB at most, thousands of namespaces.</summary>
+    /// <summary>A namespace below the host keeps numbers under this in an array: 8 KiB at most, thousands of namespaces.</summary>
     private const int SmallLimit = 1024;
 
-    /// <summary>The numbers of this namespace, the pid holding each and the number's entry in <see cref="_order"/>.</summary>
-    private readonly TidMap<Held> _map;
-    /// <summary>The numbers in the order a Dictionary of them would hold them.</summary>
-    private readonly InsertionOrder _order;
+    /// <summary>The numbers of this namespace and the pid holding each.</summary>
+    private readonly TidMap<TaskStruct> _map;
     /// <summary>The namespace this idr belongs to.</summary>
     private readonly PidNamespace _ns;
     /// <summary>The model's lookup-cost table.</summary>
@@ -257,56 +256,32 @@ internal sealed class PidIdr
     {
         _ns = ns;
         _table = table;
-        _map = ns.Level == 0 ? new TidMap<Held>() : TidMap<Held>.Small(SmallLimit, shelf.Arrays);
-        _order = new InsertionOrder();
+        _map = ns.Level == 0 ? new TidMap<TaskStruct>() : TidMap<TaskStruct>.Small(SmallLimit, shelf.Arrays);
     }
 
     /// <summary>The arrays a model's namespaces below the host pass on, one to the next (<see cref="ArrayShelf{T}"/>).</summary>
     public sealed class Shelf
     {
-        internal readonly ArrayShelf<Held> Arrays = new();
+        internal readonly ArrayShelf<TaskStruct> Arrays = new();
     }
 
     /// <summary>A namespace that holds no number and takes no more gives its array to the shelf (<see cref="TidMap{T}.Trim"/>).</summary>
     public void Trim() => _map.Trim();
 
-    /// <summary>A number's pid, and the number's entry in the order (one slot, so a number comes or goes with one lookup).</summary>
-    internal readonly struct Held(TaskStruct pid, int entry) : IEquatable<Held>
-    {
-        /// <summary>The pid holding the number.</summary>
-        public readonly TaskStruct Pid = pid;
-        /// <summary>The number's entry in the order.</summary>
-        public readonly int Entry = entry;
-
-        public bool Equals(Held other) => ReferenceEquals(Pid, other.Pid) && Entry == other.Entry;
-
-        public override bool Equals(object? obj) => obj is Held other && Equals(other);
-
-        public override int GetHashCode() => HashCode.Combine(Pid, Entry);
-    }
-
     public int Count => _map.Count;
 
-    public bool TryGetValue(int nr, [MaybeNullWhen(false)] out TaskStruct pid)
-    {
-        bool found = _map.TryGetValue(nr, out var held);
-        pid = held.Pid;
-        return found;
-    }
+    public bool TryGetValue(int nr, [MaybeNullWhen(false)] out TaskStruct pid) => _map.TryGetValue(nr, out pid);
 
     public bool ContainsKey(int nr) => _map.ContainsKey(nr);
 
     public TaskStruct this[int nr]
     {
-        get => _map[nr].Pid;
+        get => _map[nr];
         set
         {
-            if (_map.TryGetValue(nr, out var held))
-            {
-                _map[nr] = new Held(value, held.Entry);
-                return;
-            }
-            _map[nr] = new Held(value, _order.Add(nr));
+            bool added = !_map.ContainsKey(nr);
+            _map[nr] = value;
+            if (!added) return;
             _table.Add(nr, _ns);
             _ns.ForgetSearch();
         }
@@ -314,9 +289,8 @@ internal sealed class PidIdr
 
     public bool Remove(int nr)
     {
-        if (!_map.Remove(nr, out var held))
+        if (!_map.Remove(nr))
             return false;
-        _order.Remove(held.Entry);
         _table.Remove(nr, _ns);
         _ns.ForgetSearch();
         return true;
@@ -348,30 +322,9 @@ internal sealed class PidIdr
         return 0;
     }
 
-    /// <summary>The numbers and their pids in the order a Dictionary would give them (snapshots are written in it).</summary>
-    public Enumerator GetEnumerator() => new(this);
+    /// <summary>The numbers and their pids: those in the table or array ascending, then the others in no set order (for walks whose result does not depend on it).</summary>
+    public TidMap<TaskStruct>.Enumerator GetEnumerator() => _map.GetEnumerator();
 
-    public struct Enumerator
-    {
-        /// <summary>The idr walked.</summary>
-        private readonly PidIdr _idr;
-        /// <summary>The walk of its numbers, in order.</summary>
-        private InsertionOrder.Enumerator _order;
-
-        internal Enumerator(PidIdr idr)
-        {
-            _idr = idr;
-            _order = idr._order.GetEnumerator();
-        }
-
-        public KeyValuePair<int, TaskStruct> Current { get; private set; }
-
-        public bool MoveNext()
-        {
-            if (!_order.MoveNext()) return false;
-            int nr = _order.Current;
-            Current = new(nr, _idr._map[nr].Pid);
-            return true;
-        }
-    }
+    /// <summary>The numbers and their pids in ascending order, whatever order they came in: what a snapshot writes.</summary>
+    public IEnumerable<KeyValuePair<int, TaskStruct>> InOrder() => _map.Ascending();
 }
