@@ -227,7 +227,7 @@ public sealed partial class NestedPidModel
             return;
         }
         var s = NewSignal(child);
-        Array.Copy(cs.Action, s.Action, s.Action.Length);
+        s.Action = cs.Action;
         // The fd table is copied (a signalfd in it too), or with CLONE_FILES shared, and then
         // what either process opens the other holds: neither can be followed from then on.
         bool sharesFiles = (f.Flags & CloneFlags.Files) != 0;
@@ -323,7 +323,7 @@ public sealed partial class NestedPidModel
             KillThreadQuietly(old, leader);
             leader.Exited = false;
         }
-        Sig.FlushHandlers(s.Action.AsSpan(1, Sig.NSIG));
+        Sig.FlushHandlers(((Span<Disposition>)s.Action).Slice(1, Sig.NSIG));
         s.NoCldWait = Tri.No;
         Leader(cur).ForkNoExec = Tri.No;
     }

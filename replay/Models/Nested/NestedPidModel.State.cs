@@ -109,7 +109,7 @@ public sealed partial class NestedPidModel
                 w.Write((byte)s.HasChildSubreaper);
                 w.Write((byte)s.SessionLeader);
                 w.Write(s.SharedPending);
-                w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(s.Action.AsSpan()));
+                w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes((ReadOnlySpan<Disposition>)s.Action));
                 w.Write((byte)s.NoCldWait);
                 w.Write(s.Dead);
                 w.Write(s.AutoreapUnknown);
@@ -239,7 +239,7 @@ public sealed partial class NestedPidModel
             s.HasChildSubreaper = (Tri)r.ReadByte();
             s.SessionLeader = (Tri)r.ReadByte();
             s.SharedPending = r.ReadUInt64();
-            for (int a = 0; a < s.Action.Length; a++) s.Action[a] = (Disposition)r.ReadByte();
+            for (int a = 0; a <= Sig.NSIG; a++) s.Action[a] = (Disposition)r.ReadByte();
             s.NoCldWait = (Tri)r.ReadByte();
             s.Dead = r.ReadBoolean();
             s.AutoreapUnknown = r.ReadBoolean();

@@ -24,7 +24,7 @@ internal sealed class TaskStruct
     public PidNamespace Ns = null!;
 
     /// <summary>numbers[level].nr for level 0..Ns.Level; <see cref="UnknownNr"/> where the capture has not shown it.</summary>
-    public readonly int[] Nr = new int[NestedPidModel.MaxLevel + 1];
+    public LevelNumbers Nr;
 
     /// <summary>False for a task first seen without /proc data: its namespace is not known, only its global tid.</summary>
     public bool Placed;
@@ -160,7 +160,7 @@ internal sealed class TaskStruct
     {
         Tid = 0;
         Ns = null!;
-        Array.Clear(Nr);
+        Nr = default;
         Placed = Hashed = Exited = false;
         Signal = null;
         Parent = Pgrp = Session = PgrpHead = PgrpNext = PgrpPrev = null;
@@ -290,7 +290,7 @@ internal sealed class SignalStruct
     }
 
     /// <summary>sighand->action[sig-1], by signal number (index 0 unused).</summary>
-    public readonly Disposition[] Action = new Disposition[Sig.NSIG + 1];
+    public Dispositions Action;
 
     /// <summary>SA_NOCLDWAIT on SIGCHLD.</summary>
     public Tri NoCldWait;
@@ -393,7 +393,7 @@ internal sealed class SignalStruct
     /// <summary>A process that predates the capture: nothing of its signal state is known.</summary>
     public void MarkAllUnknown()
     {
-        Array.Fill(Action, Disposition.Unknown);
+        ((Span<Disposition>)Action).Fill(Disposition.Unknown);
         IsChildSubreaper = HasChildSubreaper = SessionLeader = NoCldWait = Tri.Unknown;
     }
 
@@ -408,6 +408,20 @@ internal sealed class SignalStruct
         DequeuesSeen = TimedWaited = JobControlSeen = SeenNoticePending = MaybeDying = MaybeGroupExit = FatalTaken = false;
         SigchldTaken = NoticeEpoch = 0;
         NoticeBehindPending = PlaceUnknown = Untraced = NoUnseenChildren = false;
-        Array.Clear(Action);
+        Action = default;
     }
+}
+
+/// <summary>A task's number at each level, held in the task itself (one object a task, not two).</summary>
+[System.Runtime.CompilerServices.InlineArray(NestedPidModel.MaxLevel + 1)]
+internal struct LevelNumbers
+{
+    private int _level0;
+}
+
+/// <summary>A process's action for each signal (index 0 unused), held in its signal struct.</summary>
+[System.Runtime.CompilerServices.InlineArray(Sig.NSIG + 1)]
+internal struct Dispositions
+{
+    private Disposition _signal0;
 }
