@@ -21,6 +21,14 @@ public sealed record ReplaySettings
     /// <summary>Keep a snapshot every this many events of a host, to resume from.</summary>
     public long SnapshotEvery { get; init; } = 1_000_000;
 
+    /// <summary>
+    /// A container's bookings wait in its host's batch until the batch is full or its first booking
+    /// is this many events old: a container gone quiet (its init dead, or idle) sends what it has
+    /// instead of holding it, and the events it books, to the end of the replay. Does not change
+    /// what is booked, only when.
+    /// </summary>
+    public long BatchAge { get; init; } = 1 << 18;
+
     /// <summary>Divergences kept with their details per container and category (all are counted).</summary>
     public int DetailsPerCategory { get; init; } = 10;
 

@@ -197,11 +197,14 @@ public sealed class TraceReplayTests : IDisposable
     [InlineData(997, null, null)]
     [InlineData(1000, 4321L, null)]
     [InlineData(250, null, 12_345L)]
-    public async Task A_long_stream_through_the_lane_keeps_the_books_of_the_one_thread_replay(int snapshotEvery, long? hostFault, long? laneFault)
+    [InlineData(1000, null, null, 64)]
+    [InlineData(997, 4321L, null, 100)]
+    public async Task A_long_stream_through_the_lane_keeps_the_books_of_the_one_thread_replay(int snapshotEvery, long? hostFault, long? laneFault, long batchAge = 1 << 18)
     {
-        // Many segments, snapshots between them, and a failure of either model in the middle of one.
+        // Many segments, snapshots between them, and a failure of either model in the middle of
+        // one; with a small batch age, the containers' batches also go out before they are full.
         var spec = WorkloadSpec.Named("mixed") with { Hosts = 1, Containers = 40, Events = 30_000, Seed = 5 };
-        var settings = new ReplaySettings { PidMax = spec.PidMax, SnapshotEvery = snapshotEvery };
+        var settings = new ReplaySettings { PidMax = spec.PidMax, SnapshotEvery = snapshotEvery, BatchAge = batchAge };
         await using var store = await SqliteEventStore.OpenAsync(_dir.File($"store-{Guid.NewGuid():N}.db"));
         await new TraceIngest(store, CaptureFormats.All).RunAsync("t", "mixed", "synthetic", NestedKernel.Trace(spec));
         var actors = await ReplayAsync(store, settings, fromStart: true,
