@@ -412,11 +412,34 @@ internal sealed class SignalStruct
     }
 }
 
-/// <summary>A task's number at each level, held in the task itself (one object a task, not two).</summary>
-[System.Runtime.CompilerServices.InlineArray(NestedPidModel.MaxLevel + 1)]
+/// <summary>
+/// A task's number at each level. The first levels are held in the task itself (a task of the
+/// host or of a container needs one or two); deeper ones, which few tasks have, in an array made
+/// when one is first set. An unset level reads 0.
+/// </summary>
 internal struct LevelNumbers
 {
-    private int _level0;
+    /// <summary>Levels held in the task itself.</summary>
+    private const int Inline = 4;
+
+    [System.Runtime.CompilerServices.InlineArray(Inline)]
+    private struct Low
+    {
+        private int _level0;
+    }
+
+    private Low _low;
+    private int[]? _high;
+
+    public int this[int level]
+    {
+        readonly get => level < Inline ? _low[level] : _high is null ? 0 : _high[level - Inline];
+        set
+        {
+            if (level < Inline) _low[level] = value;
+            else (_high ??= new int[NestedPidModel.MaxLevel + 1 - Inline])[level - Inline] = value;
+        }
+    }
 }
 
 /// <summary>A process's action for each signal (index 0 unused), held in its signal struct.</summary>
