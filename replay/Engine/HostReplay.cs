@@ -413,7 +413,7 @@ public sealed class HostReplay
         {
             // One buffer for every lineage event: a live task's four events each, thousands of tasks.
             var buffer = new ArrayBufferWriter<byte>(256);
-            WriteMap(w, _lineage.OrderBy(kv => kv.Key), (w, kv) =>
+            WriteMap(w, _lineage.Ascending(), (w, kv) =>
             {
                 w.Write(kv.Key);
                 w.Write(kv.Value.Count);

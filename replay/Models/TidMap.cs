@@ -143,26 +143,11 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
     public Enumerator GetEnumerator() => new(this);
 
     /// <summary>
-    /// Every key in ascending order, whatever order the keys came and went in. The table's or
-    /// array's keys are walked in place; the others (negative, or past the limit), when there are
-    /// any, are sorted first.
+    /// Every key in ascending order, whatever order the keys came and went in: the walk itself
+    /// when every key is in the table or array, sorted when any is outside it (negative, or past
+    /// the limit: no kernel gives those).
     /// </summary>
-    public IEnumerable<KeyValuePair<int, T>> Ascending()
-    {
-        if (_others.Count == 0) return this;
-        var others = _others.ToArray();
-        Array.Sort(others, (a, b) => a.Key.CompareTo(b.Key));
-        int below = Array.FindIndex(others, kv => kv.Key >= 0);
-        if (below < 0) below = others.Length;
-        return others.Take(below).Concat(InRange()).Concat(others.Skip(below));
-    }
-
-    /// <summary>The table's or array's keys, ascending.</summary>
-    private IEnumerable<KeyValuePair<int, T>> InRange()
-    {
-        var walk = new Enumerator(this, withOthers: false);
-        while (walk.MoveNext()) yield return walk.Current;
-    }
+    public IEnumerable<KeyValuePair<int, T>> Ascending() => _others.Count == 0 ? this : this.OrderBy(kv => kv.Key);
 
     IEnumerator<KeyValuePair<int, T>> IEnumerable<KeyValuePair<int, T>>.GetEnumerator() => new Boxed(this);
 
@@ -193,15 +178,12 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
         private int _next;
         /// <summary>The walk of the keys outside the table or array, taken once those are done.</summary>
         private Dictionary<int, T>.Enumerator _others;
-        /// <summary>Whether the walk goes on to the keys outside the table or array.</summary>
-        private readonly bool _withOthers;
 
-        internal Enumerator(TidMap<T> map, bool withOthers = true)
+        internal Enumerator(TidMap<T> map)
         {
             _map = map;
             _next = 0;
             _others = map._others.GetEnumerator();
-            _withOthers = withOthers;
         }
 
         public KeyValuePair<int, T> Current { get; private set; }
@@ -221,7 +203,7 @@ internal sealed class TidMap<T> : IEnumerable<KeyValuePair<int, T>>
                 return true;
             }
             _next = end;
-            if (!_withOthers || !_others.MoveNext()) return false;
+            if (!_others.MoveNext()) return false;
             Current = _others.Current;
             return true;
         }
